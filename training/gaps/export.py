@@ -1,0 +1,129 @@
+"""Export trained GapNet weights to models/gaps.onnx and record it in models/manifest.json.
+
+    python -m training.gaps.export [--weights runs/gaps/gapnet.pt] [--models models]
+
+The exported graph includes the sigmoid, so the output is a probability in [0, 1]. The
+receptive radius written to the manifest is measured, not theoretical: the farthest distance at
+which flipping a small block of input pixels moves the output by more than 1/255.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import torch
+
+from training.gaps.model import GapNet, count_macs_per_megapixel, parameter_count
+
+
+class WithSigmoid(torch.nn.Module):
+    def __init__(self, net: GapNet) -> None:
+        super().__init__()
+        self.net = net
+
+    def forward(self, ink: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.net(ink))
+
+
+def measured_receptive_radius(session: ort.InferenceSession, probes: np.ndarray) -> int:
+    radius = 0
+    for image in probes:
+        h, w = image.shape
+        base = session.run(None, {"ink": image[None, None]})[0][0, 0]
+        cy, cx = h // 2, w // 2
+        flipped = image.copy()
+        flipped[cy - 1 : cy + 2, cx - 1 : cx + 2] = 1.0 - flipped[cy - 1 : cy + 2, cx - 1 : cx + 2]
+        out = session.run(None, {"ink": flipped[None, None]})[0][0, 0]
+        ys, xs = np.nonzero(np.abs(out - base) > 1.0 / 255.0)
+        if len(ys):
+            radius = max(radius, int(np.max(np.maximum(np.abs(ys - cy), np.abs(xs - cx)))))
+    return radius
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def update_manifest(models: Path, name: str, entry: dict) -> None:
+    manifest_path = models / "manifest.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {"models": {}}
+    manifest.setdefault("models", {})[name] = entry
+    manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--weights", type=Path, default=Path("runs/gaps/gapnet.pt"))
+    parser.add_argument("--models", type=Path, default=Path("models"))
+    parser.add_argument("--data", type=Path, default=Path("data/gaps"))
+    parser.add_argument("--version", default="1")
+    args = parser.parse_args()
+
+    net = GapNet()
+    net.load_state_dict(torch.load(args.weights, map_location="cpu"))
+    net.eval()
+    model = WithSigmoid(net).eval()
+    out_path = args.models / "gaps.onnx"
+    args.models.mkdir(parents=True, exist_ok=True)
+    torch.onnx.export(
+        model,
+        (torch.zeros(1, 1, 64, 64),),
+        str(out_path),
+        input_names=["ink"],
+        output_names=["gap"],
+        dynamic_axes={"ink": {2: "H", 3: "W"}, "gap": {2: "H", 3: "W"}},
+        opset_version=17,
+        dynamo=False,
+    )
+
+    session = ort.InferenceSession(str(out_path), providers=["CPUExecutionProvider"])
+    rng = np.random.default_rng(0)
+    from training.gaps.dataset import load_split
+
+    test = load_split(args.data, "val")
+    probes = test["ink"][:6].astype(np.float32) / 255.0
+    with torch.no_grad():
+        want = model(torch.from_numpy(probes[:2, None])).numpy()
+    got = session.run(None, {"ink": probes[:2, None]})[0]
+    max_diff = float(np.max(np.abs(want - got)))
+    assert max_diff < 1e-4, f"onnxruntime differs from torch by {max_diff}"
+    radius = measured_receptive_radius(session, probes)
+    multiple = GapNet.size_multiple
+    context = -(-radius // multiple) * multiple
+    del rng
+
+    previous = {}
+    manifest_path = args.models / "manifest.json"
+    if manifest_path.exists():
+        previous = json.loads(manifest_path.read_text()).get("models", {}).get("gaps", {})
+    entry = {
+        "file": out_path.name,
+        "sha256": sha256_of(out_path),
+        "bytes": out_path.stat().st_size,
+        "version": args.version,
+        "task": "gaps",
+        "input": {"name": "ink", "shape": [1, 1, "H", "W"], "dtype": "float32", "range": [0, 1]},
+        "output": {"name": "gap", "shape": [1, 1, "H", "W"], "dtype": "float32", "range": [0, 1]},
+        "size_multiple": multiple,
+        "receptive_radius": radius,
+        "overlap": 4 * context,
+        "architecture": {
+            "name": "GapNet",
+            "parameters": parameter_count(net),
+            "gmac_per_megapixel": round(count_macs_per_megapixel(net) / 1e9, 3),
+        },
+        "provenance": previous.get("provenance", {}),
+        "metrics": previous.get("metrics", {}),
+    }
+    update_manifest(args.models, "gaps", entry)
+    print(json.dumps({k: entry[k] for k in ("sha256", "bytes", "receptive_radius", "overlap")}))
+    print(f"onnxruntime vs torch max diff {max_diff:.2e}")
+
+
+if __name__ == "__main__":
+    main()
