@@ -46,7 +46,9 @@ def augment(batch: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.ascontiguousarray(out)
 
 
-def evaluate(model: GapNet, ink: np.ndarray, target: np.ndarray, threshold: float = 0.5) -> dict[str, float]:
+def evaluate(
+    model: GapNet, ink: np.ndarray, target: np.ndarray, threshold: float = 0.5
+) -> dict[str, float]:
     model.eval()
     tp = fp = fn = 0
     with torch.no_grad():
@@ -91,8 +93,11 @@ def main() -> None:
     print(f"train crops: {n} of {size}px; val crops: {len(val['ink'])}", flush=True)
 
     model = GapNet()
-    print(f"GapNet: {parameter_count(model)} parameters, "
-          f"{count_macs_per_megapixel(model) / 1e9:.2f} GMAC/MP", flush=True)
+    print(
+        f"GapNet: {parameter_count(model)} parameters, "
+        f"{count_macs_per_megapixel(model) / 1e9:.2f} GMAC/MP",
+        flush=True,
+    )
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
 
     def lr_at(step: int) -> float:
@@ -106,7 +111,7 @@ def main() -> None:
     running = 0.0
     for step in range(args.steps):
         idx = rng.integers(0, n, args.batch)
-        y0, x0 = (rng.integers(0, size - args.crop + 1, 2) if size > args.crop else (0, 0))
+        y0, x0 = rng.integers(0, size - args.crop + 1, 2) if size > args.crop else (0, 0)
         ink = ink_all[idx, y0 : y0 + args.crop, x0 : x0 + args.crop]
         target = target_all[idx, y0 : y0 + args.crop, x0 : x0 + args.crop]
         both = augment(np.stack([ink, target], 1), rng).astype(np.float32) / 255.0
@@ -127,7 +132,11 @@ def main() -> None:
             log.append(metrics)
             print(json.dumps(metrics), flush=True)
             torch.save(model.state_dict(), args.out / "gapnet.pt")
-            (args.out / "log.json").write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()}, "log": log}, indent=1))
+            (args.out / "log.json").write_text(
+                json.dumps(
+                    {"args": {k: str(v) for k, v in vars(args).items()}, "log": log}, indent=1
+                )
+            )
     print(f"done in {time.time() - start:.0f}s", flush=True)
 
 

@@ -1,0 +1,151 @@
+"""Close breaks in line art: the model proposes pixels, the rules here decide which to keep.
+
+The added pixels are returned separately from the ink and never cover existing ink, so the
+caller can show them on their own layer and the user's lines are never changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+from .errors import LineRefinerError
+from .tiling import TileSpec, run_tiled
+
+LINE_LEVEL = 0.5
+
+
+class TileModel(Protocol):
+    def __call__(self, tile: np.ndarray) -> np.ndarray: ...
+
+    def tile_spec(self, size: int = 512) -> TileSpec: ...
+
+
+@dataclass(frozen=True)
+class GapParams:
+    sensitivity: float = 0.5
+    max_gap: int = 16
+    seal_only: bool = False
+    tile: int = 1024
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.sensitivity <= 1.0:
+            raise LineRefinerError(
+                f"Gap sensitivity must be between 0 and 1, not {self.sensitivity}."
+            )
+        if not 1 <= self.max_gap <= 64:
+            raise LineRefinerError(f"Max gap size must be 1-64 px, not {self.max_gap}.")
+        if not 64 <= self.tile <= 8192:
+            raise LineRefinerError(f"Tile size must be 64-8192 px, not {self.tile}.")
+
+    @property
+    def threshold(self) -> float:
+        # Sensitivity 0.5 keeps what the model is at least 50% sure of; the ends stay inside
+        # (0, 1) so that neither extreme adds everything or nothing.
+        return 0.9 - 0.8 * self.sensitivity
+
+
+@dataclass(frozen=True)
+class GapResult:
+    gaps: np.ndarray
+    closed: np.ndarray
+    count: int
+    probability: np.ndarray | None = field(default=None, repr=False)
+
+
+def close_gaps(
+    ink: np.ndarray,
+    params: GapParams | None = None,
+    *,
+    session: TileModel | None = None,
+    progress: Callable[[float], None] | None = None,
+    cancel: Callable[[], bool] | None = None,
+) -> GapResult:
+    params = params or GapParams()
+    ink = as_ink(ink)
+    if not np.any(ink >= LINE_LEVEL):
+        if progress:
+            progress(1.0)
+        empty = np.zeros_like(ink)
+        return GapResult(empty, ink.copy(), 0)
+    if session is None:
+        from .models import create_session
+
+        session = create_session("gaps")
+    probability = run_tiled(ink, session, session.tile_spec(params.tile), progress, cancel)
+    return select_gap_strokes(ink, probability, params)
+
+
+def as_ink(ink: np.ndarray) -> np.ndarray:
+    if ink.ndim != 2 or ink.size == 0:
+        raise LineRefinerError(f"Expected a non-empty 2-D ink map, got shape {ink.shape}.")
+    return np.clip(ink.astype(np.float32, copy=False), 0.0, 1.0)
+
+
+def select_gap_strokes(ink: np.ndarray, probability: np.ndarray, params: GapParams) -> GapResult:
+    line = ink >= LINE_LEVEL
+    candidates = (probability >= params.threshold) & ~line
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(
+        candidates.view(np.uint8), connectivity=8, ltype=cv2.CV_32S
+    )
+    near_line = cv2.dilate(line.view(np.uint8), np.ones((5, 5), np.uint8)).view(bool)
+    keep = np.zeros(count, dtype=bool)
+    for label in range(1, count):
+        x, y, w, h, _ = stats[label]
+        ys, xs = np.nonzero(labels[y : y + h, x : x + w] == label)
+        # A stroke that touches no line closes nothing; one longer than max_gap is a guess
+        # the user asked us not to make.
+        if not near_line[ys + y, xs + x].any():
+            continue
+        keep[label] = stroke_length(xs, ys) <= params.max_gap + 1
+    kept = keep[labels]
+    if params.seal_only:
+        kept = only_sealing(line, labels, kept, keep, stats)
+    gaps = kept.astype(np.float32)
+    n_kept = int(len(np.unique(labels[kept])))
+    return GapResult(gaps, np.maximum(ink, gaps), n_kept, probability)
+
+
+def stroke_length(xs: np.ndarray, ys: np.ndarray) -> float:
+    if len(xs) < 3:
+        return float(len(xs))
+    points = np.stack([xs, ys], axis=1).astype(np.float32)
+    (_, _), (w, h), _ = cv2.minAreaRect(points)
+    return float(max(w, h)) + 1.0
+
+
+def only_sealing(
+    line: np.ndarray, labels: np.ndarray, kept: np.ndarray, keep: np.ndarray, stats: np.ndarray
+) -> np.ndarray:
+    # Paper regions before and after closing; 4-connectivity, as flood fills spread.
+    paper_before = cv2.connectedComponents(
+        (~line).view(np.uint8), connectivity=4, ltype=cv2.CV_32S
+    )[1]
+    paper_after = cv2.connectedComponents(
+        (~(line | kept)).view(np.uint8), connectivity=4, ltype=cv2.CV_32S
+    )[1]
+    height, width = line.shape
+    result = kept.copy()
+    for label in np.nonzero(keep)[0]:
+        x, y, w, h, _ = stats[label]
+        x0, y0, x1, y1 = max(x - 1, 0), max(y - 1, 0), min(x + w + 1, width), min(y + h + 1, height)
+        stroke = (labels[y0:y1, x0:x1] == label).view(np.uint8)
+        ring = cv2.dilate(stroke, np.ones((3, 3), np.uint8)).view(bool) & ~stroke.view(bool)
+        after = paper_after[y0:y1, x0:x1][ring]
+        before = paper_before[y0:y1, x0:x1][ring]
+        if not separates(before[after > 0], after[after > 0]):
+            result[y0:y1, x0:x1][stroke.view(bool)] = False
+    return result
+
+
+def separates(before: np.ndarray, after: np.ndarray) -> bool:
+    # The stroke seals a leak when paper that was one region before is two regions after.
+    pairs = np.unique(np.stack([before, after], axis=1), axis=0)
+    if len(pairs) < 2:
+        return False
+    _, per_region = np.unique(pairs[:, 0], return_counts=True)
+    return bool(np.any(per_region >= 2))
