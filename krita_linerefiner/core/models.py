@@ -1,0 +1,270 @@
+"""Model manifest, integrity check, execution providers and the one session factory."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnxruntime as ort
+
+from .errors import LineRefinerError
+from .tiling import TileSpec
+
+MANIFEST = "manifest.json"
+ENV_MODELS_DIR = "LINEREFINER_MODELS"
+GPU_PROVIDERS = ("CUDAExecutionProvider", "DmlExecutionProvider", "CoreMLExecutionProvider")
+CPU_PROVIDER = "CPUExecutionProvider"
+REINSTALL_HINT = "reinstall with python3 install.py"
+
+_PACKAGE_DIR = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    file: str
+    sha256: str
+    version: str
+    input_name: str
+    output_name: str
+    size_multiple: int
+    receptive_radius: int
+    overlap: int
+    # Free-form records; kept out of hash/eq so ModelInfo can key the session cache.
+    provenance: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    metrics: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+
+def default_models_dir() -> Path:
+    override = os.environ.get(ENV_MODELS_DIR)
+    if override:
+        return Path(override).expanduser()
+    # Repo checkout: <repo>/models beside the package. Installed plugin: <plugin>/models inside it.
+    candidates = (_PACKAGE_DIR.parent / "models", _PACKAGE_DIR / "models")
+    for candidate in candidates:
+        if (candidate / MANIFEST).is_file():
+            return candidate
+    return next((c for c in candidates if c.is_dir()), candidates[0])
+
+
+def _manifest_error(path: Path, problem: str) -> LineRefinerError:
+    return LineRefinerError(f"Model manifest {path} {problem}", hint=REINSTALL_HINT)
+
+
+def _model_info(name: str, entry: Any, path: Path) -> ModelInfo:
+    if not isinstance(entry, dict):
+        raise _manifest_error(path, f"has no settings for model {name!r}")
+    try:
+        info = ModelInfo(
+            name=name,
+            file=str(entry["file"]),
+            sha256=str(entry["sha256"]).lower(),
+            version=str(entry.get("version", "")),
+            input_name=str(entry["input"]["name"]),
+            output_name=str(entry["output"]["name"]),
+            size_multiple=int(entry.get("size_multiple", 1)),
+            receptive_radius=int(entry.get("receptive_radius", 0)),
+            overlap=int(entry["overlap"]),
+            provenance=dict(entry.get("provenance") or {}),
+            metrics=dict(entry.get("metrics") or {}),
+        )
+    except KeyError as missing:
+        raise _manifest_error(path, f"lacks {missing} for model {name!r}") from None
+    except (TypeError, ValueError) as bad:
+        raise _manifest_error(path, f"has an invalid value for model {name!r}: {bad}") from None
+    if info.size_multiple < 1 or info.overlap < 0 or info.overlap % 2:
+        raise _manifest_error(
+            path, f"needs size_multiple >= 1 and an even overlap >= 0 for model {name!r}"
+        )
+    return info
+
+
+def load_manifest(models_dir: Path | None = None) -> dict[str, ModelInfo]:
+    folder = Path(models_dir) if models_dir is not None else default_models_dir()
+    path = folder / MANIFEST
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise LineRefinerError(
+            f"No model manifest at {path}",
+            hint=f"{REINSTALL_HINT}, or set {ENV_MODELS_DIR} to the folder holding {MANIFEST}",
+        ) from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as bad:
+        raise _manifest_error(path, f"cannot be read: {bad}") from None
+    models = raw.get("models") if isinstance(raw, dict) else None
+    if not isinstance(models, dict):
+        raise _manifest_error(path, 'has no "models" table')
+    return {name: _model_info(name, entry, path) for name, entry in models.items()}
+
+
+_hash_cache: dict[tuple[str, int, int], str] = {}
+_hash_lock = threading.Lock()
+
+
+def file_sha256(path: Path) -> str:
+    # Keyed by mtime and size so a replaced file is hashed again, an unchanged one only once.
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    with _hash_lock:
+        cached = _hash_cache.get(key)
+    if cached is not None:
+        return cached
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    with _hash_lock:
+        _hash_cache[key] = digest.hexdigest()
+    return digest.hexdigest()
+
+
+def verified_model_path(info: ModelInfo, models_dir: Path) -> Path:
+    path = models_dir / info.file
+    if not path.is_file():
+        raise LineRefinerError(f"Model file {path} is missing", hint=REINSTALL_HINT)
+    actual = file_sha256(path)
+    if actual != info.sha256:
+        raise LineRefinerError(
+            f"Model file {path} does not match its manifest checksum "
+            f"(sha256 {actual[:12]}..., expected {info.sha256[:12]}...)",
+            hint=f"the file is corrupt or was changed; {REINSTALL_HINT}",
+        )
+    return path
+
+
+def choose_providers(available: Sequence[str] | None = None, use_gpu: bool = True) -> list[str]:
+    offered = ort.get_available_providers() if available is None else list(available)
+    chosen = [p for p in GPU_PROVIDERS if p in offered] if use_gpu else []
+    # CPU last and always: every build has it, and onnxruntime falls back along this list.
+    return [*chosen, CPU_PROVIDER]
+
+
+def _is_out_of_memory(error: BaseException) -> bool:
+    text = str(error).lower()
+    return isinstance(error, MemoryError) or any(
+        marker in text
+        for marker in ("out of memory", "failed to allocate", "bad_alloc", "available memory")
+    )
+
+
+class ModelSession:
+    def __init__(self, info: ModelInfo, session: ort.InferenceSession) -> None:
+        self.info = info
+        self.session = session
+        self.providers: list[str] = list(session.get_providers())
+        self._check_signature()
+
+    def _check_signature(self) -> None:
+        inputs = self.session.get_inputs()
+        outputs = [o.name for o in self.session.get_outputs()]
+        hint = f"models/{MANIFEST} does not describe this model file; {REINSTALL_HINT}"
+        if len(inputs) != 1 or inputs[0].name != self.info.input_name:
+            names = [i.name for i in inputs]
+            raise LineRefinerError(
+                f"Model {self.info.name!r} has inputs {names}, "
+                f"expected one named {self.info.input_name!r}",
+                hint=hint,
+            )
+        if self.info.output_name not in outputs:
+            raise LineRefinerError(
+                f"Model {self.info.name!r} has outputs {outputs}, "
+                f"expected one named {self.info.output_name!r}",
+                hint=hint,
+            )
+        shape = inputs[0].shape
+        if inputs[0].type != "tensor(float)" or len(shape) != 4 or shape[1] not in (1, None):
+            raise LineRefinerError(
+                f"Model {self.info.name!r} takes {inputs[0].type} of shape {shape}, "
+                "expected float32 of shape [1, 1, H, W]",
+                hint=hint,
+            )
+
+    def __call__(self, tile: np.ndarray) -> np.ndarray:
+        if tile.ndim != 2:
+            raise ValueError(f"tile must be (h, w), got shape {tile.shape}")
+        height, width = tile.shape
+        batch = np.ascontiguousarray(tile, dtype=np.float32)[None, None]
+        try:
+            (result,) = self.session.run([self.info.output_name], {self.info.input_name: batch})
+        except Exception as error:
+            if _is_out_of_memory(error):
+                raise LineRefinerError(
+                    f"Out of memory running model {self.info.name!r} on a {width}x{height} tile",
+                    hint="use a smaller tile size",
+                ) from error
+            raise LineRefinerError(
+                f"Model {self.info.name!r} failed on a {width}x{height} tile: {error}",
+                hint=f"tiles must be a multiple of {self.info.size_multiple} pixels; "
+                f"if they are, {REINSTALL_HINT}",
+            ) from error
+        result = np.asarray(result)
+        if result.shape != (1, 1, height, width):
+            raise LineRefinerError(
+                f"Model {self.info.name!r} returned shape {result.shape} for input {batch.shape}",
+                hint=REINSTALL_HINT,
+            )
+        return result[0, 0].astype(np.float32, copy=False)
+
+    def tile_spec(self, size: int = 512) -> TileSpec:
+        multiple = self.info.size_multiple
+        # Tile size is a speed/memory knob; a tile that cannot hold its own overlap would never
+        # advance, so the smallest workable size is used instead of failing.
+        size = max(size, self.info.overlap + 1)
+        size = -(-size // multiple) * multiple
+        return TileSpec(size=size, overlap=self.info.overlap, multiple=multiple)
+
+
+@functools.cache
+def _open_session(
+    path: str, sha256: str, threads: int, providers: tuple[str, ...], info: ModelInfo
+) -> ModelSession:
+    # sha256 is part of the key so a replaced model file gets a fresh session.
+    del sha256
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3  # warnings about provider fallback are not actionable here
+    try:
+        session = ort.InferenceSession(path, sess_options=options, providers=list(providers))
+    except Exception as error:
+        if _is_out_of_memory(error):
+            raise LineRefinerError(
+                f"Out of memory loading model {info.name!r}", hint="close other programs"
+            ) from error
+        raise LineRefinerError(
+            f"onnxruntime {ort.__version__} cannot load model {info.name!r} from {path}: {error}",
+            hint=f"the file may be damaged or need a newer onnxruntime; {REINSTALL_HINT}",
+        ) from error
+    return ModelSession(info, session)
+
+
+def create_session(
+    name: str, *, models_dir: Path | None = None, threads: int = 0, use_gpu: bool = True
+) -> ModelSession:
+    folder = Path(models_dir) if models_dir is not None else default_models_dir()
+    manifest = load_manifest(folder)
+    if name not in manifest:
+        raise LineRefinerError(
+            f"No model named {name!r} in {folder / MANIFEST} (has {sorted(manifest)})",
+            hint=REINSTALL_HINT,
+        )
+    info = manifest[name]
+    path = verified_model_path(info, folder)
+    if threads < 0:
+        raise ValueError(f"threads must be >= 0, got {threads}")
+    providers = tuple(choose_providers(use_gpu=use_gpu))
+    return _open_session(str(path.resolve()), info.sha256, threads, providers, info)
+
+
+def clear_session_cache() -> None:
+    _open_session.cache_clear()
+    with _hash_lock:
+        _hash_cache.clear()

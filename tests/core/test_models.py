@@ -1,0 +1,270 @@
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+
+from krita_linerefiner.core import models
+from krita_linerefiner.core.errors import LineRefinerError
+from krita_linerefiner.core.models import (
+    choose_providers,
+    create_session,
+    default_models_dir,
+    load_manifest,
+)
+from krita_linerefiner.core.tiling import TileSpec, run_tiled
+
+MakeModel = Callable[..., Path]  # the make_model fixture in tests/conftest.py
+CPU = "CPUExecutionProvider"
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches() -> None:
+    models.clear_session_cache()
+
+
+def test_manifest_is_read_into_model_info(make_model: MakeModel) -> None:
+    folder = make_model("gaps", receptive_radius=5, overlap=24, size_multiple=16)
+    info = load_manifest(folder)["gaps"]
+    assert (info.name, info.file, info.input_name, info.output_name) == (
+        "gaps",
+        "gaps.onnx",
+        "ink",
+        "out",
+    )
+    assert (info.size_multiple, info.receptive_radius, info.overlap) == (16, 5, 24)
+    assert info.provenance == {"built_by": "tests/conftest.py"}
+    assert len(info.sha256) == 64
+    hash(info)  # usable as a cache key despite the dict fields
+
+
+def test_missing_manifest_says_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(LineRefinerError) as caught:
+        load_manifest(tmp_path)
+    assert "manifest" in caught.value.message
+    assert caught.value.hint is not None and "install.py" in caught.value.hint
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["{not json", '{"models": []}', '{"models": {"gaps": {"file": "g.onnx"}}}', "[]"],
+)
+def test_broken_manifest_is_an_error(tmp_path: Path, content: str) -> None:
+    (tmp_path / "manifest.json").write_text(content)
+    with pytest.raises(LineRefinerError, match="manifest"):
+        load_manifest(tmp_path)
+
+
+def test_session_runs_the_graph(make_model: MakeModel) -> None:
+    kernel = np.random.default_rng(1).random((3, 3), dtype=np.float32)
+    folder = make_model("gaps", kernel)
+    session = create_session("gaps", models_dir=folder, use_gpu=False)
+    tile = np.random.default_rng(2).random((16, 24), dtype=np.float32)
+    result = session(tile)
+    assert result.shape == (16, 24) and result.dtype == np.float32
+    expected = cv2.filter2D(tile, -1, kernel, borderType=cv2.BORDER_CONSTANT)
+    np.testing.assert_allclose(result, expected, atol=1e-5)
+    assert session.providers[-1] == CPU
+
+
+def test_session_with_run_tiled_matches_whole_image(make_model: MakeModel) -> None:
+    kernel = np.full((3, 3), 1 / 9, np.float32)
+    session = create_session("gaps", models_dir=make_model("gaps", kernel), use_gpu=False)
+    image = np.random.default_rng(3).random((45, 70), dtype=np.float32)
+    spec = session.tile_spec(20)
+    tiled = run_tiled(image, session, spec)
+    whole = cv2.filter2D(image, -1, kernel, borderType=cv2.BORDER_CONSTANT)
+    np.testing.assert_allclose(tiled, whole, atol=1 / 255)
+
+
+@pytest.mark.parametrize(
+    ("size", "expected"),
+    [(512, TileSpec(512, 8, 8)), (20, TileSpec(24, 8, 8)), (3, TileSpec(16, 8, 8))],
+)
+def test_tile_spec_rounds_up_to_the_multiple(
+    make_model: MakeModel, size: int, expected: TileSpec
+) -> None:
+    session = create_session("gaps", models_dir=make_model("gaps"), use_gpu=False)
+    assert session.tile_spec(size) == expected
+
+
+def test_cache_returns_the_same_session(make_model: MakeModel) -> None:
+    folder = make_model("gaps")
+    first = create_session("gaps", models_dir=folder, use_gpu=False)
+    assert create_session("gaps", models_dir=folder, use_gpu=False) is first
+    assert create_session("gaps", models_dir=folder, threads=1, use_gpu=False) is not first
+
+
+def test_replaced_model_gets_a_new_session(make_model: MakeModel) -> None:
+    folder = make_model("gaps")
+    first = create_session("gaps", models_dir=folder, use_gpu=False)
+    make_model("gaps", np.ones((1, 1), np.float32) * 2)
+    second = create_session("gaps", models_dir=folder, use_gpu=False)
+    assert second is not first
+    np.testing.assert_allclose(second(np.ones((8, 8), np.float32)), 2.0)
+
+
+def test_hash_is_computed_once_per_file_version(
+    make_model: MakeModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = make_model("gaps")
+    calls = 0
+    real_sha256 = models.hashlib.sha256
+
+    def counting_sha256() -> Any:
+        nonlocal calls
+        calls += 1
+        return real_sha256()
+
+    monkeypatch.setattr(models.hashlib, "sha256", counting_sha256)
+    create_session("gaps", models_dir=folder, use_gpu=False)
+    create_session("gaps", models_dir=folder, threads=1, use_gpu=False)
+    assert calls == 1
+    path = folder / "gaps.onnx"
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    create_session("gaps", models_dir=folder, use_gpu=False)
+    assert calls == 2
+
+
+def test_checksum_mismatch_is_reported(make_model: MakeModel) -> None:
+    folder = make_model("gaps", sha256="0" * 64)
+    with pytest.raises(LineRefinerError) as caught:
+        create_session("gaps", models_dir=folder)
+    assert caught.value.hint is not None and "corrupt" in caught.value.hint
+
+
+def test_changed_file_is_caught_even_after_a_good_run(make_model: MakeModel) -> None:
+    folder = make_model("gaps")
+    create_session("gaps", models_dir=folder, use_gpu=False)
+    with (folder / "gaps.onnx").open("ab") as stream:
+        stream.write(b"\0")
+    with pytest.raises(LineRefinerError, match="checksum"):
+        create_session("gaps", models_dir=folder, use_gpu=False)
+
+
+def test_missing_model_file_says_reinstall(make_model: MakeModel) -> None:
+    folder = make_model("gaps")
+    (folder / "gaps.onnx").unlink()
+    with pytest.raises(LineRefinerError) as caught:
+        create_session("gaps", models_dir=folder)
+    assert "missing" in caught.value.message
+    assert caught.value.hint is not None and "python3 install.py" in caught.value.hint
+
+
+def test_unknown_model_name(make_model: MakeModel) -> None:
+    with pytest.raises(LineRefinerError, match="refine"):
+        create_session("refine", models_dir=make_model("gaps"))
+
+
+def test_model_onnxruntime_cannot_load(make_model: MakeModel) -> None:
+    folder = make_model("gaps")
+    path = folder / "gaps.onnx"
+    path.write_bytes(b"not a model")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["models"]["gaps"]["sha256"] = models.file_sha256(path)
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(LineRefinerError, match="cannot load") as caught:
+        create_session("gaps", models_dir=folder)
+    assert caught.value.hint is not None
+
+
+@pytest.mark.parametrize(
+    ("graph", "manifest", "complaint"),
+    [
+        ({"input_name": "image"}, {}, "inputs"),
+        ({}, {"output": {"name": "gap"}}, "outputs"),
+        ({"input_channels": 3}, {}, "shape"),
+        ({"input_type": "double"}, {}, "float32"),
+    ],
+)
+def test_model_that_does_not_match_its_manifest(
+    make_model: MakeModel, graph: dict, manifest: dict, complaint: str
+) -> None:
+    folder = make_model("gaps", graph=graph, **manifest)
+    with pytest.raises(LineRefinerError, match=complaint) as caught:
+        create_session("gaps", models_dir=folder)
+    assert caught.value.hint is not None and "manifest" in caught.value.hint
+
+
+class FakeRuntime:
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def run(self, *_: object) -> list[np.ndarray]:
+        raise self.error
+
+
+@pytest.mark.parametrize(
+    ("error", "hint"),
+    [
+        (RuntimeError("CUDA failure 2: out of memory"), "smaller tile"),
+        (RuntimeError("Failed to allocate memory for requested buffer"), "smaller tile"),
+        (MemoryError(), "smaller tile"),
+        (RuntimeError("Invalid rank for input"), "multiple of"),
+    ],
+)
+def test_runtime_errors_become_actionable(
+    make_model: MakeModel, monkeypatch: pytest.MonkeyPatch, error: Exception, hint: str
+) -> None:
+    session = create_session("gaps", models_dir=make_model("gaps"), use_gpu=False)
+    monkeypatch.setattr(session, "session", FakeRuntime(error))
+    with pytest.raises(LineRefinerError) as caught:
+        session(np.zeros((8, 8), np.float32))
+    assert caught.value.hint is not None and hint in caught.value.hint
+
+
+@pytest.mark.parametrize(
+    ("available", "use_gpu", "expected"),
+    [
+        ([CPU], True, [CPU]),
+        (["AzureExecutionProvider", CPU], True, [CPU]),
+        (
+            ["CoreMLExecutionProvider", "CUDAExecutionProvider", CPU],
+            True,
+            ["CUDAExecutionProvider", "CoreMLExecutionProvider", CPU],
+        ),
+        (["DmlExecutionProvider", CPU], True, ["DmlExecutionProvider", CPU]),
+        (["CUDAExecutionProvider", "DmlExecutionProvider", CPU], False, [CPU]),
+        ([], True, [CPU]),
+    ],
+)
+def test_choose_providers(available: list[str], use_gpu: bool, expected: list[str]) -> None:
+    assert choose_providers(available, use_gpu) == expected
+
+
+def test_choose_providers_defaults_to_what_onnxruntime_offers() -> None:
+    chosen = choose_providers()
+    assert chosen[-1] == CPU
+    assert set(chosen) <= set(models.ort.get_available_providers()) | {CPU}
+
+
+def test_models_dir_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LINEREFINER_MODELS", str(tmp_path))
+    assert default_models_dir() == tmp_path
+
+
+def test_models_dir_in_plugin_layout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Installed plugin: <pykrita>/krita_linerefiner/models, nothing beside the package.
+    package = tmp_path / "pykrita" / "krita_linerefiner"
+    (package / "models").mkdir(parents=True)
+    (package / "models" / "manifest.json").write_text('{"models": {}}')
+    monkeypatch.delenv("LINEREFINER_MODELS", raising=False)
+    monkeypatch.setattr(models, "_PACKAGE_DIR", package)
+    assert default_models_dir() == package / "models"
+
+
+def test_models_dir_in_repo_layout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    package = tmp_path / "repo" / "krita_linerefiner"
+    package.mkdir(parents=True)
+    (tmp_path / "repo" / "models").mkdir()
+    (tmp_path / "repo" / "models" / "manifest.json").write_text('{"models": {}}')
+    monkeypatch.delenv("LINEREFINER_MODELS", raising=False)
+    monkeypatch.setattr(models, "_PACKAGE_DIR", package)
+    assert default_models_dir() == tmp_path / "repo" / "models"
