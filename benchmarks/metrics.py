@@ -1,0 +1,205 @@
+"""Gap-closing quality metrics: closure per gap, false additions, gap-free additions, regions.
+
+All inputs are float ink maps (0 paper, 1 ink); a pixel counts as ink at >= 0.5. "Added" is a
+method's coverage of added pixels; a pixel is *new* when added >= 0.5 where the input had
+ink < 0.5 (painting over existing ink changes nothing for a flood fill, so it is not counted).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+INK = 0.5
+LENGTH_BINS: tuple[tuple[int, int], ...] = ((1, 4), (5, 8), (9, 12), (13, 16))
+TOTAL_BINS: tuple[tuple[int, int], ...] = ((1, 8), (9, 16))
+FALSE_ADD_DISTANCE = 3.0
+MIN_REGION = 32
+REGION_IOU = 0.9
+WINDOW_MARGIN = 4
+MIN_PIECE = 3
+
+_EIGHT = np.ones((3, 3), np.uint8)
+
+
+def new_pixels(ink: np.ndarray, added: np.ndarray) -> np.ndarray:
+    return (added >= INK) & (ink < INK)
+
+
+def closed_binary(ink: np.ndarray, added: np.ndarray) -> np.ndarray:
+    return np.maximum(ink, added) >= INK
+
+
+def gap_closure(
+    closed: np.ndarray,
+    target: np.ndarray,
+    gap_labels: np.ndarray,
+    gap_lengths: np.ndarray,
+    margin: int = WINDOW_MARGIN,
+) -> list[tuple[float, bool]]:
+    """(length, closed) for every measurable gap of one image.
+
+    Rule, per gap k (cut = pixels with gap_labels == k):
+    - window = bounding box of the cut grown by `margin` px (clipped to the image);
+    - pieces = 8-connected components, inside the window, of the target ink minus *all* cuts
+      (other gaps' cuts too: those pixels are missing from the input as well), keeping the
+      pieces that touch cut k (8-adjacent) and have >= MIN_PIECE px (so a stray antialiasing
+      pixel does not count as a line end);
+    - the gap is closed when one 8-connected component of the closed binary image, restricted
+      to the window, overlaps every piece. Overlap rather than containment, because the
+      degraded input may be thinner or shifted by a pixel relative to the target.
+    A cut at a junction has three or more pieces: all must join, or colour leaks between them.
+    Not measurable, and left out: gaps with an empty cut, cuts touching the crop border (the
+    line may continue outside the crop, so the pieces are unknown), and cuts with fewer than
+    two pieces (a cut off line tip, or pieces already joined inside the window in the target:
+    nothing for a fill to leak through locally).
+    """
+    h, w = target.shape
+    lines = target >= INK
+    all_cuts = gap_labels > 0
+    pieces_mask = lines & ~all_cuts
+    out: list[tuple[float, bool]] = []
+    for k in range(1, int(gap_labels.max()) + 1):
+        ys, xs = np.nonzero(gap_labels == k)
+        if len(ys) == 0:
+            continue
+        y0, y1, x0, x1 = ys.min(), ys.max(), xs.min(), xs.max()
+        if y0 == 0 or x0 == 0 or y1 == h - 1 or x1 == w - 1:
+            continue
+        y0, x0 = max(0, y0 - margin), max(0, x0 - margin)
+        y1, x1 = min(h, y1 + margin + 1), min(w, x1 + margin + 1)
+        cut = (gap_labels[y0:y1, x0:x1] == k).astype(np.uint8)
+        touching = cv2.dilate(cut, _EIGHT).astype(bool)
+        n, piece_labels = cv2.connectedComponents(
+            pieces_mask[y0:y1, x0:x1].astype(np.uint8), connectivity=8
+        )
+        sizes = np.bincount(piece_labels.ravel(), minlength=n)
+        ids = [int(i) for i in np.unique(piece_labels[touching]) if i > 0 and sizes[i] >= MIN_PIECE]
+        if len(ids) < 2:
+            continue
+        _, closed_labels = cv2.connectedComponents(
+            closed[y0:y1, x0:x1].astype(np.uint8), connectivity=8
+        )
+        common: set[int] | None = None
+        for i in ids:
+            labels = set(np.unique(closed_labels[piece_labels == i]).tolist()) - {0}
+            common = labels if common is None else common & labels
+        length = float(gap_lengths[k - 1]) if k - 1 < len(gap_lengths) else float("nan")
+        out.append((length, bool(common)))
+    return out
+
+
+def far_additions(new: np.ndarray, target: np.ndarray, distance: float = FALSE_ADD_DISTANCE) -> int:
+    """New pixels farther than `distance` px (Euclidean) from every true line pixel."""
+    if not new.any():
+        return 0
+    paper = (target < INK).astype(np.uint8)
+    if not paper.any():
+        return 0
+    dist = cv2.distanceTransform(paper, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)
+    return int(np.count_nonzero(new & (dist > distance)))
+
+
+def paper_regions(ink_binary: np.ndarray) -> tuple[int, np.ndarray]:
+    # 4-connectivity for paper, the dual of 8-connected lines: a diagonal ink step seals.
+    return cv2.connectedComponents((~ink_binary).astype(np.uint8), connectivity=4)
+
+
+def region_recovery(closed: np.ndarray, target: np.ndarray) -> tuple[int, int]:
+    """(recovered, total): target paper regions (>= MIN_REGION px) matched at IoU >= 0.9.
+
+    A region is recovered when some paper region of the closed output has IoU >= REGION_IOU
+    with it; a leaking gap merges two regions into one, which then matches neither.
+    """
+    n_t, t_lab = paper_regions(target >= INK)
+    n_o, o_lab = paper_regions(closed)
+    t_size = np.bincount(t_lab.ravel(), minlength=n_t)
+    o_size = np.bincount(o_lab.ravel(), minlength=n_o)
+    both = (t_lab > 0) & (o_lab > 0)
+    pair = t_lab[both].astype(np.int64) * n_o + o_lab[both]
+    keys, inter = np.unique(pair, return_counts=True)
+    t_of, o_of = keys // n_o, keys % n_o
+    iou = inter / (t_size[t_of] + o_size[o_of] - inter)
+    best = np.zeros(n_t)
+    np.maximum.at(best, t_of, iou)
+    big = np.nonzero(t_size >= MIN_REGION)[0]
+    big = big[big > 0]
+    return int(np.count_nonzero(best[big] >= REGION_IOU)), int(len(big))
+
+
+@dataclass
+class GapScore:
+    """Pooled over a set of images; fill with `add_gapped` and `add_gap_free`."""
+
+    closures: list[tuple[float, bool]] = field(default_factory=list)
+    new_pixels: int = 0
+    far_pixels: int = 0
+    gap_free_new: int = 0
+    gap_free_area: int = 0
+    regions_recovered: int = 0
+    regions_total: int = 0
+    seconds: float = 0.0
+    images: int = 0
+
+    def add_gapped(
+        self,
+        ink: np.ndarray,
+        added: np.ndarray,
+        target: np.ndarray,
+        gap_labels: np.ndarray,
+        gap_lengths: np.ndarray,
+    ) -> None:
+        closed = closed_binary(ink, added)
+        new = new_pixels(ink, added)
+        self.closures.extend(gap_closure(closed, target, gap_labels, gap_lengths))
+        self.new_pixels += int(np.count_nonzero(new))
+        self.far_pixels += far_additions(new, target)
+        rec, tot = region_recovery(closed, target)
+        self.regions_recovered += rec
+        self.regions_total += tot
+        self.images += 1
+
+    def add_gap_free(self, target: np.ndarray, added: np.ndarray) -> None:
+        self.gap_free_new += int(np.count_nonzero(new_pixels(target, added)))
+        self.gap_free_area += target.size
+
+    def closure_rate(self, lo: int, hi: int) -> float:
+        hits = [ok for length, ok in self.closures if lo - 0.5 <= length < hi + 0.5]
+        return float(np.mean(hits)) if hits else float("nan")
+
+    def gap_count(self, lo: int, hi: int) -> int:
+        return sum(1 for length, _ in self.closures if lo - 0.5 <= length < hi + 0.5)
+
+    @property
+    def overall_closure(self) -> float:
+        return self.closure_rate(LENGTH_BINS[0][0], LENGTH_BINS[-1][1])
+
+    @property
+    def false_addition_rate(self) -> float:
+        # Nothing added means nothing added falsely.
+        return self.far_pixels / self.new_pixels if self.new_pixels else 0.0
+
+    @property
+    def gap_free_per_mp(self) -> float:
+        return self.gap_free_new / self.gap_free_area * 1e6 if self.gap_free_area else float("nan")
+
+    @property
+    def region_rate(self) -> float:
+        return self.regions_recovered / self.regions_total if self.regions_total else float("nan")
+
+    def summary(self) -> dict[str, float | int]:
+        out: dict[str, float | int] = {}
+        for lo, hi in LENGTH_BINS + TOTAL_BINS:
+            out[f"closure_{lo}_{hi}"] = self.closure_rate(lo, hi)
+            out[f"gaps_{lo}_{hi}"] = self.gap_count(lo, hi)
+        out["closure_all"] = self.overall_closure
+        out["false_addition_rate"] = self.false_addition_rate
+        out["new_pixels"] = self.new_pixels
+        out["added_px_per_mp_gap_free"] = self.gap_free_per_mp
+        out["regions_recovered_rate"] = self.region_rate
+        out["regions_total"] = self.regions_total
+        out["seconds"] = self.seconds
+        out["images"] = self.images
+        return out
