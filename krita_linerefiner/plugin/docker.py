@@ -1,0 +1,193 @@
+"""The "Line Refiner" docker: settings, Run buttons, progress, Cancel and a status line.
+
+No pixel logic here: every run goes through the controller, like the Filter-menu actions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .extension import ACTIONS, controller
+from .qt import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    Qt,
+    QTimer,
+    QVBoxLayout,
+    QWidget,
+)
+from .settings import BY_NAME, CURVE_PRESETS
+
+# The active document and layer have no change signal in Krita 5.1's Python API; a light poll
+# (a few attribute reads) keeps the panel's enabled state and reason line current.
+REFRESH_MS = 400
+SLIDER_STEPS = 100
+BUTTONS = {"gaps": "Close Gaps", "refine": "Refine", "refine_gaps": "Refine + Close"}
+
+
+def make_docker_class(krita: Any) -> type:
+    class LineRefinerDocker(krita.DockWidget):
+        def __init__(self) -> None:
+            super().__init__()
+            self.setWindowTitle("Line Refiner")
+            self.ctl = controller()
+            self.controls: dict[str, Any] = {}
+            self.buttons: dict[str, Any] = {}
+            self.setWidget(self.build())
+            self.load_values()
+            self.ctl.started.connect(self.on_started)
+            self.ctl.progressed.connect(self.on_progress)
+            self.ctl.finished.connect(self.on_finished)
+            self.ctl.settings_changed.connect(self.load_values)
+            self.timer = QTimer(self)
+            self.timer.setInterval(REFRESH_MS)
+            self.timer.timeout.connect(self.refresh)
+            self.timer.start()
+            self.refresh()
+
+        def canvasChanged(self, canvas: Any) -> None:  # noqa: N802 (Krita's name)
+            self.refresh()
+
+        # -- building ------------------------------------------------------------------------
+        def build(self) -> Any:
+            root = QWidget()
+            layout = QVBoxLayout(root)
+            self.reason = QLabel()
+            self.reason.setWordWrap(True)
+            self.reason.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.reason.setObjectName("linerefiner_reason")
+            layout.addWidget(self.reason)
+
+            gaps = QGroupBox("Close gaps")
+            form = QFormLayout(gaps)
+            form.addRow("Sensitivity", self.slider("gap_sensitivity"))
+            form.addRow("Max gap (px)", self.spin("max_gap"))
+            form.addRow(self.check("seal_only", "Only gaps that separate regions"))
+            layout.addWidget(gaps)
+
+            self.refine_box = QGroupBox("Refine lines")
+            form = QFormLayout(self.refine_box)
+            form.addRow("Strength", self.slider("refine_strength"))
+            curve = QHBoxLayout()
+            curve.addWidget(self.check("curve_enabled", "Curve"))
+            combo = QComboBox()
+            combo.addItems(list(CURVE_PRESETS))
+            combo.setToolTip(BY_NAME["curve_preset"].description)
+            combo.currentTextChanged.connect(
+                lambda text: self.ctl.update_settings("curve_preset", text))
+            self.controls["curve_preset"] = combo
+            curve.addWidget(combo)
+            form.addRow(curve)
+            smooth = QHBoxLayout()
+            smooth.addWidget(self.check("smooth_enabled", "Smooth"))
+            smooth.addWidget(self.slider("smooth_amount"))
+            form.addRow(smooth)
+            layout.addWidget(self.refine_box)
+
+            run = QHBoxLayout()
+            for action_id, text, task in ACTIONS:
+                button = QPushButton(BUTTONS[task])
+                button.setToolTip(f"{text} (Filter menu, shortcut id {action_id})")
+                button.clicked.connect(lambda _=False, task=task: self.ctl.start(task))
+                self.buttons[task] = button
+                run.addWidget(button)
+            layout.addLayout(run)
+
+            busy = QHBoxLayout()
+            self.progress = QProgressBar()
+            self.progress.setRange(0, SLIDER_STEPS)
+            self.progress.setValue(0)
+            busy.addWidget(self.progress)
+            self.cancel_button = QPushButton("Cancel")
+            self.cancel_button.setEnabled(False)
+            self.cancel_button.clicked.connect(self.ctl.cancel)
+            busy.addWidget(self.cancel_button)
+            layout.addLayout(busy)
+
+            self.status = QLabel("Ready.")
+            self.status.setWordWrap(True)
+            self.status.setObjectName("linerefiner_status")
+            layout.addWidget(self.status)
+            layout.addStretch(1)
+            return root
+
+        def slider(self, name: str) -> Any:
+            setting = BY_NAME[name]
+            slider = QSlider(Qt.Orientation.Horizontal)
+            slider.setRange(0, SLIDER_STEPS)
+            slider.setToolTip(setting.description)
+            slider.valueChanged.connect(
+                lambda value: self.ctl.update_settings(name, value / SLIDER_STEPS))
+            self.controls[name] = slider
+            return slider
+
+        def spin(self, name: str) -> Any:
+            setting = BY_NAME[name]
+            spin = QSpinBox()
+            spin.setRange(int(setting.low or 0), int(setting.high or 0))
+            spin.setToolTip(setting.description)
+            spin.valueChanged.connect(lambda value: self.ctl.update_settings(name, value))
+            self.controls[name] = spin
+            return spin
+
+        def check(self, name: str, text: str) -> Any:
+            box = QCheckBox(text)
+            box.setToolTip(BY_NAME[name].description)
+            box.toggled.connect(lambda on: self.ctl.update_settings(name, on))
+            self.controls[name] = box
+            return box
+
+        # -- state ---------------------------------------------------------------------------
+        def load_values(self) -> None:
+            settings = self.ctl.settings
+            for name, widget in self.controls.items():
+                value = getattr(settings, name)
+                widget.blockSignals(True)  # only user edits write settings back
+                if isinstance(widget, QSlider):
+                    widget.setValue(round(value * SLIDER_STEPS))
+                elif isinstance(widget, QSpinBox):
+                    widget.setValue(int(value))
+                elif isinstance(widget, QCheckBox):
+                    widget.setChecked(bool(value))
+                elif isinstance(widget, QComboBox):
+                    widget.setCurrentText(str(value))
+                widget.blockSignals(False)
+
+        def refresh(self) -> None:
+            busy = self.ctl.busy
+            problem = self.ctl.problem("gaps")
+            refine_ok = problem is None and self.ctl.refine_available()
+            self.reason.setText(problem or "")
+            self.reason.setVisible(bool(problem))
+            self.buttons["gaps"].setEnabled(problem is None and not busy)
+            for task in ("refine", "refine_gaps"):
+                self.buttons[task].setEnabled(refine_ok and not busy)
+            self.refine_box.setEnabled(refine_ok)
+            self.refine_box.setToolTip(
+                "" if refine_ok else "Refining needs the refine model, not installed yet.")
+            self.cancel_button.setEnabled(busy)
+            for name in ("gap_sensitivity", "max_gap", "seal_only"):
+                self.controls[name].setEnabled(not self.ctl.deps_problem())
+
+        def on_started(self, task: str) -> None:
+            self.progress.setValue(0)
+            self.status.setText("Running…")
+            self.refresh()
+
+        def on_progress(self, value: float) -> None:
+            self.progress.setValue(round(value * SLIDER_STEPS))
+
+        def on_finished(self, record: Any) -> None:
+            self.progress.setValue(SLIDER_STEPS if record.status == "done" else 0)
+            self.status.setText(record.message)
+            self.refresh()
+
+    return LineRefinerDocker

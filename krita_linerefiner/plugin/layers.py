@@ -1,0 +1,180 @@
+"""Everything that reads or writes Krita layers. Main thread only.
+
+The source layer is only ever read. Results are built as a detached group and then added to the
+image with one `addChildNode`, which Krita records as a single undo step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from ..core.errors import LineRefinerError
+from ..core.ink import PixelFormat
+
+GROUP_NAME = "Line Refiner"
+GAPS_LAYER = "filled gaps"
+REFINED_LAYER = "refined lines"
+# Top to bottom inside the group: the red gap strokes must stay visible over refined lines.
+LAYER_ORDER = (GAPS_LAYER, REFINED_LAYER)
+GAP_COLOR = (1.0, 0.0, 0.0)
+LINE_COLOR = (0.0, 0.0, 0.0)
+# Layer.setColorSpace rejects an empty profile name (checked in Krita 5.1.5), so name one.
+# Pure red is (1, 0, 0) in every sRGB-primaries profile, whatever its tone curve.
+RGB_PROFILE = "sRGB-elle-V2-srgbtrc.icc"
+
+
+class Rect(NamedTuple):
+    x: int
+    y: int
+    w: int
+    h: int
+
+    @property
+    def empty(self) -> bool:
+        return self.w <= 0 or self.h <= 0
+
+    def intersect(self, other: Rect) -> Rect:
+        x, y = max(self.x, other.x), max(self.y, other.y)
+        right = min(self.x + self.w, other.x + other.w)
+        bottom = min(self.y + self.h, other.y + other.h)
+        return Rect(x, y, max(0, right - x), max(0, bottom - y))
+
+
+@dataclass(frozen=True)
+class SourceImage:
+    """A copy of the pixels to work on: plain bytes and geometry, safe to hand to a thread."""
+
+    pixels: bytes
+    rect: Rect
+    fmt: PixelFormat
+    result_fmt: PixelFormat  # format of the result layers (RGBA, at the image's depth)
+    selection: bytes | None  # one byte per pixel over `rect`, 255 = selected
+
+
+@dataclass(frozen=True)
+class Target:
+    doc_root_id: str
+    node_id: str
+
+
+def node_id(node: Any) -> str:
+    return node.uniqueId().toString()
+
+
+def walk(node: Any) -> Iterator[Any]:
+    for child in node.childNodes():
+        yield child
+        yield from walk(child)
+
+
+def find_node(doc: Any, wanted_id: str) -> Any | None:
+    return next((n for n in walk(doc.rootNode()) if node_id(n) == wanted_id), None)
+
+
+def find_document(app: Any, root_id: str) -> Any | None:
+    """The open document whose root node has this id; None once it was closed."""
+    return next((d for d in app.documents() if node_id(d.rootNode()) == root_id), None)
+
+
+def result_format(doc: Any) -> PixelFormat:
+    """Result layers are RGBA at the image's depth: red must stay red in a grayscale image."""
+    image = PixelFormat.from_krita(doc.colorModel(), doc.colorDepth())
+    return PixelFormat("RGBA", image.depth)
+
+
+def target_problem(doc: Any, node: Any) -> str | None:
+    """Why a run cannot start on this document and layer, in one line; None if it can."""
+    if doc is None:
+        return "Open a document to use Line Refiner."
+    if node is None:
+        return "Select a paint layer with line art."
+    kind = node.type()
+    if kind != "paintlayer":
+        return f"The active layer is a {kind.replace('layer', ' layer')}; select a paint layer."
+    try:
+        PixelFormat.from_krita(node.colorModel(), node.colorDepth())
+        result_format(doc)
+    except LineRefinerError as error:
+        return str(error)
+    return None
+
+
+def read_source(doc: Any, node: Any) -> SourceImage:
+    problem = target_problem(doc, node)
+    if problem:
+        raise LineRefinerError(problem)
+    bounds = node.bounds()
+    rect = Rect(bounds.x(), bounds.y(), bounds.width(), bounds.height())
+    if rect.empty:
+        raise LineRefinerError("The active layer is empty.", hint="select the line-art layer")
+    selection = doc.selection()
+    mask = None
+    if selection is not None:
+        rect = rect.intersect(
+            Rect(selection.x(), selection.y(), selection.width(), selection.height()))
+        if rect.empty:
+            raise LineRefinerError("The selection does not overlap the active layer's lines.",
+                                   hint="select an area with line art, or Select > Deselect")
+        mask = bytes(selection.pixelData(*rect))
+    return SourceImage(
+        pixels=bytes(node.pixelData(*rect)),
+        rect=rect,
+        fmt=PixelFormat.from_krita(node.colorModel(), node.colorDepth()),
+        result_fmt=result_format(doc),
+        selection=mask,
+    )
+
+
+def group_above(source: Any) -> Any | None:
+    """The "Line Refiner" group directly above `source`: the results of its previous run."""
+    parent = source.parentNode()
+    siblings = parent.childNodes()  # bottom to top
+    ids = [node_id(n) for n in siblings]
+    at = ids.index(node_id(source))
+    if at + 1 < len(siblings):
+        above = siblings[at + 1]
+        if above.type() == "grouplayer" and above.name() == GROUP_NAME:
+            return above
+    return None
+
+
+def make_layer(doc: Any, name: str, data: bytes, rect: Rect, fmt: PixelFormat,
+               previous: Any | None) -> Any:
+    layer = doc.createNode(name, "paintlayer")
+    converted = (layer.colorModel(), layer.colorDepth()) == (fmt.color_model, fmt.depth) or (
+        layer.setColorSpace(fmt.color_model, fmt.depth, RGB_PROFILE))
+    if not converted:
+        raise LineRefinerError(
+            f"Krita could not make a {fmt.color_model} {fmt.depth} layer for the results.")
+    layer.setPixelData(data, *rect)
+    if previous is not None:
+        # A rerun keeps what the user chose for the old result layer.
+        layer.setVisible(previous.visible())
+        layer.setOpacity(previous.opacity())
+        layer.setBlendingMode(previous.blendingMode())
+    return layer
+
+
+def apply_results(doc: Any, source: Any, layers: Mapping[str, bytes], rect: Rect,
+                  fmt: PixelFormat) -> Any:
+    """Put `layers` (name -> pixel bytes over `rect`) into a group directly above `source`,
+    replacing the group an earlier run left there."""
+    old_group = group_above(source)
+    old_layers = {n.name(): n for n in old_group.childNodes()} if old_group else {}
+    group = doc.createGroupLayer(GROUP_NAME)
+    for name in reversed(LAYER_ORDER):  # addChildNode(x, None) puts x at the top
+        if name in layers:
+            layer = make_layer(doc, name, layers[name], rect, fmt, old_layers.get(name))
+            group.addChildNode(layer, None)
+    if old_group is not None:
+        group.setVisible(old_group.visible())
+        group.setOpacity(old_group.opacity())
+    parent = source.parentNode()
+    if not parent.addChildNode(group, source):
+        raise LineRefinerError("Krita refused to add the result layers.",
+                               hint="unlock the layer's group and try again")
+    if old_group is not None:
+        old_group.remove()
+    return group

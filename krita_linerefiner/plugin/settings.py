@@ -1,0 +1,131 @@
+"""The docker's settings: declared once with defaults and ranges, checked when loaded.
+
+Stored as strings in Krita's settings (kritarc, group "LineRefiner"), so they persist across
+restarts. A value that does not parse or is out of range falls back to its default with a log
+line instead of breaking the panel.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, fields, replace
+from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
+
+GROUP = "LineRefiner"
+CURVE_PRESETS = ("thin", "normal", "bold")
+
+
+class Store(Protocol):
+    def read(self, key: str) -> str | None: ...
+
+    def write(self, key: str, value: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    description: str
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[str, ...] | None = None
+
+    def parse(self, text: str) -> Any:
+        kind = type(self.default)
+        if kind is bool:
+            if text not in ("true", "false"):
+                raise ValueError(f"expected true or false, got {text!r}")
+            return text == "true"
+        value = kind(text)
+        if self.low is not None and value < self.low:
+            raise ValueError(f"{value} is below {self.low}")
+        if self.high is not None and value > self.high:
+            raise ValueError(f"{value} is above {self.high}")
+        if self.choices is not None and value not in self.choices:
+            raise ValueError(f"{value!r} is not one of {self.choices}")
+        return value
+
+    def format(self, value: Any) -> str:
+        return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
+SETTINGS = (
+    Setting("gap_sensitivity", 0.5, "Gap sensitivity: higher closes more, and riskier, gaps",
+            0.0, 1.0),
+    Setting("max_gap", 16, "Longest gap, in pixels, that may be closed", 1, 64),
+    Setting("seal_only", False, "Only add strokes that separate regions the line art merged"),
+    Setting("refine_strength", 1.0, "How far refined lines move from the original", 0.0, 1.0),
+    Setting("curve_enabled", False, "Apply a tone curve to the refined lines"),
+    Setting("curve_preset", "normal", "Tone curve for the refined lines",
+            choices=CURVE_PRESETS),
+    Setting("smooth_enabled", False, "Smooth the refined lines"),
+    Setting("smooth_amount", 0.3, "How much to smooth", 0.0, 1.0),
+)
+BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+
+@dataclass(frozen=True)
+class Settings:
+    gap_sensitivity: float = 0.5
+    max_gap: int = 16
+    seal_only: bool = False
+    refine_strength: float = 1.0
+    curve_enabled: bool = False
+    curve_preset: str = "normal"
+    smooth_enabled: bool = False
+    smooth_amount: float = 0.3
+
+    def with_value(self, name: str, value: Any) -> Settings:
+        setting = BY_NAME[name]
+        # Validate through the same path as loading, so the docker cannot store a bad value.
+        return replace(self, **{name: setting.parse(setting.format(value))})
+
+
+def load(store: Store) -> Settings:
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        text = store.read(setting.name)
+        if text is None or text == "":
+            continue
+        try:
+            values[setting.name] = setting.parse(text)
+        except ValueError as error:
+            log.warning("LineRefiner setting %s=%r ignored (%s); using %r",
+                        setting.name, text, error, setting.default)
+    return Settings(**values)
+
+
+def save(store: Store, settings: Settings) -> None:
+    for field in fields(settings):
+        store.write(field.name, BY_NAME[field.name].format(getattr(settings, field.name)))
+
+
+class KritaStore:
+    """Store on Krita's settings; `app` is Krita.instance()."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def read(self, key: str) -> str | None:
+        return self.app.readSetting(GROUP, key, "") or None
+
+    def write(self, key: str, value: str) -> None:
+        self.app.writeSetting(GROUP, key, value)
+
+
+class MemoryStore:
+    def __init__(self, values: dict[str, str] | None = None,
+                 on_write: Callable[[str, str], None] | None = None) -> None:
+        self.values = dict(values or {})
+        self.on_write = on_write
+
+    def read(self, key: str) -> str | None:
+        return self.values.get(key)
+
+    def write(self, key: str, value: str) -> None:
+        self.values[key] = value
+        if self.on_write:
+            self.on_write(key, value)
