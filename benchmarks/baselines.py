@@ -80,12 +80,13 @@ def _geodesic_ball(mask: np.ndarray, seed: tuple[int, int], steps: int) -> np.nd
     # Pixels of `mask` reachable from `seed` in at most `steps` 8-connected moves inside mask.
     reached = np.zeros(mask.shape, np.uint8)
     reached[seed] = 1
-    m = mask.astype(np.uint8)
+    inside = mask.astype(bool)
     for _ in range(steps):
-        grown = np.asarray(cv2.dilate(reached, np.ones((3, 3), np.uint8))) & m
-        if np.array_equal(grown, reached):
+        grown = (np.asarray(cv2.dilate(reached, np.ones((3, 3), np.uint8))) > 0) & inside
+        grown_u8 = grown.astype(np.uint8)
+        if np.array_equal(grown_u8, reached):
             break
-        reached = grown
+        reached = grown_u8
     return reached.astype(bool)
 
 

@@ -237,7 +237,12 @@ def count_macs(model: onnx.ModelProto, input_shape: tuple[int, ...]) -> int:
 
 
 def gmac_per_megapixel(model: onnx.ModelProto, side: int = 1024) -> float:
-    return count_macs(model, (1, 1, side, side)) / (side * side) * 1e6 / 1e9
+    """GMAC per 1e6 input pixels, measured on one side x side image (a multiple of 16)."""
+    initializers = {i.name for i in model.graph.initializer}
+    graph_input = next(i for i in model.graph.input if i.name not in initializers)
+    channel_dim = graph_input.type.tensor_type.shape.dim[1]
+    channels = channel_dim.dim_value if channel_dim.HasField("dim_value") else 1
+    return count_macs(model, (1, channels, side, side)) / (side * side) * 1e6 / 1e9
 
 
 def onnx_parameter_count(model: onnx.ModelProto) -> int:

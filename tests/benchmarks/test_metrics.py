@@ -1,0 +1,227 @@
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper
+
+from benchmarks.gaps import best_baseline, nothing, run, synthetic_set, verdict
+from benchmarks.metrics import (
+    GapScore,
+    closed_binary,
+    far_additions,
+    gap_closure,
+    new_pixels,
+    region_recovery,
+)
+from benchmarks.reference_models import count_macs, gmac_per_megapixel
+
+SIZE = 64
+
+
+def square_outline() -> np.ndarray:
+    ink = np.zeros((SIZE, SIZE), np.float32)
+    ink[12:52, 12:14] = ink[12:52, 50:52] = 1.0
+    ink[12:14, 12:52] = ink[50:52, 12:52] = 1.0
+    return ink
+
+
+def square_with_cut(columns: slice = slice(30, 35)) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(input ink, target, gap labels) for a 2 px square outline with its top edge cut."""
+    target = square_outline()
+    labels = np.zeros((SIZE, SIZE), np.uint8)
+    labels[12:14, columns] = 1
+    ink = np.where(labels > 0, 0.0, target).astype(np.float32)
+    return ink, target, labels
+
+
+LENGTHS = np.array([5.0, 0.0], np.float32)
+
+
+def test_cut_square_is_open_until_the_missing_pixels_are_drawn_back() -> None:
+    ink, target, labels = square_with_cut()
+    assert gap_closure(ink >= 0.5, target, labels, LENGTHS) == [(5.0, False)]
+    added = np.where(labels > 0, 1.0, 0.0).astype(np.float32)
+    assert gap_closure(closed_binary(ink, added), target, labels, LENGTHS) == [(5.0, True)]
+
+
+def test_a_bridge_one_pixel_short_does_not_close() -> None:
+    ink, target, labels = square_with_cut()
+    added = np.zeros_like(ink)
+    added[12, 30:34] = 1.0  # column 34 stays open
+    assert gap_closure(closed_binary(ink, added), target, labels, LENGTHS) == [(5.0, False)]
+
+
+def test_a_thin_diagonal_bridge_closes_under_eight_connectivity() -> None:
+    ink, target, labels = square_with_cut()
+    added = np.zeros_like(ink)
+    for i, x in enumerate(range(30, 35)):
+        added[12 + i % 2, x] = 1.0  # zigzag, only diagonally connected
+    assert gap_closure(closed_binary(ink, added), target, labels, LENGTHS) == [(5.0, True)]
+
+
+def test_a_detour_outside_the_window_does_not_count() -> None:
+    # Ink joining the two sides far above the cut would still let a fill leak through the cut.
+    ink, target, labels = square_with_cut()
+    added = np.zeros_like(ink)
+    added[2, 28:37] = 1.0
+    added[2:12, 28] = added[2:12, 36] = 1.0
+    assert gap_closure(closed_binary(ink, added), target, labels, LENGTHS) == [(5.0, False)]
+
+
+def test_a_junction_needs_all_three_pieces_joined() -> None:
+    target = np.zeros((SIZE, SIZE), np.float32)
+    target[30:32, 5:60] = 1.0  # horizontal bar
+    target[5:30, 30:32] = 1.0  # stem meeting it from above: a T
+    labels = np.zeros((SIZE, SIZE), np.uint8)
+    labels[26:32, 27:35] = 1  # cut out the junction
+    labels &= (target >= 0.5).astype(np.uint8)
+    ink = np.where(labels > 0, 0.0, target).astype(np.float32)
+    lengths = np.array([6.0], np.float32)
+    bar_only = np.zeros_like(ink)
+    bar_only[30:32, 27:35] = 1.0
+    assert gap_closure(closed_binary(ink, bar_only), target, labels, lengths) == [(6.0, False)]
+    full = np.where(labels > 0, 1.0, 0.0).astype(np.float32)
+    assert gap_closure(closed_binary(ink, full), target, labels, lengths) == [(6.0, True)]
+
+
+def test_cuts_at_the_crop_border_and_line_tips_are_not_measured() -> None:
+    target = np.zeros((SIZE, SIZE), np.float32)
+    target[20:22, 0:40] = 1.0
+    labels = np.zeros((SIZE, SIZE), np.uint8)
+    labels[20:22, 0:4] = 1  # touches the left border
+    labels[20:22, 36:40] = 2  # cuts off the free end: only one piece touches it
+    ink = np.where(labels > 0, 0.0, target).astype(np.float32)
+    assert gap_closure(ink >= 0.5, target, labels, np.array([4.0, 4.0], np.float32)) == []
+
+
+def test_false_additions_count_only_pixels_far_from_the_true_lines() -> None:
+    ink, target, labels = square_with_cut()
+    added = np.where(labels > 0, 1.0, 0.0).astype(np.float32)  # 10 px, all on the line
+    added[15, 20] = 1.0  # 2 px inside the left edge's inner side (x = 13): near
+    added[30:33, 30:33] = 1.0  # 9 px in the middle of the square: far
+    new = new_pixels(ink, added)
+    assert np.count_nonzero(new) == 20
+    assert far_additions(new, target) == 9
+
+    score = GapScore()
+    score.add_gapped(ink, added, target, labels, LENGTHS)
+    assert score.false_addition_rate == pytest.approx(9 / 20)
+
+
+def test_painting_over_existing_ink_is_not_an_addition() -> None:
+    target = square_outline()
+    score = GapScore()
+    score.add_gap_free(target, target.copy())
+    assert score.gap_free_new == 0
+    added = np.zeros_like(target)
+    added[30, 30] = added[31, 31] = 1.0
+    score.add_gap_free(target, added)
+    assert score.gap_free_per_mp == pytest.approx(2 / (2 * SIZE * SIZE) * 1e6)
+
+
+def test_region_recovery_fails_while_the_fill_leaks() -> None:
+    ink, target, labels = square_with_cut()
+    # Inside and outside of the square; a 4 px pocket is too small to count.
+    target[40:42, 40:44] = 1.0
+    target[44:46, 40:44] = 1.0
+    target[42:44, 40] = target[42:44, 43] = 1.0
+    ink = np.where(labels > 0, 0.0, target).astype(np.float32)
+    assert region_recovery(target >= 0.5, target) == (2, 2)
+    assert region_recovery(ink >= 0.5, target) == (0, 2)
+    added = np.where(labels > 0, 1.0, 0.0).astype(np.float32)
+    assert region_recovery(closed_binary(ink, added), target) == (2, 2)
+
+
+def test_region_recovery_tolerates_small_changes_but_not_a_split() -> None:
+    target = square_outline()
+    thicker = target.copy()
+    thicker[14, 14:50] = 1.0  # 36 px of 1296 inside: IoU still > 0.97
+    assert region_recovery(thicker >= 0.5, target) == (2, 2)
+    split = target.copy()
+    split[14:50, 31] = 1.0  # a wall through the middle: both halves have IoU ~ 0.49
+    assert region_recovery(split >= 0.5, target) == (1, 2)
+
+
+def test_closure_rates_pool_by_length_bin() -> None:
+    score = GapScore(closures=[(3.0, True), (4.0, False), (6.0, True), (10.0, True), (16.0, False)])
+    assert score.closure_rate(1, 4) == 0.5
+    assert score.closure_rate(5, 8) == 1.0
+    assert score.closure_rate(1, 8) == pytest.approx(2 / 3)
+    assert score.closure_rate(9, 16) == 0.5
+    assert math.isnan(score.closure_rate(13, 15))
+    assert score.overall_closure == 0.6
+
+
+def test_doing_nothing_closes_nothing_on_synthetic_drawings() -> None:
+    data = synthetic_set(2, size=128, seed=3)
+    assert data["ink"].shape == data["gap_labels"].shape == (2, 128, 128)
+    assert (data["ink"][data["gap_labels"] > 0] == 0).all()
+    result = run({"input": nothing}, data, log=lambda _: None)["input"]
+    assert result["closure_all"] == 0.0
+    assert result["false_addition_rate"] == 0.0
+    assert result["added_px_per_mp_gap_free"] == 0.0
+
+
+def _result(closure: float, false_add: float, short: float = 1.0, long_: float = 1.0,
+            free: float = 0.0) -> dict[str, float | int]:
+    return {"closure_all": closure, "false_addition_rate": false_add, "closure_1_8": short,
+            "closure_9_16": long_, "added_px_per_mp_gap_free": free}
+
+
+def test_verdict_compares_with_the_best_baseline_at_no_more_false_additions() -> None:
+    results = {
+        "morph closing k3": _result(0.40, 0.00),
+        "morph closing k9": _result(0.95, 0.10),  # closes more, but adds falsely more than ours
+        "endpoint linking R8": _result(0.70, 0.01),
+        "endpoint linking R16": _result(0.90, 0.02),
+        "ours": _result(0.85, 0.02, short=0.96, long_=0.74, free=12.0),
+    }
+    assert best_baseline(results, "morph closing", 0.02) == "morph closing k3"
+    assert best_baseline(results, "endpoint linking", 0.02) == "endpoint linking R16"
+    checks = {label: ok for label, ok, _ in verdict(results, "ours")}
+    assert checks == {
+        "closure <= 8 px >= 95%": True,
+        "closure 9-16 px >= 75%": False,
+        "false additions <= 3%": True,
+        "<= 30 added px/MP gap-free": True,
+        "better closure than morph closing at <= false additions": True,
+        "better closure than endpoint linking at <= false additions": False,
+    }
+
+
+def _single_node_model(node: onnx.NodeProto, x: tuple[int, ...], w: tuple[int, ...],
+                       y_channels: int) -> onnx.ModelProto:
+    weight = helper.make_tensor("w", TensorProto.FLOAT, w, np.zeros(int(np.prod(w))).tolist())
+    graph = helper.make_graph(
+        [node], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, x[1], "H", "W"])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, y_channels, None, None])],
+        [weight],
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def test_mac_counter_on_a_known_conv() -> None:
+    conv = helper.make_node("Conv", ["x", "w"], ["y"], kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+    model = _single_node_model(conv, (1, 3, 10, 10), (8, 3, 3, 3), 8)
+    # 8 output channels x 10 x 10 outputs, each 3 channels x 3 x 3 taps.
+    assert count_macs(model, (1, 3, 10, 10)) == 8 * 10 * 10 * 3 * 3 * 3
+    assert count_macs(model, (1, 3, 20, 10)) == 2 * 21600
+
+
+def test_mac_counter_on_depthwise_and_transposed_convs() -> None:
+    depthwise = helper.make_node("Conv", ["x", "w"], ["y"], kernel_shape=[3, 3],
+                                 pads=[1, 1, 1, 1], group=4)
+    model = _single_node_model(depthwise, (1, 4, 10, 10), (4, 1, 3, 3), 4)
+    assert count_macs(model, (1, 4, 10, 10)) == 4 * 100 * 9
+    up = helper.make_node("ConvTranspose", ["x", "w"], ["y"], kernel_shape=[4, 4],
+                          strides=[2, 2], pads=[1, 1, 1, 1])
+    model = _single_node_model(up, (1, 4, 5, 5), (4, 2, 4, 4), 2)
+    # Each of the 4 x 5 x 5 inputs is spread over 2 channels x 4 x 4 taps.
+    assert count_macs(model, (1, 4, 5, 5)) == 4 * 25 * 2 * 16
+    assert gmac_per_megapixel(model, side=64) == pytest.approx(
+        count_macs(model, (1, 4, 64, 64)) / 64**2 * 1e6 / 1e9
+    )
