@@ -249,6 +249,8 @@ def _open_session(
 def create_session(
     name: str, *, models_dir: Path | None = None, threads: int = 0, use_gpu: bool = True
 ) -> ModelSession:
+    if threads < 0:
+        raise ValueError(f"threads must be >= 0, got {threads}")
     folder = Path(models_dir) if models_dir is not None else default_models_dir()
     manifest = load_manifest(folder)
     if name not in manifest:
@@ -258,8 +260,6 @@ def create_session(
         )
     info = manifest[name]
     path = verified_model_path(info, folder)
-    if threads < 0:
-        raise ValueError(f"threads must be >= 0, got {threads}")
     providers = tuple(choose_providers(use_gpu=use_gpu))
     return _open_session(str(path.resolve()), info.sha256, threads, providers, info)
 

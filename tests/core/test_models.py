@@ -73,6 +73,16 @@ def test_session_runs_the_graph(make_model: MakeModel) -> None:
     assert session.providers[-1] == CPU
 
 
+def test_tiny_model_dir_fixture_has_gaps_and_refine(tiny_model_dir: Path) -> None:
+    ink = np.zeros((8, 16), np.float32)
+    ink[4, 4] = 0.9
+    gaps = create_session("gaps", models_dir=tiny_model_dir, use_gpu=False)(ink)
+    refined = create_session("refine", models_dir=tiny_model_dir, use_gpu=False)(ink)
+    np.testing.assert_allclose(gaps[3:6, 3:6], 0.1, atol=1e-6)
+    assert gaps.sum() == pytest.approx(0.9, abs=1e-5)
+    np.testing.assert_array_equal(refined, ink)
+
+
 def test_session_with_run_tiled_matches_whole_image(make_model: MakeModel) -> None:
     kernel = np.full((3, 3), 1 / 9, np.float32)
     session = create_session("gaps", models_dir=make_model("gaps", kernel), use_gpu=False)
@@ -156,6 +166,11 @@ def test_missing_model_file_says_reinstall(make_model: MakeModel) -> None:
         create_session("gaps", models_dir=folder)
     assert "missing" in caught.value.message
     assert caught.value.hint is not None and "python3 install.py" in caught.value.hint
+
+
+def test_negative_threads_is_a_programming_error(make_model: MakeModel) -> None:
+    with pytest.raises(ValueError):
+        create_session("gaps", models_dir=make_model("gaps"), threads=-1)
 
 
 def test_unknown_model_name(make_model: MakeModel) -> None:
