@@ -1,0 +1,985 @@
+#!/usr/bin/env python3
+"""Install LineRefiner into Krita, remove it again, or build a zip for Krita's plugin importer.
+
+    python3 install.py                      install into the Krita found on this computer
+    python3 install.py --uninstall          remove everything install.py added
+    python3 install.py --zip OUT.zip        zip for Tools > Scripts > Import Python Plugin from File
+
+Standard library only: it runs with whatever python3 the user has (3.8 or newer), which is
+usually not Krita's own Python. That is why the dependencies are fetched with pip for Krita's
+Python version and platform, not for the interpreter running this file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import glob
+import hashlib
+import json
+import os
+import platform
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+PLUGIN = "krita_linerefiner"
+REPO = Path(__file__).resolve().parent
+# The repo names these after the product; Krita's importer names them after the module
+# (pykrita/<module>.desktop, actions/<module>.action). Installing under the importer's names means
+# a zip import and install.py replace each other instead of leaving two copies of the plugin.
+DESKTOP_SOURCE = "linerefiner.desktop"
+ACTION_SOURCE = f"{PLUGIN}/linerefiner.action"
+DESKTOP_NAME = f"{PLUGIN}.desktop"
+ACTION_NAME = f"{PLUGIN}.action"
+LEGACY_DESKTOP_NAME = "linerefiner.desktop"
+
+# Same list as pyproject's [project] dependencies (a test keeps them equal); kept here because
+# this file must not need a TOML parser on Pythons older than 3.11.
+REQUIREMENTS = ("numpy>=1.24", "onnxruntime>=1.16", "opencv-python-headless>=4.8")
+STAMP_NAME = "linerefiner-deps.json"
+STAMP_FORMAT = 1
+
+KRITARC_GROUP = "python"
+KRITARC_KEY = f"enable_{PLUGIN}"
+STAGING_PREFIX = f".{PLUGIN}-tmp-"
+KEPT_PREFIX = f".{PLUGIN}-backup-"
+
+# Copied out of the package: caches, files installed elsewhere, and folders install.py fills.
+SKIP_ANYWHERE = ("__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache")
+SKIP_SUFFIXES = (".pyc", ".pyo")
+SKIP_AT_TOP = ("vendor", "models", "linerefiner.action")
+
+
+class InstallError(Exception):
+    """A failure the user can act on: printed without a traceback, exit status 1."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+def say(message: str = "") -> None:
+    print(message, flush=True)
+
+
+def warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Where Krita keeps things
+
+
+@dataclass(frozen=True)
+class KritaLocation:
+    """One Krita installation kind: its resource folder, its kritarc, and where its binaries
+    reveal which Python it embeds."""
+
+    name: str
+    resource_dir: Path
+    kritarc: Path
+    python_globs: tuple[str, ...] = ()
+
+
+def _kritaplugin_globs(prefixes: Iterable[str], bundled_python: bool) -> list[str]:
+    # kritapykrita.so links libpython3.X, which names Krita's Python exactly. A libpython next to
+    # it counts only where Krita brings its own (Flatpak); under /usr it is just the system's.
+    patterns = []
+    for prefix in prefixes:
+        for lib in ("lib", "lib64", "lib/*"):
+            patterns.append(f"{prefix}/{lib}/kritaplugins/krita*py*.so")
+        if bundled_python:
+            patterns.append(f"{prefix}/lib/libpython3.*.so*")
+    return patterns
+
+
+def krita_locations(system: str | None = None, env: dict[str, str] | None = None,
+                    home: Path | None = None) -> list[KritaLocation]:
+    system = system or platform.system()
+    env = dict(os.environ) if env is None else env
+    home = home or Path(env.get("HOME") or Path.home())
+    if system == "Windows":
+        appdata, local = env.get("APPDATA"), env.get("LOCALAPPDATA")
+        if not appdata or not local:
+            return []
+        roots = [env.get(k) for k in ("ProgramW6432", "ProgramFiles", "ProgramFiles(x86)")]
+        roots.append(str(Path(local) / "Programs"))
+        globs = tuple(f"{root}/Krita*/bin/python3*.dll" for root in roots if root)
+        return [KritaLocation("Krita", Path(appdata) / "krita", Path(local) / "kritarc", globs)]
+    if system == "Darwin":
+        globs = []
+        for apps in ("/Applications", str(home / "Applications")):
+            app = f"{apps}/[Kk]rita*.app/Contents"
+            globs += [f"{app}/Frameworks/Python.framework/Versions/3.*",
+                      f"{app}/Frameworks/libpython3.*.dylib", f"{app}/lib/python3.*"]
+        return [KritaLocation("Krita", home / "Library/Application Support/krita",
+                              home / "Library/Preferences/kritarc", tuple(globs))]
+    data = Path(env.get("XDG_DATA_HOME") or home / ".local/share")
+    config = Path(env.get("XDG_CONFIG_HOME") or home / ".config")
+    flatpak_apps = [f"{base}/app/org.kde.krita/current/active/files"
+                    for base in ("/var/lib/flatpak", str(data / "flatpak"))]
+    flatpak = home / ".var/app/org.kde.krita"
+    return [
+        KritaLocation("Krita", data / "krita", config / "kritarc",
+                      tuple(_kritaplugin_globs(["/usr", "/usr/local", "/opt/krita"], False))),
+        KritaLocation("Krita (Flatpak)", flatpak / "data/krita", flatpak / "config/kritarc",
+                      tuple(_kritaplugin_globs(flatpak_apps, True))),
+    ]
+
+
+def krita_path_globs(krita_path: Path) -> list[str]:
+    """Patterns under a Krita install the user points at: a prefix, an extracted AppImage
+    (squashfs-root), a Windows install folder or Krita.app."""
+    root = glob.escape(str(krita_path))
+    relative = ["lib/kritaplugins/krita*py*.so", "lib/*/kritaplugins/krita*py*.so",
+                "lib64/kritaplugins/krita*py*.so", "usr/lib/kritaplugins/krita*py*.so",
+                "usr/lib/*/kritaplugins/krita*py*.so", "lib/libpython3.*.so*",
+                "usr/lib/libpython3.*.so*", "bin/python3*.dll", "python3*.dll",
+                "Contents/Frameworks/Python.framework/Versions/3.*",
+                "Contents/Frameworks/libpython3.*.dylib", "Contents/lib/python3.*"]
+    return [root] + [f"{root}/{pattern}" for pattern in relative]
+
+
+def read_kritarc_value(kritarc: Path, group: str | None, key: str) -> str | None:
+    """The value of `key` in `group` (None: the entries before any group header)."""
+    try:
+        text = kritarc.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    current: str | None = None
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("["):
+            current = stripped[1:-1] if stripped.endswith("]") else stripped
+            continue
+        if current == group and _entry_key(line) == key:
+            return line.split("=", 1)[1].strip()
+    return None
+
+
+def choose_location(locations: Sequence[KritaLocation]) -> KritaLocation:
+    found = [loc for loc in locations if loc.resource_dir.is_dir()]
+    if not found:
+        looked = "\n".join(f"  {loc.resource_dir}" for loc in locations) or "  (nowhere)"
+        raise InstallError(
+            f"Krita's resource folder was not found. Looked in:\n{looked}",
+            hint="Start Krita once (it creates the folder), then run this again. If Krita keeps "
+                 "its resources elsewhere, pass --resource-dir DIR (in Krita: Settings > "
+                 "Manage Resources > Open Resource Folder shows it).")
+    # Two Kritas (say a distribution package and the Flatpak): the one used last wins.
+    chosen = max(found, key=lambda loc: _mtime(loc.kritarc))
+    for other in found:
+        if other != chosen:
+            say(f"Note: another Krita resource folder exists at {other.resource_dir}; installing "
+                f"into {chosen.resource_dir} (used more recently). Use --resource-dir to choose.")
+    custom = read_kritarc_value(chosen.kritarc, None, "ResourceDirectory")
+    if custom and Path(custom).is_dir() and Path(custom) != chosen.resource_dir:
+        say(f"Krita is set to keep its resources in {custom} (kritarc ResourceDirectory).")
+        return KritaLocation(chosen.name, Path(custom), chosen.kritarc, chosen.python_globs)
+    return chosen
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+# --------------------------------------------------------------------------------------------
+# Krita's Python version and platform
+
+_NAME_VERSION = re.compile(r"(?:^|python)3\.?(\d{1,2})(?!\d)")
+_LINKED_VERSION = re.compile(rb"libpython3\.(\d{1,2})(?!\d)")
+
+
+def python_version_of(path: Path) -> str | None:
+    """Python version named by a Krita file: python310.dll, Versions/3.10, libpython3.10.so,
+    or a binary (kritapykrita.so) that links libpython3.X."""
+    match = _NAME_VERSION.search(path.name)
+    if match:
+        return f"3.{int(match.group(1))}"
+    if path.is_file() and (".so" in path.name or path.suffix in (".dll", ".dylib")):
+        try:
+            linked = _LINKED_VERSION.search(path.read_bytes())
+        except OSError:
+            return None
+        if linked:
+            return f"3.{int(linked.group(1))}"
+    return None
+
+
+def detect_python_version(patterns: Iterable[str]) -> tuple[str, Path]:
+    """Krita's Python version from the first files matching `patterns` that name one."""
+    found: dict[str, Path] = {}
+    for pattern in patterns:
+        for name in sorted(glob.glob(pattern)):
+            version = python_version_of(Path(name))
+            if version and version not in found:
+                found[version] = Path(name)
+    if len(found) == 1:
+        version, evidence = next(iter(found.items()))
+        return version, evidence
+    how = ("in Krita, open Tools > Scripts > Scripter and run: import sys; print(sys.version)"
+           " - then pass the first two numbers, e.g. --python-version 3.10")
+    if not found:
+        raise InstallError(
+            "could not find which Python version Krita uses (no Krita installation was found "
+            "in the usual places; AppImages can't be looked into).",
+            hint=f"Pass --python-version X.Y: {how}. Or pass --krita-path to Krita's install "
+                 "folder (for an AppImage: run it with --appimage-extract and pass the "
+                 "squashfs-root folder), or use --no-deps and provide numpy, onnxruntime and "
+                 "opencv-python-headless yourself.")
+    listed = ", ".join(f"{v} ({p})" for v, p in found.items())
+    raise InstallError(f"found more than one Krita Python version: {listed}.",
+                       hint=f"Pass --python-version for the Krita you use: {how}.")
+
+
+def default_platforms(system: str | None = None, machine: str | None = None,
+                      libc: tuple[str, str] | None = None,
+                      mac_version: str | None = None) -> list[str]:
+    """pip platform tags for Krita on this computer."""
+    system = system or platform.system()
+    machine = (machine or platform.machine()).lower()
+    if system == "Windows":
+        return ["win_arm64"] if machine in ("arm64", "aarch64") else ["win_amd64"]
+    if system == "Darwin":
+        arch = "arm64" if machine in ("arm64", "aarch64") else "x86_64"
+        release = (mac_version or platform.mac_ver()[0] or "11.0").split(".")
+        major = int(release[0])
+        minor = int(release[1]) if major == 10 and len(release) > 1 else 0
+        # pip itself widens a macosx tag to older macOS versions and to universal2.
+        return [f"macosx_{major}_{minor}_{arch}"]
+    if system == "Linux":
+        arch = {"amd64": "x86_64", "arm64": "aarch64"}.get(machine, machine)
+        name, version = libc or platform.libc_ver()
+        match = re.match(r"2\.(\d+)", version)
+        if name != "glibc" or not match:
+            raise InstallError(
+                f"this Linux uses {name or 'an unknown C library'}, and the dependencies only "
+                "come as wheels built for glibc (manylinux).",
+                hint="Pass --platform and --python-version for the Krita you run, or use "
+                     "--no-deps and install numpy, onnxruntime and opencv-python-headless "
+                     "yourself.")
+        return expand_platform(f"manylinux_2_{match.group(1)}_{arch}")
+    raise InstallError(f"don't know which wheels fit Krita on {system}.",
+                       hint="Pass --platform TAG (a pip platform tag) or use --no-deps.")
+
+
+def expand_platform(tag: str) -> list[str]:
+    """A manylinux_2_Y tag also accepts wheels built for older glibc; pip doesn't widen these
+    itself, and numpy, onnxruntime and opencv publish under different manylinux tags (recent
+    onnxruntime only as manylinux_2_27/2_28, so manylinux2014 alone gets a years-old one)."""
+    match = re.fullmatch(r"manylinux_2_(\d+)_(\w+)", tag)
+    if not match:
+        return [tag]
+    newest, arch = int(match.group(1)), match.group(2)
+    tags = [f"manylinux_2_{minor}_{arch}" for minor in range(newest, 16, -1)]
+    return tags + [f"manylinux2014_{arch}"]
+
+
+# --------------------------------------------------------------------------------------------
+# kritarc: a Qt/KConfig INI file. Edited line by line so that everything else stays byte for byte;
+# configparser would reorder, lowercase keys and drop comments.
+
+
+def _entry_key(line: str) -> str | None:
+    stripped = line.strip()
+    if not stripped or stripped.startswith(("#", "[")) or "=" not in stripped:
+        return None
+    # key[$i] (immutable) and key[de] (localised) are the same key for our purpose.
+    return re.sub(r"\[[^\]]*\]", "", stripped.split("=", 1)[0]).strip()
+
+
+def set_kritarc_entry(text: str, group: str, key: str, value: str | None) -> str:
+    """`text` with key=value in [group] (value None: the key removed, and the group too if
+    nothing else is left in it). Every other line is kept exactly."""
+    lines = [line for line in re.split(r"(?<=\n)", text) if line]
+    newline = "\r\n" if "\r\n" in text else "\n"
+    header = f"[{group}]"
+    owner: list[str | None] = []
+    current: str | None = None
+    for line in lines:
+        stripped = line.strip()
+        if stripped.startswith("["):
+            current = stripped
+        owner.append(current)
+    ours = [i for i, line in enumerate(lines) if owner[i] == header and _entry_key(line) == key]
+
+    if value is None:
+        lines = [line for i, line in enumerate(lines) if i not in ours]
+        return "".join(_drop_empty_group(lines, header))
+    if ours:
+        for i in ours:
+            body = lines[i].rstrip("\r\n")
+            ending = lines[i][len(body):]
+            lines[i] = body.split("=", 1)[0] + "=" + value + ending
+        return "".join(lines)
+
+    entry = f"{key}={value}{newline}"
+    headers = [i for i, line in enumerate(lines) if line.strip() == header]
+    if headers:
+        at = headers[0] + 1
+        # After the group's last entry, before the blank line that separates it from the next.
+        for i in range(headers[0] + 1, len(lines)):
+            if owner[i] != header or lines[i].strip().startswith("["):
+                break
+            if lines[i].strip():
+                at = i + 1
+        if not lines[at - 1].endswith("\n"):
+            lines[at - 1] += newline
+        lines.insert(at, entry)
+        return "".join(lines)
+    out = "".join(lines)
+    if out and not out.endswith("\n"):
+        out += newline
+    if out and not out.endswith(newline * 2):
+        out += newline
+    return out + header + newline + entry
+
+
+def _drop_empty_group(lines: list[str], header: str) -> list[str]:
+    for i, line in enumerate(lines):
+        if line.strip() != header:
+            continue
+        end = i + 1
+        while end < len(lines) and not lines[end].strip().startswith("["):
+            if lines[end].strip():
+                break
+            end += 1
+        else:
+            # Only blank lines until the next group: drop the header and the blank line that
+            # was written before it, keeping the one that separates the next group.
+            start = i - 1 if i > 0 and not lines[i - 1].strip() else i
+            return lines[:start] + lines[i + 1:]
+    return lines
+
+
+def write_kritarc(kritarc: Path, value: str | None) -> bool:
+    """Set or remove the enable key. Returns whether the file changed."""
+    target = kritarc.resolve() if kritarc.is_symlink() else kritarc
+    try:
+        old_bytes = target.read_bytes()
+    except FileNotFoundError:
+        if value is None:
+            return False
+        old_bytes = b""
+    # surrogateescape carries any byte that isn't UTF-8 through unchanged.
+    old = old_bytes.decode("utf-8", "surrogateescape")
+    new = set_kritarc_entry(old, KRITARC_GROUP, KRITARC_KEY, value)
+    if new == old:
+        return False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=".kritarc-", dir=str(target.parent))
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(new.encode("utf-8", "surrogateescape"))
+        if old_bytes or target.exists():
+            shutil.copymode(str(target), tmp_name)
+        os.replace(tmp_name, str(target))
+    except BaseException:
+        if os.path.exists(tmp_name):
+            os.unlink(tmp_name)
+        raise
+    return True
+
+
+# --------------------------------------------------------------------------------------------
+# Dependencies
+
+
+@dataclass(frozen=True)
+class DepsSpec:
+    python_version: str
+    platforms: tuple[str, ...]
+    requirements: tuple[str, ...] = REQUIREMENTS
+
+    def identity(self) -> dict[str, object]:
+        return {"format": STAMP_FORMAT, "python_version": self.python_version,
+                "platforms": list(self.platforms), "requirements": list(self.requirements)}
+
+    def cache_key(self) -> str:
+        digest = hashlib.sha256(json.dumps(self.identity(), sort_keys=True).encode()).hexdigest()
+        return f"cp{self.python_version.replace('.', '')}-{self.platforms[0]}-{digest[:10]}"
+
+    def describe(self) -> str:
+        return f"Python {self.python_version} on {self.platforms[0]}"
+
+
+def _normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "_", name).lower()
+
+
+def _requirement_name(requirement: str) -> str:
+    return re.split(r"[<>=!~;\[ ]", requirement, maxsplit=1)[0]
+
+
+def installed_versions(vendor: Path) -> dict[str, str]:
+    versions = {}
+    for info in vendor.glob("*.dist-info"):
+        name, _, version = info.name[: -len(".dist-info")].partition("-")
+        versions[_normalise(name)] = version
+    return versions
+
+
+def write_stamp(vendor: Path, spec: DepsSpec) -> None:
+    stamp = dict(spec.identity(), installed=installed_versions(vendor),
+                 created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+    (vendor / STAMP_NAME).write_text(json.dumps(stamp, indent=2, sort_keys=True) + "\n",
+                                     encoding="utf-8")
+
+
+def vendor_matches(vendor: Path, spec: DepsSpec) -> bool:
+    """A vendor folder made for this spec, with every requirement still in it."""
+    try:
+        stamp = json.loads((vendor / STAMP_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if not isinstance(stamp, dict) or any(stamp.get(k) != v for k, v in spec.identity().items()):
+        return False
+    have = installed_versions(vendor)
+    return all(_normalise(_requirement_name(r)) in have for r in spec.requirements)
+
+
+def run_pip(spec: DepsSpec, target: Path, pip_cmd: Sequence[str], verbose: bool) -> None:
+    command = [*pip_cmd, "install", "--target", str(target),
+               "--python-version", spec.python_version, "--implementation", "cp",
+               "--only-binary=:all:", "--no-compile", "--disable-pip-version-check",
+               "--no-input"]
+    for tag in spec.platforms:
+        command += ["--platform", tag]
+    command += list(spec.requirements)
+    names = ", ".join(_requirement_name(r) for r in spec.requirements)
+    say(f"Downloading {names} for {spec.describe()} with pip (about 100 MB, a few minutes)...")
+    try:
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.DEVNULL, text=True, errors="replace")
+    except OSError as error:
+        raise InstallError(f"could not run pip ({shlex.join(pip_cmd)}): {error}",
+                           hint="Install pip for this Python (Debian/Ubuntu: sudo apt install "
+                                "python3-pip), pass --pip-cmd, or use --no-deps.") from error
+    output = []
+    assert process.stdout is not None
+    for line in process.stdout:
+        output.append(line)
+        if verbose:
+            print(f"  pip: {line}", end="", flush=True)
+    if process.wait() != 0:
+        raise pip_error(spec, "".join(output), process.returncode)
+    missing = [r for r in spec.requirements
+               if _normalise(_requirement_name(r)) not in installed_versions(target)]
+    if missing:
+        raise InstallError(f"pip finished but did not install {', '.join(missing)}.",
+                           hint="Run again with --verbose to see pip's output.")
+
+
+def pip_error(spec: DepsSpec, output: str, code: int) -> InstallError:
+    """Turn pip's output into a message that says what went wrong and what to do."""
+    if "No module named pip" in output:
+        return InstallError(f"pip is not available for {sys.executable}.",
+                            hint="Install it (Debian/Ubuntu: sudo apt install python3-pip; "
+                                 "elsewhere: python3 -m ensurepip), or pass --pip-cmd.")
+    missing = re.search(r"No matching distribution found for ([A-Za-z0-9_.\-]+)", output)
+    if missing:
+        name = missing.group(1)
+        return InstallError(
+            f"pip could not download {name} for {spec.describe()}: {name} has no wheel for "
+            "that Python and platform (yet).",
+            hint=f"Check that {spec.python_version} is Krita's Python (Tools > Scripts > "
+                 f"Scripter: import sys; print(sys.version)) and the platform is right; "
+                 f"https://pypi.org/project/{name}/#files lists the wheels there are. Or use "
+                 "--no-deps and provide the packages yourself.")
+    network = ("NewConnectionError", "Temporary failure in name resolution", "ProxyError",
+               "Max retries exceeded", "Could not fetch URL", "SSLError", "ConnectTimeout")
+    if any(marker in output for marker in network):
+        return InstallError(
+            "pip could not reach the package index to download the dependencies.",
+            hint="Check the internet connection (and HTTPS_PROXY if you need a proxy), then "
+                 "run this again; nothing was changed.")
+    tail = "\n".join("  " + line for line in output.strip().splitlines()[-15:])
+    return InstallError(f"pip failed (exit status {code}) fetching {spec.describe()}:\n{tail}",
+                        hint="Nothing was changed. Run again with --verbose for pip's full "
+                             "output, or use --no-deps.")
+
+
+def provide_deps(spec: DepsSpec, vendor: Path, *, work: Path, options: Options,
+                 reuse: Sequence[Path] = ()) -> None:
+    """Fill `vendor` (not yet existing): from a matching installed copy, else the cache,
+    else pip. A fresh download is stamped and stored in the cache."""
+    cache = options.cache
+    candidates = [*reuse, *([cache / spec.cache_key()] if cache else [])]
+    for candidate in [] if options.refresh else candidates:
+        if vendor_matches(candidate, spec):
+            say(f"Reusing dependencies for {spec.describe()} from {candidate}")
+            shutil.copytree(str(candidate), str(vendor), symlinks=True)
+            return
+    download = work / "pip-target"
+    run_pip(spec, download, options.pip_cmd, options.verbose)
+    # Console scripts point at the interpreter that ran pip, not Krita's: of no use in Krita.
+    shutil.rmtree(str(download / "bin"), ignore_errors=True)
+    write_stamp(download, spec)
+    os.replace(str(download), str(vendor))
+    if cache is not None:
+        store_in_cache(vendor, cache / spec.cache_key())
+
+
+def store_in_cache(vendor: Path, entry: Path) -> None:
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=str(entry.parent)))
+        try:
+            shutil.copytree(str(vendor), str(tmp / "vendor"), symlinks=True)
+            if entry.exists():
+                shutil.rmtree(str(entry))
+            os.replace(str(tmp / "vendor"), str(entry))
+        finally:
+            shutil.rmtree(str(tmp), ignore_errors=True)
+    except OSError as error:
+        # The install itself is fine; only the next run will download again.
+        warn(f"could not store the dependencies in the cache {entry}: {error}")
+
+
+# --------------------------------------------------------------------------------------------
+# The plugin tree
+
+
+def _ignore_for(top: Path) -> Callable[[str, list[str]], set[str]]:
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        skipped = {n for n in names if n in SKIP_ANYWHERE or n.endswith(SKIP_SUFFIXES)}
+        if Path(folder) == top:
+            skipped |= {n for n in names if n in SKIP_AT_TOP}
+        return skipped
+    return ignore
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def copy_models(source: Path, dest: Path) -> list[str]:
+    """manifest.json and the model files it lists, each checked against its sha256."""
+    manifest_path = source / "manifest.json"
+    if not manifest_path.is_file():
+        warn(f"{manifest_path} not found: installing without models; the plugin can't run "
+             "until they are there.")
+        return []
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        entries = manifest["models"]
+        files = [(str(entry["file"]), entry.get("sha256")) for entry in entries.values()]
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise InstallError(f"{manifest_path} is not a valid model manifest: {error!r}") from error
+    dest.mkdir()
+    shutil.copy2(str(manifest_path), str(dest / "manifest.json"))
+    for name, expected in files:
+        model = source / name
+        if not model.is_file() or Path(name).name != name:
+            raise InstallError(f"{model} is listed in manifest.json but missing.")
+        if expected and _sha256(model) != expected:
+            raise InstallError(
+                f"{model} does not match its sha256 in manifest.json.",
+                hint="If the file is a few hundred bytes it is a Git LFS pointer: run "
+                     "'git lfs pull'. Otherwise the manifest and the model are out of step.")
+        shutil.copy2(str(model), str(dest / name))
+    return [name for name, _ in files]
+
+
+def desktop_library(desktop: Path) -> str | None:
+    for line in desktop.read_text(encoding="utf-8", errors="replace").splitlines():
+        if _entry_key(line) == "X-KDE-Library":
+            return line.split("=", 1)[1].strip()
+    return None
+
+
+@dataclass(frozen=True)
+class Staged:
+    package: Path
+    desktop: Path | None
+    action: Path | None
+
+
+def stage_plugin(repo: Path, into: Path) -> Staged:
+    """Package (+ models) and descriptor files under `into`, as Krita wants them named."""
+    source = repo / PLUGIN
+    if not (source / "__init__.py").is_file():
+        raise InstallError(f"{source} is not the LineRefiner package (no __init__.py).",
+                           hint="Run install.py from a complete LineRefiner checkout.")
+    package = into / PLUGIN
+    shutil.copytree(str(source), str(package), ignore=_ignore_for(source))
+    copy_models(repo / "models", package / "models")
+
+    desktop: Path | None = None
+    desktop_source = repo / DESKTOP_SOURCE
+    if desktop_source.is_file():
+        library = desktop_library(desktop_source)
+        if library != PLUGIN:
+            raise InstallError(f"{desktop_source} has X-KDE-Library={library}, expected "
+                               f"{PLUGIN}: Krita would not find the package.")
+        desktop = into / DESKTOP_NAME
+        shutil.copy2(str(desktop_source), str(desktop))
+    else:
+        warn(f"{desktop_source} not found: Krita will not list the plugin without it.")
+
+    action: Path | None = None
+    action_source = repo / ACTION_SOURCE
+    if action_source.is_file():
+        action = into / ACTION_NAME
+        shutil.copy2(str(action_source), str(action))
+    else:
+        warn(f"{action_source} not found: the plugin's actions get no default shortcuts or "
+             "icons.")
+    return Staged(package, desktop, action)
+
+
+# --------------------------------------------------------------------------------------------
+# Putting files in place all at once
+
+
+class Swap:
+    """Replace paths by renames, remembering the old ones so that all of it can be undone."""
+
+    def __init__(self, trash: Path) -> None:
+        self.trash = trash
+        self.done: list[tuple[Path, Path | None, bool]] = []  # final, backup, new placed
+
+    def replace(self, final: Path, new: Path | None) -> None:
+        backup = None
+        if final.exists() or final.is_symlink():
+            backup = self.trash / f"{len(self.done)}-{final.name}"
+            os.replace(str(final), str(backup))
+        self.done.append((final, backup, False))
+        if new is not None:
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(str(new), str(final))
+            self.done[-1] = (final, backup, True)
+
+    def rollback(self) -> list[str]:
+        problems = []
+        for final, backup, placed in reversed(self.done):
+            try:
+                if placed:
+                    os.replace(str(final), str(self.trash / f"new-{final.name}"))
+                if backup is not None:
+                    os.replace(str(backup), str(final))
+            except OSError as error:
+                problems.append(f"{final}: {error}")
+        self.done.clear()
+        return problems
+
+
+def _clean_stale_staging(folder: Path) -> None:
+    # Left behind only if an earlier run was killed outright (power cut, kill -9).
+    for stale in folder.glob(f"{STAGING_PREFIX}*"):
+        shutil.rmtree(str(stale), ignore_errors=True)
+
+
+def commit(plan: Sequence[tuple[Path, Path | None]], staging: Path, kritarc: Path,
+           kritarc_value: str | None) -> bool:
+    """Swap every (final, new) pair and update kritarc, or leave all of it as it was.
+    Returns whether kritarc changed."""
+    trash = staging / "replaced"
+    trash.mkdir()
+    swap = Swap(trash)
+    try:
+        for final, new in plan:
+            swap.replace(final, new)
+        return write_kritarc(kritarc, kritarc_value)
+    except BaseException as error:
+        problems = swap.rollback()
+        if problems:
+            kept = staging.with_name(KEPT_PREFIX + time.strftime("%Y%m%d-%H%M%S"))
+            os.replace(str(staging), str(kept))
+            raise InstallError(
+                f"could not put the files in place ({error}), and could not restore all of the "
+                f"previous ones: {'; '.join(problems)}.",
+                hint=f"The previous files are in {kept}; move them back by hand.") from error
+        if not isinstance(error, OSError):
+            raise
+        raise InstallError(
+            f"could not put the files in place: {error}. Nothing was changed.",
+            hint="If Krita is running, close it and run this again; otherwise check that you "
+                 "may write to the folder.") from error
+
+
+def _remove_if_empty(paths: Iterable[Path]) -> None:
+    for path in paths:
+        with contextlib.suppress(OSError):  # not empty: not only ours
+            path.rmdir()
+
+
+# --------------------------------------------------------------------------------------------
+# The three commands
+
+
+@dataclass(frozen=True)
+class Options:
+    repo: Path
+    deps: DepsSpec | None
+    pip_cmd: tuple[str, ...]
+    cache: Path | None
+    refresh: bool
+    verbose: bool
+
+
+def install(resource_dir: Path, kritarc: Path, options: Options) -> None:
+    pykrita, actions = resource_dir / "pykrita", resource_dir / "actions"
+    final_package = pykrita / PLUGIN
+    created = [path for path in (pykrita, actions) if not path.exists()]
+    pykrita.mkdir(exist_ok=True)
+    _clean_stale_staging(pykrita)
+    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=str(pykrita)))
+    try:
+        staged = stage_plugin(options.repo, staging / "new")
+        if options.deps is not None:
+            # The vendor folder of the install being replaced is reused when it fits, so
+            # running install.py again doesn't download again.
+            provide_deps(options.deps, staged.package / "vendor", work=staging,
+                         options=options, reuse=[final_package / "vendor"])
+        plan = [(final_package, staged.package),
+                (pykrita / DESKTOP_NAME, staged.desktop),
+                (actions / ACTION_NAME, staged.action)]
+        legacy = pykrita / LEGACY_DESKTOP_NAME
+        if legacy.is_file() and desktop_library(legacy) == PLUGIN:
+            plan.append((legacy, None))  # a hand-copied older install: two would list twice
+        commit(plan, staging, kritarc, "true")
+    except BaseException:
+        shutil.rmtree(str(staging), ignore_errors=True)
+        _remove_if_empty(created)
+        raise
+    shutil.rmtree(str(staging), ignore_errors=True)
+
+    vendor = final_package / "vendor"
+    say("")
+    say(f"LineRefiner is installed in {final_package}")
+    if options.deps is None:
+        say("  Dependencies were not installed (--no-deps): Krita's Python must be able to "
+            "import numpy, onnxruntime and cv2.")
+    else:
+        versions = installed_versions(vendor)
+        wanted = [_normalise(_requirement_name(r)) for r in options.deps.requirements]
+        listed = ", ".join(f"{name} {versions.get(name, '?')}" for name in wanted)
+        say(f"  Dependencies for {options.deps.describe()}: {listed}")
+    say(f"  Enabled in {kritarc} ([{KRITARC_GROUP}] {KRITARC_KEY}=true)")
+    say("")
+    say("Next:")
+    say("  1. Restart Krita (quit it completely first if it is running).")
+    say("  2. Settings > Dockers > Line Refiner shows the panel.")
+    say("  3. The Filter menu has the Line Refiner commands for the active layer.")
+    say("  If the plugin is missing: Settings > Configure Krita > Python Plugin Manager; make "
+        "sure Line Refiner is ticked, and hover over it to see why it did not load.")
+
+
+def uninstall(resource_dir: Path, kritarc: Path) -> None:
+    pykrita = resource_dir / "pykrita"
+    candidates = [pykrita / PLUGIN, pykrita / DESKTOP_NAME, resource_dir / "actions" / ACTION_NAME]
+    legacy = pykrita / LEGACY_DESKTOP_NAME
+    if legacy.is_file() and desktop_library(legacy) == PLUGIN:
+        candidates.append(legacy)
+    present = [path for path in candidates if path.exists() or path.is_symlink()]
+    parent = pykrita if pykrita.is_dir() else resource_dir
+    _clean_stale_staging(parent)
+    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=str(parent)))
+    try:
+        changed = commit([(path, None) for path in present], staging, kritarc, None)
+    finally:
+        shutil.rmtree(str(staging), ignore_errors=True)
+    if not present and not changed:
+        say(f"LineRefiner is not installed in {resource_dir}; nothing to remove.")
+        return
+    for path in present:
+        say(f"Removed {path}")
+    if changed:
+        say(f"Removed {KRITARC_KEY} from {kritarc}")
+    say("Restart Krita to finish.")
+
+
+def build_zip(out: Path, options: Options) -> None:
+    out = out.resolve()
+    if not out.parent.is_dir():
+        raise InstallError(f"the folder {out.parent} does not exist.")
+    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=str(out.parent)))
+    try:
+        staged = stage_plugin(options.repo, staging / "new")
+        if staged.desktop is None:
+            raise InstallError(f"{options.repo / DESKTOP_SOURCE} is needed for the zip: Krita's "
+                               "importer finds plugins by their .desktop file.")
+        if options.deps is not None:
+            provide_deps(options.deps, staged.package / "vendor", work=staging,
+                         options=options)
+        say(f"Writing {out} ...")
+        partial = staging / "out.zip"
+        # Krita's importer looks for a '<module>/' entry with '<module>/__init__.py' in it, so
+        # folders get entries of their own.
+        with zipfile.ZipFile(str(partial), "w", zipfile.ZIP_DEFLATED,
+                             strict_timestamps=False) as archive:
+            for path in [staged.desktop, staged.action]:
+                if path is not None:
+                    archive.write(str(path), path.name)
+            for folder, dirs, files in os.walk(str(staged.package)):
+                dirs.sort()
+                rel = Path(folder).relative_to(staged.package.parent).as_posix()
+                archive.write(folder, rel + "/")
+                for name in sorted(files):
+                    archive.write(os.path.join(folder, name), f"{rel}/{name}")
+        os.replace(str(partial), str(out))
+    finally:
+        shutil.rmtree(str(staging), ignore_errors=True)
+    size = out.stat().st_size / 1e6
+    say(f"Built {out} ({size:.1f} MB).")
+    if options.deps is not None:
+        say(f"  Dependencies for {options.deps.describe()}.")
+    say("In Krita: Tools > Scripts > Import Python Plugin from File..., pick the zip, answer Yes "
+        "to enable it, then restart Krita.")
+
+
+# --------------------------------------------------------------------------------------------
+# Command line
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="install.py",
+        description="Install LineRefiner into Krita (plugin, models, and numpy, onnxruntime and "
+                    "opencv-python-headless built for Krita's own Python).")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--uninstall", action="store_true",
+                      help="remove everything install.py added")
+    mode.add_argument("--zip", metavar="OUT", type=Path,
+                      help="build a zip for Tools > Scripts > Import Python Plugin from File")
+    parser.add_argument("--resource-dir", metavar="DIR", type=Path,
+                        help="Krita's resource folder (default: found automatically)")
+    parser.add_argument("--kritarc", metavar="FILE", type=Path,
+                        help="Krita's settings file (default: the one that goes with the "
+                             "resource folder)")
+    parser.add_argument("--krita-path", metavar="PATH", type=Path,
+                        help="where Krita is installed, to read its Python version from")
+    parser.add_argument("--python-version", metavar="X.Y",
+                        help="Krita's Python version (default: read from the Krita install)")
+    parser.add_argument("--platform", metavar="TAG", action="append",
+                        help="pip platform tag for the dependencies, e.g. win_amd64, "
+                             "macosx_11_0_arm64, manylinux_2_28_x86_64 (also takes older "
+                             "manylinux); repeat for several. Default: this computer's")
+    parser.add_argument("--no-deps", action="store_true",
+                        help="don't install numpy, onnxruntime and opencv-python-headless")
+    parser.add_argument("--deps-cache", metavar="DIR", type=Path,
+                        help="keep downloaded dependencies here and reuse them when Python "
+                             "version, platform and requirements match")
+    parser.add_argument("--refresh-deps", action="store_true",
+                        help="download the dependencies again even if a matching copy exists")
+    parser.add_argument("--pip-cmd", metavar="CMD",
+                        help=f"command that runs pip (default: {sys.executable} -m pip)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show pip's output")
+    args = parser.parse_args(argv)
+    if args.python_version and not re.fullmatch(r"3\.\d{1,2}", args.python_version):
+        parser.error(f"--python-version wants X.Y such as 3.10, not {args.python_version!r}")
+    if args.zip and (args.resource_dir or args.kritarc):
+        parser.error("--zip builds a file for Krita's importer; it takes no --resource-dir or "
+                     "--kritarc")
+    if args.uninstall and (args.no_deps or args.deps_cache or args.python_version
+                           or args.platform or args.refresh_deps):
+        parser.error("--uninstall takes only --resource-dir and --kritarc")
+    return args
+
+
+def resolve_target(args: argparse.Namespace) -> tuple[Path, Path, KritaLocation | None]:
+    """Resource folder, kritarc, and the Krita location they belong to (None: not known)."""
+    locations = krita_locations()
+    if args.resource_dir is None:
+        location = choose_location(locations)
+        return location.resource_dir, args.kritarc or location.kritarc, location
+    resource_dir = args.resource_dir.expanduser().resolve()
+    if not resource_dir.is_dir():
+        raise InstallError(f"the resource folder {resource_dir} does not exist.",
+                           hint="Check the path (Krita: Settings > Manage Resources > Open "
+                                "Resource Folder), or start Krita once so that it creates it.")
+    matching = [loc for loc in locations if loc.resource_dir == resource_dir]
+    location = matching[0] if matching else None
+    if args.kritarc is not None:
+        kritarc = args.kritarc.expanduser()
+    elif location is not None:
+        kritarc = location.kritarc
+    elif locations:
+        kritarc = locations[0].kritarc
+    else:
+        raise InstallError("don't know where Krita's kritarc is on this system.",
+                           hint="Pass --kritarc FILE.")
+    return resource_dir, kritarc, location
+
+
+def deps_spec(args: argparse.Namespace, location: KritaLocation | None) -> DepsSpec | None:
+    if args.no_deps:
+        return None
+    version = args.python_version
+    if version is None:
+        patterns: list[str] = []
+        if args.krita_path is not None:
+            patterns += krita_path_globs(args.krita_path.expanduser())
+        elif location is not None:
+            patterns += location.python_globs
+        else:
+            for known in krita_locations():
+                patterns += known.python_globs
+        version, evidence = detect_python_version(patterns)
+        say(f"Krita's Python is {version} (from {evidence}).")
+    if args.platform:
+        platforms = [tag for given in args.platform for tag in expand_platform(given)]
+    else:
+        platforms = default_platforms()
+    return DepsSpec(version, tuple(dict.fromkeys(platforms)))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.pip_cmd:
+        pip_cmd = tuple(shlex.split(args.pip_cmd, posix=os.name != "nt"))
+    else:
+        pip_cmd = (sys.executable, "-m", "pip")
+    cache = args.deps_cache.expanduser().resolve() if args.deps_cache else None
+    try:
+        if args.zip is not None:
+            options = Options(REPO, deps_spec(args, None), pip_cmd, cache, args.refresh_deps,
+                              args.verbose)
+            build_zip(args.zip.expanduser(), options)
+            return 0
+        resource_dir, kritarc, location = resolve_target(args)
+        if args.uninstall:
+            uninstall(resource_dir, kritarc)
+            return 0
+        options = Options(REPO, deps_spec(args, location), pip_cmd, cache, args.refresh_deps,
+                          args.verbose)
+        say(f"Installing LineRefiner into {resource_dir}")
+        install(resource_dir, kritarc, options)
+    except InstallError as error:
+        print(f"error: {error}", file=sys.stderr)
+        if error.hint:
+            print(error.hint, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("Interrupted; nothing was changed.", file=sys.stderr)
+        return 1
+    except OSError as error:
+        # Unexpected I/O trouble (disk full, permissions): the staging was already removed.
+        print(f"error: {error}. Nothing was changed.", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    # This file runs under whatever python3 the user has, not the project's Python.
+    if sys.version_info < (3, 8):  # noqa: UP036
+        sys.exit("install.py needs Python 3.8 or newer (any python3 will do, it need not be "
+                 "Krita's).")
+    sys.exit(main())
