@@ -228,8 +228,8 @@ def test_files_land_where_krita_looks(repo: Path, env: Env) -> None:
 def test_kritarc_gets_the_key_and_keeps_everything_else(repo: Path, env: Env) -> None:
     ok(env.run(repo, *env.target(), "--no-deps"))
     after = env.kritarc.read_bytes()
-    expected = KRITARC.replace(b"enable_lastdocumentsdocker[$i]=false\n",
-                               b"enable_lastdocumentsdocker[$i]=false\n" + KEY.encode() + b"=true\n")
+    last = b"enable_lastdocumentsdocker[$i]=false\n"
+    expected = KRITARC.replace(last, last + KEY.encode() + b"=true\n")
     assert after == expected
 
 
