@@ -192,6 +192,23 @@ def test_verdict_compares_with_the_best_baseline_at_no_more_false_additions() ->
     }
 
 
+def test_adding_nothing_does_not_beat_the_baselines_by_default() -> None:
+    results = {
+        "morph closing k3": _result(0.30, 0.01),
+        "morph closing k5": _result(0.50, 0.02),
+        "endpoint linking R4": _result(0.40, 0.005),
+        "input": _result(0.0, 0.0, short=0.0, long_=0.0),
+    }
+    # Every setting adds falsely more than doing nothing: the most careful one is the rival.
+    assert best_baseline(results, "morph closing", 0.0) == "morph closing k3"
+    checks = {label: ok for label, ok, _ in verdict(results, "input")}
+    assert checks["better closure than morph closing at <= false additions"] is False
+    assert checks["better closure than endpoint linking at <= false additions"] is False
+    del results["endpoint linking R4"]
+    checks = {label: ok for label, ok, _ in verdict(results, "input")}
+    assert checks["better closure than endpoint linking at <= false additions"] is None
+
+
 def _single_node_model(node: onnx.NodeProto, x: tuple[int, ...], w: tuple[int, ...],
                        y_channels: int) -> onnx.ModelProto:
     weight = helper.make_tensor("w", TensorProto.FLOAT, w, np.zeros(int(np.prod(w))).tolist())
