@@ -114,7 +114,14 @@ def krita_locations(system: str | None = None, env: dict[str, str] | None = None
         roots = [env.get(k) for k in ("ProgramW6432", "ProgramFiles", "ProgramFiles(x86)")]
         roots.append(str(Path(local) / "Programs"))
         globs = tuple(f"{root}/Krita*/bin/python3*.dll" for root in roots if root)
-        return [KritaLocation("Krita", Path(appdata) / "krita", Path(local) / "kritarc", globs)]
+        found = [KritaLocation("Krita", Path(appdata) / "krita", Path(local) / "kritarc", globs)]
+        # The Microsoft Store build sees %APPDATA% and %LOCALAPPDATA% redirected into its
+        # package folder; its program folder (WindowsApps) can't be read for the Python version.
+        for package in sorted(glob.glob(glob.escape(local) + "/Packages/49800Krita_*")):
+            cache = Path(package) / "LocalCache"
+            found.append(KritaLocation("Krita (Microsoft Store)", cache / "Roaming" / "krita",
+                                       cache / "Local" / "kritarc"))
+        return found
     if system == "Darwin":
         globs = []
         for apps in ("/Applications", str(home / "Applications")):
@@ -769,15 +776,16 @@ def install(resource_dir: Path, kritarc: Path, options: Options) -> None:
             "import numpy, onnxruntime and cv2.")
     else:
         versions = installed_versions(vendor)
-        wanted = [_normalise(_requirement_name(r)) for r in options.deps.requirements]
-        listed = ", ".join(f"{name} {versions.get(name, '?')}" for name in wanted)
+        names = [_requirement_name(r) for r in options.deps.requirements]
+        listed = ", ".join(f"{name} {versions.get(_normalise(name), '?')}" for name in names)
         say(f"  Dependencies for {options.deps.describe()}: {listed}")
     say(f"  Enabled in {kritarc} ([{KRITARC_GROUP}] {KRITARC_KEY}=true)")
     say("")
     say("Next:")
     say("  1. Restart Krita (quit it completely first if it is running).")
     say("  2. Settings > Dockers > Line Refiner shows the panel.")
-    say("  3. The Filter menu has the Line Refiner commands for the active layer.")
+    say("  3. Filter > Close Line Gaps, Refine Lines, Refine Lines and Close Gaps work on the "
+        "active paint layer.")
     say("  If the plugin is missing: Settings > Configure Krita > Python Plugin Manager; make "
         "sure Line Refiner is ticked, and hover over it to see why it did not load.")
 
@@ -944,7 +952,10 @@ def deps_spec(args: argparse.Namespace, location: KritaLocation | None) -> DepsS
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.pip_cmd:
-        pip_cmd = tuple(shlex.split(args.pip_cmd, posix=os.name != "nt"))
+        # Windows paths have backslashes, which POSIX splitting would eat; its non-POSIX mode
+        # keeps the quotes around a token, which Popen would then quote again.
+        tokens = shlex.split(args.pip_cmd, posix=os.name != "nt")
+        pip_cmd = tuple(t[1:-1] if len(t) > 1 and t[0] == t[-1] == '"' else t for t in tokens)
     else:
         pip_cmd = (sys.executable, "-m", "pip")
     cache = args.deps_cache.expanduser().resolve() if args.deps_cache else None
@@ -958,9 +969,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.uninstall:
             uninstall(resource_dir, kritarc)
             return 0
+        say(f"Installing LineRefiner into {resource_dir}")
         options = Options(REPO, deps_spec(args, location), pip_cmd, cache, args.refresh_deps,
                           args.verbose)
-        say(f"Installing LineRefiner into {resource_dir}")
         install(resource_dir, kritarc, options)
     except InstallError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -526,6 +526,18 @@ def test_most_recently_used_krita_is_chosen(tmp_path: Path) -> None:
     assert inst.choose_location(locations).resource_dir == moved
 
 
+def test_microsoft_store_krita_is_found(tmp_path: Path) -> None:
+    local = tmp_path / "Local"
+    cache = local / "Packages" / "49800Krita_RANDOM" / "LocalCache"
+    env_vars = {"APPDATA": str(tmp_path / "Roaming"), "LOCALAPPDATA": str(local)}
+    (cache / "Roaming" / "krita").mkdir(parents=True)
+    (cache / "Local").mkdir()
+    locations = inst.krita_locations("Windows", env=env_vars, home=tmp_path)
+    chosen = inst.choose_location(locations)
+    assert chosen.resource_dir == cache / "Roaming" / "krita"
+    assert chosen.kritarc == cache / "Local" / "kritarc"
+
+
 @pytest.mark.parametrize(("system", "env_vars", "resource", "kritarc"), [
     ("Linux", {"XDG_DATA_HOME": "/x/data", "XDG_CONFIG_HOME": "/x/conf"},
      "/x/data/krita", "/x/conf/kritarc"),
