@@ -63,42 +63,12 @@ def our_methods(threads: int) -> tuple[dict[str, Method], str | None]:
     }, None
 
 
-def _field(data: Any, name: str) -> np.ndarray:
-    return np.asarray(data[name] if isinstance(data, dict) else getattr(data, name))
-
-
-def _load_shards(root: Path, split: str) -> dict[str, np.ndarray]:
-    shards = sorted((root / split).glob("shard_*.npz"))
-    if not shards:
-        raise FileNotFoundError(
-            f"no shards in {root / split}; run `python -m training.gaps.make_data` "
-            "or pass --synthetic N"
-        )
-    parts: dict[str, list[np.ndarray]] = {}
-    for shard in shards:
-        with np.load(shard) as z:
-            for key in ("ink", "target", "gap_labels", "gap_lengths"):
-                parts.setdefault(key, []).append(z[key])
-    width = max(p.shape[1] for p in parts["gap_lengths"])
-    parts["gap_lengths"] = [np.pad(p, ((0, 0), (0, width - p.shape[1])))
-                            for p in parts["gap_lengths"]]
-    return {k: np.concatenate(v) for k, v in parts.items()}
-
-
 def load_data(root: Path, split: str, limit: int | None) -> dict[str, np.ndarray]:
-    try:
-        from training.gaps.dataset import load_split
-    except ImportError:
-        data: Any = _load_shards(root, split)
-    else:
-        data = load_split(root, split)
-    n = len(_field(data, "ink")) if limit is None else limit
-    return {
-        "ink": _field(data, "ink")[:n],
-        "target": _field(data, "target")[:n],
-        "gap_labels": _field(data, "gap_labels")[:n],
-        "gap_lengths": _field(data, "gap_lengths")[:n],
-    }
+    from training.gaps.dataset import load_split
+
+    data = load_split(root, split)
+    n = len(data["ink"]) if limit is None else limit
+    return {key: data[key][:n] for key in ("ink", "target", "gap_labels", "gap_lengths")}
 
 
 def synthetic_set(n: int, size: int = 192, seed: int = 0) -> dict[str, np.ndarray]:
