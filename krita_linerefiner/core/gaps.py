@@ -89,9 +89,10 @@ def as_ink(ink: np.ndarray) -> np.ndarray:
 def select_gap_strokes(ink: np.ndarray, probability: np.ndarray, params: GapParams) -> GapResult:
     line = ink >= LINE_LEVEL
     candidates = (probability >= params.threshold) & ~line
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(
+    count, labels_mat, stats, _ = cv2.connectedComponentsWithStats(
         candidates.view(np.uint8), connectivity=8, ltype=cv2.CV_32S
     )
+    labels = np.asarray(labels_mat)
     near_line = cv2.dilate(line.view(np.uint8), np.ones((5, 5), np.uint8)).view(bool)
     keep = np.zeros(count, dtype=bool)
     for label in range(1, count):
