@@ -50,8 +50,9 @@ STAMP_FORMAT = 1
 
 KRITARC_GROUP = "python"
 KRITARC_KEY = f"enable_{PLUGIN}"
-STAGING_PREFIX = f".{PLUGIN}-tmp-"
-KEPT_PREFIX = f".{PLUGIN}-backup-"
+# Short: the staged vendor folder's deepest paths must stay under Windows' 260 characters.
+STAGING_PREFIX = ".lr-tmp-"
+KEPT_PREFIX = ".lr-backup-"
 
 # Copied out of the package: caches, files installed elsewhere, and folders install.py fills.
 SKIP_ANYWHERE = ("__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache")
@@ -665,7 +666,7 @@ class Swap:
     def replace(self, final: Path, new: Path | None) -> None:
         backup = None
         if final.exists() or final.is_symlink():
-            backup = self.trash / f"{len(self.done)}-{final.name}"
+            backup = self.trash / str(len(self.done))
             os.replace(str(final), str(backup))
         self.done.append((final, backup, False))
         if new is not None:
@@ -675,10 +676,10 @@ class Swap:
 
     def rollback(self) -> list[str]:
         problems = []
-        for final, backup, placed in reversed(self.done):
+        for index, (final, backup, placed) in reversed(list(enumerate(self.done))):
             try:
                 if placed:
-                    os.replace(str(final), str(self.trash / f"new-{final.name}"))
+                    os.replace(str(final), str(self.trash / f"n{index}"))
                 if backup is not None:
                     os.replace(str(backup), str(final))
             except OSError as error:
@@ -697,7 +698,7 @@ def commit(plan: Sequence[tuple[Path, Path | None]], staging: Path, kritarc: Pat
            kritarc_value: str | None) -> bool:
     """Swap every (final, new) pair and update kritarc, or leave all of it as it was.
     Returns whether kritarc changed."""
-    trash = staging / "replaced"
+    trash = staging / "r"
     trash.mkdir()
     swap = Swap(trash)
     try:
@@ -749,7 +750,7 @@ def install(resource_dir: Path, kritarc: Path, options: Options) -> None:
     _clean_stale_staging(pykrita)
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=str(pykrita)))
     try:
-        staged = stage_plugin(options.repo, staging / "new")
+        staged = stage_plugin(options.repo, staging / "n")
         if options.deps is not None:
             # The vendor folder of the install being replaced is reused when it fits, so
             # running install.py again doesn't download again.
@@ -820,7 +821,7 @@ def build_zip(out: Path, options: Options) -> None:
         raise InstallError(f"the folder {out.parent} does not exist.")
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=str(out.parent)))
     try:
-        staged = stage_plugin(options.repo, staging / "new")
+        staged = stage_plugin(options.repo, staging / "n")
         if staged.desktop is None:
             raise InstallError(f"{options.repo / DESKTOP_SOURCE} is needed for the zip: Krita's "
                                "importer finds plugins by their .desktop file.")

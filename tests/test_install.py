@@ -195,7 +195,7 @@ def failed(result: subprocess.CompletedProcess[str]) -> subprocess.CompletedProc
 
 
 def no_leftovers(folder: Path) -> None:
-    assert not [p.name for p in folder.iterdir() if p.name.startswith(f".{PLUGIN}")]
+    assert not [p.name for p in folder.iterdir() if p.name.startswith(".lr-")]
 
 
 # --------------------------------------------------------------------------------------------
