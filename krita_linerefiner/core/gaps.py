@@ -103,7 +103,7 @@ def select_gap_strokes(ink: np.ndarray, probability: np.ndarray, params: GapPara
         if not near_line[ys + y, xs + x].any():
             continue
         keep[label] = stroke_length(xs, ys) <= params.max_gap + 1
-    kept = keep[labels]
+    kept = np.take(keep, labels)
     if params.seal_only:
         kept = only_sealing(line, labels, kept, keep, stats)
     gaps = kept.astype(np.float32)
