@@ -92,7 +92,7 @@ def select_gap_strokes(ink: np.ndarray, probability: np.ndarray, params: GapPara
     count, labels_mat, stats, _ = cv2.connectedComponentsWithStats(
         candidates.view(np.uint8), connectivity=8, ltype=cv2.CV_32S
     )
-    labels = np.asarray(labels_mat)
+    labels = np.asarray(labels_mat, dtype=np.int32)
     near_line = cv2.dilate(line.view(np.uint8), np.ones((5, 5), np.uint8)).view(bool)
     keep = np.zeros(count, dtype=bool)
     for label in range(1, count):
