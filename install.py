@@ -897,6 +897,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     if args.zip and (args.resource_dir or args.kritarc):
         parser.error("--zip builds a file for Krita's importer; it takes no --resource-dir or "
                      "--kritarc")
+    if args.zip and args.platform and not args.python_version and not args.no_deps:
+        parser.error("a zip for another platform needs --python-version (that Krita's Python); "
+                     "the Krita on this computer says nothing about it")
     if args.uninstall and (args.no_deps or args.deps_cache or args.python_version
                            or args.platform or args.refresh_deps):
         parser.error("--uninstall takes only --resource-dir and --kritarc")

@@ -460,6 +460,7 @@ def test_missing_resource_dir_is_refused(repo: Path, env: Env) -> None:
     ["--python-version", "python3.10"],
     ["--zip", "a.zip", "--resource-dir", "."],
     ["--uninstall", "--no-deps"],
+    ["--zip", "a.zip", "--platform", "win_amd64"],
     ["--bogus"],
 ])
 def test_usage_errors_exit_2(repo: Path, env: Env, args: list[str]) -> None:
