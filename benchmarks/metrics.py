@@ -41,25 +41,29 @@ def gap_closure(
 ) -> list[tuple[float, bool]]:
     """(length, closed) for every measurable gap of one image.
 
-    Rule, per gap k (cut = pixels with gap_labels == k):
+    Rule, per gap k (cut = pixels with gap_labels == k; its line pixels = cut & target >= 0.5):
     - window = bounding box of the cut grown by `margin` px (clipped to the image);
     - pieces = 8-connected components, inside the window, of the target ink minus *all* cuts
-      (other gaps' cuts too: those pixels are missing from the input as well), keeping the
-      pieces that touch cut k (8-adjacent) and have >= MIN_PIECE px (so a stray antialiasing
-      pixel does not count as a line end);
-    - the gap is closed when one 8-connected component of the closed binary image, restricted
-      to the window, overlaps every piece. Overlap rather than containment, because the
-      degraded input may be thinner or shifted by a pixel relative to the target.
-    A cut at a junction has three or more pieces: all must join, or colour leaks between them.
+      (other gaps' cuts too: those pixels are missing from the input as well) that touch the
+      cut's line pixels (8-adjacent) and have >= MIN_PIECE px (a stray antialiasing pixel is
+      not a line end). Touching the faint antialiasing a cut also removes does not count: a
+      stroke that merely passes near the cut was never joined to it;
+    - pieces are grouped by the target stroke they belong to (8-connected target ink in the
+      window, cut included). A band across two parallel strokes cuts two strokes, and closing
+      it must not require joining them to each other;
+    - the gap is closed when, for every group, one 8-connected component of the closed binary
+      image restricted to the window overlaps all of the group's pieces. Overlap rather than
+      containment, because the degraded input may be thinner or shifted by a pixel.
+    A cut at a junction gives one group of three or more pieces: all must join, or colour
+    leaks between them.
     Not measurable, and left out: gaps with an empty cut, cuts touching the crop border (the
-    line may continue outside the crop, so the pieces are unknown), and cuts with fewer than
-    two pieces (a cut off line tip, or pieces already joined inside the window in the target:
-    nothing for a fill to leak through locally).
+    line may continue outside the crop, so the pieces are unknown), and cuts with no group of
+    two pieces (a cut off line tip, or a piece joined to itself around a loop inside the
+    window: nothing for a fill to leak through locally).
     """
     h, w = target.shape
     lines = target >= INK
-    all_cuts = gap_labels > 0
-    pieces_mask = lines & ~all_cuts
+    pieces_mask = lines & (gap_labels == 0)
     out: list[tuple[float, bool]] = []
     for k in range(1, int(gap_labels.max()) + 1):
         ys, xs = np.nonzero(gap_labels == k)
@@ -70,24 +74,36 @@ def gap_closure(
             continue
         y0, x0 = max(0, y0 - margin), max(0, x0 - margin)
         y1, x1 = min(h, y1 + margin + 1), min(w, x1 + margin + 1)
-        cut = (gap_labels[y0:y1, x0:x1] == k).astype(np.uint8)
-        touching = cv2.dilate(cut, _EIGHT).astype(bool)
+        window = (slice(y0, y1), slice(x0, x1))
+        cut_line = ((gap_labels[window] == k) & lines[window]).astype(np.uint8)
+        touching = cv2.dilate(cut_line, _EIGHT).astype(bool)
         n, piece_labels = cv2.connectedComponents(
-            pieces_mask[y0:y1, x0:x1].astype(np.uint8), connectivity=8
+            pieces_mask[window].astype(np.uint8), connectivity=8
         )
+        _, stroke_labels = cv2.connectedComponents(lines[window].astype(np.uint8), connectivity=8)
         sizes = np.bincount(piece_labels.ravel(), minlength=n)
-        ids = [int(i) for i in np.unique(piece_labels[touching]) if i > 0 and sizes[i] >= MIN_PIECE]
-        if len(ids) < 2:
+        groups: dict[int, list[np.ndarray]] = {}
+        for i in np.unique(piece_labels[touching]):
+            if i == 0 or sizes[i] < MIN_PIECE:
+                continue
+            piece = piece_labels == i
+            stroke = int(stroke_labels[piece][0])  # a piece lies within one target stroke
+            groups.setdefault(stroke, []).append(piece)
+        groups = {g: pieces for g, pieces in groups.items() if len(pieces) >= 2}
+        if not groups:
             continue
         _, closed_labels = cv2.connectedComponents(
-            closed[y0:y1, x0:x1].astype(np.uint8), connectivity=8
+            closed[window].astype(np.uint8), connectivity=8
         )
-        common: set[int] | None = None
-        for i in ids:
-            labels = set(np.unique(closed_labels[piece_labels == i]).tolist()) - {0}
-            common = labels if common is None else common & labels
+        joined = True
+        for pieces in groups.values():
+            common: set[int] | None = None
+            for piece in pieces:
+                labels = set(np.unique(closed_labels[piece]).tolist()) - {0}
+                common = labels if common is None else common & labels
+            joined = joined and bool(common)
         length = float(gap_lengths[k - 1]) if k - 1 < len(gap_lengths) else float("nan")
-        out.append((length, bool(common)))
+        out.append((length, joined))
     return out
 
 

@@ -87,6 +87,33 @@ def test_a_junction_needs_all_three_pieces_joined() -> None:
     assert gap_closure(closed_binary(ink, full), target, labels, lengths) == [(6.0, True)]
 
 
+def test_a_band_across_two_parallel_strokes_needs_each_joined_not_both_together() -> None:
+    target = np.zeros((SIZE, SIZE), np.float32)
+    target[20:22, 5:60] = target[25:27, 5:60] = 1.0
+    target[23, 5:60] = 0.3  # faint antialiasing between the strokes, removed with the cut
+    labels = np.zeros((SIZE, SIZE), np.uint8)
+    labels[20:27, 30:36] = 1
+    labels &= (target > 0).astype(np.uint8)
+    ink = np.where(labels > 0, 0.0, target).astype(np.float32)
+    lengths = np.array([6.0], np.float32)
+    assert gap_closure(ink >= 0.5, target, labels, lengths) == [(6.0, False)]
+    upper_only = np.zeros_like(ink)
+    upper_only[20:22, 30:36] = 1.0
+    assert gap_closure(closed_binary(ink, upper_only), target, labels, lengths) == [(6.0, False)]
+    both = np.where(target >= 0.5, 1.0, 0.0).astype(np.float32) * (labels > 0)
+    assert gap_closure(closed_binary(ink, both), target, labels, lengths) == [(6.0, True)]
+
+
+def test_a_stroke_passing_next_to_the_cut_need_not_join_it() -> None:
+    ink, target, labels = square_with_cut()
+    target[15, 20:45] = 0.3  # faint antialiasing under the top edge, removed with the cut
+    target[16:18, 20:45] = 1.0  # a separate stroke just below it
+    labels[14:16, 30:35] = 1
+    ink = np.where(labels > 0, 0.0, target).astype(np.float32)
+    added = np.where((labels > 0) & (target >= 0.5), 1.0, 0.0).astype(np.float32)
+    assert gap_closure(closed_binary(ink, added), target, labels, LENGTHS) == [(5.0, True)]
+
+
 def test_cuts_at_the_crop_border_and_line_tips_are_not_measured() -> None:
     target = np.zeros((SIZE, SIZE), np.float32)
     target[20:22, 0:40] = 1.0
