@@ -211,6 +211,7 @@ class GapScore:
             out[f"closure_{lo}_{hi}"] = self.closure_rate(lo, hi)
             out[f"gaps_{lo}_{hi}"] = self.gap_count(lo, hi)
         out["closure_all"] = self.overall_closure
+        out["gaps_all"] = self.gap_count(LENGTH_BINS[0][0], LENGTH_BINS[-1][1])
         out["false_addition_rate"] = self.false_addition_rate
         out["new_pixels"] = self.new_pixels
         out["added_px_per_mp_gap_free"] = self.gap_free_per_mp

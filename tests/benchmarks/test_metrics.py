@@ -192,6 +192,25 @@ def test_doing_nothing_closes_nothing_on_synthetic_drawings() -> None:
     assert result["added_px_per_mp_gap_free"] == 0.0
 
 
+def test_drawing_back_exactly_the_cut_ink_scores_perfectly() -> None:
+    data = synthetic_set(6, size=160, seed=5)
+
+    def oracle(ink: np.ndarray) -> np.ndarray:
+        # Looks up which image it was given; on a gap-free target it adds nothing.
+        for i in range(len(data["ink"])):
+            if np.array_equal(ink, data["ink"][i].astype(np.float32) / 255.0):
+                cut = data["gap_labels"][i] > 0
+                return np.where(cut, data["target"][i] / 255.0, 0.0).astype(np.float32)
+        return np.zeros_like(ink)
+
+    result = run({"oracle": oracle}, data, log=lambda _: None)["oracle"]
+    assert int(result["gaps_all"]) >= 10
+    assert result["closure_all"] == 1.0
+    assert result["false_addition_rate"] == 0.0
+    assert result["regions_recovered_rate"] == 1.0
+    assert result["added_px_per_mp_gap_free"] == 0.0
+
+
 def _result(closure: float, false_add: float, short: float = 1.0, long_: float = 1.0,
             free: float = 0.0) -> dict[str, float | int]:
     return {"closure_all": closure, "false_addition_rate": false_add, "closure_1_8": short,
