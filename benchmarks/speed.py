@@ -8,10 +8,12 @@ All models run through onnxruntime (CPU) with the same thread count and through
 core.tiling.run_tiled with 512 px tiles and each model's own overlap and size multiple: ours from
 its manifest (core.models.create_session("gaps")), the references (random weights, rebuilt in
 benchmarks.reference_models and exported to ONNX in a temp dir) with overlaps covering their
-receptive radius. Each (model, size) runs in a fresh child process, so a peak resident memory
-(ru_maxrss at the child's end) belongs to that model alone; "idle" is the child's peak before
-the first inference (interpreter, libraries, session, input image). One untimed warm-up pass on
-a 512 px crop precedes the timed repeats.
+receptive radius. Each (model, size) runs in a fresh child process, so its peak resident
+memory (VmHWM at the child's end) belongs to that model alone; "idle" is the child's peak before
+the first inference (interpreter, libraries, session, input image); onnxruntime's arena grows in
+large steps, so peaks of similar models can coincide. "CPU s" is the process CPU time per pass
+(all threads): on a machine shared with other work it is a steadier comparison than wall time.
+One untimed warm-up pass on a 512 px crop precedes the timed repeats.
 
 Expected duration on 2 threads of a laptop-class CPU: LineRelifer (296 GMAC/MP, full
 resolution) is the slow one, about 1 min per repeat at 1920x1080 and 8-10 min per repeat at
@@ -127,12 +129,14 @@ def child(args: argparse.Namespace) -> None:
     image = drawing(width, height)
     idle = _peak_rss_mb()
     run_tiled(image[: min(height, 512), : min(width, 512)], fn, spec)
-    times = []
+    times, cpu_times = [], []
     for _ in range(args.repeats):
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         run_tiled(image, fn, spec)
         times.append(time.perf_counter() - start)
+        cpu_times.append(time.process_time() - cpu_start)
     print(json.dumps({"model": args.model, "size": args.size, "times": times,
+                      "cpu_times": cpu_times,
                       "tile_spec": [spec.size, spec.overlap, spec.multiple],
                       "idle_rss_mb": idle, "peak_rss_mb": _peak_rss_mb()}))
 
@@ -224,7 +228,7 @@ def measure(args: argparse.Namespace) -> int:
         print(_fmt_table(info) + "\n")
 
         runs: list[dict[str, Any]] = []
-        table = [["model", "size", "median s", "min s", "peak RSS MB", "idle RSS MB"]]
+        table = [["model", "size", "median s", "min s", "CPU s", "peak RSS MB", "idle RSS MB"]]
         for size in sizes:
             for e in entries:
                 r = _run_child(e, size, args.threads, args.repeats, args.tile)
@@ -233,7 +237,9 @@ def measure(args: argparse.Namespace) -> int:
                     print(f"{e.name} {size} failed:\n{r['error']}")
                     continue
                 r["median_s"] = statistics.median(r["times"])
+                r["median_cpu_s"] = statistics.median(r["cpu_times"])
                 table.append([e.name, size, f"{r['median_s']:.2f}", f"{min(r['times']):.2f}",
+                              f"{r['median_cpu_s']:.2f}",
                               f"{r['peak_rss_mb']:.0f}", f"{r['idle_rss_mb']:.0f}"])
                 print(f"  {e.name} {size}: median {r['median_s']:.2f} s, "
                       f"peak {r['peak_rss_mb']:.0f} MB", flush=True)
@@ -241,8 +247,10 @@ def measure(args: argparse.Namespace) -> int:
 
         ratios = _ratios(entries, runs)
         if ratios:
-            rows = [["ours / reference", "size", "time", "peak RSS", "GMAC/MP", "params"]]
-            rows += [[r["reference"], r["size"], f"{r['time']:.3f}", f"{r['peak_rss']:.2f}",
+            rows = [["ours / reference", "size", "time", "CPU time", "peak RSS", "GMAC/MP",
+                     "params"]]
+            rows += [[r["reference"], r["size"], f"{r['time']:.3f}", f"{r['cpu_time']:.3f}",
+                      f"{r['peak_rss']:.2f}",
                       f"{r['gmac']:.3f}", f"{r['params']:.3f}"] for r in ratios]
             print("\n" + _fmt_table(rows))
         if args.json:
@@ -267,6 +275,7 @@ def _ratios(entries: list[ModelEntry], runs: list[dict[str, Any]]) -> list[dict[
         ours, ref = by_name[OURS], by_name[name]
         out.append({"reference": name, "size": size,
                     "time": mine["median_s"] / r["median_s"],
+                    "cpu_time": mine["median_cpu_s"] / r["median_cpu_s"],
                     "peak_rss": mine["peak_rss_mb"] / r["peak_rss_mb"],
                     "gmac": ours.gmac_per_mp / ref.gmac_per_mp,
                     "params": ours.params / ref.params})
