@@ -15,10 +15,12 @@ large steps, so peaks of similar models can coincide. "CPU s" is the process CPU
 (all threads): on a machine shared with other work it is a steadier comparison than wall time.
 One untimed warm-up pass on a 512 px crop precedes the timed repeats.
 
-Expected duration on 2 threads of a laptop-class CPU: LineRelifer (296 GMAC/MP, full
-resolution) is the slow one, about 1 min per repeat at 1920x1080 and 8-10 min per repeat at
-4096x4096; LightUNet about a third of that. With the default 3 repeats the 4096x4096 runs take
-roughly 40 minutes in all; `--sizes 1920x1080` or `--repeats 1` keep a run to a few minutes.
+Expected duration, 2 threads: a pass is dominated by LineRelifer (296 GMAC/MP at full
+resolution). Measured on a 2-core machine shared with a training run: LineRelifer 49 s wall
+(26 s CPU) per pass at 1920x1080, LightUNet 19 s (10 s CPU). A 4096x4096 pass runs 6.7x the
+tile area of a 1920x1080 one, so the default sizes with 3 repeats take about 25 minutes on such
+a shared machine, about 8 on an idle one; `--sizes 1920x1080` or `--repeats 1` keep a run to
+a few minutes.
 
 `--cli` instead times `python -m krita_linerefiner close-gaps` end to end on a generated
 4096x4096 drawing and reports its peak memory.
