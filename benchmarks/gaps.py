@@ -172,9 +172,9 @@ def format_table(results: dict[str, dict[str, float | int]]) -> str:
     for j, row in enumerate(rows):
         cells = [row[0].ljust(widths[0])]
         cells += [cell.rjust(w) for cell, w in zip(row[1:], widths[1:], strict=True)]
-        lines.append(" | ".join(cells))
-        if j == 0:
-            lines.append("-+-".join("-" * w for w in widths))
+        lines.append("| " + " | ".join(cells) + " |")
+        if j == 0:  # a Markdown table, ready to paste into models/README.md
+            lines.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     return "\n".join(lines)
 
 
@@ -307,7 +307,7 @@ def main(argv: Iterable[str] | None = None) -> int:
 
     if args.json:
         payload = {"data": source, "images": len(data["ink"]), "threads": args.threads,
-                   "results": results, "verdict": checks}
+                   "results": results, "verdict": checks, "table": format_table(results)}
         # NaN (an empty length bin) becomes null so the file is strict JSON.
         text = json.dumps(_nan_to_none(payload), indent=2, allow_nan=False)
         args.json.write_text(text + "\n")

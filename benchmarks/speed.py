@@ -203,10 +203,11 @@ def _fmt_table(rows: list[list[str]]) -> str:
     widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
     lines = []
     for j, row in enumerate(rows):
-        lines.append(" | ".join([row[0].ljust(widths[0])] +
-                                [c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)]))
-        if j == 0:
-            lines.append("-+-".join("-" * w for w in widths))
+        cells = [row[0].ljust(widths[0])]
+        cells += [c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)]
+        lines.append("| " + " | ".join(cells) + " |")
+        if j == 0:  # a Markdown table, ready to paste into models/README.md
+            lines.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     return "\n".join(lines)
 
 
