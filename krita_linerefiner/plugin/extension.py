@@ -13,7 +13,7 @@ from typing import Any
 
 from . import deps
 from . import settings as settings_mod
-from .qt import QIcon, QObject, Signal
+from .qt import QIcon, QObject, QTimer, Signal
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +158,11 @@ class Controller(QObject):
         except LineRefinerError as error:
             self.finish(RunRecord(job.task, "failed", str(error), outcome.seconds))
             return
-        gaps = f", {outcome.gap_count} gaps closed" if "gaps" in job.task else ""
+        # Krita makes the added group active after this call returns; put the line art back so
+        # the next run (menu, shortcut or docker) works on it again.
+        QTimer.singleShot(0, lambda: doc.setActiveNode(node))
+        count = outcome.gap_count
+        gaps = f", {count} gap{'' if count == 1 else 's'} closed" if "gaps" in job.task else ""
         message = f"Done in {outcome.seconds:.1f} s{gaps}."
         self.finish(RunRecord(job.task, "done", message, outcome.seconds, outcome.gap_count))
 

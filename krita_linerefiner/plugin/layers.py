@@ -20,9 +20,6 @@ REFINED_LAYER = "refined lines"
 LAYER_ORDER = (GAPS_LAYER, REFINED_LAYER)
 GAP_COLOR = (1.0, 0.0, 0.0)
 LINE_COLOR = (0.0, 0.0, 0.0)
-# Layer.setColorSpace rejects an empty profile name (checked in Krita 5.1.5), so name one.
-# Pure red is (1, 0, 0) in every sRGB-primaries profile, whatever its tone curve.
-RGB_PROFILE = "sRGB-elle-V2-srgbtrc.icc"
 
 
 class Rect(NamedTuple):
@@ -49,7 +46,7 @@ class SourceImage:
     pixels: bytes
     rect: Rect
     fmt: PixelFormat
-    result_fmt: PixelFormat  # format of the result layers (RGBA, at the image's depth)
+    result_fmt: PixelFormat  # format of the result layers: the image's
     selection: bytes | None  # one byte per pixel over `rect`, 255 = selected
 
 
@@ -79,9 +76,13 @@ def find_document(app: Any, root_id: str) -> Any | None:
 
 
 def result_format(doc: Any) -> PixelFormat:
-    """Result layers are RGBA at the image's depth: red must stay red in a grayscale image."""
-    image = PixelFormat.from_krita(doc.colorModel(), doc.colorDepth())
-    return PixelFormat("RGBA", image.depth)
+    """Result layers are in the image's colour space, so adding them updates the canvas.
+
+    Checked in Krita 5.1.5: a red RGBA layer inside a group in a grayscale image does not show in
+    the canvas until a full refreshProjection, and not reliably even then. A grayscale image
+    cannot show red anyway; there the "filled gaps" are dark gray (the luma of red).
+    """
+    return PixelFormat.from_krita(doc.colorModel(), doc.colorDepth())
 
 
 def target_problem(doc: Any, node: Any) -> str | None:
@@ -143,11 +144,10 @@ def group_above(source: Any) -> Any | None:
 def make_layer(doc: Any, name: str, data: bytes, rect: Rect, fmt: PixelFormat,
                previous: Any | None) -> Any:
     layer = doc.createNode(name, "paintlayer")
-    converted = (layer.colorModel(), layer.colorDepth()) == (fmt.color_model, fmt.depth) or (
-        layer.setColorSpace(fmt.color_model, fmt.depth, RGB_PROFILE))
-    if not converted:
+    if (layer.colorModel(), layer.colorDepth()) != (fmt.color_model, fmt.depth):
         raise LineRefinerError(
-            f"Krita could not make a {fmt.color_model} {fmt.depth} layer for the results.")
+            f"Krita made a {layer.colorModel()} {layer.colorDepth()} layer for the results, "
+            f"not {fmt.color_model} {fmt.depth}.")
     layer.setPixelData(data, *rect)
     if previous is not None:
         # A rerun keeps what the user chose for the old result layer.

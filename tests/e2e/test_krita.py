@@ -1,0 +1,255 @@
+"""LineRefiner in real Krita 5 (headless, Xvfb, throw-away profile), driven through its Filter menu.
+
+Two Krita launches for the whole module (Krita takes tens of seconds to start): the first runs
+every case in scenarios/main.py, the second checks that settings persisted and that missing
+packages are named. Without krita or xvfb-run these tests fail when CI is set, skip otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+
+from krita_linerefiner.core.ink import PixelFormat, ink_from_pixels
+from tests.e2e import harness
+from tests.e2e.drawings import Drawing, drawing, inside_areas, leaks, tiled
+
+SCENARIOS = Path(__file__).parent / "scenarios"
+OFFSET = (37, 21)  # as in scenarios/main.py
+MAX_GAP_SETTING = 12
+GROUP = "Line Refiner"
+GAPS = "filled gaps"
+
+
+def real_gap_model() -> bool:
+    manifest = harness.REPO / "models" / "manifest.json"
+    return manifest.exists() and "gaps" in json.loads(manifest.read_text()).get("models", {})
+
+
+@dataclass
+class Session:
+    first: harness.KritaRun
+    second: harness.KritaRun
+    out: Path
+    drawing: Drawing
+    big: Drawing
+
+    @property
+    def r(self) -> dict[str, Any]:
+        return self.first.results
+
+
+@pytest.fixture(scope="module")
+def krita(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
+    missing = harness.missing_tools()
+    if missing:
+        message = f"real-Krita tests need {', '.join(missing)} (apt-get install krita xvfb)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    root = tmp_path_factory.mktemp("krita")
+    out = harness.OUT
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    profile = harness.make_profile(root / "profile")
+    harness.install_plugin(profile)
+    harness.install_driver(profile)
+    env = {}
+    if not real_gap_model():
+        # Until the trained model is in models/, a morphological closing stands in for it.
+        from tests.model_fixtures import write_model_dir
+
+        env["LINEREFINER_MODELS"] = str(write_model_dir(root / "models"))
+
+    d = drawing()
+    big = tiled(d, 8)
+    png = root / "lines.png"
+    # Three channels, so Krita opens it as an RGB/Alpha image, as with a colour scan.
+    gray = np.rint((1 - d.gapped) * 255).astype(np.uint8)
+    assert cv2.imwrite(str(png), cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR))
+    np.save(root / "ink.npy", d.gapped)
+    np.save(root / "big.npy", big.gapped)
+    spec = {"png": str(png), "ink": str(root / "ink.npy"), "big": str(root / "big.npy"),
+            "max_gap_setting": MAX_GAP_SETTING}
+    (root / "input.json").write_text(json.dumps(spec))
+    env["LR_E2E_INPUT"] = str(root / "input.json")
+
+    first = harness.run_krita(profile, SCENARIOS / "main.py", out / "main", timeout=480, env=env)
+    vendor = profile.pykrita / harness.PLUGIN_NAME / "vendor"
+    vendor.rename(vendor.with_name("vendor.off"))
+    second = harness.run_krita(profile, SCENARIOS / "second_launch.py", out / "second",
+                               timeout=180, env=env)
+    yield Session(first, second, out, d, big)
+
+
+def load_dump(directory: Path, name: str) -> tuple[np.ndarray, PixelFormat, bytes]:
+    meta = json.loads((directory / f"{name}.json").read_text())
+    data = (directory / f"{name}.raw").read_bytes()
+    fmt = PixelFormat(meta["color_model"], meta["depth"])
+    return ink_from_pixels(data, meta["w"], meta["h"], fmt), fmt, data
+
+
+def check_run(run: harness.KritaRun) -> None:
+    assert not run.timed_out, f"Krita timed out; steps: {run.steps[-5:]}"
+    assert "error" not in run.results, run.results["error"]
+    assert run.results.get("finished"), f"scenario did not finish; steps: {run.steps[-5:]}"
+
+
+def test_krita_ran_every_case_without_python_errors(krita: Session) -> None:
+    check_run(krita.first)
+    assert krita.r["deps_problem"] == ""
+    assert "Traceback" not in krita.first.log, krita.first.log[-3000:]
+
+
+def test_actions_are_in_the_filter_menu_and_the_docker_in_settings_dockers(
+    krita: Session,
+) -> None:
+    check_run(krita.first)
+    ids = ["linerefiner_close_gaps", "linerefiner_refine", "linerefiner_refine_close_gaps"]
+    assert all(i in krita.r["filter_menu"] for i in ids)
+    assert krita.r["action_texts"] == {
+        "linerefiner_close_gaps": "Close Line Gaps",
+        "linerefiner_refine": "Refine Lines",
+        "linerefiner_refine_close_gaps": "Refine Lines and Close Gaps",
+    }
+    assert "Line Refiner" in krita.r["dockers_menu"]
+
+
+def test_results_go_into_a_group_above_the_source(krita: Session) -> None:
+    check_run(krita.first)
+    tree = krita.r["png_tree"]
+    assert [name for name, _, _ in tree][1:] == [GROUP]
+    assert tree[0][1] == "paintlayer"
+    assert tree[1][1:] == ["grouplayer", [[GAPS, "paintlayer", []]]]
+    assert krita.r["png_outcome"]["status"] == "done"
+    assert krita.r["png_outcome"]["gap_count"] >= 3
+    assert krita.r["png_source_unchanged"]
+    # The source stays active, so the next run (or the docker) works on it again.
+    assert krita.r["png_active_after"] == tree[0][0]
+
+
+def test_red_strokes_close_the_known_gaps(krita: Session) -> None:
+    check_run(krita.first)
+    d = krita.drawing
+    assert leaks(d.gapped, d) == [True, True, True]  # the drawing really leaks before
+    merged, _, _ = load_dump(krita.out / "main", "png_merged")
+    assert leaks(merged, d) == [False, False, False]
+    # Regions match the truth: nothing is lost to over-filling near the gaps.
+    for got, want in zip(inside_areas(merged, d), inside_areas(d.intact, d), strict=True):
+        assert 0.97 * want <= got <= 1.01 * want
+
+
+def test_filled_gaps_layer_is_pure_red_on_transparent(krita: Session) -> None:
+    check_run(krita.first)
+    _, fmt, data = load_dump(krita.out / "main", "png_gaps")
+    assert (fmt.color_model, fmt.depth) == ("RGBA", "U8")
+    meta = json.loads((krita.out / "main" / "png_gaps.json").read_text())
+    bgra = np.frombuffer(data, np.uint8).reshape(meta["h"], meta["w"], 4)
+    painted = bgra[..., 3] > 0
+    assert painted.any()
+    assert (bgra[painted][:, :3] == [0, 0, 255]).all()  # B, G, R
+    # Only near the gaps: the user's own lines are not traced over.
+    assert painted.sum() < 0.01 * painted.size
+
+
+def test_undo_removes_a_run_in_one_step(krita: Session) -> None:
+    check_run(krita.first)
+    assert [n for n, _, _ in krita.r["png_tree_after_undo"]] == [krita.r["png_tree"][0][0]]
+    assert krita.r["png_source_unchanged_after_undo"]
+
+
+def test_running_again_replaces_the_results(krita: Session) -> None:
+    check_run(krita.first)
+    assert krita.r["png_rerun_outcome"]["status"] == "done"
+    assert krita.r["png_tree_after_rerun"] == krita.r["png_tree"]
+    assert krita.r["png_rerun_kept_hidden"]
+    assert krita.r["png_source_unchanged_after_rerun"]
+
+
+def test_saved_kra_has_the_group_and_layers(krita: Session) -> None:
+    check_run(krita.first)
+    assert krita.r["png_saved"]
+    with zipfile.ZipFile(krita.out / "main" / "png_result.kra") as kra:
+        maindoc = kra.read("maindoc.xml").decode()
+    assert f'name="{GROUP}"' in maindoc and f'name="{GAPS}"' in maindoc
+
+
+@pytest.mark.parametrize("model", ["RGBA", "GRAYA"])
+@pytest.mark.parametrize("depth", ["U8", "U16", "F16", "F32"])
+def test_every_line_art_format_works(krita: Session, model: str, depth: str) -> None:
+    check_run(krita.first)
+    name = f"fmt_{model}_{depth}"
+    assert krita.r[f"{name}_outcome"]["status"] == "done", krita.r[f"{name}_outcome"]
+    tree = krita.r[f"{name}_tree"]
+    assert [n for n, _, _ in tree][-2:] == ["lines", GROUP]
+    assert tree[-1][2] == [[GAPS, "paintlayer", []]]
+    assert krita.r[f"{name}_source_unchanged"]
+    merged, fmt, _ = load_dump(krita.out / "main", f"{name}_merged")
+    assert (fmt.color_model, fmt.depth) == (model, depth)
+    assert leaks(merged, krita.drawing, OFFSET) == [False, False, False]
+
+
+def test_vector_layer_and_cmyk_image_get_a_message_and_no_change(krita: Session) -> None:
+    check_run(krita.first)
+    assert krita.r["vector_outcome"]["status"] == "refused"
+    assert "vector layer" in krita.r["vector_outcome"]["message"]
+    assert krita.r["vector_tree_unchanged"]
+    assert krita.r["cmyk_model"] == "CMYKA"
+    assert krita.r["cmyk_outcome"]["status"] == "refused"
+    assert "CMYK" in krita.r["cmyk_outcome"]["message"]
+    assert krita.r["cmyk_tree_unchanged"]
+
+
+def test_selection_limits_the_result(krita: Session) -> None:
+    check_run(krita.first)
+    assert krita.r["selection_outcome"]["status"] == "done"
+    gaps, _, _ = load_dump(krita.out / "main", "selection_gaps")
+    half = gaps.shape[1] // 2
+    assert gaps[:, :half].max() > 0.5  # the box's gap, inside the selection, is closed
+    assert gaps[:, half:].max() == 0  # nothing outside it
+
+
+def test_cancel_changes_nothing(krita: Session) -> None:
+    check_run(krita.first)
+    assert krita.r["cancel_was_busy"]
+    assert krita.r["cancel_outcome"]["status"] == "cancelled"
+    assert krita.r["cancel_tree_unchanged"]
+    assert krita.r["cancel_source_unchanged"]
+
+
+def test_krita_stays_responsive_during_a_big_run(krita: Session) -> None:
+    check_run(krita.first)
+    assert krita.r["big_outcome"]["status"] == "done"
+    # The UI thread only copies bytes and adds layers; on a 2-core machine shared with other
+    # work a few hundred ms is the ceiling; the figure is printed for the issue note.
+    print(f"2048x2048: longest UI-thread stall {krita.r['big_ui_block_s'] * 1000:.0f} ms, "
+          f"run {krita.r['big_outcome']['seconds']:.2f} s")
+    assert krita.r["big_ui_block_s"] < 0.5
+
+
+def test_screenshot_of_krita_with_the_docker(krita: Session) -> None:
+    check_run(krita.first)
+    shot = cv2.imread(str(krita.out / "main" / "krita_docker.png"))
+    assert shot is not None and shot.shape[0] > 500 and shot.shape[1] > 800
+    assert "gaps closed" in krita.r["docker_labels"]["linerefiner_status"]
+
+
+def test_settings_persist_and_missing_packages_are_named(krita: Session) -> None:
+    check_run(krita.second)
+    r = krita.second.results
+    assert r["max_gap"] == MAX_GAP_SETTING
+    for package in ("numpy", "onnxruntime", "opencv-python-headless"):
+        assert package in r["reason"]
+    assert "pip install --target" in r["reason"] and "install.py" in r["reason"]
+    assert r["buttons_enabled"] == [False, False, False]
+    assert r["outcome"]["status"] == "refused"
