@@ -48,7 +48,9 @@ def monotone_slopes(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
     for i in range(1, len(xs) - 1):
         if delta[i - 1] * delta[i] > 0:
             w1, w2 = 2 * h[i] + h[i - 1], h[i] + 2 * h[i - 1]
-            m[i] = (w1 + w2) / (w1 / delta[i - 1] + w2 / delta[i])
+            # weighted harmonic mean, written without dividing by a tiny slope
+            d0, d1 = delta[i - 1], delta[i]
+            m[i] = (w1 + w2) * d0 * d1 / (w1 * d1 + w2 * d0)
     return m
 
 

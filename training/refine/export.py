@@ -47,6 +47,46 @@ def max_abs_diff(model: torch.nn.Module, path: Path, seed: int = 0) -> float:
     return float(np.abs(got - want).max())
 
 
+def effective_radius(model: torch.nn.Module, images: np.ndarray, trials: int = 48,
+                     threshold: float = 1 / 255, seed: int = 0) -> int:
+    """How far a one-pixel input change moves the output by more than `threshold`.
+
+    This is what tiling needs (core.tiling is exact to 1/255 for radius <= context); the
+    theoretical reach of a U-Net is larger but fades to nothing long before its edge.
+    Probed on real line art, flipping a pixel on or near a stroke, at several sub-grid phases.
+    """
+    rng = np.random.default_rng(seed)
+    radius = 0
+    size = 160
+    for _ in range(trials):
+        img = images[int(rng.integers(len(images)))].astype(np.float32) / 255
+        y0 = int(rng.integers(0, img.shape[0] - size + 1))
+        x0 = int(rng.integers(0, img.shape[1] - size + 1))
+        x = img[y0:y0 + size, x0:x0 + size].copy()
+        ys, xs = np.nonzero(x[40:120, 40:120] > 0.3)
+        if len(ys) == 0:
+            continue
+        k = int(rng.integers(len(ys)))
+        cy, cx = ys[k] + 40, xs[k] + 40
+        y = x.copy()
+        y[cy, cx] = 1.0 - y[cy, cx]
+        with torch.no_grad():
+            a, b = model(torch.from_numpy(np.stack([x, y])[:, None])).numpy()[:, 0]
+        dy, dx = np.nonzero(np.abs(a - b) > threshold)
+        if len(dy):
+            radius = max(radius, int(np.abs(dy - cy).max()), int(np.abs(dx - cx).max()))
+    return radius
+
+
+def update_manifest(path: Path, key: str, entry: dict) -> None:
+    """Rewrite only models[key]; re-read right before writing (the file is shared)."""
+    manifest = json.loads(path.read_text()) if path.is_file() else {"models": {}}
+    manifest.setdefault("models", {})[key] = entry
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(manifest, indent=2) + "\n")
+    tmp.replace(path)
+
+
 def load_checkpoint(path: Path) -> tuple[RefineNet, dict]:
     ckpt = torch.load(path, map_location="cpu", weights_only=False)
     model = RefineNet(ckpt.get("widths", (16, 32, 48)))
@@ -63,6 +103,11 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--ckpt", type=Path, default=Path("runs/refine/ink.pt"))
     ap.add_argument("--out", type=Path, default=Path("models/refine.onnx"))
+    ap.add_argument("--key", default="refine", help="manifest key: refine | refine_keep")
+    ap.add_argument("--data", type=Path, default=Path("data/refine"))
+    ap.add_argument("--metrics", type=Path, default=None,
+                    help="JSON from training.refine.evaluate --json, stored in the manifest")
+    ap.add_argument("--manifest", action="store_true", help="write the entry to manifest.json")
     args = ap.parse_args(argv)
     model, ckpt = load_checkpoint(args.ckpt)
     export_onnx(model, args.out)
@@ -74,7 +119,39 @@ def main(argv: list[str] | None = None) -> None:
         "gmac_per_mp": count_macs(model, 1000, 1000) / 1e9, "size_multiple": SIZE_MULTIPLE,
         "max_abs_diff_vs_torch": diff, "steps": ckpt.get("step"), "style": ckpt.get("style"),
     }
+    with np.load(args.data / "eval.npz") as held_out:
+        radius = effective_radius(model, held_out["inp"])
+    # the tiler discards overlap // 4 at each cut, so that strip must cover the radius
+    overlap = min(128, -(-4 * radius // SIZE_MULTIPLE) * SIZE_MULTIPLE)
+    info.update(receptive_radius=radius, overlap=overlap)
     print(json.dumps(info, indent=1))
+    if args.manifest:
+        metrics = json.loads(args.metrics.read_text()) if args.metrics else {}
+        entry = {
+            "file": args.out.name, "sha256": info["sha256"],
+            "version": f"1-{ckpt.get('style')}-{ckpt.get('step')}",
+            "task": "refine" if ckpt.get("style") == "ink" else "refine_keep",
+            "input": {"name": "ink", "shape": [1, 1, "H", "W"], "dtype": "float32",
+                      "range": [0, 1]},
+            "output": {"name": "refined", "shape": [1, 1, "H", "W"], "dtype": "float32",
+                       "range": [0, 1]},
+            "size_multiple": SIZE_MULTIPLE, "receptive_radius": radius, "overlap": overlap,
+            "provenance": {
+                "architecture": f"RefineNet{tuple(ckpt.get('widths', ()))}: 2x pixel-unshuffle, "
+                                "3-level residual U-Net, ReLU, clamp(ink + correction)",
+                "gmac_per_mp": round(info["gmac_per_mp"], 2), "onnx_opset": OPSET,
+                "training_data": "synthetic pairs from openclipart outlines (public domain), "
+                                 "Hershey glyphs and procedural strokes; python -m "
+                                 "training.refine.make_data --seed 0",
+                "training": f"python -m training.refine.train --style {ckpt.get('style')} "
+                            f"--steps {ckpt.get('steps')} --seed {ckpt.get('seed')}",
+                "steps_done": ckpt.get("step"), "train_minutes": round(ckpt.get("minutes", 0), 1),
+                "max_abs_diff_vs_torch": diff, "weights": "trained from scratch, no pretraining",
+            },
+            "metrics": metrics,
+        }
+        update_manifest(args.out.parent / "manifest.json", args.key, entry)
+        print(f"updated {args.out.parent / 'manifest.json'} [{args.key}]")
 
 
 if __name__ == "__main__":

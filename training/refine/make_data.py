@@ -97,6 +97,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--eval-size", type=int, default=384)
     ap.add_argument("--drawings", type=int, default=300, help="openclipart files traced (train)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--splits", nargs="+", choices=["eval", "train"], default=["eval", "train"])
     args = ap.parse_args(argv)
 
     t0 = time.time()
@@ -104,6 +105,8 @@ def main(argv: list[str] | None = None) -> None:
         ("eval", args.eval, args.eval_size, max(10, args.drawings // 8), 2),
         ("train", args.train, args.size, args.drawings, 1),
     ):
+        if split not in args.splits:
+            continue
         sources = load_sources(split, n_draw, args.seed)
         print(f"{split}: {len(sources.drawings)} drawings, {len(sources.fonts)} fonts "
               f"({time.time() - t0:.0f}s)", flush=True)

@@ -23,7 +23,7 @@ class Pair:
     inp: np.ndarray         # (H, W) uint8 ink, degraded
     ink: np.ndarray         # (H, W) uint8 ink, "ink" style target (tapered, modulated)
     keep: np.ndarray        # (H, W) uint8 ink, "keep width" style target
-    speck: np.ndarray       # (H, W) bool, speck pixels away from any line
+    speck: np.ndarray       # (H, W) bool, visible speck pixels away from any line
     centerline: np.ndarray  # (H, W) bool, true stroke path where the target is inked
 
 
@@ -186,11 +186,13 @@ def render_pair(rng: np.random.Generator, strokes: list[Stroke], size: int) -> P
         paper = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
 
     near_line = cv2.dilate((ink > 0.05).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    inp = 255 - paper
     return Pair(
-        inp=255 - paper,
+        inp=inp,
         ink=to_u8(ink),
         keep=to_u8(keep),
-        speck=(specks >= 0.5) & ~near_line,
+        # what a user would call a speck: still dark after blur and JPEG, and off the lines
+        speck=(specks >= 0.5) & ~near_line & (inp >= 128),
         centerline=(centre_canvas > 0) & (ink >= 0.5),
     )
 

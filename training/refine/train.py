@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> None:
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        running += float(loss)
+        running += loss.item()
         last = step + 1 == args.steps
         if (step + 1) % 50 == 0 or last:
             elapsed = time.time() - t0
