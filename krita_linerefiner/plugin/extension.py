@@ -148,7 +148,7 @@ class Controller(QObject):
             return
         doc = find_document(self.app, target.doc_root_id)
         node = find_node(doc, target.node_id) if doc is not None else None
-        if node is None:
+        if doc is None or node is None:
             self.finish(RunRecord(job.task, "failed",
                                   "The document or layer was closed during the run.",
                                   outcome.seconds))
