@@ -54,7 +54,8 @@ def child(args: argparse.Namespace) -> None:
         name = raw.get_inputs()[0].name
 
         def reference(tile: np.ndarray) -> np.ndarray:
-            return raw.run(None, {name: np.ascontiguousarray(tile)[None, None]})[0][0, 0]
+            (out,) = raw.run(None, {name: np.ascontiguousarray(tile)[None, None]})
+            return np.asarray(out)[0, 0]
 
         spec = TileSpec(size=TILE, overlap=args.overlap, multiple=1)
 

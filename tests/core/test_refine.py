@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +32,7 @@ class NoModel:
 
 
 @pytest.fixture
-def blur_model_dir(make_model) -> Path:
+def blur_model_dir(make_model) -> Iterator[Path]:
     """A "refine" model that visibly changes ink (3x3 box blur), so blending can be checked."""
     box = np.full((3, 3), 1 / 9, np.float32)
     folder = make_model("refine", box, graph={"output_name": "refined"},

@@ -127,7 +127,8 @@ def onnx_method(path: Path, threads: int = 2) -> Method:
         h, w = ink.shape
         ph, pw = -h % 8, -w % 8
         x = np.pad(ink, ((0, ph), (0, pw)))[None, None].astype(np.float32)
-        return session.run(["refined"], {"ink": x})[0][0, 0, :h, :w]
+        (out,) = session.run(["refined"], {"ink": x})
+        return np.asarray(out)[0, 0, :h, :w]
 
     return run
 

@@ -35,6 +35,7 @@ class RefineNet(nn.Module):
         self.shuffle = nn.PixelShuffle(2)
         # start as the identity so early training refines instead of repainting from nothing
         nn.init.zeros_(self.head.weight)
+        assert self.head.bias is not None
         nn.init.zeros_(self.head.bias)
 
     def forward(self, ink: torch.Tensor) -> torch.Tensor:

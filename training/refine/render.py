@@ -183,7 +183,9 @@ def render_pair(rng: np.random.Generator, strokes: list[Stroke], size: int) -> P
     if rng.random() < 0.7:
         ok, buf = cv2.imencode(".jpg", paper, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(40, 91))])
         assert ok
-        paper = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
+        decoded = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
+        assert decoded is not None
+        paper = decoded
 
     near_line = cv2.dilate((ink > 0.05).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
     inp = 255 - paper
