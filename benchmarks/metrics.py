@@ -65,8 +65,11 @@ def gap_closure(
     lines = target >= INK
     pieces_mask = lines & (gap_labels == 0)
     out: list[tuple[float, bool]] = []
+    cut_ys, cut_xs = np.nonzero(gap_labels)
+    cut_ids = gap_labels[cut_ys, cut_xs]
     for k in range(1, int(gap_labels.max()) + 1):
-        ys, xs = np.nonzero(gap_labels == k)
+        of_k = cut_ids == k
+        ys, xs = cut_ys[of_k], cut_xs[of_k]
         if len(ys) == 0:
             continue
         y0, y1, x0, x1 = ys.min(), ys.max(), xs.min(), xs.max()
