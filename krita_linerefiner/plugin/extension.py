@@ -8,7 +8,8 @@ both use the docker's current settings. Tests and other scripts can watch `contr
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import deps
@@ -24,6 +25,9 @@ ACTIONS = (
     ("linerefiner_refine_close_gaps", "Refine Lines and Close Gaps", "refine_gaps"),
 )
 DOCKER_ID = "linerefiner_docker"
+# How long one event-loop turn may spend writing result pixels into the new layers.
+APPLY_SLICE_S = 0.03
+BUSY_RETRY_MS = 20
 MENU = "filter"
 
 
@@ -36,6 +40,10 @@ class RunRecord:
     message: str
     seconds: float = 0.0
     gap_count: int = 0
+    # Longest single stretch this run held Krita's UI thread: reading the layer, or adding the
+    # results. Measured because "Krita stays responsive" is a promise.
+    ui_seconds: float = 0.0
+    ui_phases: dict[str, float] = field(default_factory=dict)  # the same, per phase
 
 
 class Controller(QObject):
@@ -55,11 +63,18 @@ class Controller(QObject):
         self.target: Any = None
         self.last_outcome: RunRecord | None = None
         self._refine: bool | None = None
+        self.builder: Any = None  # layers.ResultBuilder while results are being written
+        self.outcome: Any = None
+        self.apply_cancelled = False
+        # Longest time per phase that this run held the UI thread (see RunRecord.ui_phases).
+        self.phases: dict[str, float] = {}
+        self.phase = ""
+        self.slice_began = 0.0
 
     # -- state -------------------------------------------------------------------------------
     @property
     def busy(self) -> bool:
-        return self.runner is not None and self.runner.busy
+        return self.builder is not None or (self.runner is not None and self.runner.busy)
 
     def deps_problem(self) -> str:
         return deps.report(deps.missing())
@@ -115,8 +130,11 @@ class Controller(QObject):
             return
         from ..core.errors import LineRefinerError
         from .layers import Target, node_id, read_source
-        from .worker import Job, Runner
+        from .pipeline import Job
+        from .worker import Runner
 
+        self.phases = {}
+        self.begin("read")
         doc = self.app.activeDocument()
         node = doc.activeNode()
         try:
@@ -131,40 +149,102 @@ class Controller(QObject):
         self.job = Job(task, source, self.settings)
         self.target = Target(node_id(doc.rootNode()), node_id(node))
         self.runner.start(self.job)
+        self.note()
         self.started.emit(task)
 
     def cancel(self) -> None:
-        if self.busy:
+        if self.builder is not None:
+            self.apply_cancelled = True
+        elif self.busy:
             self.runner.cancel()
 
     def on_finished(self, outcome: Any) -> None:
         from ..core.errors import LineRefinerError
-        from .layers import apply_results, find_document, find_node
+        from .layers import ResultBuilder
 
-        job, target = self.job, self.target
-        self.job = self.target = None
+        self.begin("build")
         if outcome.status != "done":
-            self.finish(RunRecord(job.task, outcome.status, outcome.message, outcome.seconds))
+            self.end(outcome.status, outcome.message)
             return
-        doc = find_document(self.app, target.doc_root_id)
-        node = find_node(doc, target.node_id) if doc is not None else None
-        if doc is None or node is None:
-            self.finish(RunRecord(job.task, "failed",
-                                  "The document or layer was closed during the run.",
-                                  outcome.seconds))
+        found = self.target_nodes()
+        if found is None:
             return
+        doc, node = found
         try:
-            apply_results(doc, node, outcome.layers, job.source.rect, job.source.result_fmt)
+            self.builder = ResultBuilder(doc, node, outcome.layers, self.job.source.result_fmt)
         except LineRefinerError as error:
-            self.finish(RunRecord(job.task, "failed", str(error), outcome.seconds))
+            self.end("failed", str(error))
             return
-        # Krita makes the added group active after this call returns; put the line art back so
-        # the next run (menu, shortcut or docker) works on it again.
+        self.outcome = outcome
+        self.apply_cancelled = False
+        self.note()
+        QTimer.singleShot(0, self.apply_step)
+
+    def target_nodes(self) -> tuple[Any, Any] | None:
+        """The run's document and source layer; None (and the run ended) if either is gone."""
+        from .layers import find_document, find_node
+
+        doc = find_document(self.app, self.target.doc_root_id)
+        node = find_node(doc, self.target.node_id) if doc is not None else None
+        if doc is None or node is None:
+            self.end("failed", "The document or layer was closed during the run.")
+            return None
+        return doc, node
+
+    def begin(self, phase: str) -> None:
+        self.phase = phase
+        self.slice_began = time.perf_counter()
+
+    def note(self) -> None:
+        held = time.perf_counter() - self.slice_began
+        self.phases[self.phase] = max(self.phases.get(self.phase, 0.0), held)
+
+    def apply_step(self) -> None:
+        self.begin("write")
+        self.apply_slice()
+        self.note()
+
+    def apply_slice(self) -> None:
+        from ..core.errors import LineRefinerError
+
+        if self.apply_cancelled:
+            self.end("cancelled", "Cancelled; the document was not changed.")
+            return
+        if not self.builder.write(APPLY_SLICE_S):
+            QTimer.singleShot(0, self.apply_step)
+            return
+        found = self.target_nodes()
+        if found is None:
+            return
+        doc, node = found
+        # Adding a layer waits for Krita's own work on the image (e.g. redrawing after a brush
+        # stroke) to finish; on a busy image that wait would freeze the UI. So only attach when
+        # the image is idle, and otherwise look again on a later turn.
+        if not doc.tryBarrierLock():
+            QTimer.singleShot(BUSY_RETRY_MS, self.apply_step)
+            return
+        doc.unlock()
+        self.phase = "attach"
+        try:
+            self.builder.attach()
+        except LineRefinerError as error:
+            self.end("failed", str(error))
+            return
+        # Krita makes the added group active after this returns; put the line art back so the
+        # next run (menu, shortcut or docker) works on it again.
         QTimer.singleShot(0, lambda: doc.setActiveNode(node))
-        count = outcome.gap_count
-        gaps = f", {count} gap{'' if count == 1 else 's'} closed" if "gaps" in job.task else ""
-        message = f"Done in {outcome.seconds:.1f} s{gaps}."
-        self.finish(RunRecord(job.task, "done", message, outcome.seconds, outcome.gap_count))
+        count = self.outcome.gap_count
+        gaps = f", {count} gap{'' if count == 1 else 's'} closed" if "gaps" in self.job.task else ""
+        self.end("done", f"Done in {self.runner.elapsed:.1f} s{gaps}.", count)
+
+    def end(self, status: str, message: str, gap_count: int = 0) -> None:
+        self.note()
+        job = self.job
+        seconds = self.runner.elapsed if self.runner is not None else 0.0
+        self.job = self.target = self.builder = self.outcome = None
+        phases = dict(self.phases)
+        self.finish(RunRecord(job.task, status, message, seconds, gap_count,
+                              max(phases.values(), default=0.0), phases))
 
     def refuse(self, task: str, message: str) -> None:
         self.finish(RunRecord(task, "refused", message))
@@ -217,6 +297,8 @@ def register(krita: Any) -> None:
     app = krita.Krita.instance()
     deps.add_vendor_dir()
     _controller = Controller(app)
+    # Krita waits for the worker thread when it quits; make that wait short.
+    app.notifier().applicationClosing.connect(_controller.cancel)
     app.addExtension(make_extension_class(krita)(app))
     app.addDockWidgetFactory(krita.DockWidgetFactory(
         DOCKER_ID, krita.DockWidgetFactoryBase.DockRight, make_docker_class(krita)))

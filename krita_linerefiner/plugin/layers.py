@@ -1,12 +1,15 @@
 """Everything that reads or writes Krita layers. Main thread only.
 
 The source layer is only ever read. Results are built as a detached group and then added to the
-image with one `addChildNode`, which Krita records as a single undo step.
+image with one `addChildNode`, which Krita 5.1 records as a single undo step (checked in real
+Krita by tests/e2e); Node.setPixelData itself is not undoable, which is why pixels are only ever
+written into layers that are not yet part of the image.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -141,14 +144,19 @@ def group_above(source: Any) -> Any | None:
     return None
 
 
-def make_layer(doc: Any, name: str, data: bytes, rect: Rect, fmt: PixelFormat,
-               previous: Any | None) -> Any:
+class Patch(NamedTuple):
+    """Pixel bytes for one rectangle of a result layer."""
+
+    rect: Rect
+    data: bytes
+
+
+def make_layer(doc: Any, name: str, fmt: PixelFormat, previous: Any | None) -> Any:
     layer = doc.createNode(name, "paintlayer")
     if (layer.colorModel(), layer.colorDepth()) != (fmt.color_model, fmt.depth):
         raise LineRefinerError(
             f"Krita made a {layer.colorModel()} {layer.colorDepth()} layer for the results, "
             f"not {fmt.color_model} {fmt.depth}.")
-    layer.setPixelData(data, *rect)
     if previous is not None:
         # A rerun keeps what the user chose for the old result layer.
         layer.setVisible(previous.visible())
@@ -157,24 +165,49 @@ def make_layer(doc: Any, name: str, data: bytes, rect: Rect, fmt: PixelFormat,
     return layer
 
 
-def apply_results(doc: Any, source: Any, layers: Mapping[str, bytes], rect: Rect,
-                  fmt: PixelFormat) -> Any:
-    """Put `layers` (name -> pixel bytes over `rect`) into a group directly above `source`,
-    replacing the group an earlier run left there."""
-    old_group = group_above(source)
-    old_layers = {n.name(): n for n in old_group.childNodes()} if old_group else {}
-    group = doc.createGroupLayer(GROUP_NAME)
-    for name in reversed(LAYER_ORDER):  # addChildNode(x, None) puts x at the top
-        if name in layers:
-            layer = make_layer(doc, name, layers[name], rect, fmt, old_layers.get(name))
-            group.addChildNode(layer, None)
-    if old_group is not None:
-        group.setVisible(old_group.visible())
-        group.setOpacity(old_group.opacity())
-    parent = source.parentNode()
-    if not parent.addChildNode(group, source):
-        raise LineRefinerError("Krita refused to add the result layers.",
-                               hint="unlock the layer's group and try again")
-    if old_group is not None:
-        old_group.remove()
-    return group
+class ResultBuilder:
+    """Puts result layers (name -> patches) into a group directly above `source`, replacing the
+    group an earlier run left there.
+
+    The layers are filled while they are not part of the image yet, a time slice at a time
+    (`write`), so a big result never holds Krita's UI thread for long and nothing is visible
+    half-written; `attach` then adds them in one undoable step.
+    """
+
+    def __init__(self, doc: Any, source: Any, layers: Mapping[str, Sequence[Patch]],
+                 fmt: PixelFormat) -> None:
+        self.doc = doc
+        self.source = source
+        old_group = group_above(source)
+        old_layers = {n.name(): n for n in old_group.childNodes()} if old_group else {}
+        self.group = doc.createGroupLayer(GROUP_NAME)
+        if old_group is not None:
+            self.group.setVisible(old_group.visible())
+            self.group.setOpacity(old_group.opacity())
+        self.pending: list[tuple[Any, Patch]] = []
+        for name in reversed(LAYER_ORDER):  # addChildNode(x, None) puts x at the top
+            if name in layers:
+                layer = make_layer(doc, name, fmt, old_layers.get(name))
+                self.group.addChildNode(layer, None)
+                self.pending += [(layer, patch) for patch in layers[name]]
+        self.pending.reverse()  # pop() from the end
+
+    def write(self, budget_s: float) -> bool:
+        """Write patches for about `budget_s` seconds; True once all are written."""
+        deadline = time.perf_counter() + budget_s
+        while self.pending and time.perf_counter() < deadline:
+            layer, patch = self.pending.pop()
+            # Node.setPixelData is not undoable; fine here, the layer is not in the image yet.
+            layer.setPixelData(patch.data, *patch.rect)
+        return not self.pending
+
+    def attach(self) -> Any:
+        old_group = group_above(self.source)
+        # Old results go first, so Undo steps back in a sensible order: once removes this run's
+        # results, a second time brings back the previous run's (each is one step in Krita 5.1).
+        if old_group is not None:
+            old_group.remove()
+        if not self.source.parentNode().addChildNode(self.group, self.source):
+            raise LineRefinerError("Krita refused to add the result layers.",
+                                   hint="unlock the layer's group and try again")
+        return self.group

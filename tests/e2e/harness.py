@@ -19,11 +19,11 @@ DRIVER = HERE / "driver"
 OUT = HERE / "out"
 PLUGIN_NAME = "krita_linerefiner"
 
-# Krita's own Python (Debian's krita 5.1.5 uses the system Python 3.11). The dependencies are
-# installed for it, not for the Python running pytest.
+# Krita's own Python (Debian's krita 5.1.5 uses the system Python 3.11): install.py fetches the
+# dependencies for it, not for the Python running pytest, and keeps them in DEPS_CACHE, keyed on
+# Python version, platform and requirements, so only the first test run downloads them.
 KRITA_PYTHON = "3.11"
-DEPS = ("numpy", "onnxruntime", "opencv-python-headless")
-DEPS_CACHE = REPO / ".venv" / "krita-deps" / f"py{KRITA_PYTHON.replace('.', '')}"
+DEPS_CACHE = REPO / ".venv" / "krita-deps"
 
 
 def missing_tools() -> list[str]:
@@ -91,49 +91,14 @@ def make_profile(root: Path) -> Profile:
     return profile
 
 
-def deps_cache() -> Path:
-    """Dependencies for Krita's Python, downloaded once and reused by every test run."""
-    marker = DEPS_CACHE / ".complete"
-    if marker.exists():
-        return DEPS_CACHE
-    tmp = DEPS_CACHE.with_name(DEPS_CACHE.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--target", str(tmp),
-         "--python-version", KRITA_PYTHON, "--only-binary=:all:",
-         "--platform", "manylinux2014_x86_64", *DEPS],
-        check=True,
-    )
-    shutil.rmtree(DEPS_CACHE, ignore_errors=True)
-    tmp.rename(DEPS_CACHE)
-    marker.write_text(" ".join(DEPS))
-    return DEPS_CACHE
-
-
 def install_plugin(profile: Profile) -> None:
     """Install LineRefiner into the profile the way a user does: with install.py."""
-    installer = REPO / "install.py"
-    if installer.exists():
-        subprocess.run(
-            [sys.executable, str(installer), "--resource-dir", str(profile.resource_dir),
-             "--kritarc", str(profile.kritarc), "--python-version", KRITA_PYTHON,
-             "--deps-cache", str(deps_cache())],
-            check=True, cwd=REPO,
-        )
-        return
-    # install.py is being written in parallel; until it lands, do its documented steps here.
-    profile.pykrita.mkdir(parents=True, exist_ok=True)
-    target = profile.pykrita / PLUGIN_NAME
-    shutil.copytree(REPO / PLUGIN_NAME, target,
-                    ignore=shutil.ignore_patterns("__pycache__", "vendor"))
-    shutil.copy(REPO / "linerefiner.desktop", profile.pykrita / f"{PLUGIN_NAME}.desktop")
-    (profile.resource_dir / "actions").mkdir(exist_ok=True)
-    shutil.copy(REPO / PLUGIN_NAME / "linerefiner.action", profile.resource_dir / "actions")
-    (target / "vendor").symlink_to(deps_cache())
-    models = REPO / "models"
-    if (models / "manifest.json").exists():
-        shutil.copytree(models, target / "models", ignore=shutil.ignore_patterns("README.md"))
-    enable_plugins(profile, [PLUGIN_NAME])
+    subprocess.run(
+        [sys.executable, str(REPO / "install.py"), "--resource-dir", str(profile.resource_dir),
+         "--kritarc", str(profile.kritarc), "--python-version", KRITA_PYTHON,
+         "--deps-cache", str(DEPS_CACHE)],
+        check=True, cwd=REPO,
+    )
 
 
 def enable_plugins(profile: Profile, names: list[str]) -> None:

@@ -84,7 +84,7 @@ def krita(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
     (root / "input.json").write_text(json.dumps(spec))
     env["LR_E2E_INPUT"] = str(root / "input.json")
 
-    first = harness.run_krita(profile, SCENARIOS / "main.py", out / "main", timeout=480, env=env)
+    first = harness.run_krita(profile, SCENARIOS / "main.py", out / "main", timeout=900, env=env)
     vendor = profile.pykrita / harness.PLUGIN_NAME / "vendor"
     vendor.rename(vendor.with_name("vendor.off"))
     second = harness.run_krita(profile, SCENARIOS / "second_launch.py", out / "second",
@@ -174,6 +174,10 @@ def test_running_again_replaces_the_results(krita: Session) -> None:
     assert krita.r["png_tree_after_rerun"] == krita.r["png_tree"]
     assert krita.r["png_rerun_kept_hidden"]
     assert krita.r["png_source_unchanged_after_rerun"]
+    # A rerun is two undo steps: the first removes its results, the second restores the last.
+    source = krita.r["png_tree"][0]
+    assert krita.r["png_tree_rerun_undo1"] == [source]
+    assert krita.r["png_tree_rerun_undo2"] == krita.r["png_tree"]
 
 
 def test_saved_kra_has_the_group_and_layers(krita: Session) -> None:
@@ -229,12 +233,16 @@ def test_cancel_changes_nothing(krita: Session) -> None:
 
 def test_krita_stays_responsive_during_a_big_run(krita: Session) -> None:
     check_run(krita.first)
-    assert krita.r["big_outcome"]["status"] == "done"
-    # The UI thread only copies bytes and adds layers; on a 2-core machine shared with other
-    # work a few hundred ms is the ceiling; the figure is printed for the issue note.
-    print(f"2048x2048: longest UI-thread stall {krita.r['big_ui_block_s'] * 1000:.0f} ms, "
-          f"run {krita.r['big_outcome']['seconds']:.2f} s")
-    assert krita.r["big_ui_block_s"] < 0.5
+    outcome = krita.r["big_outcome"]
+    assert outcome["status"] == "done"
+    print(f"2048x2048: plugin held the UI thread at most {outcome['ui_seconds'] * 1000:.0f} ms; "
+          f"longest UI-thread stall seen by a 10 ms timer {krita.r['big_ui_block_s'] * 1000:.0f} "
+          f"ms; run {outcome['seconds']:.2f} s; per phase {outcome['ui_phases']}")
+    # The plugin's own share: copying the layer's bytes in, adding the result layers. 100 ms is
+    # the goal; the bound leaves room for a 2-core machine shared with a training run.
+    assert outcome["ui_seconds"] < 0.25, outcome["ui_phases"]
+    # The timer also sees Krita repainting a 2048x2048 canvas with software OpenGL under Xvfb.
+    assert krita.r["big_ui_block_s"] < 2.0
 
 
 def test_screenshot_of_krita_with_the_docker(krita: Session) -> None:

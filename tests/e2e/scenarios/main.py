@@ -150,6 +150,12 @@ def steps(ctx: Any):
     ctx.record("png_tree_after_rerun", tree(doc.rootNode()))
     ctx.record("png_rerun_kept_hidden", not doc.topLevelNodes()[1].childNodes()[0].visible())
     ctx.record("png_source_unchanged_after_rerun", digest(doc.topLevelNodes()[0]) == before)
+    app.action("edit_undo").trigger()
+    yield 1.0
+    ctx.record("png_tree_rerun_undo1", tree(doc.rootNode()))
+    app.action("edit_undo").trigger()
+    yield 1.0
+    ctx.record("png_tree_rerun_undo2", tree(doc.rootNode()))
 
     # -- screenshot with the docker open -------------------------------------------------------
     from PyQt5.QtWidgets import QDockWidget

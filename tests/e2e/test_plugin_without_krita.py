@@ -1,0 +1,156 @@
+"""The plugin's Krita-free parts (settings, dependency report, the run pipeline), tested without
+starting Krita; test_krita.py covers them again inside real Krita."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from krita_linerefiner.core.ink import PixelFormat, ink_from_pixels, pixels_from_ink
+from krita_linerefiner.plugin import deps
+from krita_linerefiner.plugin import settings as settings_mod
+from krita_linerefiner.plugin.layers import GAPS_LAYER, Rect, SourceImage
+from krita_linerefiner.plugin.pipeline import PATCH, Job, compute
+from tests.e2e.drawings import drawing, leaks
+from tests.model_fixtures import write_model_dir
+
+
+class Store:
+    def __init__(self, values: dict[str, str] | None = None) -> None:
+        self.values = dict(values or {})
+
+    def read(self, key: str) -> str | None:
+        return self.values.get(key)
+
+    def write(self, key: str, value: str) -> None:
+        self.values[key] = value
+
+
+def test_settings_round_trip() -> None:
+    store = Store()
+    changed = settings_mod.Settings().with_value("max_gap", 9).with_value("seal_only", True)
+    settings_mod.save(store, changed)
+    assert store.values["max_gap"] == "9" and store.values["seal_only"] == "true"
+    assert settings_mod.load(store) == changed
+
+
+@pytest.mark.parametrize(("key", "text"), [
+    ("max_gap", "abc"), ("max_gap", "0"), ("max_gap", "65"), ("gap_sensitivity", "1.5"),
+    ("seal_only", "yes"), ("curve_preset", "wobbly"),
+])
+def test_bad_stored_values_fall_back_to_defaults(key: str, text: str) -> None:
+    loaded = settings_mod.load(Store({key: text, "smooth_amount": "0.7"}))
+    assert getattr(loaded, key) == settings_mod.BY_NAME[key].default
+    assert loaded.smooth_amount == 0.7  # the good value next to it survives
+
+
+def test_settings_reject_out_of_range_edits() -> None:
+    with pytest.raises(ValueError):
+        settings_mod.Settings().with_value("max_gap", 100)
+
+
+def test_every_setting_has_a_field_with_the_same_default() -> None:
+    defaults = settings_mod.Settings()
+    assert {s.name for s in settings_mod.SETTINGS} == set(vars(defaults))
+    for setting in settings_mod.SETTINGS:
+        assert getattr(defaults, setting.name) == setting.default
+
+
+def test_missing_packages_are_named_with_the_fixing_command(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(deps, "REQUIRED", (("numpy", "numpy"), ("no_such_mod_x", "no-such-pkg")))
+    deps.missing.cache_clear()
+    try:
+        problems = deps.missing()
+        message = deps.report(problems)
+    finally:
+        deps.missing.cache_clear()
+    assert [p.module for p in problems] == ["no_such_mod_x"]
+    assert "no-such-pkg" in message and "numpy" not in message
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    assert f"--python-version {version}" in message
+    assert f"--target {deps.VENDOR_DIR}" in message and "install.py" in message
+
+
+def test_vendor_dir_goes_first_on_sys_path_once(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    deps.add_vendor_dir(tmp_path)
+    deps.add_vendor_dir(tmp_path)
+    assert sys.path[0] == str(tmp_path) and sys.path.count(str(tmp_path)) == 1
+
+
+@pytest.mark.parametrize(("a", "b", "want"), [
+    (Rect(0, 0, 10, 10), Rect(5, 5, 10, 10), Rect(5, 5, 5, 5)),
+    (Rect(0, 0, 10, 10), Rect(20, 0, 5, 5), Rect(20, 0, 0, 5)),
+    (Rect(-5, -5, 10, 10), Rect(0, 0, 100, 100), Rect(0, 0, 5, 5)),
+])
+def test_rect_intersection(a: Rect, b: Rect, want: Rect) -> None:
+    assert a.intersect(b) == want
+    assert a.intersect(b).empty == (want.w == 0 or want.h == 0)
+
+
+def source_for(ink: np.ndarray, fmt: PixelFormat, origin: tuple[int, int],
+               selection: bytes | None = None) -> SourceImage:
+    h, w = ink.shape
+    return SourceImage(pixels_from_ink(ink, fmt, paper="white"), Rect(*origin, w, h), fmt, fmt,
+                       selection)
+
+
+def assemble(patches: list, rect: Rect, fmt: PixelFormat) -> np.ndarray:
+    out = np.zeros((rect.h, rect.w), np.float32)
+    for patch in patches:
+        r = patch.rect
+        out[r.y - rect.y : r.y - rect.y + r.h, r.x - rect.x : r.x - rect.x + r.w] = (
+            ink_from_pixels(patch.data, r.w, r.h, fmt))
+    return out
+
+
+@pytest.fixture
+def closing_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LINEREFINER_MODELS", str(write_model_dir(tmp_path / "models")))
+
+
+@pytest.mark.usefixtures("closing_model")
+def test_compute_closes_gaps_in_patches_at_the_layer_offset() -> None:
+    d = drawing(size=600)
+    fmt = PixelFormat("RGBA", "U16")
+    source = source_for(d.gapped, fmt, (30, -7))
+    done: list[float] = []
+    result = compute(Job("gaps", source, settings_mod.Settings()), done.append, lambda: False)
+    patches = result.layers[GAPS_LAYER]
+    assert result.gap_count >= 3 and done[-1] == 1.0
+    # Only patches with something in them, all inside the source rectangle, on the patch grid.
+    assert 0 < len(patches) < (-(-600 // PATCH)) ** 2
+    for patch in patches:
+        assert patch.rect.intersect(source.rect) == patch.rect
+        assert (patch.rect.x - 30) % PATCH == 0 and (patch.rect.y + 7) % PATCH == 0
+        assert len(patch.data) == patch.rect.w * patch.rect.h * fmt.bytes_per_pixel
+    gaps = assemble(patches, source.rect, fmt)
+    assert leaks(np.maximum(d.gapped, gaps), d) == [False, False, False]
+
+
+@pytest.mark.usefixtures("closing_model")
+def test_compute_keeps_results_inside_the_selection() -> None:
+    d = drawing()
+    fmt = PixelFormat("RGBA", "U8")
+    mask = np.zeros(d.gapped.shape, np.uint8)
+    mask[:, :128] = 255
+    source = source_for(d.gapped, fmt, (0, 0), mask.tobytes())
+    result = compute(Job("gaps", source, settings_mod.Settings()), lambda _: None, lambda: False)
+    gaps = assemble(result.layers[GAPS_LAYER], source.rect, fmt)
+    assert gaps[:, :128].max() > 0.5 and gaps[:, 128:].max() == 0
+
+
+@pytest.mark.usefixtures("closing_model")
+def test_compute_stops_when_cancelled() -> None:
+    from krita_linerefiner.core.errors import CancelledError
+
+    d = drawing()
+    source = source_for(d.gapped, PixelFormat("GRAYA", "F32"), (0, 0))
+    with pytest.raises(CancelledError):
+        compute(Job("gaps", source, settings_mod.Settings()), lambda _: None, lambda: True)
