@@ -93,53 +93,91 @@ def select_gap_strokes(ink: np.ndarray, probability: np.ndarray, params: GapPara
         candidates.view(np.uint8), connectivity=8, ltype=cv2.CV_32S
     )
     labels = np.asarray(labels_mat, dtype=np.int32)
-    near_line = cv2.dilate(line.view(np.uint8), np.ones((5, 5), np.uint8)).view(bool)
+    to_line = cv2.distanceTransform((~line).view(np.uint8), cv2.DIST_L2, 3)
     keep = np.zeros(count, dtype=bool)
     for label in range(1, count):
         x, y, w, h, _ = stats[label]
         ys, xs = np.nonzero(labels[y : y + h, x : x + w] == label)
-        # A stroke that touches no line closes nothing; one longer than max_gap is a guess
-        # the user asked us not to make.
-        if not near_line[ys + y, xs + x].any():
-            continue
-        keep[label] = stroke_length(xs, ys) <= params.max_gap + 1
+        distance = to_line[ys + y, xs + x]
+        # A stroke that touches no line closes nothing. A stroke bridging an n px gap reaches
+        # n/2 px from the line ends it joins, whatever the line's width or the gap's angle, so
+        # twice its farthest distance from any line is the size of the gap it closes.
+        keep[label] = distance.min() <= 2.0 and 2.0 * float(distance.max()) <= params.max_gap + 1
     kept = np.take(keep, labels)
     if params.seal_only:
-        kept = only_sealing(line, labels, kept, keep, stats)
+        kept = seal_globally(line, labels, kept, keep, stats)
+    else:
+        kept = seal_locally(line, labels, kept, keep, stats, margin=2 * params.max_gap)
     gaps = kept.astype(np.float32)
     n_kept = int(len(np.unique(labels[kept])))
     return GapResult(gaps, np.maximum(ink, gaps), n_kept, probability)
 
 
-def stroke_length(xs: np.ndarray, ys: np.ndarray) -> float:
-    if len(xs) < 3:
-        return float(len(xs))
-    points = np.stack([xs, ys], axis=1).astype(np.float32)
-    (_, _), (w, h), _ = cv2.minAreaRect(points)
-    return float(max(w, h)) + 1.0
+def paper_regions(paper: np.ndarray) -> np.ndarray:
+    # 4-connectivity, as flood fills spread.
+    return cv2.connectedComponents(paper.view(np.uint8), connectivity=4, ltype=cv2.CV_32S)[1]
 
 
-def only_sealing(
+def stroke_ring(
+    labels: np.ndarray, label: int, window: tuple[slice, slice]
+) -> tuple[np.ndarray, np.ndarray]:
+    stroke = (labels[window] == label).view(np.uint8)
+    ring = cv2.dilate(stroke, np.ones((3, 3), np.uint8)).view(bool) & ~stroke.view(bool)
+    return stroke.view(bool), ring
+
+
+def grown_window(
+    stats: np.ndarray, label: int, margin: int, shape: tuple[int, ...]
+) -> tuple[slice, slice]:
+    x, y, w, h, _ = stats[label]
+    return (
+        slice(max(y - margin, 0), min(y + h + margin, shape[0])),
+        slice(max(x - margin, 0), min(x + w + margin, shape[1])),
+    )
+
+
+def seal_globally(
     line: np.ndarray, labels: np.ndarray, kept: np.ndarray, keep: np.ndarray, stats: np.ndarray
 ) -> np.ndarray:
-    # Paper regions before and after closing; 4-connectivity, as flood fills spread.
-    paper_before = cv2.connectedComponents(
-        (~line).view(np.uint8), connectivity=4, ltype=cv2.CV_32S
-    )[1]
-    paper_after = cv2.connectedComponents(
-        (~(line | kept)).view(np.uint8), connectivity=4, ltype=cv2.CV_32S
-    )[1]
-    height, width = line.shape
+    """Keep a stroke only if it splits a paper region of the input into two."""
+    paper_before = paper_regions(~line)
+    paper_after = paper_regions(~(line | kept))
     result = kept.copy()
     for label in np.nonzero(keep)[0]:
-        x, y, w, h, _ = stats[label]
-        x0, y0, x1, y1 = max(x - 1, 0), max(y - 1, 0), min(x + w + 1, width), min(y + h + 1, height)
-        stroke = (labels[y0:y1, x0:x1] == label).view(np.uint8)
-        ring = cv2.dilate(stroke, np.ones((3, 3), np.uint8)).view(bool) & ~stroke.view(bool)
-        after = paper_after[y0:y1, x0:x1][ring]
-        before = paper_before[y0:y1, x0:x1][ring]
+        window = grown_window(stats, label, 1, line.shape)
+        stroke, ring = stroke_ring(labels, label, window)
+        after = paper_after[window][ring]
+        before = paper_before[window][ring]
         if not separates(before[after > 0], after[after > 0]):
-            result[y0:y1, x0:x1][stroke.view(bool)] = False
+            result[window][stroke] = False
+    return result
+
+
+def seal_locally(
+    line: np.ndarray,
+    labels: np.ndarray,
+    kept: np.ndarray,
+    keep: np.ndarray,
+    stats: np.ndarray,
+    margin: int,
+) -> np.ndarray:
+    """Keep a stroke if, near it, paper on its two sides would be one region without it.
+
+    This drops additions that change no region (filled specks of paper, thickened lines, blobs
+    in corners) but keeps a bridge whose region still leaks through another, unclosed gap
+    farther away, which the global test would drop.
+    """
+    barrier = line | kept
+    result = kept.copy()
+    for label in np.nonzero(keep)[0]:
+        window = grown_window(stats, label, margin, line.shape)
+        stroke, ring = stroke_ring(labels, label, window)
+        paper = ~barrier[window]
+        after = paper_regions(paper)
+        before = paper_regions(paper | stroke)
+        ring &= paper
+        if not separates(before[ring], after[ring]):
+            result[window][stroke] = False
     return result
 
 

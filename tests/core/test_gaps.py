@@ -67,15 +67,24 @@ def test_empty_layer_skips_model() -> None:
 
 
 def test_stroke_touching_no_line_is_dropped() -> None:
-    ink = np.zeros((40, 40), np.float32)
-    ink[5:7, 5:30] = 1.0
+    ink = square_with_gap(4)
     probability = np.zeros_like(ink)
-    probability[25:28, 20:24] = 0.9  # floating blob far from the line
-    probability[7:9, 10:12] = 0.9  # touches the line
+    probability[25:28, 20:24] = 0.9  # floating blob inside the square
+    probability[10:12, 30:34] = 0.9  # bridges the gap
     result = select_gap_strokes(ink, probability, GapParams())
     assert result.count == 1
     assert result.gaps[25:28, 20:24].sum() == 0
-    assert result.gaps[7:9, 10:12].all()
+    assert result.gaps[10:12, 30:34].all()
+
+
+def test_gap_size_is_measured_across_the_gap_not_along_a_thick_line() -> None:
+    ink = np.zeros((60, 60), np.float32)
+    cv2.rectangle(ink, (10, 10), (49, 49), 1.0, 8)  # 8 px thick outline
+    ink[5:16, 28:31] = 0.0  # a 3 px gap through the thick top edge
+    probability = np.zeros_like(ink)
+    probability[5:16, 28:31] = 0.9
+    assert select_gap_strokes(ink, probability, GapParams(max_gap=4)).count == 1
+    assert select_gap_strokes(ink, probability, GapParams(max_gap=1)).count == 0
 
 
 @pytest.mark.parametrize(("sensitivity", "kept"), [(0.1, 0), (0.5, 1), (0.9, 1)])
@@ -87,17 +96,35 @@ def test_sensitivity_sets_the_threshold(sensitivity: float, kept: int) -> None:
     assert result.count == kept
 
 
-def test_seal_only_keeps_only_strokes_that_separate_regions() -> None:
+def square_with_two_gaps() -> np.ndarray:
+    ink = square_with_gap(4)
+    ink[50:56, 30:34] = 0.0  # second gap in the bottom edge
+    return ink
+
+
+def test_additions_that_seal_nothing_are_dropped() -> None:
     ink = square_with_gap(4)
     probability = np.zeros_like(ink)
-    probability[10:12, 29:35] = 0.9  # closes the gap in the top edge
+    probability[10:12, 30:34] = 0.9  # closes the gap in the top edge
     probability[20:22, 12:16] = 0.9  # a spur inside the square: touches a line, seals nothing
-    everything = select_gap_strokes(ink, probability, GapParams())
-    sealing = select_gap_strokes(ink, probability, GapParams(seal_only=True))
-    assert everything.count == 2
-    assert sealing.count == 1
-    assert sealing.gaps[10:12, 30:34].all()
-    assert not sealing.gaps[20:22, 12:16].any()
+    probability[52:55, 52:55] = 0.9  # thickens the bottom-right corner
+    for seal_only in (False, True):
+        result = select_gap_strokes(ink, probability, GapParams(seal_only=seal_only))
+        assert result.count == 1
+        assert result.gaps[10:12, 30:34].all()
+        assert not result.gaps[20:22, 12:16].any()
+
+
+def test_seal_only_needs_the_region_to_be_closed_for_good() -> None:
+    ink = square_with_two_gaps()
+    probability = np.zeros_like(ink)
+    probability[10:12, 30:34] = 0.9  # only the top gap is proposed; the bottom one still leaks
+    local = select_gap_strokes(ink, probability, GapParams())
+    strict = select_gap_strokes(ink, probability, GapParams(seal_only=True))
+    assert local.count == 1
+    assert strict.count == 0
+    probability[52:54, 30:34] = 0.9  # both proposed: the region is sealed, both stay
+    assert select_gap_strokes(ink, probability, GapParams(seal_only=True)).count == 2
 
 
 @pytest.mark.parametrize("bad", [{"sensitivity": 1.5}, {"max_gap": 0}, {"tile": 8}])

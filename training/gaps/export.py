@@ -82,20 +82,18 @@ def main() -> None:
     )
 
     session = ort.InferenceSession(str(out_path), providers=["CPUExecutionProvider"])
-    rng = np.random.default_rng(0)
     from training.gaps.dataset import load_split
 
     test = load_split(args.data, "val")
     probes = test["ink"][:6].astype(np.float32) / 255.0
     with torch.no_grad():
         want = model(torch.from_numpy(probes[:2, None])).numpy()
-    got = session.run(None, {"ink": probes[:2, None]})[0]
+    got = np.stack([session.run(None, {"ink": p[None, None]})[0][0] for p in probes[:2]])
     max_diff = float(np.max(np.abs(want - got)))
     assert max_diff < 1e-4, f"onnxruntime differs from torch by {max_diff}"
     radius = measured_receptive_radius(session, probes)
     multiple = GapNet.size_multiple
     context = -(-radius // multiple) * multiple
-    del rng
 
     previous = {}
     manifest_path = args.models / "manifest.json"
