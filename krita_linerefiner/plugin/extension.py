@@ -44,6 +44,9 @@ class RunRecord:
     # results. Measured because "Krita stays responsive" is a promise.
     ui_seconds: float = 0.0
     ui_phases: dict[str, float] = field(default_factory=dict)  # the same, per phase
+    # CPU time the UI thread spent in the longest phase: unlike wall time it does not grow when
+    # other processes take the cores, so it tells this plugin's own share.
+    ui_cpu_seconds: float = 0.0
 
 
 class Controller(QObject):
@@ -68,8 +71,10 @@ class Controller(QObject):
         self.apply_cancelled = False
         # Longest time per phase that this run held the UI thread (see RunRecord.ui_phases).
         self.phases: dict[str, float] = {}
+        self.cpu_phases: dict[str, float] = {}
         self.phase = ""
         self.slice_began = 0.0
+        self.slice_cpu = 0.0
 
     # -- state -------------------------------------------------------------------------------
     @property
@@ -133,7 +138,7 @@ class Controller(QObject):
         from .pipeline import Job
         from .worker import Runner
 
-        self.phases = {}
+        self.phases, self.cpu_phases = {}, {}
         self.begin("read")
         doc = self.app.activeDocument()
         node = doc.activeNode()
@@ -194,10 +199,13 @@ class Controller(QObject):
     def begin(self, phase: str) -> None:
         self.phase = phase
         self.slice_began = time.perf_counter()
+        self.slice_cpu = time.thread_time()
 
     def note(self) -> None:
         held = time.perf_counter() - self.slice_began
         self.phases[self.phase] = max(self.phases.get(self.phase, 0.0), held)
+        cpu = time.thread_time() - self.slice_cpu
+        self.cpu_phases[self.phase] = max(self.cpu_phases.get(self.phase, 0.0), cpu)
 
     def apply_step(self) -> None:
         self.begin("write")
@@ -244,7 +252,8 @@ class Controller(QObject):
         self.job = self.target = self.builder = self.outcome = None
         phases = dict(self.phases)
         self.finish(RunRecord(job.task, status, message, seconds, gap_count,
-                              max(phases.values(), default=0.0), phases))
+                              max(phases.values(), default=0.0), phases,
+                              max(self.cpu_phases.values(), default=0.0)))
 
     def refuse(self, task: str, message: str) -> None:
         self.finish(RunRecord(task, "refused", message))

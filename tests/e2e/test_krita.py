@@ -84,7 +84,7 @@ def krita(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
     (root / "input.json").write_text(json.dumps(spec))
     env["LR_E2E_INPUT"] = str(root / "input.json")
 
-    first = harness.run_krita(profile, SCENARIOS / "main.py", out / "main", timeout=900, env=env)
+    first = harness.run_krita(profile, SCENARIOS / "main.py", out / "main", timeout=1800, env=env)
     vendor = profile.pykrita / harness.PLUGIN_NAME / "vendor"
     vendor.rename(vendor.with_name("vendor.off"))
     second = harness.run_krita(profile, SCENARIOS / "second_launch.py", out / "second",
@@ -235,14 +235,21 @@ def test_krita_stays_responsive_during_a_big_run(krita: Session) -> None:
     check_run(krita.first)
     outcome = krita.r["big_outcome"]
     assert outcome["status"] == "done"
-    print(f"2048x2048: plugin held the UI thread at most {outcome['ui_seconds'] * 1000:.0f} ms; "
-          f"longest UI-thread stall seen by a 10 ms timer {krita.r['big_ui_block_s'] * 1000:.0f} "
-          f"ms; run {outcome['seconds']:.2f} s; per phase {outcome['ui_phases']}")
-    # The plugin's own share: copying the layer's bytes in, adding the result layers. 100 ms is
-    # the goal; the bound leaves room for a 2-core machine shared with a training run.
-    assert outcome["ui_seconds"] < 0.25, outcome["ui_phases"]
-    # The timer also sees Krita repainting a 2048x2048 canvas with software OpenGL under Xvfb.
-    assert krita.r["big_ui_block_s"] < 2.0
+    load = krita.r["big_load_per_core"]
+    print(f"2048x2048: the plugin held the UI thread at most {outcome['ui_seconds'] * 1000:.0f} ms "
+          f"wall, {outcome['ui_cpu_seconds'] * 1000:.0f} ms CPU (per phase, wall: "
+          f"{outcome['ui_phases']}); longest stall a 10 ms UI timer saw "
+          f"{krita.r['big_ui_block_s'] * 1000:.0f} ms; run {outcome['seconds']:.2f} s; "
+          f"load average per core {load:.1f}")
+    # The plugin's own work on the UI thread (copying the layer in, writing result slices,
+    # adding the group): the goal is 100 ms; CPU time, because wall time also counts the time
+    # other processes held the 2 cores.
+    assert outcome["ui_cpu_seconds"] < 0.15, outcome
+    if load < 1.0:
+        # Wall time only means something on a machine that is not overloaded.
+        assert outcome["ui_seconds"] < 0.25, outcome["ui_phases"]
+        # This timer also sees Krita repainting a 2048x2048 canvas with software OpenGL.
+        assert krita.r["big_ui_block_s"] < 2.0
 
 
 def test_screenshot_of_krita_with_the_docker(krita: Session) -> None:

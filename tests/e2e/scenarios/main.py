@@ -45,7 +45,7 @@ def dump_merged(ctx: Any, name: str, doc: Any) -> None:
     dump(ctx, name, bytes(doc.pixelData(0, 0, w, h)), w, h, doc.colorModel(), doc.colorDepth())
 
 
-def run(ctx: Any, action: str, timeout: float = 120):
+def run(ctx: Any, action: str, timeout: float = 300):
     """Trigger a Filter-menu action and wait for its outcome; yields to Krita meanwhile."""
     ctl = controller()
     ctl.last_outcome = None
@@ -244,8 +244,9 @@ def steps(ctx: Any):
     doc.setActiveNode(source)
     yield 0.5
     beat = Heartbeat()
-    yield from run(ctx, "linerefiner_close_gaps", timeout=300)
+    yield from run(ctx, "linerefiner_close_gaps", timeout=600)
     ctx.record("big_ui_block_s", beat.stop())
+    ctx.record("big_load_per_core", os.getloadavg()[0] / (os.cpu_count() or 1))
     ctx.record("big_outcome", vars(ctl.last_outcome))
     doc.topLevelNodes()[1].remove()
     doc.setActiveNode(doc.topLevelNodes()[0])
