@@ -31,9 +31,20 @@ GROUP = "Line Refiner"
 GAPS = "filled gaps"
 
 
-def real_gap_model() -> bool:
+def identity_model() -> Any:
+    from onnx import TensorProto, helper
+
+    shape = [1, 1, "H", "W"]
+    graph = helper.make_graph(
+        [helper.make_node("Identity", ["ink"], ["refined"])], "identity",
+        [helper.make_tensor_value_info("ink", TensorProto.FLOAT, shape)],
+        [helper.make_tensor_value_info("refined", TensorProto.FLOAT, shape)])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+
+
+def real_model(name: str) -> bool:
     manifest = harness.REPO / "models" / "manifest.json"
-    return manifest.exists() and "gaps" in json.loads(manifest.read_text()).get("models", {})
+    return manifest.exists() and name in json.loads(manifest.read_text()).get("models", {})
 
 
 @dataclass
@@ -65,11 +76,14 @@ def krita(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
     harness.install_plugin(profile)
     harness.install_driver(profile)
     env = {}
-    if not real_gap_model():
+    if not real_model("gaps"):
         # Until the trained model is in models/, a morphological closing stands in for it.
         from tests.model_fixtures import write_model_dir
 
-        env["LINEREFINER_MODELS"] = str(write_model_dir(root / "models"))
+        models = write_model_dir(root / "models")
+        # and an identity graph for "refine", so the refine commands switch on and run
+        write_model_dir(models, "refine", identity_model())
+        env["LINEREFINER_MODELS"] = str(models)
 
     d = drawing()
     big = tiled(d, 8)
@@ -268,3 +282,22 @@ def test_settings_persist_and_missing_packages_are_named(krita: Session) -> None
     assert "pip install --target" in r["reason"] and "install.py" in r["reason"]
     assert r["buttons_enabled"] == [False, False, False]
     assert r["outcome"]["status"] == "refused"
+
+
+def test_refine_and_close_gaps_switches_on_with_the_refine_model(krita: Session) -> None:
+    check_run(krita.first)
+    outcome = krita.r["refine_outcome"]
+    if not krita.r["refine_available_now"]:
+        # models/ has the gap model but not (yet) the refine model.
+        assert outcome["status"] == "refused" and "refine model" in outcome["message"]
+        return
+    assert outcome["status"] == "done", outcome
+    group = krita.r["refine_tree"][1]
+    assert group[0] == GROUP
+    # Inside the group, top to bottom: the red gap strokes over the refined lines.
+    assert [name for name, _, _ in reversed(group[2])] == [GAPS, "refined lines"]
+    refined, _, _ = load_dump(krita.out / "main", "refine_refined")
+    assert refined.max() > 0.5  # black lines on transparent
+    if not real_model("refine"):
+        # The stand-in refine model is the identity: the refined lines are the input lines.
+        np.testing.assert_allclose(refined, krita.drawing.gapped, atol=1 / 255)

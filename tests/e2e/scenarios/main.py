@@ -265,6 +265,24 @@ def steps(ctx: Any):
     doc.setModified(False)
     doc.close()
 
+    # -- G: refine and close gaps: both result layers, or a message without the refine model --
+    doc = new_doc(app, "refine", w, h, "RGBA", "U8")
+    yield 0.5
+    source = doc.topLevelNodes()[0]
+    source.setPixelData(pixels_from_ink(ink, PixelFormat("RGBA", "U8"), paper="white"), 0, 0, w, h)
+    doc.setActiveNode(source)
+    yield 0.3
+    ctx.record("refine_available_now", ctl.refine_available())
+    yield from run(ctx, "linerefiner_refine_close_gaps")
+    outcome = vars(ctl.last_outcome)
+    ctx.record("refine_outcome", outcome)
+    ctx.record("refine_tree", tree(doc.rootNode()))
+    if outcome["status"] == "done":
+        refined = doc.topLevelNodes()[1].childNodes()[0]
+        dump(ctx, "refine_refined", bytes(refined.pixelData(0, 0, w, h)), w, h, "RGBA", "U8")
+    doc.setModified(False)
+    doc.close()
+
     # -- F: a docker setting, to be read back by the next launch ------------------------------
     ctl.update_settings("max_gap", spec["max_gap_setting"])
     ctx.record("max_gap_set", ctl.settings.max_gap)
