@@ -78,6 +78,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--save-every", type=int, default=250)
+    ap.add_argument("--max-minutes", type=float, default=None,
+                    help="safety net on a busy machine: stop early and keep the last weights "
+                         "(the learning-rate schedule still follows --steps)")
     args = ap.parse_args(argv)
     out = args.out or Path(f"runs/refine/{args.style}.pt")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -104,7 +107,8 @@ def main(argv: list[str] | None = None) -> None:
         loss.backward()
         opt.step()
         running += loss.item()
-        last = step + 1 == args.steps
+        out_of_time = args.max_minutes is not None and time.time() - t0 > args.max_minutes * 60
+        last = step + 1 == args.steps or out_of_time
         if (step + 1) % 50 == 0 or last:
             elapsed = time.time() - t0
             print(f"step {step + 1}/{args.steps} loss {running / 50:.4f} "
@@ -117,6 +121,10 @@ def main(argv: list[str] | None = None) -> None:
             tmp = out.with_suffix(".tmp")
             torch.save(ckpt, tmp)
             tmp.replace(out)  # never leave a half-written checkpoint for export to pick up
+        if out_of_time:
+            print(f"stopped at step {step + 1}: --max-minutes {args.max_minutes} reached",
+                  flush=True)
+            break
 
 
 if __name__ == "__main__":
