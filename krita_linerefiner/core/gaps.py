@@ -14,9 +14,11 @@ import cv2
 import numpy as np
 
 from .errors import LineRefinerError
-from .tiling import TileSpec, run_tiled
+from .tiling import TileSpec, fit_to_image, run_tiled
 
 LINE_LEVEL = 0.5
+SEAL_MARGIN = 4
+HYSTERESIS = 0.5
 
 
 class TileModel(Protocol):
@@ -30,7 +32,7 @@ class GapParams:
     sensitivity: float = 0.5
     max_gap: int = 16
     seal_only: bool = False
-    tile: int = 1024
+    tile: int = 2048
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.sensitivity <= 1.0:
@@ -76,7 +78,8 @@ def close_gaps(
         from .models import create_session
 
         session = create_session("gaps")
-    probability = run_tiled(ink, session, session.tile_spec(params.tile), progress, cancel)
+    spec = fit_to_image(session.tile_spec(params.tile), ink.shape)
+    probability = run_tiled(ink, session, spec, progress, cancel)
     return select_gap_strokes(ink, probability, params)
 
 
@@ -88,7 +91,9 @@ def as_ink(ink: np.ndarray) -> np.ndarray:
 
 def select_gap_strokes(ink: np.ndarray, probability: np.ndarray, params: GapParams) -> GapResult:
     line = ink >= LINE_LEVEL
-    candidates = (probability >= params.threshold) & ~line
+    # Hysteresis: a stroke is grown from every pixel above half the threshold, but kept only
+    # if the model is sure of at least one of its pixels, so confident gaps come out whole.
+    candidates = (probability >= params.threshold * HYSTERESIS) & ~line
     count, labels_mat, stats, _ = cv2.connectedComponentsWithStats(
         candidates.view(np.uint8), connectivity=8, ltype=cv2.CV_32S
     )
@@ -102,12 +107,14 @@ def select_gap_strokes(ink: np.ndarray, probability: np.ndarray, params: GapPara
         # A stroke that touches no line closes nothing. A stroke bridging an n px gap reaches
         # n/2 px from the line ends it joins, whatever the line's width or the gap's angle, so
         # twice its farthest distance from any line is the size of the gap it closes.
-        keep[label] = distance.min() <= 2.0 and 2.0 * float(distance.max()) <= params.max_gap + 1
+        sure = float(probability[ys + y, xs + x].max()) >= params.threshold
+        small = 2.0 * float(distance.max()) <= params.max_gap + 1
+        keep[label] = sure and small and distance.min() <= 2.0
     kept = np.take(keep, labels)
     if params.seal_only:
         kept = seal_globally(line, labels, kept, keep, stats)
     else:
-        kept = seal_locally(line, labels, kept, keep, stats, margin=2 * params.max_gap)
+        kept = seal_locally(line, labels, kept, keep, stats, margin=SEAL_MARGIN)
     gaps = kept.astype(np.float32)
     n_kept = int(len(np.unique(labels[kept])))
     return GapResult(gaps, np.maximum(ink, gaps), n_kept, probability)
@@ -143,7 +150,7 @@ def seal_globally(
     paper_before = paper_regions(~line)
     paper_after = paper_regions(~(line | kept))
     result = kept.copy()
-    for label in np.nonzero(keep)[0]:
+    for label in np.nonzero(keep)[0].tolist():
         window = grown_window(stats, label, 1, line.shape)
         stroke, ring = stroke_ring(labels, label, window)
         after = paper_after[window][ring]
@@ -169,7 +176,7 @@ def seal_locally(
     """
     barrier = line | kept
     result = kept.copy()
-    for label in np.nonzero(keep)[0]:
+    for label in np.nonzero(keep)[0].tolist():
         window = grown_window(stats, label, margin, line.shape)
         stroke, ring = stroke_ring(labels, label, window)
         paper = ~barrier[window]

@@ -57,6 +57,23 @@ def tile_starts(length: int, spec: TileSpec) -> list[int]:
     return starts
 
 
+def fit_to_image(spec: TileSpec, shape: tuple[int, ...]) -> TileSpec:
+    """The smallest tile that needs no more tiles than `spec` on an image of this shape.
+
+    With the last tile flush against the far edge, a 4096 px side cut into 2048 px tiles needs a
+    third tile that mostly repeats the second; spreading the same number of tiles evenly does
+    the same work with smaller tiles, so less of it is spent on overlaps. An image that fits in
+    one tile gets exactly its own size.
+    """
+    size = spec.multiple
+    for length in shape[:2]:
+        count = len(tile_starts(length, spec))
+        needed = -(-(length + (count - 1) * spec.overlap) // count)
+        size = max(size, _round_up(needed, spec.multiple))
+    size = max(size, spec.overlap + spec.multiple)
+    return TileSpec(size=min(size, spec.size), overlap=spec.overlap, multiple=spec.multiple)
+
+
 def _cut_fraction(positions: np.ndarray, start: int, end: int) -> np.ndarray:
     """0 before the ramp [start, end), 1 after it, linear in between (1/(n+1) steps)."""
     return np.clip((positions - start + 1) / (end - start + 1), 0.0, 1.0)

@@ -6,11 +6,17 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from krita_linerefiner.core.errors import CancelledError
-from krita_linerefiner.core.tiling import TileSpec, axis_weights, run_tiled, tile_starts
+from krita_linerefiner.core.tiling import (
+    TileSpec,
+    axis_weights,
+    fit_to_image,
+    run_tiled,
+    tile_starts,
+)
 
 TOLERANCE = 1 / 255
 
@@ -240,3 +246,30 @@ def test_memory_grows_with_the_tile_not_the_image() -> None:
     assert large < 40 * tile_bytes
     # An image-sized temporary would add at least 2048**2 * 4 bytes = 64 tiles.
     assert abs(large - small) < 4 * tile_bytes
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    height=st.integers(1, 9000),
+    width=st.integers(1, 9000),
+    size=st.sampled_from([256, 512, 1024, 2048]),
+    overlap=st.sampled_from([0, 32, 64, 192]),
+    multiple=st.sampled_from([1, 8, 16]),
+)
+def test_fit_to_image_never_needs_more_tiles(
+    height: int, width: int, size: int, overlap: int, multiple: int
+) -> None:
+    spec = TileSpec(size=size, overlap=overlap, multiple=multiple)
+    fitted = fit_to_image(spec, (height, width))
+    assert fitted.size <= spec.size
+    assert fitted.size % multiple == 0
+    for length in (height, width):
+        assert len(tile_starts(length, fitted)) <= len(tile_starts(length, spec))
+
+
+def test_fit_to_image_shrinks_the_wasted_overlap() -> None:
+    spec = TileSpec(size=2048, overlap=192, multiple=16)
+    fitted = fit_to_image(spec, (4096, 4096))
+    assert fitted.size < spec.size
+    assert len(tile_starts(4096, fitted)) == 3
+    assert fit_to_image(spec, (1080, 1920)).size == 1920

@@ -45,6 +45,21 @@ def measured_receptive_radius(session: ort.InferenceSession, probes: np.ndarray)
     return radius
 
 
+def provenance(weights: Path) -> dict:
+    log_path = weights.parent / "log.json"
+    log = json.loads(log_path.read_text()) if log_path.exists() else {}
+    last = (log.get("log") or [{}])[-1]
+    return {
+        "data": "python -m training.gaps.make_data --seed 0 (openclipart-svg: public domain; "
+        "hershey-fonts-data; procedural strokes). Held-out drawings listed in data/gaps/index.json",
+        "training": "python -m training.gaps.train --steps 4000 --seed 0 (CPU, 2 threads)",
+        "export": "python -m training.gaps.export --overlap 192",
+        "training_seconds": round(float(last.get("seconds", 0.0))),
+        "training_steps": last.get("step"),
+        "licence": "weights trained here from public-domain and freely licensed data; GPL-3.0-or-later",
+    }
+
+
 def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -62,6 +77,12 @@ def main() -> None:
     parser.add_argument("--models", type=Path, default=Path("models"))
     parser.add_argument("--data", type=Path, default=Path("data/gaps"))
     parser.add_argument("--version", default="1")
+    parser.add_argument(
+        "--overlap",
+        type=int,
+        default=None,
+        help="tile overlap to record (default: 4x the measured radius, rounded up to the size multiple)",
+    )
     args = parser.parse_args()
 
     net = GapNet()
@@ -109,13 +130,13 @@ def main() -> None:
         "output": {"name": "gap", "shape": [1, 1, "H", "W"], "dtype": "float32", "range": [0, 1]},
         "size_multiple": multiple,
         "receptive_radius": radius,
-        "overlap": 4 * context,
+        "overlap": args.overlap if args.overlap is not None else 4 * context,
         "architecture": {
             "name": "GapNet",
             "parameters": parameter_count(net),
             "gmac_per_megapixel": round(count_macs_per_megapixel(net) / 1e9, 3),
         },
-        "provenance": previous.get("provenance", {}),
+        "provenance": provenance(args.weights),
         "metrics": previous.get("metrics", {}),
     }
     update_manifest(args.models, "gaps", entry)
