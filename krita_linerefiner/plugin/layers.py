@@ -22,6 +22,11 @@ REFINED_LAYER = "refined lines"
 # Top to bottom inside the group: the red gap strokes must stay visible over refined lines.
 LAYER_ORDER = (GAPS_LAYER, REFINED_LAYER)
 GAP_COLOR = (1.0, 0.0, 0.0)
+# Paper read around the layer's lines. A layer's bounds end at its outermost ink, but whether a
+# stroke closes a gap depends on the regions on both sides of it; without this margin a gap in a
+# line along the layer's edge looks like it seals nothing. Never beyond the canvas, where a fill
+# stops anyway.
+CONTEXT_MARGIN = 64
 LINE_COLOR = (0.0, 0.0, 0.0)
 
 
@@ -34,6 +39,15 @@ class Rect(NamedTuple):
     @property
     def empty(self) -> bool:
         return self.w <= 0 or self.h <= 0
+
+    def padded(self, margin: int) -> Rect:
+        return Rect(self.x - margin, self.y - margin, self.w + 2 * margin, self.h + 2 * margin)
+
+    def union(self, other: Rect) -> Rect:
+        x, y = min(self.x, other.x), min(self.y, other.y)
+        right = max(self.x + self.w, other.x + other.w)
+        bottom = max(self.y + self.h, other.y + other.h)
+        return Rect(x, y, right - x, bottom - y)
 
     def intersect(self, other: Rect) -> Rect:
         x, y = max(self.x, other.x), max(self.y, other.y)
@@ -110,9 +124,11 @@ def read_source(doc: Any, node: Any) -> SourceImage:
     if problem:
         raise LineRefinerError(problem)
     bounds = node.bounds()
-    rect = Rect(bounds.x(), bounds.y(), bounds.width(), bounds.height())
-    if rect.empty:
+    lines = Rect(bounds.x(), bounds.y(), bounds.width(), bounds.height())
+    if lines.empty:
         raise LineRefinerError("The active layer is empty.", hint="select the line-art layer")
+    canvas = Rect(0, 0, doc.width(), doc.height())
+    rect = lines.padded(CONTEXT_MARGIN).intersect(lines.union(canvas))
     selection = doc.selection()
     mask = None
     if selection is not None:

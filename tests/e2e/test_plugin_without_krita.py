@@ -94,6 +94,11 @@ def test_rect_intersection(a: Rect, b: Rect, want: Rect) -> None:
     assert a.intersect(b).empty == (want.w == 0 or want.h == 0)
 
 
+def test_rect_padding_and_union() -> None:
+    assert Rect(10, 20, 5, 5).padded(3) == Rect(7, 17, 11, 11)
+    assert Rect(0, 0, 10, 10).union(Rect(-5, 5, 10, 10)) == Rect(-5, 0, 15, 15)
+
+
 def source_for(ink: np.ndarray, fmt: PixelFormat, origin: tuple[int, int],
                selection: bytes | None = None) -> SourceImage:
     h, w = ink.shape
