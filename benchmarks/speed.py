@@ -5,7 +5,8 @@
     python -m benchmarks.speed --cli [--threads 2]
 
 All models run through onnxruntime (CPU) with the same thread count and through
-core.tiling.run_tiled with 512 px tiles and each model's own overlap and size multiple: ours from
+core.tiling.run_tiled with tiles of at most 2048 px fitted to the image (core.tiling.fit_to_image,
+as the plugin and CLI do) and each model's own overlap and size multiple: ours from
 its manifest (core.models.create_session("gaps")), the references (random weights, rebuilt in
 benchmarks.reference_models and exported to ONNX in a temp dir) with overlaps covering their
 receptive radius. Each (model, size) runs in a fresh child process, so its peak resident
@@ -46,7 +47,7 @@ import cv2
 import numpy as np
 
 OURS = "ours"
-TILE = 512
+TILE = 2048  # GapParams' default; each image gets the smallest tile with as few tiles
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ def child(args: argparse.Namespace) -> None:
     """One model at one size; prints one JSON line. Imports neither torch nor onnx."""
     import onnxruntime as ort
 
-    from krita_linerefiner.core.tiling import TileSpec, run_tiled
+    from krita_linerefiner.core.tiling import TileSpec, fit_to_image, run_tiled
 
     width, height = (int(v) for v in args.size.split("x"))
     cv2.setNumThreads(args.threads)
@@ -129,6 +130,7 @@ def child(args: argparse.Namespace) -> None:
         fn = run_reference
         spec = TileSpec(size=args.tile, overlap=args.overlap, multiple=args.multiple)
     image = drawing(width, height)
+    spec = fit_to_image(spec, image.shape)
     idle = _peak_rss_mb()
     run_tiled(image[: min(height, 512), : min(width, 512)], fn, spec)
     times, cpu_times = [], []
