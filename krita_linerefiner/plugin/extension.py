@@ -44,8 +44,8 @@ class RunRecord:
     # results. Measured because "Krita stays responsive" is a promise.
     ui_seconds: float = 0.0
     ui_phases: dict[str, float] = field(default_factory=dict)  # the same, per phase
-    # CPU time the UI thread spent in the longest phase: unlike wall time it does not grow when
-    # other processes take the cores, so it tells this plugin's own share.
+    # The most CPU time the UI thread spent in one stretch: unlike wall time it does not grow
+    # when other processes take the cores, so it tells this plugin's own share.
     ui_cpu_seconds: float = 0.0
 
 

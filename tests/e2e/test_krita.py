@@ -54,6 +54,7 @@ class Session:
     out: Path
     drawing: Drawing
     big: Drawing
+    profile: harness.Profile
 
     @property
     def r(self) -> dict[str, Any]:
@@ -103,7 +104,7 @@ def krita(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
     vendor.rename(vendor.with_name("vendor.off"))
     second = harness.run_krita(profile, SCENARIOS / "second_launch.py", out / "second",
                                timeout=180, env=env)
-    yield Session(first, second, out, d, big)
+    yield Session(first, second, out, d, big, profile)
 
 
 def load_dump(directory: Path, name: str) -> tuple[np.ndarray, PixelFormat, bytes]:
@@ -123,6 +124,10 @@ def test_krita_ran_every_case_without_python_errors(krita: Session) -> None:
     check_run(krita.first)
     assert krita.r["deps_problem"] == ""
     assert "Traceback" not in krita.first.log, krita.first.log[-3000:]
+    # Krita's own log ($XDG_DATA_HOME/krita.log): plugin load problems would show up here.
+    krita_log = (krita.profile.data / "krita.log").read_text(errors="replace")
+    assert "Created image" in krita_log  # it is the log Krita writes to
+    assert "Traceback" not in krita_log and "linerefiner" not in krita_log.lower(), krita_log
 
 
 def test_actions_are_in_the_filter_menu_and_the_docker_in_settings_dockers(
