@@ -112,6 +112,13 @@ def steps(ctx: Any):
     ctx.record("dockers_menu", [a.text().replace("&", "") for a in dockers[0].actions()]
                if dockers else [a.text() for a in menus["settings"].actions()])
 
+    from PyQt5.QtWidgets import QDockWidget, QLabel
+
+    for dock in window.findChildren(QDockWidget):
+        if dock.objectName() == "linerefiner_docker":
+            dock.show()
+            dock.raise_()
+
     # -- A: a PNG opened like a user does; rerun, undo -----------------------------------------
     doc = app.openDocument(spec["png"])
     app.activeWindow().addView(doc)
@@ -135,6 +142,11 @@ def steps(ctx: Any):
          doc.width(), doc.height(), gaps.colorModel(), gaps.colorDepth())
     ctx.record("png_gaps_bounds", [b.x(), b.y(), b.width(), b.height()])
     ctx.record("png_saved", doc.saveAs(str(ctx.out / "png_result.kra")))
+    yield 1.0
+    window.grab().save(str(ctx.out / "krita_docker.png"))
+    labels = {w.objectName(): w.text() for w in window.findChildren(QLabel)
+              if w.objectName().startswith("linerefiner")}
+    ctx.record("docker_labels", labels)
     yield 0.5
     app.action("edit_undo").trigger()
     yield 1.0
@@ -156,19 +168,6 @@ def steps(ctx: Any):
     app.action("edit_undo").trigger()
     yield 1.0
     ctx.record("png_tree_rerun_undo2", tree(doc.rootNode()))
-
-    # -- screenshot with the docker open -------------------------------------------------------
-    from PyQt5.QtWidgets import QDockWidget
-
-    for dock in window.findChildren(QDockWidget):
-        if dock.objectName() == "linerefiner_docker":
-            dock.show()
-            dock.raise_()
-    yield 1.0
-    window.grab().save(str(ctx.out / "krita_docker.png"))
-    labels = {w.objectName(): w.text() for w in window.findChildren(
-        __import__("PyQt5.QtWidgets").QtWidgets.QLabel) if w.objectName().startswith("linerefiner")}
-    ctx.record("docker_labels", labels)
 
     # -- B: every supported format, lines on transparent or white, layer with an offset --------
     ink = np.load(spec["ink"])
