@@ -46,7 +46,9 @@ def main() -> None:
     methods = {}
     for value in (float(s) for s in args.sensitivities.split(",")):
         params = GapParams(sensitivity=value)
-        methods[f"ours sensitivity {value}"] = lambda ink, p=params: close_gaps(ink, p, session=session).gaps
+        methods[f"ours sensitivity {value}"] = lambda ink, p=params: (
+            close_gaps(ink, p, session=session).gaps
+        )
     results = run(methods, data)
     print(format_table(results))
 

@@ -45,18 +45,49 @@ def measured_receptive_radius(session: ort.InferenceSession, probes: np.ndarray)
     return radius
 
 
-def provenance(weights: Path) -> dict:
+def training_stages(weights: Path) -> list[dict]:
+    """The training logs behind these weights, first stage first (a stage may start from
+    another stage's weights)."""
+    stages: list[dict] = []
     log_path = weights.parent / "log.json"
-    log = json.loads(log_path.read_text()) if log_path.exists() else {}
-    last = (log.get("log") or [{}])[-1]
+    while log_path.exists() and len(stages) < 8:
+        log = json.loads(log_path.read_text())
+        args = log.get("args", {})
+        last = (log.get("log") or [{}])[-1]
+        stages.insert(
+            0,
+            {
+                "args": args,
+                "steps": last.get("step"),
+                "seconds": round(float(last.get("seconds", 0.0))),
+            },
+        )
+        init = args.get("init")
+        if not init or init == "None":
+            break
+        log_path = Path(init).parent / "log.json"
+    return stages
+
+
+def provenance(weights: Path) -> dict:
+    stages = training_stages(weights)
     return {
         "data": "python -m training.gaps.make_data --seed 0 (openclipart-svg: public domain; "
         "hershey-fonts-data; procedural strokes). Held-out drawings listed in data/gaps/index.json",
-        "training": "python -m training.gaps.train --steps 4000 --seed 0 (CPU, 2 threads)",
+        "training": [
+            "python -m training.gaps.train "
+            + " ".join(
+                f"--{k.replace('_', '-')} {v}"
+                for k, v in stage["args"].items()
+                if k not in ("data", "eval_every", "threads") and v not in ("None", "0.0")
+            )
+            for stage in stages
+        ],
         "export": "python -m training.gaps.export --overlap 192",
-        "training_seconds": round(float(last.get("seconds", 0.0))),
-        "training_steps": last.get("step"),
-        "licence": "weights trained here from public-domain and freely licensed data; GPL-3.0-or-later",
+        "training_seconds": sum(stage["seconds"] for stage in stages),
+        "training_steps": sum(stage["steps"] or 0 for stage in stages),
+        "hardware": "2-core CPU shared with other jobs, torch 2.13.0, 2 threads",
+        "licence": "trained here from public-domain and freely licensed data; GPL-3.0-or-later",
     }
 
 
@@ -81,7 +112,7 @@ def main() -> None:
         "--overlap",
         type=int,
         default=None,
-        help="tile overlap to record (default: 4x the measured radius, rounded up to the size multiple)",
+        help="tile overlap to record (default: 4x the measured radius, rounded up)",
     )
     args = parser.parse_args()
 

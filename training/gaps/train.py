@@ -28,14 +28,31 @@ def gap_target(ink: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return (target - ink).clamp(0.0, 1.0)
 
 
-def loss_fn(logits: torch.Tensor, want: torch.Tensor, pos_weight: float) -> torch.Tensor:
+def loss_fn(
+    logits: torch.Tensor, want: torch.Tensor, pos_weight: float, extra: torch.Tensor | None = None
+) -> torch.Tensor:
     weight = 1.0 + (pos_weight - 1.0) * want
+    if extra is not None:
+        weight = weight + extra
     bce = F.binary_cross_entropy_with_logits(logits, want, weight=weight)
     prob = torch.sigmoid(logits)
     inter = (prob * want).sum(dim=(1, 2, 3))
     denom = (prob + want).sum(dim=(1, 2, 3))
     dice = 1.0 - (2.0 * inter + 1.0) / (denom + 1.0)
     return bce + 0.5 * dice.mean()
+
+
+def short_gap_weight(
+    labels: np.ndarray, lengths: np.ndarray, limit: float, weight: float
+) -> np.ndarray:
+    # Short gaps cover few pixels, so a per-pixel loss hardly sees them; this adds weight on
+    # the cut pixels of gaps up to `limit` px long.
+    table = np.zeros((len(labels), 256), np.float32)
+    k = lengths.shape[1]
+    table[:, 1 : k + 1] = np.where((lengths > 0) & (lengths <= limit), weight, 0.0)
+    return np.take_along_axis(table, labels.reshape(len(labels), -1).astype(np.int64), 1).reshape(
+        labels.shape
+    )
 
 
 def augment(batch: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -79,6 +96,17 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--eval-every", type=int, default=500)
+    parser.add_argument("--init", type=Path, default=None, help="start from these weights")
+    parser.add_argument(
+        "--short-weight", type=float, default=0.0, help="extra loss weight on short gaps"
+    )
+    parser.add_argument("--short-limit", type=float, default=5.0)
+    parser.add_argument(
+        "--clean-share",
+        type=float,
+        default=0.0,
+        help="share of samples shown intact (nothing to add)",
+    )
     args = parser.parse_args()
 
     torch.manual_seed(args.seed)
@@ -89,10 +117,13 @@ def main() -> None:
     train = load_split(args.data, "train")
     val = load_split(args.data, "val")
     ink_all, target_all = train["ink"], train["target"]
+    labels_all, lengths_all = train["gap_labels"], train["gap_lengths"]
     n, size = len(ink_all), ink_all.shape[-1]
     print(f"train crops: {n} of {size}px; val crops: {len(val['ink'])}", flush=True)
 
     model = GapNet()
+    if args.init is not None:
+        model.load_state_dict(torch.load(args.init, map_location="cpu"))
     print(
         f"GapNet: {parameter_count(model)} parameters, "
         f"{count_macs_per_megapixel(model) / 1e9:.2f} GMAC/MP",
@@ -112,18 +143,27 @@ def main() -> None:
     for step in range(args.steps):
         idx = rng.integers(0, n, args.batch)
         y0, x0 = rng.integers(0, size - args.crop + 1, 2) if size > args.crop else (0, 0)
-        ink = ink_all[idx, y0 : y0 + args.crop, x0 : x0 + args.crop]
-        target = target_all[idx, y0 : y0 + args.crop, x0 : x0 + args.crop]
-        both = augment(np.stack([ink, target], 1), rng).astype(np.float32) / 255.0
+        window = (idx, slice(y0, y0 + args.crop), slice(x0, x0 + args.crop))
+        ink = ink_all[window].copy()
+        target = target_all[window]
+        clean = rng.random(args.batch) < args.clean_share
+        ink[clean] = target[clean]
+        extra = short_gap_weight(
+            labels_all[window], lengths_all[idx], args.short_limit, args.short_weight
+        )
+        extra[clean] = 0.0
+        stacked = np.stack([ink, target], 1).astype(np.float32) / 255.0
+        both = augment(np.concatenate([stacked, extra[:, None]], 1), rng)
         x = torch.from_numpy(both[:, :1])
-        t = torch.from_numpy(both[:, 1:])
+        t = torch.from_numpy(both[:, 1:2])
+        w = torch.from_numpy(both[:, 2:]) if args.short_weight else None
         for group in opt.param_groups:
             group["lr"] = lr_at(step)
-        loss = loss_fn(model(x), gap_target(x, t), args.pos_weight)
+        loss = loss_fn(model(x), gap_target(x, t), args.pos_weight, w)
         opt.zero_grad()
         loss.backward()
         opt.step()
-        running = 0.98 * running + 0.02 * float(loss) if step else float(loss)
+        running = 0.98 * running + 0.02 * loss.item() if step else loss.item()
         if step % 50 == 0:
             print(f"step {step} loss {running:.4f} {time.time() - start:.0f}s", flush=True)
         if (step + 1) % args.eval_every == 0 or step + 1 == args.steps:
