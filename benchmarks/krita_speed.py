@@ -4,9 +4,10 @@
 
 Krita runs headless under Xvfb in a throw-away profile (installed with install.py, as in
 tests/e2e). The Krita time is from triggering "Close Line Gaps" to the result layers being in
-the document, including reading the layer's pixels; "cold" includes loading the model, like every
-CLI call does. The CLI time is `python -m krita_linerefiner close-gaps` from start to exit, best of
---runs. Uses models/ when it has the gap model, else the morphological stand-in from the tests.
+the document, including reading the layer's pixels; "cold" is the first run and includes loading
+the model, like every CLI call does; "warm" is the best of three more. The CLI time is
+`python -m krita_linerefiner close-gaps` from start to exit, best of --runs. Uses models/ when it
+has the gap model, else the morphological stand-in from the tests.
 """
 
 from __future__ import annotations
@@ -90,8 +91,11 @@ def main() -> int:
     print(f"  CLI (best of {args.runs}, process start to exit): {cli:.2f} s")
     print(f"  Krita Filter action, cold (loads the model):   {r['cold_seconds']:.2f} s"
           f"  ratio {r['cold_seconds'] / cli:.2f}")
-    print(f"  Krita Filter action, warm:                     {r['warm_seconds']:.2f} s"
+    print(f"  Krita Filter action, warm (best of 3):         {r['warm_seconds']:.2f} s"
           f"  ratio {r['warm_seconds'] / cli:.2f}")
+    load = os.getloadavg()[0] / (os.cpu_count() or 1)
+    print(f"  load average per core at the end: {load:.1f} (above 1, other work shares the cores "
+          "and Krita, with its own rendering threads, suffers more than the CLI)")
     return 0
 
 

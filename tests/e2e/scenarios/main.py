@@ -60,6 +60,16 @@ def new_doc(app: Any, name: str, w: int, h: int, model: str, depth: str) -> Any:
     return doc
 
 
+def drawing_doc(app: Any, name: str, ink: np.ndarray) -> Any:
+    """An RGBA U8 image whose background layer is the drawing on white, and active."""
+    h, w = ink.shape
+    doc = new_doc(app, name, w, h, "RGBA", "U8")
+    source = doc.topLevelNodes()[0]
+    source.setPixelData(pixels_from_ink(ink, PixelFormat("RGBA", "U8"), paper="white"), 0, 0, w, h)
+    doc.setActiveNode(source)
+    return doc
+
+
 def lines_layer(doc: Any, ink: np.ndarray, model: str, depth: str, paper: str) -> Any:
     node = doc.createNode("lines", "paintlayer")
     doc.rootNode().addChildNode(node, None)
@@ -216,11 +226,8 @@ def steps(ctx: Any):
     doc.close()
 
     # -- D: selection limits the work to the selected area -------------------------------------
-    doc = new_doc(app, "selection", w, h, "RGBA", "U8")
+    doc = drawing_doc(app, "selection", ink)
     yield 0.5
-    source = doc.topLevelNodes()[0]
-    source.setPixelData(pixels_from_ink(ink, PixelFormat("RGBA", "U8"), paper="white"), 0, 0, w, h)
-    doc.setActiveNode(source)
     selection = Selection()
     selection.select(0, 0, w // 2, h, 255)
     doc.setSelection(selection)
@@ -233,15 +240,9 @@ def steps(ctx: Any):
     doc.close()
 
     # -- E: a big drawing: UI responsiveness, then Cancel ---------------------------------------
-    big = np.load(spec["big"])
-    bh, bw = big.shape
-    doc = new_doc(app, "big", bw, bh, "RGBA", "U8")
-    yield 0.5
+    doc = drawing_doc(app, "big", np.load(spec["big"]))
     source = doc.topLevelNodes()[0]
-    source.setPixelData(pixels_from_ink(big, PixelFormat("RGBA", "U8"), paper="white"),
-                        0, 0, bw, bh)
-    doc.setActiveNode(source)
-    yield 0.5
+    yield 1.0
     beat = Heartbeat()
     yield from run(ctx, "linerefiner_close_gaps", timeout=600)
     ctx.record("big_ui_block_s", beat.stop())
@@ -265,12 +266,8 @@ def steps(ctx: Any):
     doc.close()
 
     # -- G: refine and close gaps: both result layers, or a message without the refine model --
-    doc = new_doc(app, "refine", w, h, "RGBA", "U8")
-    yield 0.5
-    source = doc.topLevelNodes()[0]
-    source.setPixelData(pixels_from_ink(ink, PixelFormat("RGBA", "U8"), paper="white"), 0, 0, w, h)
-    doc.setActiveNode(source)
-    yield 0.3
+    doc = drawing_doc(app, "refine", ink)
+    yield 0.8
     ctx.record("refine_available_now", ctl.refine_available())
     yield from run(ctx, "linerefiner_refine_close_gaps")
     outcome = vars(ctl.last_outcome)

@@ -1,4 +1,5 @@
-"""For benchmarks/krita_speed.py: time the Filter-menu action on one drawing, cold and warm."""
+"""For benchmarks/krita_speed.py: time the Filter-menu action on one drawing: the first run
+(loads the model) and the best of three more."""
 
 from __future__ import annotations
 
@@ -22,13 +23,17 @@ def steps(ctx: Any):
     yield 1.0
     doc.setActiveNode(doc.topLevelNodes()[0])
     yield 0.5
-    for run in ("cold", "warm"):
+    warm = []
+    for run in ("cold", "warm", "warm", "warm"):
         ctl.last_outcome = None
         start = time.monotonic()
         app.action("linerefiner_close_gaps").trigger()
         # Polled every 20 ms: the timing includes reading the layer, the run and adding layers.
         yield (lambda: ctl.last_outcome is not None and not ctl.busy, 600)
-        ctx.record(f"{run}_seconds", time.monotonic() - start)
+        seconds = time.monotonic() - start
+        if run == "warm":
+            warm.append(seconds)
+        ctx.record(f"{run}_seconds", min(warm) if warm else seconds)
         ctx.record(f"{run}_outcome", vars(ctl.last_outcome))
         doc.setActiveNode(doc.topLevelNodes()[0])
         yield 0.5
