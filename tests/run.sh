@@ -6,9 +6,10 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$PWD
 VENV=$ROOT/.venv
-# The package with its runtime deps and [test] extra from pyproject.toml, plus onnx for the tests
-# that build tiny models. Torch is for training only and is not installed here.
-REQUIREMENTS=(-e ".[test]" onnx)
+# The package with its runtime deps and the [test] extra from pyproject.toml (onnx for the tests
+# that build tiny models, scipy for the benchmark code they share). Torch is for training only
+# and is not installed here.
+REQUIREMENTS=(-e ".[test]")
 
 as_root() { [ "$(id -u)" = 0 ]; }
 
