@@ -53,7 +53,7 @@ def time_cli(png: Path, out: Path, env: dict[str, str], runs: int) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--size", type=int, default=2048)
     parser.add_argument("--runs", type=int, default=3, help="CLI runs; the best counts")
     args = parser.parse_args()
