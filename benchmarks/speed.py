@@ -16,12 +16,14 @@ large steps, so peaks of similar models can coincide. "CPU s" is the process CPU
 (all threads): on a machine shared with other work it is a steadier comparison than wall time.
 One untimed warm-up pass on a 512 px crop precedes the timed repeats.
 
-Expected duration, 2 threads: a pass is dominated by LineRelifer (296 GMAC/MP at full
-resolution). Measured on a 2-core machine shared with a training run: LineRelifer 49 s wall
-(26 s CPU) per pass at 1920x1080, LightUNet 19 s (10 s CPU). A 4096x4096 pass runs 6.7x the
-tile area of a 1920x1080 one, so the default sizes with 3 repeats take about 25 minutes on such
-a shared machine, about 8 on an idle one; `--sizes 1920x1080` or `--repeats 1` keep a run to
-a few minutes.
+Expected duration, 2 threads, default tiles: a pass is dominated by LineRelifer (296 GMAC/MP at
+full resolution). Measured on a 2-core machine shared with a training run: at 1920x1080
+LineRelifer 21 s wall (14 s CPU) per pass, LightUNet 6 s, ours 0.6 s; at 4096x4096
+LineRelifer 209 s (115 s CPU), LightUNet 39 s, ours 8 s. The default sizes with 3 repeats
+(plus a warm-up each) take about 15 minutes; `--sizes 1920x1080` or `--repeats 1` keep a run
+to a few minutes. Peak memory depends on the tile size: with 2048 px tiles LineRelifer holds
+64 full-resolution channels per layer (3.5 GB at 1920x1080); `--tile 512` measures the small
+tiles an older plugin default used.
 
 `--cli` instead times `python -m krita_linerefiner close-gaps` end to end on a generated
 4096x4096 drawing and reports its peak memory.
