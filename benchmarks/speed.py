@@ -22,8 +22,8 @@ LineRelifer 21 s wall (14 s CPU) per pass, LightUNet 6 s, ours 0.6 s; at 4096x40
 LineRelifer 209 s (115 s CPU), LightUNet 39 s, ours 8 s. The default sizes with 3 repeats
 (plus a warm-up each) take about 15 minutes; `--sizes 1920x1080` or `--repeats 1` keep a run
 to a few minutes. Peak memory depends on the tile size: with 2048 px tiles LineRelifer holds
-64 full-resolution channels per layer (3.5 GB at 1920x1080); `--tile 512` measures the small
-tiles an older plugin default used.
+64 full-resolution channels per layer (3.5 GB at 1920x1080); `--tile 512` caps the tiles at
+512 px for a low-memory comparison.
 
 `--cli` instead times `python -m krita_linerefiner close-gaps` end to end on a generated
 4096x4096 drawing and reports its peak memory.
