@@ -8,23 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
 
 import cv2
 import numpy as np
 
 from .errors import LineRefinerError
-from .tiling import TileSpec, fit_to_image, run_tiled
+from .tiling import TileModel, fit_to_image, run_tiled
 
 LINE_LEVEL = 0.5
 SEAL_MARGIN = 4
 HYSTERESIS = 0.5
-
-
-class TileModel(Protocol):
-    def __call__(self, tile: np.ndarray) -> np.ndarray: ...
-
-    def tile_spec(self, size: int = 512) -> TileSpec: ...
 
 
 @dataclass(frozen=True)

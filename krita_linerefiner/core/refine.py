@@ -13,20 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
 
 import numpy as np
 
 from .errors import LineRefinerError
-from .tiling import TileSpec, run_tiled
+from .tiling import TileModel, run_tiled
 
 STYLE_MODELS = {"ink": "refine", "keep": "refine_keep"}
-
-
-class TileModel(Protocol):
-    def __call__(self, tile: np.ndarray) -> np.ndarray: ...
-
-    def tile_spec(self, size: int = 512) -> TileSpec: ...
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -45,6 +46,14 @@ class TileSpec:
     @property
     def context(self) -> int:
         return self.overlap // 4
+
+
+class TileModel(Protocol):
+    """What the pipelines need from a model: run on a tile, say how to tile (ModelSession)."""
+
+    def __call__(self, tile: np.ndarray) -> np.ndarray: ...
+
+    def tile_spec(self, size: int = 512) -> TileSpec: ...
 
 
 def tile_starts(length: int, spec: TileSpec) -> list[int]:
