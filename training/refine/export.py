@@ -87,6 +87,19 @@ def update_manifest(path: Path, key: str, entry: dict) -> None:
     tmp.replace(path)
 
 
+def summarise_metrics(report: dict) -> dict:
+    """Manifest metrics from evaluate --json (a method table) or benchmarks.refine --json."""
+    quality = report.get("quality", report)
+    out: dict = {"held_out": "data/refine/eval.npz (48 pairs, 384 px, unseen drawings/fonts)"}
+    for name, row in quality.items():
+        if isinstance(row, dict) and "ssim" in row:
+            out[name] = {k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()}
+    medians = report.get("speed", {}).get("medians", {})
+    if medians:
+        out["speed_1920x1080_2_threads_s"] = {k: round(v, 3) for k, v in medians.items()}
+    return out
+
+
 def load_checkpoint(path: Path) -> tuple[RefineNet, dict]:
     ckpt = torch.load(path, map_location="cpu", weights_only=False)
     model = RefineNet(ckpt.get("widths", (16, 32, 48)))
@@ -108,7 +121,16 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--metrics", type=Path, default=None,
                     help="JSON from training.refine.evaluate --json, stored in the manifest")
     ap.add_argument("--manifest", action="store_true", help="write the entry to manifest.json")
+    ap.add_argument("--set-metrics", type=Path, default=None,
+                    help="only store this benchmarks.refine / evaluate JSON as the entry's metrics")
     args = ap.parse_args(argv)
+    if args.set_metrics:
+        path = args.out.parent / "manifest.json"
+        entry = json.loads(path.read_text())["models"][args.key]
+        entry["metrics"] = summarise_metrics(json.loads(args.set_metrics.read_text()))
+        update_manifest(path, args.key, entry)
+        print(json.dumps(entry["metrics"], indent=1))
+        return
     model, ckpt = load_checkpoint(args.ckpt)
     export_onnx(model, args.out)
     diff = max_abs_diff(model, args.out)
@@ -126,7 +148,7 @@ def main(argv: list[str] | None = None) -> None:
     info.update(receptive_radius=radius, overlap=overlap)
     print(json.dumps(info, indent=1))
     if args.manifest:
-        metrics = json.loads(args.metrics.read_text()) if args.metrics else {}
+        metrics = summarise_metrics(json.loads(args.metrics.read_text())) if args.metrics else {}
         entry = {
             "file": args.out.name, "sha256": info["sha256"],
             "version": f"1-{ckpt.get('style')}-{ckpt.get('step')}",
