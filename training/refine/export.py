@@ -121,6 +121,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--metrics", type=Path, default=None,
                     help="JSON from training.refine.evaluate --json, stored in the manifest")
     ap.add_argument("--manifest", action="store_true", help="write the entry to manifest.json")
+    ap.add_argument("--recipe", default=None, help="training commands, for the provenance record")
     ap.add_argument("--set-metrics", type=Path, default=None,
                     help="only store this benchmarks.refine / evaluate JSON as the entry's metrics")
     args = ap.parse_args(argv)
@@ -165,8 +166,9 @@ def main(argv: list[str] | None = None) -> None:
                 "training_data": "synthetic pairs from openclipart outlines (public domain), "
                                  "Hershey glyphs and procedural strokes; python -m "
                                  "training.refine.make_data --seed 0",
-                "training": f"python -m training.refine.train --style {ckpt.get('style')} "
-                            f"--steps {ckpt.get('steps')} --seed {ckpt.get('seed')}",
+                "training": args.recipe or f"python -m training.refine.train --style "
+                            f"{ckpt.get('style')} --steps {ckpt.get('steps')} "
+                            f"--seed {ckpt.get('seed')}",
                 "steps_done": ckpt.get("step"), "train_minutes": round(ckpt.get("minutes", 0), 1),
                 "max_abs_diff_vs_torch": diff, "weights": "trained from scratch, no pretraining",
             },
