@@ -19,6 +19,7 @@ from .qt import QObject, QTimer, Signal
 
 POLL_MS = 50
 
+
 @dataclass(frozen=True)
 class Outcome:
     status: str  # "done" | "cancelled" | "failed"
