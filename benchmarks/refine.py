@@ -7,7 +7,8 @@ held-out pairs, for the input, our model (through core.refine, as the plugin run
 baselines (Gaussian blur + threshold, grey open + close; tuned on training pairs).
 
 Speed: 1920x1080 line art, onnxruntime CPU, the same thread count and core.tiling.run_tiled with
-512 px tiles for every row. Rows: our refine model; the LineRelifer reference generator (random
+the same tile size (RefineParams' default, 2048 px: one tile per HD frame) for every row.
+Rows: our refine model; the LineRelifer reference generator (random
 weights, rebuilt in benchmarks.reference_models and exported to ONNX in a temp dir, overlap
 covering its 9 px receptive radius); and refine followed by close_gaps (skipped with a message
 when core.gaps or the gaps model is missing). Each row runs in a fresh child process so its peak
@@ -30,7 +31,8 @@ from typing import Any
 import numpy as np
 
 SIZE = (1920, 1080)
-TILE = 512
+# every row uses the refine default tile, LineRelifer included, so tiling costs the same
+TILE = 2048
 
 
 def child(args: argparse.Namespace) -> None:
@@ -158,8 +160,9 @@ def print_speed(results: dict[str, Any]) -> dict[str, float]:
             continue
         medians[name] = statistics.median(r["times"])
         gmac = results["gmac_per_mp"].get(name)
+        gmac_text = "-" if gmac is None else f"{gmac:.1f}"
         print(f"{name:<20} {medians[name]:>9.2f} {statistics.median(r['cpu_times']):>8.2f} "
-              f"{r['peak_rss_mb']:>12.0f} {gmac if gmac is None else f'{gmac:.1f}':>8}")
+              f"{r['peak_rss_mb']:>12.0f} {gmac_text:>8}")
     if "ours" in medians and "linerelifer" in medians:
         ratio = medians["linerelifer"] / medians["ours"]
         print(f"ours is {ratio:.1f}x faster than LineRelifer "

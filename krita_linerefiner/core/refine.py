@@ -6,7 +6,9 @@ Parameters (also what the CLI and the docker expose):
   values between blend linearly: ink * (1 - strength) + refined * strength.
 - style: "ink" re-inks with width modulation and tapered ends (model "refine");
   "keep" cleans up without changing stroke width (model "refine_keep", if installed).
-- tile: tile edge in pixels; only speed and memory depend on it, not the result.
+- tile: tile edge in pixels; only speed and memory depend on it, not the result. The default
+  2048 runs an HD frame as one tile: smaller tiles recompute their shared overlap (96 px for
+  the shipped model), which made 512 px tiles 5x slower at 1920x1080 on 2 CPU threads.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ STYLE_MODELS = {"ink": "refine", "keep": "refine_keep"}
 class RefineParams:
     strength: float = 1.0
     style: str = "ink"
-    tile: int = 512
+    tile: int = 2048
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.strength <= 1.0:
