@@ -95,19 +95,22 @@ def test_bad_ink_shape_is_rejected(blur_model_dir):
         refine(np.zeros((4, 4, 3), np.float32), session=session)
 
 
-def _real_model_available() -> bool:
+def _installed(name: str) -> bool:
     manifest = REPO_MODELS / "manifest.json"
-    return manifest.is_file() and "refine" in json.loads(manifest.read_text())["models"]
+    return manifest.is_file() and name in json.loads(manifest.read_text())["models"]
 
 
-@pytest.mark.skipif(not _real_model_available(), reason="models/refine.onnx not installed")
-def test_real_model_removes_specks_and_keeps_lines():
+@pytest.mark.parametrize("style", ["ink", "keep"])
+def test_real_model_removes_specks_and_keeps_lines(style):
+    name = RefineParams(style=style).model_name
+    if not _installed(name):
+        pytest.skip(f"models/{name}.onnx not installed")
     ink = np.zeros((128, 192), np.float32)
     ink[60:62, 16:176] = 1.0            # a 2 px line
     specks = [(20, 30), (100, 150), (30, 170)]
     for y, x in specks:
         ink[y, x] = 0.9
-    session = models.create_session("refine", models_dir=REPO_MODELS)
-    out = refine(ink, session=session)
+    session = models.create_session(name, models_dir=REPO_MODELS)
+    out = refine(ink, RefineParams(style=style), session=session)
     assert all(out[y, x] < 0.5 for y, x in specks)
     assert out[60:62, 30:160].min() > 0.5
