@@ -25,6 +25,7 @@ import numpy as np
 
 from benchmarks.baselines import Method, baseline_methods
 from benchmarks.metrics import LENGTH_BINS, TOTAL_BINS, GapScore
+from benchmarks.report import markdown_table
 
 # The acceptance targets.
 TARGET_SHORT = 0.95  # closure of gaps <= 8 px
@@ -169,15 +170,7 @@ def format_table(results: dict[str, dict[str, float | int]]) -> str:
                      f"{float(r['added_px_per_mp_gap_free']):.1f}",
                      _pct(float(r["regions_recovered_rate"])), f"{float(r['seconds']):.2f}",
                      f"{float(r['cpu_seconds']):.2f}"])
-    widths = [max(len(row[c]) for row in rows) for c in range(len(COLUMNS))]
-    lines = []
-    for j, row in enumerate(rows):
-        cells = [row[0].ljust(widths[0])]
-        cells += [cell.rjust(w) for cell, w in zip(row[1:], widths[1:], strict=True)]
-        lines.append("| " + " | ".join(cells) + " |")
-        if j == 0:  # a Markdown table, ready to paste into models/README.md
-            lines.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    return "\n".join(lines)
+    return markdown_table(rows)
 
 
 def best_baseline(results: dict[str, dict[str, float | int]], family: str,

@@ -48,6 +48,8 @@ from typing import Any
 import cv2
 import numpy as np
 
+from benchmarks.report import markdown_table
+
 OURS = "ours"
 TILE = 2048  # GapParams' default; each image gets the smallest tile with as few tiles
 
@@ -203,18 +205,6 @@ def _run_child(entry: ModelEntry, size: str, threads: int, repeats: int,
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def _fmt_table(rows: list[list[str]]) -> str:
-    widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
-    lines = []
-    for j, row in enumerate(rows):
-        cells = [row[0].ljust(widths[0])]
-        cells += [c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)]
-        lines.append("| " + " | ".join(cells) + " |")
-        if j == 0:  # a Markdown table, ready to paste into models/README.md
-            lines.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    return "\n".join(lines)
-
-
 def measure(args: argparse.Namespace) -> int:
     wanted = [m.strip() for m in args.models.split(",") if m.strip()]
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
@@ -232,7 +222,7 @@ def measure(args: argparse.Namespace) -> int:
         for e in entries:
             info.append([e.name, f"{e.gmac_per_mp:.1f}", f"{e.params:,d}", f"{e.onnx_mb:.2f}",
                          str(e.overlap), str(e.multiple)])
-        print(_fmt_table(info) + "\n")
+        print(markdown_table(info) + "\n")
 
         runs: list[dict[str, Any]] = []
         table = [["model", "size", "median s", "min s", "CPU s", "peak RSS MB", "idle RSS MB"]]
@@ -250,7 +240,7 @@ def measure(args: argparse.Namespace) -> int:
                               f"{r['peak_rss_mb']:.0f}", f"{r['idle_rss_mb']:.0f}"])
                 print(f"  {e.name} {size}: median {r['median_s']:.2f} s, "
                       f"peak {r['peak_rss_mb']:.0f} MB", flush=True)
-        print("\n" + _fmt_table(table))
+        print("\n" + markdown_table(table))
 
         ratios = _ratios(entries, runs)
         if ratios:
@@ -259,7 +249,7 @@ def measure(args: argparse.Namespace) -> int:
             rows += [[r["reference"], r["size"], f"{r['time']:.3f}", f"{r['cpu_time']:.3f}",
                       f"{r['peak_rss']:.2f}",
                       f"{r['gmac']:.3f}", f"{r['params']:.3f}"] for r in ratios]
-            print("\n" + _fmt_table(rows))
+            print("\n" + markdown_table(rows))
         if args.json:
             payload = {"threads": args.threads, "tile": args.tile, "repeats": args.repeats,
                        "models": [{**asdict(e), "onnx": e.onnx.name} for e in entries],
