@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from .errors import LineRefinerError
+from .ink import as_ink
 from .tiling import TileModel, fit_to_image, run_tiled
 
 LINE_LEVEL = 0.5
@@ -74,12 +75,6 @@ def close_gaps(
     spec = fit_to_image(session.tile_spec(params.tile), ink.shape)
     probability = run_tiled(ink, session, spec, progress, cancel)
     return select_gap_strokes(ink, probability, params)
-
-
-def as_ink(ink: np.ndarray) -> np.ndarray:
-    if ink.ndim != 2 or ink.size == 0:
-        raise LineRefinerError(f"Expected a non-empty 2-D ink map, got shape {ink.shape}.")
-    return np.clip(ink.astype(np.float32, copy=False), 0.0, 1.0)
 
 
 def select_gap_strokes(ink: np.ndarray, probability: np.ndarray, params: GapParams) -> GapResult:

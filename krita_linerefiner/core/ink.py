@@ -222,3 +222,10 @@ def paper_from_ink(ink: np.ndarray) -> np.ndarray:
         raise ValueError(f"ink must be (H, W), got shape {ink.shape}")
     paper = np.float32(1.0) - np.clip(ink.astype(np.float32, copy=False), 0.0, 1.0)
     return np.rint(paper * np.float32(255)).astype(np.uint8)
+
+
+def as_ink(ink: np.ndarray) -> np.ndarray:
+    """Validate an ink map handed to a pipeline: 2-D, non-empty, float32 in [0, 1]."""
+    if ink.ndim != 2 or ink.size == 0:
+        raise LineRefinerError(f"Expected a non-empty 2-D ink map, got shape {ink.shape}.")
+    return np.clip(ink.astype(np.float32, copy=False), 0.0, 1.0)

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import LineRefinerError
-from .tiling import TileModel, run_tiled
+from .ink import as_ink
+from .tiling import TileModel, fit_to_image, run_tiled
 
 STYLE_MODELS = {"ink": "refine", "keep": "refine_keep"}
 
@@ -43,12 +44,6 @@ class RefineParams:
     @property
     def model_name(self) -> str:
         return STYLE_MODELS[self.style]
-
-
-def as_ink(ink: np.ndarray) -> np.ndarray:
-    if ink.ndim != 2 or ink.size == 0:
-        raise LineRefinerError(f"Expected a non-empty 2-D ink map, got shape {ink.shape}.")
-    return np.clip(ink.astype(np.float32, copy=False), 0.0, 1.0)
 
 
 def refine(
@@ -78,7 +73,8 @@ def refine(
                 f"The {params.style!r} refine style is not installed ({error.message}).",
                 hint='use style "ink"',
             ) from error
-    refined = run_tiled(ink, session, session.tile_spec(params.tile), progress, cancel)
+    spec = fit_to_image(session.tile_spec(params.tile), ink.shape)
+    refined = run_tiled(ink, session, spec, progress, cancel)
     refined = np.clip(refined, 0.0, 1.0)
     if params.strength == 1.0:
         return refined
