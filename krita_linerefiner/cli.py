@@ -19,6 +19,8 @@ import numpy as np
 from .core.errors import LineRefinerError
 from .core.gaps import GapParams, close_gaps
 from .core.ink import ink_from_image, paper_from_ink, rgba_from_ink
+from .core.post import CURVE_PRESETS, smooth, tone_curve
+from .core.refine import STYLE_MODELS, RefineParams, refine
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
 OUTPUT_MARKERS = (".gaps.png", ".closed.png", ".refined.png")
@@ -127,28 +129,130 @@ def run_batch(
     return 1 if failures else 0
 
 
-def close_gaps_command(args: argparse.Namespace) -> int:
+@dataclass(frozen=True)
+class Steps:
+    """What one command does to every image, in this order."""
+
+    refine: RefineParams | None = None
+    curve: str | None = None
+    smooth: float | None = None
+    gaps: GapParams | None = None
+
+    def __post_init__(self) -> None:
+        if self.smooth is not None and not 0.0 <= self.smooth <= 1.0:
+            raise LineRefinerError(f"--smooth must be between 0 and 1, not {self.smooth}.")
+
+
+def run_command(steps: Steps, args: argparse.Namespace) -> int:
     from .core.models import create_session
 
-    params = GapParams(
-        sensitivity=args.sensitivity, max_gap=args.max_gap, seal_only=args.seal_only, tile=args.tile
+    use_gpu = not args.cpu
+    refine_session = (
+        create_session(steps.refine.model_name, threads=args.threads, use_gpu=use_gpu)
+        if steps.refine and steps.refine.strength > 0
+        else None
     )
-    session = create_session("gaps", threads=args.threads, use_gpu=not args.cpu)
+    gap_session = (
+        create_session("gaps", threads=args.threads, use_gpu=use_gpu) if steps.gaps else None
+    )
     jobs = list(find_jobs(args.inputs, args.output))
     protected = {job.source.resolve() for job in jobs}
+    stages = (steps.refine is not None) + (steps.gaps is not None)
 
     def process(job: Job, progress: Callable[[float], None]) -> str:
         start = time.perf_counter()
         ink = ink_from_image(read_image(job.source))
-        result = close_gaps(ink, params, session=session, progress=progress)
-        gaps_path = job.stem.with_name(job.stem.name + ".gaps.png")
-        closed_path = job.stem.with_name(job.stem.name + ".closed.png")
-        write_png(gaps_path, rgba_from_ink(result.gaps), protected)
-        write_png(closed_path, paper_from_ink(result.closed), protected)
+        outputs: dict[str, np.ndarray] = {}
+        notes = []
+        if steps.refine is not None:
+            ink = refine(
+                ink, steps.refine, session=refine_session, progress=lambda f: progress(f / stages)
+            )
+        if steps.curve is not None:
+            ink = tone_curve(ink, steps.curve)
+        if steps.smooth:
+            ink = smooth(ink, steps.smooth)
+        if steps.refine is not None or steps.curve is not None or steps.smooth:
+            outputs["refined"] = paper_from_ink(ink)
+        if steps.gaps is not None:
+            done = stages - 1
+            result = close_gaps(
+                ink,
+                steps.gaps,
+                session=gap_session,
+                progress=lambda f: progress((done + f) / stages),
+            )
+            outputs["gaps"] = rgba_from_ink(result.gaps)
+            outputs["closed"] = paper_from_ink(result.closed)
+            notes.append(f"{result.count} gaps closed")
+        for suffix, image in outputs.items():
+            write_png(job.stem.with_name(f"{job.stem.name}.{suffix}.png"), image, protected)
         seconds = time.perf_counter() - start
-        return f"{job.source}: {result.count} gaps closed in {seconds:.2f}s -> {gaps_path.parent}"
+        written = ", ".join(f"{job.stem.name}.{suffix}.png" for suffix in outputs)
+        return f"{job.source}: {'; '.join([*notes, f'{seconds:.2f}s'])} -> {written}"
 
     return run_batch(jobs, process, protected)
+
+
+def gap_params(args: argparse.Namespace) -> GapParams:
+    return GapParams(
+        sensitivity=args.sensitivity, max_gap=args.max_gap, seal_only=args.seal_only, tile=args.tile
+    )
+
+
+def refine_params(args: argparse.Namespace) -> RefineParams:
+    return RefineParams(strength=args.strength, style=args.style, tile=args.tile)
+
+
+def add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "inputs", nargs="+", type=Path, metavar="INPUT", help="image files or folders"
+    )
+    parser.add_argument("-o", "--output", type=Path, required=True, metavar="OUTDIR")
+    parser.add_argument(
+        "--tile",
+        type=int,
+        default=2048,
+        metavar="N",
+        help="largest tile in px (default %(default)s)",
+    )
+    parser.add_argument(
+        "--threads", type=int, default=0, metavar="N", help="CPU threads (default: all)"
+    )
+    parser.add_argument("--cpu", action="store_true", help="never use a GPU")
+
+
+def add_gap_options(parser: argparse.ArgumentParser) -> None:
+    defaults = GapParams()
+    parser.add_argument(
+        "--sensitivity",
+        type=float,
+        default=defaults.sensitivity,
+        help="0..1, higher closes more (default %(default)s)",
+    )
+    parser.add_argument(
+        "--max-gap",
+        type=int,
+        default=defaults.max_gap,
+        metavar="PX",
+        help="largest gap to close in px (default %(default)s)",
+    )
+    parser.add_argument(
+        "--seal-only", action="store_true", help="keep only strokes that split a region in two"
+    )
+
+
+def add_refine_options(parser: argparse.ArgumentParser) -> None:
+    defaults = RefineParams()
+    parser.add_argument(
+        "--strength", type=float, default=defaults.strength, help="0..1 (default %(default)s)"
+    )
+    parser.add_argument(
+        "--style",
+        choices=sorted(STYLE_MODELS),
+        default=defaults.style,
+        help="ink: tapered, modulated strokes; keep: keep the width (default %(default)s)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -164,50 +268,52 @@ def build_parser() -> argparse.ArgumentParser:
         "NAME.closed.png (closed lines on white) for every image; folders are processed "
         "recursively.",
     )
-    gaps.add_argument(
-        "inputs", nargs="+", type=Path, metavar="INPUT", help="image files or folders"
+    add_common(gaps)
+    add_gap_options(gaps)
+    gaps.set_defaults(steps=lambda a: Steps(gaps=gap_params(a)))
+
+    refine_parser = commands.add_parser(
+        "refine",
+        help="turn rough lines into clean, stylised ones",
+        description="Writes NAME.refined.png (refined lines on white) for every image.",
     )
-    gaps.add_argument("-o", "--output", type=Path, required=True, metavar="OUTDIR")
-    defaults = GapParams()
-    gaps.add_argument(
-        "--sensitivity",
-        type=float,
-        default=defaults.sensitivity,
-        help="0..1, higher closes more (default %(default)s)",
+    add_common(refine_parser)
+    add_refine_options(refine_parser)
+    refine_parser.set_defaults(steps=lambda a: Steps(refine=refine_params(a)))
+
+    run = commands.add_parser(
+        "run",
+        help="refine, curve, smooth, then close gaps",
+        description="Refines the lines, applies the tone curve and smoothing, then closes gaps "
+        "in the result: writes NAME.refined.png, NAME.gaps.png and NAME.closed.png.",
     )
-    gaps.add_argument(
-        "--max-gap",
-        type=int,
-        default=defaults.max_gap,
-        metavar="PX",
-        help="largest gap to close in px (default %(default)s)",
+    add_common(run)
+    add_refine_options(run)
+    run.add_argument(
+        "--curve",
+        choices=[*sorted(CURVE_PRESETS), "none"],
+        default="none",
+        help="line weight preset (default %(default)s)",
     )
-    gaps.add_argument(
-        "--seal-only", action="store_true", help="keep only strokes that separate regions"
+    run.add_argument(
+        "--smooth", type=float, default=0.0, metavar="AMOUNT", help="0..1 (default: off)"
     )
-    gaps.add_argument(
-        "--tile",
-        type=int,
-        default=defaults.tile,
-        metavar="N",
-        help="tile size in px (default %(default)s)",
+    add_gap_options(run)
+    run.set_defaults(
+        steps=lambda a: Steps(
+            refine=refine_params(a),
+            curve=None if a.curve == "none" else a.curve,
+            smooth=a.smooth,
+            gaps=gap_params(a),
+        )
     )
-    add_runtime_options(gaps)
-    gaps.set_defaults(handler=close_gaps_command)
     return parser
-
-
-def add_runtime_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--threads", type=int, default=0, metavar="N", help="CPU threads (default: all)"
-    )
-    parser.add_argument("--cpu", action="store_true", help="never use a GPU")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.handler(args)
+        return run_command(args.steps(args), args)
     except LineRefinerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -32,6 +32,25 @@ def closing_gap_model(kernel: int = 7) -> onnx.ModelProto:
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
 
 
+def doubling_refine_model() -> onnx.ModelProto:
+    """refined = min(2 * ink, 1): visibly changes grey lines, so a test can tell it ran."""
+    two = helper.make_tensor("two", TensorProto.FLOAT, [], [2.0])
+    one = helper.make_tensor("one", TensorProto.FLOAT, [], [1.0])
+    nodes = [
+        helper.make_node("Mul", ["ink", "two"], ["doubled"]),
+        helper.make_node("Min", ["doubled", "one"], ["refined"]),
+    ]
+    shape = [1, 1, "H", "W"]
+    graph = helper.make_graph(
+        nodes,
+        "doubling",
+        [helper.make_tensor_value_info("ink", TensorProto.FLOAT, shape)],
+        [helper.make_tensor_value_info("refined", TensorProto.FLOAT, shape)],
+        initializer=[two, one],
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+
+
 def write_model_dir(
     directory: Path, name: str = "gaps", model: onnx.ModelProto | None = None
 ) -> Path:

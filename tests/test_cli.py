@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from krita_linerefiner.cli import main
-from tests.model_fixtures import write_model_dir
+from tests.model_fixtures import doubling_refine_model, write_model_dir
 
 
 @pytest.fixture
@@ -81,3 +81,65 @@ def test_missing_model_is_a_clear_error(
     drawing_with_gap(tmp_path / "a.png")
     assert main(["close-gaps", str(tmp_path / "a.png"), "-o", str(tmp_path / "out")]) == 1
     assert "error:" in capsys.readouterr().err
+
+
+@pytest.fixture
+def both_models(models: Path) -> Path:
+    return write_model_dir(models, "refine", doubling_refine_model())
+
+
+def grey_drawing(path: Path) -> None:
+    drawing_with_gap(path)
+    image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    image[image < 128] = 166  # grey lines: ink 0.35, below the line level until refined
+    assert cv2.imwrite(str(path), image)
+
+
+def ink_of(path: Path) -> np.ndarray:
+    return 1.0 - cv2.imread(str(path), cv2.IMREAD_GRAYSCALE).astype(np.float32) / 255.0
+
+
+def test_refine_writes_refined_lines(both_models: Path, tmp_path: Path) -> None:
+    grey_drawing(tmp_path / "a.png")
+    assert main(["refine", str(tmp_path / "a.png"), "-o", str(tmp_path / "out")]) == 0
+    refined = ink_of(tmp_path / "out" / "a.refined.png")
+    assert refined.max() == pytest.approx(0.7, abs=0.01)  # the stand-in model doubles ink
+    assert not (tmp_path / "out" / "a.gaps.png").exists()
+
+
+def test_refine_strength_zero_keeps_the_lines(both_models: Path, tmp_path: Path) -> None:
+    grey_drawing(tmp_path / "a.png")
+    args = ["refine", str(tmp_path / "a.png"), "-o", str(tmp_path / "out"), "--strength", "0"]
+    assert main(args) == 0
+    np.testing.assert_allclose(
+        ink_of(tmp_path / "out/a.refined.png"), ink_of(tmp_path / "a.png"), atol=1 / 255
+    )
+
+
+def test_run_refines_then_closes_gaps_in_the_refined_lines(
+    both_models: Path, tmp_path: Path
+) -> None:
+    grey_drawing(tmp_path / "a.png")
+    # Unrefined, the grey lines are below the line level: nothing to close.
+    assert main(["close-gaps", str(tmp_path / "a.png"), "-o", str(tmp_path / "plain")]) == 0
+    assert regions(ink_of(tmp_path / "plain/a.closed.png") >= 0.5) == 1
+    assert main(["run", str(tmp_path / "a.png"), "-o", str(tmp_path / "out")]) == 0
+    for suffix in ("refined", "gaps", "closed"):
+        assert (tmp_path / "out" / f"a.{suffix}.png").is_file()
+    assert regions(ink_of(tmp_path / "out/a.closed.png") >= 0.5) == 2
+
+
+def test_run_curve_preset_changes_line_weight(both_models: Path, tmp_path: Path) -> None:
+    grey_drawing(tmp_path / "a.png")
+    inks = {}
+    for curve in ("thin", "bold"):
+        out = tmp_path / curve
+        assert main(["run", str(tmp_path / "a.png"), "-o", str(out), "--curve", curve]) == 0
+        inks[curve] = ink_of(out / "a.refined.png").sum()
+    assert inks["bold"] > inks["thin"]
+
+
+def test_run_rejects_a_bad_smoothing_amount(both_models: Path, tmp_path: Path) -> None:
+    grey_drawing(tmp_path / "a.png")
+    assert main(["run", str(tmp_path / "a.png"), "-o", str(tmp_path / "o"), "--smooth", "3"]) == 1
+    assert not (tmp_path / "o").exists()
