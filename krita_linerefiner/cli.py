@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 import cv2
 import numpy as np
@@ -77,20 +78,24 @@ def write_png(path: Path, image: np.ndarray, protected: set[Path]) -> None:
 
 
 class Progress:
-    def __init__(self, total: int, stream=sys.stderr) -> None:  # noqa: ANN001
+    """One bar per file on a terminal, redrawn in place; one line per finished file otherwise."""
+
+    def __init__(self, total: int, stream: TextIO = sys.stderr) -> None:
         self.total = total
         self.stream = stream
         self.live = stream.isatty()
         self.index = 0
         self.name = ""
+        self.finished = False
 
     def start(self, index: int, name: str) -> None:
-        self.index, self.name = index, name
+        self.index, self.name, self.finished = index, name, False
         self.update(0.0)
 
     def update(self, fraction: float) -> None:
-        if not self.live and fraction not in (0.0, 1.0):
+        if self.finished or (not self.live and fraction < 1.0):
             return
+        self.finished = fraction >= 1.0
         filled = int(round(fraction * 20))
         bar = "#" * filled + "-" * (20 - filled)
         line = f"[{self.index}/{self.total}] {bar} {fraction * 100:3.0f}% {self.name}"
