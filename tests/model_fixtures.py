@@ -13,11 +13,15 @@ from onnx import TensorProto, helper
 def closing_gap_model(kernel: int = 7) -> onnx.ModelProto:
     """gap = closing(ink) - ink: what a morphological closing would add, as a 'model'."""
     pad = kernel // 2
-    pool = {"kernel_shape": [kernel, kernel], "pads": [pad] * 4, "strides": [1, 1]}
+    size, pads, strides = [kernel, kernel], [pad] * 4, [1, 1]
     nodes = [
-        helper.make_node("MaxPool", ["ink"], ["dilated"], **pool),
+        helper.make_node(
+            "MaxPool", ["ink"], ["dilated"], kernel_shape=size, pads=pads, strides=strides
+        ),
         helper.make_node("Neg", ["dilated"], ["neg"]),
-        helper.make_node("MaxPool", ["neg"], ["neg_closed"], **pool),
+        helper.make_node(
+            "MaxPool", ["neg"], ["neg_closed"], kernel_shape=size, pads=pads, strides=strides
+        ),
         helper.make_node("Neg", ["neg_closed"], ["closed"]),
         helper.make_node("Sub", ["closed", "ink"], ["diff"]),
         helper.make_node("Relu", ["diff"], ["gap"]),

@@ -17,6 +17,12 @@ def models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return directory
 
 
+def imread(path: Path, flags: int = cv2.IMREAD_UNCHANGED) -> np.ndarray:
+    image = cv2.imread(str(path), flags)
+    assert image is not None, f"cannot read {path}"
+    return image
+
+
 def drawing_with_gap(path: Path, size: int = 96) -> None:
     image = np.full((size, size), 255, np.uint8)
     cv2.rectangle(image, (10, 10), (size - 11, size - 11), 0, 2)
@@ -35,8 +41,8 @@ def test_close_gaps_writes_red_gaps_and_closed_lines(models: Path, tmp_path: Pat
     before = source.read_bytes()
     assert main(["close-gaps", str(source), "-o", str(tmp_path / "out")]) == 0
 
-    gaps = cv2.imread(str(tmp_path / "out" / "frame.gaps.png"), cv2.IMREAD_UNCHANGED)
-    closed = cv2.imread(str(tmp_path / "out" / "frame.closed.png"), cv2.IMREAD_UNCHANGED)
+    gaps = imread(tmp_path / "out" / "frame.gaps.png")
+    closed = imread(tmp_path / "out" / "frame.closed.png")
     assert gaps.shape == (96, 96, 4)
     added = gaps[..., 3] > 0
     assert added.any()
@@ -90,13 +96,13 @@ def both_models(models: Path) -> Path:
 
 def grey_drawing(path: Path) -> None:
     drawing_with_gap(path)
-    image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    image = imread(path, cv2.IMREAD_GRAYSCALE)
     image[image < 128] = 166  # grey lines: ink 0.35, below the line level until refined
     assert cv2.imwrite(str(path), image)
 
 
 def ink_of(path: Path) -> np.ndarray:
-    return 1.0 - cv2.imread(str(path), cv2.IMREAD_GRAYSCALE).astype(np.float32) / 255.0
+    return 1.0 - imread(path, cv2.IMREAD_GRAYSCALE).astype(np.float32) / 255.0
 
 
 def test_refine_writes_refined_lines(both_models: Path, tmp_path: Path) -> None:

@@ -34,11 +34,11 @@ def measured_receptive_radius(session: ort.InferenceSession, probes: np.ndarray)
     radius = 0
     for image in probes:
         h, w = image.shape
-        base = session.run(None, {"ink": image[None, None]})[0][0, 0]
+        base = np.asarray(session.run(None, {"ink": image[None, None]})[0])[0, 0]
         cy, cx = h // 2, w // 2
         flipped = image.copy()
         flipped[cy - 1 : cy + 2, cx - 1 : cx + 2] = 1.0 - flipped[cy - 1 : cy + 2, cx - 1 : cx + 2]
-        out = session.run(None, {"ink": flipped[None, None]})[0][0, 0]
+        out = np.asarray(session.run(None, {"ink": flipped[None, None]})[0])[0, 0]
         ys, xs = np.nonzero(np.abs(out - base) > 1.0 / 255.0)
         if len(ys):
             radius = max(radius, int(np.max(np.maximum(np.abs(ys - cy), np.abs(xs - cx)))))
@@ -140,7 +140,9 @@ def main() -> None:
     probes = test["ink"][:6].astype(np.float32) / 255.0
     with torch.no_grad():
         want = model(torch.from_numpy(probes[:2, None])).numpy()
-    got = np.stack([session.run(None, {"ink": p[None, None]})[0][0] for p in probes[:2]])
+    got = np.stack(
+        [np.asarray(session.run(None, {"ink": p[None, None]})[0])[0] for p in probes[:2]]
+    )
     max_diff = float(np.max(np.abs(want - got)))
     assert max_diff < 1e-4, f"onnxruntime differs from torch by {max_diff}"
     radius = measured_receptive_radius(session, probes)
