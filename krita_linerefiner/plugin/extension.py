@@ -176,7 +176,8 @@ class Controller(QObject):
             return
         doc, node = found
         try:
-            self.builder = ResultBuilder(doc, node, outcome.layers, self.job.source.result_fmt)
+            self.builder = ResultBuilder(doc, node, outcome.layers, self.job.source.result_fmt,
+                                         curve=outcome.curve)
         except LineRefinerError as error:
             self.end("failed", str(error))
             return
@@ -294,6 +295,16 @@ def make_extension_class(krita: Any) -> type:
                 action.triggered.connect(lambda _=False, task=task: ctl.start(task))
                 ctl.actions[action_id] = action
             ctl.update_actions()
+            # While the first window is made, before any view exists (see layers.CurveMasks).
+            # layers imports numpy: not without the packages (the docker then says why).
+            if not deps.missing():
+                try:
+                    from .layers import CurveMasks
+
+                    if CurveMasks.doc is None:
+                        CurveMasks.load(krita.Krita.instance())
+                except Exception:
+                    log.exception("LineRefiner: could not load the line weight masks")
 
     return LineRefinerExtension
 

@@ -8,9 +8,13 @@ written into layers that are not yet part of the image.
 
 from __future__ import annotations
 
+import re
+import tempfile
 import time
+import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from ..core.errors import LineRefinerError
@@ -19,8 +23,22 @@ from ..core.ink import PixelFormat
 GROUP_NAME = "Line Refiner"
 GAPS_LAYER = "filled gaps"
 REFINED_LAYER = "refined lines"
+SMOOTHED_LAYER = "smoothed lines"
+# With smoothing on, "refined lines" is a group of "smoothed lines" over this (hidden) layer.
+UNSMOOTHED_LAYER = "unsmoothed lines"
+CURVE_MASK = "line weight"
 # Top to bottom inside the group: the red gap strokes must stay visible over refined lines.
 LAYER_ORDER = (GAPS_LAYER, REFINED_LAYER)
+# A .kra saved by Krita 5.1.5 holding one "perchannel" filter mask named CURVE_MASK. Krita 5.1
+# reads a perchannel configuration's curves only from XML: InfoObject.setProperty("curve4", ...)
+# is stored but the filter keeps 0 curves and changes nothing, and is saved as nTransfers=0
+# (checked). So the mask is loaded from this file with its filterconfig rewritten.
+CURVE_TEMPLATE = Path(__file__).with_name("curve_mask.kra")
+# perchannel's curves per colour model in Krita 5.1 (nTransfers, index of the alpha curve):
+# RGBA: all colours, R, G, B, A, hue, saturation, lightness; GRAYA: gray, alpha. Lines are ink
+# on transparent, so the line weight is the alpha curve (checked: curve4 bold adds ink in RGBA).
+CURVE_CHANNELS = {"RGBA": (8, 4), "GRAYA": (2, 1)}
+IDENTITY_CURVE = "0,0;1,1;"
 GAP_COLOR = (1.0, 0.0, 0.0)
 # Paper read around the layer's lines. A layer's bounds end at its outermost ink, but whether a
 # stroke closes a gap depends on the regions on both sides of it; without this margin a gap in a
@@ -167,18 +185,105 @@ class Patch(NamedTuple):
     data: bytes
 
 
+def carry(node: Any, previous: Any | None) -> Any:
+    if previous is not None:
+        # A rerun keeps what the user chose for the old result layer.
+        node.setVisible(previous.visible())
+        node.setOpacity(previous.opacity())
+        node.setBlendingMode(previous.blendingMode())
+    return node
+
+
 def make_layer(doc: Any, name: str, fmt: PixelFormat, previous: Any | None) -> Any:
     layer = doc.createNode(name, "paintlayer")
     if (layer.colorModel(), layer.colorDepth()) != (fmt.color_model, fmt.depth):
         raise LineRefinerError(
             f"Krita made a {layer.colorModel()} {layer.colorDepth()} layer for the results, "
             f"not {fmt.color_model} {fmt.depth}.")
-    if previous is not None:
-        # A rerun keeps what the user chose for the old result layer.
-        layer.setVisible(previous.visible())
-        layer.setOpacity(previous.opacity())
-        layer.setBlendingMode(previous.blendingMode())
-    return layer
+    return carry(layer, previous)
+
+
+def curve_config_xml(color_model: str, curve: str) -> str:
+    """The perchannel filter configuration that puts `curve` on the lines' alpha channel."""
+    count, alpha = CURVE_CHANNELS.get(color_model, CURVE_CHANNELS["RGBA"])
+    params = "".join(
+        f'<param name="curve{i}">{curve if i == alpha else IDENTITY_CURVE}</param>'
+        for i in range(count))
+    return (f'<!DOCTYPE params>\n<params version="1"><param name="nTransfers">{count}</param>'
+            f"{params}</params>\n")
+
+
+def curve_template_bytes() -> bytes:
+    """CURVE_TEMPLATE with one mask per colour model and preset, named "<model> <preset>"."""
+    import io
+    import uuid
+
+    from ..core.post import CURVE_PRESETS, krita_curve_string
+
+    with zipfile.ZipFile(CURVE_TEMPLATE) as template:
+        entries = {info.filename: template.read(info) for info in template.infolist()}
+    maindoc = entries["maindoc.xml"].decode()
+    element = re.search(r"<mask [^>]*/>", maindoc)
+    stem = re.search(r'filename="([^"]+)"', element.group(0)) if element else None
+    if element is None or stem is None:
+        raise LineRefinerError("The line weight mask template is damaged.",
+                               hint="reinstall LineRefiner")
+    prefix = next(n for n in entries if n.endswith(f"/{stem.group(1)}.filterconfig"))
+    prefix = prefix[: -len(".filterconfig")]
+    masks = []
+    for index, (model, preset) in enumerate(
+            (m, p) for m in CURVE_CHANNELS for p in CURVE_PRESETS):
+        name = f"lwmask{index}"
+        text = re.sub(r' filename="[^"]*"', f' filename="{name}"', element.group(0))
+        text = re.sub(r' name="[^"]*"', f' name="{model} {preset}"', text)
+        masks.append(re.sub(r' uuid="[^"]*"', f' uuid="{{{uuid.uuid4()}}}"', text))
+        folder = prefix.rsplit("/", 1)[0]
+        for suffix in (".pixelselection", ".pixelselection.defaultpixel"):
+            if prefix + suffix in entries:
+                entries[f"{folder}/{name}{suffix}"] = entries[prefix + suffix]
+        entries[f"{folder}/{name}.filterconfig"] = curve_config_xml(
+            model, krita_curve_string(preset)).encode()
+    entries["maindoc.xml"] = maindoc.replace(element.group(0), "".join(masks)).encode()
+    for suffix in (".filterconfig", ".pixelselection", ".pixelselection.defaultpixel"):
+        entries.pop(prefix + suffix, None)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as kra:
+        for filename, data in entries.items():
+            kra.writestr(filename, data, zipfile.ZIP_STORED if filename == "mimetype"
+                         else zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+class CurveMasks:
+    """The perchannel masks, loaded from a template document opened once, before any view.
+
+    Opening a document while a view is active made Krita 5.1.5 hit a "shape" assert in its
+    node manager and, inside a run, crash (checked), so the plugin opens the template when it
+    starts; that document has no view and is never modified.
+    """
+
+    doc: Any = None
+
+    @classmethod
+    def load(cls, app: Any) -> None:
+        with tempfile.TemporaryDirectory(prefix="lr-masks") as folder:
+            path = Path(folder) / "line_weight.kra"
+            path.write_bytes(curve_template_bytes())
+            cls.doc = app.openDocument(str(path))
+
+    @classmethod
+    def mask(cls, color_model: str, preset: str) -> Any:
+        """A detached "line weight" mask with `preset` on the alpha curve of `color_model`."""
+        if color_model not in CURVE_CHANNELS:
+            color_model = "RGBA"
+        wanted = f"{color_model} {preset}"
+        found = [n for n in walk(cls.doc.rootNode()) if n.name() == wanted] if cls.doc else []
+        if not found:
+            raise LineRefinerError("The line weight mask could not be loaded.",
+                                   hint="restart Krita; if it persists, reinstall LineRefiner")
+        mask = found[0].duplicate()
+        mask.setName(CURVE_MASK)
+        return mask
 
 
 class ResultBuilder:
@@ -191,21 +296,52 @@ class ResultBuilder:
     """
 
     def __init__(self, doc: Any, source: Any, layers: Mapping[str, Sequence[Patch]],
-                 fmt: PixelFormat) -> None:
+                 fmt: PixelFormat, curve: str | None = None) -> None:
         self.doc = doc
         self.source = source
         old_group = group_above(source)
-        old_layers = {n.name(): n for n in old_group.childNodes()} if old_group else {}
+        old = {n.name(): n for n in walk(old_group)} if old_group else {}
+        # masks by "<layer>/<mask>": every line layer has a "line weight" mask
+        old.update({f"{n.parentNode().name()}/{n.name()}": n for n in walk(old_group)
+                    if n.type().endswith("mask")} if old_group else {})
         self.group = doc.createGroupLayer(GROUP_NAME)
         if old_group is not None:
             self.group.setVisible(old_group.visible())
             self.group.setOpacity(old_group.opacity())
         self.pending: list[tuple[Any, Patch]] = []
+
+        def paint_layer(name: str, patches: Sequence[Patch]) -> Any:
+            layer = make_layer(doc, name, fmt, old.get(name))
+            self.pending.extend((layer, patch) for patch in patches)
+            return layer
+
         for name in reversed(LAYER_ORDER):  # addChildNode(x, None) puts x at the top
-            if name in layers:
-                layer = make_layer(doc, name, fmt, old_layers.get(name))
-                self.group.addChildNode(layer, None)
-                self.pending += [(layer, patch) for patch in layers[name]]
+            if name not in layers:
+                continue
+            lines = []
+            if name == REFINED_LAYER and SMOOTHED_LAYER in layers:
+                # One group, so hiding one layer and showing the other switches between them.
+                node = carry(doc.createGroupLayer(REFINED_LAYER), old.get(REFINED_LAYER))
+                raw = paint_layer(UNSMOOTHED_LAYER, layers[REFINED_LAYER])
+                if UNSMOOTHED_LAYER not in old:
+                    raw.setVisible(False)
+                lines = [raw, paint_layer(SMOOTHED_LAYER, layers[SMOOTHED_LAYER])]
+                for layer in lines:
+                    node.addChildNode(layer, None)
+            else:
+                node = paint_layer(name, layers[name])
+                if name == REFINED_LAYER:
+                    lines = [node]
+            if curve is not None:
+                # Krita 5.1 refuses filter masks on group layers (allowAsChild, checked), so
+                # each line layer gets its own.
+                for layer in lines:
+                    mask = CurveMasks.mask(fmt.color_model, curve)
+                    previous = old.get(f"{layer.name()}/{CURVE_MASK}")
+                    if previous is not None:
+                        mask.setVisible(previous.visible())
+                    layer.addChildNode(mask, None)
+            self.group.addChildNode(node, None)
         self.pending.reverse()  # pop() from the end
 
     def write(self, budget_s: float) -> bool:

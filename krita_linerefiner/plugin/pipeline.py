@@ -9,7 +9,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .layers import GAP_COLOR, GAPS_LAYER, LINE_COLOR, REFINED_LAYER, Patch, Rect, SourceImage
+from .layers import (
+    GAP_COLOR,
+    GAPS_LAYER,
+    LINE_COLOR,
+    REFINED_LAYER,
+    SMOOTHED_LAYER,
+    Patch,
+    Rect,
+    SourceImage,
+)
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -38,6 +47,7 @@ class Job:
 class Computed:
     layers: dict[str, list[Patch]]
     gap_count: int
+    curve: str | None = None  # preset for the "line weight" filter mask; None: no mask
 
 
 def compute(job: Job, progress: Callable[[float], None], cancel: Callable[[], bool]) -> Computed:
@@ -58,34 +68,40 @@ def compute(job: Job, progress: Callable[[float], None], cancel: Callable[[], bo
     stages = int(refine_first) + int(gaps)
     layers: dict[str, list[Patch]] = {}
     count = 0
+    curve = None
 
     def stage_progress(index: int) -> Callable[[float], None]:
         return lambda done: progress((index + done) / stages)
 
     if refine_first:
+        from ..core.post import smooth, tone_curve
+
+        # The curve and the smoothing stay editable in Krita (a filter mask, a layer of its own),
+        # so "refined lines" holds the model's output only.
         ink = refined_ink(ink, settings, stage_progress(0), cancel)
         layers[REFINED_LAYER] = to_layer(ink, selected, source, LINE_COLOR)
+        if settings.smooth_enabled:
+            ink = smooth(ink, settings.smooth_amount)
+            layers[SMOOTHED_LAYER] = to_layer(ink, selected, source, LINE_COLOR)
+        if settings.curve_enabled:
+            curve = settings.curve_preset
+            # Gaps are closed on the lines as the user sees them, through the mask's curve.
+            ink = tone_curve(ink, curve)
     if gaps:
         params = GapParams(sensitivity=settings.gap_sensitivity, max_gap=settings.max_gap,
                            seal_only=settings.seal_only)
         result = close_gaps(ink, params, progress=stage_progress(stages - 1), cancel=cancel)
         layers[GAPS_LAYER] = to_layer(result.gaps, selected, source, GAP_COLOR)
         count = result.count
-    return Computed(layers, count)
+    return Computed(layers, count, curve)
 
 
 def refined_ink(ink: np.ndarray, settings: Settings, progress: Callable[[float], None],
                 cancel: Callable[[], bool]) -> np.ndarray:
-    from ..core.post import CURVE_PRESETS, smooth, tone_curve
     from ..core.refine import RefineParams, refine
 
-    out = refine(ink, RefineParams(strength=settings.refine_strength), progress=progress,
-                 cancel=cancel)
-    if settings.curve_enabled:
-        out = tone_curve(out, CURVE_PRESETS[settings.curve_preset])
-    if settings.smooth_enabled:
-        out = smooth(out, settings.smooth_amount)
-    return out
+    return refine(ink, RefineParams(strength=settings.refine_strength), progress=progress,
+                  cancel=cancel)
 
 
 def to_layer(ink: np.ndarray, selected: np.ndarray | None, source: SourceImage,

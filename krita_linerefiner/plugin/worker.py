@@ -27,6 +27,7 @@ class Outcome:
     seconds: float
     gap_count: int = 0
     layers: dict[str, list[Patch]] = field(default_factory=dict, repr=False)
+    curve: str | None = None
 
 
 class Runner(QObject):
@@ -96,4 +97,5 @@ class Runner(QObject):
             return Outcome("failed", f"LineRefiner failed: {type(error).__name__}: {error}",
                            seconds)
         computed = future.result()
-        return Outcome("done", "", seconds, computed.gap_count, computed.layers)
+        return Outcome("done", "", seconds, computed.gap_count, computed.layers,
+                       computed.curve)

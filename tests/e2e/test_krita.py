@@ -310,3 +310,49 @@ def test_refine_and_close_gaps_switches_on_with_the_refine_model(krita: Session)
     if not real_model("refine"):
         # The stand-in refine model is the identity: the refined lines are the input lines.
         np.testing.assert_allclose(refined, krita.drawing.gapped, atol=1 / 255)
+
+
+def test_curve_is_a_line_weight_filter_mask_on_the_refined_lines(krita: Session) -> None:
+    check_run(krita.first)
+    if not krita.r["refine_available"]:
+        pytest.skip("no refine model")
+    from krita_linerefiner.core.post import krita_curve_string
+
+    bold = krita_curve_string("bold")
+    for model, (count, alpha) in (("RGBA", (8, 4)), ("GRAYA", (2, 1))):
+        assert krita.r[f"curve_{model}_outcome"]["status"] == "done"
+        group = krita.r[f"curve_{model}_tree"][-1]
+        assert group == [GROUP, "grouplayer", [
+            ["refined lines", "paintlayer", [["line weight", "filtermask", []]]]]]
+        assert krita.r[f"curve_{model}_filter"] == "perchannel"
+        # What Krita saves is what it applies: the preset on the alpha curve, identity elsewhere.
+        config = krita.r[f"curve_{model}_configs"][0]
+        assert f'<param name="nTransfers">{count}</param>' in config
+        assert f'<param name="curve{alpha}">{bold}</param>' in config
+        assert config.count("0,0;1,1;") == count - 1
+        # The bold curve makes the lines heavier in the merged image; hiding the mask undoes it.
+        with_mask, hidden = krita.r[f"curve_{model}_ink"]
+        assert with_mask > 1.03 * hidden, (with_mask, hidden)
+
+
+def test_smoothing_is_a_layer_of_its_own_that_can_be_switched_off(krita: Session) -> None:
+    check_run(krita.first)
+    if not krita.r["refine_available"]:
+        pytest.skip("no refine model")
+    assert krita.r["smooth_outcome"]["status"] == "done"
+    weight = [["line weight", "filtermask", []]]
+    group = krita.r["smooth_tree"][1]
+    assert group == [GROUP, "grouplayer", [
+        ["refined lines", "grouplayer", [["unsmoothed lines", "paintlayer", weight],
+                                         ["smoothed lines", "paintlayer", weight]]],
+        [GAPS, "paintlayer", []],  # bottom to top: the red strokes stay on top
+    ]]
+    assert krita.r["smooth_visible"] == {"unsmoothed lines": False, "smoothed lines": True}
+    smoothed, _, _ = load_dump(krita.out / "main", "smooth_smoothed")
+    unsmoothed, _, _ = load_dump(krita.out / "main", "smooth_unsmoothed")
+    assert smoothed.max() > 0.5 and unsmoothed.max() > 0.5
+    assert np.abs(smoothed - unsmoothed).max() > 0.1  # the smoothing really is a step apart
+    # Toggling changes the picture, and a rerun keeps the user's choice.
+    assert krita.r["smooth_ink"][0] != krita.r["smooth_ink"][1]
+    assert krita.r["smooth_rerun_visible"] == {"unsmoothed lines": True, "smoothed lines": False}
+    assert krita.r["smooth_rerun_tree"] == krita.r["smooth_tree"]

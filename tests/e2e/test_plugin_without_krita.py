@@ -12,7 +12,15 @@ import pytest
 from krita_linerefiner.core.ink import PixelFormat, ink_from_pixels, pixels_from_ink
 from krita_linerefiner.plugin import deps
 from krita_linerefiner.plugin import settings as settings_mod
-from krita_linerefiner.plugin.layers import GAPS_LAYER, Rect, SourceImage
+from krita_linerefiner.plugin.layers import (
+    GAPS_LAYER,
+    REFINED_LAYER,
+    SMOOTHED_LAYER,
+    Rect,
+    SourceImage,
+    curve_config_xml,
+    curve_template_bytes,
+)
 from krita_linerefiner.plugin.pipeline import PATCH, Job, compute
 from tests.e2e.drawings import drawing, leaks
 from tests.model_fixtures import write_model_dir
@@ -159,3 +167,59 @@ def test_compute_stops_when_cancelled() -> None:
     source = source_for(d.gapped, PixelFormat("GRAYA", "F32"), (0, 0))
     with pytest.raises(CancelledError):
         compute(Job("gaps", source, settings_mod.Settings()), lambda _: None, lambda: True)
+
+
+@pytest.fixture
+def identity_refine_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.e2e.test_krita import identity_model
+
+    models = write_model_dir(tmp_path / "models")
+    write_model_dir(models, "refine", identity_model())
+    monkeypatch.setenv("LINEREFINER_MODELS", str(models))
+
+
+@pytest.mark.usefixtures("identity_refine_model")
+@pytest.mark.parametrize(("curve", "smooth"), [(False, False), (True, False), (True, True)])
+def test_refined_lines_are_neither_curved_nor_smoothed(curve: bool, smooth: bool) -> None:
+    d = drawing()
+    fmt = PixelFormat("RGBA", "U8")
+    source = source_for(d.gapped, fmt, (0, 0))
+    settings = settings_mod.Settings(curve_enabled=curve, curve_preset="bold",
+                                     smooth_enabled=smooth)
+    result = compute(Job("refine_gaps", source, settings), lambda _: None, lambda: False)
+    refined = assemble(result.layers[REFINED_LAYER], source.rect, fmt)
+    # The stand-in refine model is the identity: the layer holds the model's output as is.
+    np.testing.assert_allclose(refined, d.gapped, atol=1 / 255)
+    assert result.curve == ("bold" if curve else None)  # the curve becomes a filter mask
+    assert (SMOOTHED_LAYER in result.layers) == smooth
+    if smooth:
+        smoothed = assemble(result.layers[SMOOTHED_LAYER], source.rect, fmt)
+        assert np.abs(smoothed - refined).max() > 0.1
+    assert result.gap_count >= 3
+
+
+@pytest.mark.parametrize(("model", "count", "alpha"), [("RGBA", 8, 4), ("GRAYA", 2, 1)])
+def test_curve_config_puts_the_curve_on_the_alpha_channel(model: str, count: int,
+                                                          alpha: int) -> None:
+    xml = curve_config_xml(model, "0,0;0.5,0.9;1,1;")
+    assert f'<param name="nTransfers">{count}</param>' in xml
+    assert f'<param name="curve{alpha}">0,0;0.5,0.9;1,1;</param>' in xml
+    assert xml.count("0,0;1,1;") == count - 1
+
+
+def test_curve_template_has_one_mask_per_model_and_preset() -> None:
+    import io
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(curve_template_bytes())) as kra:
+        maindoc = kra.read("maindoc.xml").decode()
+        masks = re.findall(r"<mask [^>]*/>", maindoc)
+        names = sorted(re.search(r' name="([^"]*)"', m).group(1) for m in masks)  # type: ignore[union-attr]
+        assert names == sorted(f"{m} {p}" for m in ("RGBA", "GRAYA")
+                               for p in ("thin", "normal", "bold"))
+        for mask in masks:
+            assert 'filtername="perchannel"' in mask
+            stem = re.search(r' filename="([^"]*)"', mask).group(1)  # type: ignore[union-attr]
+            config = next(n for n in kra.namelist() if n.endswith(f"/{stem}.filterconfig"))
+            assert "nTransfers" in kra.read(config).decode()

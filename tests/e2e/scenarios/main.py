@@ -10,13 +10,14 @@ import hashlib
 import json
 import os
 import time
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from krita import Krita, Selection  # type: ignore[import-not-found]
 
-from krita_linerefiner.core.ink import PixelFormat, pixels_from_ink
+from krita_linerefiner.core.ink import PixelFormat, ink_from_pixels, pixels_from_ink
 from krita_linerefiner.plugin.extension import controller
 
 FORMATS = [(m, d) for m in ("RGBA", "GRAYA") for d in ("U8", "U16", "F16", "F32")]
@@ -43,6 +44,22 @@ def dump_merged(ctx: Any, name: str, doc: Any) -> None:
     doc.waitForDone()
     w, h = doc.width(), doc.height()
     dump(ctx, name, bytes(doc.pixelData(0, 0, w, h)), w, h, doc.colorModel(), doc.colorDepth())
+
+
+def merged_ink(doc: Any) -> float:
+    doc.refreshProjection()
+    doc.waitForDone()
+    w, h = doc.width(), doc.height()
+    fmt = PixelFormat(doc.colorModel(), doc.colorDepth())
+    return float(ink_from_pixels(bytes(doc.pixelData(0, 0, w, h)), w, h, fmt).sum())
+
+
+def saved_filterconfigs(ctx: Any, doc: Any, name: str) -> list[str]:
+    """The filter mask configurations Krita writes into a .kra (what it really applies)."""
+    path = ctx.out / f"{name}.kra"
+    doc.saveAs(str(path))
+    with zipfile.ZipFile(path) as kra:
+        return [kra.read(n).decode() for n in kra.namelist() if n.endswith(".filterconfig")]
 
 
 def run(ctx: Any, action: str, timeout: float = 300):
@@ -278,6 +295,66 @@ def steps(ctx: Any):
         dump(ctx, "refine_refined", bytes(refined.pixelData(0, 0, w, h)), w, h, "RGBA", "U8")
     doc.setModified(False)
     doc.close()
+
+    # -- H: the curve as a "line weight" filter mask, the smoothing as a layer of its own -----
+    if ctl.refine_available():
+        ctl.update_settings("curve_enabled", True)
+        ctl.update_settings("curve_preset", "bold")
+        for model in ("RGBA", "GRAYA"):
+            doc = new_doc(app, f"curve_{model}", w, h, model, "U8")
+            yield 0.5
+            lines_layer(doc, ink, model, "U8", "transparent")
+            yield 0.3
+            yield from run(ctx, "linerefiner_refine")
+            ctx.record(f"curve_{model}_outcome", vars(ctl.last_outcome))
+            ctx.record(f"curve_{model}_tree", tree(doc.rootNode()))
+            group = doc.topLevelNodes()[-1]
+            refined = group.childNodes()[0]
+            mask = refined.childNodes()[0]
+            ctx.record(f"curve_{model}_filter", mask.filter().name())
+            with_mask = merged_ink(doc)
+            mask.setVisible(False)
+            yield 0.5
+            ctx.record(f"curve_{model}_ink", [with_mask, merged_ink(doc)])
+            mask.setVisible(True)
+            yield 0.3
+            ctx.record(f"curve_{model}_configs", saved_filterconfigs(ctx, doc, f"curve_{model}"))
+            doc.setModified(False)
+            doc.close()
+            yield 0.3
+
+        ctl.update_settings("smooth_enabled", True)
+        doc = drawing_doc(app, "smooth", ink)
+        yield 0.8
+        yield from run(ctx, "linerefiner_refine_close_gaps")
+        ctx.record("smooth_outcome", vars(ctl.last_outcome))
+        ctx.record("smooth_tree", tree(doc.rootNode()))
+        group = doc.topLevelNodes()[1]
+        refined = next(n for n in group.childNodes() if n.name() == "refined lines")
+        kids = {n.name(): n for n in refined.childNodes()}
+        ctx.record("smooth_visible", {name: n.visible() for name, n in kids.items()})
+        smoothed_ink = merged_ink(doc)
+        # The documented toggle: hide "smoothed lines", show "unsmoothed lines".
+        kids["smoothed lines"].setVisible(False)
+        kids["unsmoothed lines"].setVisible(True)
+        yield 0.5
+        ctx.record("smooth_ink", [smoothed_ink, merged_ink(doc)])
+        dump(ctx, "smooth_smoothed", bytes(kids["smoothed lines"].pixelData(0, 0, w, h)), w, h,
+             "RGBA", "U8")
+        dump(ctx, "smooth_unsmoothed", bytes(kids["unsmoothed lines"].pixelData(0, 0, w, h)),
+             w, h, "RGBA", "U8")
+        # A rerun keeps that choice.
+        doc.setActiveNode(doc.topLevelNodes()[0])
+        yield from run(ctx, "linerefiner_refine_close_gaps")
+        refined = next(n for n in doc.topLevelNodes()[1].childNodes()
+                       if n.name() == "refined lines")
+        ctx.record("smooth_rerun_visible", {n.name(): n.visible() for n in refined.childNodes()})
+        ctx.record("smooth_rerun_tree", tree(doc.rootNode()))
+        doc.setModified(False)
+        doc.close()
+        for name, value in (("curve_enabled", False), ("smooth_enabled", False),
+                            ("curve_preset", "normal")):
+            ctl.update_settings(name, value)
 
     # -- F: a docker setting, to be read back by the next launch ------------------------------
     ctl.update_settings("max_gap", spec["max_gap_setting"])
