@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -12,6 +10,8 @@ from typing import Any
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
+
+from tests.model_fixtures import add_to_manifest
 
 # The test machine is shared with training runs, so wall-clock deadlines would only add flakes;
 # CI runs derandomised so a red build can be reproduced.
@@ -58,24 +58,6 @@ def build_onnx(
     onnx.save(model, str(path))
 
 
-def manifest_entry(path: Path, **overrides: Any) -> dict[str, Any]:
-    entry: dict[str, Any] = {
-        "file": path.name,
-        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-        "version": "test",
-        "task": "test",
-        "input": {"name": "ink", "shape": [1, 1, "H", "W"], "dtype": "float32", "range": [0, 1]},
-        "output": {"name": "out", "shape": [1, 1, "H", "W"], "dtype": "float32", "range": [0, 1]},
-        "size_multiple": 8,
-        "receptive_radius": 1,
-        "overlap": 8,
-        "provenance": {"built_by": "tests/conftest.py"},
-        "metrics": {},
-    }
-    entry.update(overrides)
-    return entry
-
-
 @pytest.fixture
 def make_model(tmp_path: Path) -> MakeModel:
     """make_model(name, kernel=None, folder=None, graph={...build_onnx kwargs}, **manifest
@@ -91,13 +73,8 @@ def make_model(tmp_path: Path) -> MakeModel:
         folder = folder or tmp_path / "models"
         path = folder / f"{name}.onnx"
         build_onnx(path, kernel=kernel, **(graph or {}))
-        manifest_path = folder / "manifest.json"
-        manifest = (
-            json.loads(manifest_path.read_text()) if manifest_path.exists() else {"models": {}}
-        )
-        manifest["models"][name] = manifest_entry(path, **overrides)
-        manifest_path.write_text(json.dumps(manifest, indent=2))
-        return folder
+        overrides.setdefault("provenance", {"built_by": "tests/conftest.py"})
+        return add_to_manifest(folder, name, path, **overrides)
 
     return make
 

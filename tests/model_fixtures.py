@@ -5,9 +5,25 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 import onnx
 from onnx import TensorProto, helper
+
+
+def image_model(
+    nodes: list[onnx.NodeProto], output: str, initializers: list[onnx.TensorProto] | None = None
+) -> onnx.ModelProto:
+    """A graph from float ink [1, 1, H, W] named "ink" to one output of the same shape."""
+    shape = [1, 1, "H", "W"]
+    graph = helper.make_graph(
+        nodes,
+        output,
+        [helper.make_tensor_value_info("ink", TensorProto.FLOAT, shape)],
+        [helper.make_tensor_value_info(output, TensorProto.FLOAT, shape)],
+        initializer=initializers or [],
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
 
 
 def closing_gap_model(kernel: int = 7) -> onnx.ModelProto:
@@ -26,14 +42,7 @@ def closing_gap_model(kernel: int = 7) -> onnx.ModelProto:
         helper.make_node("Sub", ["closed", "ink"], ["diff"]),
         helper.make_node("Relu", ["diff"], ["gap"]),
     ]
-    shape = [1, 1, "H", "W"]
-    graph = helper.make_graph(
-        nodes,
-        "closing",
-        [helper.make_tensor_value_info("ink", TensorProto.FLOAT, shape)],
-        [helper.make_tensor_value_info("gap", TensorProto.FLOAT, shape)],
-    )
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+    return image_model(nodes, "gap")
 
 
 def doubling_refine_model() -> onnx.ModelProto:
@@ -44,15 +53,34 @@ def doubling_refine_model() -> onnx.ModelProto:
         helper.make_node("Mul", ["ink", "two"], ["doubled"]),
         helper.make_node("Min", ["doubled", "one"], ["refined"]),
     ]
-    shape = [1, 1, "H", "W"]
-    graph = helper.make_graph(
-        nodes,
-        "doubling",
-        [helper.make_tensor_value_info("ink", TensorProto.FLOAT, shape)],
-        [helper.make_tensor_value_info("refined", TensorProto.FLOAT, shape)],
-        initializer=[two, one],
-    )
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+    return image_model(nodes, "refined", initializers=[two, one])
+
+
+def manifest_entry(path: Path, **overrides: Any) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "file": path.name,
+        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "version": "test",
+        "task": "test",
+        "input": {"name": "ink", "shape": [1, 1, "H", "W"], "dtype": "float32", "range": [0, 1]},
+        "output": {"name": "out", "shape": [1, 1, "H", "W"], "dtype": "float32", "range": [0, 1]},
+        "size_multiple": 8,
+        "receptive_radius": 1,
+        "overlap": 8,
+        "provenance": {"built_by": "tests/model_fixtures.py"},
+        "metrics": {},
+    }
+    entry.update(overrides)
+    return entry
+
+
+def add_to_manifest(folder: Path, name: str, path: Path, **overrides: Any) -> Path:
+    """Record <path> as model `name` in <folder>/manifest.json (created if missing)."""
+    manifest_path = folder / "manifest.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {"models": {}}
+    manifest["models"][name] = manifest_entry(path, **overrides)
+    manifest_path.write_text(json.dumps(manifest, indent=2))
+    return folder
 
 
 def write_model_dir(
@@ -62,25 +90,14 @@ def write_model_dir(
     model = model or closing_gap_model()
     path = directory / f"{name}.onnx"
     onnx.save(model, str(path))
-    entry = {
-        "file": path.name,
-        "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-        "version": "test",
-        "task": name,
-        "input": {"name": "ink", "shape": [1, 1, "H", "W"], "dtype": "float32", "range": [0, 1]},
-        "output": {
-            "name": model.graph.output[0].name,
-            "shape": [1, 1, "H", "W"],
-            "dtype": "float32",
-        },
-        "size_multiple": 1,
-        "receptive_radius": 8,
-        "overlap": 32,
-        "provenance": {"note": "test fixture"},
-        "metrics": {},
-    }
-    manifest = directory / "manifest.json"
-    data = json.loads(manifest.read_text()) if manifest.exists() else {"models": {}}
-    data["models"][name] = entry
-    manifest.write_text(json.dumps(data))
-    return directory
+    output = {"name": model.graph.output[0].name, "shape": [1, 1, "H", "W"], "dtype": "float32"}
+    return add_to_manifest(
+        directory,
+        name,
+        path,
+        task=name,
+        output=output,
+        size_multiple=1,
+        receptive_radius=8,
+        overlap=32,
+    )
