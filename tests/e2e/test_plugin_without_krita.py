@@ -67,6 +67,21 @@ def test_every_setting_has_a_field_with_the_same_default() -> None:
         assert getattr(defaults, setting.name) == setting.default
 
 
+def test_docker_defaults_match_the_core_defaults() -> None:
+    # The plugin declares its defaults without importing core (which needs numpy), so this
+    # keeps the two copies from drifting apart.
+    from krita_linerefiner.core.gaps import GapParams
+    from krita_linerefiner.core.refine import RefineParams
+
+    docker, gaps, refine = settings_mod.Settings(), GapParams(), RefineParams()
+    assert (docker.gap_sensitivity, docker.max_gap, docker.seal_only) == (
+        gaps.sensitivity,
+        gaps.max_gap,
+        gaps.seal_only,
+    )
+    assert docker.refine_strength == refine.strength
+
+
 def test_missing_packages_are_named_with_the_fixing_command(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
