@@ -8,7 +8,7 @@ import pytest
 
 from training.common import sources
 from training.gaps import make_data
-from training.gaps.dataset import augment, iterate_batches, load_split
+from training.gaps.dataset import augment, iterate_batches, load_split, pooled_train
 from training.gaps.degrade import Degraded, DegradeParams, degrade
 
 HAS_OPENCLIPART = sources.OPENCLIPART_DIR.is_dir()
@@ -287,3 +287,46 @@ def test_augmented_batches_are_seeded_and_consistent() -> None:
     assert moved
     rotated = augment((labels[0],), 1, True)[0]
     assert rotated.sum() == 1 and rotated[2, 3] == 0
+
+
+def test_short_bias_reaches_the_jobs_and_shortens_gaps() -> None:
+    plan = make_data.default_plans(10, 10, 10)[0]
+
+    def lengths(params: DegradeParams) -> np.ndarray:
+        jobs = make_data.candidate_jobs(plan, "procedural", seed=0, params=params)
+        samples = [s for _ in range(8) for s in make_data.run_job(next(jobs))]
+        return np.concatenate([s.lengths for s in samples])
+
+    default = lengths(DegradeParams())
+    short = lengths(DegradeParams(short_bias=4.0))
+    assert len(default) > 20 and len(short) > 20
+    assert np.median(short) < 0.7 * np.median(default)
+
+
+def test_make_data_writes_only_the_splits_asked_for(tmp_path: Path) -> None:
+    out = tmp_path / "supplement"
+    code = make_data.main(["--out", str(out), "--splits", "train", "--train", "12", "--val", "4",
+                           "--test", "4", "--workers", "0", "--short-bias", "3"])
+    assert code == 0
+    assert sorted(p.name for p in out.iterdir() if p.is_dir()) == ["train"]
+    assert len(load_split(out, "train")["ink"]) == 12
+    index = (out / "index.json").read_text()
+    assert '"short_bias": 3.0' in index and '"val"' not in index
+    with pytest.raises(SystemExit):
+        make_data.main(["--out", str(out), "--splits", "training"])
+
+
+def test_pooled_train_concatenates_supplements_with_padded_lengths(tmp_path: Path) -> None:
+    plan = make_data.default_plans(10, 10, 10)[0]
+    jobs = make_data.candidate_jobs(plan, "procedural", seed=0)
+    samples = [s for _ in range(4) for s in make_data.run_job(next(jobs))]
+    for name, g in (("a", 8), ("b", 12)):
+        (tmp_path / name / "train").mkdir(parents=True)
+        make_data.write_npz(tmp_path / name / "train" / "shard_0000.npz",
+                            make_data.shard_arrays(samples, g=g))
+    pooled = pooled_train([tmp_path / "a", tmp_path / "b"])
+    n = len(samples)
+    assert pooled["ink"].shape == (2 * n, 192, 192)
+    assert pooled["gap_lengths"].shape == (2 * n, 12)
+    np.testing.assert_array_equal(pooled["gap_lengths"][:n, 8:], 0)
+    np.testing.assert_array_equal(pooled["gap_lengths"][:n, :8], pooled["gap_lengths"][n:, :8])

@@ -37,6 +37,19 @@ def load_split(root: Path | str, split: str) -> dict[str, np.ndarray]:
     return out
 
 
+def pooled_train(roots: list[Path]) -> dict[str, np.ndarray]:
+    """The train splits of several data folders (a main set plus supplements), concatenated."""
+    parts = [load_split(root, "train") for root in roots]
+    keys = ("ink", "target", "gap_labels", "gap_lengths")
+    if len(parts) == 1:
+        return {k: parts[0][k] for k in keys}
+    width = max(p["gap_lengths"].shape[1] for p in parts)
+    for p in parts:
+        pad = width - p["gap_lengths"].shape[1]
+        p["gap_lengths"] = np.pad(p["gap_lengths"], ((0, 0), (0, pad)))
+    return {k: np.concatenate([p[k] for p in parts]) for k in keys}
+
+
 @dataclass(frozen=True)
 class Batch:
     ink: np.ndarray  # (B, S, S) float32 in [0, 1]

@@ -28,6 +28,7 @@ from training.gaps.degrade import DegradeParams, degrade
 
 KINDS = ("openclipart", "hershey", "procedural")
 MIX = {"openclipart": 0.55, "hershey": 0.15, "procedural": 0.30}
+DEFAULT_DEGRADE = DegradeParams()
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class Job:
     seed: tuple[int, ...]
     size: int
     crops: int
+    params: DegradeParams = DEFAULT_DEGRADE
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,7 @@ def run_job(job: Job) -> list[Sample]:
     samples: list[Sample] = []
     for kind, sheet in sheets:
         for crop in crops_from_sheet(sheet, job.size, job.crops, rng):
-            d = degrade(crop, rng)
+            d = degrade(crop, rng, job.params)
             if len(d.gap_lengths) == 0 or len(d.gap_lengths) > 255:
                 continue
             samples.append(Sample(quantize(d.ink), quantize(d.target),
@@ -139,7 +141,8 @@ def run_job(job: Job) -> list[Sample]:
     return samples
 
 
-def candidate_jobs(plan: SplitPlan, kind: str, seed: int) -> Iterator[Job]:
+def candidate_jobs(plan: SplitPlan, kind: str, seed: int,
+                   params: DegradeParams = DEFAULT_DEGRADE) -> Iterator[Job]:
     """Endless, deterministic stream of jobs of one kind for one split."""
     split_idx = sources.SPLITS.index(plan.name)
     kind_idx = KINDS.index(kind)
@@ -150,7 +153,7 @@ def candidate_jobs(plan: SplitPlan, kind: str, seed: int) -> Iterator[Job]:
                  if sources.openclipart_split(f) == plan.name]
         files = [files[i] for i in order.permutation(len(files))]
         for j, f in enumerate(files):
-            yield Job(plan.name, kind, f, (seed, split_idx, kind_idx, j), plan.size, n)
+            yield Job(plan.name, kind, f, (seed, split_idx, kind_idx, j), plan.size, n, params)
         return
     if kind == "hershey":
         splits = sources.hershey_font_splits(sources.hershey_fonts())
@@ -161,13 +164,13 @@ def candidate_jobs(plan: SplitPlan, kind: str, seed: int) -> Iterator[Job]:
         while True:
             for i in order.permutation(len(fonts)):
                 yield Job(plan.name, kind, fonts[int(i)], (seed, split_idx, kind_idx, j),
-                          plan.size, n)
+                          plan.size, n, params)
                 j += 1
     base = sources.PROCEDURAL_SEED_BASE[plan.name]
     j = 0
     while True:
         proc_seed = base + seed * 1_000_000 + j
-        yield Job(plan.name, kind, str(proc_seed), (proc_seed,), plan.size, n)
+        yield Job(plan.name, kind, str(proc_seed), (proc_seed,), plan.size, n, params)
         j += 1
 
 
@@ -176,11 +179,12 @@ def _init_worker() -> None:
 
 
 def collect(plan: SplitPlan, kind: str, quota: int, seed: int, pool: Pool | None,
-            batch: int, log: Sequence[float]) -> list[Sample]:
+            batch: int, log: Sequence[float],
+            params: DegradeParams = DEFAULT_DEGRADE) -> list[Sample]:
     """Runs jobs in fixed-size batches and takes results in job order until the quota is met, so
     the output does not depend on worker timing."""
     out: list[Sample] = []
-    jobs = candidate_jobs(plan, kind, seed)
+    jobs = candidate_jobs(plan, kind, seed, params)
     exhausted = False
     # Openclipart jobs give up to two sheets (strokes, regions); some give none.
     per_job = plan.per_sheet[kind] * (1.4 if kind == "openclipart" else 0.9)
@@ -260,12 +264,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--test", type=int, default=400)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--quick", action="store_true", help="small set for smoke tests (600/40/40)")
+    ap.add_argument("--splits", default="train,val,test",
+                    help="comma-separated splits to write (a supplement: --splits train)")
+    ap.add_argument("--short-bias", type=float, default=DegradeParams.short_bias,
+                    help="Beta(1, b) shape of gap lengths; larger b gives more short gaps")
     args = ap.parse_args(argv)
     if args.quick:
         args.train, args.val, args.test = 600, 40, 40
     workers = max(0, min(2, args.workers))  # the machine is shared: never more than 2
-    params = DegradeParams()
-    plans = default_plans(args.train, args.val, args.test)
+    params = DegradeParams(short_bias=args.short_bias)
+    wanted = [s.strip() for s in args.splits.split(",") if s.strip()]
+    unknown = sorted(set(wanted) - set(sources.SPLITS))
+    if unknown:
+        ap.error(f"unknown split(s): {', '.join(unknown)}; choose from {', '.join(sources.SPLITS)}")
+    plans = [p for p in default_plans(args.train, args.val, args.test) if p.name in wanted]
     if not sources.openclipart_files():
         print("warning: no openclipart at /usr/share/openclipart; its share goes to procedural",
               flush=True)
@@ -295,7 +307,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             quotas["procedural"] = plan.crops - quotas["openclipart"] - quotas["hershey"]
             samples: list[Sample] = []
             for kind in KINDS:
-                got = collect(plan, kind, quotas[kind], args.seed, pool, batch=32, log=log)
+                got = collect(plan, kind, quotas[kind], args.seed, pool, batch=32, log=log,
+                              params=params)
                 if kind == "openclipart" and len(got) < quotas[kind]:
                     quotas["procedural"] += quotas[kind] - len(got)
                 samples.extend(got)

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from training.gaps.dataset import load_split
+from training.gaps.dataset import load_split, pooled_train
 from training.gaps.model import GapNet, count_macs_per_megapixel, parameter_count
 
 
@@ -86,7 +86,8 @@ def evaluate(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--data", type=Path, default=Path("data/gaps"))
+    parser.add_argument("--data", type=Path, nargs="+", default=[Path("data/gaps")],
+                        help="data folders; their train splits are pooled, val is the first's")
     parser.add_argument("--out", type=Path, default=Path("runs/gaps"))
     parser.add_argument("--steps", type=int, default=4000)
     parser.add_argument("--batch", type=int, default=16)
@@ -114,8 +115,8 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     args.out.mkdir(parents=True, exist_ok=True)
 
-    train = load_split(args.data, "train")
-    val = load_split(args.data, "val")
+    train = pooled_train(args.data)
+    val = load_split(args.data[0], "val")
     ink_all, target_all = train["ink"], train["target"]
     labels_all, lengths_all = train["gap_labels"], train["gap_lengths"]
     n, size = len(ink_all), ink_all.shape[-1]
