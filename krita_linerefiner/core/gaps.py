@@ -156,11 +156,14 @@ def seal_locally(
     stats: np.ndarray,
     margin: int,
 ) -> np.ndarray:
-    """Keep a stroke if, near it, paper on its two sides would be one region without it.
+    """Keep a stroke if, near it, paper on its two sides would be one region without it, or if
+    it joins two pieces of ink that are separate near it.
 
-    This drops additions that change no region (filled specks of paper, thickened lines, blobs
-    in corners) but keeps a bridge whose region still leaks through another, unclosed gap
-    farther away, which the global test would drop.
+    This drops additions that change no region and join nothing (filled specks of paper,
+    thickened lines, blobs in corners) but keeps a bridge whose region still leaks through
+    another, unclosed gap farther away, which the global test would drop, and a bridge to a
+    broken-off piece of line (the tip of a stroke cut off by the break), which encloses nothing
+    yet is part of mending the line.
     """
     barrier = line | kept
     result = kept.copy()
@@ -170,10 +173,17 @@ def seal_locally(
         paper = ~barrier[window]
         after = paper_regions(paper)
         before = paper_regions(paper | stroke)
-        ring &= paper
-        if not separates(before[ring], after[ring]):
+        if separates(before[ring & paper], after[ring & paper]):
+            continue
+        if not joins_pieces(line[window], ring):
             result[window][stroke] = False
     return result
+
+
+def joins_pieces(line: np.ndarray, ring: np.ndarray) -> bool:
+    """Whether the ring around a stroke touches two or more 8-connected pieces of `line`."""
+    pieces = cv2.connectedComponents(line.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)[1]
+    return len(np.unique(pieces[ring & line])) >= 2
 
 
 def separates(before: np.ndarray, after: np.ndarray) -> bool:

@@ -115,6 +115,22 @@ def test_additions_that_seal_nothing_are_dropped() -> None:
         assert not result.gaps[20:22, 12:16].any()
 
 
+def test_a_bridge_to_a_broken_off_line_tip_is_kept_unless_seal_only() -> None:
+    # A line ending in open paper, its last 6 px broken off by a 3 px break: mending it encloses
+    # nothing, but it joins two pieces of the line, so the default keeps it.
+    ink = np.zeros((48, 48), np.float32)
+    ink[24:26, 8:30] = 1.0
+    ink[24:26, 33:39] = 1.0
+    probability = np.zeros_like(ink)
+    probability[24:26, 30:33] = 0.9  # the break
+    probability[20:23, 12:15] = 0.9  # a blob beside the line: joins nothing, seals nothing
+    result = select_gap_strokes(ink, probability, GapParams())
+    assert result.count == 1
+    assert result.gaps[24:26, 30:33].all()
+    assert not result.gaps[20:23, 12:15].any()
+    assert select_gap_strokes(ink, probability, GapParams(seal_only=True)).count == 0
+
+
 def test_seal_only_needs_the_region_to_be_closed_for_good() -> None:
     ink = square_with_two_gaps()
     probability = np.zeros_like(ink)
