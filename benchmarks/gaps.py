@@ -69,7 +69,10 @@ def load_data(root: Path, split: str, limit: int | None) -> dict[str, np.ndarray
 
     data = load_split(root, split)
     n = len(data["ink"]) if limit is None else limit
-    return {key: data[key][:n] for key in ("ink", "target", "gap_labels", "gap_lengths")}
+    out = {key: data[key][:n] for key in ("ink", "target", "gap_labels", "gap_lengths")}
+    if "kind" in data:
+        out["kind"] = data["kind"][:n]
+    return out
 
 
 def synthetic_set(n: int, size: int = 192, seed: int = 0) -> dict[str, np.ndarray]:
@@ -140,17 +143,27 @@ def synthetic_set(n: int, size: int = 192, seed: int = 0) -> dict[str, np.ndarra
     }
 
 
-def evaluate(method: Method, data: dict[str, np.ndarray]) -> GapScore:
+def evaluate(method: Method, data: dict[str, np.ndarray],
+             by_kind: dict[str, GapScore] | None = None) -> GapScore:
+    """Scores pooled over the data; with `by_kind`, also one score per source kind in it."""
     score = GapScore()
+    kinds = data.get("kind")
     for i in range(len(data["ink"])):
         ink = data["ink"][i].astype(np.float32) / 255.0
         target = data["target"][i].astype(np.float32) / 255.0
         start, cpu_start = time.perf_counter(), time.process_time()
         added = method(ink)
-        score.seconds += time.perf_counter() - start
-        score.cpu_seconds += time.process_time() - cpu_start
-        score.add_gapped(ink, added, target, data["gap_labels"][i], data["gap_lengths"][i])
-        score.add_gap_free(target, method(target))
+        seconds = time.perf_counter() - start
+        cpu_seconds = time.process_time() - cpu_start
+        added_free = method(target)
+        scores = [score]
+        if by_kind is not None and kinds is not None:
+            scores.append(by_kind.setdefault(str(kinds[i]), GapScore()))
+        for s in scores:
+            s.seconds += seconds
+            s.cpu_seconds += cpu_seconds
+            s.add_gapped(ink, added, target, data["gap_labels"][i], data["gap_lengths"][i])
+            s.add_gap_free(target, added_free)
     return score
 
 
@@ -222,12 +235,32 @@ def verdict(results: dict[str, dict[str, float | int]],
     return checks
 
 
+KIND_COLUMNS = ("kind", "images", "<=8", "9-16", "false-add %", "gap-free px/MP",
+                "of which joining", "regions %")
+
+
+def format_kind_table(scores: dict[str, GapScore]) -> str:
+    rows: list[list[str]] = [list(KIND_COLUMNS)]
+    for kind in sorted(scores):
+        r = scores[kind].summary()
+        rows.append([kind, str(r["images"]), _pct(float(r["closure_1_8"])),
+                     _pct(float(r["closure_9_16"])), _pct(float(r["false_addition_rate"])),
+                     f"{float(r['added_px_per_mp_gap_free']):.1f}",
+                     f"{float(r['added_px_per_mp_gap_free_joining']):.1f}",
+                     _pct(float(r["regions_recovered_rate"]))])
+    return markdown_table(rows)
+
+
 def run(methods: dict[str, Method], data: dict[str, np.ndarray],
-        log: Callable[[str], None] = print) -> dict[str, dict[str, float | int]]:
+        log: Callable[[str], None] = print,
+        by_kind: dict[str, dict[str, GapScore]] | None = None,
+        ) -> dict[str, dict[str, float | int]]:
+    """Summaries per method; methods named in `by_kind` also get their per-kind scores there."""
     results: dict[str, dict[str, float | int]] = {}
     for name, method in methods.items():
         start = time.perf_counter()
-        results[name] = evaluate(method, data).summary()
+        kinds = by_kind.get(name) if by_kind is not None else None
+        results[name] = evaluate(method, data, kinds).summary()
         log(f"  {name}: done in {time.perf_counter() - start:.1f} s")
     return results
 
@@ -281,13 +314,23 @@ def main(argv: Iterable[str] | None = None) -> int:
     print(f"data: {source}: {len(data['ink'])} images {w}x{h}; threads {args.threads}")
     if skipped:
         print(skipped)
-    results = run(methods, data)
+    # Per source kind, for ours at the default settings: where the closure and additions are.
+    by_kind: dict[str, dict[str, GapScore]] = {
+        n: {} for n in methods if n == f"{OURS_PREFIX} (default)"}
+    results = run(methods, data, by_kind=by_kind)
     n_gaps = results["input (nothing added)"]
     print("\ngaps measured: " + ", ".join(f"{lo}-{hi} px: {n_gaps[f'gaps_{lo}_{hi}']}"
                                          for lo, hi in LENGTH_BINS))
     # CPU time counts every thread of this process; on a shared machine it is the steadier one.
     print("closure % by gap length; wall s and CPU s: totals on the degraded inputs\n")
     print(format_table(results))
+
+    for name, scores in by_kind.items():
+        if scores:
+            print(f"\n{name} by source kind (\"of which joining\": gap-free additions that "
+                  "join two pieces of ink already separate there, i.e. bridge a break the "
+                  "drawing had)\n")
+            print(format_kind_table(scores))
 
     our_names = [n for n in results if n.startswith(OURS_PREFIX)]
     checks: dict[str, list[dict[str, Any]]] = {}
@@ -303,7 +346,9 @@ def main(argv: Iterable[str] | None = None) -> int:
 
     if args.json:
         payload = {"data": source, "images": len(data["ink"]), "threads": args.threads,
-                   "results": results, "verdict": checks, "table": format_table(results)}
+                   "results": results, "verdict": checks, "table": format_table(results),
+                   "by_kind": {n: {k: v.summary() for k, v in scores.items()}
+                               for n, scores in by_kind.items()}}
         # NaN (an empty length bin) becomes null so the file is strict JSON.
         text = json.dumps(_nan_to_none(payload), indent=2, allow_nan=False)
         args.json.write_text(text + "\n")

@@ -121,6 +121,32 @@ def far_additions(new: np.ndarray, target: np.ndarray, distance: float = FALSE_A
     return int(np.count_nonzero(new & (dist > distance)))
 
 
+def joining_pixels(ink: np.ndarray, new: np.ndarray, margin: int = WINDOW_MARGIN) -> int:
+    """New pixels in added strokes that join two pieces of ink that are separate near them.
+
+    An added stroke (8-connected) joins when the pixels around it touch two or more 8-connected
+    pieces of the input's ink inside its bounding box grown by `margin`. On a drawing that has
+    no gaps, such a stroke bridges a break the drawing already had (a dashed line, a stroke
+    stopping short of another); the other additions fill pockets or thicken lines.
+    """
+    if not new.any():
+        return 0
+    line = (ink >= INK).astype(np.uint8)
+    h, w = new.shape
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(new.astype(np.uint8), connectivity=8)
+    total = 0
+    for k in range(1, n):
+        x, y, bw, bh, area = stats[k]
+        y0, x0 = max(0, y - margin), max(0, x - margin)
+        y1, x1 = min(h, y + bh + margin), min(w, x + bw + margin)
+        stroke = (labels[y0:y1, x0:x1] == k).astype(np.uint8)
+        ring = cv2.dilate(stroke, _EIGHT).astype(bool) & ~stroke.astype(bool)
+        _, pieces = cv2.connectedComponents(line[y0:y1, x0:x1], connectivity=8)
+        if len(np.unique(pieces[ring & (pieces > 0)])) >= 2:
+            total += int(area)
+    return total
+
+
 def paper_regions(ink_binary: np.ndarray) -> tuple[int, np.ndarray]:
     # 4-connectivity for paper, the dual of 8-connected lines: a diagonal ink step seals.
     return cv2.connectedComponents((~ink_binary).astype(np.uint8), connectivity=4)
@@ -156,6 +182,7 @@ class GapScore:
     new_pixels: int = 0
     far_pixels: int = 0
     gap_free_new: int = 0
+    gap_free_joining: int = 0  # of gap_free_new: pixels of strokes bridging a break already there
     gap_free_area: int = 0
     regions_recovered: int = 0
     regions_total: int = 0
@@ -182,7 +209,9 @@ class GapScore:
         self.images += 1
 
     def add_gap_free(self, target: np.ndarray, added: np.ndarray) -> None:
-        self.gap_free_new += int(np.count_nonzero(new_pixels(target, added)))
+        new = new_pixels(target, added)
+        self.gap_free_new += int(np.count_nonzero(new))
+        self.gap_free_joining += joining_pixels(target, new)
         self.gap_free_area += target.size
 
     def closure_rate(self, lo: int, hi: int) -> float:
@@ -219,6 +248,9 @@ class GapScore:
         out["false_addition_rate"] = self.false_addition_rate
         out["new_pixels"] = self.new_pixels
         out["added_px_per_mp_gap_free"] = self.gap_free_per_mp
+        out["added_px_per_mp_gap_free_joining"] = (
+            self.gap_free_joining / self.gap_free_area * 1e6 if self.gap_free_area else float("nan")
+        )
         out["regions_recovered_rate"] = self.region_rate
         out["regions_total"] = self.regions_total
         out["seconds"] = self.seconds

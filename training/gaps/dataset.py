@@ -38,9 +38,15 @@ def load_split(root: Path | str, split: str) -> dict[str, np.ndarray]:
 
 
 def pooled_train(roots: list[Path]) -> dict[str, np.ndarray]:
-    """The train splits of several data folders (a main set plus supplements), concatenated."""
+    """The train splits of several data folders (a main set plus supplements), concatenated.
+
+    `intact` is the drawing as drawn, which clean (nothing cut) samples show as input: a healed
+    folder (`training.gaps.heal`) stores it beside its healed target; elsewhere it is the target.
+    """
     parts = [load_split(root, "train") for root in roots]
-    keys = ("ink", "target", "gap_labels", "gap_lengths")
+    for p in parts:
+        p.setdefault("intact", p["target"])
+    keys = ("ink", "target", "intact", "gap_labels", "gap_lengths")
     if len(parts) == 1:
         return {k: parts[0][k] for k in keys}
     width = max(p["gap_lengths"].shape[1] for p in parts)

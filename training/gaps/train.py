@@ -106,7 +106,7 @@ def main() -> None:
         "--clean-share",
         type=float,
         default=0.0,
-        help="share of samples shown intact (nothing to add)",
+        help="share of samples shown uncut: the input is the drawing as drawn",
     )
     args = parser.parse_args()
 
@@ -117,7 +117,7 @@ def main() -> None:
 
     train = pooled_train(args.data)
     val = load_split(args.data[0], "val")
-    ink_all, target_all = train["ink"], train["target"]
+    ink_all, target_all, intact_all = train["ink"], train["target"], train["intact"]
     labels_all, lengths_all = train["gap_labels"], train["gap_lengths"]
     n, size = len(ink_all), ink_all.shape[-1]
     print(f"train crops: {n} of {size}px; val crops: {len(val['ink'])}", flush=True)
@@ -148,7 +148,7 @@ def main() -> None:
         ink = ink_all[window].copy()
         target = target_all[window]
         clean = rng.random(args.batch) < args.clean_share
-        ink[clean] = target[clean]
+        ink[clean] = intact_all[window][clean]
         extra = short_gap_weight(
             labels_all[window], lengths_all[idx], args.short_limit, args.short_weight
         )
