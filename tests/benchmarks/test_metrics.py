@@ -7,12 +7,20 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from benchmarks.gaps import best_baseline, nothing, run, synthetic_set, verdict
+from benchmarks.gaps import (
+    best_baseline,
+    format_kind_table,
+    nothing,
+    run,
+    synthetic_set,
+    verdict,
+)
 from benchmarks.metrics import (
     GapScore,
     closed_binary,
     far_additions,
     gap_closure,
+    joining_pixels,
     new_pixels,
     region_recovery,
 )
@@ -209,6 +217,29 @@ def test_drawing_back_exactly_the_cut_ink_scores_perfectly() -> None:
     assert result["false_addition_rate"] == 0.0
     assert result["regions_recovered_rate"] == 1.0
     assert result["added_px_per_mp_gap_free"] == 0.0
+
+
+def test_joining_pixels_count_bridges_across_breaks_but_not_pockets() -> None:
+    ink, _, _ = square_with_cut()  # the top edge has a 5 px break
+    added = np.zeros_like(ink)
+    added[12:14, 30:35] = 1.0  # bridges the break: 10 px
+    added[14:16, 14:16] = 1.0  # fills the inside corner: 4 px touching one piece only
+    added[30:32, 30:32] = 1.0  # floats in the paper: 4 px touching nothing
+    new = new_pixels(ink, added)
+    assert joining_pixels(ink, new) == 10
+    assert joining_pixels(square_outline(), new_pixels(square_outline(), added)) == 0
+
+
+def test_scores_split_by_source_kind() -> None:
+    data = synthetic_set(4, size=128, seed=2)
+    data["kind"] = np.array(["a", "b", "a", "a"])
+    by_kind: dict[str, dict[str, GapScore]] = {"input": {}}
+    run({"input": nothing}, data, log=lambda _: None, by_kind=by_kind)
+    scores = by_kind["input"]
+    assert sorted(scores) == ["a", "b"]
+    assert scores["a"].images == 3 and scores["b"].images == 1
+    table = format_kind_table(scores).splitlines()
+    assert len(table) == 4 and table[2].startswith("| a ")
 
 
 def _result(closure: float, false_add: float, short: float = 1.0, long_: float = 1.0,
