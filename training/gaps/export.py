@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -69,11 +70,31 @@ def training_stages(weights: Path) -> list[dict]:
     return stages
 
 
+def stage_data(args: dict) -> list[str]:
+    """The data folders a stage trained on, from its logged args (a list logged as its repr)."""
+    raw = str(args.get("data", "data/gaps"))
+    if raw.startswith("["):
+        return re.findall(r"'([^']+)'", raw)
+    return raw.split()
+
+
+def data_commands(folders: list[str]) -> list[str]:
+    """How each data folder was made: the command its index.json records."""
+    out = []
+    for folder in folders:
+        index = Path(folder) / "index.json"
+        command = json.loads(index.read_text()).get("command") if index.exists() else None
+        out.append(f"{folder}: {command or 'python -m training.gaps.make_data --seed 0'}")
+    return out
+
+
 def provenance(weights: Path) -> dict:
     stages = training_stages(weights)
+    folders = list(dict.fromkeys(f for stage in stages for f in stage_data(stage["args"])))
     return {
-        "data": "python -m training.gaps.make_data --seed 0 (openclipart-svg: public domain; "
-        "hershey-fonts-data; procedural strokes). Held-out drawings listed in data/gaps/index.json",
+        "data": "openclipart-svg: public domain; hershey-fonts-data; procedural strokes. Held-out "
+        "drawings listed in data/gaps/index.json; supplements are train-only.",
+        "data_commands": data_commands(folders),
         "training": [
             "python -m training.gaps.train "
             + " ".join(
@@ -81,6 +102,8 @@ def provenance(weights: Path) -> dict:
                 for k, v in stage["args"].items()
                 if k not in ("data", "eval_every", "threads") and v not in ("None", "0.0")
             )
+            + (f" --data {' '.join(stage_data(stage['args']))}"
+               if stage_data(stage["args"]) != ["data/gaps"] else "")
             for stage in stages
         ],
         "export": "python -m training.gaps.export --overlap 192",

@@ -87,7 +87,9 @@ def evaluate(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", type=Path, nargs="+", default=[Path("data/gaps")],
-                        help="data folders; their train splits are pooled, val is the first's")
+                        help="data folders whose train splits are pooled")
+    parser.add_argument("--val-data", type=Path, default=Path("data/gaps"),
+                        help="the folder whose val split is evaluated during training")
     parser.add_argument("--out", type=Path, default=Path("runs/gaps"))
     parser.add_argument("--steps", type=int, default=4000)
     parser.add_argument("--batch", type=int, default=16)
@@ -116,7 +118,7 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
 
     train = pooled_train(args.data)
-    val = load_split(args.data[0], "val")
+    val = load_split(args.val_data, "val")
     ink_all, target_all, intact_all = train["ink"], train["target"], train["intact"]
     labels_all, lengths_all = train["gap_labels"], train["gap_lengths"]
     n, size = len(ink_all), ink_all.shape[-1]
@@ -175,7 +177,8 @@ def main() -> None:
             torch.save(model.state_dict(), args.out / "gapnet.pt")
             (args.out / "log.json").write_text(
                 json.dumps(
-                    {"args": {k: str(v) for k, v in vars(args).items()}, "log": log}, indent=1
+                    {"args": {k: " ".join(map(str, v)) if isinstance(v, list) else str(v)
+                              for k, v in vars(args).items()}, "log": log}, indent=1
                 )
             )
     print(f"done in {time.time() - start:.0f}s", flush=True)
