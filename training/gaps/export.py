@@ -84,7 +84,7 @@ def data_commands(folders: list[str]) -> list[str]:
     for folder in folders:
         index = Path(folder) / "index.json"
         command = json.loads(index.read_text()).get("command") if index.exists() else None
-        out.append(f"{folder}: {command or 'python -m training.gaps.make_data --seed 0'}")
+        out.append(f"{folder}: {(command or 'python -m training.gaps.make_data').strip()}")
     return out
 
 
