@@ -132,8 +132,25 @@ class KritaRun:
     steps: list[str]
 
 
+DISPLAY_RACE = "could not connect to display"
+
+
 def run_krita(profile: Profile, scenario: Path, out: Path, *, timeout: float = 300,
-              env: dict[str, str] | None = None) -> KritaRun:
+              env: dict[str, str] | None = None, attempts: int = 3) -> KritaRun:
+    """Run Krita on the scenario under a fresh Xvfb. xvfb-run -a can hand Krita a display whose
+    server is not up yet (a race with a just-ended Xvfb); Krita then aborts at once before any
+    plugin code runs, so that start, and only that one, is retried."""
+    run = _run_krita_once(profile, scenario, out, timeout=timeout, env=env)
+    for _ in range(attempts - 1):
+        if run.results or run.steps or DISPLAY_RACE not in run.log:
+            break
+        time.sleep(2.0)
+        run = _run_krita_once(profile, scenario, out, timeout=timeout, env=env)
+    return run
+
+
+def _run_krita_once(profile: Profile, scenario: Path, out: Path, *, timeout: float,
+                    env: dict[str, str] | None) -> KritaRun:
     out.mkdir(parents=True, exist_ok=True)
     (out / "result.json").unlink(missing_ok=True)
     full_env = profile.env()
