@@ -7,10 +7,12 @@ ink < 0.5 (painting over existing ink changes nothing for a flood fill, so it is
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import cv2
 import numpy as np
+
+from krita_linerefiner.core.gaps import joining_strokes
 
 INK = 0.5
 LENGTH_BINS: tuple[tuple[int, int], ...] = ((1, 4), (5, 8), (9, 12), (13, 16))
@@ -125,26 +127,14 @@ def joining_pixels(ink: np.ndarray, new: np.ndarray, margin: int = WINDOW_MARGIN
     """New pixels in added strokes that join two pieces of ink that are separate near them.
 
     An added stroke (8-connected) joins when the pixels around it touch two or more 8-connected
-    pieces of the input's ink inside its bounding box grown by `margin`. On a drawing that has
-    no gaps, such a stroke bridges a break the drawing already had (a dashed line, a stroke
-    stopping short of another); the other additions fill pockets or thicken lines.
+    pieces of the input's ink inside its bounding box grown by `margin` (the rule the gap
+    selection keeps strokes by, `core.gaps.joining_strokes`). On a drawing that has no gaps,
+    such a stroke bridges a break the drawing already had (a dashed line, a stroke stopping
+    short of another); the other additions fill pockets or thicken lines.
     """
     if not new.any():
         return 0
-    line = (ink >= INK).astype(np.uint8)
-    h, w = new.shape
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(new.astype(np.uint8), connectivity=8)
-    total = 0
-    for k in range(1, n):
-        x, y, bw, bh, area = stats[k]
-        y0, x0 = max(0, y - margin), max(0, x - margin)
-        y1, x1 = min(h, y + bh + margin), min(w, x + bw + margin)
-        stroke = (labels[y0:y1, x0:x1] == k).astype(np.uint8)
-        ring = cv2.dilate(stroke, _EIGHT).astype(bool) & ~stroke.astype(bool)
-        _, pieces = cv2.connectedComponents(line[y0:y1, x0:x1], connectivity=8)
-        if len(np.unique(pieces[ring & (pieces > 0)])) >= 2:
-            total += int(area)
-    return total
+    return int(np.count_nonzero(joining_strokes(ink >= INK, new.astype(bool), margin)))
 
 
 def paper_regions(ink_binary: np.ndarray) -> tuple[int, np.ndarray]:
@@ -189,6 +179,15 @@ class GapScore:
     seconds: float = 0.0  # wall time of the method on the degraded inputs
     cpu_seconds: float = 0.0  # process CPU time (all threads) of the same calls
     images: int = 0
+
+    def merge(self, other: GapScore) -> None:
+        """Pool `other`'s images into this score."""
+        for f in fields(self):
+            mine, theirs = getattr(self, f.name), getattr(other, f.name)
+            if isinstance(mine, list):
+                mine.extend(theirs)
+            else:
+                setattr(self, f.name, mine + theirs)
 
     def add_gapped(
         self,

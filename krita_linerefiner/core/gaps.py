@@ -186,6 +186,21 @@ def joins_pieces(line: np.ndarray, ring: np.ndarray) -> bool:
     return len(np.unique(pieces[ring & line])) >= 2
 
 
+def joining_strokes(line: np.ndarray, strokes: np.ndarray, margin: int = SEAL_MARGIN) -> np.ndarray:
+    """The 8-connected strokes of `strokes` (bool) that join two pieces of `line` (bool) that
+    are separate within `margin` px of the stroke: bridges across a break."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(
+        strokes.view(np.uint8), connectivity=8, ltype=cv2.CV_32S
+    )
+    out = np.zeros(strokes.shape, dtype=bool)
+    for label in range(1, count):
+        window = grown_window(stats, label, margin, line.shape)
+        stroke, ring = stroke_ring(labels, label, window)
+        if joins_pieces(line[window], ring):
+            out[window] |= stroke
+    return out
+
+
 def separates(before: np.ndarray, after: np.ndarray) -> bool:
     # The stroke seals a leak when paper that was one region before is two regions after.
     pairs = np.unique(np.stack([before, after], axis=1), axis=0)

@@ -22,11 +22,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-import cv2
 import numpy as np
 
-from krita_linerefiner.core.gaps import GapParams, grown_window, joins_pieces, select_gap_strokes
-from krita_linerefiner.core.gaps import stroke_ring as ring_of
+from krita_linerefiner.core.gaps import GapParams, joining_strokes, select_gap_strokes
 from training.gaps.dataset import shard_paths
 from training.gaps.make_data import write_npz
 
@@ -36,19 +34,7 @@ MARGIN = 4
 def bridges(target: np.ndarray, probability: np.ndarray, params: GapParams) -> np.ndarray:
     """The proposed strokes on `target` (float ink) that join two separate pieces of its ink."""
     kept = select_gap_strokes(target, probability, params).gaps > 0
-    if not kept.any():
-        return kept
-    line = target >= 0.5
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(
-        kept.view(np.uint8), connectivity=8, ltype=cv2.CV_32S
-    )
-    out = np.zeros_like(kept)
-    for k in range(1, n):
-        window = grown_window(stats, k, MARGIN, target.shape)
-        stroke, ring = ring_of(labels, k, window)
-        if joins_pieces(line[window], ring):
-            out[window] |= stroke
-    return out
+    return joining_strokes(target >= 0.5, kept, MARGIN)
 
 
 def heal_shard(arrays: dict[str, np.ndarray], predict, params: GapParams) -> dict[str, np.ndarray]:
@@ -103,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for root in args.data:
         out = root.with_name(root.name + args.suffix)
         (out / "train").mkdir(parents=True, exist_ok=True)
-        total_px = crops = healed_crops = 0
+        total_px = crops = healed_crops = area = 0
         for path in shard_paths(root, "train"):
             with np.load(path, allow_pickle=False) as z:
                 arrays = {k: z[k] for k in z.files}
@@ -111,10 +97,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             write_npz(out / "train" / path.name, healed)
             total_px += int(healed["healed_px"].sum())
             crops += len(healed["healed_px"])
+            area += healed["target"].size
             healed_crops += int((healed["healed_px"] > 0).sum())
             print(f"  {path}: {int(healed['healed_px'].sum())} px healed "
                   f"({time.monotonic() - start:.0f} s)", flush=True)
-        area = crops * arrays["target"].shape[1] * arrays["target"].shape[2]
         info = {"command": "python -m training.gaps.heal " + " ".join(
                     sys.argv[1:] if argv is None else list(argv)),
                 "source": str(root), "weights": str(args.weights),
