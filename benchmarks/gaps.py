@@ -155,15 +155,13 @@ def evaluate(method: Method, data: dict[str, np.ndarray],
         added = method(ink)
         seconds = time.perf_counter() - start
         cpu_seconds = time.process_time() - cpu_start
-        added_free = method(target)
-        scores = [score]
+        # One image's score, computed once and pooled into the total and its kind's score.
+        one = GapScore(seconds=seconds, cpu_seconds=cpu_seconds)
+        one.add_gapped(ink, added, target, data["gap_labels"][i], data["gap_lengths"][i])
+        one.add_gap_free(target, method(target))
+        score.merge(one)
         if by_kind is not None and kinds is not None:
-            scores.append(by_kind.setdefault(str(kinds[i]), GapScore()))
-        for s in scores:
-            s.seconds += seconds
-            s.cpu_seconds += cpu_seconds
-            s.add_gapped(ink, added, target, data["gap_labels"][i], data["gap_lengths"][i])
-            s.add_gap_free(target, added_free)
+            by_kind.setdefault(str(kinds[i]), GapScore()).merge(one)
     return score
 
 

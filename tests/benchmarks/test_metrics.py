@@ -234,10 +234,13 @@ def test_scores_split_by_source_kind() -> None:
     data = synthetic_set(4, size=128, seed=2)
     data["kind"] = np.array(["a", "b", "a", "a"])
     by_kind: dict[str, dict[str, GapScore]] = {"input": {}}
-    run({"input": nothing}, data, log=lambda _: None, by_kind=by_kind)
+    total = run({"input": nothing}, data, log=lambda _: None, by_kind=by_kind)["input"]
     scores = by_kind["input"]
     assert sorted(scores) == ["a", "b"]
     assert scores["a"].images == 3 and scores["b"].images == 1
+    assert total["images"] == 4
+    assert total["gaps_all"] == sum(int(s.summary()["gaps_all"]) for s in scores.values())
+    assert total["regions_total"] == scores["a"].regions_total + scores["b"].regions_total
     table = format_kind_table(scores).splitlines()
     assert len(table) == 4 and table[2].startswith("| a ")
 
