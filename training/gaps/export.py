@@ -59,6 +59,7 @@ def training_stages(weights: Path) -> list[dict]:
             0,
             {
                 "args": args,
+                "data": stage_data(args),
                 "steps": last.get("step"),
                 "seconds": round(float(last.get("seconds", 0.0))),
             },
@@ -90,7 +91,7 @@ def data_commands(folders: list[str]) -> list[str]:
 
 def provenance(weights: Path) -> dict:
     stages = training_stages(weights)
-    folders = list(dict.fromkeys(f for stage in stages for f in stage_data(stage["args"])))
+    folders = list(dict.fromkeys(f for stage in stages for f in stage["data"]))
     return {
         "data": "openclipart-svg: public domain; hershey-fonts-data; procedural strokes. Held-out "
         "drawings listed in data/gaps/index.json; supplements are train-only.",
@@ -102,8 +103,7 @@ def provenance(weights: Path) -> dict:
                 for k, v in stage["args"].items()
                 if k not in ("data", "eval_every", "threads") and v not in ("None", "0.0")
             )
-            + (f" --data {' '.join(stage_data(stage['args']))}"
-               if stage_data(stage["args"]) != ["data/gaps"] else "")
+            + (f" --data {' '.join(stage['data'])}" if stage["data"] != ["data/gaps"] else "")
             for stage in stages
         ],
         "export": "python -m training.gaps.export --overlap 192",
