@@ -19,7 +19,13 @@ import numpy as np
 import onnxruntime as ort
 import torch
 
-from training.gaps.model import GapNet, count_macs_per_megapixel, parameter_count
+from training.gaps.model import (
+    GapNet,
+    count_macs_per_megapixel,
+    from_state_dict,
+    parameter_count,
+    widths_of,
+)
 
 
 class WithSigmoid(torch.nn.Module):
@@ -139,8 +145,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    net = GapNet()
-    net.load_state_dict(torch.load(args.weights, map_location="cpu"))
+    net = from_state_dict(torch.load(args.weights, map_location="cpu"))
     net.eval()
     model = WithSigmoid(net).eval()
     out_path = args.models / "gaps.onnx"
@@ -189,6 +194,7 @@ def main() -> None:
         "overlap": args.overlap if args.overlap is not None else 4 * context,
         "architecture": {
             "name": "GapNet",
+            "widths": list(widths_of(net.state_dict())),
             "parameters": parameter_count(net),
             "gmac_per_megapixel": round(count_macs_per_megapixel(net) / 1e9, 3),
         },

@@ -56,11 +56,10 @@ def heal_shard(arrays: dict[str, np.ndarray], predict, params: GapParams) -> dic
 def torch_predictor(weights: Path, threads: int):
     import torch
 
-    from training.gaps.model import GapNet
+    from training.gaps.model import from_state_dict
 
     torch.set_num_threads(threads)
-    model = GapNet()
-    model.load_state_dict(torch.load(weights, map_location="cpu"))
+    model = from_state_dict(torch.load(weights, map_location="cpu"))
     model.eval()
 
     def predict(batch: np.ndarray) -> np.ndarray:

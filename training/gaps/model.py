@@ -69,3 +69,76 @@ def count_macs_per_megapixel(model: nn.Module, size: int = 256) -> float:
 
 def parameter_count(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
+
+
+# Input and output channel layout of each widenable convolution: "wK" is level K's width,
+# an int a fixed count. Decoder inputs are concatenations, upsampled deeper features first.
+_LAYOUT: dict[str, tuple[tuple[str | int, ...], str | int]] = {
+    "enc0.0.0": ((4,), "w0"),
+    "enc0.1.0": (("w0",), "w0"),
+    "enc1.0.0": (("w0",), "w1"),
+    "enc1.1.0": (("w1",), "w1"),
+    "enc2.0.0": (("w1",), "w2"),
+    "enc2.1.0": (("w2",), "w2"),
+    "enc3.0.0": (("w2",), "w3"),
+    "enc3.1.0": (("w3",), "w3"),
+    "enc3.2.0": (("w3",), "w3"),
+    "dec2.0": (("w3", "w2"), "w2"),
+    "dec1.0": (("w2", "w1"), "w1"),
+    "dec0.0": (("w1", "w0"), "w0"),
+    "head": (("w0",), 8),
+}
+
+
+def widths_of(state: dict[str, torch.Tensor]) -> tuple[int, int, int, int]:
+    """The level widths of a GapNet state dict (from its first convolution per level)."""
+    w0, w1, w2, w3 = (int(state[f"enc{k}.0.0.weight"].shape[0]) for k in range(4))
+    return w0, w1, w2, w3
+
+
+def from_state_dict(state: dict[str, torch.Tensor]) -> GapNet:
+    model = GapNet(widths_of(state))
+    model.load_state_dict(state)
+    return model
+
+
+def widen(
+    state: dict[str, torch.Tensor], widths: tuple[int, int, int, int], seed: int = 0
+) -> GapNet:
+    """A wider GapNet that computes exactly what `state` computes.
+
+    Old weights are copied; new channels start from the default initialisation, and every
+    weight from a new channel into an old one starts at zero, so the output is unchanged until
+    training moves them (their gradients are not zero, so it does).
+    """
+    old = widths_of(state)
+    if any(n < o for n, o in zip(widths, old, strict=True)):
+        raise ValueError(f"cannot narrow {old} to {widths}")
+    torch.manual_seed(seed)
+    model = GapNet(widths)
+    size = {"old": dict(zip(("w0", "w1", "w2", "w3"), old, strict=True)),
+            "new": dict(zip(("w0", "w1", "w2", "w3"), widths, strict=True))}
+
+    def count(key: str | int, which: str) -> int:
+        return key if isinstance(key, int) else size[which][key]
+
+    fresh = model.state_dict()
+    for name, value in state.items():
+        layer = name.rsplit(".", 1)[0]
+        target = fresh[name]
+        if layer not in _LAYOUT:
+            target.copy_(value)
+            continue
+        ins, out = _LAYOUT[layer]
+        o_old = count(out, "old")
+        if name.endswith(".bias"):
+            target[:o_old] = value
+            continue
+        target[:o_old] = 0.0
+        src = dst = 0
+        for key in ins:
+            n_old, n_new = count(key, "old"), count(key, "new")
+            target[:o_old, dst : dst + n_old] = value[:, src : src + n_old]
+            src, dst = src + n_old, dst + n_new
+    model.load_state_dict(fresh)
+    return model

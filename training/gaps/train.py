@@ -19,7 +19,14 @@ import torch
 from torch.nn import functional as F
 
 from training.gaps.dataset import load_split, pooled_train
-from training.gaps.model import GapNet, count_macs_per_megapixel, parameter_count
+from training.gaps.model import (
+    GapNet,
+    count_macs_per_megapixel,
+    from_state_dict,
+    parameter_count,
+    widen,
+    widths_of,
+)
 
 
 def gap_target(ink: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -101,6 +108,13 @@ def main() -> None:
     parser.add_argument("--eval-every", type=int, default=500)
     parser.add_argument("--init", type=Path, default=None, help="start from these weights")
     parser.add_argument(
+        "--widths",
+        type=int,
+        nargs=4,
+        default=None,
+        help="level widths (default 16 32 48 64, or --init's); wider than --init's widens it",
+    )
+    parser.add_argument(
         "--short-weight", type=float, default=0.0, help="extra loss weight on short gaps"
     )
     parser.add_argument("--short-limit", type=float, default=5.0)
@@ -124,9 +138,14 @@ def main() -> None:
     n, size = len(ink_all), ink_all.shape[-1]
     print(f"train crops: {n} of {size}px; val crops: {len(val['ink'])}", flush=True)
 
-    model = GapNet()
-    if args.init is not None:
-        model.load_state_dict(torch.load(args.init, map_location="cpu"))
+    if args.init is None:
+        model = GapNet(tuple(args.widths)) if args.widths else GapNet()
+    else:
+        state = torch.load(args.init, map_location="cpu")
+        if args.widths and tuple(args.widths) != widths_of(state):
+            model = widen(state, tuple(args.widths), args.seed)
+        else:
+            model = from_state_dict(state)
     print(
         f"GapNet: {parameter_count(model)} parameters, "
         f"{count_macs_per_megapixel(model) / 1e9:.2f} GMAC/MP",
