@@ -8,7 +8,13 @@ import pytest
 
 from training.common import sources
 from training.gaps import make_data
-from training.gaps.dataset import augment, iterate_batches, load_split, pooled_train
+from training.gaps.dataset import (
+    augment,
+    iterate_batches,
+    load_split,
+    pooled_train,
+    sampling_chances,
+)
 from training.gaps.degrade import Degraded, DegradeParams, degrade
 
 HAS_OPENCLIPART = sources.OPENCLIPART_DIR.is_dir()
@@ -330,3 +336,18 @@ def test_pooled_train_concatenates_supplements_with_padded_lengths(tmp_path: Pat
     assert pooled["gap_lengths"].shape == (2 * n, 12)
     np.testing.assert_array_equal(pooled["gap_lengths"][:n, 8:], 0)
     np.testing.assert_array_equal(pooled["gap_lengths"][:n, :8], pooled["gap_lengths"][n:, :8])
+    assert pooled["kind"].tolist() == ["procedural"] * (2 * n)
+
+
+def test_sampling_chances_weigh_kinds_and_reject_unknown_ones() -> None:
+    kinds = np.array(["hershey", "procedural", "procedural", "openclipart-strokes"])
+    assert sampling_chances(kinds, []) is None
+    chance = sampling_chances(kinds, ["hershey=2", "procedural=0.5"])
+    assert chance is not None
+    np.testing.assert_allclose(chance, np.array([2.0, 0.5, 0.5, 1.0]) / 4.0)
+    rng = np.random.default_rng(0)
+    drawn = kinds[rng.choice(len(kinds), 20000, p=chance)]
+    assert abs(np.mean(drawn == "hershey") - 0.5) < 0.02
+    for bad in (["hersey=2"], ["hershey"]):
+        with pytest.raises(SystemExit, match="KIND=W"):
+            sampling_chances(kinds, bad)

@@ -46,7 +46,8 @@ def pooled_train(roots: list[Path]) -> dict[str, np.ndarray]:
     parts = [load_split(root, "train") for root in roots]
     for p in parts:
         p.setdefault("intact", p["target"])
-    keys = ("ink", "target", "intact", "gap_labels", "gap_lengths")
+        p.setdefault("kind", np.full(len(p["ink"]), "unknown"))
+    keys = ("ink", "target", "intact", "gap_labels", "gap_lengths", "kind")
     if len(parts) == 1:
         return {k: parts[0][k] for k in keys}
     width = max(p["gap_lengths"].shape[1] for p in parts)
@@ -54,6 +55,21 @@ def pooled_train(roots: list[Path]) -> dict[str, np.ndarray]:
         pad = width - p["gap_lengths"].shape[1]
         p["gap_lengths"] = np.pad(p["gap_lengths"], ((0, 0), (0, pad)))
     return {k: np.concatenate([p[k] for p in parts]) for k in keys}
+
+
+def sampling_chances(kinds: np.ndarray, weights: list[str]) -> np.ndarray | None:
+    """Per-crop sampling probabilities from "kind=weight" strings; None when all weigh 1."""
+    if not weights:
+        return None
+    by_kind: dict[str, float] = {}
+    for item in weights:
+        kind, sep, value = item.partition("=")
+        if not sep or kind not in set(kinds.tolist()):
+            raise SystemExit(f"--kind-weight {item!r}: expected KIND=W with KIND one of "
+                             f"{sorted(set(kinds.tolist()))}")
+        by_kind[kind] = float(value)
+    chance = np.array([by_kind.get(k, 1.0) for k in kinds.tolist()], np.float64)
+    return chance / chance.sum()
 
 
 @dataclass(frozen=True)

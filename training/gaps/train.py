@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from training.gaps.dataset import load_split, pooled_train
+from training.gaps.dataset import load_split, pooled_train, sampling_chances
 from training.gaps.model import (
     GapNet,
     count_macs_per_megapixel,
@@ -119,6 +119,13 @@ def main() -> None:
     )
     parser.add_argument("--short-limit", type=float, default=5.0)
     parser.add_argument(
+        "--kind-weight",
+        nargs="*",
+        default=[],
+        metavar="KIND=W",
+        help="sample crops of a source kind W times as often (e.g. hershey=2); others 1",
+    )
+    parser.add_argument(
         "--clean-share",
         type=float,
         default=0.0,
@@ -136,6 +143,7 @@ def main() -> None:
     ink_all, target_all, intact_all = train["ink"], train["target"], train["intact"]
     labels_all, lengths_all = train["gap_labels"], train["gap_lengths"]
     n, size = len(ink_all), ink_all.shape[-1]
+    chance = sampling_chances(train["kind"], args.kind_weight)
     print(f"train crops: {n} of {size}px; val crops: {len(val['ink'])}", flush=True)
 
     if args.init is None:
@@ -163,7 +171,10 @@ def main() -> None:
     start = time.time()
     running = 0.0
     for step in range(args.steps):
-        idx = rng.integers(0, n, args.batch)
+        if chance is None:
+            idx = rng.integers(0, n, args.batch)
+        else:
+            idx = rng.choice(n, args.batch, p=chance)
         y0, x0 = rng.integers(0, size - args.crop + 1, 2) if size > args.crop else (0, 0)
         window = (idx, slice(y0, y0 + args.crop), slice(x0, x0 + args.crop))
         ink = ink_all[window].copy()
