@@ -95,7 +95,7 @@ def data_commands(folders: list[str]) -> list[str]:
     return out
 
 
-def provenance(weights: Path) -> dict:
+def provenance(weights: Path, overlap: int | None = None) -> dict:
     stages = training_stages(weights)
     folders = list(dict.fromkeys(f for stage in stages for f in stage["data"]))
     return {
@@ -107,12 +107,13 @@ def provenance(weights: Path) -> dict:
             + " ".join(
                 f"--{k.replace('_', '-')} {v}"
                 for k, v in stage["args"].items()
-                if k not in ("data", "eval_every", "threads") and v not in ("None", "0.0")
+                if k not in ("data", "eval_every", "threads") and v not in ("None", "0.0", "")
             )
             + (f" --data {' '.join(stage['data'])}" if stage["data"] != ["data/gaps"] else "")
             for stage in stages
         ],
-        "export": "python -m training.gaps.export --overlap 192",
+        "export": f"python -m training.gaps.export --weights {weights}"
+        + (f" --overlap {overlap}" if overlap is not None else ""),
         "training_seconds": sum(stage["seconds"] for stage in stages),
         "training_steps": sum(stage["steps"] or 0 for stage in stages),
         "hardware": "2-core CPU shared with other jobs, torch 2.13.0, 2 threads",
@@ -198,7 +199,7 @@ def main() -> None:
             "parameters": parameter_count(net),
             "gmac_per_megapixel": round(count_macs_per_megapixel(net) / 1e9, 3),
         },
-        "provenance": provenance(args.weights),
+        "provenance": provenance(args.weights, args.overlap),
         "metrics": previous.get("metrics", {}),
     }
     update_manifest(args.models, "gaps", entry)
