@@ -233,7 +233,8 @@ class Controller(QObject):
             QTimer.singleShot(BUSY_RETRY_MS, self.apply_step)
             return
         doc.unlock()
-        self.phase = "attach"
+        self.note()  # the last write slice ends here; attaching is timed as its own phase
+        self.begin("attach")
         try:
             self.builder.attach()
         except LineRefinerError as error:
