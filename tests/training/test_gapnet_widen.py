@@ -28,7 +28,7 @@ def test_widened_net_learns_through_its_new_channels() -> None:
     loss = wide(torch.rand(1, 1, 32, 32)).square().mean()
     loss.backward()
     # weights from the new bottleneck channels into the old ones start at zero but get a gradient
-    grad = wide.enc3[1][0].weight.grad
+    grad = dict(wide.named_parameters())["enc3.1.0.weight"].grad
     assert grad is not None and grad[:32, 32:].abs().sum() > 0
 
 

@@ -116,8 +116,9 @@ def widen(
         raise ValueError(f"cannot narrow {old} to {widths}")
     torch.manual_seed(seed)
     model = GapNet(widths)
-    size = {"old": dict(zip(("w0", "w1", "w2", "w3"), old, strict=True)),
-            "new": dict(zip(("w0", "w1", "w2", "w3"), widths, strict=True))}
+    names = ("w0", "w1", "w2", "w3")
+    size: dict[str, dict[str, int]] = {"old": dict(zip(names, old, strict=True)),
+                                       "new": dict(zip(names, widths, strict=True))}
 
     def count(key: str | int, which: str) -> int:
         return key if isinstance(key, int) else size[which][key]
