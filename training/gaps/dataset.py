@@ -61,14 +61,16 @@ def sampling_chances(kinds: np.ndarray, weights: list[str]) -> np.ndarray | None
     """Per-crop sampling probabilities from "kind=weight" strings; None when all weigh 1."""
     if not weights:
         return None
+    names = kinds.tolist()
+    known = set(names)
     by_kind: dict[str, float] = {}
     for item in weights:
         kind, sep, value = item.partition("=")
-        if not sep or kind not in set(kinds.tolist()):
+        if not sep or kind not in known:
             raise SystemExit(f"--kind-weight {item!r}: expected KIND=W with KIND one of "
-                             f"{sorted(set(kinds.tolist()))}")
+                             f"{sorted(known)}")
         by_kind[kind] = float(value)
-    chance = np.array([by_kind.get(k, 1.0) for k in kinds.tolist()], np.float64)
+    chance = np.array([by_kind.get(k, 1.0) for k in names], np.float64)
     return chance / chance.sum()
 
 
