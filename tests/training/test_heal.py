@@ -48,11 +48,11 @@ def test_healed_shards_label_the_breaks_and_keep_the_drawing_as_drawn(tmp_path: 
               "gap_labels": np.zeros((1, 48, 48), np.uint8),
               "gap_lengths": np.zeros((1, 4), np.float32)}
 
-    def predict(batch: np.ndarray) -> np.ndarray:
+    def propose(batch: np.ndarray) -> list[np.ndarray]:
         np.testing.assert_allclose(batch[0], ink, atol=1 / 255)
-        return prob[None]
+        return [heal.bridges(batch[0], prob, GapParams(max_gap=8))]
 
-    healed = heal.heal_shard(arrays, predict, GapParams(max_gap=8))
+    healed = heal.heal_shard(arrays, propose)
     assert (healed["target"][0][8:10, 22:25] == 255).all()
     np.testing.assert_array_equal(healed["intact"][0], target)
     np.testing.assert_array_equal(healed["ink"][0], target)
@@ -68,3 +68,28 @@ def test_healed_shards_label_the_breaks_and_keep_the_drawing_as_drawn(tmp_path: 
     np.testing.assert_array_equal(pooled["intact"][1], target)
     assert (pooled["target"][1][8:10, 22:25] == 255).all()
     assert len(load_split(tmp_path / "h", "train")["healed_px"]) == 1
+
+
+def test_end_links_join_a_stroke_that_stops_short_and_nothing_else() -> None:
+    ink = np.zeros((48, 48), np.float32)
+    ink[30:32, 4:44] = 1.0  # a bar
+    ink[6:28, 20:22] = 1.0  # a stem that stops 2 px above it
+    ink[6:20, 36:38] = 1.0  # a stem far from everything
+    got = heal.end_links(ink, 3)
+    assert got[28:30, 20:22].any(axis=1).all()  # every row of the 2 px gap is bridged
+    assert not got[:, 30:].any()
+    assert not (got & (ink >= 0.5)).any()
+    assert not heal.end_links(ink, 1).any()
+
+
+def test_healing_twice_keeps_the_drawing_as_drawn_and_adds_up_the_counts() -> None:
+    ink, prob = drawing_with_a_break()
+    target = np.round(ink * 255).astype(np.uint8)
+    arrays = {"ink": target[None].copy(), "target": target[None].copy()}
+    once = heal.heal_shard(arrays, lambda t: [heal.bridges(t[0], prob, GapParams(max_gap=8))])
+    extra = np.zeros((48, 48), bool)
+    extra[20, 20] = True
+    twice = heal.heal_shard(once, lambda t: [extra])
+    np.testing.assert_array_equal(twice["intact"][0], target)
+    assert int(twice["healed_px"][0]) == 7
+    assert twice["target"][0][20, 20] == 255 and (twice["target"][0][8:10, 22:25] == 255).all()

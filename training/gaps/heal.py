@@ -37,20 +37,50 @@ def bridges(target: np.ndarray, probability: np.ndarray, params: GapParams) -> n
     return joining_strokes(target >= 0.5, kept, MARGIN)
 
 
-def heal_shard(arrays: dict[str, np.ndarray], predict, params: GapParams) -> dict[str, np.ndarray]:
+def end_links(target: np.ndarray, radius: int) -> np.ndarray:
+    """Model-free proposals: stroke ends linked to other ink within `radius` px (the endpoint
+    linking baseline) that join two separate pieces of `target` (float ink)."""
+    from benchmarks.baselines import endpoint_linking
+
+    added = endpoint_linking(target, radius) >= 0.5
+    return joining_strokes(target >= 0.5, added & (target < 0.5), MARGIN)
+
+
+def heal_shard(arrays: dict[str, np.ndarray], propose) -> dict[str, np.ndarray]:
+    """Adds `propose(float targets)`'s pixels (a boolean map per crop) to each target.
+
+    A shard healed before keeps its `intact` drawing, and its `healed_px` counts grow."""
     targets = arrays["target"].astype(np.float32) / 255.0
-    probs = predict(targets)
+    proposals = propose(targets)
     healed = arrays["target"].copy()
     counts = np.zeros(len(healed), np.int32)
     for i in range(len(healed)):
-        add = bridges(targets[i], probs[i], params)
+        add = proposals[i]
         healed[i][add] = 255
         counts[i] = int(add.sum())
     out = dict(arrays)
-    out["intact"] = arrays["target"]  # the drawing as drawn: clean crops show this as input
+    # The drawing as drawn: clean crops show this as input.
+    out["intact"] = arrays.get("intact", arrays["target"])
     out["target"] = healed
-    out["healed_px"] = counts
+    out["healed_px"] = counts + arrays.get("healed_px", 0)
     return out
+
+
+def model_proposer(weights: Path, threads: int, params: GapParams):
+    predict = torch_predictor(weights, threads)
+
+    def propose(targets: np.ndarray) -> list[np.ndarray]:
+        probs = predict(targets)
+        return [bridges(t, p, params) for t, p in zip(targets, probs, strict=True)]
+
+    return propose
+
+
+def link_proposer(radius: int):
+    def propose(targets: np.ndarray) -> list[np.ndarray]:
+        return [end_links(t, radius) for t in targets]
+
+    return propose
 
 
 def torch_predictor(weights: Path, threads: int):
@@ -75,7 +105,10 @@ def torch_predictor(weights: Path, threads: int):
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    ap.add_argument("--weights", type=Path, required=True, help="GapNet state dict (.pt)")
+    how = ap.add_mutually_exclusive_group(required=True)
+    how.add_argument("--weights", type=Path, help="GapNet state dict (.pt) that proposes")
+    how.add_argument("--link-radius", type=int,
+                     help="propose stroke ends linked to ink within this many px instead")
     ap.add_argument("--data", type=Path, nargs="+", default=[Path("data/gaps")])
     ap.add_argument("--suffix", default="_healed")
     ap.add_argument("--max-gap", type=int, default=8)
@@ -83,7 +116,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args(argv)
     params = GapParams(sensitivity=args.sensitivity, max_gap=args.max_gap)
-    predict = torch_predictor(args.weights, args.threads)
+    if args.weights is not None:
+        propose = model_proposer(args.weights, args.threads, params)
+    else:
+        propose = link_proposer(args.link_radius)
     start = time.monotonic()
     for root in args.data:
         out = root.with_name(root.name + args.suffix)
@@ -92,17 +128,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         for path in shard_paths(root, "train"):
             with np.load(path, allow_pickle=False) as z:
                 arrays = {k: z[k] for k in z.files}
-            healed = heal_shard(arrays, predict, params)
+            healed = heal_shard(arrays, propose)
             write_npz(out / "train" / path.name, healed)
-            total_px += int(healed["healed_px"].sum())
+            added = healed["healed_px"] - arrays.get("healed_px", 0)
+            new_px = int(added.sum())
+            total_px += new_px
             crops += len(healed["healed_px"])
             area += healed["target"].size
-            healed_crops += int((healed["healed_px"] > 0).sum())
-            print(f"  {path}: {int(healed['healed_px'].sum())} px healed "
+            healed_crops += int((added > 0).sum())
+            print(f"  {path}: {new_px} px healed "
                   f"({time.monotonic() - start:.0f} s)", flush=True)
         info = {"command": "python -m training.gaps.heal " + " ".join(
                     sys.argv[1:] if argv is None else list(argv)),
                 "source": str(root), "weights": str(args.weights),
+                "link_radius": args.link_radius,
                 "params": {"sensitivity": args.sensitivity, "max_gap": args.max_gap},
                 "crops": crops, "crops_healed": healed_crops, "healed_px": total_px,
                 "healed_px_per_mp": total_px / area * 1e6 if area else 0.0}

@@ -27,6 +27,7 @@ from training.gaps.model import (
     widen,
     widths_of,
 )
+from training.gaps.weights import gap_balance_weight, short_gap_weight
 
 
 def gap_target(ink: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -47,19 +48,6 @@ def loss_fn(
     denom = (prob + want).sum(dim=(1, 2, 3))
     dice = 1.0 - (2.0 * inter + 1.0) / (denom + 1.0)
     return bce + 0.5 * dice.mean()
-
-
-def short_gap_weight(
-    labels: np.ndarray, lengths: np.ndarray, limit: float, weight: float
-) -> np.ndarray:
-    # Short gaps cover few pixels, so a per-pixel loss hardly sees them; this adds weight on
-    # the cut pixels of gaps up to `limit` px long.
-    table = np.zeros((len(labels), 256), np.float32)
-    k = lengths.shape[1]
-    table[:, 1 : k + 1] = np.where((lengths > 0) & (lengths <= limit), weight, 0.0)
-    return np.take_along_axis(table, labels.reshape(len(labels), -1).astype(np.int64), 1).reshape(
-        labels.shape
-    )
 
 
 def augment(batch: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -118,6 +106,12 @@ def main() -> None:
         "--short-weight", type=float, default=0.0, help="extra loss weight on short gaps"
     )
     parser.add_argument("--short-limit", type=float, default=5.0)
+    parser.add_argument(
+        "--gap-balance",
+        type=float,
+        default=0.0,
+        help="extra loss weight per gap, spread over its pixels (thin-line gaps gain most)",
+    )
     parser.add_argument(
         "--kind-weight",
         nargs="*",
@@ -184,12 +178,14 @@ def main() -> None:
         extra = short_gap_weight(
             labels_all[window], lengths_all[idx], args.short_limit, args.short_weight
         )
+        if args.gap_balance:
+            extra += gap_balance_weight(labels_all[window], target, args.gap_balance)
         extra[clean] = 0.0
         stacked = np.stack([ink, target], 1).astype(np.float32) / 255.0
         both = augment(np.concatenate([stacked, extra[:, None]], 1), rng)
         x = torch.from_numpy(both[:, :1])
         t = torch.from_numpy(both[:, 1:2])
-        w = torch.from_numpy(both[:, 2:]) if args.short_weight else None
+        w = torch.from_numpy(both[:, 2:]) if args.short_weight or args.gap_balance else None
         for group in opt.param_groups:
             group["lr"] = lr_at(step)
         loss = loss_fn(model(x), gap_target(x, t), args.pos_weight, w)
