@@ -57,7 +57,7 @@ def training_stages(weights: Path) -> list[dict]:
     another stage's weights)."""
     stages: list[dict] = []
     log_path = weights.parent / "log.json"
-    while log_path.exists() and len(stages) < 8:
+    while log_path.exists() and len(stages) < 16:
         log = json.loads(log_path.read_text())
         args = log.get("args", {})
         last = (log.get("log") or [{}])[-1]
