@@ -5,6 +5,12 @@ from __future__ import annotations
 import numpy as np
 
 
+def _per_label(table: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Each pixel's entry of its crop's row of `table` (crops x 256), indexed by its gap label."""
+    rows = np.arange(len(labels)).reshape((-1,) + (1,) * (labels.ndim - 1))
+    return table[rows, labels.astype(np.int64)].astype(np.float32)
+
+
 def short_gap_weight(
     labels: np.ndarray, lengths: np.ndarray, limit: float, weight: float
 ) -> np.ndarray:
@@ -13,9 +19,7 @@ def short_gap_weight(
     table = np.zeros((len(labels), 256), np.float32)
     k = lengths.shape[1]
     table[:, 1 : k + 1] = np.where((lengths > 0) & (lengths <= limit), weight, 0.0)
-    return np.take_along_axis(table, labels.reshape(len(labels), -1).astype(np.int64), 1).reshape(
-        labels.shape
-    )
+    return _per_label(table, labels)
 
 
 def gap_balance_weight(
@@ -31,6 +35,4 @@ def gap_balance_weight(
     counts = np.bincount(flat.ravel(), weights=line.ravel(), minlength=256 * b).reshape(b, 256)
     table = weight * np.minimum(cap, reference / np.maximum(counts, 1.0))
     table[:, 0] = 0.0
-    return np.take_along_axis(table, flat - 256 * np.arange(b)[:, None], 1).reshape(
-        labels.shape
-    ).astype(np.float32)
+    return _per_label(table, labels)
