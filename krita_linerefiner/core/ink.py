@@ -1,7 +1,10 @@
 """Pixel bytes of Krita paint layers and cv2 images <-> ink maps (float32, 0 paper, 1 ink).
 
-Ink = alpha * (1 - luminance), so black lines on white paper, lines on a transparent layer and
-coloured or grey lines all read as ink, scaled by how dark and how opaque they are.
+Ink = alpha * max(1 - luminance, chroma), so black lines on white paper, lines on a transparent
+layer and grey lines read as ink scaled by how dark and how opaque they are, and coloured lines
+(the red and blue shadow lines of key frames, cyan or yellow guides) by how far their colour is
+from grey as well: a pure cyan line is as much a line as a black one although it is bright.
+Chroma is max(R, G, B) - min(R, G, B) of the stored values, so greys are unchanged.
 """
 
 from __future__ import annotations
@@ -109,12 +112,17 @@ def _ink(luminance: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
 
 
 def _luminance(r: np.ndarray, g: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """1 - line strength: luminance, lowered by chroma so coloured lines read as ink."""
     # Channel by channel, so the peak temporary is a few (H, W) float32 arrays, not (H, W, 4).
-    lum = _unit(r)
-    lum *= np.float32(LUMA_R)
-    lum += _unit(g) * np.float32(LUMA_G)
-    lum += _unit(b) * np.float32(LUMA_B)
-    return lum
+    red, green, blue = _unit(r), _unit(g), _unit(b)
+    lum = red * np.float32(LUMA_R)
+    lum += green * np.float32(LUMA_G)
+    lum += blue * np.float32(LUMA_B)
+    high = np.maximum(np.maximum(red, green), blue)
+    low = np.minimum(np.minimum(red, green, out=red), blue, out=green)
+    high -= low  # chroma
+    np.subtract(np.float32(1.0), high, out=high)
+    return np.minimum(lum, high, out=lum)
 
 
 def ink_from_pixels(data: bytes, width: int, height: int, fmt: PixelFormat) -> np.ndarray:
@@ -229,3 +237,17 @@ def as_ink(ink: np.ndarray) -> np.ndarray:
     if ink.ndim != 2 or ink.size == 0:
         raise LineRefinerError(f"Expected a non-empty 2-D ink map, got shape {ink.shape}.")
     return np.clip(ink.astype(np.float32, copy=False), 0.0, 1.0)
+
+
+def darkest_ink_percent(ink: np.ndarray) -> int:
+    """The darkest ink in the map as a whole percentage, rounded down so that a layer whose
+    darkest ink falls just short of a threshold never reads as reaching it."""
+    if ink.size == 0:
+        return 0
+    darkest = float(np.nanmax(ink))
+    return int(np.floor(np.clip(darkest, 0.0, 1.0) * 100 + 1e-6))
+
+
+def no_lines_message(ink: np.ndarray) -> str:
+    """What to tell the user when nothing in `ink` reads as a line."""
+    return f"no lines found: the darkest ink is {darkest_ink_percent(ink)}%"
