@@ -321,5 +321,7 @@ def register(krita: Any) -> None:
     # Krita waits for the worker thread when it quits; make that wait short.
     app.notifier().applicationClosing.connect(_controller.cancel)
     app.addExtension(make_extension_class(krita)(app))
-    app.addDockWidgetFactory(krita.DockWidgetFactory(
-        DOCKER_ID, krita.DockWidgetFactoryBase.DockRight, make_docker_class(krita)))
+    # Through the enum class: Krita 6's bindings (sip 6, PyQt6) have no DockWidgetFactoryBase.
+    # DockRight, and Krita 5's accept both spellings.
+    position = krita.DockWidgetFactoryBase.DockPosition.DockRight
+    app.addDockWidgetFactory(krita.DockWidgetFactory(DOCKER_ID, position, make_docker_class(krita)))
