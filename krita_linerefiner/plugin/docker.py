@@ -1,6 +1,10 @@
-"""The "Line Refiner" docker: settings, Run buttons, progress, Cancel and a status line.
+"""The "Line Refiner" docker: settings, Run buttons, progress, Cancel and a message line.
 
 No pixel logic here: every run goes through the controller, like the Filter-menu actions.
+One message line says what matters now: a run in progress, else why nothing can run, else what
+the last run did. It is elided to one line (a long message once pushed the rows over each
+other); its tooltip and the Details box hold the full text. The panel scrolls rather than
+squashing its rows when the docker is short.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from .qt import (
     QSpinBox,
     Qt,
     QTimer,
+    QtWidgets,
     QVBoxLayout,
     QWidget,
 )
@@ -31,6 +36,35 @@ from .settings import BY_NAME, CURVE_PRESETS
 REFRESH_MS = 400
 SLIDER_STEPS = 100
 BUTTONS = {"gaps": "Close Gaps", "refine": "Refine", "refine_gaps": "Refine + Close"}
+READY = "Ready."
+DETAILS_LINES = 6
+
+
+class MessageLine(QLabel):
+    """A one-line label that elides its text to its width; the full text is `full` and the
+    tooltip."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.full = ""
+        # Ignored: a long message must not widen the docker; the label takes the width it gets.
+        self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored,
+                           QtWidgets.QSizePolicy.Policy.Fixed)
+        self.setWordWrap(False)
+
+    def set_message(self, text: str) -> None:
+        self.full = text
+        self.setToolTip(text)
+        self.elide()
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self.elide()
+
+    def elide(self) -> None:
+        line = " ".join(self.full.split())
+        width = max(self.width() - 4, 20)
+        self.setText(self.fontMetrics().elidedText(line, Qt.TextElideMode.ElideRight, width))
 
 
 def make_docker_class(krita: Any) -> type:
@@ -41,7 +75,8 @@ def make_docker_class(krita: Any) -> type:
             self.ctl = controller()
             self.controls: dict[str, Any] = {}
             self.buttons: dict[str, Any] = {}
-            self.setWidget(self.build())
+            self.last_message = ""
+            self.setWidget(self.scrolling(self.build()))
             self.load_values()
             self.ctl.started.connect(self.on_started)
             self.ctl.progressed.connect(self.on_progress)
@@ -57,14 +92,36 @@ def make_docker_class(krita: Any) -> type:
             self.refresh()
 
         # -- building ------------------------------------------------------------------------
+        def scrolling(self, panel: Any) -> Any:
+            area = QtWidgets.QScrollArea()
+            area.setObjectName("linerefiner_scroll")
+            area.setWidgetResizable(True)
+            area.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+            area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            area.setWidget(panel)
+            return area
+
         def build(self) -> Any:
             root = QWidget()
             layout = QVBoxLayout(root)
-            self.reason = QLabel()
-            self.reason.setWordWrap(True)
-            self.reason.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            self.reason.setObjectName("linerefiner_reason")
-            layout.addWidget(self.reason)
+            message = QHBoxLayout()
+            self.status = MessageLine()
+            self.status.setObjectName("linerefiner_status")
+            message.addWidget(self.status, 1)
+            self.details_button = QPushButton("Details")
+            self.details_button.setObjectName("linerefiner_details_button")
+            self.details_button.setCheckable(True)
+            self.details_button.setToolTip("Show the whole message, to read or copy")
+            self.details_button.toggled.connect(self.show_details)
+            message.addWidget(self.details_button)
+            layout.addLayout(message)
+            self.details = QtWidgets.QPlainTextEdit()
+            self.details.setObjectName("linerefiner_details")
+            self.details.setReadOnly(True)  # still selectable and copyable
+            self.details.setMaximumHeight(self.details.fontMetrics().lineSpacing()
+                                          * DETAILS_LINES + 12)
+            self.details.setVisible(False)
+            layout.addWidget(self.details)
 
             gaps = QGroupBox("Close gaps")
             form = QFormLayout(gaps)
@@ -111,13 +168,18 @@ def make_docker_class(krita: Any) -> type:
             self.cancel_button.clicked.connect(self.ctl.cancel)
             busy.addWidget(self.cancel_button)
             layout.addLayout(busy)
-
-            self.status = QLabel("Ready.")
-            self.status.setWordWrap(True)
-            self.status.setObjectName("linerefiner_status")
-            layout.addWidget(self.status)
             layout.addStretch(1)
             return root
+
+        def show_message(self, text: str) -> None:
+            if text != self.status.full:
+                self.status.set_message(text)
+                self.details.setPlainText(text)
+            self.details_button.setEnabled(bool(text))
+
+        def show_details(self, on: bool) -> None:
+            self.details.setPlainText(self.status.full)
+            self.details.setVisible(on)
 
         def slider(self, name: str) -> Any:
             setting = BY_NAME[name]
@@ -165,8 +227,11 @@ def make_docker_class(krita: Any) -> type:
             busy = self.ctl.busy
             problem = self.ctl.problem("gaps")
             refine_ok = problem is None and self.ctl.refine_available()
-            self.reason.setText(problem or "")
-            self.reason.setVisible(bool(problem))
+            # One line, so what it says and what the buttons allow can never disagree.
+            if busy:
+                self.show_message(self.ctl.busy_text() or "Running…")
+            else:
+                self.show_message(problem or self.last_message or READY)
             self.buttons["gaps"].setEnabled(problem is None and not busy)
             for task in ("refine", "refine_gaps"):
                 self.buttons[task].setEnabled(refine_ok and not busy)
@@ -179,15 +244,16 @@ def make_docker_class(krita: Any) -> type:
 
         def on_started(self, task: str) -> None:
             self.progress.setValue(0)
-            self.status.setText("Running…")
             self.refresh()
 
         def on_progress(self, value: float) -> None:
             self.progress.setValue(round(value * SLIDER_STEPS))
+            self.show_message(self.ctl.busy_text())
 
         def on_finished(self, record: Any) -> None:
             self.progress.setValue(SLIDER_STEPS if record.status == "done" else 0)
-            self.status.setText(record.message)
+            self.last_message = record.message
+            self.show_message(record.message)
             self.refresh()
 
     return LineRefinerDocker

@@ -14,7 +14,7 @@ from typing import Any
 
 from . import deps
 from . import settings as settings_mod
-from .qt import QIcon, QObject, QTimer, Signal
+from .qt import QIcon, QObject, Qt, QtGui, QTimer, QtWidgets, Signal
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,19 @@ DOCKER_ID = "linerefiner_docker"
 APPLY_SLICE_S = 0.03
 BUSY_RETRY_MS = 20
 MENU = "filter"
+# What the status bar says while a task runs.
+DOING = {"gaps": "closing gaps", "refine": "refining lines",
+         "refine_gaps": "refining lines and closing gaps"}
+STATUS_BAR_MS = 15000
+FLOAT_MS = 6000
+# A floating message wider than the canvas runs off screen; the docker has the full text.
+FLOAT_CHARS = 90
+
+
+def short(message: str, limit: int = FLOAT_CHARS) -> str:
+    """`message` on one line of at most `limit` characters."""
+    line = " ".join(message.split())
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
 
 
 @dataclass(frozen=True)
@@ -36,7 +49,9 @@ class RunRecord:
     """What the last run did, for the status line and for scripts."""
 
     task: str
-    status: str  # "done" | "cancelled" | "failed" | "refused"
+    # "done" | "nothing" (ran, found nothing to add, changed nothing) | "cancelled" | "failed"
+    # | "refused"
+    status: str
     message: str
     seconds: float = 0.0
     gap_count: int = 0
@@ -75,6 +90,9 @@ class Controller(QObject):
         self.phase = ""
         self.slice_began = 0.0
         self.slice_cpu = 0.0
+        self.progress_shown = -1
+        self.cursor_set = False
+        self.quitting = False
 
     # -- state -------------------------------------------------------------------------------
     @property
@@ -111,6 +129,13 @@ class Controller(QObject):
         doc = self.app.activeDocument()
         return target_problem(doc, doc.activeNode() if doc else None)
 
+    def busy_text(self) -> str:
+        """What a run in progress says: the task and how far it is."""
+        if self.job is None:
+            return ""
+        percent = max(0, self.progress_shown)
+        return f"Line Refiner: {DOING[self.job.task]}… {percent}%"
+
     def update_settings(self, name: str, value: Any) -> None:
         self.settings = self.settings.with_value(name, value)
         settings_mod.save(self.store, self.settings)
@@ -134,14 +159,15 @@ class Controller(QObject):
             self.refuse(task, problem)
             return
         from ..core.errors import LineRefinerError
-        from .layers import Target, node_id, read_source
+        from .layers import Target, node_id, read_source, source_layer
         from .pipeline import Job
         from .worker import Runner
 
         self.phases, self.cpu_phases = {}, {}
         self.begin("read")
         doc = self.app.activeDocument()
-        node = doc.activeNode()
+        # A selected filter or transparency mask stands for the paint layer it is on.
+        node = source_layer(doc.activeNode())
         try:
             source = read_source(doc, node)
         except LineRefinerError as error:
@@ -150,12 +176,44 @@ class Controller(QObject):
         if self.runner is None:
             self.runner = Runner(self)
             self.runner.finished.connect(self.on_finished)
-            self.runner.progressed.connect(self.progressed)
+            self.runner.progressed.connect(self.on_progress)
         self.job = Job(task, source, self.settings)
         self.target = Target(node_id(doc.rootNode()), node_id(node))
         self.runner.start(self.job)
         self.note()
+        self.progress_shown = 0
+        self.set_busy_cursor(True)
+        self.status_bar(self.busy_text(), 0)
         self.started.emit(task)
+
+    def on_progress(self, value: float) -> None:
+        if self.job is None:
+            return
+        from .layers import find_document
+
+        if find_document(self.app, self.target.doc_root_id) is None:
+            # Closing the document ends its run now; the thread stops at its next tile.
+            self.runner.abandon()
+            self.end("cancelled", "The document was closed; its run was stopped.")
+            return
+        percent = int(value * 100)
+        if percent != self.progress_shown:
+            self.progress_shown = percent
+            self.status_bar(self.busy_text(), 0)
+        self.progressed.emit(value)
+
+    def on_document_closed(self, *_: Any) -> None:
+        if self.job is not None and self.builder is None and self.runner is not None:
+            self.on_progress(self.runner.progress_value)
+
+    def on_quit(self) -> None:
+        """Krita is quitting: stop the run now, so Krita's exit does not wait for it."""
+        self.quitting = True
+        if self.builder is not None:
+            self.apply_cancelled = True
+        if self.runner is not None:
+            self.runner.shutdown()
+        self.set_busy_cursor(False)
 
     def cancel(self) -> None:
         if self.builder is not None:
@@ -171,13 +229,18 @@ class Controller(QObject):
         if outcome.status != "done":
             self.end(outcome.status, outcome.message)
             return
+        if outcome.nothing:
+            # Nothing to add: the document, and the results of an earlier run, stay as they are.
+            self.end("nothing", outcome.nothing)
+            return
         found = self.target_nodes()
         if found is None:
             return
         doc, node = found
         try:
             self.builder = ResultBuilder(doc, node, outcome.layers, self.job.source.result_fmt,
-                                         curve=outcome.curve)
+                                         curve=outcome.curve, digests=outcome.digests,
+                                         rect=self.job.source.rect)
         except LineRefinerError as error:
             self.end("failed", str(error))
             return
@@ -219,6 +282,8 @@ class Controller(QObject):
         if self.apply_cancelled:
             self.end("cancelled", "Cancelled; the document was not changed.")
             return
+        if self.target_nodes() is None:
+            return
         if not self.builder.write(APPLY_SLICE_S):
             QTimer.singleShot(0, self.apply_step)
             return
@@ -245,7 +310,9 @@ class Controller(QObject):
         QTimer.singleShot(0, lambda: doc.setActiveNode(node))
         count = self.outcome.gap_count
         gaps = f", {count} gap{'' if count == 1 else 's'} closed" if "gaps" in self.job.task else ""
-        self.end("done", f"Done in {self.runner.elapsed:.1f} s{gaps}.", count)
+        more = self.builder.report()
+        self.end("done", f"Done in {self.runner.elapsed:.1f} s{gaps}{'; ' + more if more else ''}.",
+                 count)
 
     def end(self, status: str, message: str, gap_count: int = 0) -> None:
         self.note()
@@ -262,8 +329,13 @@ class Controller(QObject):
 
     def finish(self, record: RunRecord) -> None:
         self.last_outcome = record
+        self.set_busy_cursor(False)
         if record.status in ("refused", "failed"):
             log.warning("LineRefiner: %s", record.message)
+        if not self.quitting:
+            # Seen with the docker hidden too: the status bar keeps it a while, the canvas shows
+            # it briefly; both one line, the docker's Details has the full text.
+            self.status_bar(f"Line Refiner: {short(record.message, 200)}", STATUS_BAR_MS)
             self.float_message(record.message)
         self.finished.emit(record)
 
@@ -272,7 +344,29 @@ class Controller(QObject):
         window = self.app.activeWindow()
         view = window.activeView() if window else None
         if view is not None and view.document() is not None:
-            view.showFloatingMessage(message, QIcon(), 6000, 1)
+            view.showFloatingMessage(short(message), QIcon(), FLOAT_MS, 1)
+
+    def status_bar(self, text: str, timeout_ms: int) -> None:
+        """Krita's status bar (the main window's Qt status bar); 0 ms keeps the text until the
+        next message."""
+        window = self.app.activeWindow()
+        qwindow = window.qwindow() if window is not None else None
+        bar = qwindow.statusBar() if qwindow is not None else None
+        if bar is not None:
+            bar.showMessage(text, timeout_ms)
+
+    def set_busy_cursor(self, busy: bool) -> None:
+        """A busy cursor over the canvas (and the rest of Krita, which stays usable) while a run
+        works; an application-wide override, because Krita resets the canvas's own cursor
+        whenever the tool changes or the pointer moves."""
+        if busy == self.cursor_set:
+            return
+        self.cursor_set = busy
+        if busy:
+            QtWidgets.QApplication.setOverrideCursor(
+                QtGui.QCursor(Qt.CursorShape.BusyCursor))
+        else:
+            QtWidgets.QApplication.restoreOverrideCursor()
 
 
 _controller: Controller | None = None
@@ -319,7 +413,8 @@ def register(krita: Any) -> None:
     deps.add_vendor_dir()
     _controller = Controller(app)
     # Krita waits for the worker thread when it quits; make that wait short.
-    app.notifier().applicationClosing.connect(_controller.cancel)
+    app.notifier().applicationClosing.connect(_controller.on_quit)
+    app.notifier().imageClosed.connect(_controller.on_document_closed)
     app.addExtension(make_extension_class(krita)(app))
     # Through the enum class: Krita 6's bindings (sip 6, PyQt6) have no DockWidgetFactoryBase.
     # DockRight, and Krita 5's accept both spellings.

@@ -8,6 +8,9 @@ written into layers that are not yet part of the image.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import re
 import tempfile
 import time
@@ -46,6 +49,16 @@ GAP_COLOR = (1.0, 0.0, 0.0)
 # stops anyway.
 CONTEXT_MARGIN = 64
 LINE_COLOR = (0.0, 0.0, 0.0)
+MASK_TYPES = ("filtermask", "transparencymask", "selectionmask", "colorizemask",
+              "transformmask")
+# Result layers this plugin writes directly into the group, by name (top-level children).
+RESULT_UNITS = (GAPS_LAYER, REFINED_LAYER)
+RESULT_PAINT_LAYERS = (GAPS_LAYER, REFINED_LAYER, SMOOTHED_LAYER, UNSMOOTHED_LAYER)
+EDITED = "{name} (edited)"
+# Where the record of what the plugin wrote is kept in the document (saved in the .kra).
+ANNOTATION = "linerefiner-results"
+# Rows read per step when checking an old result layer: a few MB per pixelData call.
+CHECK_BYTES = 4 << 20
 
 
 class Rect(NamedTuple):
@@ -120,10 +133,33 @@ def result_format(doc: Any) -> PixelFormat:
     return PixelFormat.from_krita(doc.colorModel(), doc.colorDepth())
 
 
+def source_layer(node: Any) -> Any:
+    """The layer a run reads: a selected mask stands for the paint layer it belongs to."""
+    if node is not None and node.type() in MASK_TYPES:
+        parent = node.parentNode()
+        if parent is not None and parent.type() == "paintlayer":
+            return parent
+    return node
+
+
+def anchor_node(source: Any) -> Any:
+    """The node the results go directly above: the source, or, when the source is inside a
+    locked group, the outermost locked group (Krita lets a script add layers inside a locked
+    group, but the user locked it so that nothing changes in there)."""
+    anchor = source
+    parent = source.parentNode()
+    while parent is not None and parent.parentNode() is not None:
+        if parent.locked():
+            anchor = parent
+        parent = parent.parentNode()
+    return anchor
+
+
 def target_problem(doc: Any, node: Any) -> str | None:
     """Why a run cannot start on this document and layer, in one line; None if it can."""
     if doc is None:
         return "Open a document to use Line Refiner."
+    node = source_layer(node)
     if node is None:
         return "Select a paint layer with line art."
     kind = node.type()
@@ -138,6 +174,7 @@ def target_problem(doc: Any, node: Any) -> str | None:
 
 
 def read_source(doc: Any, node: Any) -> SourceImage:
+    node = source_layer(node)
     problem = target_problem(doc, node)
     if problem:
         raise LineRefinerError(problem)
@@ -286,20 +323,111 @@ class CurveMasks:
         return mask
 
 
+class Written(NamedTuple):
+    """What the plugin wrote into one result layer: the bytes over `rect` hash to `digest`."""
+
+    rect: Rect
+    digest: str
+
+
+# node id -> Written, for every result layer written in this Krita session. Also kept in the
+# document (ANNOTATION), so a rerun after saving and reopening still tells touched layers apart.
+RECORDS: dict[str, Written] = {}
+
+
+def load_records(doc: Any) -> dict[str, Written]:
+    records = dict(RECORDS)
+    try:
+        raw = bytes(doc.annotation(ANNOTATION))
+        saved = json.loads(raw.decode()) if raw else {}
+        for key, (x, y, w, h, digest) in saved.items():
+            records.setdefault(key, Written(Rect(x, y, w, h), digest))
+    except (ValueError, TypeError, AttributeError):
+        pass  # no record, or a damaged one: every old result counts as touched, none is lost
+    return records
+
+
+def save_records(doc: Any, written: Mapping[str, Written]) -> None:
+    RECORDS.update(written)
+    alive = {node_id(n) for n in walk(doc.rootNode())}
+    records = {k: v for k, v in load_records(doc).items() if k in alive}
+    records.update(written)
+    payload = {k: [*v.rect, v.digest] for k, v in records.items()}
+    # An API without annotations: the session's RECORDS still serve reruns.
+    with contextlib.suppress(AttributeError, TypeError):
+        doc.setAnnotation(ANNOTATION, "LineRefiner: what it wrote into its result layers",
+                          json.dumps(payload).encode())
+
+
+class LayerCheck:
+    """Reads an old result layer back a band of rows at a time and compares it with what the
+    plugin wrote there; `touched` once the answer is known to be "the user changed it"."""
+
+    def __init__(self, node: Any, written: Written | None) -> None:
+        self.node = node
+        self.written = written
+        self.digest = hashlib.sha256()
+        self.y = written.rect.y if written else 0
+        self.touched = written is None or not self.inside(written.rect)
+        self.done = self.touched
+
+    def inside(self, rect: Rect) -> bool:
+        b = self.node.bounds()
+        bounds = Rect(b.x(), b.y(), b.width(), b.height())
+        return bounds.empty or bounds.intersect(rect) == bounds
+
+    def step(self) -> None:
+        assert self.written is not None
+        rect = self.written.rect
+        bpp = max(1, len(bytes(self.node.pixelData(rect.x, rect.y, 1, 1))))
+        rows = max(1, min(rect.y + rect.h - self.y, CHECK_BYTES // max(1, rect.w * bpp)))
+        self.digest.update(bytes(self.node.pixelData(rect.x, self.y, rect.w, rows)))
+        self.y += rows
+        if self.y >= rect.y + rect.h:
+            self.done = True
+            self.touched = self.digest.hexdigest() != self.written.digest
+
+
+def result_unit_layers(unit: Any) -> tuple[list[Any], bool]:
+    """The paint layers of one top-level result node, and whether it holds anything the plugin
+    does not make (then it counts as the user's work)."""
+    if unit.type() == "paintlayer":
+        masks_ok = all(c.type() == "filtermask" and c.name() == CURVE_MASK
+                       for c in unit.childNodes())
+        return [unit], not masks_ok
+    layers, foreign = [], False
+    for child in unit.childNodes():
+        if child.type() == "paintlayer" and child.name() in RESULT_PAINT_LAYERS:
+            inner, extra = result_unit_layers(child)
+            layers += inner
+            foreign = foreign or extra
+        else:
+            foreign = True
+    return layers, foreign
+
+
 class ResultBuilder:
-    """Puts result layers (name -> patches) into a group directly above `source`, replacing the
-    group an earlier run left there.
+    """Puts result layers (name -> patches) into a group directly above `source` (or above the
+    locked group it is in), replacing what an earlier run left there that the user has not
+    touched.
 
     The layers are filled while they are not part of the image yet, a time slice at a time
     (`write`), so a big result never holds Krita's UI thread for long and nothing is visible
-    half-written; `attach` then adds them in one undoable step.
+    half-written; the earlier results are read back in slices too, to tell the ones the user
+    painted on from the untouched ones; `attach` then adds everything in one undoable step.
+    Layers the user added to the old group move into the new one as they are; result layers
+    the user painted on move too, renamed "<name> (edited)" and hidden.
     """
 
     def __init__(self, doc: Any, source: Any, layers: Mapping[str, Sequence[Patch]],
-                 fmt: PixelFormat, curve: str | None = None) -> None:
+                 fmt: PixelFormat, curve: str | None = None,
+                 digests: Mapping[str, str] | None = None, rect: Rect | None = None) -> None:
         self.doc = doc
         self.source = source
-        old_group = group_above(source)
+        self.anchor = anchor_node(source)
+        self.digests = dict(digests or {})
+        self.rect = rect
+        old_group = group_above(self.anchor)
         old = {n.name(): n for n in walk(old_group)} if old_group else {}
         # masks by "<layer>/<mask>": every line layer has a "line weight" mask
         old.update({f"{n.parentNode().name()}/{n.name()}": n for n in walk(old_group)
@@ -309,27 +437,31 @@ class ResultBuilder:
             self.group.setVisible(old_group.visible())
             self.group.setOpacity(old_group.opacity())
         self.pending: list[tuple[Any, Patch]] = []
+        self.units: dict[str, Any] = {}  # top-level result nodes of this run, by name
+        self.paint_layers: dict[str, Any] = {}  # by the name of their data in `layers`
 
-        def paint_layer(name: str, patches: Sequence[Patch]) -> Any:
+        def paint_layer(name: str, patches: Sequence[Patch], data: str) -> Any:
             layer = make_layer(doc, name, fmt, old.get(name))
             self.pending.extend((layer, patch) for patch in patches)
+            self.paint_layers[data] = layer
             return layer
 
-        for name in reversed(LAYER_ORDER):  # addChildNode(x, None) puts x at the top
+        for name in reversed(LAYER_ORDER):
             if name not in layers:
                 continue
             lines = []
             if name == REFINED_LAYER and SMOOTHED_LAYER in layers:
                 # One group, so hiding one layer and showing the other switches between them.
                 node = carry(doc.createGroupLayer(REFINED_LAYER), old.get(REFINED_LAYER))
-                raw = paint_layer(UNSMOOTHED_LAYER, layers[REFINED_LAYER])
+                raw = paint_layer(UNSMOOTHED_LAYER, layers[REFINED_LAYER], REFINED_LAYER)
                 if UNSMOOTHED_LAYER not in old:
                     raw.setVisible(False)
-                lines = [raw, paint_layer(SMOOTHED_LAYER, layers[SMOOTHED_LAYER])]
+                lines = [raw, paint_layer(SMOOTHED_LAYER, layers[SMOOTHED_LAYER],
+                                          SMOOTHED_LAYER)]
                 for layer in lines:
                     node.addChildNode(layer, None)
             else:
-                node = paint_layer(name, layers[name])
+                node = paint_layer(name, layers[name], name)
                 if name == REFINED_LAYER:
                     lines = [node]
             if curve is not None:
@@ -341,25 +473,97 @@ class ResultBuilder:
                     if previous is not None:
                         mask.setVisible(previous.visible())
                     layer.addChildNode(mask, None)
-            self.group.addChildNode(node, None)
+            self.units[name] = node
         self.pending.reverse()  # pop() from the end
+        # Old results: which did the user paint on? Checked layer by layer, in slices.
+        records = load_records(doc) if old_group is not None else {}
+        self.checks: dict[str, list[LayerCheck]] = {}
+        for unit in old_group.childNodes() if old_group is not None else []:
+            if unit.name() not in RESULT_UNITS:
+                continue
+            found, foreign = result_unit_layers(unit)
+            checks = [LayerCheck(n, records.get(node_id(n))) for n in found]
+            if foreign:
+                checks.append(LayerCheck(unit, None))
+            self.checks[node_id(unit)] = checks
+        self.queue = [c for checks in self.checks.values() for c in checks if not c.done]
+        self.kept_edited: list[str] = []
+        self.moved: list[str] = []
 
     def write(self, budget_s: float) -> bool:
-        """Write patches for about `budget_s` seconds; True once all are written."""
+        """Write patches (then read old results back) for about `budget_s` seconds; True once
+        all is done."""
         deadline = time.perf_counter() + budget_s
         while self.pending and time.perf_counter() < deadline:
             layer, patch = self.pending.pop()
             # Node.setPixelData is not undoable; fine here, the layer is not in the image yet.
             layer.setPixelData(patch.data, *patch.rect)
-        return not self.pending
+        while self.queue and time.perf_counter() < deadline:
+            check = self.queue[0]
+            check.step()
+            if check.done:
+                self.queue.pop(0)
+        return not self.pending and not self.queue
+
+    def touched(self, unit: Any) -> bool:
+        return any(c.touched for c in self.checks.get(node_id(unit), [LayerCheck(unit, None)]))
+
+    def compose(self, old_group: Any | None) -> list[Any]:
+        """The new group's children, bottom to top: the old group's order, with untouched
+        results replaced by this run's, touched ones kept (renamed, hidden) below their new
+        version, and the user's own layers kept where they were."""
+        children: list[Any] = []
+        placed: set[str] = set()
+        for child in old_group.childNodes() if old_group is not None else []:
+            name = child.name()
+            if name in RESULT_UNITS:
+                if self.touched(child):
+                    copy = child.duplicate()
+                    copy.setName(EDITED.format(name=name))
+                    copy.setVisible(False)
+                    children.append(copy)
+                    self.kept_edited.append(name)
+                if name in self.units and name not in placed:
+                    children.append(self.units[name])
+                    placed.add(name)
+            else:
+                children.append(child.duplicate())
+                self.moved.append(name)
+        for name in reversed(LAYER_ORDER):  # bottom to top; new kinds of result go at the
+            if name in self.units and name not in placed:  # bottom (lines) or top (gaps)
+                if name == REFINED_LAYER:
+                    children.insert(0, self.units[name])
+                else:
+                    children.append(self.units[name])
+        return children
 
     def attach(self) -> Any:
-        old_group = group_above(self.source)
+        old_group = group_above(self.anchor)
+        for node in self.compose(old_group):
+            self.group.addChildNode(node, None)  # None: on top of what is there
         # Old results go first, so Undo steps back in a sensible order: once removes this run's
         # results, a second time brings back the previous run's (each is one step in Krita 5.1).
         if old_group is not None:
             old_group.remove()
-        if not self.source.parentNode().addChildNode(self.group, self.source):
+        if not self.anchor.parentNode().addChildNode(self.group, self.anchor):
             raise LineRefinerError("Krita refused to add the result layers.",
                                    hint="unlock the layer's group and try again")
+        if self.rect is not None:
+            save_records(self.doc, {node_id(layer): Written(self.rect, self.digests[name])
+                                    for name, layer in self.paint_layers.items()
+                                    if name in self.digests})
         return self.group
+
+    def report(self) -> str:
+        """What happened to the earlier results beyond replacing them, in one clause."""
+        parts = []
+        if self.kept_edited:
+            names = ", ".join(f'"{EDITED.format(name=n)}"' for n in self.kept_edited)
+            parts.append(f"you had painted on {', '.join(self.kept_edited)}: kept as {names}, "
+                         "hidden")
+        if self.moved:
+            count = len(self.moved)
+            parts.append(f"kept your {count} layer{'' if count == 1 else 's'} in the group")
+        if self.anchor is not self.source:
+            parts.append(f'results are above the locked group "{self.anchor.name()}"')
+        return "; ".join(parts)

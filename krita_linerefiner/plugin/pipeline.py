@@ -5,8 +5,9 @@ worker.py runs `compute` on a thread; tests run it directly.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .layers import (
@@ -48,6 +49,11 @@ class Computed:
     layers: dict[str, list[Patch]]
     gap_count: int
     curve: str | None = None  # preset for the "line weight" filter mask; None: no mask
+    # Why nothing is added, in one line; "" when there is something to add.
+    nothing: str = ""
+    # layer name -> sha256 of its bytes over the source rectangle, as written: a rerun reads
+    # the layer back and compares, to tell results the user painted on from untouched ones.
+    digests: dict[str, str] = field(default_factory=dict)
 
 
 def compute(job: Job, progress: Callable[[float], None], cancel: Callable[[], bool]) -> Computed:
@@ -55,7 +61,7 @@ def compute(job: Job, progress: Callable[[float], None], cancel: Callable[[], bo
     import numpy as np  # noqa: F811 (runtime import; the top one is for type hints only)
 
     from ..core.gaps import GapParams, close_gaps
-    from ..core.ink import ink_from_pixels
+    from ..core.ink import ink_from_pixels, no_lines_message
 
     source = job.source
     settings = job.settings
@@ -69,6 +75,7 @@ def compute(job: Job, progress: Callable[[float], None], cancel: Callable[[], bo
     layers: dict[str, list[Patch]] = {}
     count = 0
     curve = None
+    no_lines = ""
 
     def stage_progress(index: int) -> Callable[[float], None]:
         return lambda done: progress((index + done) / stages)
@@ -93,7 +100,49 @@ def compute(job: Job, progress: Callable[[float], None], cancel: Callable[[], bo
         result = close_gaps(ink, params, progress=stage_progress(stages - 1), cancel=cancel)
         layers[GAPS_LAYER] = to_layer(result.gaps, selected, source, GAP_COLOR)
         count = result.count
-    return Computed(layers, count, curve)
+        if result.probability is None and not refine_first:
+            # close_gaps skips the model when nothing in the layer reads as a line.
+            no_lines = no_lines_message(ink if selected is None else ink * selected)
+    digests = {name: layer_digest(patches, source) for name, patches in layers.items()}
+    return Computed(layers, count, curve, nothing_reason(job.task, layers, count, source,
+                                                         no_lines), digests)
+
+
+def nothing_reason(task: str, layers: dict[str, list[Patch]], count: int,
+                   source: SourceImage, no_lines: str) -> str:
+    """Why the run adds nothing, in one line; "" when any result layer has pixels."""
+    if any(layers.values()):
+        return ""
+    if no_lines:
+        return f"Nothing added: {no_lines}."
+    if TASKS[task][1]:
+        where = " inside the selection" if source.selection is not None and count else ""
+        return f"0 gaps closed{where}: nothing added."
+    return "Nothing added: the refined lines are empty."
+
+
+def layer_digest(patches: list[Patch], source: SourceImage) -> str:
+    """sha256 of the layer's bytes over the source rectangle, row by row, as Krita's
+    Node.pixelData returns them once the patches are written into a new, transparent layer
+    (all zero bytes where no patch is). Streamed a band of rows at a time, so the whole layer is
+    never held at once."""
+    import numpy as np  # noqa: F811
+
+    rect = source.rect
+    bpp = source.result_fmt.bytes_per_pixel
+    digest = hashlib.sha256()
+    by_row: dict[int, list[Patch]] = {}
+    for patch in patches:
+        by_row.setdefault(patch.rect.y, []).append(patch)
+    for y in range(rect.y, rect.y + rect.h, PATCH):
+        rows = min(PATCH, rect.y + rect.h - y)
+        band = np.zeros((rows, rect.w * bpp), np.uint8)
+        for patch in by_row.get(y, []):
+            x = (patch.rect.x - rect.x) * bpp
+            data = np.frombuffer(patch.data, np.uint8).reshape(patch.rect.h, patch.rect.w * bpp)
+            band[:, x : x + data.shape[1]] = data
+        digest.update(band.tobytes())
+    return digest.hexdigest()
 
 
 def refined_ink(ink: np.ndarray, settings: Settings, progress: Callable[[float], None],

@@ -28,6 +28,8 @@ class Outcome:
     gap_count: int = 0
     layers: dict[str, list[Patch]] = field(default_factory=dict, repr=False)
     curve: str | None = None
+    nothing: str = ""
+    digests: dict[str, str] = field(default_factory=dict, repr=False)
 
 
 class Runner(QObject):
@@ -72,6 +74,19 @@ class Runner(QObject):
     def cancel(self) -> None:
         self.cancel_event.set()
 
+    def abandon(self) -> None:
+        """Cancel and stop waiting: no outcome is emitted. The thread stops at its next cancel
+        check (one tile); a job started meanwhile queues behind it on the one worker."""
+        self.cancel_event.set()
+        self.future = None
+        self.timer.stop()
+
+    def shutdown(self) -> None:
+        """For Krita quitting: cancel, and let the interpreter's exit join a thread that is
+        already told to stop instead of one that runs to the end of the job."""
+        self.abandon()
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
     def poll(self) -> None:
         future = self.future
         if future is None:
@@ -98,4 +113,4 @@ class Runner(QObject):
                            seconds)
         computed = future.result()
         return Outcome("done", "", seconds, computed.gap_count, computed.layers,
-                       computed.curve)
+                       computed.curve, computed.nothing, computed.digests)

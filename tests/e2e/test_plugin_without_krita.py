@@ -184,6 +184,61 @@ def test_compute_stops_when_cancelled() -> None:
         compute(Job("gaps", source, settings_mod.Settings()), lambda _: None, lambda: True)
 
 
+@pytest.mark.usefixtures("closing_model")
+def test_compute_digest_is_the_layer_bytes_over_the_source_rectangle() -> None:
+    """What a rerun compares a result layer against: the bytes Krita's pixelData returns over
+    the source rectangle once the patches are written into an empty layer."""
+    import hashlib
+
+    d = drawing(size=600)
+    fmt = PixelFormat("RGBA", "U8")
+    source = source_for(d.gapped, fmt, (30, -7))
+    result = compute(Job("gaps", source, settings_mod.Settings()), lambda _: None, lambda: False)
+    rect = source.rect
+    layer = np.zeros((rect.h, rect.w, fmt.bytes_per_pixel), np.uint8)
+    for patch in result.layers[GAPS_LAYER]:
+        r = patch.rect
+        layer[r.y - rect.y : r.y - rect.y + r.h, r.x - rect.x : r.x - rect.x + r.w] = (
+            np.frombuffer(patch.data, np.uint8).reshape(r.h, r.w, -1))
+    assert layer[..., 3].any()
+    assert result.digests[GAPS_LAYER] == hashlib.sha256(layer.tobytes()).hexdigest()
+    # One painted pixel changes it.
+    layer[5, 5] = [0, 0, 255, 255]
+    assert result.digests[GAPS_LAYER] != hashlib.sha256(layer.tobytes()).hexdigest()
+    assert result.nothing == ""
+
+
+@pytest.mark.usefixtures("closing_model")
+def test_a_blank_layer_adds_nothing_and_says_no_lines_were_found() -> None:
+    fmt = PixelFormat("RGBA", "U8")
+    source = source_for(np.zeros((300, 200), np.float32), fmt, (0, 0))
+    result = compute(Job("gaps", source, settings_mod.Settings()), lambda _: None, lambda: False)
+    assert not any(result.layers.values())
+    assert result.nothing == "Nothing added: no lines found: the darkest ink is 0%."
+
+
+@pytest.mark.usefixtures("closing_model")
+def test_lines_without_gaps_add_nothing_and_say_so() -> None:
+    d = drawing()
+    fmt = PixelFormat("RGBA", "U8")
+    source = source_for(d.intact, fmt, (0, 0))
+    result = compute(Job("gaps", source, settings_mod.Settings()), lambda _: None, lambda: False)
+    assert result.gap_count == 0 and not any(result.layers.values())
+    assert result.nothing == "0 gaps closed: nothing added."
+
+
+@pytest.mark.parametrize(("darkest", "percent"), [
+    (0.0, 0), (0.2, 20), (0.499, 49), (0.5, 50), (1.0, 100), (1.5, 100),
+])
+def test_darkest_ink_is_a_whole_percent_rounded_down(darkest: float, percent: int) -> None:
+    from krita_linerefiner.core.ink import darkest_ink_percent, no_lines_message
+
+    ink = np.zeros((20, 30), np.float32)
+    ink[3, 4] = darkest
+    assert darkest_ink_percent(ink) == percent
+    assert no_lines_message(ink) == f"no lines found: the darkest ink is {percent}%"
+
+
 @pytest.fixture
 def identity_refine_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.e2e.test_krita import identity_model
