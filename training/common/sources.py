@@ -18,8 +18,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-OPENCLIPART_DIR = Path("/usr/share/openclipart/svg")
-HERSHEY_DIR = Path("/usr/share/hershey-fonts")
+# The Debian packages' folders; the variables point at an unpacked copy (`dpkg -x`) instead, so
+# data can be regenerated on a machine that must not have the packages installed (CI's view).
+OPENCLIPART_DIR = Path(os.environ.get("LINEREFINER_OPENCLIPART_DIR")
+                       or "/usr/share/openclipart/svg")
+HERSHEY_DIR = Path(os.environ.get("LINEREFINER_HERSHEY_DIR") or "/usr/share/hershey-fonts")
 SPLITS = ("train", "val", "test")
 
 
