@@ -38,12 +38,13 @@ QRect: Any = QtCore.QRect
 Signal: Any = QtCore.pyqtSignal
 
 QWidget: Any = QtWidgets.QWidget
+QDockWidget: Any = QtWidgets.QDockWidget
+QPushButton: Any = QtWidgets.QPushButton
 QVBoxLayout: Any = QtWidgets.QVBoxLayout
 QHBoxLayout: Any = QtWidgets.QHBoxLayout
 QFormLayout: Any = QtWidgets.QFormLayout
 QGroupBox: Any = QtWidgets.QGroupBox
 QLabel: Any = QtWidgets.QLabel
-QPushButton: Any = QtWidgets.QPushButton
 QCheckBox: Any = QtWidgets.QCheckBox
 QComboBox: Any = QtWidgets.QComboBox
 QSlider: Any = QtWidgets.QSlider
@@ -51,3 +52,5 @@ QSpinBox: Any = QtWidgets.QSpinBox
 QProgressBar: Any = QtWidgets.QProgressBar
 QSizePolicy: Any = QtWidgets.QSizePolicy
 QIcon: Any = QtGui.QIcon
+# Qt 6 moved QAction from QtWidgets to QtGui.
+QAction: Any = QtGui.QAction if QT6 else QtWidgets.QAction

@@ -101,7 +101,7 @@ class Heartbeat:
     """Measures how long Krita's UI thread goes without processing a 10 ms timer."""
 
     def __init__(self) -> None:
-        from PyQt5.QtCore import QTimer
+        from krita_linerefiner.plugin.qt import QTimer
 
         self.last = time.monotonic()
         self.worst = 0.0
@@ -139,7 +139,7 @@ def steps(ctx: Any):
     ctx.record("dockers_menu", [a.text().replace("&", "") for a in dockers[0].actions()]
                if dockers else [a.text() for a in menus["settings"].actions()])
 
-    from PyQt5.QtWidgets import QDockWidget, QLabel
+    from krita_linerefiner.plugin.qt import QDockWidget, QLabel
 
     for dock in window.findChildren(QDockWidget):
         if dock.objectName() == "linerefiner_docker":
@@ -171,7 +171,7 @@ def steps(ctx: Any):
     ctx.record("png_saved", doc.saveAs(str(ctx.out / "png_result.kra")))
     yield 1.0
     window.grab().save(str(ctx.out / "krita_docker.png"))
-    labels = {w.objectName(): w.text() for w in window.findChildren(QLabel)
+    labels = {w.objectName(): w.toolTip() or w.text() for w in window.findChildren(QLabel)
               if w.objectName().startswith("linerefiner")}
     ctx.record("docker_labels", labels)
     yield 0.5

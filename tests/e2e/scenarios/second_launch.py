@@ -10,7 +10,7 @@ from krita_linerefiner.plugin.extension import controller
 
 
 def steps(ctx: Any):
-    from PyQt5.QtWidgets import QDockWidget, QLabel, QPushButton
+    from krita_linerefiner.plugin.qt import QDockWidget, QLabel, QPushButton
 
     app = Krita.instance()
     ctl = controller()
@@ -23,8 +23,9 @@ def steps(ctx: Any):
         if dock.objectName() == "linerefiner_docker":
             dock.show()
     yield 1.0
-    reason = window.findChild(QLabel, "linerefiner_reason")
-    ctx.record("reason", reason.text() if reason else None)
+    # The docker's one message line: the full text is its tooltip (the line itself is elided).
+    status = window.findChild(QLabel, "linerefiner_status")
+    ctx.record("reason", status.toolTip() if status else None)
     ctx.record("buttons_enabled", [b.isEnabled() for b in window.findChildren(QPushButton)
                                    if b.text() in ("Close Gaps", "Refine", "Refine + Close")])
     ctl.last_outcome = None

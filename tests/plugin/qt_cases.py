@@ -1,0 +1,155 @@
+"""The plugin's Qt side (registration, actions, docker, settings) under one Qt binding, with the
+fake `krita` module of fake_krita.py and Qt's offscreen platform.
+
+Not collected on its own (no test_ prefix): test_qt_bindings.py runs it once per binding in a
+fresh interpreter, because PyQt5 and PyQt6 must never be loaded into one process. The binding is
+named by LINEREFINER_TEST_QT and imported before the plugin, the way Krita has loaded its own
+binding before any plugin runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+BINDING = os.environ.get("LINEREFINER_TEST_QT", "")
+if BINDING not in ("PyQt5", "PyQt6"):
+    pytest.skip("run through tests/plugin/test_qt_bindings.py", allow_module_level=True)
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+QtWidgets = importlib.import_module(f"{BINDING}.QtWidgets")
+APP = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
+
+from krita_linerefiner.plugin import qt  # noqa: E402  (after the binding, as in Krita)
+from krita_linerefiner.plugin import settings as settings_mod  # noqa: E402
+from tests.plugin import fake_krita  # noqa: E402
+
+SCOPED = BINDING == "PyQt6"
+STORED_MAX_GAP = "7"  # a value saved by an earlier Krita session
+
+
+@pytest.fixture(scope="module")
+def krita() -> Iterator[Any]:
+    module = fake_krita.install(scoped=SCOPED)
+    module.app.settings[(settings_mod.GROUP, "max_gap")] = STORED_MAX_GAP
+    # tests/conftest.py imported the package before `krita` existed; import it afresh, as
+    # Krita's plugin loader does, so that its __init__ registers.
+    sys.modules.pop("krita_linerefiner", None)
+    importlib.import_module("krita_linerefiner")
+    yield module
+
+
+@pytest.fixture(scope="module")
+def window(krita: Any) -> Any:
+    (extension,) = krita.app.extensions
+    extension.setup()
+    extension.createActions(krita.app.window)
+    return krita.app.window
+
+
+@pytest.fixture
+def docker(krita: Any, window: Any) -> Iterator[Any]:
+    (factory,) = krita.app.dock_factories
+    dock = factory.create()
+    yield dock
+    krita.app.document = None
+    window.view = None
+    dock.timer.stop()
+    dock.deleteLater()
+
+
+def controller() -> Any:
+    from krita_linerefiner.plugin.extension import controller
+
+    return controller()
+
+
+def test_the_plugin_runs_on_the_binding_krita_loaded() -> None:
+    other = "PyQt5" if SCOPED else "PyQt6"
+    assert qt.BINDING == BINDING and qt.QT6 == SCOPED
+    assert not any(name == other or name.startswith(other + ".") for name in sys.modules)
+
+
+def test_the_fake_has_the_bindings_enum_scoping(krita: Any) -> None:
+    # Under sip 6 the unscoped spelling the plugin used before is missing, as in Krita 6.
+    base = krita.DockWidgetFactoryBase
+    assert hasattr(base, "DockRight") is not SCOPED
+    with pytest.raises(TypeError) if SCOPED else contextlib.nullcontext():
+        krita.DockWidgetFactory("x", 3, object)
+
+
+def test_the_docker_registers_on_the_right(krita: Any) -> None:
+    (factory,) = krita.app.dock_factories
+    assert factory.id() == "linerefiner_docker"
+    assert factory.position is krita.DockWidgetFactoryBase.DockPosition.DockRight
+
+
+def test_actions_are_created_for_the_filter_menu(krita: Any, window: Any) -> None:
+    from krita_linerefiner.plugin.extension import ACTIONS
+
+    assert list(krita.app.actions) == [action_id for action_id, _, _ in ACTIONS]
+    assert set(krita.app.action_menus.values()) == {"filter"}
+    assert [krita.app.actions[i].text() for i, _, _ in ACTIONS] == [t for _, t, _ in ACTIONS]
+    # The line weight template is opened while the first window is made (see layers.CurveMasks).
+    assert [data for _, data in krita.app.opened] == [b"PK"]
+
+
+def test_an_action_without_a_document_is_refused_with_the_reason(krita: Any, window: Any) -> None:
+    seen: list[Any] = []
+    controller().finished.connect(seen.append)
+    krita.app.actions["linerefiner_close_gaps"].trigger()
+    assert [(r.task, r.status) for r in seen] == [("gaps", "refused")]
+    assert seen[0].message == "Open a document to use Line Refiner."
+
+
+def test_a_refusal_shows_a_floating_message_on_the_view(krita: Any, window: Any) -> None:
+    doc = fake_krita.Document(fake_krita.Node("group", kind="grouplayer"))
+    krita.app.document = doc
+    window.view = fake_krita.View(doc)
+    try:
+        krita.app.actions["linerefiner_close_gaps"].trigger()
+        assert window.view.messages == [
+            "The active layer is a group layer; select a paint layer."]
+    finally:
+        krita.app.document = window.view = None
+
+
+def test_the_docker_says_why_it_cannot_run_and_enables_for_a_paint_layer(docker: Any,
+                                                                         krita: Any) -> None:
+    assert docker.status.full == "Open a document to use Line Refiner."
+    assert not docker.buttons["gaps"].isEnabled() and not docker.cancel_button.isEnabled()
+    krita.app.document = fake_krita.Document(fake_krita.Node("ink"))
+    docker.canvasChanged(None)
+    assert docker.status.full != "Open a document to use Line Refiner."
+    assert docker.buttons["gaps"].isEnabled() and not docker.cancel_button.isEnabled()
+    refine = controller().refine_available()
+    assert docker.buttons["refine"].isEnabled() == refine == docker.refine_box.isEnabled()
+
+
+def test_the_docker_shows_stored_settings_and_saves_edits(docker: Any, krita: Any) -> None:
+    stored = krita.app.settings
+    controls = docker.controls
+    assert controls["max_gap"].value() == int(STORED_MAX_GAP)
+    controls["gap_sensitivity"].setValue(30)
+    controls["max_gap"].setValue(9)
+    controls["seal_only"].setChecked(not controls["seal_only"].isChecked())
+    controls["curve_preset"].setCurrentText("bold")
+    group = settings_mod.GROUP
+    assert stored[(group, "gap_sensitivity")] == "0.3" and stored[(group, "max_gap")] == "9"
+    assert stored[(group, "seal_only")] == str(controls["seal_only"].isChecked()).lower()
+    assert stored[(group, "curve_preset")] == "bold"
+    assert controller().settings.max_gap == 9
+    # An edit from elsewhere (a second docker, a script) shows up in this one.
+    controller().update_settings("max_gap", 12)
+    assert controls["max_gap"].value() == 12
+
+
+def test_the_max_gap_box_takes_exactly_the_settings_range(docker: Any) -> None:
+    setting = settings_mod.BY_NAME["max_gap"]
+    spin = docker.controls["max_gap"]
+    assert (spin.minimum(), spin.maximum()) == (setting.low, setting.high)
