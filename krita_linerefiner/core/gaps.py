@@ -1,4 +1,10 @@
-"""Close breaks in line art: the model proposes pixels, the rules here decide which to keep.
+"""Close breaks in line art.
+
+The pipeline: normalise the line darkness (core.lines: faint, pencil and coloured lines become
+full ink), find stroke ends and every plausible bridge from them (core.candidates), score each
+bridge with the learned verifier (a batched ONNX scorer), accept the probable ones and draw
+each as a stroke that continues the lines it joins (core.closures). Optionally the dense model
+(a per-pixel network run over tiles) adds the strokes it is confident of.
 
 The added pixels are returned separately from the ink and never cover existing ink, so the
 caller can show them on their own layer and the user's lines are never changed.
@@ -12,11 +18,15 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from .errors import LineRefinerError
+from .candidates import LineMap, find_ends, patches, propose
+from .closures import Closure, GapAnalysis, Scorer, render, select
+from .errors import CancelledError, LineRefinerError
 from .ink import as_ink
+from .lines import LineLevels, normalise_lines
 from .tiling import TileModel, fit_to_image, run_tiled
 
 LINE_LEVEL = 0.5
+MAX_GAP_LIMIT = 64
 SEAL_MARGIN = 4
 HYSTERESIS = 0.5
 
@@ -24,16 +34,22 @@ HYSTERESIS = 0.5
 @dataclass(frozen=True)
 class GapParams:
     sensitivity: float = 0.5
-    max_gap: int = 16
+    max_gap: int = 24
     seal_only: bool = False
     tile: int = 2048
+    line_darkness: float | None = None  # None: estimated from the drawing
+    dense: bool = False  # also keep the dense model's confident strokes
 
     def __post_init__(self) -> None:
+        if self.line_darkness is not None and not 0.02 <= self.line_darkness <= 1.0:
+            raise LineRefinerError(
+                f"Line darkness must be between 0.02 and 1 (or auto), not {self.line_darkness}."
+            )
         if not 0.0 <= self.sensitivity <= 1.0:
             raise LineRefinerError(
                 f"Gap sensitivity must be between 0 and 1, not {self.sensitivity}."
             )
-        if not 1 <= self.max_gap <= 64:
+        if not 1 <= self.max_gap <= MAX_GAP_LIMIT:
             raise LineRefinerError(f"Max gap size must be 1-64 px, not {self.max_gap}.")
         if not 64 <= self.tile <= 8192:
             raise LineRefinerError(f"Tile size must be 64-8192 px, not {self.tile}.")
@@ -50,7 +66,50 @@ class GapResult:
     gaps: np.ndarray
     closed: np.ndarray
     count: int
-    probability: np.ndarray | None = field(default=None, repr=False)
+    probability: np.ndarray | None = field(default=None, repr=False)  # the dense model's
+    closures: tuple[Closure, ...] = ()
+    analysis: GapAnalysis | None = field(default=None, repr=False)
+    levels: LineLevels | None = None
+
+
+def _stage(progress: Callable[[float], None] | None, lo: float, hi: float
+           ) -> Callable[[float], None] | None:
+    if progress is None:
+        return None
+    return lambda f: progress(lo + (hi - lo) * min(max(f, 0.0), 1.0))
+
+
+def _check(cancel: Callable[[], bool] | None) -> None:
+    if cancel is not None and cancel():
+        raise CancelledError()
+
+
+def analyse_gaps(
+    norm: np.ndarray,
+    params: GapParams,
+    scorer: Scorer,
+    cancel: Callable[[], bool] | None = None,
+) -> GapAnalysis:
+    """Stroke ends, candidate bridges and the verifier's probability for each (no selection).
+
+    Candidates are searched up to the largest max gap the settings allow, so a preview can
+    raise the max gap later without a second run.
+    """
+    lines = LineMap.from_ink(norm)
+    _check(cancel)
+    ends = find_ends(lines)
+    cands = propose(lines, ends, MAX_GAP_LIMIT if params.max_gap > 0 else 0)
+    _check(cancel)
+    probability = np.zeros(len(cands), np.float32)
+    if len(cands):
+        probability = np.asarray(scorer(patches(lines, cands), cands.features), np.float32)
+    return GapAnalysis(lines, ends, cands, probability)
+
+
+def closures_of(analysis: GapAnalysis, params: GapParams) -> tuple[np.ndarray, list[Closure]]:
+    """The selection a preview reruns: coverage of the accepted closures and the closures."""
+    accepted = select(analysis, params.sensitivity, params.max_gap)
+    return render(analysis, accepted)
 
 
 def close_gaps(
@@ -58,23 +117,73 @@ def close_gaps(
     params: GapParams | None = None,
     *,
     session: TileModel | None = None,
+    scorer: Scorer | None = None,
     progress: Callable[[float], None] | None = None,
     cancel: Callable[[], bool] | None = None,
 ) -> GapResult:
+    """Close the breaks of `ink`. `scorer` is the verifier (the shipped model when None);
+    `session` the dense model, run when given or when params.dense is set. Passing only a
+    session runs the dense model alone, as before the verifier existed."""
     params = params or GapParams()
     ink = as_ink(ink)
-    if not np.any(ink >= LINE_LEVEL):
+    norm, levels = normalise_lines(ink, params.line_darkness)
+    if not np.any(norm >= LINE_LEVEL):
         if progress:
             progress(1.0)
         empty = np.zeros_like(ink)
-        return GapResult(empty, ink.copy(), 0)
-    if session is None:
+        return GapResult(empty, ink.copy(), 0, levels=levels)
+    dense_only = session is not None and scorer is None and not params.dense
+    use_dense = session is not None or params.dense
+    if scorer is None and not dense_only:
+        from .models import create_scorer
+
+        scorer = create_scorer("verifier")
+    if use_dense and session is None:
         from .models import create_session
 
         session = create_session("gaps")
-    spec = fit_to_image(session.tile_spec(params.tile), ink.shape)
-    probability = run_tiled(ink, session, spec, progress, cancel)
-    return select_gap_strokes(ink, probability, params)
+    gaps = np.zeros_like(ink)
+    closures: list[Closure] = []
+    analysis = None
+    probability = None
+    split = 0.7 if use_dense and not dense_only else 1.0
+    if scorer is not None:
+        if progress:
+            progress(0.02)
+        analysis = analyse_gaps(norm, params, scorer, cancel)
+        gaps, closures = closures_of(analysis, params)
+        if progress:
+            progress(1.0 - split if split < 1.0 else 1.0)
+    if use_dense and session is not None:
+        spec = fit_to_image(session.tile_spec(params.tile), ink.shape)
+        probability = run_tiled(norm, session, spec, _stage(progress, 1.0 - split, 1.0), cancel)
+        dense = select_gap_strokes(norm, probability, params)
+        np.maximum(gaps, dense.gaps, out=gaps)
+        dense_count = dense.count
+    else:
+        dense_count = 0
+    if params.seal_only and closures:
+        gaps = seal_closures(norm >= LINE_LEVEL, gaps)
+    gaps[norm >= LINE_LEVEL] = 0.0
+    count = len(closures) + dense_count if not params.seal_only else _stroke_count(gaps)
+    return GapResult(gaps, np.maximum(ink, gaps), count, probability, tuple(closures), analysis,
+                     levels)
+
+
+def _stroke_count(gaps: np.ndarray) -> int:
+    return cv2.connectedComponents((gaps >= 0.5).view(np.uint8), connectivity=8)[0] - 1
+
+
+def seal_closures(line: np.ndarray, gaps: np.ndarray) -> np.ndarray:
+    """Only the added strokes that split a paper region of the input in two."""
+    strokes = gaps > 0
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(
+        strokes.view(np.uint8), connectivity=8, ltype=cv2.CV_32S
+    )
+    keep = np.ones(count, bool)
+    keep[0] = False
+    kept = seal_globally(line, labels, strokes, keep, stats)
+    return np.where(kept, gaps, 0.0).astype(np.float32)
 
 
 def select_gap_strokes(ink: np.ndarray, probability: np.ndarray, params: GapParams) -> GapResult:

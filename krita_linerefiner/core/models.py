@@ -38,6 +38,10 @@ class ModelInfo:
     size_multiple: int
     receptive_radius: int
     overlap: int
+    # "dense": an image in, a map of the same size out, run over tiles. "scorer": a batch of
+    # patches and a batch of feature rows in, one probability per row out.
+    kind: str = "dense"
+    features_name: str = ""
     # Free-form records; kept out of hash/eq so ModelInfo can key the session cache.
     provenance: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
     metrics: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
@@ -72,7 +76,9 @@ def _model_info(name: str, entry: Any, path: Path) -> ModelInfo:
             output_name=str(entry["output"]["name"]),
             size_multiple=int(entry.get("size_multiple", 1)),
             receptive_radius=int(entry.get("receptive_radius", 0)),
-            overlap=int(entry["overlap"]),
+            overlap=int(entry.get("overlap", 0)),
+            kind=str(entry.get("kind", "dense")),
+            features_name=str((entry.get("features") or {}).get("name", "")),
             provenance=dict(entry.get("provenance") or {}),
             metrics=dict(entry.get("metrics") or {}),
         )
@@ -80,6 +86,10 @@ def _model_info(name: str, entry: Any, path: Path) -> ModelInfo:
         raise _manifest_error(path, f"lacks {missing} for model {name!r}") from None
     except (TypeError, ValueError) as bad:
         raise _manifest_error(path, f"has an invalid value for model {name!r}: {bad}") from None
+    if info.kind not in SESSION_KINDS:
+        raise _manifest_error(path, f"gives model {name!r} an unknown kind {info.kind!r}")
+    if info.kind == "scorer" and not info.features_name:
+        raise _manifest_error(path, f"lacks the features input of scorer model {name!r}")
     if info.size_multiple < 1 or info.overlap < 0 or info.overlap % 2:
         raise _manifest_error(
             path, f"needs size_multiple >= 1 and an even overlap >= 0 for model {name!r}"
@@ -222,10 +232,59 @@ class ModelSession:
         return TileSpec(size=size, overlap=self.info.overlap, multiple=multiple)
 
 
+class ScorerSession:
+    """A model that scores a batch: patches (N, C, P, P) and features (N, F) -> (N,) in [0, 1]."""
+
+    BATCH = 512  # rows per run: bounds the memory of a drawing with thousands of candidates
+
+    def __init__(self, info: ModelInfo, session: ort.InferenceSession) -> None:
+        self.info = info
+        self.session = session
+        self.providers: list[str] = list(session.get_providers())
+        names = sorted(i.name for i in session.get_inputs())
+        expected = sorted((info.input_name, info.features_name))
+        outputs = [o.name for o in session.get_outputs()]
+        if names != expected or info.output_name not in outputs:
+            raise LineRefinerError(
+                f"Model {info.name!r} has inputs {names} and outputs {outputs}, expected inputs "
+                f"{expected} and an output named {info.output_name!r}",
+                hint=f"models/{MANIFEST} does not describe this model file; {REINSTALL_HINT}",
+            )
+        shapes = {i.name: i.shape for i in session.get_inputs()}
+        self.patch_shape = tuple(shapes[info.input_name][1:])
+        self.features = int(shapes[info.features_name][1])
+
+    def __call__(self, patches: np.ndarray, features: np.ndarray) -> np.ndarray:
+        n = len(patches)
+        if len(features) != n:
+            raise ValueError(f"{n} patches but {len(features)} feature rows")
+        out = np.zeros(n, np.float32)
+        for lo in range(0, n, self.BATCH):
+            feed = {
+                self.info.input_name: np.ascontiguousarray(patches[lo : lo + self.BATCH],
+                                                           dtype=np.float32),
+                self.info.features_name: np.ascontiguousarray(features[lo : lo + self.BATCH],
+                                                              dtype=np.float32),
+            }
+            try:
+                (result,) = self.session.run([self.info.output_name], feed)
+            except Exception as error:
+                raise LineRefinerError(
+                    f"Model {self.info.name!r} failed on {len(feed[self.info.input_name])} "
+                    f"candidates: {error}",
+                    hint=REINSTALL_HINT,
+                ) from error
+            out[lo : lo + self.BATCH] = np.asarray(result, np.float32).reshape(-1)
+        return out
+
+
+SESSION_KINDS = {"dense": ModelSession, "scorer": ScorerSession}
+
+
 @functools.cache
 def _open_session(
     path: str, sha256: str, threads: int, providers: tuple[str, ...], info: ModelInfo
-) -> ModelSession:
+) -> ModelSession | ScorerSession:
     # sha256 is part of the key so a replaced model file gets a fresh session.
     del sha256
     options = ort.SessionOptions()
@@ -243,12 +302,32 @@ def _open_session(
             f"onnxruntime {ort.__version__} cannot load model {info.name!r} from {path}: {error}",
             hint=f"the file may be damaged or need a newer onnxruntime; {REINSTALL_HINT}",
         ) from error
-    return ModelSession(info, session)
+    return SESSION_KINDS[info.kind](info, session)
 
 
 def create_session(
     name: str, *, models_dir: Path | None = None, threads: int = 0, use_gpu: bool = True
 ) -> ModelSession:
+    session = _session(name, models_dir=models_dir, threads=threads, use_gpu=use_gpu)
+    if not isinstance(session, ModelSession):
+        raise LineRefinerError(f"Model {name!r} is a {session.info.kind} model, not an image model",
+                               hint=REINSTALL_HINT)
+    return session
+
+
+def create_scorer(
+    name: str, *, models_dir: Path | None = None, threads: int = 0, use_gpu: bool = True
+) -> ScorerSession:
+    session = _session(name, models_dir=models_dir, threads=threads, use_gpu=use_gpu)
+    if not isinstance(session, ScorerSession):
+        raise LineRefinerError(f"Model {name!r} is a {session.info.kind} model, not a scorer",
+                               hint=REINSTALL_HINT)
+    return session
+
+
+def _session(
+    name: str, *, models_dir: Path | None, threads: int, use_gpu: bool
+) -> ModelSession | ScorerSession:
     if threads < 0:
         raise ValueError(f"threads must be >= 0, got {threads}")
     folder = Path(models_dir) if models_dir is not None else default_models_dir()

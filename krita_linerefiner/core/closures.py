@@ -1,0 +1,134 @@
+"""Scored candidate bridges -> closures: which to accept, and the strokes drawn for them.
+
+Selection is cheap and needs no model run, so a live preview can re-select from a cached
+`GapAnalysis` when the sensitivity or the max gap changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .candidates import Candidates, LineMap, StrokeEnds
+
+Scorer = Callable[[np.ndarray, np.ndarray], np.ndarray]
+# A bridge is drawn this far into the strokes it joins, so it meets them without a seam.
+OVERLAP_PX = 1.0
+SUBPIXEL_BITS = 4
+
+
+@dataclass(frozen=True)
+class Closure:
+    """One accepted bridge: the plugin can show, count and remove closures one by one."""
+
+    start: tuple[float, float]  # row, col
+    stop: tuple[float, float]
+    probability: float
+    length: float
+    width: int
+    bbox: tuple[int, int, int, int]  # x, y, w, h of its pixels
+
+
+@dataclass(frozen=True)
+class GapAnalysis:
+    """Everything the models computed for one ink map; selecting from it runs no model."""
+
+    lines: LineMap
+    ends: StrokeEnds
+    candidates: Candidates
+    probability: np.ndarray  # (N,) one per candidate
+
+
+def threshold(sensitivity: float) -> float:
+    # Sensitivity 0.5 accepts what the verifier is at least 50% sure of; the ends stay inside
+    # (0, 1) so that neither extreme accepts everything or nothing.
+    return 0.9 - 0.8 * sensitivity
+
+
+def select(analysis: GapAnalysis, sensitivity: float, max_gap: int) -> np.ndarray:
+    """Indices of accepted candidates: most probable first, each stroke end used once."""
+    cands = analysis.candidates
+    if not len(cands):
+        return np.zeros(0, np.int64)
+    ok = (analysis.probability >= threshold(sensitivity)) & (cands.length <= max_gap + 0.5)
+    order = np.nonzero(ok)[0]
+    order = order[np.argsort(-analysis.probability[order], kind="stable")]
+    used = np.zeros(len(analysis.ends), bool)
+    accepted: list[int] = []
+    for k in order.tolist():
+        a, b = int(cands.end_a[k]), int(cands.end_b[k])
+        if used[a] or (b >= 0 and used[b]):
+            continue
+        used[a] = True
+        if b >= 0:
+            used[b] = True
+        accepted.append(k)
+    return np.asarray(accepted, np.int64)
+
+
+def _curve(analysis: GapAnalysis, k: int) -> np.ndarray:
+    """Points (x, y) of a cubic that leaves end a along its stroke and meets the other side
+    along the other stroke (or straight on, for a bridge to the side of a line)."""
+    cands, ends = analysis.candidates, analysis.ends
+    a_pt, b_pt = cands.start[k], cands.stop[k]
+    length = float(np.hypot(*(b_pt - a_pt)))
+    unit = (b_pt - a_pt) / max(length, 1e-6)
+    dir_a = ends.direction[cands.end_a[k]]
+    b = int(cands.end_b[k])
+    dir_b = ends.direction[b] if b >= 0 else -unit
+    p0 = a_pt - dir_a * OVERLAP_PX
+    p1 = a_pt + dir_a * length / 3.0
+    p2 = b_pt + dir_b * length / 3.0
+    p3 = b_pt - dir_b * OVERLAP_PX
+    t = np.linspace(0.0, 1.0, max(2, int(np.ceil(length * 1.5)) + 1))[:, None]
+    pts = ((1 - t) ** 3 * p0 + 3 * (1 - t) ** 2 * t * p1 + 3 * (1 - t) * t**2 * p2
+           + t**3 * p3)
+    return pts[:, ::-1]  # (x, y) for cv2
+
+
+def render(analysis: GapAnalysis, accepted: np.ndarray) -> tuple[np.ndarray, list[Closure]]:
+    """Coverage (H, W) float32 of the accepted closures, never on existing line, and the
+    closures that added at least one pixel."""
+    line = analysis.lines.line
+    h, w = line.shape
+    out = np.zeros((h, w), np.float32)
+    closures: list[Closure] = []
+    cands = analysis.candidates
+    scale = 1 << SUBPIXEL_BITS
+    for k in accepted.tolist():
+        pts = _curve(analysis, k)
+        width = max(1, int(round(float(cands.width[k]))))
+        pad = width + 3
+        x0 = max(0, int(np.floor(pts[:, 0].min())) - pad)
+        y0 = max(0, int(np.floor(pts[:, 1].min())) - pad)
+        x1 = min(w, int(np.ceil(pts[:, 0].max())) + pad + 1)
+        y1 = min(h, int(np.ceil(pts[:, 1].max())) + pad + 1)
+        if x1 <= x0 or y1 <= y0:
+            continue
+        local = np.rint((pts - (x0, y0)) * scale).astype(np.int32)
+        # An 8-connected solid core as wide as the thinner stroke seals against 4-connected
+        # flood fills; an anti-aliased fringe one px wider softens its edges.
+        core = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        cv2.polylines(core, [local], False, 255, width, cv2.LINE_8, SUBPIXEL_BITS)
+        fringe = np.zeros_like(core)
+        cv2.polylines(fringe, [local], False, 255, width + 1, cv2.LINE_AA, SUBPIXEL_BITS)
+        cover = np.maximum(core.astype(np.float32), fringe.astype(np.float32) * 0.5) / 255.0
+        cover[line[y0:y1, x0:x1]] = 0.0
+        if not (cover >= 0.5).any():
+            continue
+        region = out[y0:y1, x0:x1]
+        np.maximum(region, cover, out=region)
+        ys, xs = np.nonzero(cover > 0)
+        closures.append(Closure(
+            start=(float(cands.start[k, 0]), float(cands.start[k, 1])),
+            stop=(float(cands.stop[k, 0]), float(cands.stop[k, 1])),
+            probability=float(analysis.probability[k]),
+            length=float(cands.length[k]),
+            width=width,
+            bbox=(int(xs.min() + x0), int(ys.min() + y0), int(xs.max() - xs.min() + 1),
+                  int(ys.max() - ys.min() + 1)),
+        ))
+    return out, closures

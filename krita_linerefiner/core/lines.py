@@ -1,0 +1,123 @@
+"""Line-darkness normalisation: faint, pencil and coloured lines on any paper become full ink.
+
+Every later step (refinement, stroke ends, the gap verifier) reads ink >= 0.5 as line. A pencil
+line drawn at 20% darkness, or a line on grey paper, never gets there on its own, so the ink is
+mapped first: the paper level is estimated locally (uneven scans, grey or textured paper) and
+subtracted, then the ink is divided by how dark the lines are. Paper grain and JPEG noise stay
+below the line level because the noise of the paper is estimated and removed with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .errors import LineRefinerError
+
+# The paper estimate works on a downscaled copy: a grey opening there removes lines up to
+# about PAPER_SCALE * PAPER_KERNEL px wide, far wider than any line, and costs little.
+PAPER_SCALE = 4
+PAPER_KERNEL = 9
+# A local paper level above this is a solid fill (hair, shadows), not paper: it stays ink.
+MAX_PAPER = 0.4
+# Lines are at least this dark once the paper is removed, whatever the noise.
+MIN_LINE_LEVEL = 0.04
+NOISE_SIGMAS = 4.0
+# Percentile of the ridge values (the darkest pixel across each line) taken as the line
+# darkness: high enough that dust and paper texture below it do not lower it, low enough that a
+# few black specks on a pencil drawing do not raise it.
+RIDGE_PERCENTILE = 70.0
+# A line at the estimated darkness maps to ink 1 / LINE_GAIN_MARGIN > 1 (clipped to 1), so the
+# lighter parts of a textured pencil stroke still read as line.
+LINE_GAIN_MARGIN = 0.8
+MAX_SAMPLES = 200_000
+# Lines at least this dark on clean paper already read as line: left as they are.
+DARK_LINES = 0.75
+
+
+@dataclass(frozen=True)
+class LineLevels:
+    paper: float  # median paper ink level, 0 for white paper
+    darkness: float  # how much darker than paper the lines are (0..1), 0 when there are none
+    noise: float  # standard deviation of the paper
+    gain: float  # what the ink above paper is multiplied by
+
+    @property
+    def darkest_percent(self) -> int:
+        return round(100 * self.darkness)
+
+
+def _paper_level(ink: np.ndarray) -> np.ndarray:
+    h, w = ink.shape
+    small_w, small_h = max(1, w // PAPER_SCALE), max(1, h // PAPER_SCALE)
+    small = cv2.resize(ink, (small_w, small_h), interpolation=cv2.INTER_AREA)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (PAPER_KERNEL, PAPER_KERNEL))
+    paper = cv2.morphologyEx(small, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_REPLICATE)
+    paper = cv2.GaussianBlur(paper, (0, 0), PAPER_KERNEL / 2)
+    # Solid fills are ink, not paper: where the opening found something darker than any paper,
+    # fall back to the paper level of the whole drawing.
+    fill = paper > MAX_PAPER
+    if fill.any():
+        paper[fill] = float(np.median(paper[~fill])) if (~fill).any() else 0.0
+    return cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def _sample(values: np.ndarray, rng_seed: int = 0) -> np.ndarray:
+    flat = values.ravel()
+    if flat.size <= MAX_SAMPLES:
+        return flat
+    # A fixed stride keeps the estimate deterministic and cheap on big canvases.
+    return flat[:: flat.size // MAX_SAMPLES + rng_seed + 1]
+
+
+def measure_lines(ink: np.ndarray, above_paper: np.ndarray | None = None) -> LineLevels:
+    """Paper level, noise and line darkness of an ink map (float32, 0 paper .. 1 ink)."""
+    if above_paper is None:
+        above_paper = np.maximum(ink - _paper_level(ink), 0.0)
+    sample = _sample(above_paper)
+    # Most pixels are paper, so the median and its spread describe the paper's noise.
+    centre = float(np.median(sample))
+    noise = 1.4826 * float(np.median(np.abs(sample - centre)))
+    floor = max(MIN_LINE_LEVEL, centre + NOISE_SIGMAS * noise)
+    # Ridge pixels: the darkest across a line, i.e. local maxima above the noise floor.
+    ridge = (above_paper >= cv2.dilate(above_paper, np.ones((3, 3), np.uint8))) & (
+        above_paper > floor
+    )
+    values = above_paper[ridge]
+    paper = float(np.median(_sample(ink)))
+    if values.size < 3:
+        return LineLevels(paper=paper, darkness=0.0, noise=noise, gain=1.0)
+    darkness = float(np.percentile(values, RIDGE_PERCENTILE))
+    return LineLevels(paper=paper, darkness=darkness, noise=noise, gain=1.0)
+
+
+def normalise_lines(
+    ink: np.ndarray, darkness: float | None = None
+) -> tuple[np.ndarray, LineLevels]:
+    """Ink with the paper removed and lines scaled to full ink, and the levels it used.
+
+    `darkness` (0-1) overrides the estimate: lines that dark or darker become full ink.
+    Black lines on white paper come back unchanged apart from their faintest anti-aliasing.
+    """
+    if darkness is not None and not 0.02 <= darkness <= 1.0:
+        raise LineRefinerError(f"Line darkness must be between 0.02 and 1, not {darkness}.")
+    ink = np.clip(ink.astype(np.float32, copy=False), 0.0, 1.0)
+    above = ink - _paper_level(ink)
+    np.maximum(above, 0.0, out=above)
+    levels = measure_lines(ink, above)
+    line_level = darkness if darkness is not None else levels.darkness
+    if line_level <= 0.0:
+        return np.zeros_like(ink), levels
+    floor = min(levels.noise * 2.0, 0.5 * line_level)
+    gain = 1.0 / max(LINE_GAIN_MARGIN * line_level - floor, 1e-3)
+    if line_level >= DARK_LINES and floor < 0.02:
+        # Dark lines on clean paper: scaling would only thicken them by their anti-aliasing.
+        gain, floor = 1.0, 0.0
+    out = above
+    if floor:
+        out -= floor
+    out *= gain
+    np.clip(out, 0.0, 1.0, out=out)
+    return out, LineLevels(levels.paper, line_level, levels.noise, gain)

@@ -1,0 +1,49 @@
+"""The gap verifier network: a small CNN over the patch rotated to a candidate bridge, joined
+with the candidate's numbers, giving the probability that a person would close it.
+
+Exported to ONNX with a dynamic batch: inputs "patches" (N, 3, 32, 32) and "features" (N, F),
+output "probability" (N,).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from krita_linerefiner.core.candidates import FEATURES, PATCH
+
+WIDTHS = (16, 24, 32)
+
+
+class Verifier(nn.Module):
+    def __init__(self, features: int = len(FEATURES), widths: tuple[int, int, int] = WIDTHS,
+                 hidden: int = 64) -> None:
+        super().__init__()
+        a, b, c = widths
+        self.conv = nn.Sequential(
+            nn.Conv2d(3, a, 3, stride=2, padding=1), nn.ReLU(inplace=True),  # 16 x 16
+            nn.Conv2d(a, b, 3, padding=1), nn.ReLU(inplace=True),
+            nn.MaxPool2d(2),  # 8 x 8
+            nn.Conv2d(b, c, 3, padding=1), nn.ReLU(inplace=True),
+            nn.MaxPool2d(2),  # 4 x 4
+            nn.Flatten(),
+            nn.Linear(c * (PATCH // 8) ** 2, hidden), nn.ReLU(inplace=True),
+        )
+        self.head = nn.Sequential(
+            nn.Linear(hidden + features, hidden), nn.ReLU(inplace=True),
+            nn.Linear(hidden, 1),
+        )
+
+    def logits(self, patches: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
+        return self.head(torch.cat([self.conv(patches), features], dim=1)).squeeze(1)
+
+    def forward(self, patches: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.logits(patches, features))
+
+
+def macs_per_candidate(widths: tuple[int, int, int] = WIDTHS, hidden: int = 64,
+                       features: int = len(FEATURES)) -> int:
+    a, b, c = widths
+    half, quarter, eighth = PATCH // 2, PATCH // 4, PATCH // 8
+    return (half * half * 3 * a * 9 + half * half * a * b * 9 + quarter * quarter * b * c * 9
+            + c * eighth * eighth * hidden + (hidden + features) * hidden + hidden)
