@@ -97,7 +97,8 @@ def make_docker_class(krita: Any) -> type:
             area.setObjectName("linerefiner_scroll")
             area.setWidgetResizable(True)
             area.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
-            area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            # Narrower than its rows: scroll sideways rather than cut the controls off.
+            area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
             area.setWidget(panel)
             return area
 

@@ -100,12 +100,18 @@ def compute(job: Job, progress: Callable[[float], None], cancel: Callable[[], bo
         result = close_gaps(ink, params, progress=stage_progress(stages - 1), cancel=cancel)
         layers[GAPS_LAYER] = to_layer(result.gaps, selected, source, GAP_COLOR)
         count = result.count
-        if result.probability is None and not refine_first:
-            # close_gaps skips the model when nothing in the layer reads as a line.
+        if no_line_found(result) and not refine_first:
             no_lines = no_lines_message(ink if selected is None else ink * selected)
     digests = {name: layer_digest(patches, source) for name, patches in layers.items()}
     return Computed(layers, count, curve, nothing_reason(job.task, layers, count, source,
                                                          no_lines), digests)
+
+
+def no_line_found(result: object) -> bool:
+    """close_gaps runs no model (neither the verifier nor the dense one) when nothing in the
+    layer reads as a line, even after its line-darkness normalisation."""
+    return (getattr(result, "analysis", None) is None
+            and getattr(result, "probability", None) is None)
 
 
 def nothing_reason(task: str, layers: dict[str, list[Patch]], count: int,
@@ -114,6 +120,8 @@ def nothing_reason(task: str, layers: dict[str, list[Patch]], count: int,
     if any(layers.values()):
         return ""
     if no_lines:
+        if source.selection is not None:
+            no_lines = no_lines.replace("no lines found", "no lines found in the selection")
         return f"Nothing added: {no_lines}."
     if TASKS[task][1]:
         where = " inside the selection" if source.selection is not None and count else ""
