@@ -47,6 +47,12 @@ LEGACY_DESKTOP_NAME = "linerefiner.desktop"
 REQUIREMENTS = ("numpy>=1.24", "onnxruntime>=1.16", "opencv-python-headless>=4.8")
 STAMP_NAME = "linerefiner-deps.json"
 STAMP_FORMAT = 1
+# Inside the installed package: what this install created (folders, a kritarc), so that
+# --uninstall removes exactly that and nothing the user or Krita made.
+RECORD_NAME = "linerefiner-install.json"
+RECORD_FORMAT = 1
+# Krita 5.2 is the first official build with Python 3.10; 5.0/5.1 official builds have 3.8.
+MIN_KRITA_PYTHON = (3, 10)
 
 KRITARC_GROUP = "python"
 KRITARC_KEY = f"enable_{PLUGIN}"
@@ -694,9 +700,9 @@ def _clean_stale_staging(folder: Path) -> None:
         shutil.rmtree(str(stale), ignore_errors=True)
 
 
-def commit(plan: Sequence[tuple[Path, Path | None]], staging: Path, kritarc: Path,
+def commit(plan: Sequence[tuple[Path, Path | None]], staging: Path, kritarc: Path | None,
            kritarc_value: str | None) -> bool:
-    """Swap every (final, new) pair and update kritarc, or leave all of it as it was.
+    """Swap every (final, new) pair and update kritarc (if any), or leave all of it as it was.
     Returns whether kritarc changed."""
     trash = staging / "r"
     trash.mkdir()
@@ -704,7 +710,7 @@ def commit(plan: Sequence[tuple[Path, Path | None]], staging: Path, kritarc: Pat
     try:
         for final, new in plan:
             swap.replace(final, new)
-        return write_kritarc(kritarc, kritarc_value)
+        return kritarc is not None and write_kritarc(kritarc, kritarc_value)
     except BaseException as error:
         problems = swap.rollback()
         if problems:
@@ -722,10 +728,47 @@ def commit(plan: Sequence[tuple[Path, Path | None]], staging: Path, kritarc: Pat
                  "may write to the folder.") from error
 
 
-def _remove_if_empty(paths: Iterable[Path]) -> None:
-    for path in paths:
+def _remove_if_empty(paths: Iterable[Path]) -> list[Path]:
+    """Removes each folder that is empty, deepest first; returns those removed."""
+    removed = []
+    for path in sorted(set(paths), key=lambda p: len(p.parts), reverse=True):
         with contextlib.suppress(OSError):  # not empty: not only ours
             path.rmdir()
+            removed.append(path)
+    return removed
+
+
+def _missing_folders(path: Path) -> list[Path]:
+    """`path` and those of its parents that do not exist yet (what mkdir(parents=True) makes)."""
+    missing = []
+    while not path.exists() and path.parent != path:
+        missing.append(path)
+        path = path.parent
+    return missing
+
+
+@dataclass(frozen=True)
+class InstallRecord:
+    kritarc: str | None = None
+    kritarc_created: bool = False
+    created_folders: tuple[str, ...] = ()
+
+    @staticmethod
+    def read(package: Path) -> InstallRecord:
+        try:
+            data = json.loads((package / RECORD_NAME).read_text(encoding="utf-8"))
+            if data.get("format") == RECORD_FORMAT:
+                return InstallRecord(data.get("kritarc"), bool(data.get("kritarc_created")),
+                                     tuple(str(f) for f in data.get("created_folders", ())))
+        except (OSError, ValueError, AttributeError, TypeError):
+            pass
+        return InstallRecord()
+
+    def write(self, package: Path) -> None:
+        data = {"format": RECORD_FORMAT, "kritarc": self.kritarc,
+                "kritarc_created": self.kritarc_created,
+                "created_folders": list(self.created_folders)}
+        (package / RECORD_NAME).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
 
 # --------------------------------------------------------------------------------------------
@@ -742,15 +785,26 @@ class Options:
     verbose: bool
 
 
-def install(resource_dir: Path, kritarc: Path, options: Options) -> None:
+def install(resource_dir: Path, kritarc: Path | None, options: Options) -> None:
     pykrita, actions = resource_dir / "pykrita", resource_dir / "actions"
     final_package = pykrita / PLUGIN
+    previous = InstallRecord.read(final_package)
     created = [path for path in (pykrita, actions) if not path.exists()]
+    kritarc_created = False
+    if kritarc is not None:
+        # A kritarc made by an earlier run of this install stays "ours" when it runs again.
+        kritarc_created = not (kritarc.exists() or kritarc.is_symlink()) or (
+            previous.kritarc_created and previous.kritarc == str(kritarc))
+        created += _missing_folders(kritarc.parent)
+    record = InstallRecord(
+        str(kritarc) if kritarc is not None else None, kritarc_created,
+        tuple(dict.fromkeys([*previous.created_folders, *(str(p) for p in created)])))
     pykrita.mkdir(exist_ok=True)
     _clean_stale_staging(pykrita)
     staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=str(pykrita)))
     try:
         staged = stage_plugin(options.repo, staging / "n")
+        record.write(staged.package)
         if options.deps is not None:
             # The vendor folder of the install being replaced is reused when it fits, so
             # running install.py again doesn't download again.
@@ -780,10 +834,17 @@ def install(resource_dir: Path, kritarc: Path, options: Options) -> None:
         names = [_requirement_name(r) for r in options.deps.requirements]
         listed = ", ".join(f"{name} {versions.get(_normalise(name), '?')}" for name in names)
         say(f"  Dependencies for {options.deps.describe()}: {listed}")
-    say(f"  Enabled in {kritarc} ([{KRITARC_GROUP}] {KRITARC_KEY}=true)")
+    if kritarc is not None:
+        say(f"  Enabled in {kritarc} ([{KRITARC_GROUP}] {KRITARC_KEY}=true)")
+    else:
+        say("  Not enabled: no kritarc is known for this resource folder (pass --kritarc FILE "
+            "to enable it there).")
     say("")
     say("Next:")
     say("  1. Restart Krita (quit it completely first if it is running).")
+    if kritarc is None:
+        say("     Then Settings > Configure Krita > Python Plugin Manager: tick Line Refiner, "
+            "and restart Krita once more.")
     say("  2. Settings > Dockers > Line Refiner shows the panel.")
     say("  3. Filter > Close Line Gaps, Refine Lines, Refine Lines and Close Gaps work on the "
         "active paint layer.")
@@ -791,8 +852,11 @@ def install(resource_dir: Path, kritarc: Path, options: Options) -> None:
         "sure Line Refiner is ticked, and hover over it to see why it did not load.")
 
 
-def uninstall(resource_dir: Path, kritarc: Path) -> None:
+def uninstall(resource_dir: Path, kritarc: Path | None) -> None:
     pykrita = resource_dir / "pykrita"
+    record = InstallRecord.read(pykrita / PLUGIN)
+    if kritarc is None and record.kritarc:
+        kritarc = Path(record.kritarc)  # the one this install enabled the plugin in
     candidates = [pykrita / PLUGIN, pykrita / DESKTOP_NAME, resource_dir / "actions" / ACTION_NAME]
     legacy = pykrita / LEGACY_DESKTOP_NAME
     if legacy.is_file() and desktop_library(legacy) == PLUGIN:
@@ -805,13 +869,27 @@ def uninstall(resource_dir: Path, kritarc: Path) -> None:
         changed = commit([(path, None) for path in present], staging, kritarc, None)
     finally:
         shutil.rmtree(str(staging), ignore_errors=True)
+    removed_kritarc = False
+    if (kritarc is not None and record.kritarc_created and record.kritarc == str(kritarc)
+            and kritarc.is_file() and not kritarc.read_bytes().strip()):
+        # Created by install.py and nothing but our key was ever written to it.
+        kritarc.unlink()
+        removed_kritarc = True
+    folders = _remove_if_empty(Path(folder) for folder in record.created_folders)
     if not present and not changed:
         say(f"LineRefiner is not installed in {resource_dir}; nothing to remove.")
         return
     for path in present:
         say(f"Removed {path}")
-    if changed:
+    if removed_kritarc:
+        say(f"Removed {kritarc} (install.py had created it)")
+    elif changed:
         say(f"Removed {KRITARC_KEY} from {kritarc}")
+    elif kritarc is None:
+        say("No kritarc is known for this resource folder; if Krita still lists Line Refiner, "
+            "untick it in Settings > Configure Krita > Python Plugin Manager.")
+    for folder in folders:
+        say(f"Removed the empty folder {folder}")
     say("Restart Krita to finish.")
 
 
@@ -906,32 +984,58 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def resolve_target(args: argparse.Namespace) -> tuple[Path, Path, KritaLocation | None]:
-    """Resource folder, kritarc, and the Krita location they belong to (None: not known)."""
+def resolve_target(args: argparse.Namespace) -> tuple[Path, Path | None, KritaLocation | None]:
+    """Resource folder, kritarc (None: none is known to belong to that folder), and the Krita
+    location they belong to (None: not known)."""
     locations = krita_locations()
     if args.resource_dir is None:
         location = choose_location(locations)
-        return location.resource_dir, args.kritarc or location.kritarc, location
+        kritarc = args.kritarc.expanduser().absolute() if args.kritarc else location.kritarc
+        return location.resource_dir, kritarc, location
     resource_dir = args.resource_dir.expanduser().resolve()
     if not resource_dir.is_dir():
         raise InstallError(f"the resource folder {resource_dir} does not exist.",
                            hint="Check the path (Krita: Settings > Manage Resources > Open "
                                 "Resource Folder), or start Krita once so that it creates it.")
-    matching = [loc for loc in locations if loc.resource_dir == resource_dir]
-    location = matching[0] if matching else None
+    location = next((loc for loc in locations if _serves(loc, resource_dir)), None)
     if args.kritarc is not None:
-        kritarc = args.kritarc.expanduser()
-    elif location is not None:
-        kritarc = location.kritarc
-    elif locations:
-        kritarc = locations[0].kritarc
-    else:
-        raise InstallError("don't know where Krita's kritarc is on this system.",
-                           hint="Pass --kritarc FILE.")
-    return resource_dir, kritarc, location
+        # Absolute (not resolved: a symlinked kritarc stays one), as the install record keeps it.
+        return resource_dir, args.kritarc.expanduser().absolute(), location
+    # Only the kritarc of the profile this folder belongs to: another profile's kritarc (say
+    # the default one, for a test profile) must not be touched, let alone created.
+    return resource_dir, location.kritarc if location is not None else None, location
+
+
+def _serves(location: KritaLocation, resource_dir: Path) -> bool:
+    """Whether `resource_dir` is this Krita's resource folder (its default one, or the one its
+    kritarc names)."""
+    if _same_path(location.resource_dir, resource_dir):
+        return True
+    custom = read_kritarc_value(location.kritarc, None, "ResourceDirectory")
+    return bool(custom) and _same_path(Path(custom), resource_dir)
+
+
+def _same_path(a: Path, b: Path) -> bool:
+    try:
+        return a.expanduser().resolve() == b.expanduser().resolve()
+    except OSError:
+        return False
+
+
+def check_krita_python(version: str) -> None:
+    major, minor = (int(part) for part in version.split("."))
+    if (major, minor) < MIN_KRITA_PYTHON:
+        need = ".".join(map(str, MIN_KRITA_PYTHON))
+        raise InstallError(
+            f"LineRefiner needs Krita 5.2 or newer (with Python {need} or newer); this Krita "
+            f"runs Python {version} (the official Krita 5.0 and 5.1 builds run 3.8). Nothing "
+            "was changed.",
+            hint="Update Krita (krita.org), then run this again.")
 
 
 def deps_spec(args: argparse.Namespace, location: KritaLocation | None) -> DepsSpec | None:
+    if args.python_version is not None:
+        check_krita_python(args.python_version)
     if args.no_deps:
         return None
     version = args.python_version
@@ -946,6 +1050,7 @@ def deps_spec(args: argparse.Namespace, location: KritaLocation | None) -> DepsS
                 patterns += known.python_globs
         version, evidence = detect_python_version(patterns)
         say(f"Krita's Python is {version} (from {evidence}).")
+        check_krita_python(version)
     if args.platform:
         platforms = [tag for given in args.platform for tag in expand_platform(given)]
     else:

@@ -407,6 +407,91 @@ def test_uninstall_when_not_installed_changes_nothing(repo: Path, env: Env) -> N
     assert env.kritarc.read_bytes() == KRITARC
 
 
+def test_resource_dir_alone_touches_no_other_profiles_kritarc(repo: Path, env: Env) -> None:
+    # The default profile of this home has no kritarc yet; a test profile is installed into.
+    default_kritarc = env.home / "config" / "kritarc"
+    result = ok(env.run(repo, "--resource-dir", str(env.resource), "--no-deps"))
+    assert (env.resource / "pykrita" / PLUGIN / "__init__.py").is_file()
+    assert not default_kritarc.exists() and not (env.home / "config").exists()
+    assert env.kritarc.read_bytes() == KRITARC
+    assert "Not enabled" in result.stdout and "Python Plugin Manager" in result.stdout
+    default_kritarc.parent.mkdir()
+    default_kritarc.write_bytes(KRITARC)
+    ok(env.run(repo, "--resource-dir", str(env.resource), "--no-deps"))
+    assert default_kritarc.read_bytes() == KRITARC
+
+
+def test_resource_dir_of_a_known_profile_uses_its_kritarc(repo: Path, env: Env) -> None:
+    resource = env.home / "data" / "krita"
+    resource.mkdir(parents=True)
+    kritarc = env.home / "config" / "kritarc"
+    ok(env.run(repo, "--resource-dir", str(resource), "--no-deps"))
+    assert kritarc.read_text() == f"[python]\n{KEY}=true\n"
+    ok(env.run(repo, "--resource-dir", str(resource), "--uninstall"))
+    assert not kritarc.exists() and not (env.home / "config").exists()
+    assert list(resource.iterdir()) == []
+
+
+def test_uninstall_leaves_a_fresh_profile_as_it_was(repo: Path, env: Env) -> None:
+    # Krita never started: an empty resource folder, no kritarc, not even its folder.
+    resource = env.root / "fresh"
+    resource.mkdir()
+    kritarc = env.root / "fresh-config" / "krita" / "kritarc"
+    target = ["--resource-dir", str(resource), "--kritarc", str(kritarc)]
+    ok(env.run(repo, *target, "--python-version", "3.10", "--platform", "win_amd64",
+               "--pip-cmd", env.pip("ok")))
+    assert kritarc.is_file() and (resource / "pykrita" / PLUGIN / "vendor").is_dir()
+    ok(env.run(repo, *target, "--no-deps"))  # again: the kritarc is still the one it made
+    result = ok(env.run(repo, *target, "--uninstall"))
+    assert list(resource.iterdir()) == []
+    assert not (env.root / "fresh-config").exists()
+    assert "install.py had created it" in result.stdout
+
+
+def test_uninstall_keeps_a_created_kritarc_that_krita_wrote_to(repo: Path, env: Env) -> None:
+    resource = env.root / "fresh"
+    resource.mkdir()
+    kritarc = env.root / "fresh-config" / "kritarc"
+    target = ["--resource-dir", str(resource), "--kritarc", str(kritarc)]
+    ok(env.run(repo, *target, "--no-deps"))
+    with kritarc.open("a") as handle:  # Krita started since and saved its settings
+        handle.write("\n[General]\nMaxBrushSize=1000\n")
+    (resource / "pykrita" / "mine.py").write_text("")  # the user's own file stays too
+    ok(env.run(repo, *target, "--uninstall"))
+    assert kritarc.read_text().strip() == "[General]\nMaxBrushSize=1000"
+    assert sorted(p.name for p in resource.rglob("*")) == ["mine.py", "pykrita"]
+
+
+def test_uninstall_by_resource_dir_finds_the_kritarc_it_enabled(repo: Path, env: Env) -> None:
+    ok(env.run(repo, *env.target(), "--no-deps"))
+    assert KEY in env.kritarc.read_text(errors="replace")
+    ok(env.run(repo, "--resource-dir", str(env.resource), "--uninstall"))
+    assert env.kritarc.read_bytes() == KRITARC
+
+
+@pytest.mark.parametrize("version", ["3.8", "3.9"])
+def test_krita_with_python_older_than_3_10_is_refused(repo: Path, env: Env,
+                                                     version: str) -> None:
+    before = snapshot(env.resource)
+    result = failed(env.run(repo, *env.target(), "--python-version", version,
+                            "--platform", "win_amd64", "--pip-cmd", env.pip("ok")))
+    assert "Krita 5.2 or newer" in result.stderr and f"Python {version}" in result.stderr
+    assert env.pip_calls() == [] and snapshot(env.resource) == before
+    assert env.kritarc.read_bytes() == KRITARC
+    failed(env.run(repo, "--zip", str(env.root / "x.zip"), "--python-version", version,
+                   "--platform", "win_amd64", "--pip-cmd", env.pip("ok")))
+    assert not (env.root / "x.zip").exists()
+
+
+def test_krita_python_read_as_3_8_is_refused(repo: Path, env: Env, tmp_path: Path) -> None:
+    krita = tmp_path / "krita-5.1"
+    (krita / "lib" / "kritaplugins").mkdir(parents=True)
+    (krita / "lib" / "kritaplugins" / "kritapykrita.so").write_bytes(b"\0libpython3.8.so.1\0")
+    result = failed(env.run(repo, *env.target(), "--krita-path", str(krita),
+                            "--pip-cmd", env.pip("ok")))
+    assert "Krita 5.2 or newer" in result.stderr and env.pip_calls() == []
+
+
 # --------------------------------------------------------------------------------------------
 # The zip for Tools > Scripts > Import Python Plugin from File
 
