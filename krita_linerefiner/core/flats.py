@@ -2,7 +2,8 @@
 colour of its own, as a colourist's "flats" layer under the lines.
 
 - Regions are the 4-connected paper regions between the lines, as a flood fill spreads
-  (core.gaps.paper_regions); a pixel is a line where the ink or a closure reaches `line_level`.
+  (core.gaps.paper_regions); a pixel is a line where the ink, read as close_gaps reads it
+  (normalised by core.lines: faint and pencil lines count), or a closure reaches LINE_LEVEL.
 - Trapping: every line pixel takes the colour of the nearest region (trap_lines), so the
   colour runs under each line to its middle and no paper, however faint the anti-aliased
   edge, shows white between a region and its line.
@@ -30,6 +31,8 @@ import cv2
 import numpy as np
 
 from .errors import CancelledError, LineRefinerError
+from .gaps import LINE_LEVEL
+from .lines import normalise_lines
 
 OUTSIDE = 0  # group id of the transparent outside; also label 0 of cv2's components (lines)
 STRIP_ROWS = 256  # rows per strip when remapping full-size maps, to keep temporaries small
@@ -44,16 +47,16 @@ MAX_MERGE_ROUNDS = 64
 class FlatsParams:
     min_region: int = 24
     fill_border: bool = False
-    line_level: float = 0.5
+    line_darkness: float | None = None  # as GapParams.line_darkness; None: estimated
 
     def __post_init__(self) -> None:
         if not 0 <= self.min_region <= 100_000:
             raise LineRefinerError(
                 f"Smallest flat region must be 0-100000 px, not {self.min_region}."
             )
-        if not 0.0 < self.line_level <= 1.0:
+        if self.line_darkness is not None and not 0.02 <= self.line_darkness <= 1.0:
             raise LineRefinerError(
-                f"Flats line level must be above 0 and at most 1, not {self.line_level}."
+                f"Line darkness must be between 0.02 and 1 (or auto), not {self.line_darkness}."
             )
 
 
@@ -68,13 +71,16 @@ def fill_flats(
     gaps: np.ndarray | None = None,
     params: FlatsParams | None = None,
     *,
+    normalised: bool = False,
     origin: tuple[int, int] = (0, 0),
     previous: np.ndarray | None = None,
     progress: Callable[[float], None] | None = None,
     cancel: Callable[[], bool] | None = None,
 ) -> FlatsResult:
     """Flat colours for `ink` (float32, 0 paper..1 ink) closed by `gaps` (same shape, the added
-    pixels as close_gaps returns them; None: the lines as they are). `origin` is the (x, y) of
+    pixels as close_gaps returns them; None: the lines as they are). `normalised`: `ink` is
+    already line-darkness normalised (core.lines, as close_gaps's analysis holds it), so it is
+    not normalised again with params.line_darkness. `origin` is the (x, y) of
     the map's top-left pixel in the document, so colours survive a change of the layer's bounds.
     `previous` is an earlier result (H, W, 4 RGBA uint8, possibly recoloured by the user): a
     region whose paper was all one opaque colour there keeps that colour.
@@ -94,18 +100,28 @@ def fill_flats(
     if previous is not None:
         previous = np.ascontiguousarray(previous)
 
-    def step(done: float) -> None:
+    # Normalising the lines takes about as long as the rest.
+    head = 0.0 if normalised else 0.5
+
+    def report(fraction: float) -> None:
         if cancel is not None and cancel():
             raise CancelledError()
         if progress is not None:
-            progress(done)
+            progress(fraction)
 
+    def step(done: float) -> None:
+        report(head + (1.0 - head) * done)
+
+    height, width = ink.shape
+    if not normalised:
+        report(0.0)
+        ink = normalise_lines(ink, params.line_darkness)[0]
     step(0.0)
-    line = line_mask(ink, gaps, params.line_level)
+    line = line_mask(ink, gaps)
+    del ink
     count, regions, stats, centroids = cv2.connectedComponentsWithStats(
         (~line).view(np.uint8), connectivity=4, ltype=cv2.CV_32S
     )
-    height, width = ink.shape
     if count == 1:  # no paper at all
         step(1.0)
         return FlatsResult(np.zeros((height, width, 4), np.uint8), 0)
@@ -173,10 +189,10 @@ def uniform_colours(labels: np.ndarray, previous: np.ndarray, area: np.ndarray) 
     return candidate
 
 
-def line_mask(ink: np.ndarray, gaps: np.ndarray | None, level: float) -> np.ndarray:
-    line = np.greater_equal(ink, np.float32(level))
+def line_mask(ink: np.ndarray, gaps: np.ndarray | None) -> np.ndarray:
+    line = np.greater_equal(ink, np.float32(LINE_LEVEL))
     if gaps is not None:
-        line |= np.greater_equal(gaps, np.float32(level))
+        line |= np.greater_equal(gaps, np.float32(LINE_LEVEL))
     return line
 
 

@@ -7,7 +7,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from krita_linerefiner.core.errors import CancelledError, LineRefinerError
-from krita_linerefiner.core.flats import MIN_NEIGHBOUR_DISTANCE2, FlatsParams, fill_flats
+from krita_linerefiner.core.flats import (
+    MIN_NEIGHBOUR_DISTANCE2,
+    FlatsParams,
+    FlatsResult,
+    fill_flats,
+)
 
 seeds = st.integers(0, 2**32 - 1)
 
@@ -30,6 +35,12 @@ def random_drawing(seed: int, height: int = 120, width: int = 160) -> np.ndarray
         else:
             cv2.line(ink, (x0, y0), (x1, y1), 1.0, thickness, cv2.LINE_AA)
     return ink
+
+
+def fill_flats_as_is(ink: np.ndarray, params: FlatsParams,
+                     previous: np.ndarray | None = None) -> FlatsResult:
+    """Flats of the lines exactly as drawn (ink >= 0.5), as the test's own reference reads them."""
+    return fill_flats(ink, params=params, normalised=True, previous=previous)
 
 
 def paper_labels(line: np.ndarray) -> tuple[int, np.ndarray]:
@@ -62,7 +73,7 @@ def boxes(cells: list[tuple[int, int, int, int]], shape: tuple[int, int] = (100,
 @given(seeds)
 def test_every_enclosed_region_is_one_opaque_colour_of_its_own(seed: int) -> None:
     ink = random_drawing(seed)
-    result = fill_flats(ink, params=FlatsParams(min_region=0))
+    result = fill_flats_as_is(ink, params=FlatsParams(min_region=0))
     count, labels = paper_labels(ink >= 0.5)
     outside = border_labels(labels)
     seen: set[int] = set()
@@ -84,7 +95,7 @@ def test_every_enclosed_region_is_one_opaque_colour_of_its_own(seed: int) -> Non
 @given(seeds, st.booleans())
 def test_colour_runs_under_the_lines_to_their_middle(seed: int, fill_border: bool) -> None:
     ink = random_drawing(seed)
-    result = fill_flats(ink, params=FlatsParams(min_region=0, fill_border=fill_border))
+    result = fill_flats_as_is(ink, params=FlatsParams(min_region=0, fill_border=fill_border))
     line = ink >= 0.5
     count, labels = paper_labels(line)
     outside = np.isin(labels, list(border_labels(labels)) if not fill_border else [])
@@ -110,7 +121,8 @@ def test_colour_runs_under_the_lines_to_their_middle(seed: int, fill_border: boo
 @given(seeds)
 def test_each_colour_is_one_4_connected_piece_clearly_unlike_its_neighbours(seed: int) -> None:
     # One click of Krita's contiguous fill (threshold 0) then recolours a region under its lines.
-    result = fill_flats(random_drawing(seed), params=FlatsParams(min_region=0, fill_border=True))
+    params = FlatsParams(min_region=0, fill_border=True)
+    result = fill_flats_as_is(random_drawing(seed), params=params)
     colours = packed(result.rgba)
     for colour in np.unique(colours).tolist():
         pieces = cv2.connectedComponents((colours == colour).view(np.uint8), connectivity=4)[0]
@@ -196,8 +208,8 @@ def test_a_small_edit_keeps_the_colours_of_unchanged_regions(seed: int, edit_see
         end = (x + int(rng.integers(-30, 31)), y + int(rng.integers(-30, 31)))
         cv2.line(after, (x, y), end, 1.0, 2, cv2.LINE_AA)
     params = FlatsParams(min_region=min_region)
-    old = fill_flats(before, params=params)
-    new = fill_flats(after, params=params, previous=old.rgba)
+    old = fill_flats_as_is(before, params=params)
+    new = fill_flats_as_is(after, params=params, previous=old.rgba)
     _, old_labels = paper_labels(before >= 0.5)
     new_count, new_labels = paper_labels(after >= 0.5)
     for label in range(1, new_count):
@@ -290,17 +302,25 @@ def test_closures_close_a_region() -> None:
     assert (closed.rgba[21:23, 60:66, 3] == 255).all() and (closed.rgba[19, 60:66, 3] == 0).all()
 
 
-def test_faint_ink_is_paper_and_gets_coloured() -> None:
+def test_faint_ink_in_normalised_lines_is_paper_and_gets_coloured() -> None:
     ink = boxes([(30, 20, 100, 70)])
     ink[40:45, 40:90] = 0.3  # a faint stroke inside: below the line level, no line of its own
-    result = fill_flats(ink)
+    result = fill_flats(ink, normalised=True)
     assert result.regions == 1 and (result.rgba[40:45, 40:90, 3] == 255).all()
+
+
+def test_pencil_lines_are_read_as_close_gaps_reads_them() -> None:
+    pencil = boxes([(10, 10, 60, 60), (60, 10, 120, 60)]) * np.float32(0.3)
+    assert fill_flats(pencil, normalised=True).regions == 0  # as they are: all paper, outside
+    assert fill_flats(pencil).regions == 2
+    # A darkness setting above the lines' own reads them as too faint to be lines.
+    assert fill_flats(pencil, params=FlatsParams(line_darkness=1.0)).regions == 0
 
 
 @pytest.mark.parametrize(("ink_value", "fill_border", "regions"), [
     (1.0, False, 0), (1.0, True, 0), (0.0, False, 0), (0.0, True, 1)])
 def test_blank_and_solid_pages(ink_value: float, fill_border: bool, regions: int) -> None:
-    result = fill_flats(np.full((20, 30), ink_value, np.float32),
+    result = fill_flats(np.full((20, 30), ink_value, np.float32), normalised=True,
                         params=FlatsParams(fill_border=fill_border))
     assert result.rgba.shape == (20, 30, 4) and result.rgba.dtype == np.uint8
     assert result.regions == regions
@@ -309,7 +329,7 @@ def test_blank_and_solid_pages(ink_value: float, fill_border: bool, regions: int
 
 @pytest.mark.parametrize(("field", "value", "words"), [
     ("min_region", -1, "0-100000 px"), ("min_region", 100_001, "0-100000 px"),
-    ("line_level", 0.0, "above 0"), ("line_level", 1.5, "at most 1"),
+    ("line_darkness", 0.01, "between 0.02 and 1"), ("line_darkness", 1.5, "between 0.02 and 1"),
 ])
 def test_bad_params_say_what_is_allowed(field: str, value: float, words: str) -> None:
     with pytest.raises(LineRefinerError, match=words):
