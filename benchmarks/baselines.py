@@ -160,10 +160,15 @@ def endpoint_linking(ink: np.ndarray, radius: int) -> np.ndarray:
     return np.clip(drawn.astype(np.float32) - ink, 0.0, 1.0).astype(np.float32)
 
 
-def baseline_methods() -> dict[str, Method]:
+KERNELS = (3, 5, 7, 9)
+RADII = (4, 6, 8, 10, 12, 14, 16)
+
+
+def baseline_methods(kernels: tuple[int, ...] = KERNELS,
+                     radii: tuple[int, ...] = RADII) -> dict[str, Method]:
     methods: dict[str, Method] = {}
-    for k in (3, 5, 7, 9):
+    for k in kernels:
         methods[f"morph closing k{k}"] = partial(morphological_closing, kernel=k)
-    for r in (4, 8, 12, 16):
+    for r in radii:
         methods[f"endpoint linking R{r}"] = partial(endpoint_linking, radius=r)
     return methods
