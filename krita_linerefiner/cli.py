@@ -1,7 +1,8 @@
-"""Batch command line: `linerefiner close-gaps INPUT... -o OUTDIR`.
+"""Batch command line: `linerefiner close-gaps|refine|run|flats INPUT... -o OUTDIR`.
 
 Folders are walked recursively (animation frames), outputs mirror the folder structure under
-OUTDIR, inputs are never overwritten, and one bad file does not stop the batch.
+OUTDIR, inputs are never overwritten, and one bad file does not stop the batch. The steps
+themselves run in core.pipeline, in the same order as in the plugin.
 """
 
 from __future__ import annotations
@@ -18,13 +19,15 @@ import cv2
 import numpy as np
 
 from .core.errors import LineRefinerError
-from .core.gaps import GapParams, close_gaps
+from .core.flats import FlatsParams
+from .core.gaps import GapParams
 from .core.ink import ink_from_image, paper_from_ink, rgba_from_ink
-from .core.post import CURVE_PRESETS, smooth, tone_curve
-from .core.refine import STYLE_MODELS, RefineParams, refine
+from .core.pipeline import Stages, Steps, open_sessions, run_pipeline
+from .core.post import CURVE_PRESETS
+from .core.refine import STYLE_MODELS, RefineParams
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
-OUTPUT_MARKERS = (".gaps.png", ".closed.png", ".refined.png")
+OUTPUT_MARKERS = (".gaps.png", ".closed.png", ".refined.png", ".flats.png")
 
 
 @dataclass(frozen=True)
@@ -135,73 +138,89 @@ def run_batch(
 
 
 @dataclass(frozen=True)
-class Steps:
-    """What one command does to every image, in this order."""
+class Plan:
+    """What one command does to every image (core.pipeline.Steps) and which files it writes."""
 
-    refine: RefineParams | None = None
-    curve: str | None = None
-    smooth: float | None = None
-    gaps: GapParams | None = None
-
-    def __post_init__(self) -> None:
-        if self.smooth is not None and not 0.0 <= self.smooth <= 1.0:
-            raise LineRefinerError(f"--smooth must be between 0 and 1, not {self.smooth}.")
+    steps: Steps
+    outputs: tuple[str, ...]  # of "refined", "gaps", "closed", "flats"
+    reuse_colors: bool = True
 
 
-def run_command(steps: Steps, args: argparse.Namespace) -> int:
-    from .core.models import create_session
-
-    use_gpu = not args.cpu
-    refine_session = (
-        create_session(steps.refine.model_name, threads=args.threads, use_gpu=use_gpu)
-        if steps.refine and steps.refine.strength > 0
-        else None
-    )
-    gap_session = (
-        create_session("gaps", threads=args.threads, use_gpu=use_gpu) if steps.gaps else None
-    )
+def run_command(plan: Plan, args: argparse.Namespace) -> int:
+    steps = plan.steps
+    sessions = open_sessions(steps, threads=args.threads, use_gpu=not args.cpu)
     jobs = list(find_jobs(args.inputs, args.output))
     protected = {job.source.resolve() for job in jobs}
-    stages = (steps.refine is not None) + (steps.gaps is not None)
 
     def process(job: Job, progress: Callable[[float], None]) -> str:
         start = time.perf_counter()
         ink = ink_from_image(read_image(job.source))
-        outputs: dict[str, np.ndarray] = {}
+        flats_path = output_path(job, "flats")
+        previous = None
+        if steps.flats is not None and plan.reuse_colors:
+            previous = earlier_flats(flats_path, ink.shape)
+        stages = run_pipeline(ink, steps, sessions=sessions, previous_flats=previous,
+                              progress=progress)
+        del ink
         notes = []
-        if steps.refine is not None:
-            ink = refine(
-                ink, steps.refine, session=refine_session, progress=lambda f: progress(f / stages)
-            )
-        if steps.curve is not None:
-            ink = tone_curve(ink, steps.curve)
-        if steps.smooth:
-            ink = smooth(ink, steps.smooth)
-        if steps.refine is not None or steps.curve is not None or steps.smooth:
-            outputs["refined"] = paper_from_ink(ink)
-        if steps.gaps is not None:
-            done = stages - 1
-            result = close_gaps(
-                ink,
-                steps.gaps,
-                session=gap_session,
-                progress=lambda f: progress((done + f) / stages),
-            )
-            outputs["gaps"] = rgba_from_ink(result.gaps)
-            outputs["closed"] = paper_from_ink(result.closed)
-            notes.append(f"{result.count} gaps closed")
-        for suffix, image in outputs.items():
-            write_png(job.stem.with_name(f"{job.stem.name}.{suffix}.png"), image, protected)
+        if stages.gaps is not None:
+            notes.append(f"{stages.gaps.count} gaps closed")
+        if stages.flats is not None:
+            kept = "" if previous is None else f", colours of the earlier {flats_path.name}"
+            notes.append(f"{stages.flats.regions} flat regions{kept}")
+        for name in plan.outputs:
+            write_png(output_path(job, name), output_image(stages, name), protected)
         seconds = time.perf_counter() - start
-        written = ", ".join(f"{job.stem.name}.{suffix}.png" for suffix in outputs)
+        written = ", ".join(output_path(job, name).name for name in plan.outputs)
         return f"{job.source}: {'; '.join([*notes, f'{seconds:.2f}s'])} -> {written}"
 
     return run_batch(jobs, process, protected)
 
 
+def output_path(job: Job, name: str) -> Path:
+    return job.stem.with_name(f"{job.stem.name}.{name}.png")
+
+
+def output_image(stages: Stages, name: str) -> np.ndarray:
+    if name == "refined":
+        return paper_from_ink(stages.lines)
+    if name == "flats":
+        assert stages.flats is not None
+        # cv2 writes B, G, R, A; flats are R, G, B, A, converted in place (one page is big).
+        return cv2.cvtColor(stages.flats.rgba, cv2.COLOR_RGBA2BGRA, dst=stages.flats.rgba)
+    assert stages.gaps is not None
+    if name == "gaps":
+        return rgba_from_ink(stages.gaps.gaps)
+    return paper_from_ink(stages.gaps.closed)
+
+
+def earlier_flats(path: Path, shape: tuple[int, ...]) -> np.ndarray | None:
+    """The flats an earlier run wrote (and the user may have recoloured), as RGBA, if they fit:
+    regions whose pixels did not change keep their colours."""
+    if not path.is_file():
+        return None
+    try:
+        image = read_image(path)
+    except LineRefinerError:
+        return None
+    if image.dtype != np.uint8 or image.shape != (*shape, 4):
+        return None
+    return cv2.cvtColor(image, cv2.COLOR_BGRA2RGBA)
+
+
 def gap_params(args: argparse.Namespace) -> GapParams:
     return GapParams(
-        sensitivity=args.sensitivity, max_gap=args.max_gap, seal_only=args.seal_only, tile=args.tile
+        sensitivity=args.sensitivity,
+        max_gap=args.max_gap,
+        seal_only=args.seal_only,
+        tile=args.tile,
+        line_darkness=args.line_darkness,
+    )
+
+
+def flats_params(args: argparse.Namespace) -> FlatsParams:
+    return FlatsParams(
+        min_region=args.min_region, fill_border=args.fill_border, line_darkness=args.line_darkness
     )
 
 
@@ -245,6 +264,36 @@ def add_gap_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--seal-only", action="store_true", help="keep only strokes that split a region in two"
     )
+    parser.add_argument(
+        "--line-darkness",
+        type=float,
+        default=defaults.line_darkness,
+        metavar="D",
+        help="0.02..1: lines this dark or darker count as full lines (default: measured)",
+    )
+
+
+def add_flats_options(parser: argparse.ArgumentParser) -> None:
+    defaults = FlatsParams()
+    parser.add_argument(
+        "--min-region",
+        type=int,
+        default=defaults.min_region,
+        metavar="PX",
+        help="regions smaller than this merge into their largest neighbour (default "
+        "%(default)s)",
+    )
+    parser.add_argument(
+        "--fill-border",
+        action="store_true",
+        help="colour the regions touching the image border too (default: transparent)",
+    )
+    parser.add_argument(
+        "--new-colors",
+        action="store_true",
+        help="ignore the colours of an existing NAME.flats.png in OUTDIR (by default regions "
+        "whose pixels did not change keep them, recoloured ones included)",
+    )
 
 
 def add_refine_options(parser: argparse.ArgumentParser) -> None:
@@ -275,7 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_common(gaps)
     add_gap_options(gaps)
-    gaps.set_defaults(steps=lambda a: Steps(gaps=gap_params(a)))
+    gaps.set_defaults(plan=lambda a: Plan(Steps(gaps=gap_params(a)), ("gaps", "closed")))
 
     refine_parser = commands.add_parser(
         "refine",
@@ -284,13 +333,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_common(refine_parser)
     add_refine_options(refine_parser)
-    refine_parser.set_defaults(steps=lambda a: Steps(refine=refine_params(a)))
+    refine_parser.set_defaults(plan=lambda a: Plan(Steps(refine=refine_params(a)), ("refined",)))
 
     run = commands.add_parser(
         "run",
-        help="refine, curve, smooth, then close gaps",
-        description="Refines the lines, applies the tone curve and smoothing, then closes gaps "
-        "in the result: writes NAME.refined.png, NAME.gaps.png and NAME.closed.png.",
+        help="refine, smooth, curve, then close gaps (and fill flats)",
+        description="Refines the lines, smooths them and applies the line weight curve (as the "
+        "plugin's layers do), then closes gaps in the result: writes NAME.refined.png, "
+        "NAME.gaps.png and NAME.closed.png, and with --flats NAME.flats.png.",
     )
     add_common(run)
     add_refine_options(run)
@@ -304,12 +354,41 @@ def build_parser() -> argparse.ArgumentParser:
         "--smooth", type=float, default=0.0, metavar="AMOUNT", help="0..1 (default: off)"
     )
     add_gap_options(run)
+    run.add_argument("--flats", action="store_true", help="also fill flats (NAME.flats.png)")
+    add_flats_options(run)
     run.set_defaults(
-        steps=lambda a: Steps(
-            refine=refine_params(a),
-            curve=None if a.curve == "none" else a.curve,
-            smooth=a.smooth,
-            gaps=gap_params(a),
+        plan=lambda a: Plan(
+            Steps(
+                refine=refine_params(a),
+                smooth=a.smooth,
+                curve=None if a.curve == "none" else a.curve,
+                gaps=gap_params(a),
+                flats=flats_params(a) if a.flats else None,
+            ),
+            ("refined", "gaps", "closed", "flats") if a.flats else ("refined", "gaps", "closed"),
+            reuse_colors=not a.new_colors,
+        )
+    )
+
+    flats = commands.add_parser(
+        "flats",
+        help="a flat colour in every region the lines enclose",
+        description="Closes the gaps (unless --no-close), then gives every region enclosed by "
+        "the lines and closures a flat colour of its own, under the lines to their middle: "
+        "writes NAME.flats.png (RGBA, transparent outside). Rerunning keeps the colours of "
+        "unchanged regions from the NAME.flats.png already there.",
+    )
+    add_common(flats)
+    add_gap_options(flats)
+    flats.add_argument(
+        "--no-close", action="store_true", help="fill between the lines as they are"
+    )
+    add_flats_options(flats)
+    flats.set_defaults(
+        plan=lambda a: Plan(
+            Steps(gaps=None if a.no_close else gap_params(a), flats=flats_params(a)),
+            ("flats",),
+            reuse_colors=not a.new_colors,
         )
     )
     return parser
@@ -318,7 +397,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return run_command(args.steps(args), args)
+        return run_command(args.plan(args), args)
     except LineRefinerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
