@@ -3,6 +3,8 @@
     python -m benchmarks.gaps [--data data/gaps] [--split test] [--limit N] [--threads N]
                               [--json out.json] [--synthetic N] [--only SUBSTRINGS]
     python -m benchmarks.gaps --categories all|NAME,NAME [--per-category N] [--size S] [--seed K]
+    python -m benchmarks.gaps --pictures DIR_IN DIR_OUT [--method NAME]
+    python -m benchmarks.gaps --pictures-categories DIR_OUT [--size S] [--seed K] [--method NAME]
 
 Every method is a function ink (H, W) float32 -> added (H, W) float32. Each runs on the degraded
 inputs (closure, false additions, stray additions, regions, seconds) and on the intact targets
@@ -18,6 +20,15 @@ per category for ours. Here the input's lines are its ink at half its local dark
 (`metrics.line_map`), so a faint line the method leaves alone is still a line; the baselines
 themselves see ink >= 0.5, as they always do. "gapfree" scores what a method adds to the
 gap-free drawings themselves (rendered as the other categories, faint, colour, JPEG...).
+
+`--pictures DIR_IN DIR_OUT` writes, for every .png/.jpg/.jpeg in DIR_IN, DIR_OUT/NAME.png: the
+input | the result with the added pixels in red | the paper regions of the closed result (lines
+plus additions; 4-connected, as a flood fill sees them) in random colours with the lines black,
+side by side, so a person can look. `--pictures-categories DIR_OUT` writes the same for 2
+drawings of each realistic category (CATEGORY_1.png, CATEGORY_2.png) with a fourth panel, the
+truth: the intact drawing with the labelled gaps in red. The method is `--method` (a substring
+of a method name; default ours at default settings, or endpoint linking R10 when ours cannot
+run).
 """
 
 from __future__ import annotations
@@ -442,9 +453,28 @@ def main(argv: Iterable[str] | None = None) -> int:
                         help="drawings per category (--categories)")
     parser.add_argument("--size", type=int, default=256, help="drawing size (--categories)")
     parser.add_argument("--seed", type=int, default=CAT_SEED, help="seed (--categories)")
+    parser.add_argument("--pictures", nargs=2, type=Path, metavar=("DIR_IN", "DIR_OUT"),
+                        help="write input | result | fill regions for every drawing in DIR_IN")
+    parser.add_argument("--pictures-categories", type=Path, metavar="DIR_OUT",
+                        help="the same for 2 drawings of each realistic category")
+    parser.add_argument("--method", default=None,
+                        help="pictures: the method (a substring of its name)")
     args = parser.parse_args(list(argv) if argv is not None else None)
 
     cv2.setNumThreads(args.threads)
+    if args.pictures or args.pictures_categories:
+        if args.pictures and not args.pictures[0].is_dir():
+            print(f"error: {args.pictures[0]} is not a folder", file=sys.stderr)
+            return 2
+        chosen = picture_method(args.threads, args.method)
+        if isinstance(chosen, str):
+            print(f"error: {chosen}", file=sys.stderr)
+            return 2
+        name, method = chosen
+        if args.pictures:
+            return write_pictures(args.pictures[0], args.pictures[1], name, method)
+        return write_category_pictures(args.pictures_categories, name, method, args.size,
+                                       args.seed)
     if args.categories:
         return main_categories(args)
     if args.synthetic:
@@ -508,6 +538,120 @@ def main(argv: Iterable[str] | None = None) -> int:
         text = json.dumps(_nan_to_none(payload), indent=2, allow_nan=False)
         args.json.write_text(text + "\n")
         print(f"\nwrote {args.json}")
+    return 0
+
+
+PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg")
+FALLBACK_METHOD = "endpoint linking R10"
+
+
+def fill_regions(closed: np.ndarray, seed: int = 0) -> np.ndarray:
+    """(H, W, 3) uint8 RGB: each 4-connected paper region of `closed` (bool lines) in a random
+    colour, the lines black: what a bucket fill after gap closing would give."""
+    n, labels = cv2.connectedComponents((~closed).astype(np.uint8), connectivity=4)
+    colours = np.random.default_rng(seed).integers(90, 256, (n, 3)).astype(np.uint8)
+    colours[0] = 0
+    out = colours[labels]
+    out[closed] = 0
+    return out
+
+
+def picture_panels(rgb: np.ndarray, ink: np.ndarray, added: np.ndarray) -> list[np.ndarray]:
+    """Input | result with additions in red | fill regions, each (H, W, 3) uint8 RGB."""
+    a = np.clip(added, 0.0, 1.0)[..., None]
+    red = np.array([230, 0, 0], np.float32)
+    result = (rgb.astype(np.float32) * (1 - a) + red * a).round().astype(np.uint8)
+    closed = line_map(ink) | (added >= 0.5)
+    return [rgb, result, fill_regions(closed)]
+
+
+def side_by_side(panels: list[np.ndarray], gap: int = 4) -> np.ndarray:
+    h = max(p.shape[0] for p in panels)
+    parts = []
+    for i, p in enumerate(panels):
+        pad = np.full((h, p.shape[1], 3), 255, np.uint8)
+        pad[: p.shape[0]] = p
+        parts.append(pad)
+        if i < len(panels) - 1:
+            parts.append(np.full((h, gap, 3), 128, np.uint8))
+    return np.hstack(parts)
+
+
+def _rgb_of(image: np.ndarray) -> np.ndarray:
+    """An image as cv2.imread(IMREAD_UNCHANGED) gives it, as RGB on white paper."""
+    if image.dtype != np.uint8:
+        image = (image.astype(np.float32) / np.iinfo(image.dtype).max * 255).round()
+        image = image.astype(np.uint8)
+    if image.ndim == 2:
+        return np.repeat(image[..., None], 3, axis=2)
+    if image.shape[2] == 4:
+        alpha = image[..., 3:4].astype(np.float32) / 255
+        bgr = image[..., :3].astype(np.float32) * alpha + 255 * (1 - alpha)
+        return bgr.round().astype(np.uint8)[..., ::-1]
+    return image[..., :3][..., ::-1]
+
+
+def picture_method(threads: int, wanted: str | None) -> tuple[str, Method] | str:
+    """(name, method) for the pictures, or why none fits."""
+    methods: dict[str, Method] = {**baseline_methods()}
+    ours, skipped = our_methods(threads)
+    methods.update(ours)
+    if wanted:
+        names = [n for n in methods if wanted in n]
+        if not names:
+            return f"no method matches {wanted!r}; choose from: {', '.join(methods)}"
+        return names[0], methods[names[0]]
+    default = f"{OURS_PREFIX} (default)"
+    if default in methods:
+        return default, methods[default]
+    print(f"{skipped}; pictures show {FALLBACK_METHOD}")
+    return FALLBACK_METHOD, methods[FALLBACK_METHOD]
+
+
+def write_pictures(src: Path, dst: Path, name: str, method: Method) -> int:
+    from krita_linerefiner.core.errors import LineRefinerError
+    from krita_linerefiner.core.ink import ink_from_image
+
+    paths = sorted(p for p in src.iterdir() if p.suffix.lower() in PICTURE_SUFFIXES)
+    if not paths:
+        print(f"error: no .png/.jpg drawings in {src}", file=sys.stderr)
+        return 2
+    dst.mkdir(parents=True, exist_ok=True)
+    for path in paths:
+        image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+        if image is None:
+            print(f"  {path.name}: skipped, cv2 cannot read it")
+            continue
+        try:
+            ink = ink_from_image(image)
+        except LineRefinerError as exc:
+            print(f"  {path.name}: skipped ({exc})")
+            continue
+        start = time.perf_counter()
+        added = method(ink)
+        out = dst / f"{path.stem}.png"
+        sheet = side_by_side(picture_panels(_rgb_of(image), ink, added))
+        cv2.imwrite(str(out), sheet[..., ::-1])
+        print(f"  {path.name}: {name}, {time.perf_counter() - start:.2f} s -> {out}")
+    return 0
+
+
+def write_category_pictures(dst: Path, name: str, method: Method, size: int, seed: int,
+                            per_category: int = 2) -> int:
+    from training.gaps.realistic import CATEGORIES, make_category
+
+    dst.mkdir(parents=True, exist_ok=True)
+    for category in CATEGORIES:
+        data = make_category(category, per_category, seed, size)
+        for i in range(per_category):
+            ink = data["ink"][i].astype(np.float32) / 255
+            added = method(ink)
+            truth = np.repeat(255 - data["target"][i][..., None], 3, axis=2)
+            truth[data["gap_labels"][i] > 0] = (230, 0, 0)
+            panels = [*picture_panels(data["rgb"][i], ink, added), truth]
+            out = dst / f"{category}_{i + 1}.png"
+            cv2.imwrite(str(out), side_by_side(panels)[..., ::-1])
+        print(f"  {category}: {per_category} pictures ({name})")
     return 0
 
 

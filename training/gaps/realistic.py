@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from benchmarks.metrics import gap_closure
+from benchmarks.metrics import gap_closure, line_map
 from krita_linerefiner.core.ink import ink_from_image
 
 CATEGORIES = ("faint20", "faint40", "faint60", "black", "binary1px", "junction", "dashed",
@@ -311,38 +311,45 @@ def render(stroke: Stroke, size: int, aa: bool) -> Rendered | None:
     origin = np.array([x0, y0], np.float32)
     n_seg = len(stroke.pts) if stroke.closed else len(stroke.pts) - 1
 
-    def draw(scale: int, thick: Callable[[int], int]) -> tuple[np.ndarray, np.ndarray,
-                                                                np.ndarray]:
+    def draw(scale: int, thick: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Full, kept and cut (gap id) masks; runs of segments with one thickness and one state
+        go to cv2.polylines at once (it draws each segment as cv2.line would)."""
         h, w = (y1 - y0) * scale, (x1 - x0) * scale
         full = np.zeros((h, w), np.uint8)
         kept = np.zeros((h, w), np.uint8)
         cut = np.zeros((h, w), np.uint8)
         p = np.round((stroke.pts - origin + 0.5) * scale - 0.5).astype(np.int32)
-        spans = [(*removed_span(stroke, a, b, scale), gid) for a, b, gid in stroke.cuts]
         if len(p) == 1:
-            cv2.circle(full, (int(p[0, 0]), int(p[0, 1])), max(1, thick(0) // 2), 255, -1)
+            cv2.circle(full, (int(p[0, 0]), int(p[0, 1])), max(1, int(thick[0]) // 2), 255, -1)
             kept[:] = full
-        for i in range(n_seg):
-            j = (i + 1) % len(p)
-            a, b = (int(p[i, 0]), int(p[i, 1])), (int(p[j, 0]), int(p[j, 1]))
-            t = thick(i)
-            cv2.line(full, a, b, 255, t, cv2.LINE_8)
-            mid = i + 0.5
-            gid = next((g for s0, s1, g in spans if s0 <= mid <= s1), 0)
+            return full, kept, cut
+        mid = np.arange(n_seg) + 0.5
+        state = np.zeros(n_seg, np.int32)
+        for a, b, gid in stroke.cuts:
+            s0, s1 = removed_span(stroke, a, b, scale)
+            state[(mid >= s0) & (mid <= s1) & (state == 0)] = gid
+        idx = np.append(np.arange(n_seg), n_seg % len(p))  # point indices; wraps when closed
+        key = thick.astype(np.int64) * 1000 + state
+        breaks = np.flatnonzero(np.diff(key)) + 1
+        for r0, r1 in zip(np.r_[0, breaks], np.r_[breaks, n_seg], strict=True):
+            run = p[idx[r0 : r1 + 1]].reshape(-1, 1, 2)
+            t, gid = int(thick[r0]), int(state[r0])
+            cv2.polylines(full, [run], False, 255, t, cv2.LINE_8)
             if gid:
-                cv2.line(cut, a, b, gid, t, cv2.LINE_8)
+                cv2.polylines(cut, [run], False, gid, t, cv2.LINE_8)
             else:
-                cv2.line(kept, a, b, 255, t, cv2.LINE_8)
+                cv2.polylines(kept, [run], False, 255, t, cv2.LINE_8)
         return full, kept, cut
 
+    seg_width = stroke.width[:n_seg] if n_seg else stroke.width[:1]
     removed: dict[int, np.ndarray] = {}
     if aa:
         s = SUPERSAMPLE
-        full4, kept4, cut4 = draw(s, lambda i: max(1, round(float(stroke.width[i]) * s)))
+        full4, kept4, cut4 = draw(s, np.maximum(1, np.rint(seg_width * s)).astype(np.int32))
         shape = (x1 - x0, y1 - y0)
         full = cv2.resize(full4.astype(np.float32) / 255, shape, interpolation=cv2.INTER_AREA)
         kept = cv2.resize(kept4.astype(np.float32) / 255, shape, interpolation=cv2.INTER_AREA)
-        core_full, core_kept, core_cut = draw(1, lambda i: 1)
+        core_full, core_kept, core_cut = draw(1, np.ones(len(seg_width), np.int32))
         full = np.maximum(full, CORE_LEVEL * (core_full > 0))
         kept = np.maximum(kept, CORE_LEVEL * (core_kept > 0))
         for _, _, gid in stroke.cuts:
@@ -350,7 +357,7 @@ def render(stroke: Stroke, size: int, aa: bool) -> Rendered | None:
             gone = cv2.resize(gone4, shape, interpolation=cv2.INTER_AREA) > 0
             removed[gid] = gone | ((core_cut == gid) & (core_kept == 0))
     else:
-        full_b, kept_b, cut_b = draw(1, lambda i: max(1, round(float(stroke.width[i]))))
+        full_b, kept_b, cut_b = draw(1, np.maximum(1, np.rint(seg_width)).astype(np.int32))
         full = (full_b > 0).astype(np.float32)
         kept = (kept_b > 0).astype(np.float32)
         for _, _, gid in stroke.cuts:
@@ -468,6 +475,7 @@ class Cutter:
         if not (BORDER <= mid[0] < size - BORDER and BORDER <= mid[1] < size - BORDER):
             return False
         gid = len(self.lengths) + 1
+        before = self.sheet.renders[i]
         stroke.cuts.append((a, b, gid))
         self.sheet.rerender(i)
         r = self.sheet.renders[i]
@@ -492,7 +500,7 @@ class Cutter:
                 self.taken |= cv2.dilate(mask.astype(np.uint8), grow) > 0
                 return True
         stroke.cuts.pop()
-        self.sheet.rerender(i)
+        self.sheet.renders[i] = before
         return False
 
 
@@ -622,15 +630,14 @@ def add_specks(img: np.ndarray, target: np.ndarray, labels: np.ndarray,
     """Dust (1-4 px dots) and short scratches 3-9 px from lines and gaps, never touching either;
     returns the speck coverage."""
     size = target.shape[0]
-    s = SUPERSAMPLE
-    layer = np.zeros((size * s, size * s), np.uint8)
-    paper_mask = (~target).astype(np.uint8)
-    dist = cv2.distanceTransform(paper_mask, cv2.DIST_L2, 3)
+    s, r = SUPERSAMPLE, 7  # each speck is drawn at 4x in a (2r+1) px patch around its centre
+    specks = np.zeros(target.shape, np.float32)
+    dist = cv2.distanceTransform((~target).astype(np.uint8), cv2.DIST_L2, 3)
     keep_off = cv2.dilate((target | (labels > 0)).astype(np.uint8), np.ones((5, 5), np.uint8))
     ring = np.argwhere((dist >= 3) & (dist <= 9))
     gap_px = np.argwhere(labels > 0)
     if len(ring) == 0:
-        return np.zeros(target.shape, np.float32)
+        return specks
     for _ in range(count):
         if len(gap_px) and rng.random() < 0.4:
             y, x = gap_px[int(rng.integers(len(gap_px)))]
@@ -639,8 +646,9 @@ def add_specks(img: np.ndarray, target: np.ndarray, labels: np.ndarray,
             y, x = y + d * np.sin(ang), x + d * np.cos(ang)
         else:
             y, x = ring[int(rng.integers(len(ring)))]
-        cx, cy = int((x + 0.5) * s), int((y + 0.5) * s)
-        one = np.zeros_like(layer)
+        py, px = int(np.floor(y)) - r, int(np.floor(x)) - r  # patch origin, whole pixels
+        cx, cy = int((x - px + 0.5) * s), int((y - py + 0.5) * s)
+        one = np.zeros(((2 * r + 1) * s,) * 2, np.uint8)
         if rng.random() < 0.7:
             cv2.circle(one, (cx, cy), max(2, int(rng.uniform(0.5, 2.0) * s)), 255, -1)
         else:
@@ -649,12 +657,14 @@ def add_specks(img: np.ndarray, target: np.ndarray, labels: np.ndarray,
             p0 = (int(cx - np.cos(a) * half), int(cy - np.sin(a) * half))
             p1 = (int(cx + np.cos(a) * half), int(cy + np.sin(a) * half))
             cv2.line(one, p0, p1, 255, int(rng.uniform(0.8, 1.6) * s))
-        cov = cv2.resize(one.astype(np.float32) / 255, (size, size), interpolation=cv2.INTER_AREA)
-        if (cov[keep_off > 0] > 0).any():
-            continue
-        np.maximum(layer, one, out=layer)
-    specks = cv2.resize(layer.astype(np.float32) / 255, (size, size),
-                        interpolation=cv2.INTER_AREA)
+        cov = cv2.resize(one.astype(np.float32) / 255, (2 * r + 1, 2 * r + 1),
+                         interpolation=cv2.INTER_AREA)
+        ys, xs = slice(max(0, py), min(size, py + 2 * r + 1)), slice(max(0, px),
+                                                                      min(size, px + 2 * r + 1))
+        local = cov[ys.start - py : ys.stop - py, xs.start - px : xs.stop - px]
+        if local.sum() < cov.sum() - 1e-3 or (local[keep_off[ys, xs] > 0] > 0).any():
+            continue  # off the crop, or touching a line or a gap
+        np.maximum(specks[ys, xs], local, out=specks[ys, xs])
     level = rng.uniform(0.6, 1.0)
     img *= (1 - specks * level)[..., None]
     return specks
@@ -727,7 +737,32 @@ def _cuts(category: str, cutter: Cutter, rng: np.random.Generator) -> None:
         cut_along(cutter, rng, int(rng.integers(4, 10)), short)
 
 
-def one_drawing(category: str, rng: np.random.Generator, size: int) -> dict[str, np.ndarray]:
+def picture(sheet: Sheet, target: np.ndarray, labels: np.ndarray, rng: np.random.Generator,
+            style: Style) -> tuple[np.ndarray, np.ndarray]:
+    """(RGB uint8 picture, speck coverage) of a cut drawing: strokes, specks, JPEG."""
+    size = sheet.size
+    img = compose(sheet, rng, style)
+    specks = np.zeros((size, size), np.float32)
+    if style.specks:
+        specks = add_specks(img, target, labels, rng, round(style.specks * size * size / 256**2))
+    rgb = np.clip(np.rint(img * 255), 0, 255).astype(np.uint8)
+    if style.jpeg is not None:
+        rgb = jpeg(rgb, int(rng.integers(style.jpeg[0], style.jpeg[1] + 1)))
+    return rgb, specks
+
+
+def same_pieces(rgb: np.ndarray, target: np.ndarray) -> bool:
+    """Whether the picture's lines (as the benchmark reads them) keep the target's pieces."""
+    lines = line_map(ink_from_image(np.ascontiguousarray(rgb[..., ::-1])))
+    n_target = cv2.connectedComponents(target.astype(np.uint8), connectivity=8)[0]
+    n_seen = cv2.connectedComponents((target & lines).astype(np.uint8), connectivity=8)[0]
+    return n_seen == n_target
+
+
+def one_drawing(category: str, rng: np.random.Generator, size: int,
+                extras: bool = False) -> dict[str, np.ndarray]:
+    """One drawing's arrays; `extras` adds "specks" (float coverage of the dust and scratches)
+    and "clean" (float coverage of the drawing with its cuts, before colour, grain and JPEG)."""
     style = _style(category, rng)
     sheet = Sheet(drawing(rng, size, style), size, style.aa)
     clean_drawing(sheet)
@@ -735,36 +770,46 @@ def one_drawing(category: str, rng: np.random.Generator, size: int) -> dict[str,
     cutter = Cutter(sheet, labels)
     _cuts(category, cutter, rng)
     target = sheet.coverage("full") >= TARGET_LEVEL
-    img = compose(sheet, rng, style)
-    if style.specks:
-        add_specks(img, target, labels, rng, round(style.specks * size * size / 256**2))
-    rgb = np.clip(np.rint(img * 255), 0, 255).astype(np.uint8)
-    if style.jpeg is not None:
-        rgb = jpeg(rgb, int(rng.integers(style.jpeg[0], style.jpeg[1] + 1)))
+    rgb, specks = picture(sheet, target, labels, rng, style)
+    if category == "gapfree" and not same_pieces(rgb, target):
+        # Paper grain and JPEG broke a faint line: that drawing is not gap-free any more; it is
+        # shown on white paper instead.
+        plain = Style(style.aa, style.widths, style.two_px_share, style.darkness, style.pencil,
+                      style.colour_share)
+        rgb, specks = picture(sheet, target, labels, rng, plain)
     ink = ink_from_image(np.ascontiguousarray(rgb[..., ::-1]))
     lengths = np.zeros(MAX_GAPS, np.float32)
     lengths[: len(cutter.lengths)] = cutter.lengths
-    return {
+    out = {
         "ink": np.clip(np.rint(ink * 255), 0, 255).astype(np.uint8),
         "target": (target * 255).astype(np.uint8),
         "gap_labels": labels,
         "gap_lengths": lengths,
         "rgb": rgb,
     }
+    if extras:
+        out["specks"] = specks
+        out["clean"] = sheet.coverage("kept")
+    return out
+
+
+def drawing_rng(category: str, seed: int, i: int) -> np.random.Generator:
+    """The random stream of drawing i of a category ("black" shares faint20's)."""
+    return np.random.default_rng([seed, CATEGORIES.index(TWIN.get(category, category)), i, 1009])
 
 
 def make_category(category: str, n: int, seed: int, size: int = 256) -> dict[str, np.ndarray]:
     """n drawings of one category; drawing i depends only on (seed, category, i)."""
     if category not in CATEGORIES:
         raise ValueError(f"unknown category {category!r}; choose from {', '.join(CATEGORIES)}")
-    idx = CATEGORIES.index(TWIN.get(category, category))
-    items = [one_drawing(category, np.random.default_rng([seed, idx, i, 1009]), size)
-             for i in range(n)]
-    out = {key: np.stack([it[key] for it in items]) if items else
-           np.zeros((0, size, size) if key != "gap_lengths" else (0, MAX_GAPS), np.uint8)
-           for key in ("ink", "target", "gap_labels", "gap_lengths", "rgb")}
-    if not items:
-        out["rgb"] = np.zeros((0, size, size, 3), np.uint8)
-        out["gap_lengths"] = out["gap_lengths"].astype(np.float32)
+    if n < 0 or size < 64:
+        raise ValueError(f"need n >= 0 and size >= 64, got n={n}, size={size}")
+    items = [one_drawing(category, drawing_rng(category, seed, i), size) for i in range(n)]
+    empty = {"ink": np.zeros((0, size, size), np.uint8), "target": np.zeros((0, size, size),
+             np.uint8), "gap_labels": np.zeros((0, size, size), np.uint8),
+             "gap_lengths": np.zeros((0, MAX_GAPS), np.float32),
+             "rgb": np.zeros((0, size, size, 3), np.uint8)}
+    out = {key: np.stack([it[key] for it in items]) if items else value
+           for key, value in empty.items()}
     out["kind"] = np.array([category] * n, dtype=str)
     return out

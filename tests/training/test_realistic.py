@@ -1,0 +1,193 @@
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from benchmarks.metrics import gap_closure, line_map
+from training.gaps.realistic import (
+    CATEGORIES,
+    MAX_GAPS,
+    Sheet,
+    Style,
+    drawing_rng,
+    make_category,
+    near_miss,
+    one_drawing,
+    resample,
+    taper,
+)
+
+SIZE = 128
+GAPPED = [c for c in CATEGORIES if c != "gapfree"]
+
+
+@pytest.fixture(scope="module")
+def sets() -> dict[str, dict[str, np.ndarray]]:
+    return {c: make_category(c, 3, seed=5, size=SIZE) for c in CATEGORIES}
+
+
+def test_keys_shapes_and_types(sets: dict[str, dict[str, np.ndarray]]) -> None:
+    d = sets["faint40"]
+    for key in ("ink", "target", "gap_labels"):
+        assert d[key].shape == (3, SIZE, SIZE) and d[key].dtype == np.uint8, key
+    assert d["rgb"].shape == (3, SIZE, SIZE, 3) and d["rgb"].dtype == np.uint8
+    assert d["gap_lengths"].shape == (3, MAX_GAPS) and d["gap_lengths"].dtype == np.float32
+    assert list(d["kind"]) == ["faint40"] * 3
+
+
+def test_same_seed_same_arrays_and_drawing_i_does_not_depend_on_n() -> None:
+    a = make_category("dashed", 2, seed=11, size=SIZE)
+    b = make_category("dashed", 3, seed=11, size=SIZE)
+    for key in ("ink", "target", "gap_labels", "gap_lengths", "rgb"):
+        assert np.array_equal(a[key], b[key][:2]), key
+    c = make_category("dashed", 2, seed=12, size=SIZE)
+    assert not np.array_equal(a["target"], c["target"])
+
+
+def test_ink_is_the_plugins_ink_of_the_picture(sets: dict[str, dict[str, np.ndarray]]) -> None:
+    from krita_linerefiner.core.ink import ink_from_image
+
+    d = sets["colour"]
+    for i in range(3):
+        ink = ink_from_image(np.ascontiguousarray(d["rgb"][i][..., ::-1]))
+        assert np.abs(np.rint(ink * 255) - d["ink"][i]).max() <= 1
+
+
+def _gap_ids(d: dict[str, np.ndarray], i: int) -> list[int]:
+    return [k for k in range(1, MAX_GAPS + 1) if (d["gap_labels"][i] == k).any()]
+
+
+@pytest.mark.parametrize("category", GAPPED)
+def test_every_label_is_an_open_break_on_target_ink(
+        category: str, sets: dict[str, dict[str, np.ndarray]]) -> None:
+    d = sets[category]
+    total = 0
+    for i in range(3):
+        labels, target = d["gap_labels"][i], d["target"][i]
+        ink = d["ink"][i].astype(np.float32) / 255
+        ids = _gap_ids(d, i)
+        total += len(ids)
+        # Labels are numbered 1..G without holes, and each has its length.
+        assert ids == list(range(1, len(ids) + 1))
+        assert (d["gap_lengths"][i][: len(ids)] > 0).all()
+        assert (d["gap_lengths"][i][len(ids):] == 0).all()
+        assert (target[labels > 0] == 255).all()
+        for k in ids:
+            cut = labels == k
+            ys, xs = np.nonzero(cut)
+            window = (slice(max(0, ys.min() - 6), ys.max() + 7),
+                      slice(max(0, xs.min() - 6), xs.max() + 7))
+            line = (target[window] == 255) & (labels[window] == 0)
+            paper = float(np.median(ink))
+            darkness = float(np.percentile(ink[window][line], 90)) - paper
+            gap_ink = ink[window][cut[window]] - paper
+            # Below half the line's darkness (JPEG ringing may lift a pixel or two).
+            allowed = 2 if category == "jpeg" else 0
+            assert int(np.count_nonzero(gap_ink >= 0.5 * darkness)) <= allowed, (i, k)
+        # The benchmark sees every cut as measurable and open in the input's lines.
+        result = gap_closure(line_map(ink), target.astype(np.float32) / 255, labels,
+                             d["gap_lengths"][i])
+        assert len(result) == len(ids)
+        assert not any(ok for _, ok in result)
+    assert total >= 3
+
+
+def test_gap_lengths_follow_the_category(sets: dict[str, dict[str, np.ndarray]]) -> None:
+    binary = sets["binary1px"]["gap_lengths"]
+    assert binary.max() <= 8 and np.median(binary[binary > 0]) <= 3
+    assert set(sets["junction"]["gap_lengths"][sets["junction"]["gap_lengths"] > 0]) <= {2, 3}
+    long_ = make_category("long", 4, seed=5, size=256)["gap_lengths"]
+    assert long_.max() > 16 and long_[long_ > 0].min() >= 9
+    dashed = sets["dashed"]["gap_lengths"]
+    assert dashed.max() <= 8
+    assert ((dashed > 0).sum(axis=1) >= 2).any()
+
+
+def test_gapfree_has_no_labels_and_its_ink_is_its_target(
+        sets: dict[str, dict[str, np.ndarray]]) -> None:
+    d = sets["gapfree"]
+    assert not d["gap_labels"].any() and not d["gap_lengths"].any()
+    for i in range(3):
+        lines = line_map(d["ink"][i].astype(np.float32) / 255)
+        target = d["target"][i] == 255
+        # Same pieces: the input has no break the target lacks.
+        n_target = cv2.connectedComponents(target.astype(np.uint8), connectivity=8)[0]
+        n_both = cv2.connectedComponents((target & lines).astype(np.uint8), connectivity=8)[0]
+        assert n_both == n_target
+
+
+@pytest.mark.parametrize("category,darkness", [("faint20", 0.2), ("faint40", 0.4),
+                                               ("faint60", 0.6)])
+def test_faint_lines_have_their_darkness(category: str, darkness: float,
+                                         sets: dict[str, dict[str, np.ndarray]]) -> None:
+    d = sets[category]
+    for i in range(3):
+        ink = d["ink"][i].astype(np.float32) / 255
+        line = (d["target"][i] == 255) & (d["gap_labels"][i] == 0)
+        assert 0.75 * darkness <= np.percentile(ink[line], 90) <= darkness + 0.04
+        assert np.percentile(ink[line], 10) >= 0.4 * darkness
+        far = cv2.dilate(d["target"][i], np.ones((7, 7), np.uint8)) == 0
+        assert ink[far].max() <= 0.01  # white paper
+        # The target counts them as full lines.
+        assert set(np.unique(d["target"][i])) == {0, 255}
+
+
+def test_black_is_faint20_in_black(sets: dict[str, dict[str, np.ndarray]]) -> None:
+    faint, black = sets["faint20"], sets["black"]
+    assert np.array_equal(faint["gap_labels"], black["gap_labels"])
+    assert np.array_equal(faint["target"], black["target"])
+    assert black["ink"].max() == 255 and faint["ink"].max() < 128
+
+
+def test_specks_are_in_the_input_but_not_in_the_target() -> None:
+    found = 0
+    for i in range(3):
+        d = one_drawing("specks", drawing_rng("specks", 5, i), SIZE, extras=True)
+        specks = d["specks"] > 0.25
+        found += int(specks.sum())
+        assert (d["target"][specks] == 0).all()
+        assert (d["ink"][d["specks"] > 0.9] > 0.5 * 255).all()
+        # Apart from the lines and gaps: a speck is never a piece of a line.
+        near = cv2.dilate(((d["target"] > 0) | (d["gap_labels"] > 0)).astype(np.uint8),
+                          np.ones((3, 3), np.uint8)) > 0
+        assert not (specks & near).any()
+    assert found > 0
+
+
+def test_colour_lines_are_lines_in_the_target(sets: dict[str, dict[str, np.ndarray]]) -> None:
+    d = sets["colour"]
+    rgb = d["rgb"].reshape(-1, 3).astype(int)
+    coloured = (np.abs(rgb[:, 0] - rgb[:, 2]) > 80)  # red or blue clearly dominant
+    assert coloured.sum() > 50
+    assert (d["target"].reshape(-1)[coloured] == 255).mean() > 0.5
+
+
+def test_jpeg_has_artefacts(sets: dict[str, dict[str, np.ndarray]]) -> None:
+    d = sets["jpeg"]
+    # Lossy: many grey levels on the paper, not the handful of a clean render.
+    far = cv2.dilate(d["target"][0], np.ones((9, 9), np.uint8)) == 0
+    assert len(np.unique(d["ink"][0][far])) > 5
+
+
+def test_near_miss_sees_a_stroke_stopping_short_of_another() -> None:
+    style = Style()
+    rng = np.random.default_rng(0)
+
+    def bar_and_stem(gap: float) -> tuple[Sheet, int]:
+        bar = np.array([[20.0, 40.0], [100.0, 40.0]])
+        stem = np.array([[60.0, 90.0], [60.0, 40.0 + 1.5 + gap]])
+        from training.gaps.realistic import Stroke
+        strokes = [Stroke(resample(p, False), taper(len(resample(p, False)), 2.0, [], rng, 1.0),
+                          False, free_ends=[0, 1]) for p in (bar, stem)]
+        return Sheet(strokes, SIZE, style.aa), 1
+
+    for gap, expected in ((3.0, True), (12.0, False)):
+        sheet, i = bar_and_stem(gap)
+        target = sheet.coverage("full") >= 0.5
+        assert near_miss(sheet.strokes[i], target) is expected, gap
+
+
+def test_unknown_category_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown category"):
+        make_category("sketchy", 1, 0)
