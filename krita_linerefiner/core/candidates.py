@@ -43,6 +43,7 @@ FEATURES = (
 BACKWARD = -0.3  # cos of the angle between an end's direction and its bridge, at least
 MAX_CROSSING = 0.3  # share of a bridge's inside that may already be line
 NEAR_TIP = 2.0
+OWN_RADIUS = 10  # px around an end in which its own stroke is what connects to it
 KIND_END_END = 0
 KIND_NEAREST = 1
 KIND_AHEAD = 2
@@ -143,23 +144,13 @@ def find_ends(lines: LineMap) -> StrokeEnds:
         empty = np.zeros((0, 2))
         return StrokeEnds(ends.reshape(0, 2), empty, empty, np.zeros(0), np.zeros(0, np.int32))
     h, w = sk.shape
-    r = DIRECTION_RADIUS
-    dy, dx = np.mgrid[-r : r + 1, -r : r + 1]
-    disk = (dy**2 + dx**2 <= r * r).ravel()
-    dy, dx = dy.ravel()[disk], dx.ravel()[disk]
-    ys = np.clip(ends[:, :1] + dy, 0, h - 1)
-    xs = np.clip(ends[:, 1:] + dx, 0, w - 1)
     piece = lines.pieces[ends[:, 0], ends[:, 1]]
-    # Skeleton pixels near the end on the same piece of line: the stroke behind it. (Another
-    # piece nearby, often the far side of the very gap, must not bend the direction.)
-    mine = sk[ys, xs] & (lines.pieces[ys, xs] == piece[:, None])
-    weight = mine.sum(axis=1).clip(min=1)
-    cy = (ys * mine).sum(axis=1) / weight
-    cx = (xs * mine).sum(axis=1) / weight
-    direction = np.stack([ends[:, 0] - cy, ends[:, 1] - cx], axis=1)
+    path = _walk_back(sk, ends, DIRECTION_RADIUS)  # (N, steps + 1, 2), the end point first
+    centre = path[:, 1:].mean(axis=1)
+    direction = ends - centre
     norm = np.hypot(direction[:, 0], direction[:, 1])
     direction = np.where(norm[:, None] > 1e-6, direction / norm.clip(min=1e-6)[:, None], 0.0)
-    radius = np.where(mine, lines.to_paper[ys, xs], 0.0).max(axis=1)
+    radius = lines.to_paper[path[..., 0], path[..., 1]].max(axis=1)
     width = np.maximum(1.0, 2.0 * radius - 1.0)
     # The tip: walk from the end point along the direction while still on line.
     tip = ends.astype(np.float64)
@@ -175,6 +166,45 @@ def find_ends(lines: LineMap) -> StrokeEnds:
             break
         tip[going] = nxt[going]
     return StrokeEnds(ends, tip, direction, width, piece.astype(np.int32))
+
+
+_STEPS = np.array([(-1, 0), (0, 1), (1, 0), (0, -1), (-1, 1), (1, 1), (1, -1), (-1, -1)])
+
+
+def _walk_back(skeleton: np.ndarray, ends: np.ndarray, steps: int) -> np.ndarray:
+    """(N, steps + 1, 2): each end point, then the skeleton pixels met walking away from it
+    (all ends at once). A walk that reaches a junction or runs out stays where it is, so a
+    nearby stroke, even the far side of the gap, never bends an end's direction."""
+    h, w = skeleton.shape
+    n = len(ends)
+    path = np.empty((n, steps + 1, 2), np.int64)
+    path[:, 0] = ends
+    cur = ends.copy()
+    prev = ends.copy()
+    prev2 = ends.copy()
+    for step in range(1, steps + 1):
+        found = np.zeros(n, bool)
+        nxt = cur.copy()
+        count = np.zeros(n, np.int64)
+        for dy, dx in _STEPS:
+            cy, cx = cur[:, 0] + dy, cur[:, 1] + dx
+            inside = (cy >= 0) & (cy < h) & (cx >= 0) & (cx < w)
+            ok = np.zeros(n, bool)
+            ok[inside] = skeleton[cy[inside], cx[inside]]
+            ok &= ~((cy == prev[:, 0]) & (cx == prev[:, 1]))
+            ok &= ~((cy == prev2[:, 0]) & (cx == prev2[:, 1]))
+            # Next to the previous pixel too: a stair step of the same line, not a branch.
+            ok &= (np.abs(cy - prev[:, 0]) > 1) | (np.abs(cx - prev[:, 1]) > 1) | (step == 1)
+            take = ok & ~found
+            nxt[take] = np.stack([cy[take], cx[take]], axis=1)
+            found |= ok
+            count += ok
+        moving = found & (count == 1)
+        prev2 = np.where(moving[:, None], prev, prev2)
+        prev = np.where(moving[:, None], cur, prev)
+        cur = np.where(moving[:, None], nxt, cur)
+        path[:, step] = cur
+    return path
 
 
 @dataclass(frozen=True)
@@ -252,9 +282,19 @@ def propose(lines: LineMap, ends: StrokeEnds, max_gap: int) -> Candidates:
         dist = np.hypot(vy, vx)
         dy, dx = ends.direction[i]
         along = vy * dy + vx * dx
-        # Its own stroke lies behind the tip or beside it within its width; the same piece
-        # ahead of the tip (a stroke curling back to its own line) is a fair target.
-        own = (lab == ends.piece[i]) & (along <= ends.width[i] / 2 + 1.0)
+        # Its own stroke, near the end, is the line connected to it within OWN_RADIUS; line
+        # joined to it only farther away (a stroke stopping short of the line it started
+        # from) is a fair target, as it is to a flood fill. Farther out, the same piece counts
+        # as its own stroke when it lies behind the tip.
+        ey, ex = int(ends.point[i, 0]), int(ends.point[i, 1])
+        ly0, lx0 = max(0, ey - OWN_RADIUS), max(0, ex - OWN_RADIUS)
+        near = line[ly0 : ey + OWN_RADIUS + 1, lx0 : ex + OWN_RADIUS + 1]
+        local = cv2.connectedComponents(near.view(np.uint8), connectivity=8,
+                                        ltype=cv2.CV_32S)[1]
+        ry, rx = py + y0 - ly0, px + x0 - lx0
+        inside = (ry >= 0) & (ry < near.shape[0]) & (rx >= 0) & (rx < near.shape[1])
+        own = (lab == ends.piece[i]) & (along <= 1.0)
+        own[inside] = local[ry[inside], rx[inside]] == local[ey - ly0, ex - lx0]
         ok = ~own & big[lab] & (dist <= max_gap) & (dist >= 0.5)
         if not ok.any():
             continue

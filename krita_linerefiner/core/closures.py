@@ -18,6 +18,8 @@ Scorer = Callable[[np.ndarray, np.ndarray], np.ndarray]
 # A bridge is drawn this far into the strokes it joins, so it meets them without a seam.
 OVERLAP_PX = 1.0
 SUBPIXEL_BITS = 4
+# The fringe stays below half coverage: it softens the edge but never reads as line itself.
+FRINGE = 0.45
 
 
 @dataclass(frozen=True)
@@ -79,9 +81,13 @@ def _curve(analysis: GapAnalysis, k: int) -> np.ndarray:
     dir_a = ends.direction[cands.end_a[k]]
     b = int(cands.end_b[k])
     dir_b = ends.direction[b] if b >= 0 else -unit
+    # Each end's handle shrinks to nothing as its direction turns away from the bridge, so a
+    # noisy direction (a short or ragged stroke end) never makes the curve bulge.
+    handle_a = length / 3.0 * np.clip((float(dir_a @ unit) - 0.5) / 0.4, 0.0, 1.0)
+    handle_b = length / 3.0 * np.clip((float(-dir_b @ unit) - 0.5) / 0.4, 0.0, 1.0)
     p0 = a_pt - dir_a * OVERLAP_PX
-    p1 = a_pt + dir_a * length / 3.0
-    p2 = b_pt + dir_b * length / 3.0
+    p1 = a_pt + dir_a * handle_a
+    p2 = b_pt + dir_b * handle_b
     p3 = b_pt - dir_b * OVERLAP_PX
     t = np.linspace(0.0, 1.0, max(2, int(np.ceil(length * 1.5)) + 1))[:, None]
     pts = ((1 - t) ** 3 * p0 + 3 * (1 - t) ** 2 * t * p1 + 3 * (1 - t) * t**2 * p2
@@ -115,7 +121,7 @@ def render(analysis: GapAnalysis, accepted: np.ndarray) -> tuple[np.ndarray, lis
         cv2.polylines(core, [local], False, 255, width, cv2.LINE_8, SUBPIXEL_BITS)
         fringe = np.zeros_like(core)
         cv2.polylines(fringe, [local], False, 255, width + 1, cv2.LINE_AA, SUBPIXEL_BITS)
-        cover = np.maximum(core.astype(np.float32), fringe.astype(np.float32) * 0.5) / 255.0
+        cover = np.maximum(core.astype(np.float32), fringe.astype(np.float32) * FRINGE) / 255.0
         cover[line[y0:y1, x0:x1]] = 0.0
         if not (cover >= 0.5).any():
             continue

@@ -24,7 +24,7 @@ from krita_linerefiner.core.lines import normalise_lines
 
 ON_LINE_TOLERANCE = 1.5  # px from the intact line; plus LENGTH_SLACK per px of bridge
 LENGTH_SLACK = 0.08  # a straight bridge across a curved break strays from the curve
-NEAR_CUT = 1.5
+NEAR_CUT = 2.0
 
 
 @dataclass(frozen=True)
@@ -41,26 +41,33 @@ class Rows:
                       ("patches", "features", "labels", "lengths", "drawing")))
 
 
-def label_candidates(cands: Candidates, target: np.ndarray, gap_labels: np.ndarray) -> np.ndarray:
-    """(N,) bool: the candidate follows the target's line and crosses a cut."""
+def label_candidates(cands: Candidates, target: np.ndarray, gap_labels: np.ndarray,
+                     line: np.ndarray | None = None) -> np.ndarray:
+    """(N,) bool: the candidate fills a cut: every point of it that is paper in the input lies
+    on or next to a cut (within NEAR_CUT, plus LENGTH_SLACK per px for curved breaks) and on
+    the target's line, and it touches a cut."""
     n = len(cands)
     if n == 0:
         return np.zeros(0, bool)
-    line = target >= 0.5
-    off_line = cv2.distanceTransform((~line).view(np.uint8), cv2.DIST_L2, 3)
+    true_line = target >= 0.5
+    off_line = cv2.distanceTransform((~true_line).view(np.uint8), cv2.DIST_L2, 3)
     cut = gap_labels > 0
     if not cut.any():
         return np.zeros(n, bool)
     off_cut = cv2.distanceTransform((~cut).view(np.uint8), cv2.DIST_L2, 3)
-    h, w = line.shape
+    h, w = true_line.shape
+    drawn = np.zeros_like(true_line) if line is None else line
     t = np.linspace(0.0, 1.0, 25)[None, :, None]
     pts = cands.start[:, None, :] + t * (cands.stop - cands.start)[:, None, :]
     iy = np.rint(pts[..., 0]).astype(int).clip(0, h - 1)
     ix = np.rint(pts[..., 1]).astype(int).clip(0, w - 1)
     tolerance = ON_LINE_TOLERANCE + LENGTH_SLACK * cands.length
     follows = (off_line[iy, ix] <= tolerance[:, None]).all(axis=1)
+    on_paper = ~drawn[iy, ix]
+    fills = (~on_paper | (off_cut[iy, ix] <= NEAR_CUT + LENGTH_SLACK * cands.length[:, None])
+             ).all(axis=1)
     crosses = (off_cut[iy, ix] <= NEAR_CUT).any(axis=1)
-    return follows & crosses
+    return follows & fills & crosses
 
 
 def rows_for(ink: np.ndarray, target: np.ndarray, gap_labels: np.ndarray, max_gap: int,
@@ -70,7 +77,7 @@ def rows_for(ink: np.ndarray, target: np.ndarray, gap_labels: np.ndarray, max_ga
     lines = LineMap.from_ink(norm)
     ends = find_ends(lines)
     cands = propose(lines, ends, max_gap)
-    labels = label_candidates(cands, target, gap_labels)
+    labels = label_candidates(cands, target, gap_labels, lines.line)
     n = len(cands)
     return Rows(patches(lines, cands).astype(np.float16), cands.features,
                 labels.astype(np.uint8), cands.length.astype(np.float32),
