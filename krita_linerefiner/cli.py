@@ -360,7 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
         plan=lambda a: Plan(
             Steps(
                 refine=refine_params(a),
-                smooth=a.smooth,
+                smooth=a.smooth or None,  # 0: off
                 curve=None if a.curve == "none" else a.curve,
                 gaps=gap_params(a),
                 flats=flats_params(a) if a.flats else None,

@@ -7,6 +7,17 @@ import numpy as np
 import pytest
 
 from krita_linerefiner.cli import main
+from krita_linerefiner.core.ink import PixelFormat, ink_from_pixels, pixels_from_ink
+from krita_linerefiner.core.post import tone_curve
+from krita_linerefiner.plugin.layers import (
+    GAPS_LAYER,
+    REFINED_LAYER,
+    SMOOTHED_LAYER,
+    Rect,
+    SourceImage,
+)
+from krita_linerefiner.plugin.pipeline import Job, compute
+from krita_linerefiner.plugin.settings import Settings
 from tests.model_fixtures import doubling_refine_model, write_model_dir
 
 
@@ -149,3 +160,132 @@ def test_run_rejects_a_bad_smoothing_amount(both_models: Path, tmp_path: Path) -
     grey_drawing(tmp_path / "a.png")
     assert main(["run", str(tmp_path / "a.png"), "-o", str(tmp_path / "o"), "--smooth", "3"]) == 1
     assert not (tmp_path / "o").exists()
+
+
+def inside_of_drawing(size: int = 96) -> np.ndarray:
+    inside = np.zeros((size, size), bool)
+    inside[14 : size - 14, 14 : size - 14] = True
+    return inside
+
+
+def test_flats_closes_the_gap_and_colours_the_region(models: Path, tmp_path: Path) -> None:
+    drawing_with_gap(tmp_path / "in" / "frame.png")
+    assert main(["flats", str(tmp_path / "in" / "frame.png"), "-o", str(tmp_path / "out")]) == 0
+    flats = imread(tmp_path / "out" / "frame.flats.png")
+    assert flats.shape == (96, 96, 4)
+    inside = inside_of_drawing()
+    assert (flats[..., 3][inside] == 255).all()
+    assert len(np.unique(flats[inside].view(np.uint32))) == 1
+    assert (flats[:6, :, 3] == 0).all()  # the outside stays transparent
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["frame.flats.png"]
+
+
+def test_flats_without_closing_needs_no_model_and_leaks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LINEREFINER_MODELS", str(tmp_path / "nowhere"))
+    drawing_with_gap(tmp_path / "a.png")
+    out = tmp_path / "out"
+    assert main(["flats", str(tmp_path / "a.png"), "-o", str(out), "--no-close"]) == 0
+    assert (imread(out / "a.flats.png")[..., 3] == 0).all()  # the box is open: all outside
+    args = ["flats", str(tmp_path / "a.png"), "-o", str(out), "--no-close", "--fill-border"]
+    assert main(args) == 0
+    assert (imread(out / "a.flats.png")[..., 3] == 255).all()
+
+
+def test_flats_rerun_keeps_the_colours_a_user_painted(models: Path, tmp_path: Path) -> None:
+    drawing_with_gap(tmp_path / "a.png")
+    command = ["flats", str(tmp_path / "a.png"), "-o", str(tmp_path / "out")]
+    assert main(command) == 0
+    path = tmp_path / "out" / "a.flats.png"
+    painted = imread(path)
+    painted[painted[..., 3] == 255] = (40, 90, 200, 255)  # B, G, R, A as cv2 stores it
+    assert cv2.imwrite(str(path), painted)
+    assert main(command) == 0
+    np.testing.assert_array_equal(imread(path), painted)
+    assert main([*command, "--new-colors"]) == 0
+    fresh = imread(path)
+    assert (fresh[..., 3] == painted[..., 3]).all()
+    assert not (fresh[inside_of_drawing()] == painted[inside_of_drawing()]).all()
+
+
+def test_flats_min_region_merges_small_regions(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LINEREFINER_MODELS", str(tmp_path / "nowhere"))
+    image = np.full((80, 80), 255, np.uint8)
+    cv2.rectangle(image, (10, 10), (69, 69), 0, 2)
+    cv2.rectangle(image, (30, 30), (35, 35), 0, 1)  # encloses 4x4 = 16 px
+    assert cv2.imwrite(str(tmp_path / "a.png"), image)
+    colours = {}
+    for min_region in (10, 20):
+        out = tmp_path / str(min_region)
+        args = ["flats", str(tmp_path / "a.png"), "-o", str(out), "--no-close",
+                "--min-region", str(min_region)]
+        assert main(args) == 0
+        flats = imread(out / "a.flats.png")
+        colours[min_region] = len(np.unique(flats[flats[..., 3] == 255].view(np.uint32)))
+    assert colours == {10: 2, 20: 1}
+
+
+def test_flats_rejects_bad_settings(models: Path, tmp_path: Path,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    drawing_with_gap(tmp_path / "a.png")
+    out = tmp_path / "out"
+    assert main(["flats", str(tmp_path / "a.png"), "-o", str(out), "--min-region", "-3"]) == 1
+    assert "0-100000 px" in capsys.readouterr().err
+    assert main(["flats", str(tmp_path / "a.png"), "-o", str(out), "--line-darkness", "3"]) == 1
+    assert "Line darkness" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_run_with_flats_writes_all_four(both_models: Path, tmp_path: Path) -> None:
+    grey_drawing(tmp_path / "a.png")
+    assert main(["run", str(tmp_path / "a.png"), "-o", str(tmp_path / "out"), "--flats"]) == 0
+    for suffix in ("refined", "gaps", "closed", "flats"):
+        assert (tmp_path / "out" / f"a.{suffix}.png").is_file()
+    flats = imread(tmp_path / "out" / "a.flats.png")
+    assert (flats[..., 3][inside_of_drawing()] == 255).all()
+
+
+def plugin_layers(path: Path, settings: Settings) -> dict[str, np.ndarray]:
+    """The plugin's result layers for the image at `path` (read as the layer's bytes would be),
+    as ink over the whole image."""
+    grey = imread(path, cv2.IMREAD_GRAYSCALE)
+    fmt = PixelFormat("RGBA", "U8")
+    h, w = grey.shape
+    pixels = pixels_from_ink(1.0 - grey.astype(np.float32) / 255.0, fmt, paper="white")
+    source = SourceImage(pixels, Rect(0, 0, w, h), fmt, fmt, None)
+    computed = compute(Job("refine_gaps", source, settings), lambda _: None, lambda: False)
+    layers = {}
+    for name, patches in computed.layers.items():
+        ink = np.zeros((h, w), np.float32)
+        for patch in patches:
+            r = patch.rect
+            ink[r.y : r.y + r.h, r.x : r.x + r.w] = ink_from_pixels(patch.data, r.w, r.h, fmt)
+        layers[name] = ink
+    assert computed.curve == settings.curve_preset
+    return layers
+
+
+def test_cli_and_plugin_give_the_same_pixels(both_models: Path, tmp_path: Path) -> None:
+    grey_drawing(tmp_path / "a.png")
+    image = imread(tmp_path / "a.png", cv2.IMREAD_GRAYSCALE)
+    cv2.line(image, (20, 70), (75, 52), 166, 2)  # aliased diagonal: smoothing changes it
+    cv2.circle(image, (50, 45), 14, 166, 1)
+    assert cv2.imwrite(str(tmp_path / "a.png"), image)
+    settings = Settings(refine_strength=0.8, smooth_enabled=True, smooth_amount=0.6,
+                        curve_enabled=True, curve_preset="bold", gap_sensitivity=0.4,
+                        max_gap=12)
+    args = ["run", str(tmp_path / "a.png"), "-o", str(tmp_path / "out"), "--strength", "0.8",
+            "--smooth", "0.6", "--curve", "bold", "--sensitivity", "0.4", "--max-gap", "12"]
+    assert main(args) == 0
+    plugin = plugin_layers(tmp_path / "a.png", settings)
+    # What the user sees in Krita: the "line weight" curve mask over the smoothed layer (Krita
+    # applies it to the layer's 8-bit alpha, hence the tolerance of the curve's steepest slope).
+    seen_in_krita = tone_curve(plugin[SMOOTHED_LAYER], "bold")
+    cli_lines = ink_of(tmp_path / "out" / "a.refined.png")
+    np.testing.assert_allclose(cli_lines, seen_in_krita, atol=4 / 255)
+    assert np.abs(cli_lines - tone_curve(plugin[REFINED_LAYER], "bold")).max() > 0.2
+    cli_gaps = imread(tmp_path / "out" / "a.gaps.png")[..., 3]
+    assert cli_gaps.max() > 128
+    np.testing.assert_array_equal(cli_gaps, np.rint(plugin[GAPS_LAYER] * 255))

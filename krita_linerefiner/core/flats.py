@@ -37,7 +37,7 @@ from .lines import normalise_lines
 OUTSIDE = 0  # group id of the transparent outside; also label 0 of cv2's components (lines)
 STRIP_ROWS = 256  # rows per strip when remapping full-size maps, to keep temporaries small
 # Squared RGB distance below which two neighbours' colours count as too alike: 24 levels tell
-# apart side by side, and only about 0.75% of random pairs from colours_of come that close, which
+# apart side by side, and only about 1% of random pairs from colours_of come that close, which
 # is how often an edit's new region can push an unchanged neighbour to another colour.
 MIN_NEIGHBOUR_DISTANCE2 = 24 * 24
 MAX_MERGE_ROUNDS = 64
@@ -326,8 +326,8 @@ def colours_of(keys: np.ndarray, attempt: int = 0) -> np.ndarray:
     greyish colours, so black lines stay readable on top."""
     bits = mix64(keys ^ np.uint64(attempt * 0x632BE59BD9B4E019 & 0xFFFFFFFFFFFFFFFF))
     hue = (bits & np.uint64(0xFFFF)).astype(np.float64) / 65536.0 * 6.0
-    sat = 0.2 + 0.6 * ((bits >> np.uint64(16)) & np.uint64(0xFF)).astype(np.float64) / 255.0
-    val = 0.6 + 0.4 * ((bits >> np.uint64(24)) & np.uint64(0xFF)).astype(np.float64) / 255.0
+    sat = 0.2 + 0.55 * ((bits >> np.uint64(16)) & np.uint64(0xFF)).astype(np.float64) / 255.0
+    val = 0.7 + 0.3 * ((bits >> np.uint64(24)) & np.uint64(0xFF)).astype(np.float64) / 255.0
     sector = np.floor(hue).astype(np.int64) % 6
     f = hue - np.floor(hue)
     p, q, t = val * (1 - sat), val * (1 - sat * f), val * (1 - sat * (1 - f))

@@ -35,16 +35,16 @@ STEP_WEIGHTS = {"refine": 4.0, "smooth": 1.0, "curve": 0.05, "close": 4.0, "flat
 
 @dataclass(frozen=True)
 class Steps:
-    """What to do to the lines; a step left at None (smoothing at 0) is skipped."""
+    """What to do to the lines; a step left at None is skipped."""
 
     refine: RefineParams | None = None
-    smooth: float = 0.0
+    smooth: float | None = None  # amount 0..1
     curve: str | None = None
     gaps: GapParams | None = None
     flats: FlatsParams | None = None
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.smooth <= 1.0:
+        if self.smooth is not None and not 0.0 <= self.smooth <= 1.0:
             raise LineRefinerError(f"Smoothing must be between 0 and 1, not {self.smooth}.")
         if self.curve is not None and self.curve not in CURVE_PRESETS:
             raise LineRefinerError(
@@ -55,7 +55,7 @@ class Steps:
     @property
     def names(self) -> tuple[str, ...]:
         """The steps that run, in order."""
-        on = {"refine": self.refine is not None, "smooth": self.smooth > 0.0,
+        on = {"refine": self.refine is not None, "smooth": self.smooth is not None,
               "curve": self.curve is not None, "close": self.gaps is not None,
               "flats": self.flats is not None}
         return tuple(name for name in STEP_ORDER if on[name])
@@ -151,7 +151,7 @@ def run_pipeline(
         lines = refined = refine(lines, steps.refine, session=sessions.refine,
                                  progress=report["refine"], cancel=cancel)
         report["refine"](1.0)
-    if steps.smooth > 0.0:
+    if steps.smooth is not None:
         check()
         lines = smoothed = smooth(lines, steps.smooth)
         report["smooth"](1.0)
