@@ -214,6 +214,10 @@ class Controller(QObject):
         if self.runner is not None:
             self.runner.shutdown()
         self.set_busy_cursor(False)
+        if not deps.missing():
+            from .layers import CurveMasks
+
+            CurveMasks.release()
 
     def cancel(self) -> None:
         if self.builder is not None:

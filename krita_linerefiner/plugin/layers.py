@@ -309,6 +309,15 @@ class CurveMasks:
             cls.doc = app.openDocument(str(path))
 
     @classmethod
+    def release(cls) -> None:
+        """Close the template document. Called when Krita quits: Krita 5.1.5 crashed on exit
+        (segmentation fault, checked) whenever this view-less document was still open."""
+        doc, cls.doc = cls.doc, None
+        if doc is not None:
+            doc.setModified(False)
+            doc.close()
+
+    @classmethod
     def mask(cls, color_model: str, preset: str) -> Any:
         """A detached "line weight" mask with `preset` on the alpha curve of `color_model`."""
         if color_model not in CURVE_CHANNELS:

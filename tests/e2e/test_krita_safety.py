@@ -215,6 +215,6 @@ def test_results_go_above_a_locked_group(krita: Session) -> None:
     r = krita.r
     assert r["locked_outcome"]["status"] == "done", r["locked_outcome"]
     assert 'above the locked group "inks"' in r["locked_outcome"]["message"]
-    assert [name for name, _, _ in r["locked_tree"]] == ["inks", GROUP]
-    assert r["locked_tree"][0][2] == [["lines", "paintlayer", []]]  # nothing added inside
+    assert [name for name, _, _ in r["locked_tree"]] == ["Background", "inks", GROUP]
+    assert r["locked_tree"][1][2] == [["lines", "paintlayer", []]]  # nothing added inside
     assert r["locked_rerun_tree"] == r["locked_tree"]
