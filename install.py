@@ -16,6 +16,7 @@ import argparse
 import contextlib
 import glob
 import hashlib
+import importlib.util
 import json
 import os
 import platform
@@ -30,6 +31,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 PLUGIN = "krita_linerefiner"
 REPO = Path(__file__).resolve().parent
@@ -43,7 +45,8 @@ ACTION_NAME = f"{PLUGIN}.action"
 LEGACY_DESKTOP_NAME = "linerefiner.desktop"
 
 # Same list as pyproject's [project] dependencies (a test keeps them equal); kept here because
-# this file must not need a TOML parser on Pythons older than 3.11.
+# this file must not need a TOML parser on Pythons older than 3.11. What is installed for Krita
+# are the exact versions from krita_linerefiner/vendoring.py's lock.
 REQUIREMENTS = ("numpy>=1.24", "onnxruntime>=1.16", "opencv-python-headless>=4.8")
 STAMP_NAME = "linerefiner-deps.json"
 STAMP_FORMAT = 1
@@ -265,7 +268,8 @@ def default_platforms(system: str | None = None, machine: str | None = None,
     system = system or platform.system()
     machine = (machine or platform.machine()).lower()
     if system == "Windows":
-        return ["win_arm64"] if machine in ("arm64", "aarch64") else ["win_amd64"]
+        # Krita for Windows is x64 only (emulated on ARM64 Windows); OpenCV has no win_arm64.
+        return ["win_amd64"]
     if system == "Darwin":
         arch = "arm64" if machine in ("arm64", "aarch64") else "x86_64"
         release = (mac_version or platform.mac_ver()[0] or "11.0").split(".")
@@ -1022,6 +1026,32 @@ def _same_path(a: Path, b: Path) -> bool:
         return False
 
 
+def load_vendoring(repo: Path = REPO) -> ModuleType:
+    """krita_linerefiner/vendoring.py, loaded by path: importing the package would run its
+    __init__, which stops on the Pythons older than 3.10 that may be running this file."""
+    path = repo / PLUGIN / "vendoring.py"
+    spec = importlib.util.spec_from_file_location("linerefiner_vendoring", str(path))
+    if spec is None or spec.loader is None or not path.is_file():
+        raise InstallError(f"{path} is missing.",
+                           hint="Run install.py from a complete LineRefiner checkout.")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def locked_requirements(version: str, platforms: Sequence[str]) -> tuple[str, ...]:
+    vendoring = load_vendoring()
+    target = vendoring.target_for_tag(platforms[0])
+    found = vendoring.requirements(version, target) if target is not None else None
+    if found is None:
+        raise InstallError(
+            f"there is no tested set of numpy, onnxruntime and OpenCV for Python {version} on "
+            f"{platforms[0]}: {vendoring.why_not_locked(version, target)}. Nothing was changed.",
+            hint="Check --python-version and --platform; or use --no-deps and provide numpy, "
+                 "onnxruntime and opencv-python-headless for Krita's Python yourself.")
+    return tuple(found)
+
+
 def check_krita_python(version: str) -> None:
     major, minor = (int(part) for part in version.split("."))
     if (major, minor) < MIN_KRITA_PYTHON:
@@ -1055,7 +1085,8 @@ def deps_spec(args: argparse.Namespace, location: KritaLocation | None) -> DepsS
         platforms = [tag for given in args.platform for tag in expand_platform(given)]
     else:
         platforms = default_platforms()
-    return DepsSpec(version, tuple(dict.fromkeys(platforms)))
+    platforms = list(dict.fromkeys(platforms))
+    return DepsSpec(version, tuple(platforms), locked_requirements(version, platforms))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

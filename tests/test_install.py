@@ -37,6 +37,7 @@ def _load_installer() -> ModuleType:
 
 
 inst = _load_installer()
+VENDORING = inst.load_vendoring(REPO)
 
 # A kritarc as Krita writes it, with the things a careless rewrite would lose: entries before any
 # group, mixed-case keys, a comment, a key with a [$i] marker, a byte that isn't UTF-8.
@@ -121,6 +122,7 @@ def make_repo(root: Path, *, desktop: bool = True, action: bool = True) -> Path:
     (repo / "training").mkdir()
     (repo / "training" / "train.py").write_text("")
     shutil.copy2(INSTALLER, repo / "install.py")
+    shutil.copy2(REPO / PLUGIN / "vendoring.py", package / "vendoring.py")
     return repo
 
 
@@ -287,7 +289,10 @@ def test_pip_is_asked_for_krita_python_and_platform(repo: Path, env: Env) -> Non
     assert platforms[0] == "manylinux_2_28_x86_64"
     assert {"manylinux_2_27_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64"} <= set(
         platforms)
-    assert call[-3:] == list(inst.REQUIREMENTS)
+    # The locked versions for that Python and platform, exactly.
+    pins = VENDORING.LOCK[("3.10", "linux-x86_64")]
+    assert call[-3:] == [f"{p}=={pins[p]}" for p in VENDORING.PACKAGES]
+    assert call[-3:] != list(inst.REQUIREMENTS)
     vendor = env.resource / "pykrita" / PLUGIN / "vendor"
     assert (vendor / "cv2" / "__init__.py").is_file()
     assert not (vendor / "bin").exists()
@@ -316,7 +321,8 @@ def test_deps_cache_is_reused_instead_of_pip(repo: Path, env: Env, tmp_path: Pat
 
 
 def test_fake_cache_entry_made_with_the_stamp_is_used(repo: Path, env: Env, tmp_path: Path) -> None:
-    spec = inst.DepsSpec("3.11", ("manylinux2014_x86_64",))
+    spec = inst.DepsSpec("3.11", ("manylinux2014_x86_64",),
+                         inst.locked_requirements("3.11", ["manylinux2014_x86_64"]))
     entry = tmp_path / "cache" / spec.cache_key()
     for name in ("numpy", "onnxruntime", "opencv_python_headless"):
         (entry / f"{name}-1.0.dist-info").mkdir(parents=True)
@@ -645,6 +651,7 @@ def test_krita_folders_per_system(system: str, env_vars: dict[str, str], resourc
     ("Linux", "aarch64", ("glibc", "2.31"), None, "manylinux_2_31_aarch64",
      "manylinux_2_17_aarch64"),
     ("Windows", "AMD64", None, None, "win_amd64", None),
+    ("Windows", "ARM64", None, None, "win_amd64", None),  # Krita for Windows is x64 only
     ("Darwin", "arm64", None, "14.2.1", "macosx_14_0_arm64", None),
     ("Darwin", "x86_64", None, "10.15.7", "macosx_10_15_x86_64", None),
 ])
@@ -653,6 +660,18 @@ def test_default_platforms(system: str, machine: str, libc: tuple[str, str] | No
     platforms = inst.default_platforms(system, machine, libc, mac)
     assert platforms[0] == first
     assert also is None or also in platforms
+
+
+@pytest.mark.parametrize(("args", "why"), [
+    (["--python-version", "3.13", "--platform", "macosx_11_0_arm64"], "needs macOS 13"),
+    (["--python-version", "3.14", "--platform", "win_amd64"], "not one LineRefiner supports"),
+    (["--python-version", "3.12", "--platform", "win_arm64"], "no numpy"),
+])
+def test_no_locked_set_is_explained(repo: Path, env: Env, args: list[str], why: str) -> None:
+    before = snapshot(env.resource)
+    result = failed(env.run(repo, *env.target(), *args, "--pip-cmd", env.pip("ok")))
+    assert "no tested set" in result.stderr and why in result.stderr
+    assert env.pip_calls() == [] and snapshot(env.resource) == before
 
 
 def test_musl_linux_is_explained() -> None:
