@@ -302,6 +302,18 @@ def test_closures_close_a_region() -> None:
     assert (closed.rgba[21:23, 60:66, 3] == 255).all() and (closed.rgba[19, 60:66, 3] == 0).all()
 
 
+def test_a_solid_fill_wider_than_255_px_is_split_down_its_middle() -> None:
+    # Two strips of paper either side of a 616 px wide black fill: most of the fill is more
+    # than 255 px from paper, beyond the 8-bit distances the trapping starts from.
+    ink = np.ones((40, 620), np.float32)
+    ink[:, :2] = ink[:, -2:] = 0.0
+    result = fill_flats_as_is(ink, FlatsParams(min_region=0, fill_border=True))
+    colours = packed(result.rgba)
+    assert (result.rgba[..., 3] == 255).all() and result.regions == 2
+    assert (colours[:, :309] == colours[0, 0]).all() and (colours[:, 311:] == colours[0, -1]).all()
+    assert colours[0, 0] != colours[0, -1]
+
+
 def test_faint_ink_in_normalised_lines_is_paper_and_gets_coloured() -> None:
     ink = boxes([(30, 20, 100, 70)])
     ink[40:45, 40:90] = 0.3  # a faint stroke inside: below the line level, no line of its own
