@@ -56,6 +56,58 @@ def doubling_refine_model() -> onnx.ModelProto:
     return image_model(nodes, "refined", initializers=[two, one])
 
 
+# The stand-in verifier's weights, one per feature of core.candidates.FEATURES: short bridges
+# that continue their strokes score high, the rest low. Checked against FEATURES by a test.
+GEOMETRIC_WEIGHTS = {"length": -4.0, "cos_a": 3.0, "cos_b": 2.0, "end_to_end": 0.5,
+                     "area_a": 0.0, "area_b": 0.0, "same_piece": -0.5, "ahead": 0.0,
+                     "width_a": 0.0, "width_b": 0.0, "rank": -1.0, "crowding": -0.5}
+GEOMETRIC_BIAS = -1.0
+
+
+def geometric_verifier_model() -> onnx.ModelProto:
+    """probability = sigmoid(features @ w + b + 0 * sum(patches)): a scorer with the real
+    verifier's inputs and outputs that prefers short bridges continuing their strokes."""
+    from krita_linerefiner.core.candidates import FEATURES, PATCH
+
+    weights = helper.make_tensor("w", TensorProto.FLOAT, [len(FEATURES), 1],
+                                 [GEOMETRIC_WEIGHTS[f] for f in FEATURES])
+    bias = helper.make_tensor("b", TensorProto.FLOAT, [1], [GEOMETRIC_BIAS])
+    zero = helper.make_tensor("zero", TensorProto.FLOAT, [], [0.0])
+    axes = helper.make_tensor("axes", TensorProto.INT64, [3], [1, 2, 3])
+    nodes = [
+        helper.make_node("MatMul", ["features", "w"], ["score"]),
+        helper.make_node("ReduceSum", ["patches", "axes"], ["patch_sum"], keepdims=0),
+        helper.make_node("Mul", ["patch_sum", "zero"], ["nothing"]),
+        helper.make_node("Flatten", ["score"], ["score_flat"], axis=0),
+        helper.make_node("Squeeze", ["score_flat"], ["score_n"]),
+        helper.make_node("Add", ["score_n", "nothing"], ["score_p"]),
+        helper.make_node("Add", ["score_p", "b"], ["logit"]),
+        helper.make_node("Sigmoid", ["logit"], ["probability"]),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "verifier",
+        [helper.make_tensor_value_info("patches", TensorProto.FLOAT, ["N", 3, PATCH, PATCH]),
+         helper.make_tensor_value_info("features", TensorProto.FLOAT, ["N", len(FEATURES)])],
+        [helper.make_tensor_value_info("probability", TensorProto.FLOAT, ["N"])],
+        initializer=[weights, bias, zero, axes],
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+
+
+def add_verifier(folder: Path, model: onnx.ModelProto | None = None) -> Path:
+    """Write a scorer as model "verifier" into <folder> and its manifest."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "verifier.onnx"
+    onnx.save(model or geometric_verifier_model(), str(path))
+    return add_to_manifest(
+        folder, "verifier", path, kind="scorer", task="gap verifier",
+        input={"name": "patches", "shape": ["N", 3, 32, 32], "dtype": "float32"},
+        features={"name": "features"}, output={"name": "probability", "shape": ["N"]},
+        overlap=0, size_multiple=1, receptive_radius=0,
+    )
+
+
 def manifest_entry(path: Path, **overrides: Any) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "file": path.name,
@@ -91,6 +143,9 @@ def write_model_dir(
     path = directory / f"{name}.onnx"
     onnx.save(model, str(path))
     output = {"name": model.graph.output[0].name, "shape": [1, 1, "H", "W"], "dtype": "float32"}
+    if name == "gaps":
+        # Gap closing scores its candidates with the verifier; the dense model is optional.
+        add_verifier(directory)
     return add_to_manifest(
         directory,
         name,

@@ -152,3 +152,82 @@ def test_bad_parameters_raise_user_errors(bad: dict[str, float]) -> None:
 def test_non_2d_ink_is_rejected() -> None:
     with pytest.raises(LineRefinerError):
         close_gaps(np.zeros((4, 4, 3), np.float32), session=ClosingModel(3))
+
+
+# The verifier pipeline: normalise -> stroke ends -> candidates -> scorer -> closures.
+
+
+@pytest.fixture
+def scorer(tmp_path):
+    from krita_linerefiner.core.models import create_scorer
+    from tests.model_fixtures import add_verifier
+
+    return create_scorer("verifier", models_dir=add_verifier(tmp_path / "models"))
+
+
+def square_outline(size: int = 96, width: int = 1, darkness: float = 1.0) -> np.ndarray:
+    ink = np.zeros((size, size), np.uint8)
+    cv2.rectangle(ink, (16, 16), (size - 17, size - 17), 255, width, cv2.LINE_8)
+    return ink.astype(np.float32) / 255.0 * darkness
+
+
+def cut(ink: np.ndarray, gap: int) -> np.ndarray:
+    out = ink.copy()
+    mid = out.shape[1] // 2
+    out[:24, mid - gap // 2 : mid - gap // 2 + gap] = 0.0
+    return out
+
+
+@pytest.mark.parametrize("gap", [1, 2, 3, 6])
+@pytest.mark.parametrize("darkness", [1.0, 0.2])
+def test_verifier_closes_breaks_in_aliased_and_faint_lines(scorer, gap: int, darkness: float):
+    ink = cut(square_outline(darkness=darkness), gap)
+    assert paper_regions(ink >= 0.5 * darkness) == 1
+    result = close_gaps(ink, GapParams(), scorer=scorer)
+    assert result.count == 1 == len(result.closures)
+    closed = (ink >= 0.5 * darkness) | (result.gaps >= 0.5)
+    assert paper_regions(closed) == 2
+    # Never on existing ink, and only near the break.
+    assert not np.any((result.gaps > 0) & (ink >= 0.5 * darkness))
+    ys, xs = np.nonzero(result.gaps)
+    assert ys.max() <= 18 and abs(xs.mean() - 48) <= gap
+    closure = result.closures[0]
+    assert closure.length == pytest.approx(gap + 1, abs=1.6)
+    assert 0.5 <= closure.probability <= 1.0
+
+
+def test_nothing_to_close_adds_nothing(scorer) -> None:
+    result = close_gaps(square_outline(), GapParams(), scorer=scorer)
+    assert result.count == 0
+    assert not result.gaps.any()
+
+
+def test_sensitivity_and_max_gap_select_from_one_analysis(scorer) -> None:
+    from krita_linerefiner.core.gaps import closures_of
+
+    ink = cut(square_outline(), 10)
+    result = close_gaps(ink, GapParams(), scorer=scorer)
+    assert result.analysis is not None
+    wide, _ = closures_of(result.analysis, GapParams(max_gap=24))
+    narrow, _ = closures_of(result.analysis, GapParams(max_gap=6))
+    assert (wide >= 0.5).any()
+    assert not (narrow >= 0.5).any()
+    strict, strict_list = closures_of(result.analysis, GapParams(sensitivity=0.0))
+    loose, loose_list = closures_of(result.analysis, GapParams(sensitivity=1.0))
+    assert len(strict_list) <= len(loose_list)
+
+
+def test_seal_only_drops_a_closure_that_splits_no_region(scorer) -> None:
+    ink = np.zeros((64, 96), np.float32)
+    ink[30, 5:40] = 1.0
+    ink[30, 42:90] = 1.0  # an open line with a break: closing it encloses nothing
+    joined = close_gaps(ink, GapParams(), scorer=scorer)
+    assert joined.count == 1
+    sealed = close_gaps(ink, GapParams(seal_only=True), scorer=scorer)
+    assert sealed.count == 0
+    assert not sealed.gaps.any()
+
+
+def test_line_darkness_override_is_validated() -> None:
+    with pytest.raises(LineRefinerError, match="darkness"):
+        GapParams(line_darkness=0.0)

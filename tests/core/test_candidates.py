@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from krita_linerefiner.core.candidates import (
+    FEATURES,
+    KIND_END_END,
+    PATCH,
+    LineMap,
+    find_ends,
+    patches,
+    propose,
+    thin,
+)
+
+
+def line_with_break(angle: float, gap: int, size: int = 96) -> np.ndarray:
+    """A 1-px aliased line through the centre with `gap` pixels removed at its middle."""
+    img = np.zeros((size, size), np.uint8)
+    a = np.deg2rad(angle)
+    half = size // 2 - 10
+    c = size // 2
+    p0 = (int(round(c - half * np.cos(a))), int(round(c - half * np.sin(a))))
+    p1 = (int(round(c + half * np.cos(a))), int(round(c + half * np.sin(a))))
+    cv2.line(img, p0, p1, 255, 1, cv2.LINE_8)
+    ys, xs = np.nonzero(img)
+    order = np.argsort(xs * size + ys) if abs(np.cos(a)) > 0.5 else np.argsort(ys * size + xs)
+    mid = len(order) // 2
+    for k in order[mid - gap // 2 : mid - gap // 2 + gap]:
+        img[ys[k], xs[k]] = 0
+    return img.astype(np.float32) / 255.0
+
+
+def analyse(ink: np.ndarray, max_gap: int = 24):
+    lines = LineMap.from_ink(ink)
+    ends = find_ends(lines)
+    return lines, ends, propose(lines, ends, max_gap)
+
+
+def test_thin_makes_wide_lines_one_pixel() -> None:
+    img = np.zeros((40, 80), bool)
+    img[18:23, 10:70] = True
+    skeleton = thin(img)
+    assert skeleton.sum() < 70
+    assert (skeleton.sum(axis=0)[15:65] == 1).all()
+
+
+@pytest.mark.parametrize("angle", [0, 17, 30, 45, 63, 90, 135])
+@pytest.mark.parametrize("gap", [1, 2, 3])
+def test_break_in_a_binary_line_gets_an_end_to_end_candidate(angle: float, gap: int) -> None:
+    _, ends, cands = analyse(line_with_break(angle, gap))
+    assert len(ends) == 4
+    pairs = cands.take(np.nonzero(cands.kind == KIND_END_END)[0])
+    assert len(pairs) >= 1
+    best = int(np.argmin(pairs.length))
+    assert pairs.length[best] <= gap + 2.5
+    # Both ends point at each other across the break (roughly: a 1-px break in a stair-stepped
+    # line leaves tips up to a pixel off the line's axis).
+    assert pairs.features[best, FEATURES.index("cos_a")] > 0.6
+    assert pairs.features[best, FEATURES.index("cos_b")] > 0.6
+
+
+def test_end_directions_point_out_of_the_stroke() -> None:
+    ink = np.zeros((40, 80), np.float32)
+    ink[20, 10:60] = 1.0
+    _, ends, _ = analyse(ink)
+    by_col = {int(p[1]): d for p, d in zip(ends.point, ends.direction, strict=True)}
+    np.testing.assert_allclose(by_col[10], [0.0, -1.0], atol=1e-6)
+    np.testing.assert_allclose(by_col[59], [0.0, 1.0], atol=1e-6)
+
+
+def test_stroke_stopping_short_of_a_line_gets_a_candidate_to_that_line() -> None:
+    ink = np.zeros((80, 80), np.float32)
+    cv2.line(ink, (5, 20), (75, 20), 1.0, 2)  # the line met
+    cv2.line(ink, (40, 70), (40, 24), 1.0, 2)  # stops 2-3 px short of it
+    lines, ends, cands = analyse(ink)
+    upper_tips = np.nonzero((np.abs(ends.tip[:, 1] - 40) < 2) & (ends.tip[:, 0] < 40))[0]
+    assert len(upper_tips) == 1
+    lower = int(upper_tips[0])
+    mine = cands.take(np.nonzero(cands.end_a == lower)[0])
+    assert len(mine)
+    best = int(np.argmin(mine.length))
+    stop = np.rint(mine.stop[best]).astype(int)
+    assert lines.line[stop[0], stop[1]]
+    assert mine.length[best] <= 4.0
+
+
+def test_a_lone_stroke_has_no_candidates_and_specks_are_never_targets() -> None:
+    ink = np.zeros((60, 60), np.float32)
+    ink[30, 10:40] = 1.0
+    ink[29:31, 43:45] = 1.0  # a 2x2 speck 3 px past the stroke's end
+    _, ends, cands = analyse(ink)
+    assert len(ends) == 2
+    assert len(cands) == 0
+
+
+def test_max_gap_bounds_every_candidate() -> None:
+    ink = line_with_break(0, 14)
+    assert len(analyse(ink, max_gap=24)[2]) >= 1
+    short = analyse(ink, max_gap=8)[2]
+    assert (short.length <= 8.0).all()
+    assert not len(short)
+
+
+def test_patches_are_rotated_to_the_bridge() -> None:
+    flat = line_with_break(0, 3)
+    upright = np.ascontiguousarray(flat.T)
+    out = []
+    for ink in (flat, upright):
+        lines, _, cands = analyse(ink)
+        k = int(np.argmin(cands.length))
+        out.append(patches(lines, cands.take(np.array([k])))[0])
+    assert out[0].shape == (3, PATCH, PATCH)
+    # The same bridge seen along x or along y gives the same patch (up to a mirror across it).
+    same = np.abs(out[0] - out[1]).max()
+    mirrored = np.abs(out[0] - out[1][:, ::-1, :]).max()
+    assert min(same, mirrored) < 0.05
+    # The bridge channel runs through the middle row; the ink lies left and right of it.
+    assert out[0][2, PATCH // 2].sum() > 0
+    assert out[0][0, PATCH // 2, : PATCH // 2 - 3].sum() > 0

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from krita_linerefiner.core.errors import LineRefinerError
+from krita_linerefiner.core.lines import normalise_lines
+
+
+def circles(size: int = 256, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    img = np.zeros((size, size), np.float32)
+    for _ in range(10):
+        centre = tuple(int(v) for v in rng.integers(40, size - 40, 2))
+        cv2.circle(img, centre, int(rng.integers(10, 60)), 1.0, int(rng.integers(1, 3)),
+                   cv2.LINE_AA)
+    return img
+
+
+def on_paper(lines: np.ndarray, darkness: float, paper: float = 0.0, noise: float = 0.0,
+             seed: int = 1) -> np.ndarray:
+    """Lines of `darkness` over paper of ink level `paper` rising left to right (uneven
+    lighting), with Gaussian noise."""
+    h, w = lines.shape
+    ramp = paper * (0.6 + 0.4 * np.arange(w, dtype=np.float32) / w)[None, :]
+    ink = 1.0 - (1.0 - lines * darkness) * (1.0 - ramp)
+    ink = ink + np.random.default_rng(seed).normal(0.0, noise, ink.shape).astype(np.float32)
+    return np.clip(ink, 0.0, 1.0).astype(np.float32)
+
+
+def line_and_paper(truth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    line = truth >= 0.5
+    paper = cv2.dilate(truth, np.ones((5, 5), np.uint8)) == 0
+    return line, paper
+
+
+@pytest.mark.parametrize(
+    ("darkness", "paper", "noise"),
+    [(0.2, 0.0, 0.0), (0.4, 0.25, 0.0), (0.2, 0.15, 0.015), (0.6, 0.1, 0.01)],
+    ids=["pencil-20%", "grey-paper", "noisy-pencil", "uneven-60%"],
+)
+def test_faint_lines_become_lines_and_paper_stays_paper(
+    darkness: float, paper: float, noise: float
+) -> None:
+    truth = circles()
+    ink = on_paper(truth, darkness, paper, noise)
+    line, blank = line_and_paper(truth)
+    norm, levels = normalise_lines(ink)
+    assert np.mean(norm[line] >= 0.5) > 0.97
+    assert np.mean(norm[blank] >= 0.5) < 1e-3
+    assert levels.darkness == pytest.approx(darkness, abs=0.12)
+
+
+def test_black_lines_on_white_are_left_alone() -> None:
+    ink = circles()
+    norm, levels = normalise_lines(ink)
+    assert levels.gain == 1.0
+    np.testing.assert_allclose(norm, ink, atol=1e-6)
+
+
+def test_solid_fills_stay_ink() -> None:
+    ink = circles()
+    ink[100:180, 100:180] = 1.0  # a filled shadow, far wider than the paper estimate's kernel
+    norm, _ = normalise_lines(ink)
+    assert np.all(norm[110:170, 110:170] >= 0.5)
+
+
+def test_blank_paper_has_no_lines() -> None:
+    ink = np.full((64, 64), 0.1, np.float32)
+    norm, levels = normalise_lines(ink)
+    assert levels.darkness == 0.0
+    assert not norm.any()
+
+
+def test_darkness_override() -> None:
+    truth = circles()
+    ink = on_paper(truth, 0.3)
+    norm, levels = normalise_lines(ink, darkness=0.9)
+    assert levels.darkness == 0.9
+    # Lines fainter than the override stay below full ink.
+    line, _ = line_and_paper(truth)
+    assert np.mean(norm[line] >= 0.5) < 0.1
+    with pytest.raises(LineRefinerError, match="darkness"):
+        normalise_lines(ink, darkness=1.5)
