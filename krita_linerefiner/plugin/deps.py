@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import functools
 import importlib
+import json
 import platform
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import vendoring
+
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 VENDOR_DIR = PACKAGE_DIR / "vendor"
+STAMP_NAME = "linerefiner-deps.json"  # written by install.py next to the packages
 
 # (import name, pip package name)
 REQUIRED = (
@@ -34,9 +38,10 @@ class MissingDependency:
 def add_vendor_dir(vendor: Path = VENDOR_DIR) -> None:
     entry = str(vendor)
     if vendor.is_dir() and entry not in sys.path:
-        # In front, so a different numpy from a system site-packages that Krita's Python can
-        # see does not shadow the one built to match the vendored onnxruntime and OpenCV.
-        sys.path.insert(0, entry)
+        # After Krita's own entries: Krita's Python is shared by every plugin, and a copy of
+        # numpy in front of theirs would replace the one their packages were built with.
+        # missing() says which numpy is in the way when another one shadows ours.
+        sys.path.append(entry)
 
 
 @functools.cache
@@ -49,26 +54,60 @@ def missing() -> tuple[MissingDependency, ...]:
             importlib.import_module(module)
         except Exception as error:  # a broken binary raises OSError etc., not just ImportError
             found.append(MissingDependency(module, package, f"{type(error).__name__}: {error}"))
+    mismatch = numpy_mismatch()
+    if mismatch is not None:
+        found.append(mismatch)
     return tuple(found)
 
 
-def pip_platform() -> str:
-    machine = platform.machine().lower()
-    if sys.platform == "win32":
-        return "win_amd64"
-    if sys.platform == "darwin":
-        return "macosx_11_0_arm64" if machine == "arm64" else "macosx_10_15_x86_64"
-    return f"manylinux2014_{'aarch64' if machine in ('aarch64', 'arm64') else 'x86_64'}"
+def numpy_mismatch() -> MissingDependency | None:
+    """numpy 2 with an onnxruntime built for numpy 1 crashes the process at the first run, so
+    that pairing counts as missing, naming where the numpy came from."""
+    numpy, onnxruntime = sys.modules.get("numpy"), sys.modules.get("onnxruntime")
+    if numpy is None or onnxruntime is None:
+        return None
+    # cv2.__version__ has no build number to check; onnxruntime is the one that crashes.
+    pins = {"numpy": str(getattr(numpy, "__version__", "0")),
+            "onnxruntime": str(getattr(onnxruntime, "__version__", "0")),
+            "opencv-python-headless": "99"}
+    problem = vendoring.compatible_set(pins)
+    if problem is None:
+        return None
+    where = Path(str(getattr(numpy, "__file__", "") or "?")).parent
+    shadowed = "" if VENDOR_DIR in where.parents else (
+        f"; that numpy is from {where.parent} (another plugin or the system), in front of "
+        "LineRefiner's")
+    return MissingDependency("numpy", "numpy", f"numpy {pins['numpy']}: {problem}{shadowed}")
 
 
-def fix_command(packages: tuple[str, ...] | None = None) -> str:
-    """The command that installs the packages for exactly this Krita's Python and platform."""
-    names = packages or tuple(package for _, package in REQUIRED)
-    version = f"{sys.version_info.major}.{sys.version_info.minor}"
-    target = f'"{VENDOR_DIR}"' if " " in str(VENDOR_DIR) else str(VENDOR_DIR)
+def vendored_for() -> str | None:
+    """The Python version the vendored packages were installed for (install.py's stamp)."""
+    try:
+        stamp = json.loads((VENDOR_DIR / STAMP_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    version = stamp.get("python_version") if isinstance(stamp, dict) else None
+    return version if isinstance(version, str) else None
+
+
+def running_target() -> vendoring.Target | None:
+    return vendoring.target_for(sys.platform, platform.machine(), platform.mac_ver()[0])
+
+
+def fix_command(python: str | None = None, target: vendoring.Target | None = None) -> str:
+    """The command that installs the locked packages for exactly this Krita's Python and
+    platform (or the given ones); empty when there is no locked set for them."""
+    python = python or vendoring.running_python()
+    target = target or running_target()
+    requirements = vendoring.requirements(python, target) if target is not None else None
+    if target is None or requirements is None:
+        return ""
+    folder = f'"{VENDOR_DIR}"' if " " in str(VENDOR_DIR) else str(VENDOR_DIR)
+    tags = " ".join(f"--platform {tag}" for tag in vendoring.platform_tags(target))
+    # The whole locked set, even when one package failed: its versions belong together.
     return (
-        f"pip install --target {target} --python-version {version} --only-binary=:all: "
-        f"--platform {pip_platform()} {' '.join(names)}"
+        f"pip install --upgrade --target {folder} --python-version {python} --implementation cp "
+        f"--only-binary=:all: {tags} {' '.join(requirements)}"
     )
 
 
@@ -77,7 +116,17 @@ def report(problems: tuple[MissingDependency, ...]) -> str:
     if not problems:
         return ""
     names = ", ".join(f"{p.package} ({p.module}: {p.error})" for p in problems)
+    python = vendoring.running_python()
+    installed_for = vendored_for()
+    if installed_for is not None and installed_for != python:
+        names += (f". The packages in {VENDOR_DIR} were installed for Python {installed_for}, and "
+                  f"this Krita runs Python {python} (Krita was updated): install them again")
+    command = fix_command()
+    if not command:
+        why = vendoring.why_not_locked(python, running_target())
+        return (f"LineRefiner cannot import {names}. There is no tested set of these packages "
+                f"for this Krita: {why}.")
     return (
         f"LineRefiner cannot import {names}. Run python3 install.py from the LineRefiner "
-        f"folder, or: {fix_command(tuple(p.package for p in problems))}"
+        f"folder, or: {command}"
     )
