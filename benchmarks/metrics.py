@@ -171,23 +171,29 @@ def stray_pixels(lines: np.ndarray, new: np.ndarray, margin: int = WINDOW_MARGIN
 
 
 def line_map(ink: np.ndarray) -> np.ndarray:
-    """The input's lines as a person sees them: ink at least half its local darkness above the
+    """The input's lines as a person sees them: ink at least half its line's darkness above the
     local paper, and clearly above the paper's noise.
 
     Paper is the median ink over PAPER_WINDOW px (line art is mostly paper, so the median is
-    the paper even on grey or unevenly lit scans); the local darkness is the largest ink above
-    paper within PEAK_WINDOW px; the noise floor is LINE_CONTRAST or NOISE_SIGMAS robust sigmas
-    of the contrast, whichever is larger. On black lines on white this is ink >= 0.5 near lines;
-    a 20% grey pencil line becomes a line, and so does a speck (of its own darkness).
+    the paper even on grey or unevenly lit scans); the noise floor is LINE_CONTRAST or
+    NOISE_SIGMAS robust sigmas of the contrast, whichever is larger. A pixel's line darkness is
+    the largest contrast within PEAK_WINDOW px; a pixel at a quarter of that also counts when it
+    is half of the largest within 1 px, so a light line (orange, light blue) meeting a black one
+    stays a line up to one pixel from it, while the soft edge of the black line does not. On
+    black lines on white this is ink >= 0.5 near lines; a 20% grey pencil line becomes a line,
+    and so does a speck (of its own darkness).
     """
     u8 = np.clip(np.rint(ink * 255), 0, 255).astype(np.uint8)
     paper = cv2.medianBlur(u8, PAPER_WINDOW).astype(np.float32) / 255
     contrast = ink.astype(np.float32) - paper
     peak = cv2.dilate(contrast, np.ones((PEAK_WINDOW, PEAK_WINDOW), np.uint8))
+    near = cv2.dilate(contrast, np.ones((3, 3), np.uint8))
     mad = float(np.median(np.abs(contrast - np.median(contrast))))
     floor = max(LINE_CONTRAST, NOISE_SIGMAS * 1.4826 * mad)
     # Half a grey level of slack: a pixel at exactly half coverage must not fall to rounding.
-    return (contrast + 0.5 / 255 >= 0.5 * peak) & (contrast >= floor)
+    c = contrast + 0.5 / 255
+    own_line = (c >= 0.5 * near) & (c >= 0.25 * peak)
+    return ((c >= 0.5 * peak) | own_line) & (contrast >= floor)
 
 
 def paper_regions(ink_binary: np.ndarray) -> tuple[int, np.ndarray]:

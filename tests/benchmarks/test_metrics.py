@@ -21,8 +21,10 @@ from benchmarks.metrics import (
     far_additions,
     gap_closure,
     joining_pixels,
+    line_map,
     new_pixels,
     region_recovery,
+    stray_pixels,
 )
 from benchmarks.reference_models import count_macs, gmac_per_megapixel
 
@@ -243,6 +245,87 @@ def test_scores_split_by_source_kind() -> None:
     assert total["regions_total"] == scores["a"].regions_total + scores["b"].regions_total
     table = format_kind_table(scores).splitlines()
     assert len(table) == 4 and table[2].startswith("| a ")
+
+
+def two_lines_and_a_speck() -> np.ndarray:
+    """Lines (bool): a bar broken at x 30-35, and a 2x2 speck 4 px below the left piece."""
+    lines = np.zeros((SIZE, SIZE), bool)
+    lines[20:22, 5:30] = lines[20:22, 35:60] = True
+    lines[26:28, 20:22] = True
+    return lines
+
+
+def test_stray_counts_a_stroke_to_a_speck_but_not_one_joining_two_lines() -> None:
+    lines = two_lines_and_a_speck()
+    bridge = np.zeros_like(lines)
+    bridge[20:22, 30:35] = True  # joins the two pieces of the bar
+    assert stray_pixels(lines, bridge) == 0
+    to_speck = np.zeros_like(lines)
+    to_speck[22:26, 20:22] = True  # from the bar down to the speck
+    assert stray_pixels(lines, to_speck) == 8
+    both = bridge | to_speck
+    assert stray_pixels(lines, both) == 8
+
+
+def test_stray_counts_strokes_into_open_paper_and_pockets() -> None:
+    lines = two_lines_and_a_speck()
+    spur = np.zeros_like(lines)
+    spur[10:20, 50] = True  # leaves the bar into paper
+    assert stray_pixels(lines, spur) == 10
+    floating = np.zeros_like(lines)
+    floating[45:48, 45:48] = True
+    assert stray_pixels(lines, floating) == 9
+    # A big speck (>= 12 px) is a piece of line: a stroke to it joins two lines.
+    lines[26:30, 19:23] = True
+    to_blob = np.zeros_like(lines)
+    to_blob[22:26, 20:22] = True
+    assert stray_pixels(lines, to_blob) == 0
+
+
+def test_gap_score_reports_stray_pixels_per_megapixel() -> None:
+    ink, target, labels = square_with_cut()
+    added = np.where(labels > 0, 1.0, 0.0).astype(np.float32)  # the bridge: not stray
+    added[30:33, 30:33] = 1.0  # 9 px floating inside: stray
+    score = GapScore()
+    score.add_gapped(ink, added, target, labels, LENGTHS)
+    assert score.stray_pixels == 9
+    assert score.summary()["stray_px_per_mp"] == pytest.approx(9 / SIZE**2 * 1e6)
+
+
+def test_line_map_reads_faint_and_grey_paper_lines_as_lines() -> None:
+    ink, target, labels = square_with_cut()
+    # Black on white: the same as ink >= 0.5.
+    assert np.array_equal(line_map(ink), ink >= 0.5)
+    # A 20% pencil line: every line pixel, nothing else.
+    assert np.array_equal(line_map(0.2 * ink), ink >= 0.5)
+    # Grey paper with noise: the noise is paper, the 60% line is a line.
+    rng = np.random.default_rng(0)
+    paper = 0.2 + rng.normal(0, 0.01, ink.shape).astype(np.float32)
+    scanned = np.clip(paper + 0.6 * ink, 0, 1)
+    assert np.array_equal(line_map(scanned), ink >= 0.5)
+    # The cut stays open, as the benchmark must see it.
+    assert gap_closure(line_map(0.2 * ink), target, labels, LENGTHS) == [(5.0, False)]
+
+
+def test_lines_given_to_the_score_make_faint_input_count() -> None:
+    ink, target, labels = square_with_cut()
+    faint = 0.2 * ink
+    added = np.where(labels > 0, 1.0, 0.0).astype(np.float32)
+    plain, seen = GapScore(), GapScore()
+    plain.add_gapped(faint, added, target, labels, LENGTHS)
+    seen.add_gapped(faint, added, target, labels, LENGTHS, lines=line_map(faint))
+    # Read at 0.5 the faint square is paper: the bridge joins nothing, and is stray.
+    assert plain.closures == [(5.0, False)] and plain.stray_pixels == 10
+    assert seen.closures == [(5.0, True)] and seen.stray_pixels == 0 and seen.new_pixels == 10
+
+
+def test_long_gaps_have_their_own_bins() -> None:
+    score = GapScore(closures=[(3.0, True), (12.0, True), (20.0, False), (40.0, True)])
+    summary = score.summary()
+    assert summary["closure_17_32"] == 0.0 and summary["gaps_17_32"] == 1
+    assert summary["closure_33_48"] == 1.0
+    assert summary["closure_9_32"] == 0.5
+    assert summary["closure_9_16"] == 1.0  # the test split's column keeps its meaning
 
 
 def _result(closure: float, false_add: float, short: float = 1.0, long_: float = 1.0,
