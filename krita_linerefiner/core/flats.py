@@ -14,11 +14,14 @@ colour of its own, as a colourist's "flats" layer under the lines.
 - Colours are a hash of each region's pixel set (its area and the sums of its coordinates, in
   document coordinates given by `origin`), so rerunning after an edit keeps the colour of every
   region whose paper pixels did not change. Colours are distinct, and clearly different between
-  neighbours; a clash is resolved by rehashing the region whose hash sorts later, so a region
-  changes colour only if a new region clashes with it and sorts first (rare: one in thousands).
+  neighbours; a clash is resolved by rehashing the smaller region, so without `previous` an
+  unchanged region changes colour only if an edit's new neighbour clashes with it and is larger
+  (about one unchanged neighbour in several hundred). Given the earlier flats (`previous`, which
+  the user may have recoloured), a region whose paper was one colour there keeps that colour,
+  whatever the hash says.
 
-Memory: one full-size int32 label map (which becomes the RGBA output in place), one float32
-distance map for a moment, and per line pixel a few integers; remapping runs in row strips
+Memory: one full-size int32 label map (which becomes the RGBA output in place), an 8-bit
+distance map for a moment, and a few integers per line pixel; remapping runs in row strips
 (benchmarks/flats.py measures time and peak memory).
 """
 
@@ -152,7 +155,8 @@ def fill_flats(
     index = np.full(count, -1, np.int64)
     index[members] = np.arange(len(members))
     group_pairs = np.unique(np.sort(group[pairs], axis=1), axis=0)
-    group_pairs = group_pairs[(group_pairs[:, 0] != group_pairs[:, 1]) & (group_pairs != 0).all(1)]
+    apart = (group_pairs[:, 0] != group_pairs[:, 1]) & (group_pairs != OUTSIDE).all(1)
+    group_pairs = group_pairs[apart]
     inherited = None if earlier is None else earlier[members]
     colours = distinct_colours(keys, area[members], index[group_pairs], inherited)
     palette = np.zeros(count, np.dtype("<u4"))  # OUTSIDE and merged labels stay transparent
