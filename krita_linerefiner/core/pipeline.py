@@ -23,7 +23,6 @@ from .closures import Scorer
 from .errors import CancelledError, LineRefinerError
 from .flats import FlatsParams, FlatsResult, fill_flats
 from .gaps import GapParams, GapResult, close_gaps
-from .ink import as_ink
 from .post import CURVE_PRESETS, smooth, tone_curve
 from .refine import RefineParams, refine
 from .tiling import TileModel
@@ -74,7 +73,8 @@ class Sessions:
 class Stages:
     """What each step produced. The same array may appear twice where a step was skipped."""
 
-    lines: np.ndarray  # the lines as the user sees them: refined, smoothed, curved
+    lines: np.ndarray  # the lines as the user sees them: refined, smoothed, curved (the input
+    # array itself when no step changed them)
     refined: np.ndarray | None = None  # the refine model's output alone
     smoothed: np.ndarray | None = None  # the refined (or input) lines smoothed, before the curve
     gaps: GapResult | None = None
@@ -142,7 +142,10 @@ def run_pipeline(
         if cancel is not None and cancel():
             raise CancelledError()
 
-    lines = as_ink(ink)
+    if ink.ndim != 2 or ink.size == 0:
+        raise LineRefinerError(f"Expected a non-empty 2-D ink map, got shape {ink.shape}.")
+    # No copy here (a page is 200 MB a map): every step reads its input without changing it.
+    lines = ink
     refined = smoothed = None
     gaps = None
     flats = None

@@ -73,6 +73,18 @@ def test_the_curve_acts_on_the_smoothed_lines_and_gaps_close_in_what_it_shows() 
     assert stages.gaps.count >= 1
 
 
+@pytest.mark.parametrize("steps", [
+    Steps(RefineParams(tile=96), 0.6, "bold", GapParams(tile=96), FlatsParams()),
+    Steps(gaps=GapParams(tile=96), flats=FlatsParams()),
+    Steps(flats=FlatsParams()),
+])
+def test_the_input_is_never_changed(steps: Steps) -> None:
+    ink = jagged_drawing()
+    before = ink.copy()
+    run_pipeline(ink, steps, sessions=Sessions(Doubling(), ClosingModel(7)))
+    np.testing.assert_array_equal(ink, before)
+
+
 def test_flats_fill_between_the_lines_and_their_closures() -> None:
     ink = square_with_gap(4, size=64)
     inside = np.zeros(ink.shape, bool)
