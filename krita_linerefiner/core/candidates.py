@@ -20,7 +20,7 @@ import numpy as np
 LINE_LEVEL = 0.5
 # Zhang-Suen passes: a line up to 2 * THIN_PASSES px wide thins to one pixel; anything wider
 # (solid fills) keeps its body and, having no one-neighbour pixels there, no stroke ends.
-THIN_PASSES = 8
+THIN_PASSES = 5
 DIRECTION_RADIUS = 6  # px of skeleton behind an end that give its direction
 # Pieces of ink this small are dust, not lines: no ends of their own, never a bridge target.
 SPECK_AREA = 4
@@ -43,7 +43,8 @@ FEATURES = (
 BACKWARD = -0.3  # cos of the angle between an end's direction and its bridge, at least
 MAX_CROSSING = 0.3  # share of a bridge's inside that may already be line
 NEAR_TIP = 2.0
-OWN_RADIUS = 10  # px around an end in which its own stroke is what connects to it
+FAN_DEGREES = 80.0  # rays from a tip cover this far either side of its direction
+FAN_RAYS = 17
 KIND_END_END = 0
 KIND_NEAREST = 1
 KIND_AHEAD = 2
@@ -77,19 +78,33 @@ def neighbour_codes(img: np.ndarray) -> np.ndarray:
 
 
 def thin(binary: np.ndarray, passes: int = THIN_PASSES) -> np.ndarray:
-    """Zhang-Suen thinning (bool in, bool out) for at most `passes` iterations."""
-    img = binary.astype(np.uint8)
+    """Zhang-Suen thinning (bool in, bool out) for at most `passes` iterations.
+
+    Works on the list of line pixels rather than the whole canvas: line art covers a few
+    percent of it, so each sub-iteration gathers 8 neighbours for those pixels only.
+    """
+    h, w = binary.shape
+    stride = w + 2
+    padded = np.zeros((h + 2, stride), np.uint8)
+    padded[1:-1, 1:-1] = binary
+    flat = padded.ravel()
+    alive = np.flatnonzero(flat)
+    # P2..P9 clockwise from north, as the tables' bits.
+    offsets = (-stride, -stride + 1, 1, stride + 1, stride, stride - 1, -1, -stride - 1)
     for _ in range(passes):
         changed = False
         for table in (_ZS_FIRST, _ZS_SECOND):
-            delete = table[neighbour_codes(img)]
-            delete &= img.view(bool)
+            codes = np.zeros(len(alive), np.uint8)
+            for bit, off in enumerate(offsets):
+                codes |= flat[alive + off] << bit
+            delete = table[codes]
             if delete.any():
-                img[delete] = 0
+                flat[alive[delete]] = 0
+                alive = alive[~delete]
                 changed = True
         if not changed:
             break
-    return img.view(bool)
+    return padded[1:-1, 1:-1].view(bool)
 
 
 def skeleton_neighbours(skeleton: np.ndarray) -> np.ndarray:
@@ -238,82 +253,103 @@ def _empty_candidates() -> Candidates:
                       np.zeros((0, len(FEATURES)), np.float32), np.zeros(0))
 
 
+def pairs_within(p: np.ndarray, q: np.ndarray, radius: float, block: int = 2048
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(i, j, distance) for every point p[i] and q[j] at most `radius` apart (rows, cols)."""
+    if not len(p) or not len(q):
+        empty = np.zeros(0, np.int64)
+        return empty, empty, np.zeros(0)
+    order = np.argsort(q[:, 0], kind="stable")
+    qy = q[order, 0]
+    out_i, out_j, out_d = [], [], []
+    for lo_p in range(0, len(p), block):
+        pb = p[lo_p : lo_p + block]
+        lo = np.searchsorted(qy, pb[:, 0] - radius, "left")
+        hi = np.searchsorted(qy, pb[:, 0] + radius, "right")
+        counts = hi - lo
+        i = np.repeat(np.arange(len(pb)), counts)
+        within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        j = order[np.repeat(lo, counts) + within]
+        d = np.hypot(pb[i, 0] - q[j, 0], pb[i, 1] - q[j, 1])
+        keep = d <= radius
+        out_i.append(i[keep] + lo_p)
+        out_j.append(j[keep])
+        out_d.append(d[keep])
+    return np.concatenate(out_i), np.concatenate(out_j), np.concatenate(out_d)
+
+
+def _ray_hits(lines: LineMap, ends: StrokeEnds, max_gap: int, block: int = 512
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Where rays fanned out from each tip first meet line after crossing paper.
+
+    Returns (end, hit row, hit col, kind) for the nearest hit of the fan (KIND_NEAREST) and
+    the nearest hit within AHEAD_COS of the end's direction (KIND_AHEAD) when it is farther.
+    Dust (pieces of at most SPECK_AREA px) is paper to the rays. A ray must cross paper before
+    a hit, so the end's own stroke, which it starts in, never counts; its own line met again
+    after paper (a stroke curling back, or stopping short of the line it started from) does.
+    """
+    h, w = lines.line.shape
+    angles = np.deg2rad(np.linspace(-FAN_DEGREES, FAN_DEGREES, FAN_RAYS))
+    steps = np.arange(1, 2 * max_gap + 1) * 0.5  # px along each ray
+    ahead_ray = np.cos(angles) >= AHEAD_COS
+    solid = lines.areas > SPECK_AREA
+    out: list[np.ndarray] = []
+    for lo in range(0, len(ends), block):
+        tip = ends.tip[lo : lo + block]
+        d = ends.direction[lo : lo + block]
+        cos, sin = np.cos(angles)[None, :], np.sin(angles)[None, :]
+        ry = d[:, :1] * cos - d[:, 1:] * sin  # (B, R) ray directions, rotated by each angle
+        rx = d[:, :1] * sin + d[:, 1:] * cos
+        py = tip[:, None, None, 0] + ry[..., None] * steps  # (B, R, S)
+        px = tip[:, None, None, 1] + rx[..., None] * steps
+        iy, ix = np.rint(py).astype(np.int64), np.rint(px).astype(np.int64)
+        inside = (iy >= 0) & (iy < h) & (ix >= 0) & (ix < w)
+        iy, ix = iy.clip(0, h - 1), ix.clip(0, w - 1)
+        on = lines.line[iy, ix] & inside
+        on &= solid[lines.pieces[iy, ix]]
+        crossed = np.logical_or.accumulate(~on & inside, axis=2)
+        hit = on & crossed
+        hit &= np.cumsum(inside == 0, axis=2) == 0  # a ray leaving the canvas stops
+        any_hit = hit.any(axis=2)
+        first = hit.argmax(axis=2)  # (B, R)
+        dist = np.where(any_hit, steps[first], np.inf)
+        b = np.arange(len(tip))
+        nearest = dist.argmin(axis=1)
+        ahead_dist = np.where(ahead_ray[None, :], dist, np.inf)
+        ahead = ahead_dist.argmin(axis=1)
+        for ray, kind, valid in (
+            (nearest, KIND_NEAREST, np.isfinite(dist[b, nearest])),
+            (ahead, KIND_AHEAD, np.isfinite(ahead_dist[b, ahead])
+             & (ahead_dist[b, ahead] > dist[b, nearest] + 1.0)),
+        ):
+            k = np.nonzero(valid)[0]
+            s = first[k, ray[k]]
+            out.append(np.stack([k + lo, iy[k, ray[k], s], ix[k, ray[k], s],
+                                 np.full(len(k), kind)], axis=1))
+    table = np.concatenate(out) if out else np.zeros((0, 4), np.int64)
+    return table[:, 0], table[:, 1], table[:, 2], table[:, 3]
+
+
 def propose(lines: LineMap, ends: StrokeEnds, max_gap: int) -> Candidates:
     """Every plausible bridge of at most `max_gap` px from each stroke end."""
     n = len(ends)
-    if n == 0:
+    if n == 0 or max_gap <= 0:
         return _empty_candidates()
-    h, w = lines.line.shape
-    reach = max_gap + 2
-    rows: list[tuple[int, int, float, float, float, float, int, float]] = []
-    # End to end: every pair of tips within reach, found through a grid of reach-sized cells.
-    cell = np.floor(ends.tip / reach).astype(np.int64)
-    order = np.lexsort((cell[:, 1], cell[:, 0]))
-    buckets: dict[tuple[int, int], list[int]] = {}
-    for i in order.tolist():
-        buckets.setdefault((int(cell[i, 0]), int(cell[i, 1])), []).append(i)
-    crowding = np.zeros(n)
-    for i in range(n):
-        cy, cx = int(cell[i, 0]), int(cell[i, 1])
-        near = [j for oy in (-1, 0, 1) for ox in (-1, 0, 1)
-                for j in buckets.get((cy + oy, cx + ox), ()) if j != i]
-        if not near:
-            continue
-        near_arr = np.asarray(near)
-        d = np.hypot(*(ends.tip[near_arr] - ends.tip[i]).T)
-        crowding[i] = np.count_nonzero(d <= max_gap)
-        for j, dist in zip(near_arr.tolist(), d.tolist(), strict=True):
-            if j > i and dist <= max_gap:
-                rows.append((i, j, *ends.tip[i], *ends.tip[j], KIND_END_END,
-                             min(ends.width[i], ends.width[j])))
-    # End to line: nearest other line, and the first line straight ahead.
-    line, pieces = lines.line, lines.pieces
-    big = lines.areas > SPECK_AREA
-    for i in range(n):
-        ty, tx = ends.tip[i]
-        y0, y1 = max(0, int(ty) - reach), min(h, int(ty) + reach + 2)
-        x0, x1 = max(0, int(tx) - reach), min(w, int(tx) + reach + 2)
-        window = line[y0:y1, x0:x1]
-        py, px = np.nonzero(window)
-        if len(py) == 0:
-            continue
-        lab = pieces[y0:y1, x0:x1][py, px]
-        vy, vx = py + y0 - ty, px + x0 - tx
-        dist = np.hypot(vy, vx)
-        dy, dx = ends.direction[i]
-        along = vy * dy + vx * dx
-        # Its own stroke, near the end, is the line connected to it within OWN_RADIUS; line
-        # joined to it only farther away (a stroke stopping short of the line it started
-        # from) is a fair target, as it is to a flood fill. Farther out, the same piece counts
-        # as its own stroke when it lies behind the tip.
-        ey, ex = int(ends.point[i, 0]), int(ends.point[i, 1])
-        ly0, lx0 = max(0, ey - OWN_RADIUS), max(0, ex - OWN_RADIUS)
-        near = line[ly0 : ey + OWN_RADIUS + 1, lx0 : ex + OWN_RADIUS + 1]
-        local = cv2.connectedComponents(near.view(np.uint8), connectivity=8,
-                                        ltype=cv2.CV_32S)[1]
-        ry, rx = py + y0 - ly0, px + x0 - lx0
-        inside = (ry >= 0) & (ry < near.shape[0]) & (rx >= 0) & (rx < near.shape[1])
-        own = (lab == ends.piece[i]) & (along <= 1.0)
-        own[inside] = local[ry[inside], rx[inside]] == local[ey - ly0, ex - lx0]
-        ok = ~own & big[lab] & (dist <= max_gap) & (dist >= 0.5)
-        if not ok.any():
-            continue
-        idx = np.nonzero(ok)[0]
-        nearest = idx[np.argmin(dist[idx])]
-        targets = [(nearest, KIND_NEAREST)]
-        cos = along[idx] / dist[idx].clip(min=1e-6)
-        ahead = idx[cos >= AHEAD_COS]
-        if len(ahead):
-            first = ahead[np.argmin(dist[ahead])]
-            if first != nearest and dist[first] > dist[nearest] + 1.0:
-                targets.append((first, KIND_AHEAD))
-        for k, kind in targets:
-            sy, sx = float(py[k] + y0), float(px[k] + x0)
-            target_width = max(1.0, 2.0 * float(lines.to_paper[int(sy), int(sx)]) - 1.0)
-            rows.append((i, -1, ty, tx, sy, sx, kind, min(ends.width[i], target_width)))
-    if not rows:
+    # End to end: every pair of tips within reach.
+    i, j, _ = pairs_within(ends.tip, ends.tip, max_gap)
+    crowding = np.bincount(i[i != j], minlength=n).astype(np.float64)
+    pair = i < j
+    i, j = i[pair], j[pair]
+    ee = np.column_stack([i, j, ends.tip[i], ends.tip[j], np.full(len(i), KIND_END_END),
+                          np.minimum(ends.width[i], ends.width[j])])
+    # End to line: the nearest line a fan of rays meets, and the first line straight ahead.
+    a, hy, hx, kind = _ray_hits(lines, ends, max_gap)
+    target_width = (2.0 * lines.to_paper[hy, hx] - 1.0).clip(min=1.0)
+    el = np.column_stack([a, np.full(len(a), -1), ends.tip[a], hy, hx, kind,
+                          np.minimum(ends.width[a], target_width)])
+    table = np.concatenate([ee.astype(np.float64), el.astype(np.float64)])
+    if not len(table):
         return _empty_candidates()
-    table = np.asarray(rows, dtype=np.float64)
     table = table[_plausible(lines, ends, table)]
     if not len(table):
         return _empty_candidates()
@@ -353,13 +389,11 @@ def _plausible(lines: LineMap, ends: StrokeEnds, table: np.ndarray) -> np.ndarra
     interior = (along > 1.5) & (along < length[:, None] - 1.5)
     crossing = (on_line & interior).sum(axis=1) / interior.sum(axis=1).clip(min=1)
     keep &= crossing <= MAX_CROSSING
-    if len(ends) and (~to_end).any():
-        side = np.nonzero(~to_end & keep)[0]
-        for k in side.tolist():
-            d = np.hypot(*(ends.tip - stop[k]).T)
-            d[end_a[k]] = np.inf
-            if d.min() <= NEAR_TIP:
-                keep[k] = False
+    side = np.nonzero(~to_end & keep)[0]
+    if len(side):
+        k, e, _ = pairs_within(stop[side], ends.tip, NEAR_TIP)
+        other = e != end_a[side[k]]
+        keep[side[k[other]]] = False
     return keep
 
 
@@ -404,9 +438,13 @@ def _features(lines: LineMap, ends: StrokeEnds, end_a: np.ndarray, end_b: np.nda
     ], axis=1).astype(np.float32)
 
 
-def patches(lines: LineMap, cands: Candidates, size: int = PATCH) -> np.ndarray:
+def patches(lines: LineMap, cands: Candidates, ends: StrokeEnds, size: int = PATCH,
+            block: int = 1000) -> np.ndarray:
     """(N, 3, size, size) float32: the ink, the end's own piece and the bridge, rotated so the
     bridge runs left to right through the middle and scaled so it spans half the patch at most.
+
+    All patches are sampled with one cv2.remap per block of candidates (a map of block * size
+    rows), not one warp each.
     """
     n = len(cands)
     out = np.zeros((n, 3, size, size), np.float32)
@@ -414,36 +452,29 @@ def patches(lines: LineMap, cands: Candidates, size: int = PATCH) -> np.ndarray:
         return out
     length = cands.length
     span = np.maximum(24.0, 2.0 * length + 12.0)  # px of the drawing the patch covers
-    scale = size / span  # patch px per drawing px
+    step = span / size  # drawing px per patch px
     centre = (cands.start + cands.stop) / 2.0
     unit = (cands.stop - cands.start) / length.clip(min=1e-6)[:, None]
-    h, w = lines.line.shape
-    piece_a = lines.pieces  # read per window below
-    half = size / 2.0
-    xs = np.arange(size, dtype=np.float32) - half
-    for k in range(n):
-        cy, cx = centre[k]
-        uy, ux = unit[k]
-        s = scale[k]
-        radius = int(np.ceil(span[k] * 0.75)) + 2
-        y0, y1 = max(0, int(cy) - radius), min(h, int(cy) + radius + 1)
-        x0, x1 = max(0, int(cx) - radius), min(w, int(cx) + radius + 1)
-        crop = np.empty((y1 - y0, x1 - x0, 2), np.float32)
-        crop[..., 0] = lines.ink[y0:y1, x0:x1]
-        own = piece_a[y0:y1, x0:x1] == lines.pieces[
-            int(np.clip(round(cands.start[k, 0]), 0, h - 1)),
-            int(np.clip(round(cands.start[k, 1]), 0, w - 1))]
-        crop[..., 1] = own
-        # Patch (u, v) -> drawing: x = cx + (u*ux - v*uy)/s, y = cy + (u*uy + v*ux)/s, with u,v
-        # measured from the patch centre; warpAffine wants the inverse map (dst -> src).
-        a = np.array([[ux / s, -uy / s, 0.0], [uy / s, ux / s, 0.0]], np.float64)
-        a[0, 2] = cx - x0 - (a[0, 0] * half + a[0, 1] * half) + 0.0
-        a[1, 2] = cy - y0 - (a[1, 0] * half + a[1, 1] * half) + 0.0
-        warped = cv2.warpAffine(crop, a, (size, size),
-                                flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                                borderMode=cv2.BORDER_CONSTANT, borderValue=(0, 0, 0, 0))
-        out[k, 0] = warped[..., 0]
-        out[k, 1] = warped[..., 1]
-        half_len = length[k] * s / 2.0
-        out[k, 2, size // 2 - 1 : size // 2 + 2, :] = np.abs(xs) <= half_len + 0.5
+    grid = np.arange(size, dtype=np.float32) - size / 2.0
+    u, v = grid[None, None, :], grid[None, :, None]  # along, across the bridge
+    pieces = lines.pieces.astype(np.float32)  # exact below 2**24 pieces
+    for lo in range(0, n, block):
+        sl = slice(lo, lo + block)
+        s = step[sl, None, None].astype(np.float32)
+        uy = unit[sl, 0, None, None].astype(np.float32)
+        ux = unit[sl, 1, None, None].astype(np.float32)
+        map_x = (centre[sl, 1, None, None] + (u * ux - v * uy) * s).astype(np.float32)
+        map_y = (centre[sl, 0, None, None] + (u * uy + v * ux) * s).astype(np.float32)
+        rows = (-1, size)
+        ink = cv2.remap(lines.ink, map_x.reshape(rows), map_y.reshape(rows), cv2.INTER_LINEAR,
+                        borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        lab = cv2.remap(pieces, map_x.reshape(rows), map_y.reshape(rows), cv2.INTER_NEAREST,
+                        borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        count = len(map_x)
+        out[sl, 0] = ink.reshape(count, size, size)
+        own = ends.piece[cands.end_a[sl]].astype(np.float32)
+        out[sl, 1] = lab.reshape(count, size, size) == own[:, None, None]
+    half_len = length / step / 2.0
+    out[:, 2, size // 2 - 1 : size // 2 + 2, :] = (
+        np.abs(grid)[None, None, :] <= half_len[:, None, None] + 0.5)
     return out

@@ -102,7 +102,7 @@ def analyse_gaps(
     _check(cancel)
     probability = np.zeros(len(cands), np.float32)
     if len(cands):
-        probability = np.asarray(scorer(patches(lines, cands), cands.features), np.float32)
+        probability = np.asarray(scorer(patches(lines, cands, ends), cands.features), np.float32)
     return GapAnalysis(lines, ends, cands, probability)
 
 

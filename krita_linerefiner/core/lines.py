@@ -35,6 +35,9 @@ LINE_GAIN_MARGIN = 0.8
 MAX_SAMPLES = 200_000
 # Lines at least this dark on clean paper already read as line: left as they are.
 DARK_LINES = 0.75
+RELATIVE_LEVEL = 0.7
+LOCAL_SNR = 4.0
+FLOOR_SIGMAS = 3.0
 
 
 @dataclass(frozen=True)
@@ -110,14 +113,27 @@ def normalise_lines(
     line_level = darkness if darkness is not None else levels.darkness
     if line_level <= 0.0:
         return np.zeros_like(ink), levels
-    floor = min(levels.noise * 2.0, 0.5 * line_level)
-    gain = 1.0 / max(LINE_GAIN_MARGIN * line_level - floor, 1e-3)
-    if line_level >= DARK_LINES and floor < 0.02:
-        # Dark lines on clean paper: scaling would only thicken them by their anti-aliasing.
-        gain, floor = 1.0, 0.0
+    floor = min(levels.noise * FLOOR_SIGMAS, 0.5 * line_level)
+    if darkness is not None:
+        level: np.ndarray | float = line_level
+    else:
+        # Each line is scaled by its own darkness (the darkest ink within a few px), so a light
+        # blue or a pencil line among black ones becomes a line too; but never by less than
+        # RELATIVE_LEVEL of the drawing's typical line, so paper grain and ghost lines stay faint.
+        local = cv2.dilate(above, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7)))
+        level = np.maximum(local, np.float32(RELATIVE_LEVEL * line_level), out=local)
+        # Only what stands well clear of the paper's noise is a line of its own.
+        level[local < LOCAL_SNR * max(floor, MIN_LINE_LEVEL)] = line_level
+    # Lines at least DARK_LINES dark are divided by their darkness (a black line stays as it
+    # is); fainter ones get LINE_GAIN_MARGIN more, so the light parts of a pencil stroke count.
+    scale = np.where(level >= DARK_LINES, level, np.float32(LINE_GAIN_MARGIN) * level)
+    scale -= np.float32(floor)
+    np.maximum(scale, np.float32(1e-3), out=scale)
     out = above
     if floor:
-        out -= floor
-    out *= gain
+        out -= np.float32(floor)
+    out /= scale
     np.clip(out, 0.0, 1.0, out=out)
+    gain = float(1.0 / max(LINE_GAIN_MARGIN * line_level - floor, 1e-3)
+                 if line_level < DARK_LINES else 1.0 / max(line_level - floor, 1e-3))
     return out, LineLevels(levels.paper, line_level, levels.noise, gain)

@@ -109,9 +109,9 @@ def test_patches_are_rotated_to_the_bridge() -> None:
     upright = np.ascontiguousarray(flat.T)
     out = []
     for ink in (flat, upright):
-        lines, _, cands = analyse(ink)
+        lines, ends, cands = analyse(ink)
         k = int(np.argmin(cands.length))
-        out.append(patches(lines, cands.take(np.array([k])))[0])
+        out.append(patches(lines, cands.take(np.array([k])), ends)[0])
     assert out[0].shape == (3, PATCH, PATCH)
     # The same bridge seen along x or along y gives the same patch (up to a mirror across it).
     same = np.abs(out[0] - out[1]).max()

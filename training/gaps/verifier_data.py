@@ -79,7 +79,7 @@ def rows_for(ink: np.ndarray, target: np.ndarray, gap_labels: np.ndarray, max_ga
     cands = propose(lines, ends, max_gap)
     labels = label_candidates(cands, target, gap_labels, lines.line)
     n = len(cands)
-    return Rows(patches(lines, cands).astype(np.float16), cands.features,
+    return Rows(patches(lines, cands, ends).astype(np.float16), cands.features,
                 labels.astype(np.uint8), cands.length.astype(np.float32),
                 np.full(n, drawing, np.int32))
 
