@@ -13,8 +13,8 @@ instead of the data set, for development before `python -m training.gaps.make_da
 
 `--categories` evaluates on the realistic categories of `training.gaps.realistic` instead (faint
 pencil lines, 1-px aliased lines, junction breaks, dashed strokes, long breaks, specks, colour
-lines, JPEG, gap-free; N drawings each, S px, seed K; the benchmark's default seed 1000 is kept
-apart from training seeds). One table per category, summary tables (closure <= 8 and 9-32 px,
+lines, JPEG, gap-free; N drawings each, S px, seed K; the default seed 0 is the benchmark's,
+training uses seeds >= 1000). One table per category, summary tables (closure <= 8 and 9-32 px,
 false additions, stray additions per MP; added px per MP on "gapfree"), and the issue's checks
 per category for ours. Here the input's lines are its ink at half its local darkness
 (`metrics.line_map`), so a faint line the method leaves alone is still a line; the baselines
@@ -65,7 +65,7 @@ CAT_FAINT_POINTS = 3.0  # faint20 closure within this many points of the same dr
 CAT_RIVAL = "endpoint linking R14"
 CAT_KERNELS = (3, 5, 7)
 CAT_RADII = (6, 10, 14)
-CAT_SEED = 1000
+CAT_SEED = 0  # training.gaps.pipeline draws its training sets with seeds >= 1000
 
 OURS_PREFIX = "ours"
 BASELINE_FAMILIES = ("morph closing", "endpoint linking")

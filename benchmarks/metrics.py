@@ -161,13 +161,17 @@ def stray_pixels(lines: np.ndarray, new: np.ndarray, margin: int = WINDOW_MARGIN
     """
     if not new.any():
         return 0
+    strokes = new.astype(bool)
+    joining = joining_strokes(line_pieces(lines, min_piece), strokes, margin)
+    return int(np.count_nonzero(strokes & ~joining))
+
+
+def line_pieces(lines: np.ndarray, min_piece: int = STRAY_MIN_PIECE) -> np.ndarray:
+    """`lines` (bool) without its 8-connected pieces smaller than `min_piece` px (specks)."""
     n, labels, stats, _ = cv2.connectedComponentsWithStats(lines.astype(np.uint8), connectivity=8)
     big = stats[:, cv2.CC_STAT_AREA] >= min_piece
     big[0] = False
-    big_lines = big[labels]
-    strokes = new.astype(bool)
-    joining = joining_strokes(big_lines, strokes, margin)
-    return int(np.count_nonzero(strokes & ~joining))
+    return big[labels]
 
 
 def line_map(ink: np.ndarray) -> np.ndarray:

@@ -35,12 +35,13 @@ stroke, so every break in a drawing is labelled and "gapfree" drawings have none
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
 
-from benchmarks.metrics import gap_closure, line_map, stray_pixels
+from benchmarks.metrics import WINDOW_MARGIN, gap_closure, line_map, line_pieces
+from krita_linerefiner.core.gaps import joining_strokes
 from krita_linerefiner.core.ink import ink_from_image
 
 CATEGORIES = ("faint20", "faint40", "faint60", "black", "binary1px", "junction", "dashed",
@@ -94,6 +95,7 @@ class Style:
     paper: str = "white"  # white | grey | textured
     jpeg: tuple[int, int] | None = None  # quality range
     specks: int = 0  # per 256 x 256
+    contour_radius: tuple[float, float] = (0.15, 0.35)  # share of the drawing's size
 
 
 @dataclass
@@ -219,7 +221,7 @@ def drawing(rng: np.random.Generator, size: int, style: Style) -> list[Stroke]:
     scale = size / 256.0
     for _ in range(int(rng.integers(2, 5))):
         c = rng.uniform(0.2, 0.8, 2) * size
-        r = rng.uniform(0.12, 0.3) * size
+        r = rng.uniform(*style.contour_radius) * size
         if rng.random() < 0.65:
             pts, smooth = blob(c, r, rng), True
         else:
@@ -520,13 +522,9 @@ def bridging(mask: np.ndarray, lines: np.ndarray) -> np.ndarray:
     """The 8-connected parts of a cut that join two lines (`stray_pixels`' rule). A cut near a
     crossing also nicks the corner beside the other stroke; filling that nick joins nothing, so
     it is no pixel that must be closed (and an exact fill must not count as stray)."""
-    n, parts = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
-    out = np.zeros_like(mask)
-    for k in range(1, n):
-        part = parts == k
-        if stray_pixels(lines, part) == 0:
-            out |= part
-    return out
+    if not mask.any():
+        return mask
+    return mask & joining_strokes(line_pieces(lines), mask.astype(bool), WINDOW_MARGIN)
 
 
 def _gap_length(rng: np.random.Generator, lo: float, hi: float, bias: float = 1.3) -> float:
@@ -716,8 +714,11 @@ def _style(category: str, rng: np.random.Generator) -> Style:
         return Style(aa=False, two_px_share=0.0)
     if category == "junction":
         return Style(aa=False, two_px_share=0.3)
-    if category in ("dashed", "long"):
+    if category == "dashed":
         return Style(widths=(1.2, 3.0), pencil=bool(rng.random() < 0.3))
+    if category == "long":  # large smooth contours: room for 17-48 px breaks
+        return Style(widths=(1.2, 3.0), pencil=bool(rng.random() < 0.3),
+                     contour_radius=(0.25, 0.42))
     if category == "specks":
         return Style(widths=(1.2, 3.0), specks=int(rng.integers(12, 30)))
     if category == "colour":
@@ -731,12 +732,10 @@ def _style(category: str, rng: np.random.Generator) -> Style:
         paper_kind = str(rng.choice(["white", "grey", "textured"], p=[0.3, 0.3, 0.4]))
         quality = (30, 70) if category == "jpeg" or rng.random() < 0.3 else None
         if category == "gapfree":
-            base = Style(base.aa, base.widths, base.two_px_share, base.darkness, base.pencil,
-                         base.colour_share)
+            base = replace(base, specks=0)
             if quality is None:
                 paper_kind = "white"
-        return Style(base.aa, base.widths, base.two_px_share, base.darkness, base.pencil,
-                     base.colour_share, paper_kind, quality, base.specks)
+        return replace(base, paper=paper_kind, jpeg=quality)
     raise ValueError(f"unknown category {category!r}; choose from {', '.join(CATEGORIES)}")
 
 
@@ -823,9 +822,7 @@ def one_drawing(category: str, rng: np.random.Generator, size: int,
     if category == "gapfree" and not same_pieces(rgb, target):
         # Paper grain and JPEG broke a faint line: that drawing is not gap-free any more; it is
         # shown on white paper instead.
-        plain = Style(style.aa, style.widths, style.two_px_share, style.darkness, style.pencil,
-                      style.colour_share)
-        rgb, specks = picture(sheet, target, labels, rng, plain)
+        rgb, specks = picture(sheet, target, labels, rng, replace(style, paper="white", jpeg=None))
     ink = ink_from_image(np.ascontiguousarray(rgb[..., ::-1]))
     labels, kept_lengths = as_seen(ink, target, labels, cutter.lengths)
     lengths = np.zeros(MAX_GAPS, np.float32)
