@@ -120,7 +120,7 @@ def normalise_lines(
         # Each line is scaled by its own darkness (the darkest ink within a few px), so a light
         # blue or a pencil line among black ones becomes a line too; but never by less than
         # RELATIVE_LEVEL of the drawing's typical line, so paper grain and ghost lines stay faint.
-        local = cv2.dilate(above, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7)))
+        local = cv2.dilate(above, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
         level = np.maximum(local, np.float32(RELATIVE_LEVEL * line_level), out=local)
         # Only what stands well clear of the paper's noise is a line of its own.
         level[local < LOCAL_SNR * max(floor, MIN_LINE_LEVEL)] = line_level

@@ -92,6 +92,7 @@ def test_a_lighter_coloured_line_among_black_ones_becomes_a_line() -> None:
     cv2.line(light, (20, 240), (240, 200), 1.0, 2, cv2.LINE_AA)
     ink = np.maximum(ink, light * 0.42)  # a light blue line reads as ink 0.42
     norm, _ = normalise_lines(ink)
-    only_light = (light >= 0.9) & (cv2.dilate(truth, np.ones((5, 5), np.uint8)) == 0)
+    # Within 2 px of a black line the black line sets the level (a junction).
+    only_light = (light >= 0.9) & (cv2.dilate(truth, np.ones((7, 7), np.uint8)) == 0)
     assert np.mean(norm[only_light] >= 0.5) > 0.95
     np.testing.assert_allclose(norm[truth >= 0.9], 1.0, atol=1e-6)
