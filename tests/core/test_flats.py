@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import cv2
 import numpy as np
 import pytest
@@ -343,7 +345,7 @@ def test_blank_and_solid_pages(ink_value: float, fill_border: bool, regions: int
     ("min_region", -1, "0-100000 px"), ("min_region", 100_001, "0-100000 px"),
     ("line_darkness", 0.01, "between 0.02 and 1"), ("line_darkness", 1.5, "between 0.02 and 1"),
 ])
-def test_bad_params_say_what_is_allowed(field: str, value: float, words: str) -> None:
+def test_bad_params_say_what_is_allowed(field: str, value: Any, words: str) -> None:
     with pytest.raises(LineRefinerError, match=words):
         FlatsParams(**{field: value})
 
