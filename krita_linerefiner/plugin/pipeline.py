@@ -60,8 +60,10 @@ def compute(job: Job, progress: Callable[[float], None], cancel: Callable[[], bo
     """The whole pipeline for one job, as pure numpy: bytes in, result layer bytes out."""
     import numpy as np  # noqa: F811 (runtime import; the top one is for type hints only)
 
-    from ..core.gaps import GapParams, close_gaps
+    from ..core.gaps import GapParams
     from ..core.ink import ink_from_pixels, no_lines_message
+    from ..core.pipeline import Steps, open_sessions, run_pipeline
+    from ..core.refine import RefineParams
 
     source = job.source
     settings = job.settings
@@ -71,33 +73,28 @@ def compute(job: Job, progress: Callable[[float], None], cancel: Callable[[], bo
     if source.selection is not None:
         shape = (source.rect.h, source.rect.w)
         selected = np.frombuffer(source.selection, np.uint8).reshape(shape) / np.float32(255)
-    stages = int(refine_first) + int(gaps)
+    # The order of the steps is core.pipeline's, shared with the CLI. The curve and the
+    # smoothing stay editable in Krita (a filter mask, a layer of its own), so "refined lines"
+    # holds the model's output only, and gaps are closed on the lines as the user sees them.
+    steps = Steps(
+        refine=RefineParams(strength=settings.refine_strength) if refine_first else None,
+        smooth=settings.smooth_amount if refine_first and settings.smooth_enabled else None,
+        curve=settings.curve_preset if refine_first and settings.curve_enabled else None,
+        gaps=GapParams(sensitivity=settings.gap_sensitivity, max_gap=settings.max_gap,
+                       seal_only=settings.seal_only) if gaps else None,
+    )
+    stages = run_pipeline(ink, steps, sessions=open_sessions(steps), progress=progress,
+                          cancel=cancel)
     layers: dict[str, list[Patch]] = {}
     count = 0
-    curve = None
+    curve = steps.curve
     no_lines = ""
-
-    def stage_progress(index: int) -> Callable[[float], None]:
-        return lambda done: progress((index + done) / stages)
-
-    if refine_first:
-        from ..core.post import smooth, tone_curve
-
-        # The curve and the smoothing stay editable in Krita (a filter mask, a layer of its own),
-        # so "refined lines" holds the model's output only.
-        ink = refined_ink(ink, settings, stage_progress(0), cancel)
-        layers[REFINED_LAYER] = to_layer(ink, selected, source, LINE_COLOR)
-        if settings.smooth_enabled:
-            ink = smooth(ink, settings.smooth_amount)
-            layers[SMOOTHED_LAYER] = to_layer(ink, selected, source, LINE_COLOR)
-        if settings.curve_enabled:
-            curve = settings.curve_preset
-            # Gaps are closed on the lines as the user sees them, through the mask's curve.
-            ink = tone_curve(ink, curve)
-    if gaps:
-        params = GapParams(sensitivity=settings.gap_sensitivity, max_gap=settings.max_gap,
-                           seal_only=settings.seal_only)
-        result = close_gaps(ink, params, progress=stage_progress(stages - 1), cancel=cancel)
+    if stages.refined is not None:
+        layers[REFINED_LAYER] = to_layer(stages.refined, selected, source, LINE_COLOR)
+    if stages.smoothed is not None:
+        layers[SMOOTHED_LAYER] = to_layer(stages.smoothed, selected, source, LINE_COLOR)
+    if stages.gaps is not None:
+        result = stages.gaps
         layers[GAPS_LAYER] = to_layer(result.gaps, selected, source, GAP_COLOR)
         count = result.count
         if no_line_found(result) and not refine_first:
@@ -151,14 +148,6 @@ def layer_digest(patches: list[Patch], source: SourceImage) -> str:
             band[:, x : x + data.shape[1]] = data
         digest.update(band.tobytes())
     return digest.hexdigest()
-
-
-def refined_ink(ink: np.ndarray, settings: Settings, progress: Callable[[float], None],
-                cancel: Callable[[], bool]) -> np.ndarray:
-    from ..core.refine import RefineParams, refine
-
-    return refine(ink, RefineParams(strength=settings.refine_strength), progress=progress,
-                  cancel=cancel)
 
 
 def to_layer(ink: np.ndarray, selected: np.ndarray | None, source: SourceImage,
