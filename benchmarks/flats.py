@@ -2,6 +2,7 @@
 
     python -m benchmarks.flats [--sizes 1920x1080,6071x8598] [--threads 2] [--repeats 3]
                                [--json out.json]
+    python -m benchmarks.flats --cli [--sizes ...] [--threads 2] [--command "flats"]
 
 Each (size, mode) runs in a fresh child process, so its peak resident memory (VmHWM, read as
 benchmarks.speed does) is its own. The drawing is benchmarks.speed.drawing (antialiased strokes,
@@ -17,6 +18,12 @@ timed runs, inputs included: the mark is reset (/proc/self/clear_refs) once the 
 built, so the drawing's own temporaries do not count, and "inputs" is what the process holds
 before the first run (interpreter, libraries, the ink and closures maps). Where the reset is
 not possible, "peak RSS" includes building the input.
+
+`--cli` instead times the command line end to end, once per size, on the same drawing saved as
+a PNG: `python -m krita_linerefiner flats` by default (close the gaps, then fill flats; the
+installed models), or another command given with --command (e.g. "run --flats" for refine,
+close and flats). Its peak RSS is the whole process's, reported by a wrapper as
+benchmarks.speed --cli does.
 """
 
 from __future__ import annotations
@@ -91,6 +98,47 @@ def run_child(size: str, mode: str, threads: int, repeats: int) -> dict[str, Any
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def measure_cli(sizes: list[str], threads: int, command: str) -> list[dict[str, Any]]:
+    import tempfile
+
+    import cv2
+
+    runs = []
+    for size in sizes:
+        width, height = (int(v) for v in size.split("x"))
+        with tempfile.TemporaryDirectory(prefix="linerefiner-flats-") as tmp:
+            source = Path(tmp) / "drawing.png"
+            paper = (255 - np.round(drawing(width, height) * 255)).astype(np.uint8)
+            cv2.imwrite(str(source), paper)
+            del paper
+            argv = [*command.split(), str(source), "-o", str(Path(tmp) / "out"), "--threads",
+                    str(threads), "--cpu"]
+            # The CLI runs inside a wrapper that prints its peak memory last, however it exits.
+            wrapper = (
+                "import runpy, sys\n"
+                f"sys.argv = ['linerefiner', *{argv!r}]\n"
+                "try:\n"
+                "    runpy.run_module('krita_linerefiner', run_name='__main__', alter_sys=True)\n"
+                "finally:\n"
+                "    from benchmarks.speed import _peak_rss_mb\n"
+                "    print(f'PEAK_RSS_MB {_peak_rss_mb()}', file=sys.stderr)\n"
+            )
+            start = time.perf_counter()
+            done = subprocess.run([sys.executable, "-c", wrapper], capture_output=True,
+                                  text=True, check=False)
+            seconds = time.perf_counter() - start
+            lines = done.stderr.strip().splitlines()
+            peak = float(lines[-1].split()[1]) if lines and lines[-1].startswith("PEAK") else 0.0
+            run = {"size": size, "command": command, "seconds": seconds, "peak_rss_mb": peak,
+                   "exit": done.returncode, "summary": done.stdout.strip()[-500:]}
+            if done.returncode != 0:
+                run["error"] = (done.stdout + done.stderr)[-2000:]
+            runs.append(run)
+            print(f"  linerefiner {command} {size}: {seconds:.1f} s, peak RSS {peak:.0f} MB "
+                  f"(exit {done.returncode}) {run['summary']}", flush=True)
+    return runs
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="time and peak memory of flats")
     parser.add_argument("--sizes", default="1920x1080,6071x8598", help="WxH, comma-separated")
@@ -98,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--modes", default=",".join(MODES))
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--cli", action="store_true", help="time the command line instead")
+    parser.add_argument("--command", default="flats", help="CLI command and options for --cli")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--size", help=argparse.SUPPRESS)
     parser.add_argument("--mode", help=argparse.SUPPRESS)
@@ -106,6 +156,11 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(child(args.size, args.mode, args.threads, args.repeats)))
         return 0
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
+    if args.cli:
+        runs = measure_cli(sizes, args.threads, args.command)
+        if args.json:
+            args.json.write_text(json.dumps({"threads": args.threads, "runs": runs}, indent=2))
+        return 1 if any("error" in r for r in runs) else 0
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     print(f"fill_flats, {args.threads} threads, {args.repeats} timed runs; one child per row\n")
     table = [["size", "mode", "median s", "min s", "CPU s", "regions", "peak RSS MB",
