@@ -12,6 +12,7 @@ of the pieces it joins) and can be cut out as a patch rotated to it, for the ver
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import cv2
@@ -44,7 +45,7 @@ BACKWARD = -0.3  # cos of the angle between an end's direction and its bridge, a
 MAX_CROSSING = 0.3  # share of a bridge's inside that may already be line
 NEAR_TIP = 2.0
 FAN_DEGREES = 80.0  # rays from a tip cover this far either side of its direction
-FAN_RAYS = 17
+FAN_RAYS = 13
 KIND_END_END = 0
 KIND_NEAREST = 1
 KIND_AHEAD = 2
@@ -237,7 +238,7 @@ class Candidates:
     def __len__(self) -> int:
         return len(self.end_a)
 
-    @property
+    @functools.cached_property
     def length(self) -> np.ndarray:
         return np.hypot(*(self.stop - self.start).T)
 
@@ -292,7 +293,9 @@ def _ray_hits(lines: LineMap, ends: StrokeEnds, max_gap: int, block: int = 512
     angles = np.deg2rad(np.linspace(-FAN_DEGREES, FAN_DEGREES, FAN_RAYS))
     steps = np.arange(1, 2 * max_gap + 1) * 0.5  # px along each ray
     ahead_ray = np.cos(angles) >= AHEAD_COS
-    solid = lines.areas > SPECK_AREA
+    # Dust is paper to the rays.
+    solid = (lines.areas > SPECK_AREA)[lines.pieces]
+    solid &= lines.line
     out: list[np.ndarray] = []
     for lo in range(0, len(ends), block):
         tip = ends.tip[lo : lo + block]
@@ -304,12 +307,13 @@ def _ray_hits(lines: LineMap, ends: StrokeEnds, max_gap: int, block: int = 512
         px = tip[:, None, None, 1] + rx[..., None] * steps
         iy, ix = np.rint(py).astype(np.int64), np.rint(px).astype(np.int64)
         inside = (iy >= 0) & (iy < h) & (ix >= 0) & (ix < w)
-        iy, ix = iy.clip(0, h - 1), ix.clip(0, w - 1)
-        on = lines.line[iy, ix] & inside
-        on &= solid[lines.pieces[iy, ix]]
-        crossed = np.logical_or.accumulate(~on & inside, axis=2)
+        np.clip(iy, 0, h - 1, out=iy)
+        np.clip(ix, 0, w - 1, out=ix)
+        # A straight ray that leaves the canvas never comes back, so outside is paper to it.
+        on = solid[iy, ix]
+        on &= inside
+        crossed = np.logical_or.accumulate(~on, axis=2)
         hit = on & crossed
-        hit &= np.cumsum(inside == 0, axis=2) == 0  # a ray leaving the canvas stops
         any_hit = hit.any(axis=2)
         first = hit.argmax(axis=2)  # (B, R)
         dist = np.where(any_hit, steps[first], np.inf)

@@ -71,28 +71,30 @@ def select(analysis: GapAnalysis, sensitivity: float, max_gap: int) -> np.ndarra
     return np.asarray(accepted, np.int64)
 
 
-def _curve(analysis: GapAnalysis, k: int) -> np.ndarray:
-    """Points (x, y) of a cubic that leaves end a along its stroke and meets the other side
-    along the other stroke (or straight on, for a bridge to the side of a line)."""
+def curves(analysis: GapAnalysis, accepted: np.ndarray) -> np.ndarray:
+    """(K, T, 2) points (x, y) of one cubic per accepted bridge: it leaves end a along its
+    stroke and meets the other side along the other stroke (or straight on, for a bridge to
+    the side of a line)."""
     cands, ends = analysis.candidates, analysis.ends
-    a_pt, b_pt = cands.start[k], cands.stop[k]
-    length = float(np.hypot(*(b_pt - a_pt)))
-    unit = (b_pt - a_pt) / max(length, 1e-6)
-    dir_a = ends.direction[cands.end_a[k]]
-    b = int(cands.end_b[k])
-    dir_b = ends.direction[b] if b >= 0 else -unit
+    a_pt, b_pt = cands.start[accepted], cands.stop[accepted]
+    length = cands.length[accepted]
+    unit = (b_pt - a_pt) / np.maximum(length, 1e-6)[:, None]
+    dir_a = ends.direction[cands.end_a[accepted]]
+    b = cands.end_b[accepted]
+    dir_b = np.where((b >= 0)[:, None], ends.direction[np.maximum(b, 0)], -unit)
     # Each end's handle shrinks to nothing as its direction turns away from the bridge, so a
     # noisy direction (a short or ragged stroke end) never makes the curve bulge.
-    handle_a = length / 3.0 * np.clip((float(dir_a @ unit) - 0.5) / 0.4, 0.0, 1.0)
-    handle_b = length / 3.0 * np.clip((float(-dir_b @ unit) - 0.5) / 0.4, 0.0, 1.0)
+    handle_a = length / 3.0 * np.clip(((dir_a * unit).sum(1) - 0.5) / 0.4, 0.0, 1.0)
+    handle_b = length / 3.0 * np.clip(((-dir_b * unit).sum(1) - 0.5) / 0.4, 0.0, 1.0)
     p0 = a_pt - dir_a * OVERLAP_PX
-    p1 = a_pt + dir_a * handle_a
-    p2 = b_pt + dir_b * handle_b
+    p1 = a_pt + dir_a * handle_a[:, None]
+    p2 = b_pt + dir_b * handle_b[:, None]
     p3 = b_pt - dir_b * OVERLAP_PX
-    t = np.linspace(0.0, 1.0, max(2, int(np.ceil(length * 1.5)) + 1))[:, None]
-    pts = ((1 - t) ** 3 * p0 + 3 * (1 - t) ** 2 * t * p1 + 3 * (1 - t) * t**2 * p2
-           + t**3 * p3)
-    return pts[:, ::-1]  # (x, y) for cv2
+    steps = max(2, int(np.ceil(float(length.max(initial=1.0)) * 1.5)) + 1)
+    t = np.linspace(0.0, 1.0, steps)[None, :, None]
+    pts = ((1 - t) ** 3 * p0[:, None] + 3 * (1 - t) ** 2 * t * p1[:, None]
+           + 3 * (1 - t) * t**2 * p2[:, None] + t**3 * p3[:, None])
+    return pts[..., ::-1]
 
 
 def render(analysis: GapAnalysis, accepted: np.ndarray) -> tuple[np.ndarray, list[Closure]]:
@@ -101,40 +103,40 @@ def render(analysis: GapAnalysis, accepted: np.ndarray) -> tuple[np.ndarray, lis
     line = analysis.lines.line
     h, w = line.shape
     out = np.zeros((h, w), np.float32)
-    closures: list[Closure] = []
+    if not len(accepted):
+        return out, []
     cands = analysis.candidates
-    scale = 1 << SUBPIXEL_BITS
-    for k in accepted.tolist():
-        pts = _curve(analysis, k)
-        width = max(1, int(round(float(cands.width[k]))))
-        pad = width + 3
-        x0 = max(0, int(np.floor(pts[:, 0].min())) - pad)
-        y0 = max(0, int(np.floor(pts[:, 1].min())) - pad)
-        x1 = min(w, int(np.ceil(pts[:, 0].max())) + pad + 1)
-        y1 = min(h, int(np.ceil(pts[:, 1].max())) + pad + 1)
-        if x1 <= x0 or y1 <= y0:
+    pts = curves(analysis, accepted)
+    fixed = np.rint(pts * (1 << SUBPIXEL_BITS)).astype(np.int32)
+    widths = np.maximum(1, np.rint(cands.width[accepted])).astype(int)
+    # An 8-connected solid core as wide as the thinner stroke seals against 4-connected
+    # flood fills; an anti-aliased fringe one px wider softens its edges. One polylines call
+    # per width draws them all.
+    core = np.zeros((h, w), np.uint8)
+    fringe = np.zeros((h, w), np.uint8)
+    for width in np.unique(widths).tolist():
+        group = list(fixed[widths == width])
+        cv2.polylines(core, group, False, 255, width, cv2.LINE_8, SUBPIXEL_BITS)
+        cv2.polylines(fringe, group, False, 255, width + 1, cv2.LINE_AA, SUBPIXEL_BITS)
+    np.multiply(fringe, np.float32(FRINGE / 255.0), out=out, casting="unsafe")
+    np.maximum(out, core, out=out, where=core > 0)
+    out[core > 0] = 1.0
+    out[line] = 0.0
+    closures: list[Closure] = []
+    for row, k in enumerate(accepted.tolist()):
+        pad = int(widths[row]) + 2
+        x0 = max(0, int(np.floor(pts[row, :, 0].min())) - pad)
+        y0 = max(0, int(np.floor(pts[row, :, 1].min())) - pad)
+        x1 = min(w, int(np.ceil(pts[row, :, 0].max())) + pad + 1)
+        y1 = min(h, int(np.ceil(pts[row, :, 1].max())) + pad + 1)
+        if x1 <= x0 or y1 <= y0 or not (out[y0:y1, x0:x1] >= 0.5).any():
             continue
-        local = np.rint((pts - (x0, y0)) * scale).astype(np.int32)
-        # An 8-connected solid core as wide as the thinner stroke seals against 4-connected
-        # flood fills; an anti-aliased fringe one px wider softens its edges.
-        core = np.zeros((y1 - y0, x1 - x0), np.uint8)
-        cv2.polylines(core, [local], False, 255, width, cv2.LINE_8, SUBPIXEL_BITS)
-        fringe = np.zeros_like(core)
-        cv2.polylines(fringe, [local], False, 255, width + 1, cv2.LINE_AA, SUBPIXEL_BITS)
-        cover = np.maximum(core.astype(np.float32), fringe.astype(np.float32) * FRINGE) / 255.0
-        cover[line[y0:y1, x0:x1]] = 0.0
-        if not (cover >= 0.5).any():
-            continue
-        region = out[y0:y1, x0:x1]
-        np.maximum(region, cover, out=region)
-        ys, xs = np.nonzero(cover > 0)
         closures.append(Closure(
             start=(float(cands.start[k, 0]), float(cands.start[k, 1])),
             stop=(float(cands.stop[k, 0]), float(cands.stop[k, 1])),
             probability=float(analysis.probability[k]),
             length=float(cands.length[k]),
-            width=width,
-            bbox=(int(xs.min() + x0), int(ys.min() + y0), int(xs.max() - xs.min() + 1),
-                  int(ys.max() - ys.min() + 1)),
+            width=int(widths[row]),
+            bbox=(x0, y0, x1 - x0, y1 - y0),
         ))
     return out, closures

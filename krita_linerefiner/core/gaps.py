@@ -92,13 +92,13 @@ def analyse_gaps(
 ) -> GapAnalysis:
     """Stroke ends, candidate bridges and the verifier's probability for each (no selection).
 
-    Candidates are searched up to the largest max gap the settings allow, so a preview can
-    raise the max gap later without a second run.
+    Candidates are searched up to params.max_gap (the search grows with the square of it), so
+    a preview can lower the max gap without a second run, not raise it.
     """
     lines = LineMap.from_ink(norm)
     _check(cancel)
     ends = find_ends(lines)
-    cands = propose(lines, ends, MAX_GAP_LIMIT if params.max_gap > 0 else 0)
+    cands = propose(lines, ends, params.max_gap)
     _check(cancel)
     probability = np.zeros(len(cands), np.float32)
     if len(cands):
