@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import numpy as np
+
+from krita_linerefiner.core.candidates import FEATURES, PATCH, LineMap, find_ends, propose
+from training.gaps.verifier_data import label_candidates, rows_for
+
+
+def two_strokes_with_a_cut() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A horizontal line cut 3 px in the middle, and a parallel line 6 px below it."""
+    target = np.zeros((48, 96), np.float32)
+    target[20, 8:88] = 1.0
+    target[26, 8:88] = 1.0
+    labels = np.zeros(target.shape, np.uint8)
+    labels[18:23, 46:49] = 1
+    ink = target.copy()
+    ink[labels > 0] = 0.0
+    return ink, target, labels
+
+
+def test_a_bridge_across_the_cut_is_positive_and_others_negative() -> None:
+    ink, target, labels = two_strokes_with_a_cut()
+    lines = LineMap.from_ink(ink)
+    ends = find_ends(lines)
+    cands = propose(lines, ends, 12)
+    got = label_candidates(cands, target, labels, lines.line)
+    across_cut = (np.abs(cands.start[:, 0] - 20) < 1) & (np.abs(cands.stop[:, 0] - 20) < 1) & (
+        np.abs((cands.start[:, 1] + cands.stop[:, 1]) / 2 - 47) < 3)
+    assert across_cut.any()
+    np.testing.assert_array_equal(got, across_cut)
+    # Down to the parallel line: not what the cut removed.
+    assert len(cands) > int(across_cut.sum())
+
+
+def test_no_cut_means_no_positive() -> None:
+    ink, target, _ = two_strokes_with_a_cut()
+    lines = LineMap.from_ink(ink)
+    cands = propose(lines, find_ends(lines), 12)
+    assert not label_candidates(cands, target, np.zeros(ink.shape, np.uint8), lines.line).any()
+
+
+def test_rows_carry_patches_features_and_labels() -> None:
+    ink, target, labels = two_strokes_with_a_cut()
+    rows = rows_for(ink, target, labels, 12, drawing=7)
+    n = len(rows.labels)
+    assert n > 0 and rows.labels.sum() >= 1
+    assert rows.patches.shape == (n, 3, PATCH, PATCH)
+    assert rows.features.shape == (n, len(FEATURES))
+    assert (rows.drawing == 7).all()
