@@ -76,26 +76,45 @@ def nothing(ink: np.ndarray) -> np.ndarray:
 
 
 def our_methods(threads: int) -> tuple[dict[str, Method], str | None]:
-    """Ours at default settings and a few sensitivities, or why they cannot run."""
+    """Ours at default settings (normalise, candidates, verifier), a few sensitivities, with
+    the dense model's strokes added, and the dense model alone (the pipeline before the
+    verifier); or why they cannot run. A model that is missing only drops its rows."""
     try:
         from krita_linerefiner.core.gaps import GapParams, close_gaps
-        from krita_linerefiner.core.models import create_session
+        from krita_linerefiner.core.models import create_scorer, create_session
     except ImportError as exc:
         return {}, f"ours skipped: cannot import the gap pipeline ({exc})"
+    methods: dict[str, Method] = {}
+    problems = []
     try:
-        session = create_session("gaps", threads=threads)
+        scorer = create_scorer("verifier", threads=threads)
     except Exception as exc:  # a missing or corrupt model file: report it and run the rest
-        return {}, f"ours skipped: no gaps model session ({type(exc).__name__}: {exc})"
+        scorer = None
+        problems.append(f"no verifier ({type(exc).__name__}: {exc})")
+    try:
+        dense = create_session("gaps", threads=threads)
+    except Exception as exc:
+        dense = None
+        problems.append(f"no dense gaps model ({type(exc).__name__}: {exc})")
 
-    def make(params: Any) -> Method:
-        return lambda ink: close_gaps(ink, params, session=session).gaps
+    def make(params: Any, with_dense: bool = False, with_scorer: bool = True) -> Method:
+        return lambda ink: close_gaps(ink, params, session=dense if with_dense else None,
+                                      scorer=scorer if with_scorer else None).gaps
 
-    return {
-        f"{OURS_PREFIX} (default)": make(GapParams()),
-        f"{OURS_PREFIX} sensitivity 0.3": make(GapParams(sensitivity=0.3)),
-        f"{OURS_PREFIX} sensitivity 0.7": make(GapParams(sensitivity=0.7)),
-        f"{OURS_PREFIX} seal_only": make(GapParams(seal_only=True)),
-    }, None
+    if scorer is not None:
+        methods[f"{OURS_PREFIX} (default)"] = make(GapParams())
+        methods[f"{OURS_PREFIX} sensitivity 0.3"] = make(GapParams(sensitivity=0.3))
+        methods[f"{OURS_PREFIX} sensitivity 0.7"] = make(GapParams(sensitivity=0.7))
+        methods[f"{OURS_PREFIX} seal_only"] = make(GapParams(seal_only=True))
+        if dense is not None:
+            methods[f"{OURS_PREFIX} + dense"] = make(GapParams(dense=True), with_dense=True)
+    if dense is not None:
+        methods[f"{OURS_PREFIX} dense only (before the verifier)"] = make(
+            GapParams(max_gap=16), with_dense=True, with_scorer=False)
+    skipped = f"ours partly skipped: {'; '.join(problems)}" if problems else None
+    if not methods:
+        skipped = f"ours skipped: {'; '.join(problems)}"
+    return methods, skipped
 
 
 def load_data(root: Path, split: str, limit: int | None) -> dict[str, np.ndarray]:
