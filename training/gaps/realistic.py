@@ -22,14 +22,22 @@ Keys, as `benchmarks.gaps.synthetic_set` and `training.gaps.dataset.load_split` 
 - "kind" (N,) str: the category.
 - "rgb" (N, H, W, 3) uint8: the picture a user sees, in RGB order (cv2 wants `[..., ::-1]`).
 
-How a drawing is made: strokes are polylines resampled at 1 px, drawn segment by segment (at 4x
-and area-averaged when anti-aliased, at 1x with cv2.LINE_8 when aliased) with a per-point width
-(pressure taper towards free ends). A cut removes the segments of one stroke over an interval of
-its arc length, so it follows curves, removes the whole stroke width and leaves round ends; every
-cut is then checked with the benchmark's own rule (`benchmarks.metrics.gap_closure` on the clean
-degraded coverage): it is kept only where it is a measurable, open break. Drawings whose free
-stroke ends come within 5 px of other ink (an unlabelled natural break) are redrawn without that
-stroke, so every break in a drawing is labelled and "gapfree" drawings have none.
+How a drawing is made: closed contours (smooth blobs, polygons with corners), partitions and
+stems meeting them (T-junctions), L-corners, hair strands and hatching ending in open paper,
+free curves crossing the rest. Strokes are polylines resampled at 1 px, drawn segment by segment
+(at 4x and area-averaged when anti-aliased, at 1x with cv2.LINE_8 when aliased) with a per-point
+width (pressure taper towards free ends), laid on paper with the "darken" blend. A cut removes
+the segments of one stroke over an interval of its arc length, so it follows curves, removes the
+whole stroke width and leaves round ends; it keeps >= END_MARGIN px of stroke to the stroke's
+ends and to other cuts, so the pieces it leaves read as lines. Its label is the part of the
+removed target pixels that joins two lines (a nick beside a crossing stroke is not labelled).
+Each cut is checked twice with the benchmark's own rule (`benchmarks.metrics.gap_closure`): on
+the clean coverage when it is made, and on the finished picture as the benchmark reads it
+(`metrics.line_map`), where it must be open and closed by filling exactly its label; cuts that
+JPEG filled in are dropped. Free stroke ends within NEAR_MISS px of other ink (a natural break
+nobody labelled) are removed with their stroke before cutting, so every break of a drawing under
+NEAR_MISS px is labelled and "gapfree" drawings have none; a gap-free drawing whose faint lines
+grain and JPEG broke is shown on white paper instead.
 """
 
 from __future__ import annotations
