@@ -46,6 +46,7 @@ MAX_CROSSING = 0.3  # share of a bridge's inside that may already be line
 NEAR_TIP = 2.0
 FAN_DEGREES = 80.0  # rays from a tip cover this far either side of its direction
 FAN_RAYS = 13
+CROWD_RADIUS = 16.0
 KIND_END_END = 0
 KIND_NEAREST = 1
 KIND_AHEAD = 2
@@ -339,9 +340,12 @@ def propose(lines: LineMap, ends: StrokeEnds, max_gap: int) -> Candidates:
     n = len(ends)
     if n == 0 or max_gap <= 0:
         return _empty_candidates()
+    # How many other tips are near: within a fixed radius, so the feature means the same
+    # whatever max gap the candidates were searched with.
+    ci, cj, _ = pairs_within(ends.tip, ends.tip, CROWD_RADIUS)
+    crowding = np.bincount(ci[ci != cj], minlength=n).astype(np.float64)
     # End to end: every pair of tips within reach.
     i, j, _ = pairs_within(ends.tip, ends.tip, max_gap)
-    crowding = np.bincount(i[i != j], minlength=n).astype(np.float64)
     pair = i < j
     i, j = i[pair], j[pair]
     ee = np.column_stack([i, j, ends.tip[i], ends.tip[j], np.full(len(i), KIND_END_END),
@@ -419,7 +423,8 @@ def _features(lines: LineMap, ends: StrokeEnds, end_a: np.ndarray, end_b: np.nda
     piece_b = np.where(to_end, ends.piece[safe_b], lines.pieces[stop_px[:, 0], stop_px[:, 1]])
     width_b = np.where(to_end, ends.width[safe_b],
                        2.0 * lines.to_paper[stop_px[:, 0], stop_px[:, 1]] - 1.0).clip(min=1.0)
-    # Rank of each candidate among those of its end, shortest first.
+    # Rank of each candidate among those of its end, shortest first (so the same whatever the
+    # max gap: only longer candidates come and go with it).
     order = np.lexsort((length, end_a))
     rank = np.zeros(len(end_a))
     first = np.r_[True, end_a[order][1:] != end_a[order][:-1]]
