@@ -93,11 +93,16 @@ class Controller(QObject):
         self.progress_shown = -1
         self.cursor_set = False
         self.quitting = False
+        self.reader: Any = None  # layers.SourceReader while the layer is being copied
+        self.read_cancelled = False
+        self.job_task = ""
+        self.run_started = 0.0
 
     # -- state -------------------------------------------------------------------------------
     @property
     def busy(self) -> bool:
-        return self.builder is not None or (self.runner is not None and self.runner.busy)
+        return (self.reader is not None or self.builder is not None
+                or (self.runner is not None and self.runner.busy))
 
     def deps_problem(self) -> str:
         return deps.report(deps.missing())
@@ -131,10 +136,10 @@ class Controller(QObject):
 
     def busy_text(self) -> str:
         """What a run in progress says: the task and how far it is."""
-        if self.job is None:
+        if not self.busy or not self.job_task:
             return ""
         percent = max(0, self.progress_shown)
-        return f"Line Refiner: {DOING[self.job.task]}… {percent}%"
+        return f"Line Refiner: {DOING[self.job_task]}… {percent}%"
 
     def update_settings(self, name: str, value: Any) -> None:
         self.settings = self.settings.with_value(name, value)
@@ -159,9 +164,7 @@ class Controller(QObject):
             self.refuse(task, problem)
             return
         from ..core.errors import LineRefinerError
-        from .layers import Target, node_id, read_source, source_layer
-        from .pipeline import Job
-        from .worker import Runner
+        from .layers import SourceReader, Target, node_id, source_layer
 
         self.phases, self.cpu_phases = {}, {}
         self.begin("read")
@@ -169,22 +172,48 @@ class Controller(QObject):
         # A selected filter or transparency mask stands for the paint layer it is on.
         node = source_layer(doc.activeNode())
         try:
-            source = read_source(doc, node)
+            self.reader = SourceReader(doc, node)
         except LineRefinerError as error:
             self.refuse(task, str(error))
             return
-        if self.runner is None:
-            self.runner = Runner(self)
-            self.runner.finished.connect(self.on_finished)
-            self.runner.progressed.connect(self.on_progress)
-        self.job = Job(task, source, self.settings)
+        self.job_task = task
+        self.run_started = time.monotonic()
+        self.read_cancelled = False
         self.target = Target(node_id(doc.rootNode()), node_id(node))
-        self.runner.start(self.job)
         self.note()
         self.progress_shown = 0
         self.set_busy_cursor(True)
         self.status_bar(self.busy_text(), 0)
         self.started.emit(task)
+        QTimer.singleShot(0, self.read_step)
+
+    def read_step(self) -> None:
+        """One slice of copying the layer; the worker starts once all of it is copied."""
+        from .layers import find_document
+        from .pipeline import Job
+        from .worker import Runner
+
+        if self.reader is None:
+            return
+        self.begin("read")
+        if self.read_cancelled or find_document(self.app, self.target.doc_root_id) is None:
+            self.reader = None
+            self.end("cancelled", "Cancelled; the document was not changed."
+                     if self.read_cancelled else "The document was closed; its run was stopped.")
+            return
+        done = self.reader.step(APPLY_SLICE_S)
+        self.note()
+        if not done:
+            QTimer.singleShot(0, self.read_step)
+            return
+        source = self.reader.source()
+        self.reader = None
+        if self.runner is None:
+            self.runner = Runner(self)
+            self.runner.finished.connect(self.on_finished)
+            self.runner.progressed.connect(self.on_progress)
+        self.job = Job(self.job_task, source, self.settings)
+        self.runner.start(self.job)
 
     def on_progress(self, value: float) -> None:
         if self.job is None:
@@ -220,7 +249,9 @@ class Controller(QObject):
             CurveMasks.release()
 
     def cancel(self) -> None:
-        if self.builder is not None:
+        if self.reader is not None:
+            self.read_cancelled = True
+        elif self.builder is not None:
             self.apply_cancelled = True
         elif self.busy:
             self.runner.cancel()
@@ -313,18 +344,19 @@ class Controller(QObject):
         # next run (menu, shortcut or docker) works on it again.
         QTimer.singleShot(0, lambda: doc.setActiveNode(node))
         count = self.outcome.gap_count
-        gaps = f", {count} gap{'' if count == 1 else 's'} closed" if "gaps" in self.job.task else ""
+        gaps = f", {count} gap{'' if count == 1 else 's'} closed" if "gaps" in self.job_task else ""
         more = self.builder.report()
-        self.end("done", f"Done in {self.runner.elapsed:.1f} s{gaps}{'; ' + more if more else ''}.",
-                 count)
+        seconds = time.monotonic() - self.run_started
+        self.end("done", f"Done in {seconds:.1f} s{gaps}{'; ' + more if more else ''}.", count)
 
     def end(self, status: str, message: str, gap_count: int = 0) -> None:
         self.note()
-        job = self.job
-        seconds = self.runner.elapsed if self.runner is not None else 0.0
-        self.job = self.target = self.builder = self.outcome = None
+        task = self.job_task
+        seconds = time.monotonic() - self.run_started
+        self.job = self.target = self.builder = self.outcome = self.reader = None
+        self.job_task = ""
         phases = dict(self.phases)
-        self.finish(RunRecord(job.task, status, message, seconds, gap_count,
+        self.finish(RunRecord(task, status, message, seconds, gap_count,
                               max(phases.values(), default=0.0), phases,
                               max(self.cpu_phases.values(), default=0.0)))
 

@@ -55,7 +55,7 @@ class Setting:
 SETTINGS = (
     Setting("gap_sensitivity", 0.5, "Gap sensitivity: higher closes more, and riskier, gaps",
             0.0, 1.0),
-    Setting("max_gap", 16, "Longest gap, in pixels, that may be closed", 1, 64),
+    Setting("max_gap", 24, "Longest gap, in pixels, that may be closed", 1, 64),
     Setting("seal_only", False, "Only add strokes that separate regions the line art merged"),
     Setting("refine_strength", 1.0, "How far refined lines move from the original", 0.0, 1.0),
     Setting("curve_enabled", False, "Apply a tone curve to the refined lines"),
@@ -70,7 +70,7 @@ BY_NAME = {setting.name: setting for setting in SETTINGS}
 @dataclass(frozen=True)
 class Settings:
     gap_sensitivity: float = 0.5
-    max_gap: int = 16
+    max_gap: int = 24
     seal_only: bool = False
     refine_strength: float = 1.0
     curve_enabled: bool = False

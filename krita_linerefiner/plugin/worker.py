@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from .layers import Patch
@@ -18,6 +18,8 @@ from .pipeline import Computed, Job, compute
 from .qt import QObject, QTimer, Signal
 
 POLL_MS = 50
+# How long quitting Krita waits for a cancelled job's thread to reach its next cancel check.
+QUIT_WAIT_S = 20.0
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class Runner(QObject):
         super().__init__(parent)
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="linerefiner")
         self.future: Future[Computed] | None = None
+        self.abandoned: list[Future[Computed]] = []  # cancelled, maybe still on the thread
         self.cancel_event = threading.Event()
         self.progress_value = 0.0
         self.started_at = 0.0
@@ -78,14 +81,21 @@ class Runner(QObject):
         """Cancel and stop waiting: no outcome is emitted. The thread stops at its next cancel
         check (one tile); a job started meanwhile queues behind it on the one worker."""
         self.cancel_event.set()
+        if self.future is not None:
+            self.abandoned.append(self.future)
         self.future = None
         self.timer.stop()
 
-    def shutdown(self) -> None:
-        """For Krita quitting: cancel, and let the interpreter's exit join a thread that is
-        already told to stop instead of one that runs to the end of the job."""
+    def shutdown(self, wait_s: float = QUIT_WAIT_S) -> None:
+        """For Krita quitting: cancel, and wait (at most `wait_s`) for the thread to stop at its
+        next cancel check. Krita does not wait for Python threads: one still inside OpenCV when
+        Krita's process exits aborted it ("Can't fetch data from terminated TLS container",
+        exit code 134, checked), so quitting waits for the job's last step instead."""
         self.abandon()
         self.executor.shutdown(wait=False, cancel_futures=True)
+        running = [f for f in self.abandoned if not f.done()]
+        if running:
+            wait(running, timeout=wait_s)
 
     def poll(self) -> None:
         future = self.future

@@ -22,7 +22,7 @@ import pytest
 from krita_linerefiner.core.ink import darkest_ink_percent
 from tests.e2e import harness
 from tests.e2e.drawings import drawing, tiled
-from tests.e2e.test_krita import check_run, real_model
+from tests.e2e.test_krita import check_run, models_env
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 GROUP = "Line Refiner"
@@ -57,11 +57,7 @@ def krita(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
     profile = harness.make_profile(root / "profile")
     harness.install_plugin(profile)
     harness.install_driver(profile)
-    env = {}
-    if not real_model("gaps"):
-        from tests.model_fixtures import write_model_dir
-
-        env["LINEREFINER_MODELS"] = str(write_model_dir(root / "models"))
+    env = models_env(root)
     d = drawing()
     np.save(root / "ink.npy", d.gapped)
     np.save(root / "big.npy", tiled(d, 8).gapped)

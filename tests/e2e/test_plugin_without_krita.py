@@ -296,3 +296,115 @@ def test_curve_template_has_one_mask_per_model_and_preset() -> None:
             stem = re.search(r' filename="([^"]*)"', mask).group(1)  # type: ignore[union-attr]
             config = next(n for n in kra.namelist() if n.endswith(f"/{stem}.filterconfig"))
             assert "nTransfers" in kra.read(config).decode()
+
+
+class FakeRect:
+    def __init__(self, x: int, y: int, w: int, h: int) -> None:
+        self._r = (x, y, w, h)
+
+    def x(self) -> int:
+        return self._r[0]
+
+    def y(self) -> int:
+        return self._r[1]
+
+    def width(self) -> int:
+        return self._r[2]
+
+    def height(self) -> int:
+        return self._r[3]
+
+
+class FakePixels:
+    """A layer or selection as Krita's API shows it: pixelData over any rectangle."""
+
+    def __init__(self, pixels: np.ndarray, origin: tuple[int, int]) -> None:
+        self.pixels = pixels  # (H, W, bytes per pixel) uint8 at `origin`
+        self.origin = origin
+
+    def pixelData(self, x: int, y: int, w: int, h: int) -> bytes:  # noqa: N802 (Krita's name)
+        out = np.zeros((h, w, self.pixels.shape[2]), np.uint8)
+        ox, oy = self.origin
+        H, W = self.pixels.shape[:2]  # noqa: N806
+        x0, y0 = max(x, ox), max(y, oy)
+        x1, y1 = min(x + w, ox + W), min(y + h, oy + H)
+        if x0 < x1 and y0 < y1:
+            out[y0 - y : y1 - y, x0 - x : x1 - x] = self.pixels[y0 - oy : y1 - oy,
+                                                                x0 - ox : x1 - ox]
+        return out.tobytes()
+
+
+class FakeLayer(FakePixels):
+    def type(self) -> str:
+        return "paintlayer"
+
+    def colorModel(self) -> str:  # noqa: N802
+        return "RGBA"
+
+    def colorDepth(self) -> str:  # noqa: N802
+        return "U8"
+
+    def bounds(self) -> FakeRect:
+        return FakeRect(*self.origin, self.pixels.shape[1], self.pixels.shape[0])
+
+
+class FakeSelection(FakePixels):
+    def x(self) -> int:
+        return self.origin[0]
+
+    def y(self) -> int:
+        return self.origin[1]
+
+    def width(self) -> int:
+        return self.pixels.shape[1]
+
+    def height(self) -> int:
+        return self.pixels.shape[0]
+
+
+class FakeDoc:
+    def __init__(self, w: int, h: int, selection: FakeSelection | None) -> None:
+        self.w, self.h, self.sel = w, h, selection
+
+    def width(self) -> int:
+        return self.w
+
+    def height(self) -> int:
+        return self.h
+
+    def selection(self) -> FakeSelection | None:
+        return self.sel
+
+    def colorModel(self) -> str:  # noqa: N802
+        return "RGBA"
+
+    def colorDepth(self) -> str:  # noqa: N802
+        return "U8"
+
+
+@pytest.mark.parametrize("with_selection", [False, True])
+def test_source_is_read_in_bands_and_comes_out_whole(with_selection: bool,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from krita_linerefiner.plugin import layers
+
+    monkeypatch.setattr(layers, "CHECK_BYTES", 4 * 300 * 7)  # 7 rows of 300 px per band
+    rng = np.random.default_rng(1)
+    layer = FakeLayer(rng.integers(0, 256, (180, 300, 4), dtype=np.uint8), (40, 30))
+    selection = (FakeSelection(rng.integers(0, 256, (100, 120, 1), dtype=np.uint8), (60, 50))
+                 if with_selection else None)
+    reader = layers.SourceReader(FakeDoc(500, 400, selection), layer)
+    steps = 1
+    while not reader.step(0.0):  # a zero budget still reads one band per step
+        steps += 1
+    source = reader.source()
+    rect = source.rect
+    want = Rect(60, 50, 120, 100) if with_selection else layers.Rect(0, 0, 404, 274)
+    assert rect == want
+    band = (4 * 300 * 7) // (rect.w * 4)
+    assert steps == -(-rect.h // band) > 1
+    assert bytes(source.pixels) == layer.pixelData(*rect)
+    if with_selection:
+        assert selection is not None and bytes(source.selection or b"") == (
+            selection.pixelData(*rect))
+    else:
+        assert source.selection is None
