@@ -573,7 +573,7 @@ def fill_regions(closed: np.ndarray, seed: int = 0) -> np.ndarray:
     n, labels = cv2.connectedComponents((~closed).astype(np.uint8), connectivity=4)
     colours = np.random.default_rng(seed).integers(90, 256, (n, 3)).astype(np.uint8)
     colours[0] = 0
-    out = colours[labels]
+    out = colours[np.asarray(labels, np.int32)]
     out[closed] = 0
     return out
 
@@ -688,6 +688,7 @@ def _selected(methods: dict[str, Method], only: str | None) -> dict[str, Method]
 def main_categories(args: argparse.Namespace) -> int:
     from training.gaps.realistic import CATEGORIES
 
+    categories: list[str]
     if args.categories == "all":
         categories = list(CATEGORIES)
     else:

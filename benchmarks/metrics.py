@@ -171,7 +171,7 @@ def line_pieces(lines: np.ndarray, min_piece: int = STRAY_MIN_PIECE) -> np.ndarr
     n, labels, stats, _ = cv2.connectedComponentsWithStats(lines.astype(np.uint8), connectivity=8)
     big = stats[:, cv2.CC_STAT_AREA] >= min_piece
     big[0] = False
-    return big[labels]
+    return big[np.asarray(labels, np.int32)]
 
 
 def line_map(ink: np.ndarray) -> np.ndarray:

@@ -139,6 +139,7 @@ def test_pictures_show_input_red_additions_and_fills(tmp_path: Path) -> None:
 
     assert write_pictures(src, dst, "bar", bar) == 0
     sheet = cv2.imread(str(dst / "box.png"))
+    assert sheet is not None
     assert sheet.shape == (50, 3 * 60 + 2 * 4, 3)
     result = sheet[:, 64:124]
     assert tuple(result[10, 20]) == (0, 0, 230)  # BGR red where added

@@ -423,7 +423,7 @@ def _geodesic(mask: np.ndarray, seed: tuple[int, int], steps: int) -> np.ndarray
     inside = mask.astype(np.uint8)
     kernel = np.ones((3, 3), np.uint8)
     for _ in range(steps):
-        grown = cv2.dilate(reached, kernel) & inside
+        grown = np.asarray(cv2.dilate(reached, kernel), np.uint8) & inside
         if np.array_equal(grown, reached):
             break
         reached = grown
@@ -705,7 +705,10 @@ def jpeg(img_rgb8: np.ndarray, quality: int) -> np.ndarray:
     ok, buf = cv2.imencode(".jpg", img_rgb8[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:
         raise RuntimeError("cv2 could not encode a JPEG")
-    return cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1]
+    decoded = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+    if decoded is None:
+        raise RuntimeError("cv2 could not decode its own JPEG")
+    return np.asarray(decoded)[..., ::-1]
 
 
 # ---------------------------------------------------------------------------------------------
