@@ -62,6 +62,7 @@ class RunRecord:
     # The most CPU time the UI thread spent in one stretch: unlike wall time it does not grow
     # when other processes take the cores, so it tells this plugin's own share.
     ui_cpu_seconds: float = 0.0
+    ui_cpu_phases: dict[str, float] = field(default_factory=dict)  # the same, per phase
 
 
 class Controller(QObject):
@@ -358,7 +359,8 @@ class Controller(QObject):
         phases = dict(self.phases)
         self.finish(RunRecord(task, status, message, seconds, gap_count,
                               max(phases.values(), default=0.0), phases,
-                              max(self.cpu_phases.values(), default=0.0)))
+                              max(self.cpu_phases.values(), default=0.0),
+                              dict(self.cpu_phases)))
 
     def refuse(self, task: str, message: str) -> None:
         self.finish(RunRecord(task, "refused", message))
