@@ -854,6 +854,12 @@ def install(resource_dir: Path, kritarc: Path | None, options: Options) -> None:
         "active paint layer.")
     say("  If the plugin is missing: Settings > Configure Krita > Python Plugin Manager; make "
         "sure Line Refiner is ticked, and hover over it to see why it did not load.")
+    if platform.system() == "Linux":
+        # Krita's embedded Python finds its standard library through the first python3 on
+        # PATH (docs/krita.md); a pyenv shim or venv there makes every Python plugin fail.
+        say("  If Krita lists no Python plugins at all when started from a terminal: a pyenv or "
+            "virtualenv python3 first on PATH stops them; start Krita from the menu, or from a "
+            "shell without it.")
 
 
 def uninstall(resource_dir: Path, kritarc: Path | None) -> None:

@@ -427,6 +427,12 @@ def test_resource_dir_alone_touches_no_other_profiles_kritarc(repo: Path, env: E
     assert default_kritarc.read_bytes() == KRITARC
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="the PATH problem is a Linux one")
+def test_install_output_warns_about_another_python3_on_path(repo: Path, env: Env) -> None:
+    result = ok(env.run(repo, *env.target(), "--no-deps"))
+    assert "no Python plugins at all" in result.stdout and "python3 first on PATH" in result.stdout
+
+
 def test_resource_dir_of_a_known_profile_uses_its_kritarc(repo: Path, env: Env) -> None:
     resource = env.home / "data" / "krita"
     resource.mkdir(parents=True)
