@@ -24,7 +24,7 @@ CASES = Path(__file__).with_name("qt_cases.py")
 def test_plugin_qt_side_under(binding: str, tmp_path: Path) -> None:
     if importlib.util.find_spec(binding) is None:
         pytest.skip(f"{binding} is not installed in this environment (tests/run.sh installs it "
-                    "with the [test] extra)")
+                    "in .venv and where a Krita with this Python uses it)")
     runtime = tmp_path / "xdg"
     runtime.mkdir(mode=0o700)
     env = dict(os.environ, LINEREFINER_TEST_QT=binding, QT_QPA_PLATFORM="offscreen",
