@@ -27,6 +27,8 @@ from .tiling import TileModel, fit_to_image, run_tiled
 
 LINE_LEVEL = 0.5
 MAX_GAP_LIMIT = 64
+# Pieces of line smaller than this are dust: joining a line to one closes nothing.
+MIN_JOINED_PIECE = 12
 SEAL_MARGIN = 4
 HYSTERESIS = 0.5
 
@@ -107,9 +109,28 @@ def analyse_gaps(
 
 
 def closures_of(analysis: GapAnalysis, params: GapParams) -> tuple[np.ndarray, list[Closure]]:
-    """The selection a preview reruns: coverage of the accepted closures and the closures."""
+    """The selection a preview reruns: coverage of the accepted closures and the closures.
+
+    A drawn closure that, once existing line is taken out of it, joins no two lines (a sliver
+    beside a stroke, a bridge to a speck of dust) is dropped with its soft edge: it would only
+    thicken a line or draw a stray mark.
+    """
     accepted = select(analysis, params.sensitivity, params.max_gap)
-    return render(analysis, accepted)
+    coverage, closures = render(analysis, accepted)
+    strokes = coverage >= LINE_LEVEL
+    if not strokes.any():
+        return coverage, closures
+    lines = analysis.lines
+    real_lines = (lines.areas >= MIN_JOINED_PIECE)[lines.pieces] & lines.line
+    keep = joining_strokes(real_lines, strokes)
+    if keep.all() or np.array_equal(keep, strokes):
+        return coverage, closures
+    near_kept = cv2.dilate(keep.view(np.uint8), np.ones((3, 3), np.uint8)).view(bool)
+    coverage[~near_kept] = 0.0
+    kept = [c for c in closures
+            if (coverage[c.bbox[1] : c.bbox[1] + c.bbox[3],
+                         c.bbox[0] : c.bbox[0] + c.bbox[2]] >= LINE_LEVEL).any()]
+    return coverage, kept
 
 
 def close_gaps(

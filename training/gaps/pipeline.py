@@ -1,7 +1,7 @@
 """The whole gap-verifier chain in one command: data, training, ONNX export, manifest.
 
     python -m training.gaps.pipeline [--out runs/verifier] [--models models]
-                                     [--per-category 160] [--size 256] [--epochs 14]
+                                     [--per-category 160] [--size 256] [--epochs 10]
 
 1. Data: drawings of every category of training.gaps.realistic (faint, 1-px aliased,
    junction breaks, dashes, long breaks, specks, colour lines, JPEG, gap-free), generated with
@@ -9,7 +9,7 @@
    procedural drawings of benchmarks.gaps.synthetic_set. Each drawing goes through the same
    normalisation and candidate search as the plugin, and each candidate is labelled
    (training.gaps.verifier_data). Nothing here needs a system package.
-2. Training: the Verifier CNN, Adam, class-balanced BCE, mirrored patches as augmentation,
+2. Training: the Verifier CNN, Adam, plain (calibrated) BCE, mirrored patches as augmentation,
    seeded; a fixed number of epochs.
 3. Export: models/verifier.onnx, checked against torch, recorded in models/manifest.json with
    its provenance and validation metrics.
@@ -104,8 +104,6 @@ def train(rows: Rows, train_idx: np.ndarray, val_idx: np.ndarray, epochs: int, s
     steps_per_epoch = max(1, len(train_idx) // batch)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=epochs *
                                                 steps_per_epoch, pct_start=0.15)
-    labels = rows.labels[train_idx]
-    pos_weight = float((labels == 0).sum() / max(1, (labels == 1).sum()))
     history = []
     start = time.perf_counter()
     for epoch in range(epochs):
@@ -120,14 +118,14 @@ def train(rows: Rows, train_idx: np.ndarray, val_idx: np.ndarray, epochs: int, s
             x[flip] = torch.flip(x[flip], dims=[2])
             y = torch.from_numpy(rows.labels[k].astype(np.float32))
             logit = net.logits(x, torch.from_numpy(rows.features[k]))
-            weight = 1.0 + (pos_weight - 1.0) * y if pos_weight > 1 else 1.0 + (1 / max(
-                pos_weight, 1e-6) - 1.0) * (1 - y)
-            loss = F.binary_cross_entropy_with_logits(logit, y, weight=weight)
+            # Unweighted, so the output is a calibrated probability: sensitivity 0.5 then
+            # means "more likely closed than not", as the docker says.
+            loss = F.binary_cross_entropy_with_logits(logit, y)
             opt.zero_grad()
             loss.backward()
             opt.step()
             sched.step()
-            total += float(loss)
+            total += float(loss.detach())
         p = predict(net, rows, val_idx)
         y_val = rows.labels[val_idx]
         entry = {"epoch": epoch + 1, "loss": round(total / steps_per_epoch, 4),
@@ -162,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", type=Path, default=Path("models"))
     parser.add_argument("--per-category", type=int, default=160)
     parser.add_argument("--size", type=int, default=256)
-    parser.add_argument("--epochs", type=int, default=14)
+    parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-export", action="store_true")
