@@ -1,4 +1,4 @@
-"""Speed and memory of our gap model against the two seed architectures, on the same footing.
+"""Speed and memory of our gap closing against the two seed architectures, on the same footing.
 
     python -m benchmarks.speed [--threads 2] [--sizes 1920x1080,4096x4096] [--repeats 3]
                                [--models ours,linerelifer,lightunet] [--json out.json]
@@ -6,8 +6,10 @@
 
 All models run through onnxruntime (CPU) with the same thread count and through
 core.tiling.run_tiled with tiles of at most 2048 px fitted to the image (core.tiling.fit_to_image,
-as the plugin and CLI do) and each model's own overlap and size multiple: ours from
-its manifest (core.models.create_session("gaps")), the references (random weights, rebuilt in
+as the plugin and CLI do) and each model's own overlap and size multiple. Ours is the whole gap
+pipeline as the plugin runs it (core.gaps.close_gaps with the shipped verifier: normalisation,
+stroke ends, candidates, the verifier, selection and drawing), the references (random weights,
+rebuilt in
 benchmarks.reference_models and exported to ONNX in a temp dir) with overlaps covering their
 receptive radius. Each (model, size) runs in a fresh child process, so its peak resident
 memory (VmHWM at the child's end) belongs to that model alone; "idle" is the child's peak before
@@ -33,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import resource
 import statistics
@@ -112,12 +115,22 @@ def child(args: argparse.Namespace) -> None:
     width, height = (int(v) for v in args.size.split("x"))
     cv2.setNumThreads(args.threads)
     fn: Callable[[np.ndarray], np.ndarray]
+    whole: Callable[[np.ndarray], object] | None = None
     if args.model == OURS:
-        from krita_linerefiner.core.models import create_session
+        # Ours is the whole gap pipeline the plugin runs: normalise, stroke ends, candidates,
+        # the verifier over all of them, selection and drawing; not one network over tiles.
+        from krita_linerefiner.core.gaps import GapParams, close_gaps
+        from krita_linerefiner.core.models import create_scorer
 
-        session = create_session("gaps", threads=args.threads, use_gpu=False)
-        fn = session
-        spec = session.tile_spec(args.tile)
+        scorer = create_scorer("verifier", threads=args.threads, use_gpu=False)
+        params = GapParams(tile=args.tile)
+
+        def whole_pipeline(image: np.ndarray) -> object:
+            return close_gaps(image, params, scorer=scorer)
+
+        whole = whole_pipeline
+        fn = np.asarray
+        spec = TileSpec(size=args.tile, overlap=0, multiple=1)
     else:
         options = ort.SessionOptions()
         options.intra_op_num_threads = args.threads
@@ -136,11 +149,13 @@ def child(args: argparse.Namespace) -> None:
     image = drawing(width, height)
     spec = fit_to_image(spec, image.shape)
     idle = _peak_rss_mb()
-    run_tiled(image[: min(height, 512), : min(width, 512)], fn, spec)
+    run_once: Callable[[np.ndarray], object] = (
+        whole if whole is not None else (lambda img: run_tiled(img, fn, spec)))
+    run_once(image[: min(height, 512), : min(width, 512)])
     times, cpu_times = [], []
     for _ in range(args.repeats):
         start, cpu_start = time.perf_counter(), time.process_time()
-        run_tiled(image, fn, spec)
+        run_once(image)
         times.append(time.perf_counter() - start)
         cpu_times.append(time.process_time() - cpu_start)
     print(json.dumps({"model": args.model, "size": args.size, "times": times,
@@ -158,15 +173,17 @@ def _ours_entry() -> tuple[ModelEntry | None, str | None]:
         from krita_linerefiner.core.models import default_models_dir, load_manifest
 
         folder = default_models_dir()
-        info = load_manifest(folder)["gaps"]
-    except Exception as exc:  # no manifest yet, or no gaps entry: measure the references only
+        info = load_manifest(folder)["verifier"]
+    except Exception as exc:  # no manifest yet, or no verifier: measure the references only
         return None, f"ours skipped: {type(exc).__name__}: {exc}"
     path = folder / info.file
     if not path.is_file():
         return None, f"ours skipped: {path} is missing"
     proto = onnx.load(str(path))
-    return ModelEntry(OURS, path, info.overlap, info.size_multiple, gmac_per_megapixel(proto),
-                      onnx_parameter_count(proto), path.stat().st_size / 1e6), None
+    # The verifier's work grows with the candidates, not the pixels: GMAC/MP is not defined.
+    del gmac_per_megapixel
+    return ModelEntry(OURS, path, 0, 1, float("nan"), onnx_parameter_count(proto),
+                      path.stat().st_size / 1e6), None
 
 
 def _reference_entries(out_dir: Path) -> list[ModelEntry]:
@@ -220,7 +237,8 @@ def measure(args: argparse.Namespace) -> int:
               f"{args.repeats} timed repeats after a warm-up; one child process per row\n")
         info = [["model", "GMAC/MP", "params", "ONNX MB", "overlap", "multiple"]]
         for e in entries:
-            info.append([e.name, f"{e.gmac_per_mp:.1f}", f"{e.params:,d}", f"{e.onnx_mb:.2f}",
+            gmac = "-" if math.isnan(e.gmac_per_mp) else f"{e.gmac_per_mp:.1f}"
+            info.append([e.name, gmac, f"{e.params:,d}", f"{e.onnx_mb:.2f}",
                          str(e.overlap), str(e.multiple)])
         print(markdown_table(info) + "\n")
 
