@@ -5,10 +5,12 @@
 
 1. Data: drawings of every category of training.gaps.realistic (faint, 1-px aliased,
    junction breaks, dashes, long breaks, specks, colour lines, JPEG, gap-free), generated with
-   training seeds (the benchmark uses seed 0 and other counts; see SEED_OFFSET), plus the
-   procedural drawings of benchmarks.gaps.synthetic_set. Each drawing goes through the same
-   normalisation and candidate search as the plugin, and each candidate is labelled
-   (training.gaps.verifier_data). Nothing here needs a system package.
+   training seeds (the benchmark uses seed 0 and other counts; see SEED_OFFSET), the
+   procedural drawings of benchmarks.gaps.synthetic_set, and, when Debian's openclipart-svg
+   and hershey-fonts-data are here, `--source-crops` train-split crops of the dense model's
+   sources (training.gaps.make_data; held-out drawings and fonts stay out). Each drawing goes
+   through the same normalisation and candidate search as the plugin, and each candidate is
+   labelled (training.gaps.verifier_data).
 2. Training: the Verifier CNN, Adam, plain (calibrated) BCE, mirrored patches as augmentation,
    seeded; a fixed number of epochs.
 3. Export: models/verifier.onnx, checked against torch, recorded in models/manifest.json with
@@ -38,11 +40,47 @@ SEED_OFFSET = 1000  # training drawings use seeds >= this; the benchmark's seed 
 TRAIN_MAX_GAP = 48  # candidates up to this long are shown in training, whatever the default
 
 
-def training_sets(per_category: int, size: int, seed: int) -> list[tuple[str, dict]]:
+def source_crops(out: Path, crops: int, seed: int, log) -> dict | None:
+    """Crops of the dense model's sources (openclipart strokes and regions, Hershey letters,
+    procedural), train split only, made by training.gaps.make_data into `out`; None when the
+    Debian packages they come from are not here. They bring what the generated categories lack:
+    letters and drawings whose natural openings must stay open, and natural short breaks."""
+    import subprocess
+
+    from training.common import sources
+    from training.gaps.dataset import load_split
+
+    if crops <= 0:
+        return None
+    if not sources.openclipart_files() or not sources.hershey_fonts():
+        log("  source crops skipped: openclipart-svg / hershey-fonts-data not installed "
+            "(or LINEREFINER_OPENCLIPART_DIR / LINEREFINER_HERSHEY_DIR not set)")
+        return None
+    index = out / "index.json"
+    if index.exists():
+        recorded = json.loads(index.read_text())
+        command = str(recorded.get("command", ""))
+        if recorded.get("seed") == seed and f"--train {crops}" in command:
+            log(f"  source crops: reusing {out} ({command})")
+            return load_split(out, "train")
+    command = [sys.executable, "-m", "training.gaps.make_data", "--out", str(out), "--seed",
+               str(seed), "--splits", "train", "--train", str(crops)]
+    log("  " + " ".join(command[1:]))
+    subprocess.run(command, check=True)
+    return load_split(out, "train")
+
+
+def training_sets(per_category: int, size: int, seed: int, sources: dict | None = None
+                  ) -> list[tuple[str, dict]]:
     from benchmarks.gaps import synthetic_set
     from training.gaps import realistic
 
     sets = []
+    if sources is not None:
+        for kind in sorted(set(sources["kind"].tolist())):
+            pick = sources["kind"] == kind
+            sets.append((f"sources/{kind}", {k: v[pick] for k, v in sources.items()
+                                             if k in ("ink", "target", "gap_labels")}))
     for i, category in enumerate(realistic.CATEGORIES):
         sets.append((category, realistic.make_category(
             category, per_category, seed=SEED_OFFSET + 100 * seed + i, size=size)))
@@ -51,9 +89,10 @@ def training_sets(per_category: int, size: int, seed: int) -> list[tuple[str, di
     return sets
 
 
-def build_rows(per_category: int, size: int, seed: int, log) -> tuple[Rows, dict[str, int]]:
+def build_rows(per_category: int, size: int, seed: int, log, sources: dict | None = None
+               ) -> tuple[Rows, dict[str, int]]:
     parts, counts, first = [], {}, 0
-    for name, data in training_sets(per_category, size, seed):
+    for name, data in training_sets(per_category, size, seed, sources):
         rows = rows_for_set(data, TRAIN_MAX_GAP, first_id=first)
         first += len(data["ink"])
         parts.append(rows)
@@ -163,6 +202,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--source-crops", type=int, default=900,
+                        help="crops of openclipart/Hershey/procedural sources (0: none)")
+    parser.add_argument("--source-data", type=Path, default=Path("data/gaps_verifier"))
     parser.add_argument("--no-export", action="store_true")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -177,7 +219,8 @@ def main(argv: list[str] | None = None) -> int:
                                                              else argv)
     t0 = time.perf_counter()
     log(f"data: {args.per_category} drawings per category, {args.size} px, seed {args.seed}")
-    rows, counts = build_rows(args.per_category, args.size, args.seed, log)
+    sources = source_crops(args.source_data, args.source_crops, 5 + args.seed, log)
+    rows, counts = build_rows(args.per_category, args.size, args.seed, log, sources)
     data_seconds = time.perf_counter() - t0
     log(f"data: {len(rows.labels)} candidates, {rows.labels.mean():.3f} positive, "
         f"{data_seconds:.0f} s")

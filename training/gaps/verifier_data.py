@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from krita_linerefiner.core.candidates import (
+    FEATURES,
     Candidates,
     LineMap,
     find_ends,
@@ -25,6 +26,7 @@ from krita_linerefiner.core.lines import normalise_lines
 ON_LINE_TOLERANCE = 1.5  # px from the intact line; plus LENGTH_SLACK per px of bridge
 LENGTH_SLACK = 0.08  # a straight bridge across a curved break strays from the curve
 NEAR_CUT = 2.0
+NATURAL_BREAK = 3.0  # px: a natural break this short is closed, as users want
 
 
 @dataclass(frozen=True)
@@ -43,18 +45,23 @@ class Rows:
 
 def label_candidates(cands: Candidates, target: np.ndarray, gap_labels: np.ndarray,
                      line: np.ndarray | None = None) -> np.ndarray:
-    """(N,) bool: the candidate fills a cut: every point of it that is paper in the input lies
-    on or next to a cut (within NEAR_CUT, plus LENGTH_SLACK per px for curved breaks) and on
-    the target's line, and it touches a cut."""
+    """(N,) bool: the candidate fills a cut, or closes a natural break.
+
+    Fills a cut: every point of it that is paper in the input lies on or next to a cut (within
+    NEAR_CUT, plus LENGTH_SLACK per px for curved breaks) and on the target's line, and it
+    touches a cut. A natural break (the issue's rule: users want those closed) is a bridge of at
+    most NATURAL_BREAK px from a stroke end heading at the other side (within 60 degrees of its
+    direction) between two points of the intact drawing's line, across no cut: a stroke that
+    stops just short of another. Wider natural openings stay negative.
+    """
     n = len(cands)
     if n == 0:
         return np.zeros(0, bool)
     true_line = target >= 0.5
     off_line = cv2.distanceTransform((~true_line).view(np.uint8), cv2.DIST_L2, 3)
     cut = gap_labels > 0
-    if not cut.any():
-        return np.zeros(n, bool)
-    off_cut = cv2.distanceTransform((~cut).view(np.uint8), cv2.DIST_L2, 3)
+    off_cut = (cv2.distanceTransform((~cut).view(np.uint8), cv2.DIST_L2, 3) if cut.any()
+               else np.full(cut.shape, np.inf, np.float32))
     h, w = true_line.shape
     drawn = np.zeros_like(true_line) if line is None else line
     t = np.linspace(0.0, 1.0, 25)[None, :, None]
@@ -67,7 +74,10 @@ def label_candidates(cands: Candidates, target: np.ndarray, gap_labels: np.ndarr
     fills = (~on_paper | (off_cut[iy, ix] <= NEAR_CUT + LENGTH_SLACK * cands.length[:, None])
              ).all(axis=1)
     crosses = (off_cut[iy, ix] <= NEAR_CUT).any(axis=1)
-    return follows & fills & crosses
+    ends_on_line = true_line[iy[:, 0], ix[:, 0]] & true_line[iy[:, -1], ix[:, -1]]
+    natural = ((cands.length <= NATURAL_BREAK) & ends_on_line & ~crosses
+               & (cands.features[:, FEATURES.index("cos_a")] >= 0.5))
+    return (follows & fills & crosses) | natural
 
 
 def rows_for(ink: np.ndarray, target: np.ndarray, gap_labels: np.ndarray, max_gap: int,
