@@ -162,8 +162,11 @@ def steps(ctx: Any):  # noqa: PLR0915 (one scenario, case after case)
     ctx.record("long_status_before_run", [status.text(), status.toolTip()])
     yield from run(ctx, "linerefiner_close_gaps")
     ctx.record("long_outcome", vars(ctl.last_outcome))
-    dock.resize(260, 300)  # narrow and short, as a docker tabbed below others
-    yield 0.5
+    # Narrow and short, as a docker sharing its column with others. Floating, so that the
+    # size is the docker's own (a docked one is sized by the main window's layout).
+    dock.setFloating(True)
+    dock.resize(260, 300)
+    yield 0.8
     details = window.findChild(QtWidgets.QPushButton, "linerefiner_details_button")
     details.setChecked(True)
     yield 0.5
@@ -194,12 +197,32 @@ def steps(ctx: Any):  # noqa: PLR0915 (one scenario, case after case)
         rows.append([geometry.y(), geometry.height()])
     ctx.record("long_rows", rows)
     dock.grab().save(str(ctx.out / "docker_long_message.png"))
+    # What the screen shows (the X server's pixels), in case the widget rendering differs.
+    at = dock.mapToGlobal(dock.rect().topLeft())
+    QtWidgets.QApplication.primaryScreen().grabWindow(
+        0, at.x(), at.y(), dock.width(), dock.height()).save(
+        str(ctx.out / "docker_long_message_screen.png"))
     window.grab().save(str(ctx.out / "krita_long_message.png"))
+    ctx.record("long_dock_size", [dock.width(), dock.height()])
+    scroll.verticalScrollBar().setValue(scroll.verticalScrollBar().maximum())
+    scroll.horizontalScrollBar().setValue(scroll.horizontalScrollBar().maximum())
+    yield 0.3
+    dock.grab().save(str(ctx.out / "docker_long_message_scrolled.png"))
+    scroll.verticalScrollBar().setValue(0)
+    scroll.horizontalScrollBar().setValue(0)
+    ctx.record("long_widths", {"scroll": [scroll.x(), scroll.width()],
+                               "viewport": scroll.viewport().width(),
+                               "panel": panel.width(),
+                               "panel_min": panel.minimumSizeHint().width(),
+                               "hbar_max": scroll.horizontalScrollBar().maximum(),
+                               "vbar_visible": scroll.verticalScrollBar().isVisible(),
+                               "dock_widget": [dock.widget().x(), dock.widget().width()]})
     details.setChecked(False)
     doc.setModified(False)
     doc.close()
     yield 0.3
-    dock.resize(320, 700)
+    dock.setFloating(False)
+    yield 0.3
 
     # -- 5: progress with the docker hidden: status bar, busy cursor, floating message ---------
     dock.hide()
