@@ -91,16 +91,22 @@ def analyse_gaps(
     params: GapParams,
     scorer: Scorer,
     cancel: Callable[[], bool] | None = None,
+    reach: int | None = None,
 ) -> GapAnalysis:
     """Stroke ends, candidate bridges and the verifier's probability for each (no selection).
 
-    Candidates are searched up to params.max_gap (the search grows with the square of it), so
-    a preview can lower the max gap without a second run, not raise it.
+    Candidates are searched up to `reach` px (params.max_gap when None; never less). The search
+    and the scoring grow with it, so a preview can lower the max gap without a second run but
+    raise it only up to the reach: a run meant for previewing passes the largest max gap
+    offered (core.preview.PREVIEW_REACH).
     """
+    reach = params.max_gap if reach is None else max(int(reach), params.max_gap)
+    if reach > MAX_GAP_LIMIT:
+        raise LineRefinerError(f"Gap search reach must be at most {MAX_GAP_LIMIT} px, not {reach}.")
     lines = LineMap.from_ink(norm)
     _check(cancel)
     ends = find_ends(lines)
-    cands = propose(lines, ends, params.max_gap)
+    cands = propose(lines, ends, reach)
     _check(cancel)
     probability = np.zeros(len(cands), np.float32)
     if len(cands):
@@ -141,10 +147,13 @@ def close_gaps(
     scorer: Scorer | None = None,
     progress: Callable[[float], None] | None = None,
     cancel: Callable[[], bool] | None = None,
+    reach: int | None = None,
 ) -> GapResult:
     """Close the breaks of `ink`. `scorer` is the verifier (the shipped model when None);
     `session` the dense model, run when given or when params.dense is set. Passing only a
-    session runs the dense model alone, as before the verifier existed."""
+    session runs the dense model alone, as before the verifier existed. `reach`: the max gap
+    the analysis (GapResult.analysis) searches candidates up to, for a live preview that may
+    raise the max gap later (analyse_gaps)."""
     params = params or GapParams()
     ink = as_ink(ink)
     norm, levels = normalise_lines(ink, params.line_darkness)
@@ -171,7 +180,7 @@ def close_gaps(
     if scorer is not None:
         if progress:
             progress(0.02)
-        analysis = analyse_gaps(norm, params, scorer, cancel)
+        analysis = analyse_gaps(norm, params, scorer, cancel, reach)
         gaps, closures = closures_of(analysis, params)
         if progress:
             progress(1.0 - split if split < 1.0 else 1.0)
