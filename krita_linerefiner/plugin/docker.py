@@ -29,7 +29,7 @@ from .qt import (
     QVBoxLayout,
     QWidget,
 )
-from .settings import BY_NAME, CURVE_PRESETS
+from .settings import AUTO, BY_NAME, CURVE_PRESETS
 
 # The active document and layer have no change signal in Krita 5.1's Python API; a light poll
 # (a few attribute reads) keeps the panel's enabled state and reason line current.
@@ -38,6 +38,17 @@ SLIDER_STEPS = 100
 BUTTONS = {"gaps": "Close Gaps", "refine": "Refine", "refine_gaps": "Refine + Close"}
 READY = "Ready."
 DETAILS_LINES = 6
+# The line darkness box shows percent (as "darkest ink 20%" in messages); its minimum, one below
+# the setting's 2%, reads "auto".
+DARKNESS_AUTO_PERCENT = 1
+
+
+def darkness_percent(value: float) -> int:
+    return DARKNESS_AUTO_PERCENT if value == AUTO else max(2, round(100 * value))
+
+
+def darkness_value(percent: int) -> float:
+    return AUTO if percent <= DARKNESS_AUTO_PERCENT else percent / 100
 
 
 class MessageLine(QLabel):
@@ -128,6 +139,7 @@ def make_docker_class(krita: Any) -> type:
             form = QFormLayout(gaps)
             form.addRow("Sensitivity", self.slider("gap_sensitivity"))
             form.addRow("Max gap (px)", self.spin("max_gap"))
+            form.addRow("Line darkness", self.darkness_spin())
             form.addRow(self.check("seal_only", "Only gaps that separate regions"))
             layout.addWidget(gaps)
 
@@ -201,6 +213,17 @@ def make_docker_class(krita: Any) -> type:
             self.controls[name] = spin
             return spin
 
+        def darkness_spin(self) -> Any:
+            spin = QSpinBox()
+            spin.setRange(DARKNESS_AUTO_PERCENT, 100)
+            spin.setSuffix(" %")
+            spin.setSpecialValueText("auto")
+            spin.setToolTip(BY_NAME["line_darkness"].description)
+            spin.valueChanged.connect(
+                lambda value: self.ctl.update_settings("line_darkness", darkness_value(value)))
+            self.controls["line_darkness"] = spin
+            return spin
+
         def check(self, name: str, text: str) -> Any:
             box = QCheckBox(text)
             box.setToolTip(BY_NAME[name].description)
@@ -214,7 +237,9 @@ def make_docker_class(krita: Any) -> type:
             for name, widget in self.controls.items():
                 value = getattr(settings, name)
                 widget.blockSignals(True)  # only user edits write settings back
-                if isinstance(widget, QSlider):
+                if name == "line_darkness":
+                    widget.setValue(darkness_percent(value))
+                elif isinstance(widget, QSlider):
                     widget.setValue(round(value * SLIDER_STEPS))
                 elif isinstance(widget, QSpinBox):
                     widget.setValue(int(value))
@@ -240,7 +265,7 @@ def make_docker_class(krita: Any) -> type:
             self.refine_box.setToolTip(
                 "" if refine_ok else "Refining needs the refine model, not installed yet.")
             self.cancel_button.setEnabled(busy)
-            for name in ("gap_sensitivity", "max_gap", "seal_only"):
+            for name in ("gap_sensitivity", "max_gap", "seal_only", "line_darkness"):
                 self.controls[name].setEnabled(not self.ctl.deps_problem())
 
         def on_started(self, task: str) -> None:

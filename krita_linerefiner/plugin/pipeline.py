@@ -20,7 +20,7 @@ from .layers import (
     Rect,
     SourceImage,
 )
-from .settings import Settings
+from .settings import AUTO, Settings
 
 if TYPE_CHECKING:
     import numpy as np
@@ -81,7 +81,9 @@ def compute(job: Job, progress: Callable[[float], None], cancel: Callable[[], bo
         smooth=settings.smooth_amount if refine_first and settings.smooth_enabled else None,
         curve=settings.curve_preset if refine_first and settings.curve_enabled else None,
         gaps=GapParams(sensitivity=settings.gap_sensitivity, max_gap=settings.max_gap,
-                       seal_only=settings.seal_only) if gaps else None,
+                       seal_only=settings.seal_only,
+                       line_darkness=None if settings.line_darkness == AUTO
+                       else settings.line_darkness) if gaps else None,
     )
     stages = run_pipeline(ink, steps, sessions=open_sessions(steps), progress=progress,
                           cancel=cancel)

@@ -16,6 +16,8 @@ log = logging.getLogger(__name__)
 
 GROUP = "LineRefiner"
 CURVE_PRESETS = ("thin", "normal", "bold")
+# Line darkness "auto": measured from each drawing (GapParams.line_darkness None).
+AUTO = 0.0
 
 
 class Store(Protocol):
@@ -32,6 +34,8 @@ class Setting:
     low: float | None = None
     high: float | None = None
     choices: tuple[str, ...] | None = None
+    # A value outside low..high that means "measure it"; stored as "auto".
+    auto: float | None = None
 
     def parse(self, text: str) -> Any:
         kind = type(self.default)
@@ -39,6 +43,8 @@ class Setting:
             if text not in ("true", "false"):
                 raise ValueError(f"expected true or false, got {text!r}")
             return text == "true"
+        if self.auto is not None and text == "auto":
+            return self.auto
         value = kind(text)
         if self.low is not None and value < self.low:
             raise ValueError(f"{value} is below {self.low}")
@@ -49,6 +55,8 @@ class Setting:
         return value
 
     def format(self, value: Any) -> str:
+        if self.auto is not None and value == self.auto:
+            return "auto"
         return ("true" if value else "false") if isinstance(value, bool) else str(value)
 
 
@@ -57,6 +65,9 @@ SETTINGS = (
             0.0, 1.0),
     Setting("max_gap", 24, "Longest gap, in pixels, that may be closed", 1, 64),
     Setting("seal_only", False, "Only add strokes that separate regions the line art merged"),
+    Setting("line_darkness", AUTO, "How dark the lines are (0.02-1): lines this dark or darker "
+            "count as full lines; auto measures it from the drawing, so faint pencil lines count",
+            0.02, 1.0, auto=AUTO),
     Setting("refine_strength", 1.0, "How far refined lines move from the original", 0.0, 1.0),
     Setting("curve_enabled", False, "Apply a tone curve to the refined lines"),
     Setting("curve_preset", "normal", "Tone curve for the refined lines",
@@ -72,6 +83,7 @@ class Settings:
     gap_sensitivity: float = 0.5
     max_gap: int = 24
     seal_only: bool = False
+    line_darkness: float = AUTO
     refine_strength: float = 1.0
     curve_enabled: bool = False
     curve_preset: str = "normal"

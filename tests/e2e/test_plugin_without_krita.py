@@ -47,12 +47,24 @@ def test_settings_round_trip() -> None:
 
 @pytest.mark.parametrize(("key", "text"), [
     ("max_gap", "abc"), ("max_gap", "0"), ("max_gap", "65"), ("gap_sensitivity", "1.5"),
-    ("seal_only", "yes"), ("curve_preset", "wobbly"),
+    ("seal_only", "yes"), ("curve_preset", "wobbly"), ("line_darkness", "0.01"),
+    ("line_darkness", "1.5"), ("line_darkness", "dark"),
 ])
 def test_bad_stored_values_fall_back_to_defaults(key: str, text: str) -> None:
     loaded = settings_mod.load(Store({key: text, "smooth_amount": "0.7"}))
     assert getattr(loaded, key) == settings_mod.BY_NAME[key].default
     assert loaded.smooth_amount == 0.7  # the good value next to it survives
+
+
+def test_line_darkness_is_auto_or_a_level_and_stored_as_auto() -> None:
+    store = Store()
+    settings_mod.save(store, settings_mod.Settings())
+    assert store.values["line_darkness"] == "auto"
+    assert settings_mod.load(store).line_darkness == settings_mod.AUTO
+    darker = settings_mod.Settings().with_value("line_darkness", 0.2)
+    settings_mod.save(store, darker)
+    assert store.values["line_darkness"] == "0.2"
+    assert settings_mod.load(store).line_darkness == 0.2
 
 
 def test_settings_reject_out_of_range_edits() -> None:
@@ -80,6 +92,7 @@ def test_docker_defaults_match_the_core_defaults() -> None:
         gaps.seal_only,
     )
     assert docker.refine_strength == refine.strength
+    assert docker.line_darkness == settings_mod.AUTO and gaps.line_darkness is None
 
 
 def test_missing_packages_are_named_with_the_fixing_command(
@@ -209,6 +222,21 @@ def test_compute_digest_is_the_layer_bytes_over_the_source_rectangle() -> None:
     layer[5, 5] = [0, 0, 255, 255]
     assert result.digests[GAPS_LAYER] != hashlib.sha256(layer.tobytes()).hexdigest()
     assert result.nothing == ""
+
+
+@pytest.mark.usefixtures("closing_model")
+def test_compute_passes_the_docker_line_darkness_to_gap_closing() -> None:
+    d = drawing()
+    source = source_for(0.2 * d.gapped, PixelFormat("RGBA", "U8"), (0, 0))
+    measured = compute(Job("gaps", source, settings_mod.Settings()), lambda _: None,
+                       lambda: False)
+    gaps = assemble(measured.layers[GAPS_LAYER], source.rect, source.fmt)
+    assert leaks(np.maximum(d.gapped, gaps), d) == [False, False, False]
+    # Lines 20% dark are under half of a 90% line darkness: no lines, nothing added.
+    dark = settings_mod.Settings().with_value("line_darkness", 0.9)
+    set_dark = compute(Job("gaps", source, dark), lambda _: None, lambda: False)
+    assert not any(set_dark.layers.values())
+    assert set_dark.nothing.startswith("Nothing added: no lines found")
 
 
 @pytest.mark.usefixtures("closing_model")

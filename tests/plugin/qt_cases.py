@@ -149,6 +149,21 @@ def test_the_docker_shows_stored_settings_and_saves_edits(docker: Any, krita: An
     assert controls["max_gap"].value() == 12
 
 
+def test_the_line_darkness_box_is_auto_or_a_percentage(docker: Any, krita: Any) -> None:
+    spin = docker.controls["line_darkness"]
+    stored = krita.app.settings
+    key = (settings_mod.GROUP, "line_darkness")
+    assert spin.value() == spin.minimum() and spin.text() == "auto"
+    spin.setValue(20)
+    assert stored[key] == "0.2" and controller().settings.line_darkness == 0.2
+    assert spin.text() == "20 %"
+    spin.setValue(spin.minimum())
+    assert stored[key] == "auto" and controller().settings.line_darkness == settings_mod.AUTO
+    # The box covers exactly the setting's range, 2% to 100%.
+    setting = settings_mod.BY_NAME["line_darkness"]
+    assert (spin.minimum() + 1, spin.maximum()) == (100 * setting.low, 100 * setting.high)
+
+
 def test_the_max_gap_box_takes_exactly_the_settings_range(docker: Any) -> None:
     setting = settings_mod.BY_NAME["max_gap"]
     spin = docker.controls["max_gap"]
