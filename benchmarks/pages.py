@@ -8,7 +8,8 @@ strokes, curves and ellipses, about 4% ink), so its peak resident memory (VmHWM,
 benchmarks.speed reads it) is its own:
 - "close": core.gaps.close_gaps alone;
 - "pipeline": core.pipeline.run_pipeline with Refine (the shipped refine model), Close Gaps and
-  Flats, the sessions opened once before the clock starts, as the CLI's `run --flats` does.
+  Flats, the sessions opened once before the clock starts, as the CLI's `run --flats` does
+  (the gap analysis not kept; --keep-analysis keeps it, as the plugin does for a preview).
 "inputs MB" is what the child holds before the run (interpreter, libraries, opened models, the
 page as float32); "peak MB" is the high-water mark of the whole child, inputs included; the
 mark is reset (/proc/self/clear_refs) once the page is built, so building it does not count.
@@ -50,7 +51,8 @@ def _scorer(kind: str, threads: int, tmp: Path) -> tuple[Any, str]:
                          use_gpu=False), "stand-in"
 
 
-def child(size: str, steps: str, threads: int, scorer_kind: str) -> dict[str, Any]:
+def child(size: str, steps: str, threads: int, scorer_kind: str, keep: bool
+          ) -> dict[str, Any]:
     import cv2
 
     from krita_linerefiner.core.flats import FlatsParams
@@ -72,25 +74,27 @@ def child(size: str, steps: str, threads: int, scorer_kind: str) -> dict[str, An
         inputs = _resident_mb()
         start, cpu_start = time.perf_counter(), time.process_time()
         if steps == "close":
-            result = close_gaps(ink, GapParams(), scorer=scorer)
+            result = close_gaps(ink, GapParams(), scorer=scorer, keep_analysis=keep)
             closed = result.count
             regions = None
         else:
             stages = run_pipeline(
                 ink, Steps(refine=RefineParams(), gaps=GapParams(), flats=FlatsParams()),
-                sessions=Sessions(refine=refine_session, scorer=scorer))
+                sessions=Sessions(refine=refine_session, scorer=scorer), keep_analysis=keep)
             closed = stages.gaps.count if stages.gaps is not None else 0
             regions = stages.flats.regions if stages.flats is not None else None
         seconds = time.perf_counter() - start
         cpu = time.process_time() - cpu_start
-    return {"size": size, "steps": steps, "scorer": which, "seconds": seconds, "cpu_s": cpu,
+    return {"size": size, "steps": steps, "scorer": which, "keep_analysis": keep,
+            "seconds": seconds, "cpu_s": cpu,
             "inputs_mb": inputs, "peak_rss_mb": _peak_rss_mb(), "peak_reset": reset,
             "closed": closed, "regions": regions}
 
 
-def _run_child(size: str, steps: str, threads: int, scorer: str) -> dict[str, Any]:
+def _run_child(size: str, steps: str, threads: int, scorer: str, keep: bool) -> dict[str, Any]:
     command = [sys.executable, "-m", "benchmarks.pages", "--child", "--size", size,
                "--steps", steps, "--threads", str(threads), "--scorer", scorer]
+    command += ["--keep-analysis"] if keep else []
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         return {"size": size, "steps": steps, "error": done.stderr.strip()[-2000:]}
@@ -103,12 +107,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", default=",".join(STEPS), help="close, pipeline")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--scorer", choices=("auto", "stand-in", "shipped"), default="auto")
+    parser.add_argument("--keep-analysis", action="store_true",
+                        help="keep the gap analysis, as the plugin does for its live preview")
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--size", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        print(json.dumps(child(args.size, args.steps, args.threads, args.scorer)))
+        print(json.dumps(child(args.size, args.steps, args.threads, args.scorer,
+                               args.keep_analysis)))
         return 0
     runs = []
     table = [["steps", "size", "verifier", "s", "CPU s", "inputs MB", "peak MB", "closed",
@@ -117,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         for steps in [s.strip() for s in args.steps.split(",") if s.strip()]:
             if steps not in STEPS:
                 parser.error(f"unknown steps {steps!r}: use {', '.join(STEPS)}")
-            r = _run_child(size, steps, args.threads, args.scorer)
+            r = _run_child(size, steps, args.threads, args.scorer, args.keep_analysis)
             runs.append(r)
             if "error" in r:
                 print(f"{steps} {size} failed:\n{r['error']}", flush=True)
@@ -127,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
                    "-" if r["regions"] is None else str(r["regions"])]
             table.append(row)
             print("  " + " | ".join(row), flush=True)
-    print(f"\n{args.threads} threads, one child process per row\n")
+    kept = "kept" if args.keep_analysis else "not kept"
+    print(f"\n{args.threads} threads, gap analysis {kept}, one child process per row\n")
     print(markdown_table(table))
     if args.json:
         args.json.write_text(json.dumps({"threads": args.threads, "runs": runs}, indent=2) + "\n")

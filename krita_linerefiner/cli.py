@@ -160,7 +160,7 @@ def run_command(plan: Plan, args: argparse.Namespace) -> int:
         if steps.flats is not None and plan.reuse_colors:
             previous = earlier_flats(flats_path, ink.shape)
         stages = run_pipeline(ink, steps, sessions=sessions, previous_flats=previous,
-                              progress=progress)
+                              progress=progress, keep_analysis=False)
         del ink
         notes = []
         if stages.gaps is not None:

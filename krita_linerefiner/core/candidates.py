@@ -466,7 +466,8 @@ def patches(lines: LineMap, cands: Candidates, ends: StrokeEnds, size: int = PAT
     unit = (cands.stop - cands.start) / length.clip(min=1e-6)[:, None]
     grid = np.arange(size, dtype=np.float32) - size / 2.0
     u, v = grid[None, None, :], grid[None, :, None]  # along, across the bridge
-    pieces = lines.pieces.astype(np.float32)  # exact below 2**24 pieces
+    # Labels are sampled as int32 (nearest): no float copy of a page-size map.
+    pieces = lines.pieces
     for lo in range(0, n, block):
         sl = slice(lo, lo + block)
         s = step[sl, None, None].astype(np.float32)
@@ -481,7 +482,7 @@ def patches(lines: LineMap, cands: Candidates, ends: StrokeEnds, size: int = PAT
                         borderMode=cv2.BORDER_CONSTANT, borderValue=0)
         count = len(map_x)
         out[sl, 0] = ink.reshape(count, size, size)
-        own = ends.piece[cands.end_a[sl]].astype(np.float32)
+        own = ends.piece[cands.end_a[sl]].astype(np.int32)
         out[sl, 1] = lab.reshape(count, size, size) == own[:, None, None]
     half_len = length / step / 2.0
     out[:, 2, size // 2 - 1 : size // 2 + 2, :] = (

@@ -12,6 +12,7 @@ caller can show them on their own layer and the user's lines are never changed.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -31,6 +32,7 @@ MAX_GAP_LIMIT = 64
 MIN_JOINED_PIECE = 12
 SEAL_MARGIN = 4
 HYSTERESIS = 0.5
+SCORE_BLOCK = 4096  # candidates cut into patches and scored at a time (48 MB of patches)
 
 
 @dataclass(frozen=True)
@@ -66,12 +68,18 @@ class GapParams:
 @dataclass(frozen=True)
 class GapResult:
     gaps: np.ndarray
-    closed: np.ndarray
+    source: np.ndarray = field(repr=False)  # the ink that was closed (the caller's, not a copy)
     count: int
     probability: np.ndarray | None = field(default=None, repr=False)  # the dense model's
     closures: tuple[Closure, ...] = ()
-    analysis: GapAnalysis | None = field(default=None, repr=False)
+    analysis: GapAnalysis | None = field(default=None, repr=False)  # unless not kept
     levels: LineLevels | None = None
+    normalised: np.ndarray | None = field(default=None, repr=False)  # the ink as lines read
+
+    @functools.cached_property
+    def closed(self) -> np.ndarray:
+        """The ink with the closures added; made on first use (a page-size map)."""
+        return np.maximum(self.source, self.gaps)
 
 
 def _stage(progress: Callable[[float], None] | None, lo: float, hi: float
@@ -109,8 +117,13 @@ def analyse_gaps(
     cands = propose(lines, ends, reach)
     _check(cancel)
     probability = np.zeros(len(cands), np.float32)
-    if len(cands):
-        probability = np.asarray(scorer(patches(lines, cands, ends), cands.features), np.float32)
+    # Patches are cut and scored a block at a time: a page with 50k candidates would need
+    # 600 MB for all its patches at once.
+    for lo in range(0, len(cands), SCORE_BLOCK):
+        _check(cancel)
+        part = cands.take(np.arange(lo, min(lo + SCORE_BLOCK, len(cands))))
+        probability[lo : lo + len(part)] = np.asarray(
+            scorer(patches(lines, part, ends), part.features), np.float32)
     return GapAnalysis(lines, ends, cands, probability)
 
 
@@ -148,12 +161,15 @@ def close_gaps(
     progress: Callable[[float], None] | None = None,
     cancel: Callable[[], bool] | None = None,
     reach: int | None = None,
+    keep_analysis: bool = True,
 ) -> GapResult:
     """Close the breaks of `ink`. `scorer` is the verifier (the shipped model when None);
     `session` the dense model, run when given or when params.dense is set. Passing only a
     session runs the dense model alone, as before the verifier existed. `reach`: the max gap
     the analysis (GapResult.analysis) searches candidates up to, for a live preview that may
-    raise the max gap later (analyse_gaps)."""
+    raise the max gap later (analyse_gaps). `keep_analysis=False` drops the analysis (stroke
+    ends, candidates and the full-size maps they were found on) once the closures are drawn,
+    for callers that will not preview: GapResult.normalised keeps the normalised ink."""
     params = params or GapParams()
     ink = as_ink(ink)
     norm, levels = normalise_lines(ink, params.line_darkness)
@@ -161,7 +177,7 @@ def close_gaps(
         if progress:
             progress(1.0)
         empty = np.zeros_like(ink)
-        return GapResult(empty, ink.copy(), 0, levels=levels)
+        return GapResult(empty, ink, 0, levels=levels, normalised=norm)
     dense_only = session is not None and scorer is None and not params.dense
     use_dense = session is not None or params.dense
     if scorer is None and not dense_only:
@@ -172,7 +188,8 @@ def close_gaps(
         from .models import create_session
 
         session = create_session("gaps")
-    gaps = np.zeros_like(ink)
+    # Made only when no step draws one: a page-size map held through the analysis otherwise.
+    gaps: np.ndarray | None = None
     closures: list[Closure] = []
     analysis = None
     probability = None
@@ -182,22 +199,25 @@ def close_gaps(
             progress(0.02)
         analysis = analyse_gaps(norm, params, scorer, cancel, reach)
         gaps, closures = closures_of(analysis, params)
+        if not keep_analysis:
+            analysis = None
         if progress:
             progress(1.0 - split if split < 1.0 else 1.0)
     if use_dense and session is not None:
         spec = fit_to_image(session.tile_spec(params.tile), ink.shape)
         probability = run_tiled(norm, session, spec, _stage(progress, 1.0 - split, 1.0), cancel)
         dense = select_gap_strokes(norm, probability, params)
-        np.maximum(gaps, dense.gaps, out=gaps)
+        gaps = dense.gaps if gaps is None else np.maximum(gaps, dense.gaps, out=gaps)
         dense_count = dense.count
     else:
         dense_count = 0
+    if gaps is None:
+        gaps = np.zeros_like(ink)
     if params.seal_only and closures:
         gaps = seal_closures(norm >= LINE_LEVEL, gaps)
     gaps[norm >= LINE_LEVEL] = 0.0
     count = len(closures) + dense_count if not params.seal_only else _stroke_count(gaps)
-    return GapResult(gaps, np.maximum(ink, gaps), count, probability, tuple(closures), analysis,
-                     levels)
+    return GapResult(gaps, ink, count, probability, tuple(closures), analysis, levels, norm)
 
 
 def _stroke_count(gaps: np.ndarray) -> int:
@@ -244,7 +264,7 @@ def select_gap_strokes(ink: np.ndarray, probability: np.ndarray, params: GapPara
         kept = seal_locally(line, labels, kept, keep, stats, margin=SEAL_MARGIN)
     gaps = kept.astype(np.float32)
     n_kept = int(len(np.unique(labels[kept])))
-    return GapResult(gaps, np.maximum(ink, gaps), n_kept, probability)
+    return GapResult(gaps, ink, n_kept, probability)
 
 
 def paper_regions(paper: np.ndarray) -> np.ndarray:

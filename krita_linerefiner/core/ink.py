@@ -233,9 +233,15 @@ def paper_from_ink(ink: np.ndarray) -> np.ndarray:
 
 
 def as_ink(ink: np.ndarray) -> np.ndarray:
-    """Validate an ink map handed to a pipeline: 2-D, non-empty, float32 in [0, 1]."""
+    """Validate an ink map handed to a pipeline: 2-D, non-empty, float32 in [0, 1].
+
+    An ink map that already is one is returned as it is, not copied (a page is 200 MB), so
+    the pipelines only read what this returns.
+    """
     if ink.ndim != 2 or ink.size == 0:
         raise LineRefinerError(f"Expected a non-empty 2-D ink map, got shape {ink.shape}.")
+    if ink.dtype == np.float32 and float(ink.min()) >= 0.0 and float(ink.max()) <= 1.0:
+        return ink
     return np.clip(ink.astype(np.float32, copy=False), 0.0, 1.0)
 
 

@@ -38,6 +38,9 @@ DARK_LINES = 0.75
 RELATIVE_LEVEL = 0.7
 LOCAL_SNR = 4.0
 FLOOR_SIGMAS = 3.0
+# Full-size work runs in strips of this many rows, so a page (200 MB a float map) needs only
+# its input, the paper estimate (which becomes the output) and strip-sized temporaries.
+STRIP_ROWS = 256
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,15 @@ def _paper_level(ink: np.ndarray) -> np.ndarray:
     return cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
+def _strips(height: int, halo: int, rows: int | None = None
+            ) -> list[tuple[int, int, int, int]]:
+    """(lo, hi, top, bottom): strips of rows lo:hi and, around each, the rows top:bottom a
+    window of `halo` rows either side reads."""
+    rows = rows or STRIP_ROWS
+    return [(lo, min(lo + rows, height), max(lo - halo, 0), min(lo + rows + halo, height))
+            for lo in range(0, height, rows)]
+
+
 def _sample(values: np.ndarray, rng_seed: int = 0) -> np.ndarray:
     flat = values.ravel()
     if flat.size <= MAX_SAMPLES:
@@ -84,11 +96,15 @@ def measure_lines(ink: np.ndarray, above_paper: np.ndarray | None = None) -> Lin
     centre = float(np.median(sample))
     noise = 1.4826 * float(np.median(np.abs(sample - centre)))
     floor = max(MIN_LINE_LEVEL, centre + NOISE_SIGMAS * noise)
-    # Ridge pixels: the darkest across a line, i.e. local maxima above the noise floor.
-    ridge = (above_paper >= cv2.dilate(above_paper, np.ones((3, 3), np.uint8))) & (
-        above_paper > floor
-    )
-    values = above_paper[ridge]
+    # Ridge pixels: the darkest across a line, i.e. local maxima above the noise floor. Found in
+    # strips of rows (with the rows the 3x3 window reaches), so no full-size temporaries.
+    ridges: list[np.ndarray] = []
+    kernel = np.ones((3, 3), np.uint8)
+    for lo, hi, top, bottom in _strips(above_paper.shape[0], 1):
+        rows = above_paper[lo:hi]
+        peak = cv2.dilate(above_paper[top:bottom], kernel)[lo - top : hi - top]
+        ridges.append(rows[(rows >= peak) & (rows > floor)])
+    values = np.concatenate(ridges)
     paper = float(np.median(_sample(ink)))
     if values.size < 3:
         return LineLevels(paper=paper, darkness=0.0, noise=noise, gain=1.0)
@@ -106,34 +122,68 @@ def normalise_lines(
     """
     if darkness is not None and not 0.02 <= darkness <= 1.0:
         raise LineRefinerError(f"Line darkness must be between 0.02 and 1, not {darkness}.")
-    ink = np.clip(ink.astype(np.float32, copy=False), 0.0, 1.0)
-    above = ink - _paper_level(ink)
+    ink = ink.astype(np.float32, copy=False)
+    if not (float(ink.min()) >= 0.0 and float(ink.max()) <= 1.0):
+        ink = np.clip(ink, 0.0, 1.0)
+    # The paper estimate's buffer becomes the ink above paper, and then the output.
+    above = _paper_level(ink)
+    np.subtract(ink, above, out=above)
     np.maximum(above, 0.0, out=above)
     levels = measure_lines(ink, above)
     line_level = darkness if darkness is not None else levels.darkness
     if line_level <= 0.0:
         return np.zeros_like(ink), levels
     floor = min(levels.noise * FLOOR_SIGMAS, 0.5 * line_level)
-    if darkness is not None:
-        level: np.ndarray | float = line_level
-    else:
-        # Each line is scaled by its own darkness (the darkest ink within a few px), so a light
-        # blue or a pencil line among black ones becomes a line too; but never by less than
-        # RELATIVE_LEVEL of the drawing's typical line, so paper grain and ghost lines stay faint.
-        local = cv2.dilate(above, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5)))
-        level = np.maximum(local, np.float32(RELATIVE_LEVEL * line_level), out=local)
-        # Only what stands well clear of the paper's noise is a line of its own.
-        level[local < LOCAL_SNR * max(floor, MIN_LINE_LEVEL)] = line_level
-    # Lines at least DARK_LINES dark are divided by their darkness (a black line stays as it
-    # is); fainter ones get LINE_GAIN_MARGIN more, so the light parts of a pencil stroke count.
-    scale = np.where(level >= DARK_LINES, level, np.float32(LINE_GAIN_MARGIN) * level)
-    scale -= np.float32(floor)
-    np.maximum(scale, np.float32(1e-3), out=scale)
     out = above
-    if floor:
-        out -= np.float32(floor)
-    out /= scale
-    np.clip(out, 0.0, 1.0, out=out)
+    if darkness is not None:
+        # Lines at least DARK_LINES dark are divided by their darkness (a black line stays as
+        # it is); fainter ones get LINE_GAIN_MARGIN more, so the light parts of a pencil stroke
+        # count.
+        scale = np.where(line_level >= DARK_LINES, line_level,
+                         np.float32(LINE_GAIN_MARGIN) * line_level)
+        scale -= np.float32(floor)
+        np.maximum(scale, np.float32(1e-3), out=scale)
+        if floor:
+            out -= np.float32(floor)
+        out /= scale
+        np.clip(out, 0.0, 1.0, out=out)
+    else:
+        _scale_by_local_darkness(out, line_level, floor)
     gain = float(1.0 / max(LINE_GAIN_MARGIN * line_level - floor, 1e-3)
                  if line_level < DARK_LINES else 1.0 / max(line_level - floor, 1e-3))
     return out, LineLevels(levels.paper, line_level, levels.noise, gain)
+
+
+def _scale_by_local_darkness(above: np.ndarray, line_level: float, floor: float) -> None:
+    """Scale `above` (ink above paper) in place, each line by its own darkness, strip by strip.
+
+    Each line is scaled by its own darkness (the darkest ink within a few px), so a light
+    blue or a pencil line among black ones becomes a line too; but never by less than
+    RELATIVE_LEVEL of the drawing's typical line, so paper grain and ghost lines stay faint.
+    Lines at least DARK_LINES dark are divided by their darkness (a black line stays as it
+    is); fainter ones get LINE_GAIN_MARGIN more, so the light parts of a pencil stroke count.
+    """
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
+    halo = kernel.shape[0] // 2
+    least = np.float32(RELATIVE_LEVEL * line_level)
+    # Only what stands well clear of the paper's noise is a line of its own.
+    clear = LOCAL_SNR * max(floor, MIN_LINE_LEVEL)
+    height = above.shape[0]
+    # The rows above each strip as they were before the previous strip was scaled in place.
+    before: np.ndarray | None = None
+    for lo, hi, top, bottom in _strips(height, halo):
+        window = above[top:bottom]
+        if before is not None:
+            window = np.concatenate([before, above[lo:bottom]])
+        before = above[max(hi - halo, 0):hi].copy()
+        level = cv2.dilate(window, kernel)[lo - top : hi - top]
+        np.maximum(level, least, out=level)
+        level[level < clear] = line_level
+        scale = np.where(level >= DARK_LINES, level, np.float32(LINE_GAIN_MARGIN) * level)
+        scale -= np.float32(floor)
+        np.maximum(scale, np.float32(1e-3), out=scale)
+        rows = above[lo:hi]
+        if floor:
+            rows -= np.float32(floor)
+        rows /= scale
+        np.clip(rows, 0.0, 1.0, out=rows)

@@ -131,9 +131,12 @@ def run_pipeline(
     previous_flats: np.ndarray | None = None,
     progress: Callable[[float], None] | None = None,
     cancel: Callable[[], bool] | None = None,
+    keep_analysis: bool = True,
 ) -> Stages:
     """Run `steps` on `ink` (float32, 0 paper..1 ink). `origin` and `previous_flats` go to
-    fill_flats (document position of the map, the last flats to take colours from)."""
+    fill_flats (document position of the map, the last flats to take colours from).
+    `keep_analysis=False`: the gap analysis (for a live preview) is not kept in Stages.gaps,
+    so the flats step runs without its full-size maps in memory (a batch, the CLI)."""
     sessions = sessions or Sessions()
     names = steps.names
     report = progress_slices(names, progress)
@@ -165,7 +168,7 @@ def run_pipeline(
     if steps.gaps is not None:
         check()
         gaps = close_gaps(lines, steps.gaps, session=sessions.gaps, scorer=sessions.scorer,
-                          progress=report["close"], cancel=cancel)
+                          progress=report["close"], cancel=cancel, keep_analysis=keep_analysis)
         report["close"](1.0)
     if steps.flats is not None:
         check()
@@ -190,7 +193,7 @@ def flats_between(
     if gaps is None:
         return fill_flats(lines, None, params, origin=origin, previous=previous,
                           progress=progress, cancel=cancel)
-    normalised = getattr(getattr(gaps.analysis, "lines", None), "ink", None)
+    normalised = gaps.normalised
     if isinstance(normalised, np.ndarray) and normalised.shape == lines.shape:
         # The lines as close_gaps normalised them; doing it again would cost as much again.
         return fill_flats(normalised, gaps.gaps, params, normalised=True, origin=origin,
