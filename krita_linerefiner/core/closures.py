@@ -119,7 +119,7 @@ def render(analysis: GapAnalysis, accepted: np.ndarray) -> tuple[np.ndarray, lis
         cv2.polylines(core, group, False, 255, width, cv2.LINE_8, SUBPIXEL_BITS)
         cv2.polylines(fringe, group, False, 255, width + 1, cv2.LINE_AA, SUBPIXEL_BITS)
     np.multiply(fringe, np.float32(FRINGE / 255.0), out=out, casting="unsafe")
-    np.maximum(out, core, out=out, where=core > 0)
+    del fringe
     out[core > 0] = 1.0
     out[line] = 0.0
     closures: list[Closure] = []

@@ -140,8 +140,8 @@ def closures_of(analysis: GapAnalysis, params: GapParams) -> tuple[np.ndarray, l
     if not strokes.any():
         return coverage, closures
     lines = analysis.lines
-    real_lines = (lines.areas >= MIN_JOINED_PIECE)[lines.pieces] & lines.line
-    keep = joining_strokes(real_lines, strokes)
+    real = (lines.pieces, lines.areas >= MIN_JOINED_PIECE)
+    keep = joining_strokes(lines.line, strokes, real=real)
     if keep.all() or np.array_equal(keep, strokes):
         return coverage, closures
     near_kept = cv2.dilate(keep.view(np.uint8), np.ones((3, 3), np.uint8)).view(bool)
@@ -345,9 +345,12 @@ def joins_pieces(line: np.ndarray, ring: np.ndarray) -> bool:
     return len(np.unique(pieces[ring & line])) >= 2
 
 
-def joining_strokes(line: np.ndarray, strokes: np.ndarray, margin: int = SEAL_MARGIN) -> np.ndarray:
+def joining_strokes(line: np.ndarray, strokes: np.ndarray, margin: int = SEAL_MARGIN,
+                    real: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """The 8-connected strokes of `strokes` (bool) that join two pieces of `line` (bool) that
-    are separate within `margin` px of the stroke: bridges across a break."""
+    are separate within `margin` px of the stroke: bridges across a break. `real`: (piece
+    labels, whether each label counts): only the line of those pieces counts, read around each
+    stroke rather than mapped over the whole image (a preview reruns this)."""
     count, labels, stats, _ = cv2.connectedComponentsWithStats(
         strokes.view(np.uint8), connectivity=8, ltype=cv2.CV_32S
     )
@@ -355,7 +358,10 @@ def joining_strokes(line: np.ndarray, strokes: np.ndarray, margin: int = SEAL_MA
     for label in range(1, count):
         window = grown_window(stats, label, margin, line.shape)
         stroke, ring = stroke_ring(labels, label, window)
-        if joins_pieces(line[window], ring):
+        near = line[window]
+        if real is not None:
+            near = near & real[1][real[0][window]]
+        if joins_pieces(near, ring):
             out[window] |= stroke
     return out
 
