@@ -24,7 +24,7 @@ from .closures import Closure, GapAnalysis, Scorer, render, select
 from .errors import CancelledError, LineRefinerError
 from .ink import as_ink
 from .lines import LineLevels, normalise_lines
-from .tiling import TileModel, fit_to_image, run_tiled
+from .tiling import TileModel, fit_to_image, release_memory, run_tiled
 
 LINE_LEVEL = 0.5
 MAX_GAP_LIMIT = 64
@@ -206,6 +206,7 @@ def close_gaps(
     if use_dense and session is not None:
         spec = fit_to_image(session.tile_spec(params.tile), ink.shape)
         probability = run_tiled(norm, session, spec, _stage(progress, 1.0 - split, 1.0), cancel)
+        release_memory(session)
         dense = select_gap_strokes(norm, probability, params)
         gaps = dense.gaps if gaps is None else np.maximum(gaps, dense.gaps, out=gaps)
         dense_count = dense.count
@@ -351,8 +352,11 @@ def joining_strokes(line: np.ndarray, strokes: np.ndarray, margin: int = SEAL_MA
     are separate within `margin` px of the stroke: bridges across a break. `real`: (piece
     labels, whether each label counts): only the line of those pieces counts, read around each
     stroke rather than mapped over the whole image (a preview reruns this)."""
+    # 16-bit labels (half the memory of a page-size label map) whenever they cannot run out:
+    # there are never more strokes than stroke pixels.
+    ltype = cv2.CV_16U if np.count_nonzero(strokes) < 2**16 else cv2.CV_32S
     count, labels, stats, _ = cv2.connectedComponentsWithStats(
-        strokes.view(np.uint8), connectivity=8, ltype=cv2.CV_32S
+        strokes.view(np.uint8), connectivity=8, ltype=ltype
     )
     out = np.zeros(strokes.shape, dtype=bool)
     for label in range(1, count):

@@ -20,7 +20,7 @@ import numpy as np
 
 from .errors import LineRefinerError
 from .ink import as_ink
-from .tiling import TileModel, fit_to_image, run_tiled
+from .tiling import TileModel, fit_to_image, release_memory, run_tiled
 
 STYLE_MODELS = {"ink": "refine", "keep": "refine_keep"}
 
@@ -75,7 +75,8 @@ def refine(
             ) from error
     spec = fit_to_image(session.tile_spec(params.tile), ink.shape)
     refined = run_tiled(ink, session, spec, progress, cancel)
-    refined = np.clip(refined, 0.0, 1.0)
+    release_memory(session)
+    np.clip(refined, 0.0, 1.0, out=refined)
     if params.strength == 1.0:
         return refined
     return (ink * (1.0 - params.strength) + refined * params.strength).astype(np.float32)

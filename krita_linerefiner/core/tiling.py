@@ -56,6 +56,14 @@ class TileModel(Protocol):
     def tile_spec(self, size: int = 512) -> TileSpec: ...
 
 
+def release_memory(model: object) -> None:
+    """After a tiled run: let the model give back memory it keeps between runs
+    (ModelSession.release_memory); a plain tile function has none."""
+    release = getattr(model, "release_memory", None)
+    if callable(release):
+        release()
+
+
 def tile_starts(length: int, spec: TileSpec) -> list[int]:
     if length <= spec.size:
         return [0]

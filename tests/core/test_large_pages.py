@@ -115,3 +115,35 @@ def test_flats_are_the_same_whether_the_analysis_is_kept(scorer) -> None:
     assert kept.flats is not None and dropped.flats is not None
     assert kept.flats.regions == dropped.flats.regions > 1
     np.testing.assert_array_equal(kept.flats.rgba, dropped.flats.rgba)
+
+
+def test_refine_gives_back_the_model_arena_after_its_tiles(tiny_model_dir) -> None:
+    from krita_linerefiner.core import models
+    from krita_linerefiner.core.refine import RefineParams, refine
+
+    session = models.create_session("refine", models_dir=tiny_model_dir)
+    raw = session.session
+    calls: list[tuple[tuple[int, ...], object]] = []
+
+    class Spy:
+        def __getattr__(self, name: str) -> object:
+            return getattr(raw, name)
+
+        def run(self, outputs, feed, options=None):
+            calls.append((next(iter(feed.values())).shape, options))
+            return raw.run(outputs, feed, options)
+
+    ink = drawing()
+    session.session = Spy()  # type: ignore[assignment]
+    try:
+        refined = refine(ink, RefineParams(tile=128), session=session)
+    finally:
+        session.session = raw
+    tiles = [shape for shape, options in calls if options is None]
+    assert len(tiles) >= 4  # a tiled run, then one release at its end
+    shape, options = calls[-1]
+    assert options is not None and shape == (1, 1, session.info.size_multiple,
+                                             session.info.size_multiple)
+    assert options.get_run_config_entry("memory.enable_memory_arena_shrinkage") == "cpu:0"
+    # The identity model: the tiles, not the release run, make the result.
+    np.testing.assert_allclose(refined, ink, atol=1e-6)
