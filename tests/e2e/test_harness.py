@@ -45,3 +45,26 @@ def test_other_failures_and_repeated_races_are_not_hidden(
     calls = fake_runs(monkeypatch, [aborted(), aborted(), aborted(), finished()])
     assert harness.run_krita(None, Path("s.py"), Path("out")).returncode == 134  # type: ignore[arg-type]
     assert len(calls) == 3
+
+
+def test_a_krita_that_hangs_after_its_scenario_ended_is_ended(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:
+    import subprocess
+    import sys
+
+    # Stands in for Krita: the scenario ends (result.json says finished), the process stays.
+    hang = ("import json, os, pathlib, time; out = pathlib.Path(os.environ['LR_E2E_OUT']); "
+            "(out / 'result.json').write_text(json.dumps({'results': {'finished': True}, "
+            "'log': ['quitting']})); time.sleep(600)")
+    popen = subprocess.Popen
+
+    def fake_krita(args: list[str], **kwargs: object) -> subprocess.Popen[bytes]:
+        return popen([sys.executable, "-c", hang], **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(harness.subprocess, "Popen", fake_krita)
+    monkeypatch.setattr(harness, "QUIT_GRACE_S", 1.0)
+    profile = harness.make_profile(tmp_path / "profile")
+    run = harness.run_krita(profile, Path("s.py"), tmp_path / "out", timeout=60)
+    assert run.results == {"finished": True} and not run.timed_out
+    assert run.returncode == -9 and run.seconds < 30
