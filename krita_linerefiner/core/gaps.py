@@ -141,7 +141,7 @@ def closures_of(analysis: GapAnalysis, params: GapParams) -> tuple[np.ndarray, l
         return coverage, closures
     lines = analysis.lines
     real = (lines.pieces, lines.areas >= MIN_JOINED_PIECE)
-    keep = joining_strokes(lines.line, strokes, real=real)
+    keep = joining_strokes(lines.line, strokes, real=real, boxes=[c.bbox for c in closures])
     if keep.all() or np.array_equal(keep, strokes):
         return coverage, closures
     near_kept = cv2.dilate(keep.view(np.uint8), np.ones((3, 3), np.uint8)).view(bool)
@@ -347,26 +347,81 @@ def joins_pieces(line: np.ndarray, ring: np.ndarray) -> bool:
 
 
 def joining_strokes(line: np.ndarray, strokes: np.ndarray, margin: int = SEAL_MARGIN,
-                    real: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+                    real: tuple[np.ndarray, np.ndarray] | None = None,
+                    boxes: list[tuple[int, int, int, int]] | None = None) -> np.ndarray:
     """The 8-connected strokes of `strokes` (bool) that join two pieces of `line` (bool) that
     are separate within `margin` px of the stroke: bridges across a break. `real`: (piece
     labels, whether each label counts): only the line of those pieces counts, read around each
-    stroke rather than mapped over the whole image (a preview reruns this)."""
-    # 16-bit labels (half the memory of a page-size label map) whenever they cannot run out:
-    # there are never more strokes than stroke pixels.
-    ltype = cv2.CV_16U if np.count_nonzero(strokes) < 2**16 else cv2.CV_32S
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(
-        strokes.view(np.uint8), connectivity=8, ltype=ltype
-    )
+    stroke rather than mapped over the whole image. `boxes`: (x, y, w, h) rectangles that hold
+    every stroke pixel (the closures' bboxes): strokes are then labelled within each group of
+    touching boxes, with no label map of the whole image (a preview reruns this)."""
+    height, width = strokes.shape
     out = np.zeros(strokes.shape, dtype=bool)
-    for label in range(1, count):
-        window = grown_window(stats, label, margin, line.shape)
-        stroke, ring = stroke_ring(labels, label, window)
-        near = line[window]
-        if real is not None:
-            near = near & real[1][real[0][window]]
-        if joins_pieces(near, ring):
-            out[window] |= stroke
+    for (top, left), labels, stats in _stroke_labels(strokes, boxes):
+        for label in range(1, len(stats)):
+            x, y, w, h, _ = (int(v) for v in stats[label])
+            x, y = x + left, y + top
+            y0, x0 = max(y - margin, 0), max(x - margin, 0)
+            window = (slice(y0, min(y + h + margin, height)), slice(x0, min(x + w + margin, width)))
+            stroke = np.zeros((window[0].stop - y0, window[1].stop - x0), np.uint8)
+            stroke[y - y0 : y - y0 + h, x - x0 : x - x0 + w] = (
+                labels[y - top : y - top + h, x - left : x - left + w] == label)
+            ring = cv2.dilate(stroke, np.ones((3, 3), np.uint8)).view(bool) & ~stroke.view(bool)
+            near = line[window]
+            if real is not None:
+                near = near & real[1][real[0][window]]
+            if joins_pieces(near, ring):
+                out[window] |= stroke.view(bool)
+    return out
+
+
+def _stroke_labels(strokes: np.ndarray, boxes: list[tuple[int, int, int, int]] | None
+                   ) -> list[tuple[tuple[int, int], np.ndarray, np.ndarray]]:
+    """((top, left), labels, stats) of the 8-connected strokes, over the whole image or, given
+    boxes holding every stroke pixel, over each group of boxes that touch or overlap (an
+    8-connected stroke never leaves its group). 16-bit labels whenever they cannot run out."""
+    def label(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        ltype = cv2.CV_16U if np.count_nonzero(mask) < 2**16 else cv2.CV_32S
+        _, labels, stats, _ = cv2.connectedComponentsWithStats(
+            mask.view(np.uint8), connectivity=8, ltype=ltype)
+        return labels, stats
+
+    if boxes is None:
+        return [((0, 0), *label(strokes))]
+    height, width = strokes.shape
+    rects = np.array([(max(x, 0), max(y, 0), min(x + w, width), min(y + h, height))
+                      for x, y, w, h in boxes], np.int64).reshape(-1, 4)
+    rects = rects[(rects[:, 2] > rects[:, 0]) & (rects[:, 3] > rects[:, 1])]
+    # Union-find over boxes that overlap or touch (8-adjacent pixels in two boxes).
+    parent = np.arange(len(rects))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = int(parent[i])
+        return i
+
+    for i in range(len(rects)):
+        x0, y0, x1, y1 = rects[i]
+        near = np.nonzero((rects[i + 1 :, 0] <= x1) & (rects[i + 1 :, 2] >= x0)
+                          & (rects[i + 1 :, 1] <= y1) & (rects[i + 1 :, 3] >= y0))[0] + i + 1
+        for j in near.tolist():
+            a, b = root(i), root(j)
+            if a != b:
+                parent[b] = a
+    groups: dict[int, list[int]] = {}
+    for i in range(len(rects)):
+        groups.setdefault(root(i), []).append(i)
+    out = []
+    for members in groups.values():
+        group = rects[members]
+        left, top = int(group[:, 0].min()), int(group[:, 1].min())
+        right, bottom = int(group[:, 2].max()), int(group[:, 3].max())
+        mask = np.zeros((bottom - top, right - left), bool)
+        for x0, y0, x1, y1 in group.tolist():
+            mask[y0 - top : y1 - top, x0 - left : x1 - left] = strokes[y0:y1, x0:x1]
+        if mask.any():
+            out.append(((top, left), *label(mask)))
     return out
 
 

@@ -147,3 +147,22 @@ def test_refine_gives_back_the_model_arena_after_its_tiles(tiny_model_dir) -> No
     assert options.get_run_config_entry("memory.enable_memory_arena_shrinkage") == "cpu:0"
     # The identity model: the tiles, not the release run, make the result.
     np.testing.assert_allclose(refined, ink, atol=1e-6)
+
+
+def test_strokes_labelled_in_groups_of_boxes_are_judged_as_over_the_whole_image() -> None:
+    from krita_linerefiner.core.closures import render, select
+    from krita_linerefiner.core.gaps import MIN_JOINED_PIECE, joining_strokes
+
+    def loose(patches: np.ndarray, features: np.ndarray) -> np.ndarray:
+        # Trusts every bridge up to 60 px a little: many closures, some touching, some slivers.
+        return np.clip(1.2 - features[:, 0] * 16 / 60, 0, 1).astype(np.float32)
+
+    analysis = analyse_gaps(normalise_lines(drawing())[0], GapParams(max_gap=64), loose)
+    coverage, closures = render(analysis, select(analysis, 1.0, 64))
+    strokes = coverage >= 0.5
+    lines = analysis.lines
+    real = (lines.pieces, lines.areas >= MIN_JOINED_PIECE)
+    whole = joining_strokes(lines.line, strokes, real=real)
+    grouped = joining_strokes(lines.line, strokes, real=real, boxes=[c.bbox for c in closures])
+    np.testing.assert_array_equal(grouped, whole)
+    assert whole.any() and (strokes & ~whole).any()  # some strokes join lines, some do not
