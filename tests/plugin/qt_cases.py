@@ -161,6 +161,7 @@ def test_the_line_darkness_box_is_auto_or_a_percentage(docker: Any, krita: Any) 
     assert stored[key] == "auto" and controller().settings.line_darkness == settings_mod.AUTO
     # The box covers exactly the setting's range, 2% to 100%.
     setting = settings_mod.BY_NAME["line_darkness"]
+    assert setting.low is not None and setting.high is not None
     assert (spin.minimum() + 1, spin.maximum()) == (100 * setting.low, 100 * setting.high)
 
 
