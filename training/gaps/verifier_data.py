@@ -75,7 +75,9 @@ def label_candidates(cands: Candidates, target: np.ndarray, gap_labels: np.ndarr
              ).all(axis=1)
     crosses = (off_cut[iy, ix] <= NEAR_CUT).any(axis=1)
     ends_on_line = true_line[iy[:, 0], ix[:, 0]] & true_line[iy[:, -1], ix[:, -1]]
-    natural = ((cands.length <= NATURAL_BREAK) & ends_on_line & ~crosses
+    # A real break: the intact drawing has paper somewhere along the bridge.
+    broken = (~true_line[iy[:, 1:-1], ix[:, 1:-1]]).any(axis=1)
+    natural = ((cands.length <= NATURAL_BREAK) & ends_on_line & broken & ~crosses
                & (cands.features[:, FEATURES.index("cos_a")] >= 0.5))
     return (follows & fills & crosses) | natural
 
