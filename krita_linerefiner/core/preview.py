@@ -121,7 +121,8 @@ def count_regions(line: np.ndarray, gaps: np.ndarray) -> int:
 def preview(run: CachedRun | GapAnalysis, params: GapParams, *, regions: bool = True
             ) -> Preview:
     """The closures `params` select from a cached run, as close_gaps would draw them; no model
-    runs. params.max_gap may not exceed the reach the run was analysed to. `regions=False`
+    runs. params.max_gap may not exceed the reach the run was analysed to. The dense model's
+    strokes (GapParams.dense) are not previewed: they need the dense model's run. `regions=False`
     skips the region count (then Preview.regions is -1)."""
     if isinstance(run, GapAnalysis):
         run = CachedRun(run, params.max_gap)
