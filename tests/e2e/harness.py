@@ -81,6 +81,26 @@ class Profile:
         return env
 
 
+def prepare(tmp_path_factory: Any, name: str, out: Path) -> tuple[Path, Path, Profile]:
+    """A module fixture's start: skip (fail in CI) without krita/xvfb-run, then a fresh temp
+    root, an emptied output folder `out` and a profile with the plugin and the test driver."""
+    import pytest
+
+    missing = missing_tools()
+    if missing:
+        message = f"real-Krita tests need {', '.join(missing)} (apt-get install krita xvfb)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    root = tmp_path_factory.mktemp(name)
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    profile = make_profile(root / "profile")
+    install_plugin(profile)
+    install_driver(profile)
+    return root, out, profile
+
+
 def make_profile(root: Path) -> Profile:
     profile = Profile(root)
     for path in (profile.home, profile.resource_dir, profile.config, root / "cache"):

@@ -8,7 +8,6 @@ packages are named. Without krita or xvfb-run these tests fail when CI is set, s
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import zipfile
 from collections.abc import Iterator
@@ -84,19 +83,8 @@ class Session:
 
 @pytest.fixture(scope="module")
 def krita(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
-    missing = harness.missing_tools()
-    if missing:
-        message = f"real-Krita tests need {', '.join(missing)} (apt-get install krita xvfb)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    root = tmp_path_factory.mktemp("krita")
-    out = harness.OUT
-    shutil.rmtree(out, ignore_errors=True)
-    out.mkdir(parents=True)
-    profile = harness.make_profile(root / "profile")
-    harness.install_plugin(profile)
-    harness.install_driver(profile)
+    # Its own folder under out/, so it never wipes the other real-Krita modules' output.
+    root, out, profile = harness.prepare(tmp_path_factory, "krita", harness.OUT / "krita")
     env = models_env(root)
 
     d = drawing()

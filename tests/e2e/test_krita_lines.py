@@ -14,8 +14,6 @@ fail when CI is set, skip otherwise (as test_krita.py).
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -180,19 +178,7 @@ CASES: dict[str, dict[str, Any]] = {"pencil": {}, "aliased": {}, "colour": {},
 
 @pytest.fixture(scope="module")
 def krita(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
-    missing = harness.missing_tools()
-    if missing:
-        message = f"real-Krita tests need {', '.join(missing)} (apt-get install krita xvfb)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    root = tmp_path_factory.mktemp("krita_lines")
-    out = harness.OUT / "lines"
-    shutil.rmtree(out, ignore_errors=True)
-    out.mkdir(parents=True)
-    profile = harness.make_profile(root / "profile")
-    harness.install_plugin(profile)
-    harness.install_driver(profile)
+    root, out, profile = harness.prepare(tmp_path_factory, "krita_lines", harness.OUT / "lines")
     env = models_env(root)
     drawings = {d.name: d for d in line_drawings()}
     cases = []

@@ -7,8 +7,6 @@ Without krita or xvfb-run these tests fail when CI is set, skip otherwise (as te
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -44,19 +42,7 @@ class Session:
 
 @pytest.fixture(scope="module")
 def krita(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
-    missing = harness.missing_tools()
-    if missing:
-        message = f"real-Krita tests need {', '.join(missing)} (apt-get install krita xvfb)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    root = tmp_path_factory.mktemp("krita_safety")
-    out = harness.OUT / "safety"
-    shutil.rmtree(out, ignore_errors=True)
-    out.mkdir(parents=True)
-    profile = harness.make_profile(root / "profile")
-    harness.install_plugin(profile)
-    harness.install_driver(profile)
+    root, out, profile = harness.prepare(tmp_path_factory, "krita_safety", harness.OUT / "safety")
     env = models_env(root)
     d = drawing()
     np.save(root / "ink.npy", d.gapped)
