@@ -40,20 +40,9 @@ from typing import Any
 import numpy as np
 
 from benchmarks.report import markdown_table
-from benchmarks.speed import _peak_rss_mb, drawing
+from benchmarks.speed import _peak_rss_mb, drawing, status_mb
 
 MODES = ("after close", "as drawn")
-
-
-def _resident_mb() -> float:
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return float("nan")
 
 
 def _reset_peak() -> bool:
@@ -76,7 +65,7 @@ def child(size: str, mode: str, threads: int, repeats: int) -> dict[str, Any]:
     ink = drawing(width, height)
     gaps = np.zeros_like(ink)
     reset = _reset_peak()
-    inputs = _resident_mb()
+    inputs = status_mb("VmRSS")
     times, cpu_times, regions = [], [], 0
     for _ in range(repeats):
         start, cpu_start = time.perf_counter(), time.process_time()

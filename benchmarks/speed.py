@@ -88,19 +88,27 @@ def drawing(width: int, height: int, seed: int = 0) -> np.ndarray:
     return canvas.astype(np.float32) / 255.0
 
 
+def status_mb(field: str) -> float:
+    """A memory field of /proc/self/status (VmHWM, VmRSS, ...) in MB; NaN where there is none."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
 def _peak_rss_mb() -> float:
     """This process's peak resident memory since it started its current program.
 
     VmHWM rather than ru_maxrss: on Linux, ru_maxrss survives exec, so a child started by the
     parent (which holds torch, a few hundred MB) would report the parent's size as its own peak.
     """
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
+    peak = status_mb("VmHWM")
+    if not math.isnan(peak):
+        return peak
     # Elsewhere ru_maxrss is all there is: KiB on Linux, bytes on macOS.
     scale = 1.0 if sys.platform == "darwin" else 1024.0
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20
