@@ -283,3 +283,33 @@ def test_models_dir_in_repo_layout(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.delenv("LINEREFINER_MODELS", raising=False)
     monkeypatch.setattr(models, "_PACKAGE_DIR", package)
     assert default_models_dir() == tmp_path / "repo" / "models"
+
+
+def test_a_scorer_model_scores_batches_and_is_not_an_image_model(tmp_path: Path) -> None:
+    from krita_linerefiner.core.candidates import FEATURES, PATCH
+    from krita_linerefiner.core.models import create_scorer, create_session
+    from tests.model_fixtures import add_verifier
+
+    folder = add_verifier(tmp_path / "m")
+    scorer = create_scorer("verifier", models_dir=folder)
+    n = 1300  # more than one batch of ScorerSession.BATCH rows
+    features = np.zeros((n, len(FEATURES)), np.float32)
+    features[::2, FEATURES.index("cos_a")] = 1.0  # every other row continues its stroke
+    p = scorer(np.zeros((n, 3, PATCH, PATCH), np.float32), features)
+    assert p.shape == (n,)
+    assert (p[::2] > p[1::2]).all()
+    with pytest.raises(LineRefinerError, match="not an image model"):
+        create_session("verifier", models_dir=folder)
+    with pytest.raises(ValueError, match="feature rows"):
+        scorer(np.zeros((2, 3, PATCH, PATCH), np.float32), features[:3])
+
+
+def test_unknown_model_kind_is_refused(tmp_path: Path) -> None:
+    from tests.model_fixtures import add_verifier
+
+    folder = add_verifier(tmp_path / "m")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["models"]["verifier"]["kind"] = "oracle"
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(LineRefinerError, match="unknown kind"):
+        load_manifest(folder)
