@@ -132,11 +132,14 @@ def run_pipeline(
     progress: Callable[[float], None] | None = None,
     cancel: Callable[[], bool] | None = None,
     keep_analysis: bool = True,
+    gap_reach: int | None = None,
 ) -> Stages:
     """Run `steps` on `ink` (float32, 0 paper..1 ink). `origin` and `previous_flats` go to
     fill_flats (document position of the map, the last flats to take colours from).
     `keep_analysis=False`: the gap analysis (for a live preview) is not kept in Stages.gaps,
-    so the flats step runs without its full-size maps in memory (a batch, the CLI)."""
+    so the flats step runs without its full-size maps in memory (a batch, the CLI).
+    `gap_reach`: how far the kept analysis searches for bridges (close_gaps's reach), so a live
+    preview can raise the max gap up to it (core.preview.PREVIEW_REACH)."""
     sessions = sessions or Sessions()
     names = steps.names
     report = progress_slices(names, progress)
@@ -168,7 +171,8 @@ def run_pipeline(
     if steps.gaps is not None:
         check()
         gaps = close_gaps(lines, steps.gaps, session=sessions.gaps, scorer=sessions.scorer,
-                          progress=report["close"], cancel=cancel, keep_analysis=keep_analysis)
+                          progress=report["close"], cancel=cancel, reach=gap_reach,
+                          keep_analysis=keep_analysis)
         report["close"](1.0)
     if steps.flats is not None:
         check()

@@ -169,3 +169,23 @@ def test_seal_only_preview_counts_sealing_strokes(scorer) -> None:
     assert preview(result.analysis, GapParams()).count == 1
     sealed = preview(result.analysis, GapParams(seal_only=True))
     assert sealed.count == 0 and not sealed.gaps.any()
+
+
+def test_the_pipeline_keeps_an_analysis_a_preview_can_widen() -> None:
+    from krita_linerefiner.core.pipeline import Sessions, Steps, run_pipeline
+
+    def by_length(patches: np.ndarray, features: np.ndarray) -> np.ndarray:
+        return 1.0 - features[:, 0] * 16.0 / 100.0
+
+    ink = boxes((4, 30))
+    steps = Steps(gaps=GapParams())
+    stages = run_pipeline(ink, steps, sessions=Sessions(scorer=by_length),
+                          gap_reach=PREVIEW_REACH)
+    assert stages.gaps is not None and stages.gaps.analysis is not None
+    assert stages.gaps.count == 1
+    cache = PreviewCache()
+    key = PreviewKey("layer", ink_digest(ink))
+    cache.put(key, stages.gaps.analysis, PREVIEW_REACH)
+    run_ = cache.get(key)
+    assert run_ is not None
+    assert preview(run_, GapParams(max_gap=40)).count == 2
