@@ -33,9 +33,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.flats import _reset_peak, _resident_mb
+from benchmarks.flats import _reset_peak
 from benchmarks.report import markdown_table
-from benchmarks.speed import _peak_rss_mb, drawing
+from benchmarks.speed import _peak_rss_mb, drawing, status_mb
 
 STEPS = ("close", "pipeline")
 TARGET_S = 40.0  # issue 13: a B4 page at 600 dpi through Refine, Close Gaps and Flats
@@ -74,7 +74,7 @@ def child(size: str, steps: str, threads: int, scorer_kind: str, keep: bool
                                             use_gpu=False)
         ink = drawing(width, height)
         reset = _reset_peak()
-        inputs = _resident_mb()
+        inputs = status_mb("VmRSS")
         start, cpu_start = time.perf_counter(), time.process_time()
         if steps == "close":
             result = close_gaps(ink, GapParams(), scorer=scorer, keep_analysis=keep)
