@@ -213,6 +213,7 @@ def gap_params(args: argparse.Namespace) -> GapParams:
         sensitivity=args.sensitivity,
         max_gap=args.max_gap,
         seal_only=args.seal_only,
+        dense=args.dense,
         tile=args.tile,
         line_darkness=args.line_darkness,
     )
@@ -263,6 +264,11 @@ def add_gap_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--seal-only", action="store_true", help="keep only strokes that split a region in two"
+    )
+    parser.add_argument(
+        "--dense", action="store_true",
+        help="also add the dense gap model's strokes (closes more breaks in clean line art, "
+        "adds more in sketches and dust, slower)",
     )
     parser.add_argument(
         "--line-darkness",

@@ -141,6 +141,7 @@ def make_docker_class(krita: Any) -> type:
             form.addRow("Max gap (px)", self.spin("max_gap"))
             form.addRow("Line darkness", self.darkness_spin())
             form.addRow(self.check("seal_only", "Only gaps that separate regions"))
+            form.addRow(self.check("dense", "Also the dense model (slower, more closures)"))
             layout.addWidget(gaps)
 
             self.refine_box = QGroupBox("Refine lines")
@@ -265,7 +266,7 @@ def make_docker_class(krita: Any) -> type:
             self.refine_box.setToolTip(
                 "" if refine_ok else "Refining needs the refine model, not installed yet.")
             self.cancel_button.setEnabled(busy)
-            for name in ("gap_sensitivity", "max_gap", "seal_only", "line_darkness"):
+            for name in ("gap_sensitivity", "max_gap", "seal_only", "dense", "line_darkness"):
                 self.controls[name].setEnabled(not self.ctl.deps_problem())
 
         def on_started(self, task: str) -> None:

@@ -65,6 +65,8 @@ SETTINGS = (
             0.0, 1.0),
     Setting("max_gap", 24, "Longest gap, in pixels, that may be closed", 1, 64),
     Setting("seal_only", False, "Only add strokes that separate regions the line art merged"),
+    Setting("dense", False, "Also add the dense gap model's strokes: closes more breaks in clean "
+            "line art, adds more in sketches and dust, and takes longer"),
     Setting("line_darkness", AUTO, "How dark the lines are (0.02-1): lines this dark or darker "
             "count as full lines; auto measures it from the drawing, so faint pencil lines count",
             0.02, 1.0, auto=AUTO),
@@ -83,6 +85,7 @@ class Settings:
     gap_sensitivity: float = 0.5
     max_gap: int = 24
     seal_only: bool = False
+    dense: bool = False
     line_darkness: float = AUTO
     refine_strength: float = 1.0
     curve_enabled: bool = False

@@ -86,10 +86,11 @@ def test_docker_defaults_match_the_core_defaults() -> None:
     from krita_linerefiner.core.refine import RefineParams
 
     docker, gaps, refine = settings_mod.Settings(), GapParams(), RefineParams()
-    assert (docker.gap_sensitivity, docker.max_gap, docker.seal_only) == (
+    assert (docker.gap_sensitivity, docker.max_gap, docker.seal_only, docker.dense) == (
         gaps.sensitivity,
         gaps.max_gap,
         gaps.seal_only,
+        gaps.dense,
     )
     assert docker.refine_strength == refine.strength
     assert docker.line_darkness == settings_mod.AUTO and gaps.line_darkness is None
