@@ -29,13 +29,14 @@ from .qt import (
     QVBoxLayout,
     QWidget,
 )
-from .settings import AUTO, BY_NAME, CURVE_PRESETS
+from .settings import AUTO, BY_NAME, CURVE_PRESETS, GAP_COLORS
 
 # The active document and layer have no change signal in Krita 5.1's Python API; a light poll
 # (a few attribute reads) keeps the panel's enabled state and reason line current.
 REFRESH_MS = 400
 SLIDER_STEPS = 100
-BUTTONS = {"gaps": "Close Gaps", "refine": "Refine", "refine_gaps": "Refine + Close"}
+BUTTONS = {"gaps": "Close Gaps", "refine": "Refine", "refine_gaps": "Refine + Close",
+           "flats": "Fill Flats"}
 READY = "Ready."
 DETAILS_LINES = 6
 # The line darkness box shows percent (as "darkest ink 20%" in messages); its minimum, one below
@@ -142,20 +143,21 @@ def make_docker_class(krita: Any) -> type:
             form.addRow("Line darkness", self.darkness_spin())
             form.addRow(self.check("seal_only", "Only gaps that separate regions"))
             form.addRow(self.check("dense", "Also the dense model (slower, more closures)"))
+            form.addRow("Filled gaps colour", self.combo("gap_color", tuple(GAP_COLORS)))
             layout.addWidget(gaps)
+
+            flats = QGroupBox("Flats")
+            form = QFormLayout(flats)
+            form.addRow(self.check("flats_fill_border", "Fill regions touching the border"))
+            form.addRow("Smallest region (px)", self.spin("flats_min_region"))
+            layout.addWidget(flats)
 
             self.refine_box = QGroupBox("Refine lines")
             form = QFormLayout(self.refine_box)
             form.addRow("Strength", self.slider("refine_strength"))
             curve = QHBoxLayout()
             curve.addWidget(self.check("curve_enabled", "Curve"))
-            combo = QComboBox()
-            combo.addItems(list(CURVE_PRESETS))
-            combo.setToolTip(BY_NAME["curve_preset"].description)
-            combo.currentTextChanged.connect(
-                lambda text: self.ctl.update_settings("curve_preset", text))
-            self.controls["curve_preset"] = combo
-            curve.addWidget(combo)
+            curve.addWidget(self.combo("curve_preset", CURVE_PRESETS))
             form.addRow(curve)
             smooth = QHBoxLayout()
             smooth.addWidget(self.check("smooth_enabled", "Smooth"))
@@ -204,6 +206,14 @@ def make_docker_class(krita: Any) -> type:
                 lambda value: self.ctl.update_settings(name, value / SLIDER_STEPS))
             self.controls[name] = slider
             return slider
+
+        def combo(self, name: str, choices: tuple[str, ...]) -> Any:
+            combo = QComboBox()
+            combo.addItems(list(choices))
+            combo.setToolTip(BY_NAME[name].description)
+            combo.currentTextChanged.connect(lambda text: self.ctl.update_settings(name, text))
+            self.controls[name] = combo
+            return combo
 
         def spin(self, name: str) -> Any:
             setting = BY_NAME[name]
@@ -260,13 +270,15 @@ def make_docker_class(krita: Any) -> type:
             else:
                 self.show_message(problem or self.last_message or READY)
             self.buttons["gaps"].setEnabled(problem is None and not busy)
+            self.buttons["flats"].setEnabled(problem is None and not busy)
             for task in ("refine", "refine_gaps"):
                 self.buttons[task].setEnabled(refine_ok and not busy)
             self.refine_box.setEnabled(refine_ok)
             self.refine_box.setToolTip(
                 "" if refine_ok else "Refining needs the refine model, not installed yet.")
             self.cancel_button.setEnabled(busy)
-            for name in ("gap_sensitivity", "max_gap", "seal_only", "dense", "line_darkness"):
+            for name in ("gap_sensitivity", "max_gap", "seal_only", "dense", "line_darkness",
+                         "gap_color", "flats_fill_border", "flats_min_region"):
                 self.controls[name].setEnabled(not self.ctl.deps_problem())
 
         def on_started(self, task: str) -> None:

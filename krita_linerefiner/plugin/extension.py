@@ -23,6 +23,7 @@ ACTIONS = (
     ("linerefiner_close_gaps", "Close Line Gaps", "gaps"),
     ("linerefiner_refine", "Refine Lines", "refine"),
     ("linerefiner_refine_close_gaps", "Refine Lines and Close Gaps", "refine_gaps"),
+    ("linerefiner_fill_flats", "Fill Flats", "flats"),
 )
 DOCKER_ID = "linerefiner_docker"
 # How long one event-loop turn may spend writing result pixels into the new layers.
@@ -31,7 +32,8 @@ BUSY_RETRY_MS = 20
 MENU = "filter"
 # What the status bar says while a task runs.
 DOING = {"gaps": "closing gaps", "refine": "refining lines",
-         "refine_gaps": "refining lines and closing gaps"}
+         "refine_gaps": "refining lines and closing gaps",
+         "flats": "closing gaps and filling flats"}
 STATUS_BAR_MS = 15000
 FLOAT_MS = 6000
 # A floating message wider than the canvas runs off screen; the docker has the full text.
@@ -128,12 +130,16 @@ class Controller(QObject):
         missing = self.deps_problem()
         if missing:
             return missing
-        if task != "gaps" and not self.refine_available():
+        if task not in ("gaps", "flats") and not self.refine_available():
             return "Refining needs the refine model, which is not installed yet."
         from .layers import target_problem
 
         doc = self.app.activeDocument()
-        return target_problem(doc, doc.activeNode() if doc else None)
+        problem = target_problem(doc, doc.activeNode() if doc else None)
+        if problem is None and task == "flats" and doc.colorModel() != "RGBA":
+            return ("Fill Flats needs an RGB image; convert it with Image > Convert Image "
+                    "Color Space.")
+        return problem
 
     def busy_text(self) -> str:
         """What a run in progress says: the task and how far it is."""
@@ -190,7 +196,7 @@ class Controller(QObject):
 
     def read_step(self) -> None:
         """One slice of copying the layer; the worker starts once all of it is copied."""
-        from .layers import find_document
+        from .layers import find_document, read_flats
         from .pipeline import Job
         from .worker import Runner
 
@@ -208,12 +214,20 @@ class Controller(QObject):
             QTimer.singleShot(0, self.read_step)
             return
         source = self.reader.source()
+        previous = None
+        if self.job_task == "flats":
+            # The earlier flats, as the user may have recoloured them: their colours carry over.
+            found = self.target_nodes()
+            if found is None:
+                self.reader = None
+                return
+            previous = read_flats(found[1], source.rect, source.result_fmt)
         self.reader = None
         if self.runner is None:
             self.runner = Runner(self)
             self.runner.finished.connect(self.on_finished)
             self.runner.progressed.connect(self.on_progress)
-        self.job = Job(self.job_task, source, self.settings)
+        self.job = Job(self.job_task, source, self.settings, previous)
         self.runner.start(self.job)
 
     def on_progress(self, value: float) -> None:
@@ -345,7 +359,11 @@ class Controller(QObject):
         # next run (menu, shortcut or docker) works on it again.
         QTimer.singleShot(0, lambda: doc.setActiveNode(node))
         count = self.outcome.gap_count
-        gaps = f", {count} gap{'' if count == 1 else 's'} closed" if "gaps" in self.job_task else ""
+        closes = self.job_task in ("gaps", "refine_gaps", "flats")
+        gaps = f", {count} gap{'' if count == 1 else 's'} closed" if closes else ""
+        if self.job_task == "flats":
+            regions = self.outcome.regions
+            gaps += f", {regions} flat region{'' if regions == 1 else 's'} filled"
         more = self.builder.report()
         seconds = time.monotonic() - self.run_started
         self.end("done", f"Done in {seconds:.1f} s{gaps}{'; ' + more if more else ''}.", count)

@@ -44,7 +44,8 @@ CURVE_TEMPLATE = Path(__file__).with_name("curve_mask.kra")
 # on transparent, so the line weight is the alpha curve (checked: curve4 bold adds ink in RGBA).
 CURVE_CHANNELS = {"RGBA": (8, 4), "GRAYA": (2, 1)}
 IDENTITY_CURVE = "0,0;1,1;"
-GAP_COLOR = (1.0, 0.0, 0.0)
+# The colourist's flat colours: a paint layer directly below the source, so the lines stay on top.
+FLATS_LAYER = "flats"
 # Paper read around the layer's lines. A layer's bounds end at its outermost ink, but whether a
 # stroke closes a gap depends on the regions on both sides of it; without this margin a gap in a
 # line along the layer's edge looks like it seals nothing. Never beyond the canvas, where a fill
@@ -236,6 +237,56 @@ class SourceReader:
         # again would be another stretch on the UI thread; nothing writes to them after this.
         return SourceImage(pixels=self.pixels, rect=self.rect, fmt=self.fmt,
                            result_fmt=self.result_fmt, selection=self.mask)
+
+
+def rgba_to_pixels(rgba: np.ndarray, fmt: PixelFormat) -> bytes:
+    """Krita layer bytes for (H, W, 4) RGBA uint8 in an RGBA format: integer depths store
+    B, G, R, A, float depths R, G, B, A (as core.ink reads them)."""
+    if fmt.color_model != "RGBA":
+        raise LineRefinerError("Flat colours need an RGB image.",
+                               hint="Image > Convert Image Color Space to RGB/Alpha")
+    order = [0, 1, 2, 3] if fmt.is_float else [2, 1, 0, 3]
+    data = rgba[..., order]
+    if fmt.is_float:
+        return (data.astype(fmt.dtype) / fmt.dtype.type(255)).tobytes()
+    scale = np.iinfo(fmt.dtype).max // 255
+    return (data.astype(fmt.dtype) * fmt.dtype.type(scale)).tobytes()
+
+
+def pixels_to_rgba(data: bytes, width: int, height: int, fmt: PixelFormat) -> np.ndarray:
+    """The inverse of rgba_to_pixels: (H, W, 4) RGBA uint8."""
+    values = np.frombuffer(data, fmt.dtype).reshape(height, width, 4)
+    order = [0, 1, 2, 3] if fmt.is_float else [2, 1, 0, 3]
+    values = values[..., order]
+    if fmt.is_float:
+        return np.clip(np.rint(values.astype(np.float32) * 255), 0, 255).astype(np.uint8)
+    scale = np.iinfo(fmt.dtype).max // 255
+    return np.rint(values / scale).astype(np.uint8)
+
+
+def sibling_below(node: Any) -> Any | None:
+    siblings = node.parentNode().childNodes()  # bottom to top
+    ids = [node_id(n) for n in siblings]
+    at = ids.index(node_id(node))
+    return siblings[at - 1] if at > 0 else None
+
+
+def flats_below(source: Any) -> Any | None:
+    """The "flats" paint layer directly below `source` (or below the locked group it is in):
+    what an earlier Fill Flats made."""
+    below = sibling_below(anchor_node(source))
+    if below is not None and below.type() == "paintlayer" and below.name() == FLATS_LAYER:
+        return below
+    return None
+
+
+def read_flats(source: Any, rect: Rect, fmt: PixelFormat) -> np.ndarray | None:
+    """The earlier flats over `rect` as (H, W, 4) RGBA uint8; None if there are none (or the
+    image is not RGB, where there are no flats to take colours from)."""
+    node = flats_below(source)
+    if node is None or fmt.color_model != "RGBA":
+        return None
+    return pixels_to_rgba(bytes(node.pixelData(*rect)), rect.w, rect.h, fmt)
 
 
 def read_source(doc: Any, node: Any) -> SourceImage:
@@ -485,6 +536,10 @@ class ResultBuilder:
         # masks by "<layer>/<mask>": every line layer has a "line weight" mask
         old.update({f"{n.parentNode().name()}/{n.name()}": n for n in walk(old_group)
                     if n.type().endswith("mask")} if old_group else {})
+        layers = dict(layers)
+        flats = layers.pop(FLATS_LAYER, None)
+        self.old_flats = flats_below(source) if flats is not None else None
+        self.flats = make_layer(doc, FLATS_LAYER, fmt, self.old_flats) if flats else None
         self.group = doc.createGroupLayer(GROUP_NAME)
         if old_group is not None:
             self.group.setVisible(old_group.visible())
@@ -527,6 +582,9 @@ class ResultBuilder:
                         mask.setVisible(previous.visible())
                     layer.addChildNode(mask, None)
             self.units[name] = node
+        if self.flats is not None:
+            self.pending.extend((self.flats, patch) for patch in flats or [])
+            self.paint_layers[FLATS_LAYER] = self.flats
         self.pending.reverse()  # pop() from the end
         # Old results: which did the user paint on? Checked layer by layer, in slices.
         records = load_records(doc) if old_group is not None else {}
@@ -539,9 +597,13 @@ class ResultBuilder:
             if foreign:
                 checks.append(LayerCheck(unit, None))
             self.checks[node_id(unit)] = checks
+        if self.old_flats is not None:
+            self.checks[node_id(self.old_flats)] = [
+                LayerCheck(self.old_flats, load_records(doc).get(node_id(self.old_flats)))]
         self.queue = [c for checks in self.checks.values() for c in checks if not c.done]
         self.kept_edited: list[str] = []
         self.moved: list[str] = []
+        self.flats_below_source = False
 
     def write(self, budget_s: float) -> bool:
         """Write patches (then read old results back) for about `budget_s` seconds; True once
@@ -601,11 +663,46 @@ class ResultBuilder:
         if not self.anchor.parentNode().addChildNode(self.group, self.anchor):
             raise LineRefinerError("Krita refused to add the result layers.",
                                    hint="unlock the layer's group and try again")
+        if self.flats is not None:
+            self.attach_flats()
         if self.rect is not None:
             save_records(self.doc, {node_id(layer): Written(self.rect, self.digests[name])
                                     for name, layer in self.paint_layers.items()
                                     if name in self.digests})
         return self.group
+
+    def attach_flats(self) -> None:
+        """The flats go directly below the source (or its locked group), replacing the old
+        "flats" there; one the user painted on is kept below, as "flats (edited)", hidden."""
+        parent = self.anchor.parentNode()
+        old = self.old_flats
+        if old is not None and flats_below(self.source) is not None:
+            edited = None
+            if self.touched(old):
+                edited = old.duplicate()
+                edited.setName(EDITED.format(name=FLATS_LAYER))
+                edited.setVisible(False)
+                self.kept_edited.append(FLATS_LAYER)
+            under = sibling_below(old)
+            old.remove()
+            if edited is not None:
+                parent.addChildNode(edited, under)
+                under = edited
+            self.add_below_anchor(parent, under)
+        else:
+            self.add_below_anchor(parent, sibling_below(self.anchor))
+
+    def add_below_anchor(self, parent: Any, under: Any | None) -> None:
+        if under is not None:
+            parent.addChildNode(self.flats, under)
+            return
+        # Krita's API adds a child above a given one or on top, never at the bottom: with the
+        # source lowest in its group, the flats go above it and the same source node (its
+        # pixels, masks and id untouched) is put back above them.
+        parent.addChildNode(self.flats, self.anchor)
+        anchor = self.anchor
+        anchor.remove()
+        parent.addChildNode(anchor, self.flats)
 
     def report(self) -> str:
         """What happened to the earlier results beyond replacing them, in one clause."""

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .layers import (
-    GAP_COLOR,
+    FLATS_LAYER,
     GAPS_LAYER,
     LINE_COLOR,
     REFINED_LAYER,
@@ -19,8 +19,9 @@ from .layers import (
     Patch,
     Rect,
     SourceImage,
+    rgba_to_pixels,
 )
-from .settings import AUTO, Settings
+from .settings import AUTO, GAP_COLORS, Settings
 
 if TYPE_CHECKING:
     import numpy as np
@@ -34,6 +35,7 @@ TASKS = {
     "gaps": (False, True),
     "refine": (True, False),
     "refine_gaps": (True, True),
+    "flats": (False, True),  # closes the gaps, then fills the regions with flat colours
 }
 
 
@@ -42,6 +44,9 @@ class Job:
     task: str
     source: SourceImage
     settings: Settings
+    # The plugin's earlier "flats" layer over source.rect as (H, W, 4) RGBA uint8, so a rerun
+    # keeps the colours of unchanged regions and those the user painted; None: none there.
+    previous_flats: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -54,12 +59,14 @@ class Computed:
     # layer name -> sha256 of its bytes over the source rectangle, as written: a rerun reads
     # the layer back and compares, to tell results the user painted on from untouched ones.
     digests: dict[str, str] = field(default_factory=dict)
+    regions: int = 0  # flat regions coloured (the "flats" task)
 
 
 def compute(job: Job, progress: Callable[[float], None], cancel: Callable[[], bool]) -> Computed:
     """The whole pipeline for one job, as pure numpy: bytes in, result layer bytes out."""
     import numpy as np  # noqa: F811 (runtime import; the top one is for type hints only)
 
+    from ..core.flats import FlatsParams
     from ..core.gaps import GapParams
     from ..core.ink import ink_from_pixels, no_lines_message
     from ..core.pipeline import Steps, open_sessions, run_pipeline
@@ -84,9 +91,13 @@ def compute(job: Job, progress: Callable[[float], None], cancel: Callable[[], bo
                        seal_only=settings.seal_only, dense=settings.dense,
                        line_darkness=None if settings.line_darkness == AUTO
                        else settings.line_darkness) if gaps else None,
+        flats=FlatsParams(min_region=settings.flats_min_region,
+                          fill_border=settings.flats_fill_border) if job.task == "flats"
+        else None,
     )
     stages = run_pipeline(ink, steps, sessions=open_sessions(steps), progress=progress,
-                          cancel=cancel)
+                          cancel=cancel, origin=(source.rect.x, source.rect.y),
+                          previous_flats=job.previous_flats)
     layers: dict[str, list[Patch]] = {}
     count = 0
     curve = steps.curve
@@ -97,13 +108,23 @@ def compute(job: Job, progress: Callable[[float], None], cancel: Callable[[], bo
         layers[SMOOTHED_LAYER] = to_layer(stages.smoothed, selected, source, LINE_COLOR)
     if stages.gaps is not None:
         result = stages.gaps
-        layers[GAPS_LAYER] = to_layer(result.gaps, selected, source, GAP_COLOR)
+        layers[GAPS_LAYER] = to_layer(result.gaps, selected, source,
+                                      GAP_COLORS[settings.gap_color])
         count = result.count
         if no_line_found(result) and not refine_first:
             no_lines = no_lines_message(ink if selected is None else ink * selected)
+    regions = 0
+    if stages.flats is not None:
+        regions = stages.flats.regions
+        if regions:
+            layers[FLATS_LAYER] = flats_to_layer(stages.flats.rgba, source)
     digests = {name: layer_digest(patches, source) for name, patches in layers.items()}
-    return Computed(layers, count, curve, nothing_reason(job.task, layers, count, source,
-                                                         no_lines), digests)
+    nothing = nothing_reason(job.task, layers, count, source, no_lines)
+    if job.task == "flats" and not regions:
+        # No region to colour: nothing changes, not even the closures.
+        nothing = (nothing if nothing.startswith("Nothing added:") else
+                   "Nothing to fill: no region is enclosed by the lines and the closures.")
+    return Computed(layers, count, curve, nothing, digests, regions)
 
 
 def no_line_found(result: object) -> bool:
@@ -169,4 +190,18 @@ def to_layer(ink: np.ndarray, selected: np.ndarray | None, source: SourceImage,
                 rect = Rect(source.rect.x + x, source.rect.y + y, part.shape[1], part.shape[0])
                 patches.append(Patch(rect, pixels_from_ink(part, source.result_fmt, color=color,
                                                             paper="transparent")))
+    return patches
+
+
+def flats_to_layer(rgba: np.ndarray, source: SourceImage) -> list[Patch]:
+    """Layer bytes for the flats (H, W, 4 RGBA uint8) over the source rectangle, as patches
+    that have any opaque pixel."""
+    patches = []
+    height, width = rgba.shape[:2]
+    for y in range(0, height, PATCH):
+        for x in range(0, width, PATCH):
+            part = rgba[y : y + PATCH, x : x + PATCH]
+            if part[..., 3].any():
+                rect = Rect(source.rect.x + x, source.rect.y + y, part.shape[1], part.shape[0])
+                patches.append(Patch(rect, rgba_to_pixels(part, source.result_fmt)))
     return patches

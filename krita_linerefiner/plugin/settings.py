@@ -16,6 +16,10 @@ log = logging.getLogger(__name__)
 
 GROUP = "LineRefiner"
 CURVE_PRESETS = ("thin", "normal", "bold")
+# Colours for the "filled gaps" strokes: red by default, another where the line art itself uses
+# red (key frames mark shadows with red and blue lines).
+GAP_COLORS = {"red": (1.0, 0.0, 0.0), "blue": (0.0, 0.0, 1.0), "green": (0.0, 0.8, 0.0),
+              "magenta": (1.0, 0.0, 1.0)}
 # Line darkness "auto": measured from each drawing (GapParams.line_darkness None).
 AUTO = 0.0
 
@@ -70,6 +74,11 @@ SETTINGS = (
     Setting("line_darkness", AUTO, "How dark the lines are (0.02-1): lines this dark or darker "
             "count as full lines; auto measures it from the drawing, so faint pencil lines count",
             0.02, 1.0, auto=AUTO),
+    Setting("gap_color", "red", "Colour of the strokes on the \"filled gaps\" layer",
+            choices=tuple(GAP_COLORS)),
+    Setting("flats_fill_border", False, "Flats: also fill the regions touching the canvas border"),
+    Setting("flats_min_region", 24, "Flats: regions smaller than this (px) merge into their "
+            "largest neighbour", 0, 100_000),
     Setting("refine_strength", 1.0, "How far refined lines move from the original", 0.0, 1.0),
     Setting("curve_enabled", False, "Apply a tone curve to the refined lines"),
     Setting("curve_preset", "normal", "Tone curve for the refined lines",
@@ -87,6 +96,9 @@ class Settings:
     seal_only: bool = False
     dense: bool = False
     line_darkness: float = AUTO
+    gap_color: str = "red"
+    flats_fill_border: bool = False
+    flats_min_region: int = 24
     refine_strength: float = 1.0
     curve_enabled: bool = False
     curve_preset: str = "normal"

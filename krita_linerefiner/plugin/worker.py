@@ -32,6 +32,7 @@ class Outcome:
     curve: str | None = None
     nothing: str = ""
     digests: dict[str, str] = field(default_factory=dict, repr=False)
+    regions: int = 0
 
 
 class Runner(QObject):
@@ -123,4 +124,4 @@ class Runner(QObject):
                            seconds)
         computed = future.result()
         return Outcome("done", "", seconds, computed.gap_count, computed.layers,
-                       computed.curve, computed.nothing, computed.digests)
+                       computed.curve, computed.nothing, computed.digests, computed.regions)
