@@ -365,6 +365,11 @@ class Controller(QObject):
             regions = self.outcome.regions
             gaps += f", {regions} flat region{'' if regions == 1 else 's'} filled"
         more = self.builder.report()
+        if self.job_task == "flats" and self.outcome.opaque_source and \
+                node.blendingMode() != "multiply":
+            hint = ("the line layer has opaque paper, which hides the flats below it: set its "
+                    "blending mode to Multiply")
+            more = f"{more}; {hint}" if more else hint
         seconds = time.monotonic() - self.run_started
         self.end("done", f"Done in {seconds:.1f} s{gaps}{'; ' + more if more else ''}.", count)
 

@@ -686,23 +686,24 @@ class ResultBuilder:
             under = sibling_below(old)
             old.remove()
             if edited is not None:
-                parent.addChildNode(edited, under)
+                self.put_below_anchor(parent, edited, under)
                 under = edited
-            self.add_below_anchor(parent, under)
+            self.put_below_anchor(parent, self.flats, under)
         else:
-            self.add_below_anchor(parent, sibling_below(self.anchor))
+            self.put_below_anchor(parent, self.flats, sibling_below(self.anchor))
 
-    def add_below_anchor(self, parent: Any, under: Any | None) -> None:
+    def put_below_anchor(self, parent: Any, node: Any, under: Any | None) -> None:
+        """Adds `node` between `under` (None: nothing, the bottom) and the anchor."""
         if under is not None:
-            parent.addChildNode(self.flats, under)
+            parent.addChildNode(node, under)
             return
         # Krita's API adds a child above a given one or on top, never at the bottom: with the
-        # source lowest in its group, the flats go above it and the same source node (its
-        # pixels, masks and id untouched) is put back above them.
-        parent.addChildNode(self.flats, self.anchor)
+        # source lowest in its group, `node` goes above it and the same source node (its
+        # pixels, masks and id untouched) is put back above `node`.
+        parent.addChildNode(node, self.anchor)
         anchor = self.anchor
         anchor.remove()
-        parent.addChildNode(anchor, self.flats)
+        parent.addChildNode(anchor, node)
 
     def report(self) -> str:
         """What happened to the earlier results beyond replacing them, in one clause."""

@@ -60,6 +60,9 @@ class Computed:
     # the layer back and compares, to tell results the user painted on from untouched ones.
     digests: dict[str, str] = field(default_factory=dict)
     regions: int = 0  # flat regions coloured (the "flats" task)
+    # The source has no transparent pixel (lines on white paper): it hides the flats below it
+    # unless its blending mode is Multiply, which the message then says.
+    opaque_source: bool = False
 
 
 def compute(job: Job, progress: Callable[[float], None], cancel: Callable[[], bool]) -> Computed:
@@ -124,7 +127,19 @@ def compute(job: Job, progress: Callable[[float], None], cancel: Callable[[], bo
         # No region to colour: nothing changes, not even the closures.
         nothing = (nothing if nothing.startswith("Nothing added:") else
                    "Nothing to fill: no region is enclosed by the lines and the closures.")
-    return Computed(layers, count, curve, nothing, digests, regions)
+    opaque = job.task == "flats" and opaque_layer(source)
+    return Computed(layers, count, curve, nothing, digests, regions, opaque)
+
+
+def opaque_layer(source: SourceImage) -> bool:
+    """Whether every pixel of the source is fully opaque."""
+    import numpy as np  # noqa: F811
+
+    fmt = source.fmt
+    values = np.frombuffer(source.pixels, fmt.dtype)
+    alpha = values[fmt.channels - 1 :: fmt.channels]
+    full = 1.0 if fmt.is_float else np.iinfo(fmt.dtype).max
+    return bool(alpha.size) and bool(alpha.min() >= full)
 
 
 def no_line_found(result: object) -> bool:

@@ -33,6 +33,7 @@ class Outcome:
     nothing: str = ""
     digests: dict[str, str] = field(default_factory=dict, repr=False)
     regions: int = 0
+    opaque_source: bool = False
 
 
 class Runner(QObject):
@@ -124,4 +125,5 @@ class Runner(QObject):
                            seconds)
         computed = future.result()
         return Outcome("done", "", seconds, computed.gap_count, computed.layers,
-                       computed.curve, computed.nothing, computed.digests, computed.regions)
+                       computed.curve, computed.nothing, computed.digests, computed.regions,
+                       computed.opaque_source)

@@ -62,6 +62,11 @@ def steps(ctx: Any):
     # -- first run: the source is the only layer, so the flats must go in below it -----------
     yield from run(ctx, "linerefiner_fill_flats")
     record_state(ctx, doc, source, "first")
+    # Lines on white paper hide the flats; the message says to do this, and colourists do.
+    source.setBlendingMode("multiply")
+    doc.refreshProjection()
+    yield 0.5
+    dump_merged(ctx, "multiply_merged", doc)
     ctx.record("first_source_unchanged", digest(source) == before)
 
     # -- a small edit: one line splits a shape in two; then Fill Flats again ------------------
