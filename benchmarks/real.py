@@ -128,7 +128,8 @@ def degrade(rgb: np.ndarray, cut: np.ndarray, variant: str, rng: np.random.Gener
         return np.repeat(binary[..., None], 3, axis=2)
     if variant == "jpeg40":
         ok, data = cv2.imencode(".jpg", out[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 40])
-        return cv2.imdecode(data, cv2.IMREAD_COLOR)[..., ::-1] if ok else out
+        decoded = cv2.imdecode(data, cv2.IMREAD_COLOR) if ok else None
+        return np.asarray(decoded)[..., ::-1] if decoded is not None else out
     if variant == "colour":
         colour = np.array([220, 30, 30] if rng.random() < 0.5 else [40, 70, 230], np.float32)
         mixed = 255 - ink[..., None] * (255 - colour)
@@ -162,9 +163,9 @@ def methods(names: list[str] | None, max_gap: int, threads: int) -> dict[str, Me
 
 def fill_picture(lines: np.ndarray, added: np.ndarray, seed: int = 1) -> np.ndarray:
     closed = lines | (added >= 0.5)
-    n, regions = cv2.connectedComponents((~closed).astype(np.uint8), connectivity=4)
+    n, regions_mat = cv2.connectedComponents((~closed).astype(np.uint8), connectivity=4)
     colours = np.random.default_rng(seed).integers(60, 255, (n, 3)).astype(np.uint8)
-    out = colours[regions]
+    out = colours[np.asarray(regions_mat, np.int32)]
     out[closed] = 0
     out[added >= 0.5] = (0, 0, 255)
     return out

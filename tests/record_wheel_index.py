@@ -41,7 +41,7 @@ def wheels_on_pypi(package: str) -> list[str]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--choose", action="store_true")
     args = parser.parse_args()
     indexes = {package: wheels_on_pypi(package) for package in vendoring.PACKAGES}

@@ -125,7 +125,9 @@ def _luminance(r: np.ndarray, g: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.minimum(lum, high, out=lum)
 
 
-def ink_from_pixels(data: bytes, width: int, height: int, fmt: PixelFormat) -> np.ndarray:
+def ink_from_pixels(
+    data: bytes | np.ndarray, width: int, height: int, fmt: PixelFormat
+) -> np.ndarray:
     if width < 0 or height < 0:
         raise LineRefinerError(f"Invalid layer size {width}x{height}")
     expected = width * height * fmt.bytes_per_pixel

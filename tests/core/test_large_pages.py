@@ -144,7 +144,8 @@ def test_refine_gives_back_the_model_arena_after_its_tiles(tiny_model_dir) -> No
     shape, options = calls[-1]
     assert options is not None and shape == (1, 1, session.info.size_multiple,
                                              session.info.size_multiple)
-    assert options.get_run_config_entry("memory.enable_memory_arena_shrinkage") == "cpu:0"
+    assert getattr(options, "get_run_config_entry")(  # noqa: B009 (RunOptions, typed as object)
+        "memory.enable_memory_arena_shrinkage") == "cpu:0"
     # The identity model: the tiles, not the release run, make the result.
     np.testing.assert_allclose(refined, ink, atol=1e-6)
 

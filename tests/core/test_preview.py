@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import TypeVar
+
 import numpy as np
 import pytest
 
@@ -47,6 +49,15 @@ def boxes(gaps: tuple[int, ...], size: int = 96) -> np.ndarray:
     return ink
 
 
+T = TypeVar("T")
+
+
+def must(value: T | None) -> T:
+    """The value, known here not to be None (narrowed for the type checker)."""
+    assert value is not None
+    return value
+
+
 def run(ink: np.ndarray, scorer: CountingScorer, reach: int | None = None):
     result = close_gaps(ink, GapParams(), scorer=scorer, reach=reach)
     assert result.analysis is not None
@@ -56,7 +67,7 @@ def run(ink: np.ndarray, scorer: CountingScorer, reach: int | None = None):
 def test_preview_at_the_run_params_matches_the_run(scorer) -> None:
     ink = boxes((4, 10))
     result = run(ink, scorer)
-    view = preview(result.analysis, GapParams())
+    view = preview(must(result.analysis), GapParams())
     np.testing.assert_array_equal(view.gaps, result.gaps)
     assert view.count == result.count == 2
     closed = np.maximum(ink, view.gaps) >= 0.5
@@ -74,8 +85,8 @@ def test_sensitivity_changes_closures_without_running_the_scorer(scorer) -> None
     # A sensitivity whose threshold lies between the two least likely accepted closures.
     low, high = probabilities[0], probabilities[1]
     threshold = (low + high) / 2
-    strict = preview(result.analysis, GapParams(sensitivity=(0.9 - threshold) / 0.8))
-    loose = preview(result.analysis, GapParams(sensitivity=1.0))
+    strict = preview(must(result.analysis), GapParams(sensitivity=(0.9 - threshold) / 0.8))
+    loose = preview(must(result.analysis), GapParams(sensitivity=1.0))
     assert scorer.calls == calls
     assert strict.count == len(probabilities) - 1
     assert loose.count >= len(probabilities)
@@ -99,7 +110,7 @@ def test_lower_max_gap_drops_the_long_closures(scorer) -> None:
 def _cached(result):
     cache = PreviewCache()
     key = PreviewKey("layer", b"x")
-    cache.put(key, result.analysis, PREVIEW_REACH)
+    cache.put(key, must(result.analysis), PREVIEW_REACH)
     found = cache.get(key)
     assert found is not None
     return found
@@ -114,20 +125,20 @@ def test_reach_lets_a_preview_raise_the_max_gap() -> None:
     ink = boxes((4, 30))
     small = run(ink, scorer)  # searched up to the default 24 px only
     cache = PreviewCache()
-    cache.put(PreviewKey("a", b"1"), small.analysis, 24)
+    cache.put(PreviewKey("a", b"1"), must(small.analysis), 24)
     with pytest.raises(LineRefinerError, match="beyond"):
-        preview(cache.get(PreviewKey("a", b"1")), GapParams(max_gap=40))
+        preview(must(cache.get(PreviewKey("a", b"1"))), GapParams(max_gap=40))
     wide = run(ink, scorer, reach=PREVIEW_REACH)
-    assert len(wide.analysis.candidates) > len(small.analysis.candidates)
+    assert len(must(wide.analysis).candidates) > len(must(small.analysis).candidates)
     # What the run itself closed does not depend on how far it searched.
     np.testing.assert_array_equal(wide.gaps, small.gaps)
     assert all(c.length <= 24.5 for c in wide.closures)
-    cache.put(PreviewKey("a", b"2"), wide.analysis, PREVIEW_REACH)
+    cache.put(PreviewKey("a", b"2"), must(wide.analysis), PREVIEW_REACH)
     calls = scorer.calls
-    far = preview(cache.get(PreviewKey("a", b"2")), GapParams(max_gap=40))
+    far = preview(must(cache.get(PreviewKey("a", b"2"))), GapParams(max_gap=40))
     assert scorer.calls == calls
     assert any(c.length > 24.5 for c in far.closures)
-    assert far.regions == preview(wide.analysis, GapParams()).regions + 1
+    assert far.regions == preview(must(wide.analysis), GapParams()).regions + 1
 
 
 def test_cache_misses_when_the_ink_changes() -> None:
@@ -166,8 +177,8 @@ def test_seal_only_preview_counts_sealing_strokes(scorer) -> None:
     ink[30, 5:40] = 1.0
     ink[30, 42:90] = 1.0  # an open line with a break: closing it encloses nothing
     result = run(ink, scorer)
-    assert preview(result.analysis, GapParams()).count == 1
-    sealed = preview(result.analysis, GapParams(seal_only=True))
+    assert preview(must(result.analysis), GapParams()).count == 1
+    sealed = preview(must(result.analysis), GapParams(seal_only=True))
     assert sealed.count == 0 and not sealed.gaps.any()
 
 

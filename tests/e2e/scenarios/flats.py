@@ -26,7 +26,7 @@ tree, digest, run, dump, dump_merged, drawing_doc = (
     MAIN[name] for name in ("tree", "digest", "run", "dump", "dump_merged", "drawing_doc"))
 
 
-def named(doc: Any, name: str) -> Any | None:
+def named(doc: Any, name: str) -> Any:  # None when there is no such top-level node
     return next((n for n in doc.topLevelNodes() if n.name() == name), None)
 
 
