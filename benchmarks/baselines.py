@@ -11,11 +11,10 @@ from functools import partial
 import cv2
 import numpy as np
 
+from krita_linerefiner.core.candidates import skeleton_neighbours
+from krita_linerefiner.core.candidates import thin as core_thin
+
 Method = Callable[[np.ndarray], np.ndarray]
-
-# Neighbour bits of the 3x3 neighbourhood, P2..P9 clockwise from north as in Zhang & Suen (1984).
-_NEIGHBOUR_OFFSETS = ((-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1), (-1, -1))
-
 
 def morphological_closing(ink: np.ndarray, kernel: int) -> np.ndarray:
     """Grey-level closing with an elliptical kernel; what it adds is the closed minus the input."""
@@ -41,39 +40,19 @@ def _zhang_suen_tables() -> tuple[np.ndarray, np.ndarray]:
     return first, second
 
 
-_ZS_FIRST, _ZS_SECOND = _zhang_suen_tables()
-
-
-def _neighbour_codes(img: np.ndarray) -> np.ndarray:
-    padded = np.pad(img, 1)
-    h, w = img.shape
-    code = np.zeros((h, w), np.uint8)
-    for bit, (dy, dx) in enumerate(_NEIGHBOUR_OFFSETS):
-        code |= padded[1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w] << bit
-    return code
+ZHANG_SUEN = _zhang_suen_tables()
 
 
 def thin(binary: np.ndarray, max_iterations: int = 1000) -> np.ndarray:
-    """Zhang-Suen thinning of a boolean image to a one-pixel 8-connected skeleton."""
-    img = binary.astype(np.uint8)
-    for _ in range(max_iterations):
-        changed = False
-        for table in (_ZS_FIRST, _ZS_SECOND):
-            delete = (img == 1) & table[_neighbour_codes(img)]
-            if delete.any():
-                img[delete] = 0
-                changed = True
-        if not changed:
-            break
-    return img.astype(bool)
+    """Zhang-Suen thinning of a boolean image to a one-pixel 8-connected skeleton: the baseline
+    keeps the classic tables (core thins with Guo-Hall's) through core's thinning loop."""
+    return core_thin(binary.astype(bool), max_iterations, ZHANG_SUEN)
 
 
 def skeleton_endpoints(skeleton: np.ndarray) -> np.ndarray:
     """(N, 2) row, col of skeleton pixels with exactly one 8-neighbour on the skeleton."""
-    sk = skeleton.astype(np.uint8)
-    neighbours = cv2.filter2D(sk, cv2.CV_16S, np.ones((3, 3), np.float32),
-                              borderType=cv2.BORDER_CONSTANT) - sk
-    return np.argwhere((sk == 1) & (neighbours == 1))
+    sk = skeleton.astype(bool)
+    return np.argwhere(sk & (skeleton_neighbours(sk) == 1))
 
 
 def _geodesic_ball(mask: np.ndarray, seed: tuple[int, int], steps: int) -> np.ndarray:

@@ -51,9 +51,6 @@ KIND_END_END = 0
 KIND_NEAREST = 1
 KIND_AHEAD = 2
 
-_NEIGHBOUR_WEIGHTS = np.array([[128, 1, 2], [64, 0, 4], [32, 16, 8]], np.float32)
-
-
 def _guo_hall_tables() -> tuple[np.ndarray, np.ndarray]:
     # Whether a pixel with neighbour code c (bit i = P(i+2), clockwise from north) is deleted in
     # the first and in the second sub-iteration; all 256 cases, so a pass is one lookup.
@@ -76,16 +73,14 @@ def _guo_hall_tables() -> tuple[np.ndarray, np.ndarray]:
     return first, second
 
 
-_THIN_FIRST, _THIN_SECOND = _guo_hall_tables()
+GUO_HALL = _guo_hall_tables()
 
 
-def neighbour_codes(img: np.ndarray) -> np.ndarray:
-    """Bit i set when the i-th 8-neighbour (clockwise from north) of each pixel is set."""
-    return cv2.filter2D(img, cv2.CV_8U, _NEIGHBOUR_WEIGHTS, borderType=cv2.BORDER_CONSTANT)
-
-
-def thin(binary: np.ndarray, passes: int = THIN_PASSES) -> np.ndarray:
-    """Guo-Hall thinning (bool in, bool out) for at most `passes` iterations.
+def thin(binary: np.ndarray, passes: int = THIN_PASSES,
+         tables: tuple[np.ndarray, np.ndarray] = GUO_HALL) -> np.ndarray:
+    """Thinning (bool in, bool out) for at most `passes` iterations of two sub-iterations,
+    each deleting the pixels whose neighbour code (bit i = P(i+2), clockwise from north) its
+    table marks: Guo-Hall by default; benchmarks.baselines passes Zhang-Suen's tables.
 
     Works on the list of line pixels rather than the whole canvas: line art covers a few
     percent of it, so each sub-iteration gathers 8 neighbours for those pixels only.
@@ -100,7 +95,7 @@ def thin(binary: np.ndarray, passes: int = THIN_PASSES) -> np.ndarray:
     offsets = (-stride, -stride + 1, 1, stride + 1, stride, stride - 1, -1, -stride - 1)
     for _ in range(passes):
         changed = False
-        for table in (_THIN_FIRST, _THIN_SECOND):
+        for table in tables:
             codes = np.zeros(len(alive), np.uint8)
             for bit, off in enumerate(offsets):
                 codes |= flat[alive + off] << bit

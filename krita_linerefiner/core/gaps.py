@@ -19,14 +19,13 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from .candidates import LineMap, find_ends, patches, propose
+from .candidates import LINE_LEVEL, LineMap, find_ends, patches, propose
 from .closures import Closure, GapAnalysis, Scorer, render, select
 from .errors import CancelledError, LineRefinerError
 from .ink import as_ink
 from .lines import LineLevels, normalise_lines
 from .tiling import TileModel, fit_to_image, release_memory, run_tiled
 
-LINE_LEVEL = 0.5
 MAX_GAP_LIMIT = 64
 # Pieces of line smaller than this are dust: joining a line to one closes nothing.
 MIN_JOINED_PIECE = 12
