@@ -79,12 +79,12 @@ def _strips(height: int, halo: int, rows: int | None = None
             for lo in range(0, height, rows)]
 
 
-def _sample(values: np.ndarray, rng_seed: int = 0) -> np.ndarray:
+def _sample(values: np.ndarray) -> np.ndarray:
     flat = values.ravel()
     if flat.size <= MAX_SAMPLES:
         return flat
     # A fixed stride keeps the estimate deterministic and cheap on big canvases.
-    return flat[:: flat.size // MAX_SAMPLES + rng_seed + 1]
+    return flat[:: flat.size // MAX_SAMPLES + 1]
 
 
 def measure_lines(ink: np.ndarray, above_paper: np.ndarray | None = None) -> LineLevels:
@@ -136,22 +136,30 @@ def normalise_lines(
     floor = min(levels.noise * FLOOR_SIGMAS, 0.5 * line_level)
     out = above
     if darkness is not None:
-        # Lines at least DARK_LINES dark are divided by their darkness (a black line stays as
-        # it is); fainter ones get LINE_GAIN_MARGIN more, so the light parts of a pencil stroke
-        # count.
-        scale = np.where(line_level >= DARK_LINES, line_level,
-                         np.float32(LINE_GAIN_MARGIN) * line_level)
-        scale -= np.float32(floor)
-        np.maximum(scale, np.float32(1e-3), out=scale)
-        if floor:
-            out -= np.float32(floor)
-        out /= scale
-        np.clip(out, 0.0, 1.0, out=out)
+        _divide_by_level(out, np.asarray(line_level, np.float32), floor)
     else:
         _scale_by_local_darkness(out, line_level, floor)
-    gain = float(1.0 / max(LINE_GAIN_MARGIN * line_level - floor, 1e-3)
-                 if line_level < DARK_LINES else 1.0 / max(line_level - floor, 1e-3))
+    gain = float(1.0 / _line_scale(np.asarray(line_level), floor))
     return out, LineLevels(levels.paper, line_level, levels.noise, gain)
+
+
+def _line_scale(level: np.ndarray, floor: float) -> np.ndarray:
+    """What the ink above paper of a line of darkness `level` is divided by (after `floor` is
+    taken off it): lines at least DARK_LINES dark by their darkness (a black line stays as it
+    is), fainter ones LINE_GAIN_MARGIN less, so the light parts of a pencil stroke count."""
+    scale = np.where(level >= DARK_LINES, level, np.float32(LINE_GAIN_MARGIN) * level)
+    scale -= np.float32(floor)
+    return np.maximum(scale, np.float32(1e-3), out=scale)
+
+
+def _divide_by_level(rows: np.ndarray, level: np.ndarray, floor: float) -> None:
+    """`rows` (ink above paper) in place: the floor taken off, divided by _line_scale(level),
+    clipped to 0..1."""
+    scale = _line_scale(level, floor)
+    if floor:
+        rows -= np.float32(floor)
+    rows /= scale
+    np.clip(rows, 0.0, 1.0, out=rows)
 
 
 def _scale_by_local_darkness(above: np.ndarray, line_level: float, floor: float) -> None:
@@ -160,8 +168,6 @@ def _scale_by_local_darkness(above: np.ndarray, line_level: float, floor: float)
     Each line is scaled by its own darkness (the darkest ink within a few px), so a light
     blue or a pencil line among black ones becomes a line too; but never by less than
     RELATIVE_LEVEL of the drawing's typical line, so paper grain and ghost lines stay faint.
-    Lines at least DARK_LINES dark are divided by their darkness (a black line stays as it
-    is); fainter ones get LINE_GAIN_MARGIN more, so the light parts of a pencil stroke count.
     """
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
     halo = kernel.shape[0] // 2
@@ -179,11 +185,4 @@ def _scale_by_local_darkness(above: np.ndarray, line_level: float, floor: float)
         level = cv2.dilate(window, kernel)[lo - top : hi - top]
         np.maximum(level, least, out=level)
         level[level < clear] = line_level
-        scale = np.where(level >= DARK_LINES, level, np.float32(LINE_GAIN_MARGIN) * level)
-        scale -= np.float32(floor)
-        np.maximum(scale, np.float32(1e-3), out=scale)
-        rows = above[lo:hi]
-        if floor:
-            rows -= np.float32(floor)
-        rows /= scale
-        np.clip(rows, 0.0, 1.0, out=rows)
+        _divide_by_level(above[lo:hi], level, floor)
