@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.report import markdown_table
-from benchmarks.speed import _peak_rss_mb, drawing, status_mb
+from benchmarks.speed import _peak_rss_mb, drawing, run_cli_measured, status_mb
 
 MODES = ("after close", "as drawn")
 
@@ -102,22 +102,7 @@ def measure_cli(sizes: list[str], threads: int, command: str) -> list[dict[str, 
             del paper
             argv = [*command.split(), str(source), "-o", str(Path(tmp) / "out"), "--threads",
                     str(threads), "--cpu"]
-            # The CLI runs inside a wrapper that prints its peak memory last, however it exits.
-            wrapper = (
-                "import runpy, sys\n"
-                f"sys.argv = ['linerefiner', *{argv!r}]\n"
-                "try:\n"
-                "    runpy.run_module('krita_linerefiner', run_name='__main__', alter_sys=True)\n"
-                "finally:\n"
-                "    from benchmarks.speed import _peak_rss_mb\n"
-                "    print(f'PEAK_RSS_MB {_peak_rss_mb()}', file=sys.stderr)\n"
-            )
-            start = time.perf_counter()
-            done = subprocess.run([sys.executable, "-c", wrapper], capture_output=True,
-                                  text=True, check=False)
-            seconds = time.perf_counter() - start
-            lines = done.stderr.strip().splitlines()
-            peak = float(lines[-1].split()[1]) if lines and lines[-1].startswith("PEAK") else 0.0
+            done, seconds, peak = run_cli_measured(argv)
             run = {"size": size, "command": command, "seconds": seconds, "peak_rss_mb": peak,
                    "exit": done.returncode, "summary": done.stdout.strip()[-500:]}
             if done.returncode != 0:

@@ -305,6 +305,31 @@ def _ratios(entries: list[ModelEntry], runs: list[dict[str, Any]]) -> list[dict[
     return out
 
 
+def run_cli_measured(cli_args: list[str]) -> tuple[subprocess.CompletedProcess[str], float, float]:
+    """`python -m krita_linerefiner *cli_args` in a child process: (the finished process, wall
+    seconds, peak RSS in MB, 0 when the child could not report it).
+
+    The CLI runs inside a small wrapper that reports its peak memory (see _peak_rss_mb) on the
+    last line of stderr once the CLI has finished, however it exits.
+    """
+    wrapper = (
+        "import runpy, sys\n"
+        f"sys.argv = ['linerefiner', *{cli_args!r}]\n"
+        "try:\n"
+        "    runpy.run_module('krita_linerefiner', run_name='__main__', alter_sys=True)\n"
+        "finally:\n"
+        "    from benchmarks.speed import _peak_rss_mb\n"
+        "    print(f'PEAK_RSS_MB {_peak_rss_mb()}', file=sys.stderr)\n"
+    )
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", wrapper], capture_output=True, text=True,
+                          check=False)
+    seconds = time.perf_counter() - start
+    lines = done.stderr.strip().splitlines()
+    peak = float(lines[-1].split()[1]) if lines and lines[-1].startswith("PEAK_RSS_MB") else 0.0
+    return done, seconds, peak
+
+
 def measure_cli(args: argparse.Namespace) -> int:
     import importlib.util
 
@@ -318,23 +343,7 @@ def measure_cli(args: argparse.Namespace) -> int:
         command = [sys.executable, "-m", "krita_linerefiner", "close-gaps", str(source),
                    "-o", str(Path(tmp) / "out"), "--threads", str(args.threads), "--cpu"]
         print("running: python " + " ".join(command[1:]))
-        # The CLI runs inside a small wrapper that reports its peak memory (see _peak_rss_mb)
-        # on the last line of stderr once the CLI has finished, however it exits.
-        wrapper = (
-            "import runpy, sys\n"
-            f"sys.argv = {command[2:]!r}\n"
-            "try:\n"
-            "    runpy.run_module('krita_linerefiner', run_name='__main__', alter_sys=True)\n"
-            "finally:\n"
-            "    from benchmarks.speed import _peak_rss_mb\n"
-            "    print(f'PEAK_RSS_MB {_peak_rss_mb()}', file=sys.stderr)\n"
-        )
-        start = time.perf_counter()
-        done = subprocess.run([sys.executable, "-c", wrapper], capture_output=True, text=True,
-                              check=False)
-        seconds = time.perf_counter() - start
-        lines = done.stderr.strip().splitlines()
-        peak = float(lines[-1].split()[1]) if lines and lines[-1].startswith("PEAK_RSS_MB") else 0
+        done, seconds, peak = run_cli_measured(command[3:])
         if done.returncode != 0:
             print(f"cli failed with exit code {done.returncode}:\n"
                   f"{(done.stdout + done.stderr)[-2000:]}")
