@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 
 class LineRefinerError(Exception):
     """An error the user can act on: `message` says what went wrong, `hint` what to do."""
@@ -20,3 +22,9 @@ class CancelledError(LineRefinerError):
 
     def __init__(self, message: str = "Cancelled", hint: str | None = None) -> None:
         super().__init__(message, hint)
+
+
+def check_cancel(cancel: Callable[[], bool] | None) -> None:
+    """Raise CancelledError when the caller's cancel callback says so (None: never)."""
+    if cancel is not None and cancel():
+        raise CancelledError()

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .errors import CancelledError, LineRefinerError
+from .errors import LineRefinerError, check_cancel
 from .gaps import LINE_LEVEL
 from .lines import normalise_lines
 
@@ -107,8 +107,7 @@ def fill_flats(
     head = 0.0 if normalised else 0.5
 
     def report(fraction: float) -> None:
-        if cancel is not None and cancel():
-            raise CancelledError()
+        check_cancel(cancel)
         if progress is not None:
             progress(fraction)
 

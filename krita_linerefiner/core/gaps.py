@@ -21,10 +21,10 @@ import numpy as np
 
 from .candidates import LINE_LEVEL, LineMap, find_ends, patches, propose
 from .closures import Closure, GapAnalysis, Scorer, render, select
-from .errors import CancelledError, LineRefinerError
+from .errors import LineRefinerError, check_cancel
 from .ink import as_ink
 from .lines import LineLevels, normalise_lines
-from .tiling import TileModel, fit_to_image, release_memory, run_tiled
+from .tiling import TileModel, fit_to_image, release_memory, run_tiled, sub_progress
 
 MAX_GAP_LIMIT = 64
 # Pieces of line smaller than this are dust: joining a line to one closes nothing.
@@ -81,18 +81,6 @@ class GapResult:
         return np.maximum(self.source, self.gaps)
 
 
-def _stage(progress: Callable[[float], None] | None, lo: float, hi: float
-           ) -> Callable[[float], None] | None:
-    if progress is None:
-        return None
-    return lambda f: progress(lo + (hi - lo) * min(max(f, 0.0), 1.0))
-
-
-def _check(cancel: Callable[[], bool] | None) -> None:
-    if cancel is not None and cancel():
-        raise CancelledError()
-
-
 def analyse_gaps(
     norm: np.ndarray,
     params: GapParams,
@@ -111,15 +99,15 @@ def analyse_gaps(
     if reach > MAX_GAP_LIMIT:
         raise LineRefinerError(f"Gap search reach must be at most {MAX_GAP_LIMIT} px, not {reach}.")
     lines = LineMap.from_ink(norm)
-    _check(cancel)
+    check_cancel(cancel)
     ends = find_ends(lines)
     cands = propose(lines, ends, reach)
-    _check(cancel)
+    check_cancel(cancel)
     probability = np.zeros(len(cands), np.float32)
     # Patches are cut and scored a block at a time: a page with 50k candidates would need
     # 600 MB for all its patches at once.
     for lo in range(0, len(cands), SCORE_BLOCK):
-        _check(cancel)
+        check_cancel(cancel)
         part = cands.take(np.arange(lo, min(lo + SCORE_BLOCK, len(cands))))
         probability[lo : lo + len(part)] = np.asarray(
             scorer(patches(lines, part, ends), part.features), np.float32)
@@ -204,7 +192,8 @@ def close_gaps(
             progress(1.0 - split if split < 1.0 else 1.0)
     if use_dense and session is not None:
         spec = fit_to_image(session.tile_spec(params.tile), ink.shape)
-        probability = run_tiled(norm, session, spec, _stage(progress, 1.0 - split, 1.0), cancel)
+        dense_progress = sub_progress(progress, 1.0 - split, split)
+        probability = run_tiled(norm, session, spec, dense_progress, cancel)
         release_memory(session)
         dense = select_gap_strokes(norm, probability, params)
         gaps = dense.gaps if gaps is None else np.maximum(gaps, dense.gaps, out=gaps)

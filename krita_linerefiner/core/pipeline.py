@@ -20,12 +20,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .closures import Scorer
-from .errors import CancelledError, LineRefinerError
+from .errors import LineRefinerError, check_cancel
 from .flats import FlatsParams, FlatsResult, fill_flats
 from .gaps import GapParams, GapResult, close_gaps
 from .post import CURVE_PRESETS, smooth, tone_curve
 from .refine import RefineParams, refine
-from .tiling import TileModel
+from .tiling import TileModel, sub_progress
 
 STEP_ORDER = ("refine", "smooth", "curve", "close", "flats")
 # Relative progress-bar share of each step, from typical runs on 2 CPU threads.
@@ -112,16 +112,6 @@ def progress_slices(
     return slices
 
 
-def sub_progress(
-    progress: Callable[[float], None] | None, low: float, width: float
-) -> Callable[[float], None]:
-    def report(done: float) -> None:
-        if progress is not None:
-            progress(min(low + width * min(max(done, 0.0), 1.0), 1.0))
-
-    return report
-
-
 def run_pipeline(
     ink: np.ndarray,
     steps: Steps,
@@ -144,10 +134,6 @@ def run_pipeline(
     names = steps.names
     report = progress_slices(names, progress)
 
-    def check() -> None:
-        if cancel is not None and cancel():
-            raise CancelledError()
-
     if ink.ndim != 2 or ink.size == 0:
         raise LineRefinerError(f"Expected a non-empty 2-D ink map, got shape {ink.shape}.")
     # No copy here (a page is 200 MB a map): every step reads its input without changing it.
@@ -156,26 +142,26 @@ def run_pipeline(
     gaps = None
     flats = None
     if steps.refine is not None:
-        check()
+        check_cancel(cancel)
         lines = refined = refine(lines, steps.refine, session=sessions.refine,
                                  progress=report["refine"], cancel=cancel)
         report["refine"](1.0)
     if steps.smooth is not None:
-        check()
+        check_cancel(cancel)
         lines = smoothed = smooth(lines, steps.smooth)
         report["smooth"](1.0)
     if steps.curve is not None:
-        check()
+        check_cancel(cancel)
         lines = tone_curve(lines, steps.curve)
         report["curve"](1.0)
     if steps.gaps is not None:
-        check()
+        check_cancel(cancel)
         gaps = close_gaps(lines, steps.gaps, session=sessions.gaps, scorer=sessions.scorer,
                           progress=report["close"], cancel=cancel, reach=gap_reach,
                           keep_analysis=keep_analysis)
         report["close"](1.0)
     if steps.flats is not None:
-        check()
+        check_cancel(cancel)
         flats = flats_between(lines, gaps, steps.gaps, steps.flats, origin=origin,
                               previous=previous_flats, progress=report["flats"], cancel=cancel)
         report["flats"](1.0)

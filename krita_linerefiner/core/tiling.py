@@ -22,7 +22,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .errors import CancelledError
+from .errors import check_cancel
 
 
 @dataclass(frozen=True)
@@ -151,8 +151,7 @@ def run_tiled(
     done = 0
     for y0, y1, weight_y in rows:
         for x0, x1, weight_x in columns:
-            if cancel is not None and cancel():
-                raise CancelledError()
+            check_cancel(cancel)
             tile = _padded_tile(image[y0:y1, x0:x1], spec.multiple)
             result = np.asarray(fn(tile))
             if result.shape[:2] != tile.shape[:2] or result.ndim not in (2, 3):
@@ -175,3 +174,15 @@ def run_tiled(
                 progress(done / total)
     assert out is not None  # at least one tile for a non-empty image
     return out
+
+
+def sub_progress(
+    progress: Callable[[float], None] | None, low: float, width: float
+) -> Callable[[float], None]:
+    """A progress callback for one step that maps its own 0..1 onto [low, low + width] of
+    `progress` (a no-op when there is none)."""
+    def report(done: float) -> None:
+        if progress is not None:
+            progress(min(low + width * min(max(done, 0.0), 1.0), 1.0))
+
+    return report
