@@ -10,7 +10,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import onnxruntime as ort
@@ -321,19 +321,23 @@ def _open_session(
 def create_session(
     name: str, *, models_dir: Path | None = None, threads: int = 0, use_gpu: bool = True
 ) -> ModelSession:
-    session = _session(name, models_dir=models_dir, threads=threads, use_gpu=use_gpu)
-    if not isinstance(session, ModelSession):
-        raise LineRefinerError(f"Model {name!r} is a {session.info.kind} model, not an image model",
-                               hint=REINSTALL_HINT)
-    return session
+    return _of_kind(ModelSession, "an image model", name, models_dir, threads, use_gpu)
 
 
 def create_scorer(
     name: str, *, models_dir: Path | None = None, threads: int = 0, use_gpu: bool = True
 ) -> ScorerSession:
+    return _of_kind(ScorerSession, "a scorer", name, models_dir, threads, use_gpu)
+
+
+_Session = TypeVar("_Session", ModelSession, ScorerSession)
+
+
+def _of_kind(cls: type[_Session], what: str, name: str, models_dir: Path | None, threads: int,
+             use_gpu: bool) -> _Session:
     session = _session(name, models_dir=models_dir, threads=threads, use_gpu=use_gpu)
-    if not isinstance(session, ScorerSession):
-        raise LineRefinerError(f"Model {name!r} is a {session.info.kind} model, not a scorer",
+    if not isinstance(session, cls):
+        raise LineRefinerError(f"Model {name!r} is a {session.info.kind} model, not {what}",
                                hint=REINSTALL_HINT)
     return session
 
