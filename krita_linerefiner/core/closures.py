@@ -20,6 +20,12 @@ OVERLAP_PX = 1.0
 SUBPIXEL_BITS = 4
 # The fringe stays below half coverage: it softens the edge but never reads as line itself.
 FRINGE = 0.45
+# A closure may cover the soft tip of a line it meets (normalised ink below this) but never
+# the line's body: a faint tip pixel left between a closure and its line reads as a break, to
+# the eye and to a fill with a low threshold.
+SOLID = 0.75
+# px: the longest bridge that may join an end already joined (a junction's third end).
+JUNCTION_REUSE = 8.0
 
 
 @dataclass(frozen=True)
@@ -68,6 +74,14 @@ def select(analysis: GapAnalysis, sensitivity: float, max_gap: int) -> np.ndarra
         if b >= 0:
             used[b] = True
         accepted.append(k)
+    # A break at a junction leaves three ends at one place: once two of them are joined, the
+    # third may still join one of them over a short bridge, or colour leaks past it.
+    for k in order.tolist():
+        a, b = int(cands.end_a[k]), int(cands.end_b[k])
+        if b < 0 or used[a] == used[b] or cands.length[k] > JUNCTION_REUSE:
+            continue
+        used[a] = used[b] = True
+        accepted.append(k)
     return np.asarray(accepted, np.int64)
 
 
@@ -98,9 +112,9 @@ def curves(analysis: GapAnalysis, accepted: np.ndarray) -> np.ndarray:
 
 
 def render(analysis: GapAnalysis, accepted: np.ndarray) -> tuple[np.ndarray, list[Closure]]:
-    """Coverage (H, W) float32 of the accepted closures, never on existing line, and the
-    closures that added at least one pixel."""
-    line = analysis.lines.line
+    """Coverage (H, W) float32 of the accepted closures, never on the body of a line (SOLID),
+    and the closures that added at least one pixel."""
+    line = analysis.lines.ink >= SOLID
     h, w = line.shape
     out = np.zeros((h, w), np.float32)
     if not len(accepted):

@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from .candidates import LINE_LEVEL, LineMap, find_ends, patches, propose
-from .closures import Closure, GapAnalysis, Scorer, render, select
+from .closures import SOLID, Closure, GapAnalysis, Scorer, render, select
 from .errors import LineRefinerError, check_cancel
 from .ink import as_ink
 from .lines import LineLevels, normalise_lines
@@ -204,7 +204,7 @@ def close_gaps(
         gaps = np.zeros_like(ink)
     if params.seal_only and closures:
         gaps = seal_closures(norm >= LINE_LEVEL, gaps)
-    gaps[norm >= LINE_LEVEL] = 0.0
+    gaps[norm >= SOLID] = 0.0
     count = len(closures) + dense_count if not params.seal_only else _stroke_count(gaps)
     return GapResult(gaps, ink, count, probability, tuple(closures), analysis, levels, norm)
 

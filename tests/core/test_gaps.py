@@ -231,3 +231,42 @@ def test_seal_only_drops_a_closure_that_splits_no_region(scorer) -> None:
 def test_line_darkness_override_is_validated() -> None:
     with pytest.raises(LineRefinerError, match="darkness"):
         GapParams(line_darkness=0.0)
+
+
+def test_a_closure_covers_a_soft_line_tip_but_never_the_line_body(scorer) -> None:
+    # A 3-px line broken by 4 px, whose two tip columns next to the break are soft (60% of
+    # the line's ink, as an anti-aliased or pencil tip): the closure must reach over them to
+    # the solid line, or a light pixel is left between them that reads as a break.
+    ink = np.zeros((48, 96), np.float32)
+    ink[23:26, 8:44] = 1.0
+    ink[23:26, 48:88] = 1.0
+    soft = (slice(23, 26), [43, 48])
+    ink[soft] = 0.6
+    result = close_gaps(ink, GapParams(), scorer=scorer)
+    assert result.count == 1
+    assert (result.gaps[24, [43, 48]] >= 0.5).all()
+    assert not np.any((result.gaps > 0) & (ink >= 0.99))
+    assert (result.gaps[24, 44:48] >= 0.5).all()
+
+
+def test_the_third_end_of_a_broken_junction_joins_too() -> None:
+    from krita_linerefiner.core.candidates import LineMap, find_ends, propose
+    from krita_linerefiner.core.closures import GapAnalysis, select
+
+    # A vertical line broken at the point where a horizontal one meets it: three ends at one
+    # place. Every short bridge is certain, so the first pass joins one pair and the third end
+    # must still join, or colour leaks past it.
+    ink = np.zeros((64, 64), np.float32)
+    ink[4:29, 32] = 1.0
+    ink[34:60, 32] = 1.0
+    ink[31, 4:30] = 1.0
+    lines = LineMap.from_ink(ink)
+    ends = find_ends(lines)
+    cands = propose(lines, ends, 24)
+    probability = np.where(cands.length <= 8, 0.9, 0.0).astype(np.float32)
+    accepted = select(GapAnalysis(lines, ends, cands, probability), 0.5, 24)
+    near = np.hypot(*(ends.tip - [31, 31]).T) <= 6
+    assert near.sum() == 3
+    joined = set(cands.end_a[accepted].tolist()) | set(cands.end_b[accepted].tolist())
+    assert set(np.nonzero(near)[0].tolist()) <= joined
+    assert len(accepted) == 2

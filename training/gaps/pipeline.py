@@ -33,7 +33,7 @@ from torch.nn import functional as F
 
 from krita_linerefiner.core.candidates import FEATURES, PATCH
 from training.gaps.export import sha256_of, update_manifest
-from training.gaps.verifier import WIDTHS, Verifier, macs_per_candidate
+from training.gaps.verifier import HIDDEN, WIDTHS, Verifier, macs_per_candidate
 from training.gaps.verifier_data import Rows, rows_for_set
 
 SEED_OFFSET = 1000  # training drawings use seeds >= this; the benchmark's seed is 0
@@ -134,10 +134,11 @@ def auc(labels: np.ndarray, scores: np.ndarray) -> float:
 
 
 def train(rows: Rows, train_idx: np.ndarray, val_idx: np.ndarray, epochs: int, seed: int,
-          log) -> tuple[Verifier, list[dict]]:
+          log, widths: tuple[int, int, int] = WIDTHS, hidden: int = HIDDEN
+          ) -> tuple[Verifier, list[dict]]:
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    net = Verifier()
+    net = Verifier(widths=widths, hidden=hidden)
     opt = torch.optim.Adam(net.parameters(), lr=2e-3, weight_decay=1e-5)
     batch = 256
     steps_per_epoch = max(1, len(train_idx) // batch)

@@ -13,11 +13,12 @@ from torch import nn
 from krita_linerefiner.core.candidates import FEATURES, PATCH
 
 WIDTHS = (16, 24, 32)
+HIDDEN = 64
 
 
 class Verifier(nn.Module):
     def __init__(self, features: int = len(FEATURES), widths: tuple[int, int, int] = WIDTHS,
-                 hidden: int = 64) -> None:
+                 hidden: int = HIDDEN) -> None:
         super().__init__()
         a, b, c = widths
         self.conv = nn.Sequential(
@@ -41,7 +42,7 @@ class Verifier(nn.Module):
         return torch.sigmoid(self.logits(patches, features))
 
 
-def macs_per_candidate(widths: tuple[int, int, int] = WIDTHS, hidden: int = 64,
+def macs_per_candidate(widths: tuple[int, int, int] = WIDTHS, hidden: int = HIDDEN,
                        features: int = len(FEATURES)) -> int:
     a, b, c = widths
     half, quarter, eighth = PATCH // 2, PATCH // 4, PATCH // 8

@@ -1,0 +1,216 @@
+"""Why the gaps our closing leaves open stay open, per realistic category.
+
+    python -m benchmarks.gap_failures [--categories all] [--per-category 20] [--pictures DIR]
+
+For every measurable gap the benchmark counts as not closed, the first reason that applies:
+- no end: no stroke end (core.candidates.find_ends) within reach of the cut;
+- no candidate: ends, but no candidate bridge crosses the cut;
+- low score: a crossing candidate, none scored above the threshold;
+- taken: a crossing candidate above the threshold, but its end went to another bridge;
+- drawn, not joined: a crossing candidate was accepted, yet the benchmark's pieces stay apart
+  (the closure was dropped as joining nothing, or drawn beside the pieces, or the gap needs
+  two bridges, as a break across an X crossing does, and only one was accepted).
+"Crossing" is approximate (a straight bridge mostly inside the cut grown by 3 px); for low
+scores it also prints whether training.gaps.verifier_data labels such a bridge positive.
+And for every false addition (added pixels far from any true line) the candidate kind that
+drew it. `--pictures DIR` writes, per unclosed gap, input | lines+ends+candidates | target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from benchmarks.metrics import INK, gap_closure
+
+REASONS = ("no end", "no candidate", "low score", "taken", "drawn, not joined")
+KINDS = ("end-end", "nearest", "ahead")
+
+
+def crossing(cands, cut: np.ndarray, reach: np.ndarray) -> np.ndarray:
+    """Candidates whose straight bridge runs mostly through the cut grown by a few px, with
+    both ends near it: the bridges that would close this gap."""
+    if not len(cands):
+        return np.zeros(0, bool)
+    h, w = cut.shape
+    t = np.linspace(0.0, 1.0, 11)[None, :, None]
+    pts = cands.start[:, None, :] + t * (cands.stop - cands.start)[:, None, :]
+    iy = np.rint(pts[..., 0]).astype(int).clip(0, h - 1)
+    ix = np.rint(pts[..., 1]).astype(int).clip(0, w - 1)
+    inside = reach[iy, ix]
+    return (inside.mean(axis=1) >= 0.6) & inside[:, 0] & inside[:, -1]
+
+
+def diagnose(category: str, n: int, seed: int, size: int, scorer, params, pictures: Path | None
+             ) -> tuple[Counter, Counter, Counter, int]:
+    from krita_linerefiner.core.closures import select
+    from krita_linerefiner.core.gaps import close_gaps
+    from training.gaps.realistic import make_category
+    from training.gaps.verifier_data import label_candidates
+
+    data = make_category(category, n, seed, size)
+    reasons: Counter = Counter()
+    false_kinds: Counter = Counter()
+    lengths: Counter = Counter()
+    measured = 0
+    low_labels: Counter = Counter()
+    for i in range(len(data["ink"])):
+        ink = data["ink"][i].astype(np.float32) / 255.0
+        target = data["target"][i] >= 128
+        labels = data["gap_labels"][i]
+        result = close_gaps(ink, params, scorer=scorer)
+        an = result.analysis
+        lines = an.lines.line if an is not None else ink >= INK
+        closed = lines | (result.gaps >= INK)
+        ids = [k for k in range(1, int(labels.max()) + 1) if (labels == k).any()]
+        accepted = select(an, params.sensitivity, params.max_gap) if an is not None else []
+        acc_mask = np.zeros(len(an.candidates), bool) if an is not None else None
+        if an is not None and len(accepted):
+            acc_mask[accepted] = True
+        for k in ids:
+            cut = labels == k
+            ys, xs = np.nonzero(cut)
+            if ys.min() == 0 or xs.min() == 0 or ys.max() == size - 1 or xs.max() == size - 1:
+                continue
+            # gap_closure leaves out cuts with no two pieces; match rows by re-running per gap.
+            one = gap_closure(closed, target.astype(np.float32), cut.astype(np.uint8),
+                              np.array([data["gap_lengths"][i][k - 1]]))
+            if not one:
+                continue
+            measured += 1
+            length, ok = one[0]
+            if ok:
+                continue
+            lengths[_bin(length)] += 1
+            reach = cv2.dilate(cut.view(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
+            if an is None:
+                reasons["no end"] += 1
+                continue
+            tips = np.rint(an.ends.tip).astype(int)
+            near_end = len(tips) and reach[tips[:, 0].clip(0, size - 1),
+                                           tips[:, 1].clip(0, size - 1)].any()
+            cross = crossing(an.candidates, cut, reach)
+            if not near_end:
+                reason = "no end"
+            elif not cross.any():
+                reason = "no candidate"
+            elif not (an.probability[cross] >= params.threshold).any():
+                reason = "low score"
+                lab = label_candidates(an.candidates, target.astype(np.float32), labels,
+                                       an.lines.line)
+                low_labels["positive" if lab[cross].any() else "negative"] += 1
+            elif not acc_mask[cross].any():
+                reason = "taken"
+            else:
+                reason = "drawn, not joined"
+            reasons[reason] += 1
+            if pictures is not None:
+                _picture(pictures, f"{category}_{i:02d}_{k:02d}_{reason.replace(' ', '_')}",
+                         data["rgb"][i], an, cut, target, result.gaps)
+        if an is not None and len(accepted):
+            far = _far(result.gaps >= INK, lines, target)
+            for k in accepted.tolist():
+                kind = KINDS[int(an.candidates.kind[k])]
+                a, b = an.candidates.start[k], an.candidates.stop[k]
+                mid = np.rint((a + b) / 2).astype(int).clip(0, size - 1)
+                if far[mid[0], mid[1]]:
+                    false_kinds[kind] += 1
+                    if pictures is not None:
+                        spot = np.zeros_like(labels, dtype=bool)
+                        spot[mid[0], mid[1]] = True
+                        _picture(pictures, f"false_{category}_{i:02d}_{k:03d}_{kind}",
+                                 data["rgb"][i], an, spot, target, result.gaps)
+    print(f"  {category}: labels of the low-score crossing candidates: {dict(low_labels)}")
+    return reasons, false_kinds, lengths, measured
+
+
+def _bin(length: float) -> str:
+    return "<=8" if length < 8.5 else "9-32" if length < 32.5 else ">32"
+
+
+def _far(new: np.ndarray, lines: np.ndarray, target: np.ndarray) -> np.ndarray:
+    dist = cv2.distanceTransform((~target).view(np.uint8), cv2.DIST_L2, 3)
+    far = new & ~lines & (dist > 2.0)
+    return cv2.dilate(far.view(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+
+
+def _picture(out: Path, name: str, rgb: np.ndarray, an, cut: np.ndarray, target: np.ndarray,
+             gaps: np.ndarray) -> None:
+    ys, xs = np.nonzero(cut)
+    cy, cx = int(ys.mean()), int(xs.mean())
+    r = 28
+    h, w = cut.shape
+    y0, y1, x0, x1 = max(0, cy - r), min(h, cy + r), max(0, cx - r), min(w, cx + r)
+    scale = 6
+    panel_in = rgb[y0:y1, x0:x1].copy()
+    line = an.lines.line[y0:y1, x0:x1]
+    mid = np.where(line[..., None], 80, 255).astype(np.uint8).repeat(3, axis=2)
+    mid[an.lines.skeleton[y0:y1, x0:x1]] = (0, 0, 0)
+    mid[(gaps[y0:y1, x0:x1] >= INK) & ~line] = (255, 0, 0)
+    mid[cut[y0:y1, x0:x1] & ~line] = (120, 220, 120)
+    tgt = np.where(target[y0:y1, x0:x1, None], 0, 255).astype(np.uint8).repeat(3, axis=2)
+    panels = [cv2.resize(p, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
+              for p in (panel_in, mid, tgt)]
+    mid_big = panels[1]
+    off = np.array([y0, x0], float)
+    for k in range(len(an.candidates)):
+        a = (an.candidates.start[k] - off) * scale + scale / 2
+        b = (an.candidates.stop[k] - off) * scale + scale / 2
+        if not (0 <= a[0] < mid_big.shape[0] and 0 <= a[1] < mid_big.shape[1]):
+            continue
+        p = float(an.probability[k])
+        colour = (0, int(255 * p), int(255 * (1 - p)))
+        cv2.line(mid_big, (int(a[1]), int(a[0])), (int(b[1]), int(b[0])), colour, 1, cv2.LINE_AA)
+        cv2.putText(mid_big, f"{p:.2f}", (int((a[1] + b[1]) / 2), int((a[0] + b[0]) / 2)),
+                    cv2.FONT_HERSHEY_PLAIN, 0.7, colour, 1)
+    for t, d in zip(an.ends.tip, an.ends.direction, strict=True):
+        p = (t - off) * scale + scale / 2
+        q = p + d * 12
+        if 0 <= p[0] < mid_big.shape[0] and 0 <= p[1] < mid_big.shape[1]:
+            cv2.circle(mid_big, (int(p[1]), int(p[0])), 4, (255, 0, 255), 1)
+            cv2.line(mid_big, (int(p[1]), int(p[0])), (int(q[1]), int(q[0])), (255, 0, 255), 1)
+    sep = np.full((panels[0].shape[0], 4, 3), 255, np.uint8)
+    image = np.concatenate([panels[0], sep, mid_big, sep, panels[2]], axis=1)
+    out.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(out / f"{name}.png"), image[..., ::-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--categories", default="all")
+    parser.add_argument("--per-category", type=int, default=20)
+    parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--sensitivity", type=float, default=0.5)
+    parser.add_argument("--max-gap", type=int, default=24)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--pictures", type=Path)
+    args = parser.parse_args(argv)
+    from krita_linerefiner.core.gaps import GapParams
+    from krita_linerefiner.core.models import create_scorer
+    from training.gaps.realistic import CATEGORIES
+
+    cats = list(CATEGORIES) if args.categories == "all" else args.categories.split(",")
+    scorer = create_scorer("verifier", threads=args.threads)
+    params = GapParams(sensitivity=args.sensitivity, max_gap=args.max_gap)
+    print(f"| category | gaps | open | {' | '.join(REASONS)} | open by length "
+          "| false adds by kind |")
+    print("|---" * (5 + len(REASONS)) + "|")
+    for cat in cats:
+        reasons, false_kinds, lengths, measured = diagnose(
+            cat, args.per_category, args.seed, args.size, scorer, params, args.pictures)
+        open_n = sum(reasons.values())
+        cells = " | ".join(str(reasons.get(r, 0)) for r in REASONS)
+        by_len = ", ".join(f"{k} {v}" for k, v in sorted(lengths.items()))
+        fk = ", ".join(f"{k} {v}" for k, v in sorted(false_kinds.items()))
+        print(f"| {cat} | {measured} | {open_n} | {cells} | {by_len} | {fk} |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
