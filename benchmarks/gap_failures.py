@@ -46,14 +46,34 @@ def crossing(cands, cut: np.ndarray, reach: np.ndarray) -> np.ndarray:
     return (inside.mean(axis=1) >= 0.6) & inside[:, 0] & inside[:, -1]
 
 
-def diagnose(category: str, n: int, seed: int, size: int, scorer, params, pictures: Path | None
+def real_data(folder: Path, variant: str, gaps: int, seed: int) -> dict[str, list]:
+    """benchmarks.real's cut drawings in one variant, as make_category's arrays (lists)."""
+    from benchmarks.metrics import line_map
+    from benchmarks.real import cut_gaps, degrade, erased, load_drawings
+    from krita_linerefiner.core.ink import ink_from_image
+
+    out: dict[str, list] = {"ink": [], "target": [], "gap_labels": [], "gap_lengths": [],
+                            "rgb": []}
+    for index, (_, rgb) in enumerate(load_drawings(folder).items()):
+        rng = np.random.default_rng(seed * 1000 + index)
+        truth = line_map(ink_from_image(rgb[..., ::-1]))
+        labels, lengths = cut_gaps(truth, gaps, rng)
+        picture = degrade(rgb, erased(labels, truth), variant, np.random.default_rng(index))
+        ink = ink_from_image(picture[..., ::-1])
+        out["ink"].append(np.clip(np.rint(ink * 255), 0, 255).astype(np.uint8))
+        out["target"].append(truth.astype(np.uint8) * 255)
+        out["gap_labels"].append(labels)
+        out["gap_lengths"].append(lengths)
+        out["rgb"].append(picture)
+    return out
+
+
+def diagnose(category: str, data, scorer, params, pictures: Path | None
              ) -> tuple[Counter, Counter, Counter, int]:
     from krita_linerefiner.core.closures import select
     from krita_linerefiner.core.gaps import close_gaps
-    from training.gaps.realistic import make_category
     from training.gaps.verifier_data import label_candidates
 
-    data = make_category(category, n, seed, size)
     reasons: Counter = Counter()
     false_kinds: Counter = Counter()
     lengths: Counter = Counter()
@@ -63,6 +83,7 @@ def diagnose(category: str, n: int, seed: int, size: int, scorer, params, pictur
         ink = data["ink"][i].astype(np.float32) / 255.0
         target = data["target"][i] >= 128
         labels = data["gap_labels"][i]
+        size_y, size_x = labels.shape
         result = close_gaps(ink, params, scorer=scorer)
         an = result.analysis
         lines = an.lines.line if an is not None else ink >= INK
@@ -75,7 +96,7 @@ def diagnose(category: str, n: int, seed: int, size: int, scorer, params, pictur
         for k in ids:
             cut = labels == k
             ys, xs = np.nonzero(cut)
-            if ys.min() == 0 or xs.min() == 0 or ys.max() == size - 1 or xs.max() == size - 1:
+            if ys.min() == 0 or xs.min() == 0 or ys.max() == size_y - 1 or xs.max() == size_x - 1:
                 continue
             # gap_closure leaves out cuts with no two pieces; match rows by re-running per gap.
             one = gap_closure(closed, target.astype(np.float32), cut.astype(np.uint8),
@@ -92,8 +113,8 @@ def diagnose(category: str, n: int, seed: int, size: int, scorer, params, pictur
                 reasons["no end"] += 1
                 continue
             tips = np.rint(an.ends.tip).astype(int)
-            near_end = len(tips) and reach[tips[:, 0].clip(0, size - 1),
-                                           tips[:, 1].clip(0, size - 1)].any()
+            near_end = len(tips) and reach[tips[:, 0].clip(0, size_y - 1),
+                                           tips[:, 1].clip(0, size_x - 1)].any()
             cross = crossing(an.candidates, cut, reach)
             if not near_end:
                 reason = "no end"
@@ -117,7 +138,7 @@ def diagnose(category: str, n: int, seed: int, size: int, scorer, params, pictur
             for k in accepted.tolist():
                 kind = KINDS[int(an.candidates.kind[k])]
                 a, b = an.candidates.start[k], an.candidates.stop[k]
-                mid = np.rint((a + b) / 2).astype(int).clip(0, size - 1)
+                mid = np.rint((a + b) / 2).astype(int).clip(0, [size_y - 1, size_x - 1])
                 if far[mid[0], mid[1]]:
                     false_kinds[kind] += 1
                     if pictures is not None:
@@ -190,20 +211,40 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-gap", type=int, default=24)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--pictures", type=Path)
+    parser.add_argument("--real", type=Path, help="diagnose benchmarks.real's cut drawings in "
+                        "this folder instead (--categories: its variants, e.g. black,pencil20)")
+    parser.add_argument("--gaps", type=int, default=30, help="--real: cuts per drawing")
+    parser.add_argument("--data", type=Path, help="diagnose this data set's --split instead "
+                        "(benchmarks.gaps --data); --per-category: how many images")
+    parser.add_argument("--split", default="test")
     args = parser.parse_args(argv)
     from krita_linerefiner.core.gaps import GapParams
     from krita_linerefiner.core.models import create_scorer
-    from training.gaps.realistic import CATEGORIES
+    from training.gaps.realistic import CATEGORIES, make_category
 
-    cats = list(CATEGORIES) if args.categories == "all" else args.categories.split(",")
+    if args.data is not None:
+        cats = ["data"]
+    elif args.real is not None:
+        cats = ["black"] if args.categories == "all" else args.categories.split(",")
+    else:
+        cats = list(CATEGORIES) if args.categories == "all" else args.categories.split(",")
     scorer = create_scorer("verifier", threads=args.threads)
     params = GapParams(sensitivity=args.sensitivity, max_gap=args.max_gap)
     print(f"| category | gaps | open | {' | '.join(REASONS)} | open by length "
           "| false adds by kind |")
     print("|---" * (5 + len(REASONS)) + "|")
     for cat in cats:
-        reasons, false_kinds, lengths, measured = diagnose(
-            cat, args.per_category, args.seed, args.size, scorer, params, args.pictures)
+        if args.data is not None:
+            from benchmarks.gaps import load_data
+
+            data = load_data(args.data, args.split, args.per_category)
+            data["rgb"] = [np.repeat((255 - d)[..., None], 3, axis=2) for d in data["ink"]]
+        elif args.real is not None:
+            data = real_data(args.real, cat, args.gaps, args.seed)
+        else:
+            data = make_category(cat, args.per_category, args.seed, args.size)
+        reasons, false_kinds, lengths, measured = diagnose(cat, data, scorer, params,
+                                                           args.pictures)
         open_n = sum(reasons.values())
         cells = " | ".join(str(reasons.get(r, 0)) for r in REASONS)
         by_len = ", ".join(f"{k} {v}" for k, v in sorted(lengths.items()))

@@ -66,6 +66,14 @@ def load_drawings(folder: Path, longest: int = 640) -> dict[str, np.ndarray]:
     return out
 
 
+def touching_pieces(rest: np.ndarray, band: np.ndarray, min_piece: int = 3) -> int:
+    """How many 8-connected pieces of `rest` (bool) of at least `min_piece` px touch `band`."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(rest.astype(np.uint8), connectivity=8)
+    near = cv2.dilate(band.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    touched = np.unique(labels[near & rest])
+    return int(sum(1 for t in touched.tolist() if t and stats[t, cv2.CC_STAT_AREA] >= min_piece))
+
+
 def cut_gaps(lines: np.ndarray, n: int, rng: np.random.Generator
              ) -> tuple[np.ndarray, np.ndarray]:
     """Labels (cut k = k) of n breaks across strokes, and their lengths along the stroke."""
@@ -100,15 +108,31 @@ def cut_gaps(lines: np.ndarray, n: int, rng: np.random.Generator
         band = (np.abs(along) < length / 2) & (np.abs(across) <= width / 2 + 1.5)
         band &= lines[y0:y1, x0:x1]
         # Keep cuts apart, and away from junctions where the band would cut two strokes.
-        if not band.any() or labels[y0 - 8 : y1 + 8, x0 - 8 : x1 + 8].any():
+        # (Clamped: a negative start would wrap to the far side and miss a cut nearby.)
+        if not band.any() or labels[max(y0 - 8, 0) : y1 + 8, max(x0 - 8, 0) : x1 + 8].any():
             continue
         pieces = cv2.connectedComponents(band.astype(np.uint8), connectivity=8)[0] - 1
         if pieces != 1:
+            continue
+        # A band that is one piece can still take out a junction (three or four strokes
+        # meeting): then more than two pieces of line touch it. Only a break in one stroke,
+        # two pieces, is kept (breaks at junctions are the realistic "junction" category).
+        if touching_pieces(lines[y0:y1, x0:x1] & ~band, band) != 2:
             continue
         k += 1
         labels[y0:y1, x0:x1][band] = k
         lengths[k - 1] = length
     return labels, lengths[:k]
+
+
+def erased(labels: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """The pixels a cut paints white: its band and the band's soft edge one px around it,
+    but no pixel of the rest of the line. Painting the band alone left the stroke's
+    anti-aliased edges standing in the break as faint slivers, which real breaks (a pencil
+    lifted, a stroke stopping short) do not have."""
+    cut = (labels > 0).astype(np.uint8)
+    grown = cv2.dilate(cut, np.ones((3, 3), np.uint8)).astype(bool)
+    return grown & ~(truth & (labels == 0))
 
 
 def degrade(rgb: np.ndarray, cut: np.ndarray, variant: str, rng: np.random.Generator
@@ -203,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
         labels, lengths = cut_gaps(truth, args.gaps, rng)
         target = truth.astype(np.float32)
         for variant in variants:
-            picture = degrade(rgb, labels > 0, variant, np.random.default_rng(index))
+            picture = degrade(rgb, erased(labels, truth), variant, np.random.default_rng(index))
             uncut = degrade(rgb, np.zeros_like(labels, bool), variant,
                             np.random.default_rng(index))
             ink = ink_from_image(picture[..., ::-1])

@@ -43,6 +43,7 @@ FEATURES = (
 )
 BACKWARD = -0.3  # cos of the angle between an end's direction and its bridge, at least
 MAX_CROSSING = 0.3  # share of a bridge's inside that may already be line
+FRAGMENT_AREA = 16  # px: pieces this small a bridge may run over (remnants inside a break)
 NEAR_TIP = 2.0
 FAN_DEGREES = 80.0  # rays from a tip cover this far either side of its direction
 FAN_RAYS = 13
@@ -375,8 +376,9 @@ def _plausible(lines: LineMap, ends: StrokeEnds, table: np.ndarray) -> np.ndarra
 
     Dropped: a bridge that heads back into its own stroke (more than BACKWARD past the
     perpendicular, at either end), one that runs over line for much of its way (it would cross
-    a line, not close a break), and a bridge to the side of a line that lands next to another
-    end's tip (the end-to-end candidate to that tip covers it).
+    a line, not close a break; fragments of FRAGMENT_AREA px or less do not count), and a
+    bridge to the side of a line that lands next to another end's tip (the end-to-end
+    candidate to that tip covers it).
     """
     end_a, end_b = table[:, 0].astype(np.int64), table[:, 1].astype(np.int64)
     start, stop = table[:, 2:4], table[:, 4:6]
@@ -392,7 +394,10 @@ def _plausible(lines: LineMap, ends: StrokeEnds, table: np.ndarray) -> np.ndarra
     points = start[:, None, :] + t * vector[:, None, :]
     iy = np.rint(points[..., 0]).astype(int).clip(0, h - 1)
     ix = np.rint(points[..., 1]).astype(int).clip(0, w - 1)
-    on_line = lines.line[iy, ix]
+    # A fragment of line lying in the break (what is left between two breaks, a remnant
+    # tip) is crossed by the bridge over the whole break, not a line it runs along.
+    on_line = lines.areas[lines.pieces[iy, ix]] > FRAGMENT_AREA
+    on_line &= lines.line[iy, ix]
     along = t[..., 0] * length[:, None]
     interior = (along > 1.5) & (along < length[:, None] - 1.5)
     crossing = (on_line & interior).sum(axis=1) / interior.sum(axis=1).clip(min=1)
