@@ -108,6 +108,7 @@ def running_target() -> vendoring.Target | None:
     return vendoring.target_for(sys.platform, platform.machine(), platform.mac_ver()[0])
 
 
+@functools.cache
 def installable() -> installer.Plan | None:
     """What the docker's Install button fetches: only when a package fails to import (not when
     another plugin's numpy is in the way, which a new copy of ours behind it would not fix)."""
@@ -143,6 +144,7 @@ def use_installed(folder: Path) -> list[str]:
         sys.path.append(str(folder))
     importlib.invalidate_caches()
     missing.cache_clear()
+    installable.cache_clear()
     return stuck
 
 
