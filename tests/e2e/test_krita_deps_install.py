@@ -1,6 +1,7 @@
 """The in-Krita dependency installer in real Krita 5 (headless, Xvfb), issue 12 item 4.
 
-Krita starts with the plugin installed by `install.py --no-deps` and no vendor folder. The
+Krita starts with the plugin imported from the small zip (`install.py --zip`, no packages) by
+Krita's own importer (Tools > Scripts > Import Python Plugin from File), so no vendor folder. The
 locked wheels for Krita's Python (3.11, manylinux x86_64) are downloaded once into WHEEL_CACHE
 (checked against the lock's sha256) and served from 127.0.0.1, a little slowed so that Cancel
 can be pressed mid-download. The scenario presses the docker's buttons: Cancel, then Install,
@@ -14,8 +15,12 @@ from __future__ import annotations
 import functools
 import http.server
 import json
+import shutil
+import subprocess
+import sys
 import threading
 import time
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +37,8 @@ from tests.e2e.test_krita import check_run, models_env
 SCENARIO = Path(__file__).parent / "scenarios" / "deps_install.py"
 WHEEL_CACHE = harness.REPO / ".venv" / "krita-wheels"
 TARGET = vendoring.TARGET_BY_KEY["linux-x86_64"]
+# Krita's "Import Python Plugin from File" logic, which also runs as a script.
+KRITA_IMPORTER = Path("/usr/share/krita/pykrita/plugin_importer/plugin_importer.py")
 # Bytes per block and pause: about 30 MB/s, so the ~100 MB take a few seconds.
 BLOCK, PAUSE_S = 1 << 18, 0.008
 
@@ -69,12 +76,28 @@ class SlowHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+def import_small_zip(root: Path, profile: harness.Profile) -> Path:
+    """Replace the installed plugin by what Krita's importer makes of the small zip."""
+    if not KRITA_IMPORTER.is_file():
+        pytest.skip(f"Krita's plugin importer is not at {KRITA_IMPORTER}")
+    out = root / "linerefiner.zip"
+    subprocess.run([sys.executable, str(harness.REPO / "install.py"), "--zip", str(out)],
+                   check=True, cwd=harness.REPO)
+    shutil.rmtree(profile.pykrita / harness.PLUGIN_NAME)
+    (profile.pykrita / f"{harness.PLUGIN_NAME}.desktop").unlink()
+    subprocess.run([sys.executable, str(KRITA_IMPORTER), str(out), str(profile.resource_dir)],
+                   check=True, capture_output=True)
+    harness.enable_plugins(profile, [harness.PLUGIN_NAME])  # the importer's "enable it? Yes"
+    return out
+
+
 @dataclass
 class Session:
     install: harness.KritaRun
     after: harness.KritaRun
     profile: harness.Profile
     files: list[vendoring.LockedFile]
+    zip: Path
 
     @property
     def r(self) -> dict[str, Any]:
@@ -86,6 +109,7 @@ def krita(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
     root, out, profile = harness.prepare(tmp_path_factory, "krita_deps",
                                          harness.OUT / "deps_install", deps=False)
     files = cached_wheels()
+    small_zip = import_small_zip(root, profile)
     server = http.server.ThreadingHTTPServer(
         ("127.0.0.1", 0), functools.partial(SlowHandler, directory=str(WHEEL_CACHE)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -99,10 +123,19 @@ def krita(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
             spec.write_text(json.dumps({"ink": str(root / "ink.npy"), "phase": phase}))
             env["LR_E2E_INPUT"] = str(spec)
             runs.append(harness.run_krita(profile, SCENARIO, out / phase, timeout=600, env=env))
-        yield Session(runs[0], runs[1], profile, files)
+        yield Session(runs[0], runs[1], profile, files, small_zip)
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_the_small_zip_holds_plugin_and_models_only(krita: Session) -> None:
+    with zipfile.ZipFile(krita.zip) as archive:
+        names = archive.namelist()
+    assert f"{harness.PLUGIN_NAME}/models/manifest.json" in names
+    assert not [n for n in names if "/vendor/" in n or "numpy" in n]
+    # "A few MB" (issue 12): the packages it leaves out are about 100.
+    assert krita.zip.stat().st_size < 10e6
 
 
 def test_krita_starts_without_the_packages_and_offers_the_install(krita: Session) -> None:
