@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import http.server
+import importlib
 import io
 import json
 import sys
@@ -273,4 +274,34 @@ def test_the_plugin_imports_from_the_new_folder_without_a_restart(
         assert deps.use_installed(folder) == [module]
     finally:
         sys.modules.pop(module, None)
+        deps.missing.cache_clear()
+
+
+def test_a_package_that_failed_to_import_is_imported_whole_from_the_new_folder(
+        index: Index, plugin_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # As after a Krita update: the old copy's pure-Python parts load, its binary part (built for
+    # the old Python) does not, and the failed import leaves those parts in sys.modules.
+    module = "lr_fake_half_broken"
+    old = plugin_dir / "vendor" / module
+    old.mkdir()
+    (old / "__init__.py").write_text("from . import version\nfrom . import _native\n")
+    (old / "version.py").write_text("COPY = 'old'\n")
+    new = fake_wheel(module, extra={f"{module}/version.py": b"COPY = 'new'\n"})
+    plan = make_plan(index.add(module, new))
+    monkeypatch.setattr(deps, "PACKAGE_DIR", plugin_dir)
+    monkeypatch.setattr(deps, "REQUIRED", ((module, module),))
+    monkeypatch.setattr(sys, "path", [*sys.path, str(plugin_dir / "vendor")])
+    deps.missing.cache_clear()
+    try:
+        assert [p.module for p in deps.missing()] == [module]
+        assert f"{module}.version" in sys.modules and module not in sys.modules
+        folder = installer.install(plugin_dir, plan, Recorder().progress, lambda: False,
+                                   index.url)
+        assert deps.use_installed(folder) == []
+        assert deps.missing() == ()
+        # Not the old copy's leftover: that one would still be in sys.modules.
+        assert importlib.import_module(f"{module}.version").COPY == "new"
+    finally:
+        for name in [n for n in sys.modules if n.split(".")[0] == module]:
+            del sys.modules[name]
         deps.missing.cache_clear()

@@ -129,6 +129,63 @@ def krita(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
         server.server_close()
 
 
+def old_python_vendor(vendor: Path, files: list[vendoring.LockedFile]) -> None:
+    """vendor/ as a Krita update leaves it: the packages of Python 3.10's Krita. Made from the
+    cp311 wheels with their binary modules renamed to 3.10's suffix, which is exactly what
+    Python 3.11 then fails on (it only loads *.cpython-311-*.so); OpenCV is abi3 there too."""
+    for file in files:
+        installer.unpack(WHEEL_CACHE / file.filename, vendor)
+    for binary in vendor.rglob("*.cpython-311-x86_64-linux-gnu.so"):
+        binary.rename(binary.with_name(binary.name.replace("-311-", "-310-")))
+    (vendor / installer.STAMP_NAME).write_text(json.dumps({"python_version": "3.10"}))
+
+
+@pytest.fixture(scope="module")
+def updated(tmp_path_factory: pytest.TempPathFactory,
+            krita: Session) -> Iterator[harness.KritaRun]:
+    root = tmp_path_factory.mktemp("krita_deps_update")
+    profile = harness.make_profile(root / "profile")
+    harness.install_plugin(profile, deps=False)
+    harness.install_driver(profile)
+    old_python_vendor(profile.pykrita / harness.PLUGIN_NAME / "vendor", krita.files)
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(SlowHandler, directory=str(WHEEL_CACHE)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        env = models_env(root)
+        env[installer.URL_ENV] = f"http://127.0.0.1:{server.server_address[1]}/"
+        np.save(root / "ink.npy", drawing().gapped)
+        spec = root / "update.json"
+        spec.write_text(json.dumps({"ink": str(root / "ink.npy"), "phase": "update"}))
+        env["LR_E2E_INPUT"] = str(spec)
+        yield harness.run_krita(profile, SCENARIO, harness.OUT / "deps_install" / "update",
+                                timeout=600, env=env)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_after_a_krita_update_the_button_replaces_packages_of_the_old_python(
+        updated: harness.KritaRun) -> None:
+    check_run(updated)
+    assert "Traceback" not in updated.log, updated.log[-3000:]
+    r = updated.results
+    start = r["start"]
+    assert "installed for Python 3.10, and this Krita runs Python 3.11" in start["deps_problem"]
+    assert start["box_visible"] and start["folders"] == ["vendor"]
+    # None of the old packages loaded (numpy's binary part is 3.10's), so no restart: what
+    # failed to import is imported whole from the new folder.
+    outcome = r["update_install"]
+    assert (outcome["task"], outcome["status"]) == ("install", "done"), outcome
+    assert r["updated"]["deps_problem"] == "" and not r["updated"]["box_visible"]
+    folder = Path(r["updated"]["active"]).name
+    assert [Path(e).name for e in r["updated"]["vendor_on_path"]] == [folder]
+    gaps = r["update_outcome"]
+    assert (gaps["task"], gaps["status"]) == ("gaps", "done"), gaps
+    assert r["update_layers"] == ["Line Refiner", ["filled gaps"]]
+    assert Path(r["update_numpy_from"]).name == folder
+
+
 def test_the_small_zip_holds_plugin_and_models_only(krita: Session) -> None:
     with zipfile.ZipFile(krita.zip) as archive:
         names = archive.namelist()

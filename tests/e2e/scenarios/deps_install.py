@@ -2,7 +2,8 @@
 or OpenCV: Cancel leaves nothing behind, Install fetches them from the local index
 (LINEREFINER_WHEEL_URL, served by test_krita_deps_install.py), and Close Gaps then works in the
 same session. LR_E2E_INPUT's "phase" "install" does that; "after" (the next launch) checks that
-the installed folder is used from the start.
+the installed folder is used from the start; "update" starts with packages built for another
+Python in vendor/ (as after a Krita update) and installs over them.
 
 Nothing here imports numpy before the install: the packages are not there yet.
 """
@@ -89,6 +90,18 @@ def steps(ctx: Any):
     state(ctx, window, "start")
     if spec["phase"] == "after":
         yield from close_gaps_from_the_docker(ctx, window, spec["ink"], "after")
+        return
+    if spec["phase"] == "update":
+        # Packages of an older Krita's Python in vendor/: Install, then Close Gaps if it says
+        # the docker is ready, in the same session.
+        ctl.last_outcome = None
+        child(window, QtWidgets.QPushButton, "linerefiner_install_deps").click()
+        yield (lambda: ctl.last_outcome is not None, 600)
+        ctx.record("update_install", vars(ctl.last_outcome))
+        yield 1.0
+        state(ctx, window, "updated")
+        if ctl.last_outcome.status == "done":
+            yield from close_gaps_from_the_docker(ctx, window, spec["ink"], "update")
         return
 
     button = child(window, QtWidgets.QPushButton, "linerefiner_install_deps")
