@@ -305,3 +305,32 @@ def test_a_package_that_failed_to_import_is_imported_whole_from_the_new_folder(
         for name in [n for n in sys.modules if n.split(".")[0] == module]:
             del sys.modules[name]
         deps.missing.cache_clear()
+
+
+def test_a_server_certificate_python_cannot_check_still_needs_the_recorded_digest(
+        index: Index, plugin_dir: Path, tmp_path: Path) -> None:
+    # Some Krita builds' Python has no certificate store: the download goes on without checking
+    # the certificate, and the recorded sha256 alone decides (here a self-signed one).
+    import shutil
+    import ssl
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command to make a self-signed certificate")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    index.server.socket = context.wrap_socket(index.server.socket, server_side=True)
+    base = index.url.replace("http://", "https://")
+    good = index.add("alpha", fake_wheel("alpha"))
+    folder = installer.install(plugin_dir, make_plan(good), Recorder().progress, lambda: False,
+                               base)
+    assert (folder / "alpha" / "__init__.py").is_file()
+    before = snapshot(plugin_dir)
+    with pytest.raises(installer.InstallFailed, match="not the file in LineRefiner's lock"):
+        installer.install(plugin_dir, make_plan(good._replace(sha256="0" * 64)),
+                          Recorder().progress, lambda: False, base)
+    assert snapshot(plugin_dir) == before
