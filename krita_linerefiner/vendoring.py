@@ -209,9 +209,9 @@ def _fit_rank(wheel: Wheel, platform: str) -> tuple[int, int, int]:
             continue
         levels = re.findall(r"_(\d+)_(\d+)_", tag)
         legacy = {"manylinux1": (2, 5), "manylinux2010": (2, 12), "manylinux2014": (2, 17)}
-        level = next((v for k, v in legacy.items() if tag.startswith(k + "_")),
-                     (int(levels[0][0]), int(levels[0][1])) if levels else (0, 0))
-        best = max(best, (int("universal2" not in tag), *level))
+        major, minor = next((v for k, v in legacy.items() if tag.startswith(k + "_")),
+                            (int(levels[0][0]), int(levels[0][1])) if levels else (0, 0))
+        best = max(best, (int("universal2" not in tag), major, minor))
     return best
 
 
