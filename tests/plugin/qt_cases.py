@@ -181,7 +181,7 @@ def wait_until(done: Any, timeout_s: float = 30.0) -> None:
     assert done()
 
 
-@pytest.mark.parametrize("outcome", ["failed", "done"])
+@pytest.mark.parametrize("outcome", ["failed", "done", "restart"])
 def test_the_install_button_fetches_the_dependencies_and_the_docker_becomes_usable(
         outcome: str, docker: Any, krita: Any, tmp_path: Any,
         monkeypatch: pytest.MonkeyPatch) -> None:
@@ -199,7 +199,12 @@ def test_the_install_button_fetches_the_dependencies_and_the_docker_becomes_usab
         (tmp_path / "vendor").mkdir()
         monkeypatch.setenv(installer.URL_ENV, index.url)
         monkeypatch.setattr(deps, "PACKAGE_DIR", tmp_path)
-        monkeypatch.setattr(deps, "REQUIRED", ((module, module),))
+        required = ((module, module),)
+        if outcome == "restart":
+            # Another package this session already loaded (from elsewhere) can't be replaced.
+            monkeypatch.setitem(sys.modules, "lr_fake_loaded", type(sys)("lr_fake_loaded"))
+            required += (("lr_fake_loaded", "lr_fake_loaded"),)
+        monkeypatch.setattr(deps, "REQUIRED", required)
         monkeypatch.setattr(installer, "running_plan", lambda: (plan, ""))
         deps.missing.cache_clear()
         deps.installable.cache_clear()
@@ -224,6 +229,10 @@ def test_the_install_button_fetches_the_dependencies_and_the_docker_becomes_usab
             assert sorted(p.name for p in tmp_path.iterdir()) == ["vendor"]
             assert docker.install_group.isVisibleTo(docker)
             assert docker.install_button.isEnabled()
+        elif outcome == "restart":
+            assert record.message.startswith(f"Installed {module} 1.0 (1 MB)")
+            assert "Restart Krita to use them" in record.message
+            assert "already loaded lr_fake_loaded" in record.message
         else:
             assert record.message.startswith(f"Installed {module} 1.0 (1 MB)")
             assert "LineRefiner is ready" in record.message
