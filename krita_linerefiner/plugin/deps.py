@@ -29,6 +29,11 @@ REQUIRED = (
 )
 
 
+# Packages installed in this session that it had already loaded from elsewhere: the new folder
+# is used from the next start (use_installed).
+RESTART_FOR: list[str] = []
+
+
 @dataclass(frozen=True)
 class MissingDependency:
     module: str
@@ -112,27 +117,30 @@ def running_target() -> vendoring.Target | None:
 def installable() -> installer.Plan | None:
     """What the docker's Install button fetches: only when a package fails to import (not when
     another plugin's numpy is in the way, which a new copy of ours behind it would not fix)."""
-    if all(p.shadowed for p in missing()):
+    if RESTART_FOR or all(p.shadowed for p in missing()):
         return None
     return installer.running_plan()[0]
 
 
 def use_installed(folder: Path) -> list[str]:
     """Import from `folder` (just installed) from now on. Returns the modules that this Krita
-    session already loaded from elsewhere and cannot load again: a restart is needed for them.
+    session already loaded from elsewhere and cannot load again: then nothing changes in this
+    session (the new packages next to an old numpy could crash it) and Krita must restart.
     A module that failed to import is not loaded; the pure-Python pieces such a failure left in
     sys.modules are dropped so the new copy is imported whole."""
     stuck = []
     for module, _ in REQUIRED:
-        if module in sys.modules:
-            stuck.append(module)
-            continue
         leftovers = [name for name in sys.modules if name.startswith(module + ".")]
-        if any(str(getattr(sys.modules[name], "__file__", "") or "").endswith(
-                (".so", ".pyd", ".dylib")) for name in leftovers):
+        if module in sys.modules or any(
+                str(getattr(sys.modules[name], "__file__", "") or "").endswith(
+                    (".so", ".pyd", ".dylib")) for name in leftovers):
             stuck.append(module)
-            continue
-        for name in leftovers:
+    if stuck:
+        RESTART_FOR[:] = stuck
+        installable.cache_clear()
+        return stuck
+    for module, _ in REQUIRED:
+        for name in [n for n in sys.modules if n.startswith(module + ".")]:
             del sys.modules[name]
     old = [i for i, entry in enumerate(sys.path) if Path(entry).parent == PACKAGE_DIR
            and Path(entry).name.startswith("vendor")]
@@ -170,6 +178,9 @@ def report(problems: tuple[MissingDependency, ...]) -> str:
     """A short message naming each package that failed and the command that fixes it."""
     if not problems:
         return ""
+    if RESTART_FOR:
+        return ("LineRefiner's packages are installed; restart Krita to use them (this session "
+                f"had already loaded {', '.join(RESTART_FOR)} from the old folder).")
     names = ", ".join(f"{p.package} ({p.module}: {p.error})" for p in problems)
     python = vendoring.running_python()
     installed_for = vendored_for()

@@ -205,6 +205,7 @@ def test_the_install_button_fetches_the_dependencies_and_the_docker_becomes_usab
             monkeypatch.setitem(sys.modules, "lr_fake_loaded", type(sys)("lr_fake_loaded"))
             required += (("lr_fake_loaded", "lr_fake_loaded"),)
         monkeypatch.setattr(deps, "REQUIRED", required)
+        monkeypatch.setattr(deps, "RESTART_FOR", [])
         monkeypatch.setattr(installer, "running_plan", lambda: (plan, ""))
         deps.missing.cache_clear()
         deps.installable.cache_clear()
@@ -233,6 +234,9 @@ def test_the_install_button_fetches_the_dependencies_and_the_docker_becomes_usab
             assert record.message.startswith(f"Installed {module} 1.0 (1 MB)")
             assert "Restart Krita to use them" in record.message
             assert "already loaded lr_fake_loaded" in record.message
+            # This session stays as it was; the docker says to restart, no second Install.
+            assert docker.status.full.startswith("LineRefiner's packages are installed; restart")
+            assert not docker.install_group.isVisibleTo(docker)
         else:
             assert record.message.startswith(f"Installed {module} 1.0 (1 MB)")
             assert "LineRefiner is ready" in record.message
