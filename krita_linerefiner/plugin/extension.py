@@ -15,6 +15,7 @@ from typing import Any
 from . import deps
 from . import settings as settings_mod
 from .qt import QIcon, QObject, Qt, QtGui, QTimer, QtWidgets, Signal
+from .setup_deps import DepsInstaller
 
 log = logging.getLogger(__name__)
 
@@ -100,8 +101,6 @@ class Controller(QObject):
         self.read_cancelled = False
         self.job_task = ""
         self.run_started = 0.0
-        from .setup_deps import DepsInstaller
-
         # The docker's Install button; the docker shows its progress.
         self.setup = DepsInstaller(self)
         self.setup.finished.connect(self.on_installed)
