@@ -9,6 +9,7 @@ import http.server
 import importlib
 import io
 import json
+import os
 import sys
 import threading
 import zipfile
@@ -342,3 +343,20 @@ def test_a_server_certificate_python_cannot_check_still_needs_the_recorded_diges
         installer.install(plugin_dir, make_plan(good._replace(sha256="0" * 64)),
                           Recorder().progress, lambda: False, base)
     assert snapshot(plugin_dir) == before
+
+
+@pytest.mark.skipif(os.environ.get("LINEREFINER_TEST_PYPI") != "1",
+                    reason="asks PyPI's file host about every locked wheel (50 HEAD requests); "
+                           "set LINEREFINER_TEST_PYPI=1")
+def test_every_recorded_wheel_is_on_pypi_at_its_url_with_its_size() -> None:
+    # The cp311 Linux ones are also downloaded and checked against their sha256 by
+    # tests/e2e/test_krita_deps_install.py; this covers every platform's without downloading.
+    import urllib.request
+
+    files = {f.filename: f for python, key in vendoring.LOCK
+             for f in vendoring.locked_files(python, vendoring.TARGET_BY_KEY[key]) or []}
+    assert set(files) == set(vendoring.WHEELS)
+    for file in files.values():
+        request = urllib.request.Request(file.url, method="HEAD")
+        with urllib.request.urlopen(request, timeout=60) as response:
+            assert int(response.headers["Content-Length"]) == file.size, file.filename
