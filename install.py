@@ -20,9 +20,11 @@ import importlib.util
 import json
 import os
 import platform
+import plistlib
 import re
 import shlex
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -66,7 +68,9 @@ KEPT_PREFIX = ".lr-backup-"
 # Copied out of the package: caches, files installed elsewhere, and folders install.py fills.
 SKIP_ANYWHERE = ("__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache")
 SKIP_SUFFIXES = (".pyc", ".pyo")
-SKIP_AT_TOP = ("vendor", "models", "linerefiner.action")
+SKIP_AT_TOP = ("vendor", "models", "linerefiner.action", "vendor-active.json")
+# What the docker's Install button made in a checkout Krita ran from (installer.py).
+SKIP_PREFIXES_AT_TOP = ("vendor-", ".vendor-")
 
 
 class InstallError(Exception):
@@ -303,6 +307,173 @@ def expand_platform(tag: str) -> list[str]:
     newest, arch = int(match.group(1)), match.group(2)
     tags = [f"manylinux_2_{minor}_{arch}" for minor in range(newest, 16, -1)]
     return tags + [f"manylinux2014_{arch}"]
+
+
+# --------------------------------------------------------------------------------------------
+# macOS: the wheels fit Krita.app itself, not the Python running this file
+
+# Mach-O CPU types (mach/machine.h): CPU_TYPE_X86_64, CPU_TYPE_ARM64.
+MACHO_CPUS = {0x01000007: "x86_64", 0x0100000C: "arm64"}
+MAC_HINT = "Pass --platform, e.g. macosx_13_0_arm64 or macosx_12_0_x86_64."
+
+
+def macho_archs(binary: Path) -> list[str]:
+    """The architectures a Mach-O file (thin or universal) holds; [] if it is not one."""
+    try:
+        with binary.open("rb") as handle:
+            head = handle.read(8 + 32 * 8)
+    except OSError:
+        return []
+    if len(head) < 8:
+        return []
+    magic, count = struct.unpack(">II", head[:8])
+    if magic in (0xCAFEBABE, 0xCAFEBABF):  # universal: big-endian fat header, 20 or 32 B each
+        size = 20 if magic == 0xCAFEBABE else 32
+        cpus = [struct.unpack(">I", head[8 + i * size: 12 + i * size])[0]
+                for i in range(min(count, 8)) if len(head) >= 12 + i * size]
+    elif struct.unpack("<I", head[:4])[0] in (0xFEEDFACE, 0xFEEDFACF):  # thin, little-endian
+        cpus = [struct.unpack("<I", head[4:8])[0]]
+    else:
+        return []
+    return [MACHO_CPUS[cpu] for cpu in cpus if cpu in MACHO_CPUS]
+
+
+@dataclass(frozen=True)
+class KritaApp:
+    app: Path
+    minimum: str  # LSMinimumSystemVersion: the oldest macOS this Krita runs on
+    archs: tuple[str, ...]
+
+
+def is_krita_app(path: Path) -> bool:
+    return (path / "Contents" / "Info.plist").is_file()
+
+
+def read_krita_app(app: Path) -> KritaApp:
+    """Deployment target and architectures of Krita.app, from its Info.plist and the Mach-O
+    header of its main binary (else its Python library)."""
+    contents = app / "Contents"
+    try:
+        with (contents / "Info.plist").open("rb") as handle:
+            info = plistlib.load(handle)
+    except (OSError, plistlib.InvalidFileException, ValueError) as error:
+        raise InstallError(f"{app} is not a readable Krita.app (Contents/Info.plist: "
+                           f"{error}).", hint=MAC_HINT) from error
+    minimum = str(info.get("LSMinimumSystemVersion") or "")
+    binaries = [contents / "MacOS" / str(info.get("CFBundleExecutable") or "krita")]
+    binaries += sorted(contents.glob("Frameworks/Python.framework/Versions/3.*/Python"))
+    binaries += sorted(contents.glob("Frameworks/libpython3.*.dylib"))
+    archs: list[str] = next((found for found in map(macho_archs, binaries) if found), [])
+    if not re.fullmatch(r"\d+(\.\d+)*", minimum) or not archs:
+        raise InstallError(f"could not read which macOS version and processor {app} is built "
+                           "for (LSMinimumSystemVersion in Contents/Info.plist, the Mach-O "
+                           "header of Contents/MacOS/krita).",
+                           hint=MAC_HINT)
+    return KritaApp(app, minimum, tuple(archs))
+
+
+def find_krita_apps(home: Path) -> list[Path]:
+    found = []
+    for apps in ("/Applications", str(home / "Applications")):
+        found += [Path(p) for p in sorted(glob.glob(f"{glob.escape(apps)}/[Kk]rita*.app"))]
+    return [app for app in found if is_krita_app(app)]
+
+
+def mac_tag(version: str, arch: str) -> str:
+    parts = [int(p) for p in version.split(".")[:2]] + [0]
+    major, minor = parts[0], parts[1] if parts[0] == 10 else 0
+    if arch == "arm64" and major < 11:
+        major, minor = 11, 0  # the first macOS on Apple silicon
+    return f"macosx_{major}_{minor}_{arch}"
+
+
+def krita_app_platform(krita: KritaApp, python_version: str, machine: str,
+                       mac_version: str) -> tuple[str, str]:
+    """The platform tag for Krita.app's wheels and a line saying why. The architecture is the
+    one Krita runs as here (an Intel-only Krita runs under Rosetta on Apple silicon and needs
+    x86_64 wheels). The macOS level is Krita's own minimum, so the packages run wherever this
+    Krita does; where the lock has no set that old (Python 3.13 needs macOS 13), this Mac's."""
+    here = "arm64" if machine.lower() in ("arm64", "aarch64") else "x86_64"
+    arch = here if here in krita.archs else krita.archs[0]
+    tag = mac_tag(krita.minimum, arch)
+    why = f"{krita.app.name} is built for {'/'.join(krita.archs)}, macOS {krita.minimum} or newer"
+    vendoring = load_vendoring()
+    target = vendoring.target_for_tag(tag)
+    unlocked = target is None or vendoring.requirements(python_version, target) is None
+    if unlocked and mac_version:
+        newer = mac_tag(mac_version, arch)
+        return newer, (f"{why}; the packages for its Python {python_version} need a newer "
+                       f"macOS, so they are for this Mac's ({mac_version})")
+    return tag, why
+
+
+# --------------------------------------------------------------------------------------------
+# Linux AppImages: their own Python, and the same resource folder as a distribution's Krita
+
+APPIMAGE_PLACES = ("Applications", "Downloads", "bin", ".local/bin", "")
+
+
+def is_appimage(path: Path) -> bool:
+    """An AppImage file: an ELF with the AppImage type 1/2 mark at byte 8, or so named."""
+    if not path.is_file():
+        return False
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(11)
+    except OSError:
+        return False
+    marked = head[:4] == b"\x7fELF" and head[8:10] == b"AI" and head[10:11] in (b"\x01",
+                                                                                   b"\x02")
+    return marked or path.name.lower().endswith(".appimage")
+
+
+def is_extracted_appimage(path: Path) -> bool:
+    return (path / "AppRun").exists() and bool(glob.glob(f"{glob.escape(str(path))}/usr/lib/"
+                                                         "libpython3.*.so*"))
+
+
+def appimage_python(appimage: Path) -> tuple[str, Path]:
+    """The Python version an AppImage bundles: its usr/lib/libpython3.X, pulled out with the
+    AppImage's own --appimage-extract (the image is compressed; nothing else reads it)."""
+    with tempfile.TemporaryDirectory(prefix="lr-appimage-") as folder:
+        try:
+            done = subprocess.run([str(appimage.resolve()), "--appimage-extract",
+                                   "usr/lib/libpython3*"], cwd=folder, capture_output=True,
+                                  text=True, timeout=300, stdin=subprocess.DEVNULL)
+        except (OSError, subprocess.TimeoutExpired) as error:
+            raise InstallError(
+                f"could not look into the AppImage {appimage}: {error}.",
+                hint=f"Make it executable (chmod +x {shlex.quote(str(appimage))}), or pass "
+                     "--python-version X.Y (Krita 5.2 AppImages: 3.10).") from error
+        root = Path(folder) / "squashfs-root"
+        if done.returncode != 0 or not root.is_dir():
+            raise InstallError(f"{appimage} --appimage-extract failed: "
+                               f"{(done.stderr or done.stdout).strip()[-300:]}",
+                               hint="Pass --python-version X.Y (Krita 5.2 AppImages: 3.10).")
+        version, _ = detect_python_version([f"{glob.escape(str(root))}/usr/lib/libpython3.*"])
+    return version, appimage / "usr/lib" / f"libpython{version}.so"
+
+
+def find_appimages(home: Path) -> list[Path]:
+    found = []
+    for place in APPIMAGE_PLACES:
+        folder = glob.escape(str(home / place)) if place else glob.escape(str(home))
+        found += [Path(p) for p in sorted(glob.glob(f"{folder}/[Kk]rita*.[Aa]pp[Ii]mage"))]
+    return found
+
+
+def shared_folder_warning(appimage: Path, appimage_version: str | None,
+                          other: str, other_version: str | None) -> str:
+    """The warning for an AppImage and a distribution Krita using one resource folder."""
+    versions = (f" (Python {appimage_version} and {other_version})"
+                if appimage_version and other_version and appimage_version != other_version
+                else "")
+    return (f"the Krita AppImage {appimage} and the Krita at {other} use the same resource "
+            f"folder{versions}, so they share this one LineRefiner install, whose packages fit "
+            "one Python. Krita whose Python they do not fit says so in the Line Refiner docker "
+            "and offers to install its own (which replaces these). To keep both working, give "
+            "the AppImage a profile of its own: run it once with --appimage-portable-home "
+            "next to it and pass that folder's .local/share/krita as --resource-dir.")
 
 
 # --------------------------------------------------------------------------------------------
@@ -574,7 +745,8 @@ def _ignore_for(top: Path) -> Callable[[str, list[str]], set[str]]:
     def ignore(folder: str, names: list[str]) -> set[str]:
         skipped = {n for n in names if n in SKIP_ANYWHERE or n.endswith(SKIP_SUFFIXES)}
         if Path(folder) == top:
-            skipped |= {n for n in names if n in SKIP_AT_TOP}
+            skipped |= {n for n in names
+                         if n in SKIP_AT_TOP or n.startswith(SKIP_PREFIXES_AT_TOP)}
         return skipped
     return ignore
 
@@ -938,6 +1110,9 @@ def build_zip(out: Path, options: Options) -> None:
     say(f"Built {out} ({size:.1f} MB).")
     if options.deps is not None:
         say(f"  Dependencies for {options.deps.describe()}.")
+    else:
+        say("  Without numpy, onnxruntime and OpenCV: the Line Refiner docker offers "
+            "\"Install dependencies\" for the Krita it is imported into.")
     say("In Krita: Tools > Scripts > Import Python Plugin from File..., pick the zip, answer Yes "
         "to enable it, then restart Krita.")
 
@@ -955,7 +1130,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     mode.add_argument("--uninstall", action="store_true",
                       help="remove everything install.py added")
     mode.add_argument("--zip", metavar="OUT", type=Path,
-                      help="build a zip for Tools > Scripts > Import Python Plugin from File")
+                      help="build a zip for Tools > Scripts > Import Python Plugin from File "
+                           "(plugin and models; with --python-version also the packages for "
+                           "that Krita, else the docker's Install button fetches them)")
     parser.add_argument("--resource-dir", metavar="DIR", type=Path,
                         help="Krita's resource folder (default: found automatically)")
     parser.add_argument("--kritarc", metavar="FILE", type=Path,
@@ -1075,24 +1252,65 @@ def deps_spec(args: argparse.Namespace, location: KritaLocation | None) -> DepsS
     if args.no_deps:
         return None
     version = args.python_version
+    krita_path = args.krita_path.expanduser() if args.krita_path is not None else None
+    appimage = krita_path is not None and is_appimage(krita_path)
     if version is None:
         patterns: list[str] = []
-        if args.krita_path is not None:
-            patterns += krita_path_globs(args.krita_path.expanduser())
-        elif location is not None:
-            patterns += location.python_globs
+        if appimage:
+            assert krita_path is not None
+            version, evidence = appimage_python(krita_path)
         else:
-            for known in krita_locations():
-                patterns += known.python_globs
-        version, evidence = detect_python_version(patterns)
+            if krita_path is not None:
+                patterns += krita_path_globs(krita_path)
+            elif location is not None:
+                patterns += location.python_globs
+            else:
+                for known in krita_locations():
+                    patterns += known.python_globs
+            version, evidence = detect_python_version(patterns)
         say(f"Krita's Python is {version} (from {evidence}).")
         check_krita_python(version)
+    if platform.system() == "Linux" and args.zip is None:
+        warn_shared_resource_folder(krita_path, version, location)
+    app = None
+    if not args.platform:
+        if krita_path is not None and is_krita_app(krita_path):
+            app = krita_path
+        elif platform.system() == "Darwin":
+            apps = find_krita_apps(Path.home())
+            app = apps[0] if len(apps) == 1 else None
     if args.platform:
         platforms = [tag for given in args.platform for tag in expand_platform(given)]
+    elif app is not None:
+        tag, why = krita_app_platform(read_krita_app(app), version, platform.machine(),
+                                      platform.mac_ver()[0])
+        say(f"Packages for {tag}: {why}.")
+        platforms = [tag]
     else:
         platforms = default_platforms()
     platforms = list(dict.fromkeys(platforms))
     return DepsSpec(version, tuple(platforms), locked_requirements(version, platforms))
+
+
+def warn_shared_resource_folder(krita_path: Path | None, version: str,
+                                location: KritaLocation | None) -> None:
+    """An AppImage and a distribution Krita share ~/.local/share/krita; say so when both are
+    there, as the packages installed fit only one of their Pythons."""
+    if location is not None and location.name != "Krita":
+        return  # the Flatpak has a folder of its own
+    distro: tuple[str, Path] | None = None
+    try:
+        distro = detect_python_version(_kritaplugin_globs(["/usr", "/usr/local"], False))
+    except InstallError:
+        distro = None
+    if krita_path is not None and (is_appimage(krita_path) or is_extracted_appimage(krita_path)):
+        if distro is not None:
+            warn(shared_folder_warning(krita_path, version, str(distro[1]), distro[0]))
+        return
+    if krita_path is None and distro is not None:
+        for appimage in find_appimages(Path.home()):
+            warn(shared_folder_warning(appimage, None, str(distro[1]), distro[0])
+                 + f" To install for the AppImage instead: --krita-path {appimage}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -1107,8 +1325,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     cache = args.deps_cache.expanduser().resolve() if args.deps_cache else None
     try:
         if args.zip is not None:
-            options = Options(REPO, deps_spec(args, None), pip_cmd, cache, args.refresh_deps,
-                              args.verbose)
+            # Without --python-version the zip holds no packages: the docker's Install button
+            # fetches the ones for the Krita it is imported into.
+            spec = deps_spec(args, None) if args.python_version or args.krita_path else None
+            options = Options(REPO, spec, pip_cmd, cache, args.refresh_deps, args.verbose)
             build_zip(args.zip.expanduser(), options)
             return 0
         resource_dir, kritarc, location = resolve_target(args)

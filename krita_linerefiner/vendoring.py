@@ -200,6 +200,33 @@ def wheels_for(index: list[str], package: str, version: str, python: str,
     return found
 
 
+def _fit_rank(wheel: Wheel, platform: str) -> tuple[int, int, int]:
+    # A wheel for this architecture before universal2 (half the size), then the newest platform
+    # level that still fits: manylinux_2_28 before manylinux2014, macOS 13 before 11.
+    best = (-1, -1, -1)
+    for tag in wheel.platforms:
+        if not _platform_fits(tag, platform):
+            continue
+        levels = re.findall(r"_(\d+)_(\d+)_", tag)
+        legacy = {"manylinux1": (2, 5), "manylinux2010": (2, 12), "manylinux2014": (2, 17)}
+        major, minor = next((v for k, v in legacy.items() if tag.startswith(k + "_")),
+                            (int(levels[0][0]), int(levels[0][1])) if levels else (0, 0))
+        best = max(best, (int("universal2" not in tag), major, minor))
+    return best
+
+
+def pick_wheel(index: list[str], package: str, version: str, python: str,
+               platform: str) -> str | None:
+    """The one wheel of `package` `version` the in-Krita installer downloads for CPython
+    `python` on `platform`, out of the file names in `index`; None if none fits."""
+    found = wheels_for(index, package, version, python, platform)
+    if not found:
+        return None
+    # A wheel for exactly this Python before an abi3 one, then the rank; the name breaks ties.
+    return max(found, key=lambda f: (f"cp3{python.split('.')[1]}-" in f,
+                                     _fit_rank(parse_wheel(f), platform), f))
+
+
 def choose_lock(indexes: dict[str, list[str]]) -> dict[tuple[str, str], dict[str, str]]:
     """The newest compatible set for each (python, target) that has wheels in the indexes
     (package -> wheel file names). Pre-releases are never chosen."""
@@ -294,3 +321,196 @@ def platform_tags(target: Target) -> list[str]:
 
 def running_python() -> str:
     return f"{sys.version_info[0]}.{sys.version_info[1]}"
+
+
+# --------------------------------------------------------------------------------------------
+# The files the in-Krita installer downloads, with what PyPI says about them
+
+
+class LockedFile(NamedTuple):
+    package: str
+    version: str
+    filename: str
+    size: int
+    sha256: str
+    url: str  # on PyPI's file host; LINEREFINER_WHEEL_URL replaces its folder
+
+
+PYPI_FILES = "https://files.pythonhosted.org/packages"
+
+
+def locked_files(python: str, target: Target) -> list[LockedFile] | None:
+    """The wheels of the locked set for CPython `python` on `target`, each with its size and
+    sha256 from WHEELS; None when the set is not locked or a file is not recorded."""
+    found = pins(python, target)
+    if found is None:
+        return None
+    files = []
+    for package in PACKAGES:
+        name = pick_wheel(list(WHEELS), package, found[package], python, target.platform)
+        if name is None:
+            return None
+        size, sha256, blake2b = WHEELS[name]
+        # PyPI's file host keeps each file under its BLAKE2b-256 digest.
+        url = f"{PYPI_FILES}/{blake2b[:2]}/{blake2b[2:4]}/{blake2b[4:]}/{name}"
+        files.append(LockedFile(package, found[package], name, size, sha256, url))
+    return files
+
+
+# filename -> (size in bytes, sha256, blake2b_256), as PyPI's JSON API lists them. Written by
+# tests/record_wheel_digests.py for the wheel pick_wheel chooses for each locked set; rerun it
+# whenever LOCK changes (tests/test_vendoring.py says when a file is missing).
+# BEGIN WHEELS
+WHEELS: dict[str, tuple[int, str, str]] = {
+    "numpy-2.2.6-cp310-cp310-macosx_10_9_x86_64.whl":
+        (21165245, "b412caa66f72040e6d268491a59f2c43bf03eb6c96dd8f0307829feb7fa2b6fb",
+         "9a3eed6db5be21ce87955c0cbd3009f2803f59fa08df21b5df06862e2d8e2bdd"),
+    "numpy-2.2.6-cp310-cp310-macosx_11_0_arm64.whl":
+        (14360048, "8e41fd67c52b86603a91c1a505ebaef50b3314de0213461c7a6e99c9a3beff90",
+         "22c24b9221495b2a132cc9d2eb862e21d42a009f5a60e45fc44b00118c174bff"),
+    "numpy-2.2.6-cp310-cp310-manylinux_2_17_aarch64.manylinux2014_aarch64.whl":
+        (14297320, "efd28d4e9cd7d7a8d39074a4d44c63eda73401580c5c76acda2ce969e0a38e83",
+         "eb1796a3acd228cec142fcb8723bd3cc39c2a474f7dcf0a5d16731980bcafa95"),
+    "numpy-2.2.6-cp310-cp310-manylinux_2_17_x86_64.manylinux2014_x86_64.whl":
+        (16801050, "fc7b73d02efb0e18c000e9ad8b83480dfcd5dfd11065997ed4c6747470ae8915",
+         "b4633de6a34ad7ad6646ac7d2f55ebc6ad439dbbf9c4370017c50cf403fb19b5"),
+    "numpy-2.2.6-cp310-cp310-win_amd64.whl":
+        (12904620, "f0fd6321b839904e15c46e0d257fdd101dd7f530fe03fd6359c1ea63738703f3",
+         "a3dd4b822569d6b96c39d1215dbae0582fd99954dcbcf0c1a13c61783feaca3f"),
+    "numpy-2.4.6-cp311-cp311-macosx_10_9_x86_64.whl":
+        (16969194, "0280e0356c0829a18d9de1cb7eee50ec22ca639878d7240307ca0943d73cd2c4",
+         "b349ec46835a70be8fa6446c495126ac84fdb28cb2558e1620ffb87a10c8b64c"),
+    "numpy-2.4.6-cp311-cp311-macosx_11_0_arm64.whl":
+        (14964111, "110f8b71aacb688ec69062bb7f6938a0f8acb01b7c1c4beb453c65b6d234584d",
+         "0e0df5957185c0ee2f3e12f78715aa9e3b353fd83633316c8532b38faa37e3f6"),
+    "numpy-2.4.6-cp311-cp311-manylinux_2_27_aarch64.manylinux_2_28_aarch64.whl":
+        (15966692, "0ab0a9c4ffb1a6d95ef519fe4247dba8eb6b18ad93999f76b7f657039acabd47",
+         "33a86fa8c1a345a8c85dbb21932c447bee07c30a2c2a3f31e369c0a84b300147"),
+    "numpy-2.4.6-cp311-cp311-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl":
+        (16918164, "89cd468399cfd2504718f0ba50e410dca55a170b61a02ad92bb18c8a65186e93",
+         "020374fe2a4cb3817d94d86402f2506554130a2f01414e299b5a843e5a8a957f"),
+    "numpy-2.4.6-cp311-cp311-win_amd64.whl":
+        (12608406, "1e254a00cdf42b1e4d5b3d68d33af63268d41340d8885df2ab6470f2e1500147",
+         "c5317fc6239c12bce7e931463251cca4426c465e1876ba3cc785402ef4dd8f4e"),
+    "numpy-2.5.5-cp312-cp312-macosx_10_13_x86_64.whl":
+        (14750374, "7da9a248f149cfbb220c6da964a59c8d051d516704f7758acfb81eb382a05d97",
+         "20745b99f425938870958d43dc9f7b17c684e793ce47ec46b7885cdc7acea285"),
+    "numpy-2.5.5-cp312-cp312-macosx_11_0_arm64.whl":
+        (10749920, "b96e9ee49ccbdb5676359f852a4497f7a9c5df6c377d8877f5330d6fd3ff42e4",
+         "5cf406db317e93dd6d618786004c1761214b113832bb77294c8513776956702a"),
+    "numpy-2.5.5-cp312-cp312-manylinux_2_27_aarch64.manylinux_2_28_aarch64.whl":
+        (15284117, "a0750f2156d53446caca85663d0b65d67214e1664b9050454a731ea1418d176a",
+         "c22282184e9a5b50a4a298e9f8fe0bd8cfc483672dbfea8a3b57c78e2376b139"),
+    "numpy-2.5.5-cp312-cp312-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl":
+        (15720599, "704d819265e5d1064d932968e9ee85fff2103ccc78c05b878c06943ba27b8507",
+         "9961522b973ba38987b22a4a71beaed2ea6ac9fd4f687baaa2bc9a45100625e0"),
+    "numpy-2.5.5-cp312-cp312-win_amd64.whl":
+        (12580189, "919eb420662b0b4ba34889df503f3d5329775b0c1d5f7e5f5af4fba8315b1e30",
+         "d171b1ce51834c21020d189332979d38ba7350eb6cd7ca8c8ec424a663b0ca6f"),
+    "numpy-2.5.5-cp313-cp313-macosx_10_13_x86_64.whl":
+        (14747053, "228e3d90e967495d61ddc79dd64e95267aae3bcf1b1c516a6186429106a0b444",
+         "0ffa4ae71d860267f2f9eaf7640516f693acf61c9575d48157cdea459c0215aa"),
+    "numpy-2.5.5-cp313-cp313-macosx_11_0_arm64.whl":
+        (10744599, "7e71ac4284c700afa654e2d15b1b174166710dca932f24045e5dc92001b5bda0",
+         "d49a01a332ebb0899ddb14d782f86ed66d080463e5387a8778029462d1902019"),
+    "numpy-2.5.5-cp313-cp313-manylinux_2_27_aarch64.manylinux_2_28_aarch64.whl":
+        (15278148, "ae2b8285d0b4eed24739c3ca9ec0fa424a0247489c01e1d5fe2815a599e11d33",
+         "5706de83b859944409bb9058bc6110581a3d7fc1f54d6df1222744911d7f6b19"),
+    "numpy-2.5.5-cp313-cp313-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl":
+        (15713899, "824025655df929268bfe6b47ed91a00d14209a6f760847cf150be446829e1ce4",
+         "40d668dd5a83914bbcaf32b3165993f7955979916708cb0156d1e28231e18803"),
+    "numpy-2.5.5-cp313-cp313-win_amd64.whl":
+        (12573354, "e0608d1585557b68dcb6a70a41654f7536567960afad79d91752d2863b242b68",
+         "4574bb9161943fb65caf24e4bb04c788f5c7815e6cb78ac595e7f46781033c82"),
+    "onnxruntime-1.19.2-cp310-cp310-macosx_11_0_universal2.whl":
+        (16776408, "84fa57369c06cadd3c2a538ae2a26d76d583e7c34bdecd5769d71ca5c0fc750e",
+         "3918272d3d7406909141d3c9943796e3e97cafa53f4342d9231c0cfd8cb05702"),
+    "onnxruntime-1.19.2-cp311-cp311-macosx_11_0_universal2.whl":
+        (16779187, "d863e8acdc7232d705d49e41087e10b274c42f09e259016a46f32c34e06dc4fd",
+         "f0ff77bee5df55f034ee81d2e1bc58b2b8511b9c54f06ce6566cb562c5d95aa5"),
+    "onnxruntime-1.19.2-cp312-cp312-macosx_11_0_universal2.whl":
+        (16790434, "68e7051bef9cfefcbb858d2d2646536829894d72a4130c24019219442b1dd2ed",
+         "f2a52a02687a88fc8a2507bef65876c90e96b9f8de5ba1f810acbf67c140fc67"),
+    "onnxruntime-1.23.2-cp310-cp310-macosx_13_0_arm64.whl":
+        (17195934, "a7730122afe186a784660f6ec5807138bf9d792fa1df76556b27307ea9ebcbe3",
+         "35d6311b1afea060015b56c742f3531168c1644650767f27ef40062569960587"),
+    "onnxruntime-1.23.2-cp310-cp310-macosx_13_0_x86_64.whl":
+        (19153079, "b28740f4ecef1738ea8f807461dd541b8287d5650b5be33bca7b474e3cbd1f36",
+         "dbdb81bf3d7cecfbfed9092b6b4052e857a769d62ed90561b410014e0aae18db"),
+    "onnxruntime-1.23.2-cp310-cp310-manylinux_2_27_aarch64.manylinux_2_28_aarch64.whl":
+        (15219883, "8f7d1fe034090a1e371b7f3ca9d3ccae2fabae8c1d8844fb7371d1ea38e8e8d2",
+         "2e4da382452b17cf70a2313153c520ea4c96ab670c996cb3a95cc5d5ac7bfdac"),
+    "onnxruntime-1.23.2-cp310-cp310-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl":
+        (17370357, "4ca88747e708e5c67337b0f65eed4b7d0dd70d22ac332038c9fc4635760018f7",
+         "fb56179bf90679984c85b417664c26aae4f427cba7514bd2d65c43b181b7b08b"),
+    "onnxruntime-1.23.2-cp310-cp310-win_amd64.whl":
+        (13467651, "0be6a37a45e6719db5120e9986fcd30ea205ac8103fd1fb74b6c33348327a0cc",
+         "cd6d738e50c47c2fd285b1e6c8083f15dac1a5f6199213378a5f14092497296d"),
+    "onnxruntime-1.23.2-cp311-cp311-macosx_13_0_arm64.whl":
+        (17196113, "6f91d2c9b0965e86827a5ba01531d5b669770b01775b23199565d6c1f136616c",
+         "44be467b00f09061572f022ffd17e49e49e5a7a789056bad95b54dfd3bee73ff"),
+    "onnxruntime-1.23.2-cp311-cp311-macosx_13_0_x86_64.whl":
+        (19153857, "87d8b6eaf0fbeb6835a60a4265fde7a3b60157cf1b2764773ac47237b4d48612",
+         "9fa83c23a8f75f93122d2b3410bfb74d06d0f8da4ac663185f91866b03f7da1b"),
+    "onnxruntime-1.23.2-cp312-cp312-macosx_13_0_arm64.whl":
+        (17195929, "b8f029a6b98d3cf5be564d52802bb50a8489ab73409fa9db0bf583eabb7c2321",
+         "1b9ef748cd64161213adeef83d0cb16cb8ace1e62fa501033acdd9f9341fff57"),
+    "onnxruntime-1.23.2-cp312-cp312-macosx_13_0_x86_64.whl":
+        (19157705, "218295a8acae83905f6f1aed8cacb8e3eb3bd7513a13fe4ba3b2664a19fc4a6b",
+         "919da81aafd899b900101988ead7fb14974c8a58695338ab6a0f3d6b0100f30b"),
+    "onnxruntime-1.23.2-cp313-cp313-macosx_13_0_arm64.whl":
+        (17196337, "2ff531ad8496281b4297f32b83b01cdd719617e2351ffe0dba5684fb283afa1f",
+         "3d41fba0cabccecefe4a1b5fc8020c44febb334637f133acefc7ec492029dd2c"),
+    "onnxruntime-1.23.2-cp313-cp313-macosx_13_0_x86_64.whl":
+        (19157691, "162f4ca894ec3de1a6fd53589e511e06ecdc3ff646849b62a9da7489dee9ce95",
+         "fef92d49ca491c6a986acce9f1d1d5fc2099108958cc1710c28e89a032c9cfe9"),
+    "onnxruntime-1.32.0-cp311-cp311-manylinux_2_28_aarch64.whl":
+        (23195070, "2303372a85299b6757b0e11e1cbf13e410ddf7e10c37f4b37e99d1c90e7daf7c",
+         "b730103820b32e9dc1d1fcfc5b519fd2de5bd699d25a25895caf5d726350d1b5"),
+    "onnxruntime-1.32.0-cp311-cp311-manylinux_2_28_x86_64.whl":
+        (27773237, "5a34fc4dfeb5a7b4a74c95dcba1e773d722abda720b474edf1b0c419dc6d163d",
+         "1d46e6f356c9539d2eed44126de3421a81e217da2ad91b22dc11b379cb1e384f"),
+    "onnxruntime-1.32.0-cp311-cp311-win_amd64.whl":
+        (16695880, "d7e0c45cc5f456ad7805e6dd256a7662736cda9c2fd17becae194eb3c2f6df72",
+         "07ffc797464da311c580ec477077a5c65d7841599a46c35392b5978c0a5ae9a4"),
+    "onnxruntime-1.32.0-cp312-cp312-manylinux_2_28_aarch64.whl":
+        (23196724, "e36c187006e7a7c8b8d6d57f1a209dd63f52430dca6c282b177718ad6b841054",
+         "4a8f1e43fb994513c7c7a9c6965272ef89d963c1bd4080993a6267bf913701d1"),
+    "onnxruntime-1.32.0-cp312-cp312-manylinux_2_28_x86_64.whl":
+        (27780211, "99e1074c4b2197accd5073052a465361be17b89c093b8ffb6e6bd8f986c52df8",
+         "a38155845186c20cba59f614991f4065dea148e48eeb9749893768c85ce64327"),
+    "onnxruntime-1.32.0-cp312-cp312-win_amd64.whl":
+        (16698767, "efe7456952c243a05a53d5b8732953625144642c2f3989094277f6217f0c0c40",
+         "a93e27039badc39a1b01628b6b40b1ff1bf4a886e6dfb2f311c483606b7c86f7"),
+    "onnxruntime-1.32.0-cp313-cp313-manylinux_2_28_aarch64.whl":
+        (23195811, "54d02baff2df38777b4c3cc7af326406fe8b8a48f54720f4c446d2d327920a79",
+         "96c726be6be3ebe42597a521645a7bb18701ce0716af87af0cd2c9281d2e84a5"),
+    "onnxruntime-1.32.0-cp313-cp313-manylinux_2_28_x86_64.whl":
+        (27780404, "02ea12a28c069ea8510093d95a7f6ff8126bfd9fc5c0d3381c03b80fb2b424ba",
+         "92741f7c51522822e93aa91f633ebcd75688e2deebeca5901b2e6da8a8c5ad7c"),
+    "onnxruntime-1.32.0-cp313-cp313-win_amd64.whl":
+        (16697937, "c7f9aa98036ba2a47aa041a4a8c6d0a1f7bfe1bde44c131dcd15ce334f2f148d",
+         "6feea776ccc71ba54de3739c20c7c815d9695c55db1d08e2b3c621452676c23f"),
+    "opencv_python_headless-4.10.0.84-cp37-abi3-macosx_11_0_arm64.whl":
+        (54835657, "a4f4bcb07d8f8a7704d9c8564c224c8b064c63f430e95b61ac0bffaa374d330e",
+         "1c9b583c8d9259f6fc19413f83fd18dd8e6cbc8eefb0b4dc6da52dd151fe3272"),
+    "opencv_python_headless-4.10.0.84-cp37-abi3-macosx_12_0_x86_64.whl":
+        (56475470, "5ae454ebac0eb0a0b932e3406370aaf4212e6a3fdb5038cc86c7aea15a6851da",
+         "c07bb4c67f5dad7a9a61c47f7a39e4050e8a4628bd64b3c3daaeb755d759f928"),
+    "opencv_python_headless-4.12.0.88-cp37-abi3-macosx_13_0_x86_64.whl":
+        (57326608, "365bb2e486b50feffc2d07a405b953a8f3e8eaa63865bc650034e5c71e7a5154",
+         "05147e162714beed1cd5e7b5eb66fcbcba2f065c51b1d9da2463024c84d2f7c0"),
+    "opencv_python_headless-5.0.0.93-cp37-abi3-macosx_13_0_arm64.whl":
+        (48322581, "030ca5e0837a2963ab36ef896baa9767eb8d2b83353fb28af5a521e40dd8756f",
+         "537c8c8097891c509d98cd128493835c95631c80be6a8f37ed9d25716c2e16f1"),
+    "opencv_python_headless-5.0.0.93-cp37-abi3-manylinux_2_28_aarch64.whl":
+        (39648433, "840bd717c21e5c11cadadc022a823315ea417f961213d06b4df010e019eb16f4",
+         "3a981a28a7101e31801042b3098871a74b76c61581d328ef40774ff4edb53a56"),
+    "opencv_python_headless-5.0.0.93-cp37-abi3-manylinux_2_28_x86_64.whl":
+        (61204038, "ed709fdf9aa0bd1f2ed8549e71d19449b03a675bb581eb292285f6861953be37",
+         "9b21f6ef335f6e65724aa78b8d792b48d40a48c381715f1e62f5a5049e09d07e"),
+    "opencv_python_headless-5.0.0.93-cp37-abi3-win_amd64.whl":
+        (43825962, "829717b6a95554f273e49e357cee3b3a2a26b6f4842fbc1bed2b45bdd8f87e0e",
+         "b888763b967f7efd7226b82c9fae16d560cba049b1f0c036647e65c610fd636e"),
+}
+# END WHEELS

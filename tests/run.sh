@@ -71,7 +71,7 @@ main_status=$status
 # They run with the whole suite (no test paths given), or when LINEREFINER_PYTHONS names them
 # ("3.10 3.13"; "none" skips them). A Python that is not installed is a warning, not a failure.
 OTHER_TESTS=(tests/core tests/plugin tests/e2e/test_plugin_without_krita.py tests/test_cli.py
-             tests/test_install.py)
+             tests/test_install.py tests/test_vendoring.py tests/test_installer.py)
 declare -A BINDINGS=([3.10]="PyQt5" [3.12]="PyQt5" [3.13]="PyQt5 PyQt6")
 
 targeted=false

@@ -10,8 +10,10 @@ import hashlib
 import importlib.util
 import json
 import os
+import plistlib
 import shlex
 import shutil
+import struct
 import subprocess
 import sys
 import time
@@ -778,3 +780,186 @@ def test_failure_while_swapping_restores_the_previous_install(repo: Path, env: E
     assert "Nothing was changed" in result.stderr
     assert snapshot(env.resource) == before
     no_leftovers(env.resource / "pykrita")
+
+
+# --------------------------------------------------------------------------------------------
+# The small zip (no packages: the docker's Install button fetches them)
+
+
+def test_zip_without_python_version_is_plugin_and_models_only(repo: Path, env: Env,
+                                                              tmp_path: Path) -> None:
+    # What the docker's Install button made in a checkout Krita ran from stays out.
+    package = repo / PLUGIN
+    (package / "vendor-cp311-20260101-000000-abc123" / "numpy").mkdir(parents=True)
+    (package / ".vendor-partial-xyz").mkdir()
+    (package / "vendor-active.json").write_text('{"folder": "vendor-cp311-x"}')
+    out = tmp_path / "small.zip"
+    result = ok(env.run(repo, "--zip", str(out), "--pip-cmd", env.pip("ok")))
+    assert env.pip_calls() == []
+    with zipfile.ZipFile(out) as archive:
+        names = set(archive.namelist())
+    assert {f"{PLUGIN}/__init__.py", f"{PLUGIN}/models/manifest.json"} <= names
+    assert not [n for n in names if any(part in n for part in ("/vendor/", "/vendor-",
+                                                               "/.vendor"))], sorted(names)
+    assert f"{PLUGIN}/vendoring.py" in names
+    assert "Install dependencies" in result.stdout
+
+
+# --------------------------------------------------------------------------------------------
+# macOS: the packages fit Krita.app itself
+
+MH_MAGIC_64 = 0xFEEDFACF
+CPU = {"x86_64": 0x01000007, "arm64": 0x0100000C}
+
+
+def macho(archs: list[str]) -> bytes:
+    if len(archs) == 1:
+        return struct.pack("<III", MH_MAGIC_64, CPU[archs[0]], 3) + bytes(64)
+    fat = struct.pack(">II", 0xCAFEBABE, len(archs))
+    for i, arch in enumerate(archs):
+        fat += struct.pack(">IIIII", CPU[arch], 3, 4096 * (i + 1), 100, 12)
+    return fat + bytes(64)
+
+
+def fake_app(root: Path, minimum: str | None, archs: list[str], *,
+             executable: str = "krita") -> Path:
+    app = root / "krita.app"
+    (app / "Contents" / "MacOS").mkdir(parents=True)
+    info = {"CFBundleExecutable": executable, "CFBundleIdentifier": "org.krita"}
+    if minimum is not None:
+        info["LSMinimumSystemVersion"] = minimum
+    (app / "Contents" / "Info.plist").write_bytes(plistlib.dumps(info))
+    (app / "Contents" / "MacOS" / executable).write_bytes(macho(archs))
+    return app
+
+
+@pytest.mark.parametrize(("archs", "found"), [
+    (["x86_64"], ["x86_64"]), (["arm64"], ["arm64"]), (["x86_64", "arm64"], ["x86_64", "arm64"])])
+def test_macho_archs_reads_thin_and_universal_headers(archs: list[str], found: list[str],
+                                                      tmp_path: Path) -> None:
+    binary = tmp_path / "krita"
+    binary.write_bytes(macho(archs))
+    assert inst.macho_archs(binary) == found
+
+
+def test_macho_archs_of_something_else_is_empty(tmp_path: Path) -> None:
+    (tmp_path / "elf").write_bytes(b"\x7fELF" + bytes(60))
+    assert inst.macho_archs(tmp_path / "elf") == []
+    assert inst.macho_archs(tmp_path / "missing") == []
+
+
+@pytest.mark.parametrize(("minimum", "archs", "machine", "python", "mac", "tag", "said"), [
+    # An Intel-only Krita on Apple silicon runs under Rosetta: x86_64 wheels, at its minimum.
+    ("10.14", ["x86_64"], "arm64", "3.10", "14.5", "macosx_10_14_x86_64", "10.14 or newer"),
+    # A universal Krita runs natively; arm64 starts at macOS 11.
+    ("10.14", ["x86_64", "arm64"], "arm64", "3.10", "14.5", "macosx_11_0_arm64", "x86_64/arm64"),
+    ("10.14", ["x86_64", "arm64"], "x86_64", "3.12", "12.7", "macosx_10_14_x86_64", "10.14"),
+    ("13.0", ["arm64"], "arm64", "3.13", "15.1", "macosx_13_0_arm64", "13.0 or newer"),
+    # Python 3.13 has no packages for macOS 11: this Mac's level, and the reason said.
+    ("11.0", ["arm64"], "arm64", "3.13", "14.2.1", "macosx_14_0_arm64", "need a newer macOS"),
+])
+def test_krita_app_platform(minimum: str, archs: list[str], machine: str, python: str, mac: str,
+                            tag: str, said: str, tmp_path: Path) -> None:
+    krita = inst.read_krita_app(fake_app(tmp_path, minimum, archs))
+    assert krita.minimum == minimum and list(krita.archs) == archs
+    got, why = inst.krita_app_platform(krita, python, machine, mac)
+    assert got == tag and said in why
+    target = VENDORING.target_for_tag(got)
+    assert VENDORING.requirements(python, target) is not None
+
+
+@pytest.mark.parametrize("broken", ["no minimum", "not mach-o", "no plist"])
+def test_an_unreadable_krita_app_asks_for_platform(broken: str, tmp_path: Path) -> None:
+    app = fake_app(tmp_path, None if broken == "no minimum" else "11.0", ["arm64"])
+    if broken == "not mach-o":
+        (app / "Contents" / "MacOS" / "krita").write_bytes(b"#!/bin/sh\n")
+    if broken == "no plist":
+        (app / "Contents" / "Info.plist").write_bytes(b"not a plist")
+    with pytest.raises(inst.InstallError) as raised:
+        inst.read_krita_app(app)
+    assert "--platform" in (raised.value.hint or "")
+
+
+def test_krita_path_to_krita_app_sets_the_platform(repo: Path, env: Env, tmp_path: Path) -> None:
+    app = fake_app(tmp_path, "10.14", ["x86_64"])
+    result = ok(env.run(repo, *env.target(), "--krita-path", str(app), "--python-version",
+                        "3.10", "--pip-cmd", env.pip("ok")))
+    (call,) = env.pip_calls()
+    assert [call[i + 1] for i, a in enumerate(call) if a == "--platform"] == [
+        "macosx_10_14_x86_64"]
+    pins = VENDORING.LOCK[("3.10", "macos-x86_64")]
+    assert call[-3:] == [f"{p}=={pins[p]}" for p in VENDORING.PACKAGES]
+    assert "krita.app is built for x86_64, macOS 10.14 or newer" in result.stdout
+
+
+# --------------------------------------------------------------------------------------------
+# Linux AppImages
+
+FAKE_APPIMAGE = """#!/bin/sh
+# Stands in for an AppImage's runtime: --appimage-extract PATTERN unpacks into ./squashfs-root.
+[ "$1" = --appimage-extract ] || exit 2
+case "$2" in usr/lib/libpython3*) ;; *) exit 3 ;; esac
+mkdir -p squashfs-root/usr/lib
+: > squashfs-root/usr/lib/libpython3.10.so.1.0
+"""
+
+
+def test_appimage_python_version_comes_from_its_bundled_libpython(tmp_path: Path) -> None:
+    appimage = tmp_path / "krita-5.2.9-x86_64.AppImage"
+    appimage.write_text(FAKE_APPIMAGE)
+    appimage.chmod(0o755)
+    assert inst.is_appimage(appimage)
+    version, _ = inst.appimage_python(appimage)
+    assert version == "3.10"
+    appimage.chmod(0o644)
+    with pytest.raises(inst.InstallError) as raised:
+        inst.appimage_python(appimage)
+    assert "chmod +x" in (raised.value.hint or "")
+
+
+def test_an_appimage_is_known_by_its_elf_mark(tmp_path: Path) -> None:
+    image = tmp_path / "krita"
+    image.write_bytes(b"\x7fELF\x02\x01\x01\x00AI\x02" + bytes(50))
+    plain = tmp_path / "plain"
+    plain.write_bytes(b"\x7fELF\x02\x01\x01\x00" + bytes(50))
+    assert inst.is_appimage(image) and not inst.is_appimage(plain)
+
+
+def test_extracted_appimage_is_detected_with_its_python(tmp_path: Path) -> None:
+    root = tmp_path / "squashfs-root"
+    (root / "usr" / "lib").mkdir(parents=True)
+    (root / "AppRun").write_text("#!/bin/sh\n")
+    (root / "usr" / "lib" / "libpython3.10.so.1.0").write_bytes(b"")
+    assert inst.is_extracted_appimage(root)
+    assert inst.detect_python_version(inst.krita_path_globs(root))[0] == "3.10"
+
+
+def test_krita_path_to_an_appimage_installs_for_its_python(repo: Path, env: Env,
+                                                           tmp_path: Path) -> None:
+    appimage = tmp_path / "krita-5.2.9-x86_64.AppImage"
+    appimage.write_text(FAKE_APPIMAGE)
+    appimage.chmod(0o755)
+    result = ok(env.run(repo, *env.target(), "--krita-path", str(appimage),
+                        "--platform", "manylinux_2_28_x86_64", "--pip-cmd", env.pip("ok")))
+    (call,) = env.pip_calls()
+    assert call[call.index("--python-version") + 1] == "3.10"
+    assert "Krita's Python is 3.10" in result.stdout
+
+
+def test_appimages_are_found_where_users_keep_them(tmp_path: Path) -> None:
+    for place in ("Applications", "Downloads"):
+        (tmp_path / place).mkdir()
+    (tmp_path / "Applications" / "krita-5.2.9-x86_64.appimage").write_text("")
+    (tmp_path / "Downloads" / "Krita-5.3.0-x86_64.AppImage").write_text("")
+    (tmp_path / "Downloads" / "gimp.AppImage").write_text("")
+    assert [p.name for p in inst.find_appimages(tmp_path)] == [
+        "krita-5.2.9-x86_64.appimage", "Krita-5.3.0-x86_64.AppImage"]
+
+
+def test_shared_resource_folder_warning_names_both_and_what_to_do() -> None:
+    text = inst.shared_folder_warning(Path("/home/a/krita.AppImage"), "3.10",
+                                      "/usr/lib/x86_64-linux-gnu/kritaplugins/kritapykrita.so",
+                                      "3.11")
+    assert "/home/a/krita.AppImage" in text and "kritapykrita.so" in text
+    assert "Python 3.10 and 3.11" in text and "same resource folder" in text
+    assert "--resource-dir" in text

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import deps
 from .extension import ACTIONS, controller
 from .qt import (
     QCheckBox,
@@ -94,6 +95,7 @@ def make_docker_class(krita: Any) -> type:
             self.ctl.progressed.connect(self.on_progress)
             self.ctl.finished.connect(self.on_finished)
             self.ctl.settings_changed.connect(self.load_values)
+            self.ctl.setup.progressed.connect(self.on_install_progress)
             self.timer = QTimer(self)
             self.timer.setInterval(REFRESH_MS)
             self.timer.timeout.connect(self.refresh)
@@ -135,6 +137,7 @@ def make_docker_class(krita: Any) -> type:
                                           * DETAILS_LINES + 12)
             self.details.setVisible(False)
             layout.addWidget(self.details)
+            layout.addWidget(self.install_box())
 
             gaps = QGroupBox("Close gaps")
             form = QFormLayout(gaps)
@@ -186,6 +189,45 @@ def make_docker_class(krita: Any) -> type:
             layout.addLayout(busy)
             layout.addStretch(1)
             return root
+
+        def install_box(self) -> Any:
+            """Shown while numpy, onnxruntime or OpenCV can't be imported and this Krita has a
+            locked set of them: one button fetches it (installer.py)."""
+            self.install_group = QGroupBox("Dependencies")
+            self.install_group.setObjectName("linerefiner_install_box")
+            box = QVBoxLayout(self.install_group)
+            self.install_button = QPushButton("Install dependencies")
+            self.install_button.setObjectName("linerefiner_install_deps")
+            self.install_button.setToolTip(
+                "Download numpy, onnxruntime and OpenCV for this Krita's Python from PyPI, "
+                "check each file against LineRefiner's list, and put them in the plugin's "
+                "folder. Nothing changes unless all of it succeeds.")
+            self.install_button.clicked.connect(self.on_install_clicked)
+            box.addWidget(self.install_button)
+            busy = QHBoxLayout()
+            self.install_progress = QProgressBar()
+            self.install_progress.setObjectName("linerefiner_install_progress")
+            self.install_progress.setRange(0, SLIDER_STEPS)
+            self.install_progress.setValue(0)
+            busy.addWidget(self.install_progress)
+            self.install_cancel = QPushButton("Cancel")
+            self.install_cancel.setObjectName("linerefiner_install_cancel")
+            self.install_cancel.setEnabled(False)
+            self.install_cancel.clicked.connect(lambda _=False: self.ctl.setup.cancel())
+            busy.addWidget(self.install_cancel)
+            box.addLayout(busy)
+            self.install_group.setVisible(False)
+            return self.install_group
+
+        def on_install_clicked(self) -> None:
+            self.ctl.install_deps()
+            self.refresh()
+
+        def install_text(self) -> str:
+            setup = self.ctl.setup
+            total = setup.plan.megabytes if setup.plan is not None else 0
+            return (f"Installing the dependencies… {round(100 * setup.fraction)}% of about "
+                    f"{total} MB")
 
         def show_message(self, text: str) -> None:
             if text != self.status.full:
@@ -265,8 +307,11 @@ def make_docker_class(krita: Any) -> type:
             problem = self.ctl.problem("gaps")
             refine_ok = problem is None and self.ctl.refine_available()
             # One line, so what it says and what the buttons allow can never disagree.
+            installing = self.ctl.setup.busy
             if busy:
                 self.show_message(self.ctl.busy_text() or "Running…")
+            elif installing:
+                self.show_message(self.install_text())
             else:
                 self.show_message(problem or self.last_message or READY)
             self.buttons["gaps"].setEnabled(problem is None and not busy)
@@ -277,6 +322,12 @@ def make_docker_class(krita: Any) -> type:
             self.refine_box.setToolTip(
                 "" if refine_ok else "Refining needs the refine model, not installed yet.")
             self.cancel_button.setEnabled(busy)
+            plan = deps.installable() if problem and self.ctl.deps_problem() else None
+            self.install_group.setVisible(installing or plan is not None)
+            if plan is not None:
+                self.install_button.setText(f"Install dependencies (about {plan.megabytes} MB)")
+            self.install_button.setEnabled(plan is not None and not installing)
+            self.install_cancel.setEnabled(installing)
             for name in ("gap_sensitivity", "max_gap", "seal_only", "dense", "line_darkness",
                          "gap_color", "flats_fill_border", "flats_min_region"):
                 self.controls[name].setEnabled(not self.ctl.deps_problem())
@@ -289,8 +340,13 @@ def make_docker_class(krita: Any) -> type:
             self.progress.setValue(round(value * SLIDER_STEPS))
             self.show_message(self.ctl.busy_text())
 
+        def on_install_progress(self, value: float) -> None:
+            self.install_progress.setValue(round(value * SLIDER_STEPS))
+            self.show_message(self.install_text())
+
         def on_finished(self, record: Any) -> None:
-            self.progress.setValue(SLIDER_STEPS if record.status == "done" else 0)
+            bar = self.install_progress if record.task == "install" else self.progress
+            bar.setValue(SLIDER_STEPS if record.status == "done" else 0)
             self.last_message = record.message
             self.show_message(record.message)
             self.refresh()

@@ -15,6 +15,7 @@ from typing import Any
 from . import deps
 from . import settings as settings_mod
 from .qt import QIcon, QObject, Qt, QtGui, QTimer, QtWidgets, Signal
+from .setup_deps import DepsInstaller
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ class RunRecord:
 
     task: str
     # "done" | "nothing" (ran, found nothing to add, changed nothing) | "cancelled" | "failed"
-    # | "refused"
+    # | "refused"; task "install" (the dependencies) also "restart" (installed, Krita must restart)
     status: str
     message: str
     seconds: float = 0.0
@@ -100,6 +101,9 @@ class Controller(QObject):
         self.read_cancelled = False
         self.job_task = ""
         self.run_started = 0.0
+        # The docker's Install button; the docker shows its progress.
+        self.setup = DepsInstaller(self)
+        self.setup.finished.connect(self.on_installed)
 
     # -- state -------------------------------------------------------------------------------
     @property
@@ -109,6 +113,37 @@ class Controller(QObject):
 
     def deps_problem(self) -> str:
         return deps.report(deps.missing())
+
+    def install_deps(self) -> None:
+        """Fetch the locked numpy, onnxruntime and OpenCV for this Krita (the docker's button)."""
+        plan = deps.installable()
+        if plan is not None and not self.setup.busy:
+            self.setup.start(plan)
+
+    def on_installed(self, result: Any) -> None:
+        self._refine = None
+        self.update_actions()
+        message = result.message
+        if result.status == "done":
+            message += self.load_curve_masks()
+        self.finish(RunRecord("install", result.status, message, result.seconds))
+
+    def load_curve_masks(self) -> str:
+        """After an install in this session: the line weight masks, which need the packages
+        (layers imports numpy), opened now if that is safe; else what a restart brings."""
+        from .layers import CurveMasks
+
+        if CurveMasks.doc is not None:
+            return ""
+        if self.app.views():
+            # Opening the template with a view open crashed Krita 5.1.5 (see CurveMasks).
+            return " Restart Krita to use Refine's Curve."
+        try:
+            CurveMasks.load(self.app)
+        except Exception:
+            log.exception("LineRefiner: could not load the line weight masks")
+            return " Restart Krita to use Refine's Curve."
+        return ""
 
     def refine_available(self) -> bool:
         # Cached: the docker asks several times a second; each run looks again.
@@ -253,6 +288,7 @@ class Controller(QObject):
     def on_quit(self) -> None:
         """Krita is quitting: stop the run now, so Krita's exit does not wait for it."""
         self.quitting = True
+        self.setup.shutdown()
         if self.builder is not None:
             self.apply_cancelled = True
         if self.runner is not None:

@@ -81,9 +81,11 @@ class Profile:
         return env
 
 
-def prepare(tmp_path_factory: Any, name: str, out: Path) -> tuple[Path, Path, Profile]:
+def prepare(tmp_path_factory: Any, name: str, out: Path, *,
+            deps: bool = True) -> tuple[Path, Path, Profile]:
     """A module fixture's start: skip (fail in CI) without krita/xvfb-run, then a fresh temp
-    root, an emptied output folder `out` and a profile with the plugin and the test driver."""
+    root, an emptied output folder `out` and a profile with the plugin (without numpy,
+    onnxruntime and OpenCV unless `deps`) and the test driver."""
     import pytest
 
     missing = missing_tools()
@@ -96,7 +98,7 @@ def prepare(tmp_path_factory: Any, name: str, out: Path) -> tuple[Path, Path, Pr
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     profile = make_profile(root / "profile")
-    install_plugin(profile)
+    install_plugin(profile, deps=deps)
     install_driver(profile)
     return root, out, profile
 
@@ -111,12 +113,13 @@ def make_profile(root: Path) -> Profile:
     return profile
 
 
-def install_plugin(profile: Profile) -> None:
+def install_plugin(profile: Profile, *, deps: bool = True) -> None:
     """Install LineRefiner into the profile the way a user does: with install.py."""
+    more = ["--python-version", KRITA_PYTHON, "--deps-cache", str(DEPS_CACHE)] if deps else [
+        "--no-deps"]
     subprocess.run(
         [sys.executable, str(REPO / "install.py"), "--resource-dir", str(profile.resource_dir),
-         "--kritarc", str(profile.kritarc), "--python-version", KRITA_PYTHON,
-         "--deps-cache", str(DEPS_CACHE)],
+         "--kritarc", str(profile.kritarc), *more],
         check=True, cwd=REPO,
     )
 

@@ -135,6 +135,9 @@ class App:
     def activeWindow(self) -> Window:  # noqa: N802
         return self.window
 
+    def views(self) -> list[View]:
+        return [self.window.view] if self.window.view is not None else []
+
     def notifier(self) -> Notifier:
         return self._notifier
 

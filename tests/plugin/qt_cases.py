@@ -169,3 +169,83 @@ def test_the_max_gap_box_takes_exactly_the_settings_range(docker: Any) -> None:
     setting = settings_mod.BY_NAME["max_gap"]
     spin = docker.controls["max_gap"]
     assert (spin.minimum(), spin.maximum()) == (setting.low, setting.high)
+
+
+def wait_until(done: Any, timeout_s: float = 30.0) -> None:
+    import time
+
+    end = time.monotonic() + timeout_s
+    while not done() and time.monotonic() < end:
+        APP.processEvents()
+        time.sleep(0.01)
+    assert done()
+
+
+@pytest.mark.parametrize("outcome", ["failed", "done", "restart"])
+def test_the_install_button_fetches_the_dependencies_and_the_docker_becomes_usable(
+        outcome: str, docker: Any, krita: Any, tmp_path: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from krita_linerefiner import installer
+    from krita_linerefiner.plugin import deps
+    from tests.test_installer import Index, fake_wheel, make_plan
+
+    module = f"lr_fake_dep_{outcome}"
+    index = Index()
+    try:
+        file = index.add(module, fake_wheel(module, extra={"pad.bin": bytes(600_000)}))
+        if outcome == "failed":
+            file = file._replace(sha256="f" * 64)
+        plan = make_plan(file)
+        (tmp_path / "vendor").mkdir()
+        monkeypatch.setenv(installer.URL_ENV, index.url)
+        monkeypatch.setattr(deps, "PACKAGE_DIR", tmp_path)
+        required = ((module, module),)
+        if outcome == "restart":
+            # Another package this session already loaded (from elsewhere) can't be replaced.
+            monkeypatch.setitem(sys.modules, "lr_fake_loaded", type(sys)("lr_fake_loaded"))
+            required += (("lr_fake_loaded", "lr_fake_loaded"),)
+        monkeypatch.setattr(deps, "REQUIRED", required)
+        monkeypatch.setattr(deps, "RESTART_FOR", [])
+        monkeypatch.setattr(installer, "running_plan", lambda: (plan, ""))
+        deps.missing.cache_clear()
+        deps.installable.cache_clear()
+        krita.app.document = fake_krita.Document(fake_krita.Node("ink"))
+        docker.refresh()
+        assert docker.install_group.isVisibleTo(docker)
+        assert docker.install_button.text() == "Install dependencies (about 1 MB)"
+        assert module in docker.status.full and "Install dependencies" in docker.status.full
+        assert not docker.buttons["gaps"].isEnabled()
+        seen: list[Any] = []
+        controller().finished.connect(seen.append)
+        docker.install_button.click()
+        assert controller().setup.busy and not docker.install_button.isEnabled()
+        wait_until(lambda: bool(seen))
+        controller().finished.disconnect(seen.append)
+        docker.refresh()
+        (record,) = seen
+        assert record.task == "install" and record.status == outcome, record
+        if outcome == "failed":
+            assert "not the file in LineRefiner's lock" in record.message
+            assert "Nothing was changed" in record.message
+            assert sorted(p.name for p in tmp_path.iterdir()) == ["vendor"]
+            assert docker.install_group.isVisibleTo(docker)
+            assert docker.install_button.isEnabled()
+        elif outcome == "restart":
+            assert record.message.startswith(f"Installed {module} 1.0 (1 MB)")
+            assert "Restart Krita to use them" in record.message
+            assert "already loaded lr_fake_loaded" in record.message
+            # This session stays as it was; the docker says to restart, no second Install.
+            assert docker.status.full.startswith("LineRefiner's packages are installed; restart")
+            assert not docker.install_group.isVisibleTo(docker)
+        else:
+            assert record.message.startswith(f"Installed {module} 1.0 (1 MB)")
+            assert "LineRefiner is ready" in record.message
+            assert deps.missing() == () and module in sys.modules
+            assert not docker.install_group.isVisibleTo(docker)
+            assert docker.buttons["gaps"].isEnabled()
+            assert docker.status.full == record.message
+    finally:
+        index.close()
+        sys.modules.pop(module, None)
+        deps.missing.cache_clear()
+        deps.installable.cache_clear()
