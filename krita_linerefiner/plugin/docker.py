@@ -94,6 +94,7 @@ def make_docker_class(krita: Any) -> type:
             self.ctl.progressed.connect(self.on_progress)
             self.ctl.finished.connect(self.on_finished)
             self.ctl.settings_changed.connect(self.load_values)
+            self.ctl.previewed.connect(self.on_preview)
             self.timer = QTimer(self)
             self.timer.setInterval(REFRESH_MS)
             self.timer.timeout.connect(self.refresh)
@@ -135,6 +136,11 @@ def make_docker_class(krita: Any) -> type:
                                           * DETAILS_LINES + 12)
             self.details.setVisible(False)
             layout.addWidget(self.details)
+            # Regions a fill sees before and after closing, after each run and preview.
+            self.regions = QLabel("")
+            self.regions.setObjectName("linerefiner_regions")
+            self.regions.setVisible(False)
+            layout.addWidget(self.regions)
 
             gaps = QGroupBox("Close gaps")
             form = QFormLayout(gaps)
@@ -202,6 +208,7 @@ def make_docker_class(krita: Any) -> type:
             slider = QSlider(Qt.Orientation.Horizontal)
             slider.setRange(0, SLIDER_STEPS)
             slider.setToolTip(setting.description)
+            slider.setObjectName(f"linerefiner_{name}")
             slider.valueChanged.connect(
                 lambda value: self.ctl.update_settings(name, value / SLIDER_STEPS))
             self.controls[name] = slider
@@ -220,6 +227,7 @@ def make_docker_class(krita: Any) -> type:
             spin = QSpinBox()
             spin.setRange(int(setting.low or 0), int(setting.high or 0))
             spin.setToolTip(setting.description)
+            spin.setObjectName(f"linerefiner_{name}")
             spin.valueChanged.connect(lambda value: self.ctl.update_settings(name, value))
             self.controls[name] = spin
             return spin
@@ -293,6 +301,20 @@ def make_docker_class(krita: Any) -> type:
             self.progress.setValue(SLIDER_STEPS if record.status == "done" else 0)
             self.last_message = record.message
             self.show_message(record.message)
+            if record.status == "done":
+                self.show_regions(record.regions_before, record.regions_after)
             self.refresh()
+
+        def on_preview(self, record: Any) -> None:
+            self.last_message = record.message
+            if not self.ctl.busy:
+                self.show_message(record.message)
+            if record.status == "done":
+                self.show_regions(record.regions_before, record.regions_after)
+
+        def show_regions(self, before: int, after: int) -> None:
+            text = f"Regions: {before} before, {after} after closing" if before >= 0 else ""
+            self.regions.setText(text)
+            self.regions.setVisible(bool(text))
 
     return LineRefinerDocker

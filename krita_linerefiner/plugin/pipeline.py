@@ -26,6 +26,9 @@ from .settings import AUTO, GAP_COLORS, Settings
 if TYPE_CHECKING:
     import numpy as np
 
+    from ..core.flats import RegionCounts
+    from .preview import Seed
+
 # Result layers are handed over in patches of this size (a multiple of Krita's 64 px tiles):
 # all-transparent patches are skipped, and the main thread can write a few per event-loop turn.
 PATCH = 256
@@ -63,17 +66,22 @@ class Computed:
     # The source has no transparent pixel (lines on white paper): it hides the flats below it
     # unless its blending mode is Multiply, which the message then says.
     opaque_source: bool = False
+    # Regions a fill sees in the lines alone and with the closures ("gaps" tasks and flats).
+    counts: RegionCounts | None = None
+    # What a live preview re-selects closures from; None when no gap was analysed.
+    seed: Seed | None = field(default=None, repr=False)
 
 
 def compute(job: Job, progress: Callable[[float], None], cancel: Callable[[], bool]) -> Computed:
     """The whole pipeline for one job, as pure numpy: bytes in, result layer bytes out."""
     import numpy as np  # noqa: F811 (runtime import; the top one is for type hints only)
 
-    from ..core.flats import FlatsParams
-    from ..core.gaps import GapParams
+    from ..core.flats import FlatsParams, region_counts
+    from ..core.gaps import LINE_LEVEL, GapParams
     from ..core.ink import ink_from_pixels, no_lines_message
     from ..core.pipeline import Steps, open_sessions, run_pipeline
     from ..core.refine import RefineParams
+    from .preview import RUN_REACH, Seed, source_digest
 
     source = job.source
     settings = job.settings
@@ -98,9 +106,11 @@ def compute(job: Job, progress: Callable[[float], None], cancel: Callable[[], bo
                           fill_border=settings.flats_fill_border) if job.task == "flats"
         else None,
     )
+    # The analysis is kept and searched to the docker's largest max gap, for the live preview.
     stages = run_pipeline(ink, steps, sessions=open_sessions(steps), progress=progress,
                           cancel=cancel, origin=(source.rect.x, source.rect.y),
-                          previous_flats=job.previous_flats)
+                          previous_flats=job.previous_flats,
+                          gap_reach=RUN_REACH if gaps else None)
     layers: dict[str, list[Patch]] = {}
     count = 0
     curve = steps.curve
@@ -116,6 +126,19 @@ def compute(job: Job, progress: Callable[[float], None], cancel: Callable[[], bo
         count = result.count
         if no_line_found(result) and not refine_first:
             no_lines = no_lines_message(ink if selected is None else ink * selected)
+    counts = seed = None
+    if stages.gaps is not None and stages.gaps.normalised is not None:
+        result = stages.gaps
+        shown = result.gaps if selected is None else result.gaps * selected
+        flats_params = FlatsParams(min_region=settings.flats_min_region,
+                                   fill_border=settings.flats_fill_border)
+        line = (result.analysis.lines.line if result.analysis is not None
+                else np.greater_equal(result.normalised, np.float32(LINE_LEVEL)))
+        counts = region_counts(line, shown, flats_params)
+        if result.analysis is not None and steps.gaps is not None and not steps.gaps.dense:
+            seed = Seed(source_digest(source), result.analysis,
+                        max(RUN_REACH, steps.gaps.max_gap),
+                        shown.astype(np.float32, copy=False))
     regions = 0
     if stages.flats is not None:
         regions = stages.flats.regions
@@ -128,7 +151,7 @@ def compute(job: Job, progress: Callable[[float], None], cancel: Callable[[], bo
         nothing = (nothing if nothing.startswith("Nothing added:") else
                    "Nothing to fill: no region is enclosed by the lines and the closures.")
     opaque = job.task == "flats" and opaque_layer(source)
-    return Computed(layers, count, curve, nothing, digests, regions, opaque)
+    return Computed(layers, count, curve, nothing, digests, regions, opaque, counts, seed)
 
 
 def opaque_layer(source: SourceImage) -> bool:
