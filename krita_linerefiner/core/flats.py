@@ -220,12 +220,14 @@ def enclosed_regions(line: np.ndarray, min_region: int = 24, fill_border: bool =
     return int(kept.sum())
 
 
-def region_counts(line: np.ndarray, gaps: np.ndarray | None, params: FlatsParams | None = None
-                  ) -> RegionCounts:
+def region_counts(line: np.ndarray, gaps: np.ndarray | None, params: FlatsParams | None = None,
+                  before: int | None = None) -> RegionCounts:
     """enclosed_regions of the lines (bool, LINE_LEVEL and up) alone, and with the closures
-    (`gaps` coverage, as close_gaps returns it) added."""
+    (`gaps` coverage, as close_gaps returns it) added. `before`: the first count, when known
+    (it depends on the lines and params only; a live preview counts it once per run)."""
     params = params or FlatsParams()
-    before = enclosed_regions(line, params.min_region, params.fill_border)
+    if before is None:
+        before = enclosed_regions(line, params.min_region, params.fill_border)
     if gaps is None:
         return RegionCounts(before, before)
     closed = line | np.greater_equal(gaps, np.float32(LINE_LEVEL))

@@ -77,7 +77,7 @@ class LivePreview(QObject):
 
     # -- what a run leaves -------------------------------------------------------------------
     def remember(self, doc: Any, source: Any, gaps_layer: Any | None, job: Any,
-                 seed: Any | None) -> None:
+                 seed: Any | None, counts: Any | None) -> None:
         """After a run's results are in the document: its "filled gaps" layer and analysis."""
         from .layers import node_id
         from .preview import Live
@@ -97,7 +97,11 @@ class LivePreview(QObject):
         self.cache.put(PreviewKey(node_id(source), seed.digest), seed.analysis, seed.reach)
         self.live = Live(node_id(doc.rootNode()), node_id(source), node_id(gaps_layer), src.rect,
                          src.result_fmt, GAP_COLORS[job.settings.gap_color], selection,
-                         seed.shown)
+                         seed.shown, digest=seed.digest)
+        if counts is not None:
+            settings = job.settings
+            self.live.before[(settings.flats_min_region, settings.flats_fill_border)] = \
+                counts.before
 
     def forget(self) -> None:
         if self.live is not None:
@@ -211,10 +215,11 @@ class LivePreview(QObject):
                 layer.setPixelData(patch.data, *patch.rect)
         finally:
             doc.unlock()
-        save_records(doc, {node_id(layer): Written(live.rect, result.digest)})
-        live.shown = result.shown
-        # setPixelData marks nothing dirty (libkis): redraw so the canvas shows the new closures.
-        doc.refreshProjection()
+        if self.pending:
+            save_records(doc, {node_id(layer): Written(live.rect, result.digest)})
+            live.shown = result.shown
+            # setPixelData marks nothing dirty (libkis): redraw so the canvas shows the change.
+            doc.refreshProjection()
         self.ui_max = max(self.ui_max, time.perf_counter() - began)
         self.update = None
         self.runs += 1

@@ -11,6 +11,7 @@ run still sees the layer as untouched) and the counts for the status line.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -65,6 +66,10 @@ class Live:
     color: tuple[float, float, float]
     selection: np.ndarray | None  # float32 0..1 over rect, as the run applied it
     shown: np.ndarray  # float32 coverage now in the layer
+    # Regions a fill sees in the lines alone, by the flats settings (min_region, fill_border)
+    # they were counted with: the same for every preview of one run.
+    before: dict[tuple[int, bool], int] = field(default_factory=dict)
+    digest: bytes = b""  # source_digest of what the run read (its cache key)
 
 
 @dataclass(frozen=True)
@@ -93,7 +98,7 @@ def update(live: Live, cache: PreviewCache, source: SourceImage, params: GapPara
            flats: FlatsParams, layer_touched: bool) -> Update:
     """The closures `params` select from the cached run for `source`'s pixels, as patches."""
     start = time.perf_counter()
-    run = cache.get(PreviewKey(live.source_id, source_digest(source)))
+    run = cache.get(PreviewKey(live.source_id, live.digest))
     if run is None or source.rect != live.rect:
         return Update("stale", RUN_NEEDED)
     if layer_touched:
@@ -101,12 +106,25 @@ def update(live: Live, cache: PreviewCache, source: SourceImage, params: GapPara
     if params.max_gap > run.reach:
         return Update("beyond", f"Max gap {params.max_gap} px is beyond the {run.reach} px the "
                       "last run searched: press Close Gaps to preview it.")
-    shown = preview(run, params, regions=False)
+    # Hashing the layer (30-70 ms at 2048x2048) runs beside the re-selection (both release the
+    # GIL for most of their time); a changed layer throws the preview away.
+    digest: list[bytes] = []
+    hashing = threading.Thread(target=lambda: digest.append(source_digest(source)))
+    hashing.start()
+    try:
+        shown = preview(run, params, regions=False)
+    finally:
+        hashing.join()
+    if digest != [live.digest]:
+        return Update("stale", RUN_NEEDED)
     gaps = shown.gaps if live.selection is None else shown.gaps * live.selection
-    counts = region_counts(run.analysis.lines.line, gaps, flats)
+    key = (flats.min_region, flats.fill_border)
+    counts = region_counts(run.analysis.lines.line, gaps, flats, live.before.get(key))
+    live.before[key] = counts.before
     image = SourceImage(b"", live.rect, live.result_fmt, live.result_fmt, None)
-    patches = changed_patches(live.shown, gaps, image, live.color)
-    digest = layer_digest(to_layer(gaps, None, image, live.color), image)
+    layer = to_layer(gaps, None, image, live.color)
+    patches = changed_patches(live.shown, gaps, image, layer)
+    digest = layer_digest(layer, image)
     n = shown.count
     message = f"Preview: {n} gap{'' if n == 1 else 's'} closed. {counts.text()}."
     return Update("done", message, tuple(patches), digest, gaps, n, counts,
@@ -114,13 +132,13 @@ def update(live: Live, cache: PreviewCache, source: SourceImage, params: GapPara
 
 
 def changed_patches(old: np.ndarray, new: np.ndarray, image: SourceImage,
-                    color: tuple[float, float, float]) -> list[Patch]:
-    """The PATCH-sized pieces of the layer where `new` differs from `old`, as to_layer writes
-    them; a piece with no ink left is written as zero bytes, which is what an untouched part of
-    a new layer holds (so the layer's digest is layer_digest's)."""
+                    layer: list[Patch]) -> list[Patch]:
+    """The PATCH-sized pieces of the layer where `new` differs from `old`, as to_layer wrote
+    them into `layer`; a piece with no ink left is written as zero bytes, which is what an
+    untouched part of a new layer holds (so the layer's digest is layer_digest's)."""
     rect = image.rect
     bpp = image.result_fmt.bytes_per_pixel
-    fresh = {(p.rect.x, p.rect.y): p for p in to_layer(new, None, image, color)}
+    fresh = {(p.rect.x, p.rect.y): p for p in layer}
     patches = []
     height, width = new.shape
     for y in range(0, height, PATCH):

@@ -47,7 +47,7 @@ def run(source: SourceImage, settings: Settings) -> tuple[Computed, Live, Previe
         selection = (np.frombuffer(source.selection, np.uint8).reshape(seed.shown.shape)
                      / np.float32(255))
     live = Live("doc", SOURCE_ID, "gaps-layer", source.rect, U8,
-                GAP_COLORS[settings.gap_color], selection, seed.shown)
+                GAP_COLORS[settings.gap_color], selection, seed.shown, digest=seed.digest)
     return result, live, cache
 
 
