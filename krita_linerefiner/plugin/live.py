@@ -65,6 +65,7 @@ class LivePreview(QObject):
         self.future: Future[Any] | None = None
         self.pending: list[Any] = []
         self.update: Any = None
+        self.target: Any = None  # the Live this preview was computed for
         self.again = False
         self.began = 0.0
         self.ui_max = 0.0
@@ -143,7 +144,7 @@ class LivePreview(QObject):
             self.report("stale", RUN_NEEDED)
             return
         self.check = LayerCheck(layer, load_records(doc).get(live.gaps_id))
-        self.doc, self.layer = doc, layer
+        self.target = live
         QTimer.singleShot(0, self.read_step)
 
     def read_step(self) -> None:
@@ -172,8 +173,8 @@ class LivePreview(QObject):
                            else settings.line_darkness)
         flats = FlatsParams(min_region=settings.flats_min_region,
                             fill_border=settings.flats_fill_border)
-        self.future = self.executor.submit(update, self.live, self.cache, source, params, flats,
-                                           self.check.touched)
+        self.future = self.executor.submit(update, self.target, self.cache, source, params,
+                                           flats, self.check.touched)
         self.poller.start()
 
     def poll(self) -> None:
@@ -201,7 +202,8 @@ class LivePreview(QObject):
         result, live = self.update, self.live
         doc = find_document(self.ctl.app, live.doc_root_id) if live is not None else None
         layer = find_node(doc, live.gaps_id) if doc is not None else None
-        if layer is None or self.ctl.busy:
+        if layer is None or self.ctl.busy or live is not self.target:
+            # A run started or ended meanwhile: its own result follows the settings.
             self.update = None
             self.report("stale", "The result layers changed meanwhile; the preview stopped.")
             return

@@ -57,7 +57,7 @@ def krita(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
     (root / "input.json").write_text(json.dumps(spec))
     env["LR_E2E_INPUT"] = str(root / "input.json")
     run = harness.run_krita(profile, SCENARIOS / "preview.py", out, timeout=600, env=env)
-    shot = out / "screen_grab.png"
+    shot = out / "window_grab.png"
     if shot.exists() and NOTES_COPY.parent.is_dir():
         shutil.copy(shot, NOTES_COPY)
     yield Session(run, out)

@@ -209,10 +209,13 @@ def steps(ctx: Any):
     ctx.record("flats_outcome", vars(ctl.last_outcome))
     source.setBlendingMode("multiply")
     doc.refreshProjection()
+    window_widgets().showMaximized()
+    yield 1.0
     view = app.activeWindow().activeView()
     if view is not None and view.canvas() is not None:
-        view.canvas().setZoomLevel(3.0)
-    yield 2.0
+        view.canvas().setZoomLevel(2.5)
+    # The floating message over the canvas (extension.FLOAT_MS) is gone by then.
+    yield 7.0
     dump_merged(ctx, "flats_window_merged", doc)
     qwindow = window_widgets()
     qwindow.grab().save(str(ctx.out / "window_grab.png"))
