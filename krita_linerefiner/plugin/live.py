@@ -67,6 +67,7 @@ class LivePreview(QObject):
         self.update: Any = None
         self.target: Any = None  # the Live this preview was computed for
         self.again = False
+        self.off = ""  # why the last run left nothing to preview, if it says more than NO_RUN
         self.began = 0.0
         self.ui_max = 0.0
         self.last: PreviewRecord | None = None
@@ -86,7 +87,15 @@ class LivePreview(QObject):
 
         if seed is None or gaps_layer is None:
             self.forget()
+            from .preview import previewable, too_large
+
+            if gaps_layer is not None and not previewable(job.source.rect):
+                self.off = too_large(job.source.rect)
+            elif gaps_layer is not None and job.settings.dense:
+                self.off = ("Live preview does not draw the dense model's strokes: untick "
+                            "\"Also the dense model\" and press Close Gaps to preview.")
             return
+        self.off = ""
         src = job.source
         selection = None
         if src.selection is not None:
@@ -129,7 +138,7 @@ class LivePreview(QObject):
             return
         live = self.live
         if live is None:
-            self.report("none", NO_RUN)
+            self.report("none", self.off or NO_RUN)
             return
         doc = find_document(self.ctl.app, live.doc_root_id)
         source = find_node(doc, live.source_id) if doc is not None else None

@@ -81,7 +81,7 @@ def compute(job: Job, progress: Callable[[float], None], cancel: Callable[[], bo
     from ..core.ink import ink_from_pixels, no_lines_message
     from ..core.pipeline import Steps, open_sessions, run_pipeline
     from ..core.refine import RefineParams
-    from .preview import RUN_REACH, Seed, source_digest
+    from .preview import RUN_REACH, Seed, previewable, source_digest
 
     source = job.source
     settings = job.settings
@@ -106,11 +106,12 @@ def compute(job: Job, progress: Callable[[float], None], cancel: Callable[[], bo
                           fill_border=settings.flats_fill_border) if job.task == "flats"
         else None,
     )
-    # The analysis is kept and searched to the docker's largest max gap, for the live preview.
+    # For the live preview the analysis is kept, searched to the docker's largest max gap.
+    keep = gaps and previewable(source.rect)
     stages = run_pipeline(ink, steps, sessions=open_sessions(steps), progress=progress,
                           cancel=cancel, origin=(source.rect.x, source.rect.y),
-                          previous_flats=job.previous_flats,
-                          gap_reach=RUN_REACH if gaps else None)
+                          previous_flats=job.previous_flats, keep_analysis=keep,
+                          gap_reach=RUN_REACH if keep else None)
     layers: dict[str, list[Patch]] = {}
     count = 0
     curve = steps.curve
@@ -168,8 +169,16 @@ def opaque_layer(source: SourceImage) -> bool:
 def no_line_found(result: object) -> bool:
     """close_gaps runs no model (neither the verifier nor the dense one) when nothing in the
     layer reads as a line, even after its line-darkness normalisation."""
-    return (getattr(result, "analysis", None) is None
-            and getattr(result, "probability", None) is None)
+    import numpy as np  # noqa: F811
+
+    from ..core.gaps import LINE_LEVEL
+
+    if getattr(result, "analysis", None) is not None or \
+            getattr(result, "probability", None) is not None:
+        return False
+    # Without its analysis (not kept for a large layer) the normalised lines tell.
+    normalised = getattr(result, "normalised", None)
+    return normalised is None or not np.any(np.greater_equal(normalised, LINE_LEVEL))
 
 
 def nothing_reason(task: str, layers: dict[str, list[Patch]], count: int,

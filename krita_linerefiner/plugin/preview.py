@@ -32,6 +32,21 @@ if TYPE_CHECKING:
 # largest without another run (at 2048x2048 the analysis took 0.60 s at 64 px against 0.46 s at
 # 24, benchmarks/preview.py).
 RUN_REACH = PREVIEW_REACH
+# Layers up to this size keep their run's analysis for previews. Above it a run drops it: on a
+# 6071x8598 page the kept analysis (full-size line, piece, distance and skeleton maps) took the
+# plugin's peak from about 1.6 GB to over 2 GB, and a preview there would take seconds anyway.
+PREVIEW_MAX_PIXELS = 4096 * 4096
+
+
+def previewable(rect: Rect) -> bool:
+    return rect.w * rect.h <= PREVIEW_MAX_PIXELS
+
+
+def too_large(rect: Rect) -> str:
+    megapixels = rect.w * rect.h / 1e6
+    return (f"Live preview is off for layers over {PREVIEW_MAX_PIXELS / 1e6:.0f} MP (this one "
+            f"is {megapixels:.0f} MP, to keep memory down): press Close Gaps to apply new "
+            "Sensitivity or Max gap.")
 
 
 def source_digest(source: SourceImage) -> bytes:

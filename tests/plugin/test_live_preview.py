@@ -153,3 +153,20 @@ def test_preview_keeps_to_the_selection() -> None:
     painted = layer.reshape(ink.shape[0], -1, 4)[..., 3] > 0
     assert painted.any() and not painted[:, ink.shape[1] // 2 :].any()
     assert hashlib.sha256(layer.tobytes()).hexdigest() == wide.digest
+
+
+def test_a_large_layer_keeps_no_analysis_but_still_counts(monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    import krita_linerefiner.plugin.preview as preview_mod
+
+    ink = draw(gapped=True)
+    monkeypatch.setattr(preview_mod, "PREVIEW_MAX_PIXELS", ink.size - 1)
+    result = compute(Job("gaps", source_of(ink), Settings()), lambda _: None, lambda: False)
+    assert result.seed is None
+    assert result.gap_count >= 3 and result.counts is not None
+    assert (result.counts.before, result.counts.after) == (0, 3)
+    assert "52 MP" in preview_mod.too_large(Rect(0, 0, 6071, 8598))
+    # Without the analysis, a run that closes nothing still knows the layer had lines.
+    none = compute(Job("gaps", source_of(ink), Settings(max_gap=2)), lambda _: None,
+                   lambda: False)
+    assert none.nothing == "0 gaps closed: nothing added.", none.nothing
