@@ -306,6 +306,8 @@ def make_docker_class(krita: Any) -> type:
             self.refresh()
 
         def on_preview(self, record: Any) -> None:
+            if record.status == "busy":
+                return  # the run's own message follows
             self.last_message = record.message
             if not self.ctl.busy:
                 self.show_message(record.message)

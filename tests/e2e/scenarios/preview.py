@@ -209,11 +209,12 @@ def steps(ctx: Any):
     ctx.record("flats_outcome", vars(ctl.last_outcome))
     source.setBlendingMode("multiply")
     doc.refreshProjection()
-    window_widgets().showMaximized()
+    # Xvfb has no window manager to maximise it: fill the 1600x1000 screen by hand.
+    window_widgets().setGeometry(0, 0, 1600, 1000)
     yield 1.0
     view = app.activeWindow().activeView()
     if view is not None and view.canvas() is not None:
-        view.canvas().setZoomLevel(2.5)
+        view.canvas().setZoomLevel(3.0)
     # The floating message over the canvas (extension.FLOAT_MS) is gone by then.
     yield 7.0
     dump_merged(ctx, "flats_window_merged", doc)
