@@ -379,7 +379,7 @@ class Controller(QObject):
         from .layers import GAPS_LAYER
 
         self.live().remember(doc, node, self.builder.paint_layers.get(GAPS_LAYER), self.job,
-                             self.outcome.seed, self.outcome.counts)
+                             self.outcome)
         count = self.outcome.gap_count
         closes = self.job_task in ("gaps", "refine_gaps", "flats")
         gaps = f", {count} gap{'' if count == 1 else 's'} closed" if closes else ""

@@ -79,11 +79,14 @@ class LivePreview(QObject):
 
     # -- what a run leaves -------------------------------------------------------------------
     def remember(self, doc: Any, source: Any, gaps_layer: Any | None, job: Any,
-                 seed: Any | None, counts: Any | None) -> None:
+                 outcome: Any) -> None:
         """After a run's results are in the document: its "filled gaps" layer and analysis."""
-        from .layers import node_id
-        from .preview import Live
+        from ..core.closures import select
+        from .layers import GAPS_LAYER, node_id
+        from .preview import Live, Update
         from .settings import GAP_COLORS
+
+        seed, counts = outcome.seed, outcome.counts
 
         if seed is None or gaps_layer is None:
             self.forget()
@@ -108,10 +111,18 @@ class LivePreview(QObject):
         self.live = Live(node_id(doc.rootNode()), node_id(source), node_id(gaps_layer), src.rect,
                          src.result_fmt, GAP_COLORS[job.settings.gap_color], selection,
                          seed.shown, digest=seed.digest)
-        if counts is not None:
-            settings = job.settings
+        settings = job.settings
+        if counts is not None and GAPS_LAYER in outcome.digests:
             self.live.before[(settings.flats_min_region, settings.flats_fill_border)] = \
                 counts.before
+            # What the run drew, as a preview at the run's settings would: moving a slider to
+            # where it accepts the same candidates then redraws nothing.
+            choice = (select(seed.analysis, settings.gap_sensitivity, settings.max_gap).tobytes(),
+                      settings.seal_only, settings.flats_min_region, settings.flats_fill_border)
+            n = outcome.gap_count
+            message = f"Preview: {n} gap{'' if n == 1 else 's'} closed. {counts.text()}."
+            self.live.last = (choice, Update("done", message, (), outcome.digests[GAPS_LAYER],
+                                             seed.shown, n, counts))
 
     def forget(self) -> None:
         if self.live is not None:
@@ -210,9 +221,12 @@ class LivePreview(QObject):
 
         result, live = self.update, self.live
         doc = find_document(self.ctl.app, live.doc_root_id) if live is not None else None
-        layer = find_node(doc, live.gaps_id) if doc is not None else None
-        if layer is None or self.ctl.busy or live is not self.target:
+        layer = find_node(doc, live.gaps_id) if doc is not None and live is not None else None
+        if live is None or doc is None or layer is None or self.ctl.busy \
+                or live is not self.target:
             # A run started or ended meanwhile: its own result follows the settings.
+            if self.target is not None:
+                self.target.last = None  # what it chose was not written
             self.update = None
             self.report("stale", "The result layers changed meanwhile; the preview stopped.")
             return

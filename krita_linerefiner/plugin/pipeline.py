@@ -128,13 +128,14 @@ def compute(job: Job, progress: Callable[[float], None], cancel: Callable[[], bo
         if no_line_found(result) and not refine_first:
             no_lines = no_lines_message(ink if selected is None else ink * selected)
     counts = seed = None
-    if stages.gaps is not None and stages.gaps.normalised is not None:
+    normalised = stages.gaps.normalised if stages.gaps is not None else None
+    if stages.gaps is not None and normalised is not None:
         result = stages.gaps
         shown = result.gaps if selected is None else result.gaps * selected
         flats_params = FlatsParams(min_region=settings.flats_min_region,
                                    fill_border=settings.flats_fill_border)
         line = (result.analysis.lines.line if result.analysis is not None
-                else np.greater_equal(result.normalised, np.float32(LINE_LEVEL)))
+                else np.greater_equal(normalised, np.float32(LINE_LEVEL)))
         counts = region_counts(line, shown, flats_params)
         if result.analysis is not None and steps.gaps is not None and not steps.gaps.dense:
             seed = Seed(source_digest(source), result.analysis,

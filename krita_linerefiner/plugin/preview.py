@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..core.closures import select
 from ..core.flats import FlatsParams, RegionCounts, region_counts
 from ..core.gaps import GapParams
 from ..core.preview import PREVIEW_REACH, PreviewCache, PreviewKey, ink_digest, preview
@@ -49,12 +50,19 @@ def too_large(rect: Rect) -> str:
             "Sensitivity or Max gap.")
 
 
+def as_bytes(data: bytes | np.ndarray) -> memoryview:
+    """The bytes of `data` without a copy (a layer's pixels are bytes or a 1-D uint8 array)."""
+    if isinstance(data, np.ndarray):
+        return np.ascontiguousarray(data).view(np.uint8).reshape(-1).data
+    return memoryview(data)
+
+
 def source_digest(source: SourceImage) -> bytes:
     """A digest of what a run reads: the rectangle, the formats, the pixels and the selection."""
     parts = [repr((tuple(source.rect), source.fmt, source.result_fmt)).encode(),
-             ink_digest(memoryview(source.pixels).cast("B"))]
+             ink_digest(as_bytes(source.pixels))]
     if source.selection is not None:
-        parts.append(ink_digest(memoryview(source.selection).cast("B")))
+        parts.append(ink_digest(as_bytes(source.selection)))
     return ink_digest(b"".join(parts))
 
 
@@ -85,6 +93,9 @@ class Live:
     # they were counted with: the same for every preview of one run.
     before: dict[tuple[int, bool], int] = field(default_factory=dict)
     digest: bytes = b""  # source_digest of what the run read (its cache key)
+    # The last preview's choice of closures (and what decides the counts) and its result: a
+    # slider move that accepts the same candidates changes nothing, so nothing is redrawn.
+    last: tuple[tuple[object, ...], Update] | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -121,17 +132,25 @@ def update(live: Live, cache: PreviewCache, source: SourceImage, params: GapPara
     if params.max_gap > run.reach:
         return Update("beyond", f"Max gap {params.max_gap} px is beyond the {run.reach} px the "
                       "last run searched: press Close Gaps to preview it.")
+    # Which candidates the settings accept (well under a millisecond): the same as last time
+    # means the same closures and counts, and nothing to redraw.
+    choice = (select(run.analysis, params.sensitivity, params.max_gap).tobytes(),
+              params.seal_only, flats.min_region, flats.fill_border)
+    same = live.last is not None and live.last[0] == choice
     # Hashing the layer (30-70 ms at 2048x2048) runs beside the re-selection (both release the
     # GIL for most of their time); a changed layer throws the preview away.
-    digest: list[bytes] = []
-    hashing = threading.Thread(target=lambda: digest.append(source_digest(source)))
+    read: list[bytes] = []
+    hashing = threading.Thread(target=lambda: read.append(source_digest(source)))
     hashing.start()
     try:
-        shown = preview(run, params, regions=False)
+        shown = None if same else preview(run, params, regions=False)
     finally:
         hashing.join()
-    if digest != [live.digest]:
+    if read != [live.digest]:
         return Update("stale", RUN_NEEDED)
+    if shown is None:
+        assert live.last is not None
+        return replace(live.last[1], patches=(), seconds=time.perf_counter() - start)
     gaps = shown.gaps if live.selection is None else shown.gaps * live.selection
     key = (flats.min_region, flats.fill_border)
     counts = region_counts(run.analysis.lines.line, gaps, flats, live.before.get(key))
@@ -139,11 +158,12 @@ def update(live: Live, cache: PreviewCache, source: SourceImage, params: GapPara
     image = SourceImage(b"", live.rect, live.result_fmt, live.result_fmt, None)
     layer = to_layer(gaps, None, image, live.color)
     patches = changed_patches(live.shown, gaps, image, layer)
-    digest = layer_digest(layer, image)
     n = shown.count
     message = f"Preview: {n} gap{'' if n == 1 else 's'} closed. {counts.text()}."
-    return Update("done", message, tuple(patches), digest, gaps, n, counts,
-                  time.perf_counter() - start)
+    result = Update("done", message, tuple(patches), layer_digest(layer, image), gaps, n,
+                    counts, time.perf_counter() - start)
+    live.last = (choice, replace(result, patches=()))
+    return result
 
 
 def changed_patches(old: np.ndarray, new: np.ndarray, image: SourceImage,

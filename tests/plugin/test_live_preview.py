@@ -29,7 +29,7 @@ def closing_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LINEREFINER_MODELS", str(write_model_dir(tmp_path / "models")))
 
 
-def source_of(ink: np.ndarray, selection: np.ndarray | None = None) -> SourceImage:
+def source_of(ink: np.ndarray, selection: bytes | None = None) -> SourceImage:
     h, w = ink.shape
     data = np.frombuffer(pixels_from_ink(ink, U8, paper="white"), np.uint8)
     return SourceImage(data, Rect(*ORIGIN, w, h), U8, U8, selection)
@@ -121,6 +121,7 @@ def test_lowering_max_gap_removes_closures_without_a_model(monkeypatch: pytest.M
     assert alpha_count(layer) == 0 < before_px
     assert hashlib.sha256(layer.tobytes()).hexdigest() == small.digest
     # Back to the run's max gap: the run's layer again, byte for byte.
+    assert small.shown is not None
     live.shown = small.shown
     back = update(live, cache, source, params(settings), FlatsParams(), layer_touched=False)
     write(layer, back.patches, source.rect)
@@ -170,3 +171,19 @@ def test_a_large_layer_keeps_no_analysis_but_still_counts(monkeypatch: pytest.Mo
     none = compute(Job("gaps", source_of(ink), Settings(max_gap=2)), lambda _: None,
                    lambda: False)
     assert none.nothing == "0 gaps closed: nothing added.", none.nothing
+
+
+def test_settings_that_accept_the_same_closures_redraw_nothing() -> None:
+    settings = Settings()
+    source = source_of(draw(gapped=True))
+    _, live, cache = run(source, settings)
+    first = update(live, cache, source, GapParams(max_gap=2), FlatsParams(), False)
+    assert first.patches
+    # Max gap 3 accepts the same (no) candidate for the 4 px gaps: the last result stands.
+    again = update(live, cache, source, GapParams(max_gap=3), FlatsParams(), False)
+    assert again.status == "done" and again.patches == ()
+    assert (again.digest, again.counts, again.gap_count) == (first.digest, first.counts, 0)
+    # Filling the border changes what is counted, so it is counted again.
+    other = update(live, cache, source, GapParams(max_gap=3), FlatsParams(fill_border=True),
+                   False)
+    assert other.counts is not None and other.counts.after == 1  # the outside
