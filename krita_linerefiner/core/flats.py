@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -190,6 +191,47 @@ def uniform_colours(labels: np.ndarray, previous: np.ndarray, area: np.ndarray) 
     candidate[(differ > 0) | (mean[3] != 255)] = 0
     candidate[OUTSIDE] = 0
     return candidate
+
+
+class RegionCounts(NamedTuple):
+    """Regions a fill sees in the lines alone and with the closures added (enclosed_regions)."""
+
+    before: int
+    after: int
+
+    def text(self) -> str:
+        return f"Regions: {self.before} before, {self.after} after closing"
+
+
+def enclosed_regions(line: np.ndarray, min_region: int = 24, fill_border: bool = False) -> int:
+    """How many flats fill_flats makes between `line` (bool: the lines and any closures, as
+    line_mask reads them): its 4-connected paper regions, less those touching the border (the
+    outside, unless `fill_border`) and those under `min_region` px, which merge into a
+    neighbour. Without the trapping and merging that colouring needs, so it is cheap enough for a
+    live preview; it differs from FlatsResult.regions only where tiny regions touch nothing but
+    each other."""
+    count, _, stats, _ = cv2.connectedComponentsWithStats(
+        (~line).view(np.uint8), connectivity=4, ltype=cv2.CV_32S
+    )
+    height, width = line.shape
+    kept = stats[1:, cv2.CC_STAT_AREA] >= max(1, min_region)
+    if not fill_border:
+        kept &= ~touches_border(stats[1:], width, height)
+    return int(kept.sum())
+
+
+def region_counts(line: np.ndarray, gaps: np.ndarray | None, params: FlatsParams | None = None,
+                  before: int | None = None) -> RegionCounts:
+    """enclosed_regions of the lines (bool, LINE_LEVEL and up) alone, and with the closures
+    (`gaps` coverage, as close_gaps returns it) added. `before`: the first count, when known
+    (it depends on the lines and params only; a live preview counts it once per run)."""
+    params = params or FlatsParams()
+    if before is None:
+        before = enclosed_regions(line, params.min_region, params.fill_border)
+    if gaps is None:
+        return RegionCounts(before, before)
+    closed = line | np.greater_equal(gaps, np.float32(LINE_LEVEL))
+    return RegionCounts(before, enclosed_regions(closed, params.min_region, params.fill_border))
 
 
 def line_mask(ink: np.ndarray, gaps: np.ndarray | None) -> np.ndarray:

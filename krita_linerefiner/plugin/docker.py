@@ -96,6 +96,7 @@ def make_docker_class(krita: Any) -> type:
             self.ctl.finished.connect(self.on_finished)
             self.ctl.settings_changed.connect(self.load_values)
             self.ctl.setup.progressed.connect(self.on_install_progress)
+            self.ctl.previewed.connect(self.on_preview)
             self.timer = QTimer(self)
             self.timer.setInterval(REFRESH_MS)
             self.timer.timeout.connect(self.refresh)
@@ -138,6 +139,11 @@ def make_docker_class(krita: Any) -> type:
             self.details.setVisible(False)
             layout.addWidget(self.details)
             layout.addWidget(self.install_box())
+            # Regions a fill sees before and after closing, after each run and preview.
+            self.regions = QLabel("")
+            self.regions.setObjectName("linerefiner_regions")
+            self.regions.setVisible(False)
+            layout.addWidget(self.regions)
 
             gaps = QGroupBox("Close gaps")
             form = QFormLayout(gaps)
@@ -244,6 +250,7 @@ def make_docker_class(krita: Any) -> type:
             slider = QSlider(Qt.Orientation.Horizontal)
             slider.setRange(0, SLIDER_STEPS)
             slider.setToolTip(setting.description)
+            slider.setObjectName(f"linerefiner_{name}")
             slider.valueChanged.connect(
                 lambda value: self.ctl.update_settings(name, value / SLIDER_STEPS))
             self.controls[name] = slider
@@ -262,6 +269,7 @@ def make_docker_class(krita: Any) -> type:
             spin = QSpinBox()
             spin.setRange(int(setting.low or 0), int(setting.high or 0))
             spin.setToolTip(setting.description)
+            spin.setObjectName(f"linerefiner_{name}")
             spin.valueChanged.connect(lambda value: self.ctl.update_settings(name, value))
             self.controls[name] = spin
             return spin
@@ -349,6 +357,22 @@ def make_docker_class(krita: Any) -> type:
             bar.setValue(SLIDER_STEPS if record.status == "done" else 0)
             self.last_message = record.message
             self.show_message(record.message)
+            if record.status == "done":
+                self.show_regions(record.regions_before, record.regions_after)
             self.refresh()
+
+        def on_preview(self, record: Any) -> None:
+            if record.status == "busy":
+                return  # the run's own message follows
+            self.last_message = record.message
+            if not self.ctl.busy:
+                self.show_message(record.message)
+            if record.status == "done":
+                self.show_regions(record.regions_before, record.regions_after)
+
+        def show_regions(self, before: int, after: int) -> None:
+            text = f"Regions: {before} before, {after} after closing" if before >= 0 else ""
+            self.regions.setText(text)
+            self.regions.setVisible(bool(text))
 
     return LineRefinerDocker

@@ -66,6 +66,9 @@ class RunRecord:
     # when other processes take the cores, so it tells this plugin's own share.
     ui_cpu_seconds: float = 0.0
     ui_cpu_phases: dict[str, float] = field(default_factory=dict)  # the same, per phase
+    # Regions a fill sees in the lines alone and with this run's closures; -1: not counted.
+    regions_before: int = -1
+    regions_after: int = -1
 
 
 class Controller(QObject):
@@ -73,6 +76,7 @@ class Controller(QObject):
     progressed = Signal(float)
     finished = Signal(object)  # RunRecord
     settings_changed = Signal()
+    previewed = Signal(object)  # live.PreviewRecord
 
     def __init__(self, app: Any) -> None:
         super().__init__()
@@ -104,6 +108,7 @@ class Controller(QObject):
         # The docker's Install button; the docker shows its progress.
         self.setup = DepsInstaller(self)
         self.setup.finished.connect(self.on_installed)
+        self._live: Any = None  # live.LivePreview, made on first use (it needs numpy)
 
     # -- state -------------------------------------------------------------------------------
     @property
@@ -187,6 +192,17 @@ class Controller(QObject):
         self.settings = self.settings.with_value(name, value)
         settings_mod.save(self.store, self.settings)
         self.settings_changed.emit()
+        if not deps.missing():
+            self.live().request(name)
+
+    def live(self) -> Any:
+        """The live preview of Sensitivity and Max gap on the last run's "filled gaps"."""
+        if self._live is None:
+            from .live import LivePreview
+
+            self._live = LivePreview(self)
+            self._live.finished.connect(self.previewed.emit)
+        return self._live
 
     def update_actions(self) -> None:
         refine = self.refine_available()
@@ -293,6 +309,8 @@ class Controller(QObject):
             self.apply_cancelled = True
         if self.runner is not None:
             self.runner.shutdown()
+        if self._live is not None:
+            self._live.shutdown()
         self.set_busy_cursor(False)
         if not deps.missing():
             from .layers import CurveMasks
@@ -394,6 +412,10 @@ class Controller(QObject):
         # Krita makes the added group active after this returns; put the line art back so the
         # next run (menu, shortcut or docker) works on it again.
         QTimer.singleShot(0, lambda: doc.setActiveNode(node))
+        from .layers import GAPS_LAYER
+
+        self.live().remember(doc, node, self.builder.paint_layers.get(GAPS_LAYER), self.job,
+                             self.outcome)
         count = self.outcome.gap_count
         closes = self.job_task in ("gaps", "refine_gaps", "flats")
         gaps = f", {count} gap{'' if count == 1 else 's'} closed" if closes else ""
@@ -406,10 +428,14 @@ class Controller(QObject):
             hint = ("the line layer has opaque paper, which hides the flats below it: set its "
                     "blending mode to Multiply")
             more = f"{more}; {hint}" if more else hint
+        counts = self.outcome.counts
+        if counts is not None:
+            gaps += f"; {counts.text()}"
         seconds = time.monotonic() - self.run_started
-        self.end("done", f"Done in {seconds:.1f} s{gaps}{'; ' + more if more else ''}.", count)
+        self.end("done", f"Done in {seconds:.1f} s{gaps}{'; ' + more if more else ''}.", count,
+                 counts)
 
-    def end(self, status: str, message: str, gap_count: int = 0) -> None:
+    def end(self, status: str, message: str, gap_count: int = 0, counts: Any = None) -> None:
         self.note()
         task = self.job_task
         seconds = time.monotonic() - self.run_started
@@ -419,7 +445,9 @@ class Controller(QObject):
         self.finish(RunRecord(task, status, message, seconds, gap_count,
                               max(phases.values(), default=0.0), phases,
                               max(self.cpu_phases.values(), default=0.0),
-                              dict(self.cpu_phases)))
+                              dict(self.cpu_phases),
+                              counts.before if counts is not None else -1,
+                              counts.after if counts is not None else -1))
 
     def refuse(self, task: str, message: str) -> None:
         self.finish(RunRecord(task, "refused", message))

@@ -26,6 +26,9 @@ from .settings import AUTO, GAP_COLORS, Settings
 if TYPE_CHECKING:
     import numpy as np
 
+    from ..core.flats import RegionCounts
+    from .preview import Seed
+
 # Result layers are handed over in patches of this size (a multiple of Krita's 64 px tiles):
 # all-transparent patches are skipped, and the main thread can write a few per event-loop turn.
 PATCH = 256
@@ -63,17 +66,22 @@ class Computed:
     # The source has no transparent pixel (lines on white paper): it hides the flats below it
     # unless its blending mode is Multiply, which the message then says.
     opaque_source: bool = False
+    # Regions a fill sees in the lines alone and with the closures ("gaps" tasks and flats).
+    counts: RegionCounts | None = None
+    # What a live preview re-selects closures from; None when no gap was analysed.
+    seed: Seed | None = field(default=None, repr=False)
 
 
 def compute(job: Job, progress: Callable[[float], None], cancel: Callable[[], bool]) -> Computed:
     """The whole pipeline for one job, as pure numpy: bytes in, result layer bytes out."""
     import numpy as np  # noqa: F811 (runtime import; the top one is for type hints only)
 
-    from ..core.flats import FlatsParams
-    from ..core.gaps import GapParams
+    from ..core.flats import FlatsParams, region_counts
+    from ..core.gaps import LINE_LEVEL, GapParams
     from ..core.ink import ink_from_pixels, no_lines_message
     from ..core.pipeline import Steps, open_sessions, run_pipeline
     from ..core.refine import RefineParams
+    from .preview import RUN_REACH, Seed, previewable, source_digest
 
     source = job.source
     settings = job.settings
@@ -98,9 +106,12 @@ def compute(job: Job, progress: Callable[[float], None], cancel: Callable[[], bo
                           fill_border=settings.flats_fill_border) if job.task == "flats"
         else None,
     )
+    # For the live preview the analysis is kept, searched to the docker's largest max gap.
+    keep = gaps and previewable(source.rect)
     stages = run_pipeline(ink, steps, sessions=open_sessions(steps), progress=progress,
                           cancel=cancel, origin=(source.rect.x, source.rect.y),
-                          previous_flats=job.previous_flats)
+                          previous_flats=job.previous_flats, keep_analysis=keep,
+                          gap_reach=RUN_REACH if keep else None)
     layers: dict[str, list[Patch]] = {}
     count = 0
     curve = steps.curve
@@ -116,6 +127,20 @@ def compute(job: Job, progress: Callable[[float], None], cancel: Callable[[], bo
         count = result.count
         if no_line_found(result) and not refine_first:
             no_lines = no_lines_message(ink if selected is None else ink * selected)
+    counts = seed = None
+    normalised = stages.gaps.normalised if stages.gaps is not None else None
+    if stages.gaps is not None and normalised is not None:
+        result = stages.gaps
+        shown = result.gaps if selected is None else result.gaps * selected
+        flats_params = FlatsParams(min_region=settings.flats_min_region,
+                                   fill_border=settings.flats_fill_border)
+        line = (result.analysis.lines.line if result.analysis is not None
+                else np.greater_equal(normalised, np.float32(LINE_LEVEL)))
+        counts = region_counts(line, shown, flats_params)
+        if result.analysis is not None and steps.gaps is not None and not steps.gaps.dense:
+            seed = Seed(source_digest(source), result.analysis,
+                        max(RUN_REACH, steps.gaps.max_gap),
+                        shown.astype(np.float32, copy=False))
     regions = 0
     if stages.flats is not None:
         regions = stages.flats.regions
@@ -128,7 +153,7 @@ def compute(job: Job, progress: Callable[[float], None], cancel: Callable[[], bo
         nothing = (nothing if nothing.startswith("Nothing added:") else
                    "Nothing to fill: no region is enclosed by the lines and the closures.")
     opaque = job.task == "flats" and opaque_layer(source)
-    return Computed(layers, count, curve, nothing, digests, regions, opaque)
+    return Computed(layers, count, curve, nothing, digests, regions, opaque, counts, seed)
 
 
 def opaque_layer(source: SourceImage) -> bool:
@@ -145,8 +170,16 @@ def opaque_layer(source: SourceImage) -> bool:
 def no_line_found(result: object) -> bool:
     """close_gaps runs no model (neither the verifier nor the dense one) when nothing in the
     layer reads as a line, even after its line-darkness normalisation."""
-    return (getattr(result, "analysis", None) is None
-            and getattr(result, "probability", None) is None)
+    import numpy as np  # noqa: F811
+
+    from ..core.gaps import LINE_LEVEL
+
+    if getattr(result, "analysis", None) is not None or \
+            getattr(result, "probability", None) is not None:
+        return False
+    # Without its analysis (not kept for a large layer) the normalised lines tell.
+    normalised = getattr(result, "normalised", None)
+    return normalised is None or not np.any(np.greater_equal(normalised, LINE_LEVEL))
 
 
 def nothing_reason(task: str, layers: dict[str, list[Patch]], count: int,

@@ -12,6 +12,7 @@ import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from typing import Any
 
 from .layers import Patch
 from .pipeline import Computed, Job, compute
@@ -34,6 +35,8 @@ class Outcome:
     digests: dict[str, str] = field(default_factory=dict, repr=False)
     regions: int = 0
     opaque_source: bool = False
+    counts: Any = None  # core.flats.RegionCounts
+    seed: Any = field(default=None, repr=False)  # preview.Seed
 
 
 class Runner(QObject):
@@ -126,4 +129,4 @@ class Runner(QObject):
         computed = future.result()
         return Outcome("done", "", seconds, computed.gap_count, computed.layers,
                        computed.curve, computed.nothing, computed.digests, computed.regions,
-                       computed.opaque_source)
+                       computed.opaque_source, computed.counts, computed.seed)

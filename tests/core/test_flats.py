@@ -13,7 +13,10 @@ from krita_linerefiner.core.flats import (
     MIN_NEIGHBOUR_DISTANCE2,
     FlatsParams,
     FlatsResult,
+    RegionCounts,
+    enclosed_regions,
     fill_flats,
+    region_counts,
 )
 
 seeds = st.integers(0, 2**32 - 1)
@@ -368,3 +371,51 @@ def test_progress_rises_to_one_and_cancel_stops() -> None:
 
     with pytest.raises(CancelledError):
         fill_flats(ink, cancel=cancel)
+
+
+# -- region counts (the docker's "Regions: N before, M after closing") ------------------------
+
+
+@settings(max_examples=40)
+@given(seeds, st.sampled_from([0, 24]), st.booleans())
+def test_enclosed_regions_counts_what_fill_flats_colours(seed: int, min_region: int,
+                                                         fill_border: bool) -> None:
+    ink = random_drawing(seed)
+    params = FlatsParams(min_region=min_region, fill_border=fill_border)
+    # Tiny regions whose only neighbours are tiny are where the cheap count may differ; the
+    # random drawings have none with min_region 0, and the count must match exactly there.
+    expected = fill_flats_as_is(ink, params).regions
+    got = enclosed_regions(ink >= 0.5, min_region, fill_border)
+    if min_region == 0:
+        assert got == expected
+    else:
+        assert got <= expected
+
+
+def test_counts_before_and_after_closing() -> None:
+    ink = boxes([(10, 10, 60, 60), (80, 10, 130, 60)])
+    ink[9:12, 30:36] = 0.0  # a 6 px gap in the left box's top line
+    gaps = np.zeros_like(ink)
+    gaps[9:12, 30:36] = 1.0
+    counts = region_counts(ink >= 0.5, gaps)
+    assert counts == RegionCounts(before=1, after=2)
+    assert counts.text() == "Regions: 1 before, 2 after closing"
+    assert fill_flats(ink, gaps).regions == counts.after
+    # A closure below LINE_LEVEL coverage is not a line to a fill.
+    assert region_counts(ink >= 0.5, gaps * 0.4).after == 1
+    assert region_counts(ink >= 0.5, None) == RegionCounts(1, 1)
+
+
+@pytest.mark.parametrize(("min_region", "expected"), [(0, 3), (21, 3), (22, 2)])
+def test_regions_under_the_smallest_size_are_not_counted(min_region: int, expected: int) -> None:
+    ink, *_ = tiny_box_between_two_cells()  # two cells and a 21 px box on the line between
+    assert enclosed_regions(ink >= 0.5, min_region) == expected
+    assert fill_flats(ink, params=FlatsParams(min_region=min_region)).regions == expected
+
+
+def test_the_outside_counts_only_when_the_border_is_filled() -> None:
+    ink = boxes([(30, 20, 100, 70)])
+    assert enclosed_regions(ink >= 0.5) == 1
+    assert enclosed_regions(ink >= 0.5, fill_border=True) == 2
+    assert enclosed_regions(np.zeros((20, 20), bool)) == 0
+    assert enclosed_regions(np.ones((20, 20), bool)) == 0

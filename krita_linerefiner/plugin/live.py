@@ -1,0 +1,270 @@
+"""Live preview in Krita: Sensitivity and Max gap update the last run's "filled gaps" layer.
+
+Main thread: a slider move restarts a short debounce timer; when it fires, the source layer is
+read again and the "filled gaps" layer read back (both a band at a time, as a run reads), the
+re-selection (preview.update: digest, closures, counts, changed patches) runs on a worker
+thread, and only the changed patches are written back on the main thread.
+
+The layer is already in the image here, and Node.setPixelData is not undoable (layers.py): a
+preview only ever rewrites the plugin's own, untouched "filled gaps" layer (checked against the
+record of what the plugin wrote, which the write then updates), so Undo of the run still removes
+the whole result, and no pixel of the user's is changed outside the undo history.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from ..core.preview import PreviewCache, PreviewKey
+from .qt import QObject, QTimer, Signal
+
+# Slider moves closer together than this make one preview (a drag emits dozens).
+DEBOUNCE_MS = 120
+POLL_MS = 15
+READ_SLICE_S = 0.03
+BUSY_RETRY_MS = 20
+SETTINGS = ("gap_sensitivity", "max_gap")
+
+
+@dataclass(frozen=True)
+class PreviewRecord:
+    """What the last preview did, for the docker and for scripts."""
+
+    status: str  # "done" | "stale" | "touched" | "beyond" | "none" | "busy" | "failed"
+    message: str
+    gap_count: int = 0
+    regions_before: int = -1
+    regions_after: int = -1
+    seconds: float = 0.0  # from the debounce firing to the pixels written
+    compute_seconds: float = 0.0  # the worker thread's part
+    ui_seconds: float = 0.0  # longest stretch on the UI thread (read slices, the write)
+    patches: int = 0
+
+
+class LivePreview(QObject):
+    finished = Signal(object)  # PreviewRecord
+
+    def __init__(self, ctl: Any) -> None:
+        super().__init__()
+        self.ctl = ctl
+        self.cache = PreviewCache(size=2)
+        self.live: Any = None  # preview.Live of the last run
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="linerefiner-prev")
+        self.debounce = QTimer(self)
+        self.debounce.setSingleShot(True)
+        self.debounce.setInterval(DEBOUNCE_MS)
+        self.debounce.timeout.connect(self.start)
+        self.poller = QTimer(self)
+        self.poller.setInterval(POLL_MS)
+        self.poller.timeout.connect(self.poll)
+        self.reader: Any = None
+        self.check: Any = None
+        self.future: Future[Any] | None = None
+        self.pending: list[Any] = []
+        self.update: Any = None
+        self.target: Any = None  # the Live this preview was computed for
+        self.again = False
+        self.off = ""  # why the last run left nothing to preview, if it says more than NO_RUN
+        self.began = 0.0
+        self.ui_max = 0.0
+        self.last: PreviewRecord | None = None
+        self.runs = 0  # previews that wrote pixels, for scripts
+
+    @property
+    def busy(self) -> bool:
+        return self.reader is not None or self.future is not None or self.update is not None
+
+    # -- what a run leaves -------------------------------------------------------------------
+    def remember(self, doc: Any, source: Any, gaps_layer: Any | None, job: Any,
+                 outcome: Any) -> None:
+        """After a run's results are in the document: its "filled gaps" layer and analysis."""
+        from ..core.closures import select
+        from .layers import GAPS_LAYER, node_id
+        from .preview import Live, Update
+        from .settings import GAP_COLORS
+
+        seed, counts = outcome.seed, outcome.counts
+
+        if seed is None or gaps_layer is None:
+            self.forget()
+            from .preview import previewable, too_large
+
+            if gaps_layer is not None and not previewable(job.source.rect):
+                self.off = too_large(job.source.rect)
+            elif gaps_layer is not None and job.settings.dense:
+                self.off = ("Live preview does not draw the dense model's strokes: untick "
+                            "\"Also the dense model\" and press Close Gaps to preview.")
+            return
+        self.off = ""
+        src = job.source
+        selection = None
+        if src.selection is not None:
+            import numpy as np
+
+            shape = (src.rect.h, src.rect.w)
+            selection = (np.frombuffer(src.selection, np.uint8).reshape(shape)
+                         / np.float32(255)).astype(np.float32)
+        self.cache.put(PreviewKey(node_id(source), seed.digest), seed.analysis, seed.reach)
+        self.live = Live(node_id(doc.rootNode()), node_id(source), node_id(gaps_layer), src.rect,
+                         src.result_fmt, GAP_COLORS[job.settings.gap_color], selection,
+                         seed.shown, digest=seed.digest)
+        settings = job.settings
+        if counts is not None and GAPS_LAYER in outcome.digests:
+            self.live.before[(settings.flats_min_region, settings.flats_fill_border)] = \
+                counts.before
+            # What the run drew, as a preview at the run's settings would: moving a slider to
+            # where it accepts the same candidates then redraws nothing.
+            choice = (select(seed.analysis, settings.gap_sensitivity, settings.max_gap).tobytes(),
+                      settings.seal_only, settings.flats_min_region, settings.flats_fill_border)
+            n = outcome.gap_count
+            message = f"Preview: {n} gap{'' if n == 1 else 's'} closed. {counts.text()}."
+            self.live.last = (choice, Update("done", message, (), outcome.digests[GAPS_LAYER],
+                                             seed.shown, n, counts))
+
+    def forget(self) -> None:
+        if self.live is not None:
+            self.cache.forget(self.live.source_id)
+        self.live = None
+
+    # -- a slider moved ----------------------------------------------------------------------
+    def request(self, name: str) -> None:
+        if name in SETTINGS:
+            self.debounce.start()  # restarts: one preview per pause in the drag
+
+    def start(self) -> None:
+        from ..core.errors import LineRefinerError
+        from .layers import LayerCheck, SourceReader, find_document, find_node, load_records
+        from .preview import NO_RUN, RUN_NEEDED
+
+        if self.busy:
+            self.again = True
+            return
+        self.began = time.perf_counter()
+        self.ui_max = 0.0
+        if self.ctl.busy:
+            self.report("busy", "Line Refiner is running; the preview follows its result.")
+            return
+        live = self.live
+        if live is None:
+            self.report("none", self.off or NO_RUN)
+            return
+        doc = find_document(self.ctl.app, live.doc_root_id)
+        source = find_node(doc, live.source_id) if doc is not None else None
+        layer = find_node(doc, live.gaps_id) if doc is not None else None
+        if source is None or layer is None:
+            self.forget()
+            self.report("stale", NO_RUN)
+            return
+        try:
+            self.reader = SourceReader(doc, source)
+        except LineRefinerError:
+            self.report("stale", RUN_NEEDED)
+            return
+        self.check = LayerCheck(layer, load_records(doc).get(live.gaps_id))
+        self.target = live
+        QTimer.singleShot(0, self.read_step)
+
+    def read_step(self) -> None:
+        if self.reader is None:
+            return
+        began = time.perf_counter()
+        deadline = began + READ_SLICE_S
+        done = self.reader.step(READ_SLICE_S)
+        while done and not self.check.done and time.perf_counter() < deadline:
+            self.check.step()
+        self.ui_max = max(self.ui_max, time.perf_counter() - began)
+        if not (done and self.check.done):
+            QTimer.singleShot(0, self.read_step)
+            return
+        from ..core.flats import FlatsParams
+        from ..core.gaps import GapParams
+        from .preview import update
+        from .settings import AUTO
+
+        source = self.reader.source()
+        self.reader = None
+        settings = self.ctl.settings
+        params = GapParams(sensitivity=settings.gap_sensitivity, max_gap=settings.max_gap,
+                           seal_only=settings.seal_only,
+                           line_darkness=None if settings.line_darkness == AUTO
+                           else settings.line_darkness)
+        flats = FlatsParams(min_region=settings.flats_min_region,
+                            fill_border=settings.flats_fill_border)
+        self.future = self.executor.submit(update, self.target, self.cache, source, params,
+                                           flats, self.check.touched)
+        self.poller.start()
+
+    def poll(self) -> None:
+        future = self.future
+        if future is None or not future.done():
+            return
+        self.poller.stop()
+        self.future = None
+        error = future.exception()
+        if error is not None:
+            self.report("failed", f"Preview failed: {type(error).__name__}: {error}")
+            return
+        result = future.result()
+        if result.status != "done":
+            self.report(result.status, result.message)
+            return
+        self.update = result
+        self.pending = list(result.patches)
+        self.write_step()
+
+    def write_step(self) -> None:
+        """Writes the changed patches, then records the layer's new digest (issue 11)."""
+        from .layers import Written, find_document, find_node, node_id, save_records
+
+        result, live = self.update, self.live
+        doc = find_document(self.ctl.app, live.doc_root_id) if live is not None else None
+        layer = find_node(doc, live.gaps_id) if doc is not None and live is not None else None
+        if live is None or doc is None or layer is None or self.ctl.busy \
+                or live is not self.target:
+            # A run started or ended meanwhile: its own result follows the settings.
+            if self.target is not None:
+                self.target.last = None  # what it chose was not written
+            self.update = None
+            self.report("stale", "The result layers changed meanwhile; the preview stopped.")
+            return
+        # Krita's own work on the image (a stroke being drawn) must not see half a write.
+        if not doc.tryBarrierLock():
+            QTimer.singleShot(BUSY_RETRY_MS, self.write_step)
+            return
+        began = time.perf_counter()
+        try:
+            for patch in self.pending:
+                layer.setPixelData(patch.data, *patch.rect)
+        finally:
+            doc.unlock()
+        if self.pending:
+            save_records(doc, {node_id(layer): Written(live.rect, result.digest)})
+            live.shown = result.shown
+            # setPixelData marks nothing dirty (libkis): redraw so the canvas shows the change.
+            doc.refreshProjection()
+        self.ui_max = max(self.ui_max, time.perf_counter() - began)
+        self.update = None
+        self.runs += 1
+        counts = result.counts
+        self.report("done", result.message, result.gap_count,
+                    counts.before if counts else -1, counts.after if counts else -1,
+                    result.seconds, len(self.pending))
+
+    def report(self, status: str, message: str, gap_count: int = 0, before: int = -1,
+               after: int = -1, compute: float = 0.0, patches: int = 0) -> None:
+        self.last = PreviewRecord(status, message, gap_count, before, after,
+                                  time.perf_counter() - self.began, compute, self.ui_max,
+                                  patches)
+        self.pending = []
+        self.finished.emit(self.last)
+        if self.again:
+            self.again = False
+            self.debounce.start()
+
+    def shutdown(self) -> None:
+        self.debounce.stop()
+        self.poller.stop()
+        self.executor.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,190 @@
+"""The live preview's work as plain numpy: what a run leaves for it, and one slider update.
+
+No Krita, no Qt (live.py does the reading and writing on Krita's main thread; tests call these
+directly). A run that closed gaps leaves a Seed: the digest of the pixels it read and the gap
+analysis (core.preview). When Sensitivity or Max gap moves, `update` gets the layer's pixels as
+they are now: if their digest is the run's, it re-selects the closures from the cached analysis
+(no network runs) and returns only the "filled gaps" patches that change, the digest of the
+whole layer as it will be (so issue 11's record of what the plugin wrote stays true, and a later
+run still sees the layer as untouched) and the counts for the status line.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..core.closures import select
+from ..core.flats import FlatsParams, RegionCounts, region_counts
+from ..core.gaps import GapParams
+from ..core.preview import PREVIEW_REACH, PreviewCache, PreviewKey, ink_digest, preview
+from .layers import Patch, Rect, SourceImage
+from .pipeline import PATCH, layer_digest, to_layer
+
+if TYPE_CHECKING:
+    from ..core.closures import GapAnalysis
+    from ..core.ink import PixelFormat
+
+# The reach a run searches bridges to, so that the preview can raise Max gap to the docker's
+# largest without another run (at 2048x2048 the analysis took 0.60 s at 64 px against 0.46 s at
+# 24, benchmarks/preview.py).
+RUN_REACH = PREVIEW_REACH
+# Layers up to this size keep their run's analysis for previews. Above it a run drops it: on a
+# 6071x8598 page the kept analysis (full-size line, piece, distance and skeleton maps) took the
+# plugin's peak from about 1.6 GB to over 2 GB, and a preview there would take seconds anyway.
+PREVIEW_MAX_PIXELS = 4096 * 4096
+
+
+def previewable(rect: Rect) -> bool:
+    return rect.w * rect.h <= PREVIEW_MAX_PIXELS
+
+
+def too_large(rect: Rect) -> str:
+    megapixels = rect.w * rect.h / 1e6
+    return (f"Live preview is off for layers over {PREVIEW_MAX_PIXELS / 1e6:.0f} MP (this one "
+            f"is {megapixels:.0f} MP, to keep memory down): press Close Gaps to apply new "
+            "Sensitivity or Max gap.")
+
+
+def as_bytes(data: bytes | np.ndarray) -> memoryview:
+    """The bytes of `data` without a copy (a layer's pixels are bytes or a 1-D uint8 array)."""
+    if isinstance(data, np.ndarray):
+        return np.ascontiguousarray(data).view(np.uint8).reshape(-1).data
+    return memoryview(data)
+
+
+def source_digest(source: SourceImage) -> bytes:
+    """A digest of what a run reads: the rectangle, the formats, the pixels and the selection."""
+    parts = [repr((tuple(source.rect), source.fmt, source.result_fmt)).encode(),
+             ink_digest(as_bytes(source.pixels))]
+    if source.selection is not None:
+        parts.append(ink_digest(as_bytes(source.selection)))
+    return ink_digest(b"".join(parts))
+
+
+@dataclass(frozen=True)
+class Seed:
+    """What a run that closed gaps leaves for a live preview."""
+
+    digest: bytes  # source_digest of the pixels it read
+    analysis: GapAnalysis = field(repr=False)
+    reach: int  # how far its candidates were searched
+    shown: np.ndarray = field(repr=False)  # the coverage written to "filled gaps" (selection
+    # applied), to tell which patches a preview changes
+
+
+@dataclass
+class Live:
+    """The last run's "filled gaps" layer that slider moves update (kept by live.py)."""
+
+    doc_root_id: str
+    source_id: str
+    gaps_id: str
+    rect: Rect
+    result_fmt: PixelFormat
+    color: tuple[float, float, float]
+    selection: np.ndarray | None  # float32 0..1 over rect, as the run applied it
+    shown: np.ndarray  # float32 coverage now in the layer
+    # Regions a fill sees in the lines alone, by the flats settings (min_region, fill_border)
+    # they were counted with: the same for every preview of one run.
+    before: dict[tuple[int, bool], int] = field(default_factory=dict)
+    digest: bytes = b""  # source_digest of what the run read (its cache key)
+    # The last preview's choice of closures (and what decides the counts) and its result: a
+    # slider move that accepts the same candidates changes nothing, so nothing is redrawn.
+    last: tuple[tuple[object, ...], Update] | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class Update:
+    """One preview: status "done", or "stale" (the layer changed since the run), "touched" (the
+    user painted on "filled gaps"), "beyond" (Max gap past the run's reach), with the message."""
+
+    status: str
+    message: str
+    patches: tuple[Patch, ...] = ()  # to write, in document coordinates
+    digest: str = ""  # sha256 of the whole layer over rect once they are written
+    shown: np.ndarray | None = field(default=None, repr=False)
+    gap_count: int = 0
+    counts: RegionCounts | None = None
+    seconds: float = 0.0
+
+
+RUN_NEEDED = ("The layer changed since the last run: press Close Gaps to preview Sensitivity and "
+              "Max gap again.")
+NO_RUN = "Live preview needs a run first: press Close Gaps; then Sensitivity and Max gap preview."
+TOUCHED = ('You painted on "filled gaps": the preview leaves it as it is; press Close Gaps to '
+           "redo the closures (your layer is kept).")
+
+
+def update(live: Live, cache: PreviewCache, source: SourceImage, params: GapParams,
+           flats: FlatsParams, layer_touched: bool) -> Update:
+    """The closures `params` select from the cached run for `source`'s pixels, as patches."""
+    start = time.perf_counter()
+    run = cache.get(PreviewKey(live.source_id, live.digest))
+    if run is None or source.rect != live.rect:
+        return Update("stale", RUN_NEEDED)
+    if layer_touched:
+        return Update("touched", TOUCHED)
+    if params.max_gap > run.reach:
+        return Update("beyond", f"Max gap {params.max_gap} px is beyond the {run.reach} px the "
+                      "last run searched: press Close Gaps to preview it.")
+    # Which candidates the settings accept (well under a millisecond): the same as last time
+    # means the same closures and counts, and nothing to redraw.
+    choice = (select(run.analysis, params.sensitivity, params.max_gap).tobytes(),
+              params.seal_only, flats.min_region, flats.fill_border)
+    same = live.last is not None and live.last[0] == choice
+    # Hashing the layer (30-70 ms at 2048x2048) runs beside the re-selection (both release the
+    # GIL for most of their time); a changed layer throws the preview away.
+    read: list[bytes] = []
+    hashing = threading.Thread(target=lambda: read.append(source_digest(source)))
+    hashing.start()
+    try:
+        shown = None if same else preview(run, params, regions=False)
+    finally:
+        hashing.join()
+    if read != [live.digest]:
+        return Update("stale", RUN_NEEDED)
+    if shown is None:
+        assert live.last is not None
+        return replace(live.last[1], patches=(), seconds=time.perf_counter() - start)
+    gaps = shown.gaps if live.selection is None else shown.gaps * live.selection
+    key = (flats.min_region, flats.fill_border)
+    counts = region_counts(run.analysis.lines.line, gaps, flats, live.before.get(key))
+    live.before[key] = counts.before
+    image = SourceImage(b"", live.rect, live.result_fmt, live.result_fmt, None)
+    layer = to_layer(gaps, None, image, live.color)
+    patches = changed_patches(live.shown, gaps, image, layer)
+    n = shown.count
+    message = f"Preview: {n} gap{'' if n == 1 else 's'} closed. {counts.text()}."
+    result = Update("done", message, tuple(patches), layer_digest(layer, image), gaps, n,
+                    counts, time.perf_counter() - start)
+    live.last = (choice, replace(result, patches=()))
+    return result
+
+
+def changed_patches(old: np.ndarray, new: np.ndarray, image: SourceImage,
+                    layer: list[Patch]) -> list[Patch]:
+    """The PATCH-sized pieces of the layer where `new` differs from `old`, as to_layer wrote
+    them into `layer`; a piece with no ink left is written as zero bytes, which is what an
+    untouched part of a new layer holds (so the layer's digest is layer_digest's)."""
+    rect = image.rect
+    bpp = image.result_fmt.bytes_per_pixel
+    fresh = {(p.rect.x, p.rect.y): p for p in layer}
+    patches = []
+    height, width = new.shape
+    for y in range(0, height, PATCH):
+        for x in range(0, width, PATCH):
+            before, after = old[y : y + PATCH, x : x + PATCH], new[y : y + PATCH, x : x + PATCH]
+            if np.array_equal(before, after):
+                continue
+            key = (rect.x + x, rect.y + y)
+            if key in fresh:
+                patches.append(fresh[key])
+            else:
+                h, w = after.shape
+                patches.append(Patch(Rect(*key, w, h), bytes(w * h * bpp)))
+    return patches
