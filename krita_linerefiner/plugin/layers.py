@@ -183,18 +183,25 @@ class SourceReader:
     of it took 1.2 s there, checked). Raises LineRefinerError at once for a layer it cannot use.
     """
 
-    def __init__(self, doc: Any, node: Any) -> None:
+    def __init__(self, doc: Any, node: Any, time: int | None = None) -> None:
         node = source_layer(node)
         problem = target_problem(doc, node)
         if problem:
             raise LineRefinerError(problem)
-        bounds = node.bounds()
-        lines = Rect(bounds.x(), bounds.y(), bounds.width(), bounds.height())
-        if lines.empty:
-            raise LineRefinerError("The active layer is empty.",
-                                   hint="select the line-art layer")
         canvas = Rect(0, 0, doc.width(), doc.height())
-        rect = lines.padded(CONTEXT_MARGIN).intersect(lines.union(canvas))
+        # `time`: one keyframe of an animated layer, read with pixelDataAtTime, which leaves the
+        # document's time alone. Node.bounds() is the current frame's only, so a keyframe is
+        # read over the canvas (lines outside the canvas are not seen), and may be empty.
+        self.time = time
+        if time is None:
+            bounds = node.bounds()
+            lines = Rect(bounds.x(), bounds.y(), bounds.width(), bounds.height())
+            if lines.empty:
+                raise LineRefinerError("The active layer is empty.",
+                                       hint="select the line-art layer")
+            rect = lines.padded(CONTEXT_MARGIN).intersect(lines.union(canvas))
+        else:
+            rect = canvas
         self.selection = doc.selection()
         if self.selection is not None:
             rect = rect.intersect(Rect(self.selection.x(), self.selection.y(),
@@ -223,8 +230,15 @@ class SourceReader:
             first = False
             rows = min(self.band, rect.h - self.y)
             at = self.y * rect.w
-            data = self.node.pixelData(rect.x, rect.y + self.y, rect.w, rows)
             bpp = self.fmt.bytes_per_pixel
+            if self.time is None:
+                data = self.node.pixelData(rect.x, rect.y + self.y, rect.w, rows)
+            else:
+                data = self.node.pixelDataAtTime(rect.x, rect.y + self.y, rect.w, rows,
+                                                 self.time)
+                if len(data) != rect.w * rows * bpp:  # empty: no keyframe there any more
+                    raise LineRefinerError(
+                        f"The layer's keyframe at frame {self.time} was removed during the run.")
             self.pixels[at * bpp : (at + rect.w * rows) * bpp] = np.frombuffer(data, np.uint8)
             if self.mask is not None:
                 self.mask[at : at + rect.w * rows] = np.frombuffer(
