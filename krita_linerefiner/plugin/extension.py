@@ -100,6 +100,7 @@ class Controller(QObject):
         self.read_cancelled = False
         self.job_task = ""
         self.run_started = 0.0
+        self.frames: Any = None  # core.frames.FrameRun while an animated layer is processed
 
     # -- state -------------------------------------------------------------------------------
     @property
@@ -146,7 +147,8 @@ class Controller(QObject):
         if not self.busy or not self.job_task:
             return ""
         percent = max(0, self.progress_shown)
-        return f"Line Refiner: {DOING[self.job_task]}… {percent}%"
+        frame = f", {self.frames.label()}" if self.frames is not None else ""
+        return f"Line Refiner: {DOING[self.job_task]}… {percent}%{frame}"
 
     def update_settings(self, name: str, value: Any) -> None:
         self.settings = self.settings.with_value(name, value)
@@ -179,8 +181,11 @@ class Controller(QObject):
         # A selected filter or transparency mask stands for the paint layer it is on.
         node = source_layer(doc.activeNode())
         try:
-            self.reader = SourceReader(doc, node)
+            self.frames = self.frame_run(doc, node)
+            at = self.frames.time if self.frames is not None else None
+            self.reader = SourceReader(doc, node, at)
         except LineRefinerError as error:
+            self.frames = None
             self.refuse(task, str(error))
             return
         self.job_task = task
@@ -194,8 +199,19 @@ class Controller(QObject):
         self.started.emit(task)
         QTimer.singleShot(0, self.read_step)
 
+    def frame_run(self, doc: Any, node: Any) -> Any:
+        """The keyframes to process when `node` is animated and the setting says all of them;
+        None to process the current frame only (as a still)."""
+        from ..core.frames import FrameRun
+        from . import frames
+
+        if self.settings.animation != settings_mod.ANIMATION_ALL or not frames.is_animated(node):
+            return None
+        return FrameRun(frames.plan(doc, node), doc.currentTime())
+
     def read_step(self) -> None:
         """One slice of copying the layer; the worker starts once all of it is copied."""
+        from ..core.errors import LineRefinerError
         from .layers import find_document, read_flats
         from .pipeline import Job
         from .worker import Runner
@@ -208,7 +224,12 @@ class Controller(QObject):
             self.end("cancelled", "Cancelled; the document was not changed."
                      if self.read_cancelled else "The document was closed; its run was stopped.")
             return
-        done = self.reader.step(APPLY_SLICE_S)
+        try:
+            done = self.reader.step(APPLY_SLICE_S)
+        except LineRefinerError as error:
+            self.reader = None
+            self.end("failed", str(error))
+            return
         self.note()
         if not done:
             QTimer.singleShot(0, self.read_step)
@@ -221,7 +242,8 @@ class Controller(QObject):
             if found is None:
                 self.reader = None
                 return
-            previous = read_flats(found[1], source.rect, source.result_fmt)
+            previous = read_flats(found[1], source.rect, source.result_fmt,
+                                  self.frames.time if self.frames is not None else None)
         self.reader = None
         if self.runner is None:
             self.runner = Runner(self)
@@ -240,6 +262,8 @@ class Controller(QObject):
             self.runner.abandon()
             self.end("cancelled", "The document was closed; its run was stopped.")
             return
+        if self.frames is not None:
+            value = self.frames.overall(value)
         percent = int(value * 100)
         if percent != self.progress_shown:
             self.progress_shown = percent
@@ -279,6 +303,12 @@ class Controller(QObject):
         if outcome.status != "done":
             self.end(outcome.status, outcome.message)
             return
+        frames = None
+        if self.frames is not None:
+            if self.frames.advance(outcome):
+                self.next_frame()
+                return
+            outcome, frames = self.animated_outcome()
         if outcome.nothing:
             # Nothing to add: the document, and the results of an earlier run, stay as they are.
             self.end("nothing", outcome.nothing)
@@ -290,7 +320,7 @@ class Controller(QObject):
         try:
             self.builder = ResultBuilder(doc, node, outcome.layers, self.job.source.result_fmt,
                                          curve=outcome.curve, digests=outcome.digests,
-                                         rect=self.job.source.rect)
+                                         rect=self.job.source.rect, frames=frames)
         except LineRefinerError as error:
             self.end("failed", str(error))
             return
@@ -298,6 +328,64 @@ class Controller(QObject):
         self.apply_cancelled = False
         self.note()
         QTimer.singleShot(0, self.apply_step)
+
+    def next_frame(self) -> None:
+        """Read the next keyframe; its job starts once it is copied, as the first one's did."""
+        from ..core.errors import LineRefinerError
+        from .layers import SourceReader
+
+        found = self.target_nodes()
+        if found is None:
+            return
+        doc, node = found
+        try:
+            self.reader = SourceReader(doc, node, self.frames.time)
+        except LineRefinerError as error:
+            self.end("failed", str(error))
+            return
+        self.note()
+        QTimer.singleShot(0, self.read_step)
+
+    def animated_outcome(self) -> tuple[Any, dict[int, dict[str, list[Any]]]]:
+        """The frames' outcomes as one: layer names, results per keyframe time (the keyframes
+        not processed with none), counts summed, digests over all keyframes."""
+        from dataclasses import replace
+
+        from ..core.frames import frames_digest
+        from .pipeline import layer_digest
+
+        run = self.frames
+        outcomes = run.results
+        frames: dict[int, dict[str, list[Any]]] = {t: dict(o.layers) for t, o in outcomes.items()}
+        frames.update({t: {} for t in run.plan.blank})
+        names = [name for o in outcomes.values() for name in o.layers]
+        layers: dict[str, list[Any]] = {name: [] for name in dict.fromkeys(names)}
+        # What an empty keyframe hashes to (the same rectangle for every frame: the canvas).
+        empty = layer_digest([], self.job.source)
+        digests = {name: frames_digest({t: outcomes[t].digests.get(name, empty)
+                                        if t in outcomes else empty for t in run.plan.times})
+                   for name in layers}
+        last = outcomes[run.plan.process[-1]]
+        nothing = ""
+        if all(o.nothing for o in outcomes.values()):
+            nothing = f"{last.nothing} (in each of the {run.count} frames)"
+        combined = replace(last, layers=layers, digests=digests, nothing=nothing,
+                           gap_count=sum(o.gap_count for o in outcomes.values()),
+                           regions=sum(o.regions for o in outcomes.values()),
+                           opaque_source=any(o.opaque_source for o in outcomes.values()))
+        return combined, frames
+
+    def restore_time(self) -> None:
+        """Put the document back on the frame it showed before the run (writing keyframes
+        switches it)."""
+        from . import frames
+        from .layers import find_document
+
+        if self.frames is None or self.builder is None or not self.builder.switched:
+            return
+        doc = find_document(self.app, self.target.doc_root_id)
+        if doc is not None:
+            frames.show_time(doc, self.frames.start_time)
 
     def target_nodes(self) -> tuple[Any, Any] | None:
         """The run's document and source layer; None (and the run ended) if either is gone."""
@@ -341,6 +429,7 @@ class Controller(QObject):
         if found is None:
             return
         doc, node = found
+        self.restore_time()
         # Adding a layer waits for Krita's own work on the image (e.g. redrawing after a brush
         # stroke) to finish; on a busy image that wait would freeze the UI. So only attach when
         # the image is idle, and otherwise look again on a later turn.
@@ -361,6 +450,8 @@ class Controller(QObject):
         count = self.outcome.gap_count
         closes = self.job_task in ("gaps", "refine_gaps", "flats")
         gaps = f", {count} gap{'' if count == 1 else 's'} closed" if closes else ""
+        if self.frames is not None:
+            gaps = f", {self.frames.count} keyframes{gaps}"
         if self.job_task == "flats":
             regions = self.outcome.regions
             gaps += f", {regions} flat region{'' if regions == 1 else 's'} filled"
@@ -375,9 +466,12 @@ class Controller(QObject):
 
     def end(self, status: str, message: str, gap_count: int = 0) -> None:
         self.note()
+        if self.target is not None:
+            self.restore_time()  # a cancelled or failed write: the frame shown before the run
         task = self.job_task
         seconds = time.monotonic() - self.run_started
         self.job = self.target = self.builder = self.outcome = self.reader = None
+        self.frames = None
         self.job_task = ""
         phases = dict(self.phases)
         self.finish(RunRecord(task, status, message, seconds, gap_count,
