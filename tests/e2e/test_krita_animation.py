@@ -116,6 +116,15 @@ def test_cancel_during_the_second_frame_changes_nothing(krita: Session) -> None:
     assert krita.r["before"]["time"] == SHOWN
 
 
+def test_cancel_while_keyframes_are_written_puts_the_time_back_and_adds_nothing(
+        krita: Session) -> None:
+    check_run(krita.run)
+    assert krita.r["write_cancel_outcome"]["status"] == "cancelled"
+    assert krita.r["write_cancel_time_during"] != SHOWN  # it was cancelled mid-way
+    after = dict(krita.r["after_write_cancel"])
+    assert after == krita.r["before"], (after, krita.r["before"])
+
+
 def test_close_gaps_gives_filled_gaps_a_keyframe_at_each_source_keyframe(krita: Session) -> None:
     check_run(krita.run)
     assert krita.r["gaps_animated"] is True
@@ -183,6 +192,8 @@ def test_current_frame_only_gives_one_plain_layer_from_the_frame_on_screen(
         krita: Session) -> None:
     check_run(krita.run)
     assert krita.r["current_animated"] is False
+    # The animated results it replaces were untouched: recognised as such, none kept aside.
+    assert "painted on" not in krita.r["current_outcome"]["message"]
     painted = rgba(krita, "current_gaps")[..., 3] > 0
     assert painted[near(CUTS[TIMES.index(SHOWN)])].sum() >= GAP
     for index, cut in enumerate(CUTS):

@@ -110,6 +110,26 @@ def steps(ctx: Any):
     ctx.record("cancel_busy_text", labels)
     ctx.record("after_cancel", state(doc, source))
 
+    # -- Cancel while the results are written, keyframe by keyframe (the document's time moves
+    # to each keyframe then): slices of 0.1 ms, so the writing spans many event-loop turns ----
+    from krita_linerefiner.plugin import extension
+
+    slice_s = extension.APPLY_SLICE_S
+    extension.APPLY_SLICE_S = 1e-4
+    doc.setActiveNode(source)
+    yield 0.3
+    ctl.last_outcome = None
+    app.action("linerefiner_close_gaps").trigger()
+    yield (lambda: ctl.builder is not None and ctl.builder.switched
+           and doc.currentTime() != shown, 120)
+    ctx.record("write_cancel_time_during", doc.currentTime())
+    ctl.cancel()
+    yield (lambda: ctl.last_outcome is not None and not ctl.busy, 120)
+    extension.APPLY_SLICE_S = slice_s
+    yield 0.5
+    ctx.record("write_cancel_outcome", vars(ctl.last_outcome))
+    ctx.record("after_write_cancel", state(doc, source))
+
     # -- Close Line Gaps over every keyframe ---------------------------------------------------
     doc.setActiveNode(source)
     yield 0.3
