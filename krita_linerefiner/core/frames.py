@@ -52,11 +52,10 @@ def plan_frames(keyframes: Iterable[int], start: int, end: int) -> FramePlan:
 
 @dataclass
 class FrameRun(Generic[T]):
-    """Where a run over the keyframes of `plan` stands: the frame being worked on, what each
-    finished frame gave, and the document's time before the run (put back at its end)."""
+    """Where a run over the keyframes of `plan` stands: the frame being worked on and what
+    each finished frame gave."""
 
     plan: FramePlan
-    start_time: int
     index: int = 0
     results: dict[int, T] = field(default_factory=dict)  # keyframe time -> its result
 

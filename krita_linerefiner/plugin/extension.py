@@ -207,7 +207,7 @@ class Controller(QObject):
 
         if self.settings.animation != settings_mod.ANIMATION_ALL or not frames.is_animated(node):
             return None
-        return FrameRun(frames.plan(doc, node), doc.currentTime())
+        return FrameRun(frames.plan(doc, node))
 
     def read_step(self) -> None:
         """One slice of copying the layer; the worker starts once all of it is copied."""
@@ -279,6 +279,8 @@ class Controller(QObject):
         self.quitting = True
         if self.builder is not None:
             self.apply_cancelled = True
+            # Krita 5.1 crashes quitting with a view-less document open (see CurveMasks).
+            self.builder.discard()
         if self.runner is not None:
             self.runner.shutdown()
         self.set_busy_cursor(False)
@@ -297,6 +299,7 @@ class Controller(QObject):
 
     def on_finished(self, outcome: Any) -> None:
         from ..core.errors import LineRefinerError
+        from . import frames as frames_mod
         from .layers import ResultBuilder
 
         self.begin("build")
@@ -317,11 +320,19 @@ class Controller(QObject):
         if found is None:
             return
         doc, node = found
+        fmt = self.job.source.result_fmt
+        scratch = frames_mod.scratch_document(self.app, fmt, doc.colorProfile()) \
+            if frames is not None else None
         try:
-            self.builder = ResultBuilder(doc, node, outcome.layers, self.job.source.result_fmt,
-                                         curve=outcome.curve, digests=outcome.digests,
-                                         rect=self.job.source.rect, frames=frames)
-        except LineRefinerError as error:
+            self.builder = ResultBuilder(doc, node, outcome.layers, fmt, curve=outcome.curve,
+                                         digests=outcome.digests, rect=self.job.source.rect,
+                                         frames=frames, scratch=scratch)
+        except BaseException as error:
+            # A view-less document left open crashes Krita 5.1 when it quits.
+            if scratch is not None:
+                frames_mod.close_scratch(scratch)
+            if not isinstance(error, LineRefinerError):
+                raise
             self.end("failed", str(error))
             return
         self.outcome = outcome
@@ -375,18 +386,6 @@ class Controller(QObject):
                            opaque_source=any(o.opaque_source for o in outcomes.values()))
         return combined, frames
 
-    def restore_time(self) -> None:
-        """Put the document back on the frame it showed before the run (writing keyframes
-        switches it)."""
-        from . import frames
-        from .layers import find_document
-
-        if self.frames is None or self.builder is None or not self.builder.switched:
-            return
-        doc = find_document(self.app, self.target.doc_root_id)
-        if doc is not None:
-            frames.show_time(doc, self.frames.start_time)
-
     def target_nodes(self) -> tuple[Any, Any] | None:
         """The run's document and source layer; None (and the run ended) if either is gone."""
         from .layers import find_document, find_node
@@ -429,7 +428,6 @@ class Controller(QObject):
         if found is None:
             return
         doc, node = found
-        self.restore_time()
         # Adding a layer waits for Krita's own work on the image (e.g. redrawing after a brush
         # stroke) to finish; on a busy image that wait would freeze the UI. So only attach when
         # the image is idle, and otherwise look again on a later turn.
@@ -466,8 +464,8 @@ class Controller(QObject):
 
     def end(self, status: str, message: str, gap_count: int = 0) -> None:
         self.note()
-        if self.target is not None:
-            self.restore_time()  # a cancelled or failed write: the frame shown before the run
+        if self.builder is not None:
+            self.builder.discard()  # a cancelled or failed animated run's scratch document
         task = self.job_task
         seconds = time.monotonic() - self.run_started
         self.job = self.target = self.builder = self.outcome = self.reader = None

@@ -349,13 +349,13 @@ def carry(node: Any, previous: Any | None) -> Any:
 
 
 def make_layer(doc: Any, name: str, fmt: PixelFormat, previous: Any | None,
-               animated_source: Any | None = None) -> Any:
+               animated_source: Any | None = None, scratch: Any = None) -> Any:
     """A detached result paint layer; with `animated_source`, one with a keyframe wherever
-    that layer has one."""
+    that layer has one, made in `scratch` (see frames.animated_copy)."""
     if animated_source is not None:
         from .frames import animated_copy
 
-        return carry(animated_copy(doc, animated_source, name, fmt), previous)
+        return carry(animated_copy(scratch, animated_source, name, fmt), previous)
     layer = doc.createNode(name, "paintlayer")
     if (layer.colorModel(), layer.colorDepth()) != (fmt.color_model, fmt.depth):
         raise LineRefinerError(
@@ -594,12 +594,15 @@ class ResultBuilder:
     def __init__(self, doc: Any, source: Any, layers: Mapping[str, Sequence[Patch]],
                  fmt: PixelFormat, curve: str | None = None,
                  digests: Mapping[str, str] | None = None, rect: Rect | None = None,
-                 frames: Mapping[int, Mapping[str, Sequence[Patch]]] | None = None) -> None:
+                 frames: Mapping[int, Mapping[str, Sequence[Patch]]] | None = None,
+                 scratch: Any = None) -> None:
         """`frames`: the source is animated and these are the results per keyframe time (every
         keyframe of the source, those not processed with no patches); `layers` then only names
-        the layers to make, each with a keyframe at every one of those times."""
+        the layers to make, each with a keyframe at every one of those times, written in
+        `scratch` (frames.scratch_document), which the builder closes."""
         self.doc = doc
         self.frames = frames
+        self.scratch = scratch
         self.source = source
         self.anchor = anchor_node(source)
         self.digests = dict(digests or {})
@@ -613,7 +616,7 @@ class ResultBuilder:
         flats = layers.pop(FLATS_LAYER, None)
         self.old_flats = flats_below(source) if flats is not None else None
         animated = source if frames is not None else None
-        self.flats = (make_layer(doc, FLATS_LAYER, fmt, self.old_flats, animated)
+        self.flats = (make_layer(doc, FLATS_LAYER, fmt, self.old_flats, animated, scratch)
                       if flats is not None and (flats or frames is not None) else None)
         self.group = doc.createGroupLayer(GROUP_NAME)
         if old_group is not None:
@@ -633,7 +636,7 @@ class ResultBuilder:
                 self.pending.extend((at, layer, patch) for patch in results.get(data, ()))
 
         def paint_layer(name: str, patches: Sequence[Patch], data: str) -> Any:
-            layer = make_layer(doc, name, fmt, old.get(name), animated)
+            layer = make_layer(doc, name, fmt, old.get(name), animated, scratch)
             queue_patches(layer, patches, data)
             self.paint_layers[data] = layer
             return layer
@@ -670,8 +673,11 @@ class ResultBuilder:
             queue_patches(self.flats, flats or [], FLATS_LAYER)
             self.paint_layers[FLATS_LAYER] = self.flats
         if frames is not None:
-            # One switch of the document's time per keyframe; a stable sort keeps each
-            # keyframe's clearing before its patches.
+            # The results are written while they sit in the scratch document: one switch of
+            # its time per keyframe; a stable sort keeps each keyframe's clearing before its
+            # patches.
+            for node in [*self.units.values(), *([self.flats] if self.flats else [])]:
+                scratch.rootNode().addChildNode(node, None)
             self.pending.sort(key=lambda entry: entry[0] or 0)
         self.pending.reverse()  # pop() from the end
         # Old results: which did the user paint on? Checked layer by layer, in slices.
@@ -690,7 +696,6 @@ class ResultBuilder:
                 LayerCheck(self.old_flats, load_records(doc).get(node_id(self.old_flats)), doc)]
         self.queue = [c for checks in self.checks.values() for c in checks if not c.done]
         self.kept_edited: list[str] = []
-        self.switched = False  # whether writing keyframes changed the document's time
         self.moved: list[str] = []
         self.flats_below_source = False
 
@@ -703,10 +708,9 @@ class ResultBuilder:
             if at is not None:
                 from .frames import show_time
 
-                # setPixelData writes into the keyframe on screen, in detached layers too.
-                if not show_time(self.doc, at):
+                # setPixelData writes into the keyframe at its image's current time.
+                if not show_time(self.scratch, at):
                     return False  # the time switch is still under way: the next slice
-                self.switched = True
             self.pending.pop()
             if patch is None:
                 self.pending.extend((at, layer, band) for band in clear_bands(layer))
@@ -752,7 +756,35 @@ class ResultBuilder:
                     children.append(self.units[name])
         return children
 
+    def adopt(self) -> None:
+        """Take the written results out of the scratch document (as duplicates, which keep
+        every keyframe, checked) and close it."""
+        if self.scratch is None:
+            return
+        copies: dict[str, Any] = {}
+        for name, unit in list(self.units.items()):
+            copies[name] = unit.duplicate()
+            inside = {n.name(): n for n in walk(copies[name])}
+            for data, layer in self.paint_layers.items():
+                if layer is unit:
+                    self.paint_layers[data] = copies[name]
+                elif any(node_id(n) == node_id(layer) for n in walk(unit)):
+                    self.paint_layers[data] = inside[layer.name()]
+        self.units.update(copies)
+        if self.flats is not None:
+            self.flats = self.paint_layers[FLATS_LAYER] = self.flats.duplicate()
+        self.discard()
+
+    def discard(self) -> None:
+        """Close the scratch document, if any (a cancelled or failed run, or after adopt)."""
+        if self.scratch is not None:
+            from .frames import close_scratch
+
+            scratch, self.scratch = self.scratch, None
+            close_scratch(scratch)
+
     def attach(self) -> Any:
+        self.adopt()
         old_group = group_above(self.anchor)
         for node in self.compose(old_group):
             self.group.addChildNode(node, None)  # None: on top of what is there

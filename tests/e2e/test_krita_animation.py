@@ -116,25 +116,31 @@ def test_cancel_during_the_second_frame_changes_nothing(krita: Session) -> None:
     assert krita.r["before"]["time"] == SHOWN
 
 
-def test_cancel_while_keyframes_are_written_puts_the_time_back_and_adds_nothing(
+def test_cancel_while_keyframes_are_written_changes_nothing_and_closes_the_scratch_document(
         krita: Session) -> None:
     check_run(krita.run)
     assert krita.r["write_cancel_outcome"]["status"] == "cancelled"
-    assert krita.r["write_cancel_time_during"] != SHOWN  # it was cancelled mid-way
+    during = krita.r["write_cancel_during"]
+    assert during["scratch_time"] in TIMES[1:]  # cancelled mid-way through the keyframes
+    assert during["time"] == SHOWN  # the user's canvas never left its frame
+    assert during["documents"] == krita.r["documents_before"] + 1
     after = dict(krita.r["after_write_cancel"])
-    assert after == krita.r["before"], (after, krita.r["before"])
+    assert after == krita.r["before"], (after, krita.r["before"])  # modified flag included
+    assert krita.r["documents_after_write_cancel"] == krita.r["documents_before"]
 
 
 def test_close_gaps_gives_filled_gaps_a_keyframe_at_each_source_keyframe(krita: Session) -> None:
     check_run(krita.run)
     assert krita.r["gaps_animated"] is True
     assert krita.r["gaps_keyframes"] == [*TIMES, OUTSIDE]
+    assert krita.r["gaps_blending"] == "normal"  # not the source's multiply
     assert (rgba(krita, f"gaps_{OUTSIDE}")[..., 3] == 0).all()
     assert "3 keyframes" in krita.r["gaps_outcome"]["message"], krita.r["gaps_outcome"]
     assert krita.r["gaps_outcome"]["gap_count"] >= len(TIMES)
     # The source is only read, and the document is back on the frame it showed.
     assert krita.r["gaps_source_frames"] == krita.r["before"]["frames"]
     assert krita.r["gaps_time"] == SHOWN
+    assert krita.r["documents_after_gaps"] == krita.r["documents_before"]
 
 
 def test_each_keyframe_closes_its_own_drawings_gap_only(krita: Session) -> None:

@@ -52,6 +52,7 @@ def dump_frames(ctx: Any, doc: Any, node: Any, name: str) -> None:
     w, h = doc.width(), doc.height()
     ctx.record(f"{name}_animated", bool(node.animated()))
     ctx.record(f"{name}_keyframes", keyframes(node))
+    ctx.record(f"{name}_blending", node.blendingMode())
     for t in keyframes(node):
         dump(ctx, f"{name}_{t}", bytes(node.pixelDataAtTime(0, 0, w, h, t)), w, h,
              node.colorModel(), node.colorDepth())
@@ -71,6 +72,8 @@ def steps(ctx: Any):
     yield 1.0
     source = doc.createNode("lines", "paintlayer")
     doc.rootNode().addChildNode(source, None)
+    # As line art on paper often is: the results must not take this over.
+    source.setBlendingMode("multiply")
     fmt = PixelFormat("RGBA", "U8")
     for t, ink in zip(times, inks, strict=True):
         doc.setCurrentTime(t)
@@ -81,21 +84,25 @@ def steps(ctx: Any):
         app.action("add_blank_frame").trigger()
         yield (lambda t=t: source.hasKeyframeAtTime(t), 10)
         source.setPixelData(pixels_from_ink(ink, fmt, paper="transparent"), 0, 0, w, h)
-    # The animation's end as the user sets it (Animation docker, End). Document.setPlayBackRange
-    # does not last in Krita 5.1 (checked: read back at once, then the full clip range again
-    # one event-loop turn later): with a view, the timeline resets it when its selection moves.
-    doc.setFullClipRangeEndTime(spec["playback_end"])
     doc.setCurrentTime(shown)
     doc.waitForDone()
     yield (lambda: doc.currentTime() == shown, 10)
     doc.setActiveNode(source)
-    doc.setModified(False)
+    yield 1.0
+    # The animation's end as the user sets it (Animation docker, End), once the timeline has
+    # taken in the new keyframes (set earlier, it was once found moved to the last keyframe).
+    # Document.setPlayBackRange does not last in Krita 5.1 (checked: read back at once, then
+    # the full clip range again one event-loop turn later; the timeline resets it).
+    doc.setFullClipRangeEndTime(spec["playback_end"])
     yield 0.5
+    doc.setModified(False)  # after the keyframes' own delayed updates, which set it again
     ctx.record("source_keyframes", keyframes(source))
     ctx.record("playback", [doc.playBackStartTime(), doc.playBackEndTime()])
     ctx.record("setting", ctl.settings.animation)
     before = state(doc, source)
     ctx.record("before", before)
+    # This one and the plugin's line-weight template (a document without a view).
+    ctx.record("documents_before", len(app.documents()))
 
     # -- Cancel during the second frame -------------------------------------------------------
     ctl.last_outcome = None
@@ -110,25 +117,38 @@ def steps(ctx: Any):
     ctx.record("cancel_busy_text", labels)
     ctx.record("after_cancel", state(doc, source))
 
-    # -- Cancel while the results are written, keyframe by keyframe (the document's time moves
-    # to each keyframe then): slices of 0.1 ms, so the writing spans many event-loop turns ----
+    # -- Cancel while the results are written, keyframe by keyframe, in the plugin's scratch
+    # document: pressed (between two event-loop turns, as a click is) once the scratch
+    # document is at the second keyframe; slices of 0.1 ms, so the writing spans many turns --
     from krita_linerefiner.plugin import extension
+    from krita_linerefiner.plugin import frames as frames_mod
+    from krita_linerefiner.plugin.qt import QTimer
 
-    slice_s = extension.APPLY_SLICE_S
-    extension.APPLY_SLICE_S = 1e-4
+    show_time = frames_mod.show_time
+    during: dict[str, Any] = {}
+
+    def show_time_then_cancel(scratch: Any, at: int) -> bool:
+        shown_now = show_time(scratch, at)
+        if shown_now and at == times[1] and not during:
+            during.update(time=doc.currentTime(), scratch_time=scratch.currentTime(),
+                          documents=len(app.documents()))
+            QTimer.singleShot(0, ctl.cancel)
+        return shown_now
+
+    frames_mod.show_time = show_time_then_cancel
+    slice_s, extension.APPLY_SLICE_S = extension.APPLY_SLICE_S, 1e-4
     doc.setActiveNode(source)
     yield 0.3
     ctl.last_outcome = None
     app.action("linerefiner_close_gaps").trigger()
-    yield (lambda: ctl.builder is not None and ctl.builder.switched
-           and doc.currentTime() != shown, 120)
-    ctx.record("write_cancel_time_during", doc.currentTime())
-    ctl.cancel()
     yield (lambda: ctl.last_outcome is not None and not ctl.busy, 120)
+    frames_mod.show_time = show_time
     extension.APPLY_SLICE_S = slice_s
     yield 0.5
+    ctx.record("write_cancel_during", during)
     ctx.record("write_cancel_outcome", vars(ctl.last_outcome))
     ctx.record("after_write_cancel", state(doc, source))
+    ctx.record("documents_after_write_cancel", len(app.documents()))
 
     # -- Close Line Gaps over every keyframe ---------------------------------------------------
     doc.setActiveNode(source)
@@ -138,6 +158,7 @@ def steps(ctx: Any):
     ctx.record("gaps_tree", tree(doc.rootNode()))
     ctx.record("gaps_time", doc.currentTime())
     ctx.record("gaps_source_frames", frame_digests(source, w, h))
+    ctx.record("documents_after_gaps", len(app.documents()))
     group = named(doc.rootNode(), "Line Refiner")
     gaps = named(group, "filled gaps") if group is not None else None
     if gaps is not None:
