@@ -358,33 +358,11 @@ class Controller(QObject):
         QTimer.singleShot(0, self.read_step)
 
     def animated_outcome(self) -> tuple[Any, dict[int, dict[str, list[Any]]]]:
-        """The frames' outcomes as one: layer names, results per keyframe time (the keyframes
-        not processed with none), counts summed, digests over all keyframes."""
-        from dataclasses import replace
+        from .pipeline import combine_frames, layer_digest
 
-        from ..core.frames import frames_digest
-        from .pipeline import layer_digest
-
-        run = self.frames
-        outcomes = run.results
-        frames: dict[int, dict[str, list[Any]]] = {t: dict(o.layers) for t, o in outcomes.items()}
-        frames.update({t: {} for t in run.plan.blank})
-        names = [name for o in outcomes.values() for name in o.layers]
-        layers: dict[str, list[Any]] = {name: [] for name in dict.fromkeys(names)}
-        # What an empty keyframe hashes to (the same rectangle for every frame: the canvas).
-        empty = layer_digest([], self.job.source)
-        digests = {name: frames_digest({t: outcomes[t].digests.get(name, empty)
-                                        if t in outcomes else empty for t in run.plan.times})
-                   for name in layers}
-        last = outcomes[run.plan.process[-1]]
-        nothing = ""
-        if all(o.nothing for o in outcomes.values()):
-            nothing = f"{last.nothing} (in each of the {run.count} frames)"
-        combined = replace(last, layers=layers, digests=digests, nothing=nothing,
-                           gap_count=sum(o.gap_count for o in outcomes.values()),
-                           regions=sum(o.regions for o in outcomes.values()),
-                           opaque_source=any(o.opaque_source for o in outcomes.values()))
-        return combined, frames
+        # Every keyframe is read over the same rectangle (the canvas), so one empty digest.
+        return combine_frames(self.frames.results, self.frames.plan,
+                              layer_digest([], self.job.source))
 
     def target_nodes(self) -> tuple[Any, Any] | None:
         """The run's document and source layer; None (and the run ended) if either is gone."""

@@ -60,6 +60,27 @@ def dump_frames(ctx: Any, doc: Any, node: Any, name: str) -> None:
          node.colorDepth())
 
 
+def add_keyframe(ctx: Any, app: Any, doc: Any, source: Any, t: int):
+    """An empty keyframe at `t` on `source`, as a user adds one: the action acts on the active
+    layer at the current frame. Once seen not to take under load (the layer not yet active
+    when the action ran), so it waits for both and tries again."""
+    doc.setCurrentTime(t)
+    doc.waitForDone()
+    yield (lambda: doc.currentTime() == t, 10)
+    for attempt in range(5):
+        doc.setActiveNode(source)
+        yield (lambda: doc.activeNode() is not None
+               and doc.activeNode().uniqueId() == source.uniqueId(), 10)
+        app.action("add_blank_frame").trigger()
+        try:
+            yield (lambda: source.hasKeyframeAtTime(t), 3)
+            return
+        except TimeoutError:
+            ctx.log(f"no keyframe at {t} after attempt {attempt + 1}")
+            yield 0.0  # taken by the driver's throw(); the loop goes on with the next yield
+    raise RuntimeError(f"could not add a keyframe at {t}")
+
+
 def steps(ctx: Any):
     app = Krita.instance()
     ctl = controller()
@@ -76,13 +97,7 @@ def steps(ctx: Any):
     source.setBlendingMode("multiply")
     fmt = PixelFormat("RGBA", "U8")
     for t, ink in zip(times, inks, strict=True):
-        doc.setCurrentTime(t)
-        doc.waitForDone()
-        yield (lambda t=t: doc.currentTime() == t, 10)
-        doc.setActiveNode(source)
-        yield 0.2
-        app.action("add_blank_frame").trigger()
-        yield (lambda t=t: source.hasKeyframeAtTime(t), 10)
+        yield from add_keyframe(ctx, app, doc, source, t)
         source.setPixelData(pixels_from_ink(ink, fmt, paper="transparent"), 0, 0, w, h)
     doc.setCurrentTime(shown)
     doc.waitForDone()
