@@ -30,7 +30,7 @@ from .qt import (
     QVBoxLayout,
     QWidget,
 )
-from .settings import AUTO, BY_NAME, CURVE_PRESETS, GAP_COLORS
+from .settings import ANIMATION_ALL, ANIMATION_CURRENT, AUTO, BY_NAME, CURVE_PRESETS, GAP_COLORS
 
 # The active document and layer have no change signal in Krita 5.1's Python API; a light poll
 # (a few attribute reads) keeps the panel's enabled state and reason line current.
@@ -160,6 +160,11 @@ def make_docker_class(krita: Any) -> type:
             form.addRow(self.check("flats_fill_border", "Fill regions touching the border"))
             form.addRow("Smallest region (px)", self.spin("flats_min_region"))
             layout.addWidget(flats)
+
+            animation = QFormLayout()
+            animation.addRow("Animation", self.combo("animation",
+                                                     (ANIMATION_ALL, ANIMATION_CURRENT)))
+            layout.addLayout(animation)
 
             self.refine_box = QGroupBox("Refine lines")
             form = QFormLayout(self.refine_box)
@@ -337,7 +342,7 @@ def make_docker_class(krita: Any) -> type:
             self.install_button.setEnabled(plan is not None and not installing)
             self.install_cancel.setEnabled(installing)
             for name in ("gap_sensitivity", "max_gap", "seal_only", "dense", "line_darkness",
-                         "gap_color", "flats_fill_border", "flats_min_region"):
+                         "gap_color", "flats_fill_border", "flats_min_region", "animation"):
                 self.controls[name].setEnabled(not self.ctl.deps_problem())
 
         def on_started(self, task: str) -> None:

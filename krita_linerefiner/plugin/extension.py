@@ -109,6 +109,7 @@ class Controller(QObject):
         self.setup = DepsInstaller(self)
         self.setup.finished.connect(self.on_installed)
         self._live: Any = None  # live.LivePreview, made on first use (it needs numpy)
+        self.frames: Any = None  # core.frames.FrameRun while an animated layer is processed
 
     # -- state -------------------------------------------------------------------------------
     @property
@@ -186,7 +187,8 @@ class Controller(QObject):
         if not self.busy or not self.job_task:
             return ""
         percent = max(0, self.progress_shown)
-        return f"Line Refiner: {DOING[self.job_task]}… {percent}%"
+        frame = f", {self.frames.label()}" if self.frames is not None else ""
+        return f"Line Refiner: {DOING[self.job_task]}… {percent}%{frame}"
 
     def update_settings(self, name: str, value: Any) -> None:
         self.settings = self.settings.with_value(name, value)
@@ -230,8 +232,11 @@ class Controller(QObject):
         # A selected filter or transparency mask stands for the paint layer it is on.
         node = source_layer(doc.activeNode())
         try:
-            self.reader = SourceReader(doc, node)
+            self.frames = self.frame_run(doc, node)
+            at = self.frames.time if self.frames is not None else None
+            self.reader = SourceReader(doc, node, at)
         except LineRefinerError as error:
+            self.frames = None
             self.refuse(task, str(error))
             return
         self.job_task = task
@@ -245,8 +250,19 @@ class Controller(QObject):
         self.started.emit(task)
         QTimer.singleShot(0, self.read_step)
 
+    def frame_run(self, doc: Any, node: Any) -> Any:
+        """The keyframes to process when `node` is animated and the setting says all of them;
+        None to process the current frame only (as a still)."""
+        from ..core.frames import FrameRun
+        from . import frames
+
+        if self.settings.animation != settings_mod.ANIMATION_ALL or not frames.is_animated(node):
+            return None
+        return FrameRun(frames.plan(doc, node))
+
     def read_step(self) -> None:
         """One slice of copying the layer; the worker starts once all of it is copied."""
+        from ..core.errors import LineRefinerError
         from .layers import find_document, read_flats
         from .pipeline import Job
         from .worker import Runner
@@ -259,7 +275,12 @@ class Controller(QObject):
             self.end("cancelled", "Cancelled; the document was not changed."
                      if self.read_cancelled else "The document was closed; its run was stopped.")
             return
-        done = self.reader.step(APPLY_SLICE_S)
+        try:
+            done = self.reader.step(APPLY_SLICE_S)
+        except LineRefinerError as error:
+            self.reader = None
+            self.end("failed", str(error))
+            return
         self.note()
         if not done:
             QTimer.singleShot(0, self.read_step)
@@ -272,7 +293,8 @@ class Controller(QObject):
             if found is None:
                 self.reader = None
                 return
-            previous = read_flats(found[1], source.rect, source.result_fmt)
+            previous = read_flats(found[1], source.rect, source.result_fmt,
+                                  self.frames.time if self.frames is not None else None)
         self.reader = None
         if self.runner is None:
             self.runner = Runner(self)
@@ -291,6 +313,8 @@ class Controller(QObject):
             self.runner.abandon()
             self.end("cancelled", "The document was closed; its run was stopped.")
             return
+        if self.frames is not None:
+            value = self.frames.overall(value)
         percent = int(value * 100)
         if percent != self.progress_shown:
             self.progress_shown = percent
@@ -307,6 +331,8 @@ class Controller(QObject):
         self.setup.shutdown()
         if self.builder is not None:
             self.apply_cancelled = True
+            # Krita 5.1 crashes quitting with a view-less document open (see CurveMasks).
+            self.builder.discard()
         if self.runner is not None:
             self.runner.shutdown()
         if self._live is not None:
@@ -327,12 +353,19 @@ class Controller(QObject):
 
     def on_finished(self, outcome: Any) -> None:
         from ..core.errors import LineRefinerError
+        from . import frames as frames_mod
         from .layers import ResultBuilder
 
         self.begin("build")
         if outcome.status != "done":
             self.end(outcome.status, outcome.message)
             return
+        frames = None
+        if self.frames is not None:
+            if self.frames.advance(outcome):
+                self.next_frame()
+                return
+            outcome, frames = self.animated_outcome()
         if outcome.nothing:
             # Nothing to add: the document, and the results of an earlier run, stay as they are.
             self.end("nothing", outcome.nothing)
@@ -341,17 +374,49 @@ class Controller(QObject):
         if found is None:
             return
         doc, node = found
+        fmt = self.job.source.result_fmt
+        scratch = frames_mod.scratch_document(self.app, fmt, doc.colorProfile()) \
+            if frames is not None else None
         try:
-            self.builder = ResultBuilder(doc, node, outcome.layers, self.job.source.result_fmt,
-                                         curve=outcome.curve, digests=outcome.digests,
-                                         rect=self.job.source.rect)
-        except LineRefinerError as error:
+            self.builder = ResultBuilder(doc, node, outcome.layers, fmt, curve=outcome.curve,
+                                         digests=outcome.digests, rect=self.job.source.rect,
+                                         frames=frames, scratch=scratch)
+        except BaseException as error:
+            # A view-less document left open crashes Krita 5.1 when it quits.
+            if scratch is not None:
+                frames_mod.close_scratch(scratch)
+            if not isinstance(error, LineRefinerError):
+                raise
             self.end("failed", str(error))
             return
         self.outcome = outcome
         self.apply_cancelled = False
         self.note()
         QTimer.singleShot(0, self.apply_step)
+
+    def next_frame(self) -> None:
+        """Read the next keyframe; its job starts once it is copied, as the first one's did."""
+        from ..core.errors import LineRefinerError
+        from .layers import SourceReader
+
+        found = self.target_nodes()
+        if found is None:
+            return
+        doc, node = found
+        try:
+            self.reader = SourceReader(doc, node, self.frames.time)
+        except LineRefinerError as error:
+            self.end("failed", str(error))
+            return
+        self.note()
+        QTimer.singleShot(0, self.read_step)
+
+    def animated_outcome(self) -> tuple[Any, dict[int, dict[str, list[Any]]]]:
+        from .pipeline import combine_frames, layer_digest
+
+        # Every keyframe is read over the same rectangle (the canvas), so one empty digest.
+        return combine_frames(self.frames.results, self.frames.plan,
+                              layer_digest([], self.job.source))
 
     def target_nodes(self) -> tuple[Any, Any] | None:
         """The run's document and source layer; None (and the run ended) if either is gone."""
@@ -419,6 +484,8 @@ class Controller(QObject):
         count = self.outcome.gap_count
         closes = self.job_task in ("gaps", "refine_gaps", "flats")
         gaps = f", {count} gap{'' if count == 1 else 's'} closed" if closes else ""
+        if self.frames is not None:
+            gaps = f", {self.frames.count} keyframes{gaps}"
         if self.job_task == "flats":
             regions = self.outcome.regions
             gaps += f", {regions} flat region{'' if regions == 1 else 's'} filled"
@@ -437,9 +504,12 @@ class Controller(QObject):
 
     def end(self, status: str, message: str, gap_count: int = 0, counts: Any = None) -> None:
         self.note()
+        if self.builder is not None:
+            self.builder.discard()  # a cancelled or failed animated run's scratch document
         task = self.job_task
         seconds = time.monotonic() - self.run_started
         self.job = self.target = self.builder = self.outcome = self.reader = None
+        self.frames = None
         self.job_task = ""
         phases = dict(self.phases)
         self.finish(RunRecord(task, status, message, seconds, gap_count,

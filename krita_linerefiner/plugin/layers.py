@@ -183,18 +183,25 @@ class SourceReader:
     of it took 1.2 s there, checked). Raises LineRefinerError at once for a layer it cannot use.
     """
 
-    def __init__(self, doc: Any, node: Any) -> None:
+    def __init__(self, doc: Any, node: Any, time: int | None = None) -> None:
         node = source_layer(node)
         problem = target_problem(doc, node)
         if problem:
             raise LineRefinerError(problem)
-        bounds = node.bounds()
-        lines = Rect(bounds.x(), bounds.y(), bounds.width(), bounds.height())
-        if lines.empty:
-            raise LineRefinerError("The active layer is empty.",
-                                   hint="select the line-art layer")
         canvas = Rect(0, 0, doc.width(), doc.height())
-        rect = lines.padded(CONTEXT_MARGIN).intersect(lines.union(canvas))
+        # `time`: one keyframe of an animated layer, read with pixelDataAtTime, which leaves the
+        # document's time alone. Node.bounds() is the current frame's only, so a keyframe is
+        # read over the canvas (lines outside the canvas are not seen), and may be empty.
+        self.time = time
+        if time is None:
+            bounds = node.bounds()
+            lines = Rect(bounds.x(), bounds.y(), bounds.width(), bounds.height())
+            if lines.empty:
+                raise LineRefinerError("The active layer is empty.",
+                                       hint="select the line-art layer")
+            rect = lines.padded(CONTEXT_MARGIN).intersect(lines.union(canvas))
+        else:
+            rect = canvas
         self.selection = doc.selection()
         if self.selection is not None:
             rect = rect.intersect(Rect(self.selection.x(), self.selection.y(),
@@ -223,8 +230,15 @@ class SourceReader:
             first = False
             rows = min(self.band, rect.h - self.y)
             at = self.y * rect.w
-            data = self.node.pixelData(rect.x, rect.y + self.y, rect.w, rows)
             bpp = self.fmt.bytes_per_pixel
+            if self.time is None:
+                data = self.node.pixelData(rect.x, rect.y + self.y, rect.w, rows)
+            else:
+                data = self.node.pixelDataAtTime(rect.x, rect.y + self.y, rect.w, rows,
+                                                 self.time)
+                if len(data) != rect.w * rows * bpp:  # empty: no keyframe there any more
+                    raise LineRefinerError(
+                        f"The layer's keyframe at frame {self.time} was removed during the run.")
             self.pixels[at * bpp : (at + rect.w * rows) * bpp] = np.frombuffer(data, np.uint8)
             if self.mask is not None:
                 self.mask[at : at + rect.w * rows] = np.frombuffer(
@@ -280,13 +294,21 @@ def flats_below(source: Any) -> Any | None:
     return None
 
 
-def read_flats(source: Any, rect: Rect, fmt: PixelFormat) -> np.ndarray | None:
+def read_flats(source: Any, rect: Rect, fmt: PixelFormat,
+               time: int | None = None) -> np.ndarray | None:
     """The earlier flats over `rect` as (H, W, 4) RGBA uint8; None if there are none (or the
-    image is not RGB, where there are no flats to take colours from)."""
+    image is not RGB, where there are no flats to take colours from). `time`: the keyframe of
+    animated flats at that time (None if they have none there)."""
     node = flats_below(source)
     if node is None or fmt.color_model != "RGBA":
         return None
-    return pixels_to_rgba(bytes(node.pixelData(*rect)), rect.w, rect.h, fmt)
+    if time is not None and node.animated():
+        data = bytes(node.pixelDataAtTime(*rect, time))
+        if len(data) != rect.w * rect.h * fmt.bytes_per_pixel:
+            return None
+    else:
+        data = bytes(node.pixelData(*rect))
+    return pixels_to_rgba(data, rect.w, rect.h, fmt)
 
 
 def read_source(doc: Any, node: Any) -> SourceImage:
@@ -326,7 +348,14 @@ def carry(node: Any, previous: Any | None) -> Any:
     return node
 
 
-def make_layer(doc: Any, name: str, fmt: PixelFormat, previous: Any | None) -> Any:
+def make_layer(doc: Any, name: str, fmt: PixelFormat, previous: Any | None,
+               animated_source: Any | None = None, scratch: Any = None) -> Any:
+    """A detached result paint layer; with `animated_source`, one with a keyframe wherever
+    that layer has one, made in `scratch` (see frames.animated_copy)."""
+    if animated_source is not None:
+        from .frames import animated_copy
+
+        return carry(animated_copy(scratch, animated_source, name, fmt), previous)
     layer = doc.createNode(name, "paintlayer")
     if (layer.colorModel(), layer.colorDepth()) != (fmt.color_model, fmt.depth):
         raise LineRefinerError(
@@ -467,29 +496,53 @@ class LayerCheck:
     """Reads an old result layer back a band of rows at a time and compares it with what the
     plugin wrote there; `touched` once the answer is known to be "the user changed it"."""
 
-    def __init__(self, node: Any, written: Written | None) -> None:
+    def __init__(self, node: Any, written: Written | None, doc: Any = None) -> None:
         self.node = node
         self.written = written
         self.digest = hashlib.sha256()
         self.y = written.rect.y if written else 0
         self.touched = written is None or not self.inside(written.rect)
         self.done = self.touched
+        # An animated result: every keyframe is read (pixelDataAtTime) and the digests of all
+        # of them combined, as core.frames.frames_digest did when it was written.
+        self.times: list[int] = []
+        self.frame_digests: dict[int, str] = {}
+        if not self.done and doc is not None and node.animated():
+            from .frames import keyframe_times
+
+            self.times = keyframe_times(doc, node)
 
     def inside(self, rect: Rect) -> bool:
         b = self.node.bounds()
         bounds = Rect(b.x(), b.y(), b.width(), b.height())
         return bounds.empty or bounds.intersect(rect) == bounds
 
+    def read(self, x: int, y: int, w: int, h: int) -> bytes:
+        if not self.times:
+            return bytes(self.node.pixelData(x, y, w, h))
+        return bytes(self.node.pixelDataAtTime(x, y, w, h, self.times[len(self.frame_digests)]))
+
     def step(self) -> None:
         assert self.written is not None
         rect = self.written.rect
-        bpp = max(1, len(bytes(self.node.pixelData(rect.x, rect.y, 1, 1))))
+        bpp = max(1, len(self.read(rect.x, rect.y, 1, 1)))
         rows = max(1, min(rect.y + rect.h - self.y, CHECK_BYTES // max(1, rect.w * bpp)))
-        self.digest.update(bytes(self.node.pixelData(rect.x, self.y, rect.w, rows)))
+        self.digest.update(self.read(rect.x, self.y, rect.w, rows))
         self.y += rows
-        if self.y >= rect.y + rect.h:
-            self.done = True
-            self.touched = self.digest.hexdigest() != self.written.digest
+        if self.y < rect.y + rect.h:
+            return
+        if self.times:
+            from ..core.frames import frames_digest
+
+            self.frame_digests[self.times[len(self.frame_digests)]] = self.digest.hexdigest()
+            if len(self.frame_digests) < len(self.times):
+                self.digest, self.y = hashlib.sha256(), rect.y
+                return
+            found = frames_digest(self.frame_digests)
+        else:
+            found = self.digest.hexdigest()
+        self.done = True
+        self.touched = found != self.written.digest
 
 
 def result_unit_layers(unit: Any) -> tuple[list[Any], bool]:
@@ -510,6 +563,21 @@ def result_unit_layers(unit: Any) -> tuple[list[Any], bool]:
     return layers, foreign
 
 
+def clear_bands(layer: Any) -> list[Patch]:
+    """Transparent patches over the layer's current frame (Node.bounds is that frame's), in
+    bands of rows, in reverse order (they are popped from the end)."""
+    b = layer.bounds()
+    rect = Rect(b.x(), b.y(), b.width(), b.height())
+    if rect.empty:
+        return []
+    bpp = len(bytes(layer.pixelData(rect.x, rect.y, 1, 1)))
+    rows = max(1, CHECK_BYTES // max(1, rect.w * bpp))
+    bands = [Patch(Rect(rect.x, y, rect.w, min(rows, rect.y + rect.h - y)), b"")
+             for y in range(rect.y, rect.y + rect.h, rows)]
+    return [Patch(band.rect, bytes(band.rect.w * band.rect.h * bpp))
+            for band in reversed(bands)]
+
+
 class ResultBuilder:
     """Puts result layers (name -> patches) into a group directly above `source` (or above the
     locked group it is in), replacing what an earlier run left there that the user has not
@@ -525,8 +593,16 @@ class ResultBuilder:
 
     def __init__(self, doc: Any, source: Any, layers: Mapping[str, Sequence[Patch]],
                  fmt: PixelFormat, curve: str | None = None,
-                 digests: Mapping[str, str] | None = None, rect: Rect | None = None) -> None:
+                 digests: Mapping[str, str] | None = None, rect: Rect | None = None,
+                 frames: Mapping[int, Mapping[str, Sequence[Patch]]] | None = None,
+                 scratch: Any = None) -> None:
+        """`frames`: the source is animated and these are the results per keyframe time (every
+        keyframe of the source, those not processed with no patches); `layers` then only names
+        the layers to make, each with a keyframe at every one of those times, written in
+        `scratch` (frames.scratch_document), which the builder closes."""
         self.doc = doc
+        self.frames = frames
+        self.scratch = scratch
         self.source = source
         self.anchor = anchor_node(source)
         self.digests = dict(digests or {})
@@ -539,18 +615,29 @@ class ResultBuilder:
         layers = dict(layers)
         flats = layers.pop(FLATS_LAYER, None)
         self.old_flats = flats_below(source) if flats is not None else None
-        self.flats = make_layer(doc, FLATS_LAYER, fmt, self.old_flats) if flats else None
+        animated = source if frames is not None else None
+        self.flats = (make_layer(doc, FLATS_LAYER, fmt, self.old_flats, animated, scratch)
+                      if flats is not None and (flats or frames is not None) else None)
         self.group = doc.createGroupLayer(GROUP_NAME)
         if old_group is not None:
             self.group.setVisible(old_group.visible())
             self.group.setOpacity(old_group.opacity())
-        self.pending: list[tuple[Any, Patch]] = []
+        # (keyframe time or None, layer, patch or None: clear that keyframe first)
+        self.pending: list[tuple[int | None, Any, Patch | None]] = []
         self.units: dict[str, Any] = {}  # top-level result nodes of this run, by name
         self.paint_layers: dict[str, Any] = {}  # by the name of their data in `layers`
 
+        def queue_patches(layer: Any, patches: Sequence[Patch], data: str) -> None:
+            if frames is None:
+                self.pending.extend((None, layer, patch) for patch in patches)
+                return
+            for at, results in frames.items():
+                self.pending.append((at, layer, None))
+                self.pending.extend((at, layer, patch) for patch in results.get(data, ()))
+
         def paint_layer(name: str, patches: Sequence[Patch], data: str) -> Any:
-            layer = make_layer(doc, name, fmt, old.get(name))
-            self.pending.extend((layer, patch) for patch in patches)
+            layer = make_layer(doc, name, fmt, old.get(name), animated, scratch)
+            queue_patches(layer, patches, data)
             self.paint_layers[data] = layer
             return layer
 
@@ -583,8 +670,15 @@ class ResultBuilder:
                     layer.addChildNode(mask, None)
             self.units[name] = node
         if self.flats is not None:
-            self.pending.extend((self.flats, patch) for patch in flats or [])
+            queue_patches(self.flats, flats or [], FLATS_LAYER)
             self.paint_layers[FLATS_LAYER] = self.flats
+        if frames is not None:
+            # The results are written while they sit in the scratch document: one switch of
+            # its time per keyframe; a stable sort keeps each keyframe's clearing before its
+            # patches.
+            for node in [*self.units.values(), *([self.flats] if self.flats else [])]:
+                scratch.rootNode().addChildNode(node, None)
+            self.pending.sort(key=lambda entry: entry[0] or 0)
         self.pending.reverse()  # pop() from the end
         # Old results: which did the user paint on? Checked layer by layer, in slices.
         records = load_records(doc) if old_group is not None else {}
@@ -593,13 +687,13 @@ class ResultBuilder:
             if unit.name() not in RESULT_UNITS:
                 continue
             found, foreign = result_unit_layers(unit)
-            checks = [LayerCheck(n, records.get(node_id(n))) for n in found]
+            checks = [LayerCheck(n, records.get(node_id(n)), doc) for n in found]
             if foreign:
                 checks.append(LayerCheck(unit, None))
             self.checks[node_id(unit)] = checks
         if self.old_flats is not None:
             self.checks[node_id(self.old_flats)] = [
-                LayerCheck(self.old_flats, load_records(doc).get(node_id(self.old_flats)))]
+                LayerCheck(self.old_flats, load_records(doc).get(node_id(self.old_flats)), doc)]
         self.queue = [c for checks in self.checks.values() for c in checks if not c.done]
         self.kept_edited: list[str] = []
         self.moved: list[str] = []
@@ -610,7 +704,17 @@ class ResultBuilder:
         all is done."""
         deadline = time.perf_counter() + budget_s
         while self.pending and time.perf_counter() < deadline:
-            layer, patch = self.pending.pop()
+            at, layer, patch = self.pending[-1]
+            if at is not None:
+                from .frames import show_time
+
+                # setPixelData writes into the keyframe at its image's current time.
+                if not show_time(self.scratch, at):
+                    return False  # the time switch is still under way: the next slice
+            self.pending.pop()
+            if patch is None:
+                self.pending.extend((at, layer, band) for band in clear_bands(layer))
+                continue
             # Node.setPixelData is not undoable; fine here, the layer is not in the image yet.
             layer.setPixelData(patch.data, *patch.rect)
         while self.queue and time.perf_counter() < deadline:
@@ -652,7 +756,35 @@ class ResultBuilder:
                     children.append(self.units[name])
         return children
 
+    def adopt(self) -> None:
+        """Take the written results out of the scratch document (as duplicates, which keep
+        every keyframe, checked) and close it."""
+        if self.scratch is None:
+            return
+        copies: dict[str, Any] = {}
+        for name, unit in list(self.units.items()):
+            copies[name] = unit.duplicate()
+            inside = {n.name(): n for n in walk(copies[name])}
+            for data, layer in self.paint_layers.items():
+                if layer is unit:
+                    self.paint_layers[data] = copies[name]
+                elif any(node_id(n) == node_id(layer) for n in walk(unit)):
+                    self.paint_layers[data] = inside[layer.name()]
+        self.units.update(copies)
+        if self.flats is not None:
+            self.flats = self.paint_layers[FLATS_LAYER] = self.flats.duplicate()
+        self.discard()
+
+    def discard(self) -> None:
+        """Close the scratch document, if any (a cancelled or failed run, or after adopt)."""
+        if self.scratch is not None:
+            from .frames import close_scratch
+
+            scratch, self.scratch = self.scratch, None
+            close_scratch(scratch)
+
     def attach(self) -> Any:
+        self.adopt()
         old_group = group_above(self.anchor)
         for node in self.compose(old_group):
             self.group.addChildNode(node, None)  # None: on top of what is there

@@ -6,9 +6,9 @@ worker.py runs `compute` on a thread; tests run it directly.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from .layers import (
     FLATS_LAYER,
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from ..core.flats import RegionCounts
+    from ..core.frames import FramePlan
     from .preview import Seed
 
 # Result layers are handed over in patches of this size (a multiple of Krita's 64 px tiles):
@@ -154,6 +155,59 @@ def compute(job: Job, progress: Callable[[float], None], cancel: Callable[[], bo
                    "Nothing to fill: no region is enclosed by the lines and the closures.")
     opaque = job.task == "flats" and opaque_layer(source)
     return Computed(layers, count, curve, nothing, digests, regions, opaque, counts, seed)
+
+
+class FrameResult(Protocol):
+    """What combine_frames reads of one frame's result (Computed, or worker.Outcome)."""
+
+    @property
+    def layers(self) -> dict[str, list[Patch]]: ...
+
+    @property
+    def digests(self) -> dict[str, str]: ...
+
+    @property
+    def nothing(self) -> str: ...
+
+    @property
+    def gap_count(self) -> int: ...
+
+    @property
+    def regions(self) -> int: ...
+
+    @property
+    def opaque_source(self) -> bool: ...
+
+
+R = TypeVar("R", bound=FrameResult)
+
+
+def combine_frames(results: Mapping[int, R], plan: FramePlan, empty_digest: str
+                   ) -> tuple[R, dict[int, dict[str, list[Patch]]]]:
+    """An animated run's results per processed keyframe time (dataclasses) as one result,
+    plus the patches per keyframe time: every keyframe of `plan`, those not processed with none.
+    The result's layers name every layer any frame has (with no patches of their own), its
+    digests combine each layer's keyframes (`empty_digest` where a keyframe has none, as
+    Node.pixelDataAtTime then reads it), its counts are summed, and it adds nothing only when
+    no frame adds anything."""
+    from ..core.frames import frames_digest
+
+    frames: dict[int, dict[str, list[Patch]]] = {t: {} for t in plan.times}
+    frames.update({t: dict(result.layers) for t, result in results.items()})
+    names = dict.fromkeys(name for result in results.values() for name in result.layers)
+    digests = {name: frames_digest({t: results[t].digests.get(name, empty_digest)
+                                    if t in results else empty_digest for t in plan.times})
+               for name in names}
+    last = results[plan.process[-1]]
+    nothing = ""
+    if all(result.nothing for result in results.values()):
+        nothing = f"{last.nothing.rstrip('.')} in any of the {len(results)} keyframes."
+    combined = replace(last, layers={name: [] for name in names},  # type: ignore[type-var]
+                       digests=digests, nothing=nothing,
+                       gap_count=sum(r.gap_count for r in results.values()),
+                       regions=sum(r.regions for r in results.values()),
+                       opaque_source=any(r.opaque_source for r in results.values()))
+    return combined, frames
 
 
 def opaque_layer(source: SourceImage) -> bool:

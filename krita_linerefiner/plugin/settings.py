@@ -20,6 +20,10 @@ CURVE_PRESETS = ("thin", "normal", "bold")
 # red (key frames mark shadows with red and blue lines).
 GAP_COLORS = {"red": (1.0, 0.0, 0.0), "blue": (0.0, 0.0, 1.0), "green": (0.0, 0.8, 0.0),
               "magenta": (1.0, 0.0, 1.0)}
+# What a run does on an animated layer: every keyframe that shows in the document's playback
+# range, or only the frame on screen (then the results are one plain layer, as for a still).
+ANIMATION_ALL = "all keyframes"
+ANIMATION_CURRENT = "current frame only"
 # Line darkness "auto": measured from each drawing (GapParams.line_darkness None).
 AUTO = 0.0
 
@@ -76,6 +80,9 @@ SETTINGS = (
             0.02, 1.0, auto=AUTO),
     Setting("gap_color", "red", "Colour of the strokes on the \"filled gaps\" layer",
             choices=tuple(GAP_COLORS)),
+    Setting("animation", ANIMATION_ALL, "Animated layers: process every keyframe in the "
+            "playback range (the results get keyframes at the same times), or the current "
+            "frame only", choices=(ANIMATION_ALL, ANIMATION_CURRENT)),
     Setting("flats_fill_border", False, "Flats: also fill the regions touching the canvas border"),
     Setting("flats_min_region", 24, "Flats: regions smaller than this (px) merge into their "
             "largest neighbour", 0, 100_000),
@@ -97,6 +104,7 @@ class Settings:
     dense: bool = False
     line_darkness: float = AUTO
     gap_color: str = "red"
+    animation: str = ANIMATION_ALL
     flats_fill_border: bool = False
     flats_min_region: int = 24
     refine_strength: float = 1.0
