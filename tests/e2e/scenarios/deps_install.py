@@ -86,8 +86,12 @@ def steps(ctx: Any):
     dock = docker_widget(window)
     dock.show()
     dock.raise_()
+    # Floating at a common docker size, for the pictures (a docked one takes the window's).
+    dock.setFloating(True)
+    dock.resize(330, 360)
     yield 1.0
     state(ctx, window, "start")
+    dock.grab().save(str(ctx.out / "docker_start.png"))  # to look at, not asserted
     if spec["phase"] == "after":
         yield from close_gaps_from_the_docker(ctx, window, spec["ink"], "after")
         return
@@ -123,11 +127,14 @@ def steps(ctx: Any):
     seen: list[int] = []
     button.click()
     progress.valueChanged.connect(seen.append)
+    yield (lambda: progress.value() >= 30, 120)
+    dock.grab().save(str(ctx.out / "docker_installing.png"))
     yield (lambda: ctl.last_outcome is not None, 600)
     progress.valueChanged.disconnect(seen.append)
     ctx.record("install_outcome", vars(ctl.last_outcome))
     ctx.record("install_progress_seen", seen)
     yield 1.0
     state(ctx, window, "installed")
+    dock.grab().save(str(ctx.out / "docker_installed.png"))
     if ctl.last_outcome.status == "done":
         yield from close_gaps_from_the_docker(ctx, window, spec["ink"], "same_session")
