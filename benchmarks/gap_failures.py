@@ -89,10 +89,10 @@ def diagnose(category: str, data, scorer, params, pictures: Path | None
         lines = an.lines.line if an is not None else ink >= INK
         closed = lines | (result.gaps >= INK)
         ids = [k for k in range(1, int(labels.max()) + 1) if (labels == k).any()]
-        accepted = select(an, params.sensitivity, params.max_gap) if an is not None else []
-        acc_mask = np.zeros(len(an.candidates), bool) if an is not None else None
-        if an is not None and len(accepted):
-            acc_mask[accepted] = True
+        accepted = (select(an, params.sensitivity, params.max_gap) if an is not None
+                    else np.zeros(0, np.int64))
+        acc_mask = np.zeros(len(an.candidates) if an is not None else 0, bool)
+        acc_mask[accepted] = True
         for k in ids:
             cut = labels == k
             ys, xs = np.nonzero(cut)
@@ -202,7 +202,7 @@ def _picture(out: Path, name: str, rgb: np.ndarray, an, cut: np.ndarray, target:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--categories", default="all")
     parser.add_argument("--per-category", type=int, default=20)
     parser.add_argument("--size", type=int, default=256)
@@ -238,7 +238,7 @@ def main(argv: list[str] | None = None) -> int:
             from benchmarks.gaps import load_data
 
             data = load_data(args.data, args.split, args.per_category)
-            data["rgb"] = [np.repeat((255 - d)[..., None], 3, axis=2) for d in data["ink"]]
+            data["rgb"] = np.repeat((255 - data["ink"])[..., None], 3, axis=3)
         elif args.real is not None:
             data = real_data(args.real, cat, args.gaps, args.seed)
         else:

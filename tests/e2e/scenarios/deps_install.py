@@ -71,7 +71,7 @@ def close_gaps_from_the_docker(ctx: Any, window: Any, ink_path: str, name: str):
     ctx.record(f"{name}_outcome", vars(ctl.last_outcome))
     group = doc.topLevelNodes()[-1]
     ctx.record(f"{name}_layers", [group.name(), [n.name() for n in group.childNodes()]])
-    ctx.record(f"{name}_numpy_from", str(Path(sys.modules["numpy"].__file__).parents[1]))
+    ctx.record(f"{name}_numpy_from", str(Path(str(sys.modules["numpy"].__file__)).parents[1]))
     from krita_linerefiner.plugin.layers import CurveMasks
 
     # Refine's Curve needs the line weight masks, which load once numpy is there.
@@ -104,7 +104,7 @@ def steps(ctx: Any):
         ctx.record("update_install", vars(ctl.last_outcome))
         yield 1.0
         state(ctx, window, "updated")
-        if ctl.last_outcome.status == "done":
+        if getattr(ctl.last_outcome, "status", None) == "done":
             yield from close_gaps_from_the_docker(ctx, window, spec["ink"], "update")
         return
 
@@ -136,5 +136,5 @@ def steps(ctx: Any):
     yield 1.0
     state(ctx, window, "installed")
     dock.grab().save(str(ctx.out / "docker_installed.png"))
-    if ctl.last_outcome.status == "done":
+    if getattr(ctl.last_outcome, "status", None) == "done":
         yield from close_gaps_from_the_docker(ctx, window, spec["ink"], "same_session")
