@@ -110,7 +110,9 @@ class LivePreview(QObject):
         self.cache.put(PreviewKey(node_id(source), seed.digest), seed.analysis, seed.reach)
         self.live = Live(node_id(doc.rootNode()), node_id(source), node_id(gaps_layer), src.rect,
                          src.result_fmt, GAP_COLORS[job.settings.gap_color], selection,
-                         seed.shown, digest=seed.digest)
+                         seed.shown, digest=seed.digest,
+                         tiles={(p.rect.x, p.rect.y): p
+                                for p in outcome.layers.get(GAPS_LAYER, [])})
         settings = job.settings
         if counts is not None and GAPS_LAYER in outcome.digests:
             self.live.before[(settings.flats_min_region, settings.flats_fill_border)] = \
@@ -242,7 +244,7 @@ class LivePreview(QObject):
             doc.unlock()
         if self.pending:
             save_records(doc, {node_id(layer): Written(live.rect, result.digest)})
-            live.shown = result.shown
+            live.shown, live.tiles = result.shown, result.tiles
             # setPixelData marks nothing dirty (libkis): redraw so the canvas shows the change.
             doc.refreshProjection()
         self.ui_max = max(self.ui_max, time.perf_counter() - began)
