@@ -27,6 +27,8 @@ POLL_MS = 15
 READ_SLICE_S = 0.03
 BUSY_RETRY_MS = 20
 SETTINGS = ("gap_sensitivity", "max_gap")
+OTHER_DOCUMENT = ("Live preview follows the last Close Gaps run, which was in another document: "
+                  "press Close Gaps here to preview this one.")
 
 
 @dataclass(frozen=True)
@@ -138,7 +140,14 @@ class LivePreview(QObject):
 
     def start(self) -> None:
         from ..core.errors import LineRefinerError
-        from .layers import LayerCheck, SourceReader, find_document, find_node, load_records
+        from .layers import (
+            LayerCheck,
+            SourceReader,
+            find_document,
+            find_node,
+            load_records,
+            node_id,
+        )
         from .preview import NO_RUN, RUN_NEEDED
 
         if self.busy:
@@ -154,6 +163,10 @@ class LivePreview(QObject):
             self.report("none", self.off or NO_RUN)
             return
         doc = find_document(self.ctl.app, live.doc_root_id)
+        active = self.ctl.app.activeDocument()
+        if doc is not None and (active is None or node_id(active.rootNode()) != live.doc_root_id):
+            self.report("none", OTHER_DOCUMENT)
+            return
         source = find_node(doc, live.source_id) if doc is not None else None
         layer = find_node(doc, live.gaps_id) if doc is not None else None
         if source is None or layer is None:
@@ -269,4 +282,6 @@ class LivePreview(QObject):
     def shutdown(self) -> None:
         self.debounce.stop()
         self.poller.stop()
-        self.executor.shutdown(wait=False, cancel_futures=True)
+        # A preview takes well under a second; one still inside OpenCV when Krita's process
+        # exits would abort it (worker.Runner.shutdown), so quitting waits for it.
+        self.executor.shutdown(wait=True, cancel_futures=True)
