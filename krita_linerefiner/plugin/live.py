@@ -27,6 +27,8 @@ POLL_MS = 15
 READ_SLICE_S = 0.03
 BUSY_RETRY_MS = 20
 SETTINGS = ("gap_sensitivity", "max_gap")
+OTHER_DOCUMENT = ("Live preview follows the last Close Gaps run, which was in another document: "
+                  "press Close Gaps here to preview this one.")
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,9 @@ class LivePreview(QObject):
         self.cache.put(PreviewKey(node_id(source), seed.digest), seed.analysis, seed.reach)
         self.live = Live(node_id(doc.rootNode()), node_id(source), node_id(gaps_layer), src.rect,
                          src.result_fmt, GAP_COLORS[job.settings.gap_color], selection,
-                         seed.shown, digest=seed.digest)
+                         seed.shown, digest=seed.digest,
+                         tiles={(p.rect.x, p.rect.y): p
+                                for p in outcome.layers.get(GAPS_LAYER, [])})
         settings = job.settings
         if counts is not None and GAPS_LAYER in outcome.digests:
             self.live.before[(settings.flats_min_region, settings.flats_fill_border)] = \
@@ -136,7 +140,14 @@ class LivePreview(QObject):
 
     def start(self) -> None:
         from ..core.errors import LineRefinerError
-        from .layers import LayerCheck, SourceReader, find_document, find_node, load_records
+        from .layers import (
+            LayerCheck,
+            SourceReader,
+            find_document,
+            find_node,
+            load_records,
+            node_id,
+        )
         from .preview import NO_RUN, RUN_NEEDED
 
         if self.busy:
@@ -152,6 +163,10 @@ class LivePreview(QObject):
             self.report("none", self.off or NO_RUN)
             return
         doc = find_document(self.ctl.app, live.doc_root_id)
+        active = self.ctl.app.activeDocument()
+        if doc is not None and (active is None or node_id(active.rootNode()) != live.doc_root_id):
+            self.report("none", OTHER_DOCUMENT)
+            return
         source = find_node(doc, live.source_id) if doc is not None else None
         layer = find_node(doc, live.gaps_id) if doc is not None else None
         if source is None or layer is None:
@@ -242,7 +257,7 @@ class LivePreview(QObject):
             doc.unlock()
         if self.pending:
             save_records(doc, {node_id(layer): Written(live.rect, result.digest)})
-            live.shown = result.shown
+            live.shown, live.tiles = result.shown, result.tiles
             # setPixelData marks nothing dirty (libkis): redraw so the canvas shows the change.
             doc.refreshProjection()
         self.ui_max = max(self.ui_max, time.perf_counter() - began)
@@ -267,4 +282,6 @@ class LivePreview(QObject):
     def shutdown(self) -> None:
         self.debounce.stop()
         self.poller.stop()
-        self.executor.shutdown(wait=False, cancel_futures=True)
+        # A preview takes well under a second; one still inside OpenCV when Krita's process
+        # exits would abort it (worker.Runner.shutdown), so quitting waits for it.
+        self.executor.shutdown(wait=True, cancel_futures=True)

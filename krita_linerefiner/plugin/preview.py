@@ -96,6 +96,7 @@ class Live:
     # The last preview's choice of closures (and what decides the counts) and its result: a
     # slider move that accepts the same candidates changes nothing, so nothing is redrawn.
     last: tuple[tuple[object, ...], Update] | None = field(default=None, repr=False)
+    tiles: Tiles | None = field(default=None, repr=False)  # `shown` as patches; None: not made
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,11 @@ class Update:
     gap_count: int = 0
     counts: RegionCounts | None = None
     seconds: float = 0.0
+    tiles: Tiles | None = field(default=None, repr=False)  # the layer's patches once written
 
+
+# The layer's patches with ink, by their document (x, y), as to_layer makes them.
+Tiles = dict[tuple[int, int], Patch]
 
 RUN_NEEDED = ("The layer changed since the last run: press Close Gaps to preview Sensitivity and "
               "Max gap again.")
@@ -153,27 +158,43 @@ def update(live: Live, cache: PreviewCache, source: SourceImage, params: GapPara
         return replace(live.last[1], patches=(), seconds=time.perf_counter() - start)
     gaps = shown.gaps if live.selection is None else shown.gaps * live.selection
     key = (flats.min_region, flats.fill_border)
-    counts = region_counts(run.analysis.lines.line, gaps, flats, live.before.get(key))
+    # The region count (one connected-components pass over the page) runs beside the patches
+    # and the digest.
+    counted: list[RegionCounts] = []
+    counting = threading.Thread(target=lambda: counted.append(
+        region_counts(run.analysis.lines.line, gaps, flats, live.before.get(key))))
+    counting.start()
+    try:
+        image = SourceImage(b"", live.rect, live.result_fmt, live.result_fmt, None)
+        old = live.tiles
+        if old is None:
+            old = {(p.rect.x, p.rect.y): p for p in to_layer(live.shown, None, image, live.color)}
+        tiles, patches = relayer(live.shown, gaps, old, image, live.color)
+        digest = layer_digest(list(tiles.values()), image)
+    finally:
+        counting.join()
+    if not counted:
+        raise RuntimeError("the region count failed")
+    counts = counted[0]
     live.before[key] = counts.before
-    image = SourceImage(b"", live.rect, live.result_fmt, live.result_fmt, None)
-    layer = to_layer(gaps, None, image, live.color)
-    patches = changed_patches(live.shown, gaps, image, layer)
     n = shown.count
     message = f"Preview: {n} gap{'' if n == 1 else 's'} closed. {counts.text()}."
-    result = Update("done", message, tuple(patches), layer_digest(layer, image), gaps, n,
-                    counts, time.perf_counter() - start)
+    result = Update("done", message, tuple(patches), digest, gaps, n, counts,
+                    time.perf_counter() - start, tiles)
     live.last = (choice, replace(result, patches=()))
     return result
 
 
-def changed_patches(old: np.ndarray, new: np.ndarray, image: SourceImage,
-                    layer: list[Patch]) -> list[Patch]:
-    """The PATCH-sized pieces of the layer where `new` differs from `old`, as to_layer wrote
-    them into `layer`; a piece with no ink left is written as zero bytes, which is what an
-    untouched part of a new layer holds (so the layer's digest is layer_digest's)."""
-    rect = image.rect
-    bpp = image.result_fmt.bytes_per_pixel
-    fresh = {(p.rect.x, p.rect.y): p for p in layer}
+def relayer(old: np.ndarray, new: np.ndarray, tiles: Tiles, image: SourceImage,
+            color: tuple[float, float, float]) -> tuple[Tiles, list[Patch]]:
+    """The layer's patches for `new` (from `tiles`, those of `old`, with only the PATCH-sized
+    pieces where the coverage changed made again, as to_layer makes them) and the patches to
+    write. A piece with no ink left is written as zero bytes, which is what an untouched part
+    of a new layer holds, so layer_digest of the patches is the layer's digest."""
+    from ..core.ink import pixels_from_ink
+
+    rect, fmt = image.rect, image.result_fmt
+    fresh = dict(tiles)
     patches = []
     height, width = new.shape
     for y in range(0, height, PATCH):
@@ -182,9 +203,13 @@ def changed_patches(old: np.ndarray, new: np.ndarray, image: SourceImage,
             if np.array_equal(before, after):
                 continue
             key = (rect.x + x, rect.y + y)
-            if key in fresh:
-                patches.append(fresh[key])
+            h, w = after.shape
+            if after.any():
+                patch = Patch(Rect(*key, w, h), pixels_from_ink(after, fmt, color=color,
+                                                                 paper="transparent"))
+                fresh[key] = patch
             else:
-                h, w = after.shape
-                patches.append(Patch(Rect(*key, w, h), bytes(w * h * bpp)))
-    return patches
+                patch = Patch(Rect(*key, w, h), bytes(w * h * fmt.bytes_per_pixel))
+                fresh.pop(key, None)
+            patches.append(patch)
+    return fresh, patches

@@ -141,6 +141,13 @@ def test_preview_times_at_2048(krita: Session) -> None:
         assert record["status"] == "done", (tag, record)
         assert krita.r[f"{tag}_model"] == krita.r["big_run_model"]
         times.append((record["seconds"], record["compute_seconds"], record["ui_seconds"]))
+    none, back = krita.r["big_none_preview"], krita.r["big_back_preview"]
+    assert none["status"] == back["status"] == "done", (none, back)
+    assert none["patches"] > 0 and back["patches"] == none["patches"]
+    assert krita.r["big_none_px"] == 0 < krita.r["big_back_px"] == krita.r["big_run_px"]
+    assert krita.r["big_back_model"] == krita.r["big_run_model"]
+    for record in (none, back):
+        times.append((record["seconds"], record["compute_seconds"], record["ui_seconds"]))
     (krita.out / "preview_times.json").write_text(json.dumps(times))
 
 

@@ -122,7 +122,7 @@ def test_lowering_max_gap_removes_closures_without_a_model(monkeypatch: pytest.M
     assert hashlib.sha256(layer.tobytes()).hexdigest() == small.digest
     # Back to the run's max gap: the run's layer again, byte for byte.
     assert small.shown is not None
-    live.shown = small.shown
+    live.shown, live.tiles = small.shown, small.tiles
     back = update(live, cache, source, params(settings), FlatsParams(), layer_touched=False)
     write(layer, back.patches, source.rect)
     assert back.digest == result.digests[GAPS_LAYER]

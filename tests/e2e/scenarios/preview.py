@@ -195,6 +195,9 @@ def steps(ctx: Any):
         yield from move(ctx, "gap_sensitivity", value, f"big{i}", doc)
     for i, value in enumerate((12, 48, 24)):
         yield from move(ctx, "max_gap", value, f"bigmax{i}", doc)
+    # Previews that change every closure: all of them gone, then all back.
+    yield from move(ctx, "max_gap", 2, "big_none", doc)
+    yield from move(ctx, "max_gap", 24, "big_back", doc)
     doc.setModified(False)
     doc.close()
     yield 0.5
