@@ -103,7 +103,7 @@ def test_the_animated_layer_was_built_and_every_run_ended_without_python_errors(
     assert krita.r["playback"] == [0, PLAYBACK_END]
     assert krita.r["setting"] == "all keyframes"
     assert len(set(krita.r["before"]["frames"].values())) == len(TIMES)  # three drawings
-    for name in ("gaps", "rerun", "flats", "current"):
+    for name in ("gaps", "rerun", "flats", "refine", "current"):
         outcome = krita.r[f"{name}_outcome"]
         assert outcome["status"] == "done", outcome
 
@@ -135,7 +135,8 @@ def test_close_gaps_gives_filled_gaps_a_keyframe_at_each_source_keyframe(krita: 
     assert krita.r["gaps_keyframes"] == [*TIMES, OUTSIDE]
     assert krita.r["gaps_blending"] == "normal"  # not the source's multiply
     assert (rgba(krita, f"gaps_{OUTSIDE}")[..., 3] == 0).all()
-    assert "3 keyframes" in krita.r["gaps_outcome"]["message"], krita.r["gaps_outcome"]
+    message = krita.r["gaps_outcome"]["message"]
+    assert "3 keyframes (1 outside the playback range left empty)" in message, message
     assert krita.r["gaps_outcome"]["gap_count"] >= len(TIMES)
     # The source is only read, and the document is back on the frame it showed.
     assert krita.r["gaps_source_frames"] == krita.r["before"]["frames"]
@@ -192,6 +193,20 @@ def test_fill_flats_gives_each_keyframe_its_own_regions(krita: Session) -> None:
         for other, (ox, oy) in enumerate(INSIDE):
             if other != index:
                 assert flats[oy, ox, 3] == 0, f"frame {t} fills frame {TIMES[other]}'s shape"
+
+
+def test_refine_with_smoothing_and_curve_animates_both_line_layers(krita: Session) -> None:
+    check_run(krita.run)
+    keyframes = krita.r["refine_keyframes"]
+    assert sorted(keyframes) == ["smoothed lines", "unsmoothed lines"]
+    for name, times in keyframes.items():
+        assert times == [*TIMES, OUTSIDE], name
+        frames = krita.r["refine_frames"][name]
+        assert len({frames[str(t)] for t in TIMES}) == len(TIMES), name  # three drawings
+    group = next(n for n in krita.r["refine_tree"] if n[0] == "Line Refiner")
+    lines = next(n for n in group[2] if n[0] == "refined lines")
+    for layer in lines[2]:
+        assert [m[0] for m in layer[2]] == ["line weight"], layer
 
 
 def test_current_frame_only_gives_one_plain_layer_from_the_frame_on_screen(

@@ -203,6 +203,24 @@ def steps(ctx: Any):
     if flats is not None:
         dump_frames(ctx, doc, flats, "flats")
 
+    # -- Refine Lines and Close Gaps with Smooth and Curve: a group of two line layers, each
+    # with its own "line weight" mask, all with keyframes ------------------------------------
+    ctl.update_settings("smooth_enabled", True)
+    ctl.update_settings("curve_enabled", True)
+    doc.setActiveNode(source)
+    yield 0.3
+    yield from run(ctx, "linerefiner_refine_close_gaps")
+    ctx.record("refine_outcome", vars(ctl.last_outcome))
+    ctx.record("refine_tree", tree(doc.rootNode()))
+    group = named(doc.rootNode(), "Line Refiner")
+    lines = named(group, "refined lines") if group is not None else None
+    ctx.record("refine_keyframes", {n.name(): keyframes(n) for n in
+                                    (lines.childNodes() if lines is not None else [])})
+    ctx.record("refine_frames", {n.name(): frame_digests(n, w, h) for n in
+                                 (lines.childNodes() if lines is not None else [])})
+    ctl.update_settings("smooth_enabled", False)
+    ctl.update_settings("curve_enabled", False)
+
     # -- "current frame only": one plain layer, from the frame on screen -----------------------
     ctl.update_settings("animation", "current frame only")
     doc.setActiveNode(source)
