@@ -203,6 +203,30 @@ def steps(ctx: Any):
     if flats is not None:
         dump_frames(ctx, doc, flats, "flats")
 
+    # -- the user recolours a region in another keyframe than the one on screen, then Fill
+    # Flats again: that keyframe keeps the user's colour, the others their colours -----------
+    doc.setCurrentTime(spec["recolour_time"])
+    doc.waitForDone()
+    yield (lambda: doc.currentTime() == spec["recolour_time"], 10)
+    if flats is not None:
+        data = np.frombuffer(bytes(flats.pixelData(0, 0, w, h)), np.uint8).reshape(h, w, 4)
+        data = data.copy()
+        x, y = spec["recolour_at"]
+        same = (data == data[y, x]).all(axis=2)
+        data[same] = spec["recolour_bgra"]
+        flats.setPixelData(data.tobytes(), 0, 0, w, h)
+    doc.setCurrentTime(shown)
+    doc.waitForDone()
+    yield (lambda: doc.currentTime() == shown, 10)
+    doc.setActiveNode(source)
+    yield 0.5
+    yield from run(ctx, "linerefiner_fill_flats")
+    ctx.record("reflats_outcome", vars(ctl.last_outcome))
+    ctx.record("reflats_order", [n.name() for n in doc.topLevelNodes()])
+    flats = named(doc.rootNode(), "flats")
+    if flats is not None:
+        dump_frames(ctx, doc, flats, "reflats")
+
     # -- Refine Lines and Close Gaps with Smooth and Curve: a group of two line layers, each
     # with its own "line weight" mask, all with keyframes ------------------------------------
     ctl.update_settings("smooth_enabled", True)
