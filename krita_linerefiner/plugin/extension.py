@@ -485,7 +485,11 @@ class Controller(QObject):
         closes = self.job_task in ("gaps", "refine_gaps", "flats")
         gaps = f", {count} gap{'' if count == 1 else 's'} closed" if closes else ""
         if self.frames is not None:
-            gaps = f", {self.frames.count} keyframes{gaps}"
+            count_frames, blank = self.frames.count, len(self.frames.plan.blank)
+            frames = f", {count_frames} keyframe{'' if count_frames == 1 else 's'}"
+            if blank:
+                frames += f" ({blank} outside the playback range left empty)"
+            gaps = f"{frames}{gaps}"
         if self.job_task == "flats":
             regions = self.outcome.regions
             gaps += f", {regions} flat region{'' if regions == 1 else 's'} filled"

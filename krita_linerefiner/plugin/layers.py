@@ -601,8 +601,14 @@ class ResultBuilder:
         the layers to make, each with a keyframe at every one of those times, written in
         `scratch` (frames.scratch_document), which the builder closes."""
         self.doc = doc
-        self.frames = frames
         self.scratch = scratch
+        if frames is not None:
+            from .frames import keyframe_times
+
+            # A keyframe the user added to the source during the run is in the copies too:
+            # left empty, never showing the source's own pixels as a result.
+            frames = {**{t: {} for t in keyframe_times(doc, source)}, **frames}
+        self.frames = frames
         self.source = source
         self.anchor = anchor_node(source)
         self.digests = dict(digests or {})
@@ -711,6 +717,11 @@ class ResultBuilder:
                 # setPixelData writes into the keyframe at its image's current time.
                 if not show_time(self.scratch, at):
                     return False  # the time switch is still under way: the next slice
+                if not layer.hasKeyframeAtTime(at):
+                    # Removed from the source during the run: writing would go into the
+                    # keyframe before it.
+                    self.pending.pop()
+                    continue
             self.pending.pop()
             if patch is None:
                 self.pending.extend((at, layer, band) for band in clear_bands(layer))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 from .layers import (
     FLATS_LAYER,
@@ -158,7 +158,10 @@ def compute(job: Job, progress: Callable[[float], None], cancel: Callable[[], bo
 
 
 class FrameResult(Protocol):
-    """What combine_frames reads of one frame's result (Computed, or worker.Outcome)."""
+    """What combine_frames reads of one frame's result (Computed, or worker.Outcome): a
+    dataclass, which it copies with new values."""
+
+    __dataclass_fields__: ClassVar[dict[str, Any]]
 
     @property
     def layers(self) -> dict[str, list[Patch]]: ...
@@ -202,7 +205,7 @@ def combine_frames(results: Mapping[int, R], plan: FramePlan, empty_digest: str
     nothing = ""
     if all(result.nothing for result in results.values()):
         nothing = f"{last.nothing.rstrip('.')} in any of the {len(results)} keyframes."
-    combined = replace(last, layers={name: [] for name in names},  # type: ignore[type-var]
+    combined = replace(last, layers={name: [] for name in names},
                        digests=digests, nothing=nothing,
                        gap_count=sum(r.gap_count for r in results.values()),
                        regions=sum(r.regions for r in results.values()),

@@ -39,6 +39,7 @@ GAP = 5
 # One shape per keyframe: where a fill starts inside it, and its gap (x, y, w, h).
 INSIDE = ((60, 80), (160, 80), (265, 110))
 CUTS = ((58, 26, GAP, 9), (111, 78, 9, GAP), (263, 146, GAP, 9))
+RECOLOUR_RGB = (10, 200, 30)
 TRIANGLE = np.array([[220, 150], [270, 40], [310, 150]], np.int32)
 
 
@@ -80,7 +81,9 @@ def krita(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
     env = models_env(root)
     np.save(root / "inks.npy", np.stack([draw(i) for i in range(len(TIMES))]))
     spec = {"inks": str(root / "inks.npy"), "times": list(TIMES), "current_time": SHOWN,
-            "outside_time": OUTSIDE, "playback_end": PLAYBACK_END}
+            "outside_time": OUTSIDE, "playback_end": PLAYBACK_END,
+            "recolour_time": TIMES[0], "recolour_at": list(INSIDE[0]),
+            "recolour_bgra": [RECOLOUR_RGB[2], RECOLOUR_RGB[1], RECOLOUR_RGB[0], 255]}
     (root / "input.json").write_text(json.dumps(spec))
     env["LR_E2E_INPUT"] = str(root / "input.json")
     run = harness.run_krita(profile, SCENARIOS / "animation.py", out, timeout=600, env=env)
@@ -103,7 +106,7 @@ def test_the_animated_layer_was_built_and_every_run_ended_without_python_errors(
     assert krita.r["playback"] == [0, PLAYBACK_END]
     assert krita.r["setting"] == "all keyframes"
     assert len(set(krita.r["before"]["frames"].values())) == len(TIMES)  # three drawings
-    for name in ("gaps", "rerun", "flats", "current"):
+    for name in ("gaps", "rerun", "flats", "reflats", "refine", "current"):
         outcome = krita.r[f"{name}_outcome"]
         assert outcome["status"] == "done", outcome
 
@@ -135,7 +138,8 @@ def test_close_gaps_gives_filled_gaps_a_keyframe_at_each_source_keyframe(krita: 
     assert krita.r["gaps_keyframes"] == [*TIMES, OUTSIDE]
     assert krita.r["gaps_blending"] == "normal"  # not the source's multiply
     assert (rgba(krita, f"gaps_{OUTSIDE}")[..., 3] == 0).all()
-    assert "3 keyframes" in krita.r["gaps_outcome"]["message"], krita.r["gaps_outcome"]
+    message = krita.r["gaps_outcome"]["message"]
+    assert "3 keyframes (1 outside the playback range left empty)" in message, message
     assert krita.r["gaps_outcome"]["gap_count"] >= len(TIMES)
     # The source is only read, and the document is back on the frame it showed.
     assert krita.r["gaps_source_frames"] == krita.r["before"]["frames"]
@@ -192,6 +196,39 @@ def test_fill_flats_gives_each_keyframe_its_own_regions(krita: Session) -> None:
         for other, (ox, oy) in enumerate(INSIDE):
             if other != index:
                 assert flats[oy, ox, 3] == 0, f"frame {t} fills frame {TIMES[other]}'s shape"
+
+
+def test_fill_flats_again_keeps_each_keyframes_colours_and_the_users_recolouring(
+        krita: Session) -> None:
+    check_run(krita.run)
+    order = krita.r["reflats_order"]
+    # The user painted on the animated flats: kept, hidden, below the new ones.
+    assert order.count("flats") == 1 and "flats (edited)" in order, order
+    assert krita.r["reflats_keyframes"] == [*TIMES, OUTSIDE]
+    for index, t in enumerate(TIMES):
+        labels = regions(draw(index, gapped=False))
+        x, y = INSIDE[index]
+        inside = labels == labels[y, x]
+        before = {tuple(c) for c in np.unique(rgba(krita, f"flats_{t}")[inside], axis=0)}
+        after = {tuple(c) for c in np.unique(rgba(krita, f"reflats_{t}")[inside], axis=0)}
+        if t == TIMES[0]:  # not the keyframe on screen: read back at its own time
+            assert after == {(*RECOLOUR_RGB, 255)}, after
+        else:
+            assert after == before, (t, before, after)
+
+
+def test_refine_with_smoothing_and_curve_animates_both_line_layers(krita: Session) -> None:
+    check_run(krita.run)
+    keyframes = krita.r["refine_keyframes"]
+    assert sorted(keyframes) == ["smoothed lines", "unsmoothed lines"]
+    for name, times in keyframes.items():
+        assert times == [*TIMES, OUTSIDE], name
+        frames = krita.r["refine_frames"][name]
+        assert len({frames[str(t)] for t in TIMES}) == len(TIMES), name  # three drawings
+    group = next(n for n in krita.r["refine_tree"] if n[0] == "Line Refiner")
+    lines = next(n for n in group[2] if n[0] == "refined lines")
+    for layer in lines[2]:
+        assert [m[0] for m in layer[2]] == ["line weight"], layer
 
 
 def test_current_frame_only_gives_one_plain_layer_from_the_frame_on_screen(

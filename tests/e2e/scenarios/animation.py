@@ -203,6 +203,48 @@ def steps(ctx: Any):
     if flats is not None:
         dump_frames(ctx, doc, flats, "flats")
 
+    # -- the user recolours a region in another keyframe than the one on screen, then Fill
+    # Flats again: that keyframe keeps the user's colour, the others their colours -----------
+    doc.setCurrentTime(spec["recolour_time"])
+    doc.waitForDone()
+    yield (lambda: doc.currentTime() == spec["recolour_time"], 10)
+    if flats is not None:
+        data = np.frombuffer(bytes(flats.pixelData(0, 0, w, h)), np.uint8).reshape(h, w, 4)
+        data = data.copy()
+        x, y = spec["recolour_at"]
+        same = (data == data[y, x]).all(axis=2)
+        data[same] = spec["recolour_bgra"]
+        flats.setPixelData(data.tobytes(), 0, 0, w, h)
+    doc.setCurrentTime(shown)
+    doc.waitForDone()
+    yield (lambda: doc.currentTime() == shown, 10)
+    doc.setActiveNode(source)
+    yield 0.5
+    yield from run(ctx, "linerefiner_fill_flats")
+    ctx.record("reflats_outcome", vars(ctl.last_outcome))
+    ctx.record("reflats_order", [n.name() for n in doc.topLevelNodes()])
+    flats = named(doc.rootNode(), "flats")
+    if flats is not None:
+        dump_frames(ctx, doc, flats, "reflats")
+
+    # -- Refine Lines and Close Gaps with Smooth and Curve: a group of two line layers, each
+    # with its own "line weight" mask, all with keyframes ------------------------------------
+    ctl.update_settings("smooth_enabled", True)
+    ctl.update_settings("curve_enabled", True)
+    doc.setActiveNode(source)
+    yield 0.3
+    yield from run(ctx, "linerefiner_refine_close_gaps")
+    ctx.record("refine_outcome", vars(ctl.last_outcome))
+    ctx.record("refine_tree", tree(doc.rootNode()))
+    group = named(doc.rootNode(), "Line Refiner")
+    lines = named(group, "refined lines") if group is not None else None
+    ctx.record("refine_keyframes", {n.name(): keyframes(n) for n in
+                                    (lines.childNodes() if lines is not None else [])})
+    ctx.record("refine_frames", {n.name(): frame_digests(n, w, h) for n in
+                                 (lines.childNodes() if lines is not None else [])})
+    ctl.update_settings("smooth_enabled", False)
+    ctl.update_settings("curve_enabled", False)
+
     # -- "current frame only": one plain layer, from the frame on screen -----------------------
     ctl.update_settings("animation", "current frame only")
     doc.setActiveNode(source)
