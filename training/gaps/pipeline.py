@@ -198,9 +198,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--out", type=Path, default=Path("runs/verifier"))
     parser.add_argument("--models", type=Path, default=Path("models"))
-    parser.add_argument("--per-category", type=int, default=160)
+    parser.add_argument("--per-category", type=int, default=320)
     parser.add_argument("--size", type=int, default=256)
-    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--source-crops", type=int, default=900,
