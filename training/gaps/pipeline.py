@@ -1,7 +1,7 @@
 """The whole gap-verifier chain in one command: data, training, ONNX export, manifest.
 
     python -m training.gaps.pipeline [--out runs/verifier] [--models models]
-                                     [--per-category 160] [--size 256] [--epochs 10]
+                                     [--per-category 320] [--size 256] [--epochs 12]
 
 1. Data: drawings of every category of training.gaps.realistic (faint, 1-px aliased,
    junction breaks, dashes, long breaks, specks, colour lines, JPEG, gap-free), generated with
