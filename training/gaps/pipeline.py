@@ -203,6 +203,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--widths", type=int, nargs=3, default=list(WIDTHS),
+                        help="channels of the verifier's three convolutions")
+    parser.add_argument("--hidden", type=int, default=HIDDEN, help="width of its dense layers")
     parser.add_argument("--source-crops", type=int, default=900,
                         help="crops of openclipart/Hershey/procedural sources (0: none)")
     parser.add_argument("--source-data", type=Path, default=Path("data/gaps_verifier"))
@@ -226,7 +229,9 @@ def main(argv: list[str] | None = None) -> int:
     log(f"data: {len(rows.labels)} candidates, {rows.labels.mean():.3f} positive, "
         f"{data_seconds:.0f} s")
     train_idx, val_idx = split(rows, 0.1, args.seed)
-    net, history = train(rows, train_idx, val_idx, args.epochs, args.seed, log)
+    widths = (int(args.widths[0]), int(args.widths[1]), int(args.widths[2]))
+    net, history = train(rows, train_idx, val_idx, args.epochs, args.seed, log, widths=widths,
+                         hidden=args.hidden)
     train_seconds = time.perf_counter() - t0 - data_seconds
     torch.save(net.state_dict(), args.out / "verifier.pt")
     result = {"command": command, "counts": counts, "history": history,
@@ -248,9 +253,9 @@ def main(argv: list[str] | None = None) -> int:
             "features": {"name": "features", "shape": ["N", len(FEATURES)],
                          "order": list(FEATURES)},
             "output": {"name": "probability", "shape": ["N"], "range": [0, 1]},
-            "architecture": {"name": "Verifier", "widths": list(WIDTHS),
+            "architecture": {"name": "Verifier", "widths": list(widths), "hidden": args.hidden,
                              "parameters": sum(p.numel() for p in net.parameters()),
-                             "macs_per_candidate": macs_per_candidate()},
+                             "macs_per_candidate": macs_per_candidate(widths, args.hidden)},
             "provenance": {
                 "command": command,
                 "data": "generated here: training.gaps.realistic categories (seeds from "
