@@ -40,7 +40,13 @@ TASKS = {
     "refine": (True, False),
     "refine_gaps": (True, True),
     "flats": (False, True),  # closes the gaps, then fills the regions with flat colours
+    # Refine, close and fill in one pass (the CLI's `run --flats`): the flats are filled
+    # between the refined lines and their closures, and the layer is read and the gaps closed
+    # once, not twice as "refine_gaps" then "flats" do (issue 13's large pages).
+    "refine_flats": (True, True),
 }
+# The tasks that fill flats (a "flats" layer below the source).
+FLATS_TASKS = ("flats", "refine_flats")
 
 
 @dataclass(frozen=True)
@@ -104,7 +110,7 @@ def compute(job: Job, progress: Callable[[float], None], cancel: Callable[[], bo
                        line_darkness=None if settings.line_darkness == AUTO
                        else settings.line_darkness) if gaps else None,
         flats=FlatsParams(min_region=settings.flats_min_region,
-                          fill_border=settings.flats_fill_border) if job.task == "flats"
+                          fill_border=settings.flats_fill_border) if job.task in FLATS_TASKS
         else None,
     )
     # For the live preview the analysis is kept, searched to the docker's largest max gap.
@@ -149,11 +155,11 @@ def compute(job: Job, progress: Callable[[float], None], cancel: Callable[[], bo
             layers[FLATS_LAYER] = flats_to_layer(stages.flats.rgba, source)
     digests = {name: layer_digest(patches, source) for name, patches in layers.items()}
     nothing = nothing_reason(job.task, layers, count, source, no_lines)
-    if job.task == "flats" and not regions:
+    if job.task in FLATS_TASKS and not regions:
         # No region to colour: nothing changes, not even the closures.
         nothing = (nothing if nothing.startswith("Nothing added:") else
                    "Nothing to fill: no region is enclosed by the lines and the closures.")
-    opaque = job.task == "flats" and opaque_layer(source)
+    opaque = job.task in FLATS_TASKS and opaque_layer(source)
     return Computed(layers, count, curve, nothing, digests, regions, opaque, counts, seed)
 
 
