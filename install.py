@@ -1022,8 +1022,8 @@ def install(resource_dir: Path, kritarc: Path | None, options: Options) -> None:
         say("     Then Settings > Configure Krita > Python Plugin Manager: tick Line Refiner, "
             "and restart Krita once more.")
     say("  2. Settings > Dockers > Line Refiner shows the panel.")
-    say("  3. Filter > Close Line Gaps, Refine Lines, Refine Lines and Close Gaps and Fill Flats "
-        "work on the active paint layer.")
+    say("  3. Filter > Close Line Gaps, Refine Lines, Refine Lines and Close Gaps, Fill Flats "
+        "and Refine Lines, Close Gaps and Fill Flats work on the active paint layer.")
     say("  If the plugin is missing: Settings > Configure Krita > Python Plugin Manager; make "
         "sure Line Refiner is ticked, and hover over it to see why it did not load.")
     if platform.system() == "Linux":

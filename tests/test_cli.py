@@ -289,3 +289,35 @@ def test_cli_and_plugin_give_the_same_pixels(both_models: Path, tmp_path: Path) 
     cli_gaps = imread(tmp_path / "out" / "a.gaps.png")[..., 3]
     assert cli_gaps.max() > 128
     np.testing.assert_array_equal(cli_gaps, np.rint(plugin[GAPS_LAYER] * 255))
+
+
+def test_cli_run_flats_and_the_plugins_one_pass_give_the_same_flats(both_models: Path,
+                                                                    tmp_path: Path) -> None:
+    """`run --flats` and "Refine Lines, Close Gaps and Fill Flats": the same closures and the
+    same flats (colours included), filled between the refined lines and their closures."""
+    from krita_linerefiner.plugin.layers import FLATS_LAYER, pixels_to_rgba
+
+    grey_drawing(tmp_path / "a.png")
+    assert main(["run", str(tmp_path / "a.png"), "-o", str(tmp_path / "out"), "--flats"]) == 0
+    grey = imread(tmp_path / "a.png", cv2.IMREAD_GRAYSCALE)
+    fmt = PixelFormat("RGBA", "U8")
+    h, w = grey.shape
+    pixels = pixels_from_ink(1.0 - grey.astype(np.float32) / 255.0, fmt, paper="white")
+    source = SourceImage(pixels, Rect(0, 0, w, h), fmt, fmt, None)
+    computed = compute(Job("refine_flats", source, Settings()), lambda _: None, lambda: False)
+    assert computed.regions > 0 and not computed.nothing
+    flats = np.zeros((h, w, 4), np.uint8)
+    for patch in computed.layers[FLATS_LAYER]:
+        r = patch.rect
+        flats[r.y : r.y + r.h, r.x : r.x + r.w] = pixels_to_rgba(patch.data, r.w, r.h, fmt)
+    cli = cv2.cvtColor(imread(tmp_path / "out" / "a.flats.png"), cv2.COLOR_BGRA2RGBA)
+    assert (cli[..., 3] == 255).sum() > 0
+    np.testing.assert_array_equal(flats, cli)
+    gaps = np.zeros((h, w), np.float32)
+    for patch in computed.layers[GAPS_LAYER]:
+        r = patch.rect
+        gaps[r.y : r.y + r.h, r.x : r.x + r.w] = ink_from_pixels(patch.data, r.w, r.h, fmt)
+    cli_gaps = imread(tmp_path / "out" / "a.gaps.png")[..., 3]
+    assert cli_gaps.max() > 128
+    np.testing.assert_array_equal(cli_gaps, np.rint(gaps * 255))
+

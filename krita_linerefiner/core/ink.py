@@ -87,6 +87,9 @@ def _unsupported(color_model: str, depth: str) -> LineRefinerError:
     )
 
 
+_BAND_ROWS = 64
+
+
 def _unit(channel: np.ndarray) -> np.ndarray:
     """One channel of any supported dtype as float32 in [0, 1]."""
     if channel.dtype.kind == "u":
@@ -138,13 +141,20 @@ def ink_from_pixels(
             hint="the layer changed while it was read; try again",
         )
     pixels = np.frombuffer(data, dtype=fmt.dtype).reshape(height, width, fmt.channels)
-    if fmt.color_model == "GRAYA":
-        return _ink(_unit(pixels[..., 0]), _unit(pixels[..., 1]))
     # Krita stores integer RGB as B, G, R, A (KoBgrU8/U16Traits) but float RGB as R, G, B, A
     # (KoRgbF16/F32Traits).
     r_index, b_index = (0, 2) if fmt.is_float else (2, 0)
-    lum = _luminance(pixels[..., r_index], pixels[..., 1], pixels[..., b_index])
-    return _ink(lum, _unit(pixels[..., 3]))
+    out = np.empty((height, width), np.float32)
+    # A band of rows at a time: the same arithmetic, but its temporaries stay in the CPU's cache
+    # (a 6071x8598 page: 4.4 s whole, 0.43 s in bands of 64 rows, the same values).
+    for y in range(0, height, _BAND_ROWS):
+        band = pixels[y : y + _BAND_ROWS]
+        if fmt.color_model == "GRAYA":
+            out[y : y + _BAND_ROWS] = _ink(_unit(band[..., 0]), _unit(band[..., 1]))
+        else:
+            lum = _luminance(band[..., r_index], band[..., 1], band[..., b_index])
+            out[y : y + _BAND_ROWS] = _ink(lum, _unit(band[..., 3]))
+    return out
 
 
 def _check_color(color: tuple[float, float, float]) -> tuple[float, float, float]:

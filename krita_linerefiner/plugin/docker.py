@@ -37,7 +37,7 @@ from .settings import ANIMATION_ALL, ANIMATION_CURRENT, AUTO, BY_NAME, CURVE_PRE
 REFRESH_MS = 400
 SLIDER_STEPS = 100
 BUTTONS = {"gaps": "Close Gaps", "refine": "Refine", "refine_gaps": "Refine + Close",
-           "flats": "Fill Flats"}
+           "flats": "Fill Flats"}  # the one-pass "refine_flats" is in the Filter menu only
 READY = "Ready."
 DETAILS_LINES = 6
 # The line darkness box shows percent (as "darkest ink 20%" in messages); its minimum, one below
@@ -181,6 +181,8 @@ def make_docker_class(krita: Any) -> type:
 
             run = QHBoxLayout()
             for action_id, text, task in ACTIONS:
+                if task not in BUTTONS:
+                    continue
                 button = QPushButton(BUTTONS[task])
                 button.setToolTip(f"{text} (Filter menu, shortcut id {action_id})")
                 button.clicked.connect(lambda _=False, task=task: self.ctl.start(task))

@@ -25,7 +25,9 @@ ACTIONS = (
     ("linerefiner_refine", "Refine Lines", "refine"),
     ("linerefiner_refine_close_gaps", "Refine Lines and Close Gaps", "refine_gaps"),
     ("linerefiner_fill_flats", "Fill Flats", "flats"),
+    ("linerefiner_refine_close_flats", "Refine Lines, Close Gaps and Fill Flats", "refine_flats"),
 )
+ACTION_TEXT = {task: text for _, text, task in ACTIONS}
 DOCKER_ID = "linerefiner_docker"
 # How long one event-loop turn may spend writing result pixels into the new layers.
 APPLY_SLICE_S = 0.03
@@ -34,7 +36,10 @@ MENU = "filter"
 # What the status bar says while a task runs.
 DOING = {"gaps": "closing gaps", "refine": "refining lines",
          "refine_gaps": "refining lines and closing gaps",
-         "flats": "closing gaps and filling flats"}
+         "flats": "closing gaps and filling flats",
+         "refine_flats": "refining lines, closing gaps and filling flats"}
+# The tasks that fill flats: pipeline.FLATS_TASKS (not imported here, pipeline needs numpy).
+FLATS_TASKS = ("flats", "refine_flats")
 STATUS_BAR_MS = 15000
 FLOAT_MS = 6000
 # A floating message wider than the canvas runs off screen; the docker has the full text.
@@ -69,6 +74,10 @@ class RunRecord:
     # Regions a fill sees in the lines alone and with this run's closures; -1: not counted.
     regions_before: int = -1
     regions_after: int = -1
+    # Wall time per phase summed over its slices, and "worker" (the run on its thread): what a
+    # run's time goes to (benchmarks/krita_pages.py prints it); the rest is Krita's own work
+    # between the slices (redrawing the canvas) and waiting for an idle image.
+    totals: dict[str, float] = field(default_factory=dict)
 
 
 class Controller(QObject):
@@ -97,6 +106,8 @@ class Controller(QObject):
         self.cpu_phases: dict[str, float] = {}
         self.phase = ""
         self.slice_began = 0.0
+        self.totals: dict[str, float] = {}
+        self.counted_until = 0.0
         self.slice_cpu = 0.0
         self.progress_shown = -1
         self.cursor_set = False
@@ -177,9 +188,9 @@ class Controller(QObject):
 
         doc = self.app.activeDocument()
         problem = target_problem(doc, doc.activeNode() if doc else None)
-        if problem is None and task == "flats" and doc.colorModel() != "RGBA":
-            return ("Fill Flats needs an RGB image; convert it with Image > Convert Image "
-                    "Color Space.")
+        if problem is None and task in FLATS_TASKS and doc.colorModel() != "RGBA":
+            return (f"{ACTION_TEXT[task]} needs an RGB image; convert it with Image > Convert "
+                    "Image Color Space.")
         return problem
 
     def busy_text(self) -> str:
@@ -226,7 +237,7 @@ class Controller(QObject):
         from ..core.errors import LineRefinerError
         from .layers import SourceReader, Target, node_id, source_layer
 
-        self.phases, self.cpu_phases = {}, {}
+        self.phases, self.cpu_phases, self.totals = {}, {}, {}
         self.begin("read")
         doc = self.app.activeDocument()
         # A selected filter or transparency mask stands for the paint layer it is on.
@@ -287,7 +298,7 @@ class Controller(QObject):
             return
         source = self.reader.source()
         previous = None
-        if self.job_task == "flats":
+        if self.job_task in FLATS_TASKS:
             # The earlier flats, as the user may have recoloured them: their colours carry over.
             found = self.target_nodes()
             if found is None:
@@ -357,6 +368,7 @@ class Controller(QObject):
         from .layers import ResultBuilder
 
         self.begin("build")
+        self.totals["worker"] = self.totals.get("worker", 0.0) + outcome.seconds
         if outcome.status != "done":
             self.end(outcome.status, outcome.message)
             return
@@ -435,8 +447,13 @@ class Controller(QObject):
         self.slice_cpu = time.thread_time()
 
     def note(self) -> None:
-        held = time.perf_counter() - self.slice_began
+        now = time.perf_counter()
+        held = now - self.slice_began
         self.phases[self.phase] = max(self.phases.get(self.phase, 0.0), held)
+        # A second note in one slice adds only the time since the first to the total.
+        counted = now - max(self.slice_began, self.counted_until)
+        self.totals[self.phase] = self.totals.get(self.phase, 0.0) + counted
+        self.counted_until = now
         cpu = time.thread_time() - self.slice_cpu
         self.cpu_phases[self.phase] = max(self.cpu_phases.get(self.phase, 0.0), cpu)
 
@@ -482,7 +499,7 @@ class Controller(QObject):
         self.live().remember(doc, node, self.builder.paint_layers.get(GAPS_LAYER), self.job,
                              self.outcome)
         count = self.outcome.gap_count
-        closes = self.job_task in ("gaps", "refine_gaps", "flats")
+        closes = self.job_task in ("gaps", "refine_gaps", *FLATS_TASKS)
         gaps = f", {count} gap{'' if count == 1 else 's'} closed" if closes else ""
         if self.frames is not None:
             count_frames, blank = self.frames.count, len(self.frames.plan.blank)
@@ -490,11 +507,11 @@ class Controller(QObject):
             if blank:
                 frames += f" ({blank} outside the playback range left empty)"
             gaps = f"{frames}{gaps}"
-        if self.job_task == "flats":
+        if self.job_task in FLATS_TASKS:
             regions = self.outcome.regions
             gaps += f", {regions} flat region{'' if regions == 1 else 's'} filled"
         more = self.builder.report()
-        if self.job_task == "flats" and self.outcome.opaque_source and \
+        if self.job_task in FLATS_TASKS and self.outcome.opaque_source and \
                 node.blendingMode() != "multiply":
             hint = ("the line layer has opaque paper, which hides the flats below it: set its "
                     "blending mode to Multiply")
@@ -521,7 +538,7 @@ class Controller(QObject):
                               max(self.cpu_phases.values(), default=0.0),
                               dict(self.cpu_phases),
                               counts.before if counts is not None else -1,
-                              counts.after if counts is not None else -1))
+                              counts.after if counts is not None else -1, dict(self.totals)))
 
     def refuse(self, task: str, message: str) -> None:
         self.finish(RunRecord(task, "refused", message))

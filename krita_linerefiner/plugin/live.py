@@ -27,6 +27,10 @@ POLL_MS = 15
 READ_SLICE_S = 0.03
 BUSY_RETRY_MS = 20
 SETTINGS = ("gap_sensitivity", "max_gap")
+# An animated layer's run writes a keyframe per frame into "filled gaps" (plugin/frames.py), and
+# its record combines every keyframe's digest; a preview reads and writes the current frame only,
+# so it would mix frames and break that record. It is not offered there.
+ANIMATED = ("Live preview works on still layers; run Close Gaps again for an animated layer.")
 OTHER_DOCUMENT = ("Live preview follows the last Close Gaps run, which was in another document: "
                   "press Close Gaps here to preview this one.")
 
@@ -44,6 +48,12 @@ class PreviewRecord:
     compute_seconds: float = 0.0  # the worker thread's part
     ui_seconds: float = 0.0  # longest stretch on the UI thread (read slices, the write)
     patches: int = 0
+
+
+def animated(node: Any) -> bool:
+    """Whether the layer has keyframes (Node.animated, Krita 5.1+)."""
+    check = getattr(node, "animated", None)
+    return bool(check()) if check is not None else False
 
 
 class LivePreview(QObject):
@@ -90,6 +100,10 @@ class LivePreview(QObject):
 
         seed, counts = outcome.seed, outcome.counts
 
+        if gaps_layer is not None and (animated(source) or animated(gaps_layer)):
+            self.forget()
+            self.off = ANIMATED
+            return
         if seed is None or gaps_layer is None:
             self.forget()
             from .preview import previewable, too_large
@@ -172,6 +186,11 @@ class LivePreview(QObject):
         if source is None or layer is None:
             self.forget()
             self.report("stale", NO_RUN)
+            return
+        if animated(source) or animated(layer):  # keyframes added since the run
+            self.forget()
+            self.off = ANIMATED
+            self.report("none", ANIMATED)
             return
         try:
             self.reader = SourceReader(doc, source)

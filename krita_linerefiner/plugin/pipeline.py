@@ -40,7 +40,13 @@ TASKS = {
     "refine": (True, False),
     "refine_gaps": (True, True),
     "flats": (False, True),  # closes the gaps, then fills the regions with flat colours
+    # Refine, close and fill in one pass (the CLI's `run --flats`): the flats are filled
+    # between the refined lines and their closures, and the layer is read and the gaps closed
+    # once, not twice as "refine_gaps" then "flats" do (issue 13's large pages).
+    "refine_flats": (True, True),
 }
+# The tasks that fill flats (a "flats" layer below the source).
+FLATS_TASKS = ("flats", "refine_flats")
 
 
 @dataclass(frozen=True)
@@ -104,7 +110,7 @@ def compute(job: Job, progress: Callable[[float], None], cancel: Callable[[], bo
                        line_darkness=None if settings.line_darkness == AUTO
                        else settings.line_darkness) if gaps else None,
         flats=FlatsParams(min_region=settings.flats_min_region,
-                          fill_border=settings.flats_fill_border) if job.task == "flats"
+                          fill_border=settings.flats_fill_border) if job.task in FLATS_TASKS
         else None,
     )
     # For the live preview the analysis is kept, searched to the docker's largest max gap.
@@ -113,21 +119,16 @@ def compute(job: Job, progress: Callable[[float], None], cancel: Callable[[], bo
                           cancel=cancel, origin=(source.rect.x, source.rect.y),
                           previous_flats=job.previous_flats, keep_analysis=keep,
                           gap_reach=RUN_REACH if keep else None)
-    layers: dict[str, list[Patch]] = {}
     count = 0
     curve = steps.curve
     no_lines = ""
-    if stages.refined is not None:
-        layers[REFINED_LAYER] = to_layer(stages.refined, selected, source, LINE_COLOR)
-    if stages.smoothed is not None:
-        layers[SMOOTHED_LAYER] = to_layer(stages.smoothed, selected, source, LINE_COLOR)
     if stages.gaps is not None:
-        result = stages.gaps
-        layers[GAPS_LAYER] = to_layer(result.gaps, selected, source,
-                                      GAP_COLORS[settings.gap_color])
-        count = result.count
-        if no_line_found(result) and not refine_first:
+        count = stages.gaps.count
+        if no_line_found(stages.gaps) and not refine_first:
             no_lines = no_lines_message(ink if selected is None else ink * selected)
+    del ink  # the source's ink is not needed past here (unless it is stages.lines itself)
+    # The region counts come before the layers' bytes are made: on a 6071x8598 page the
+    # count's label map on top of the patches took the run's peak past 2 GB.
     counts = seed = None
     normalised = stages.gaps.normalised if stages.gaps is not None else None
     if stages.gaps is not None and normalised is not None:
@@ -138,10 +139,20 @@ def compute(job: Job, progress: Callable[[float], None], cancel: Callable[[], bo
         line = (result.analysis.lines.line if result.analysis is not None
                 else np.greater_equal(normalised, np.float32(LINE_LEVEL)))
         counts = region_counts(line, shown, flats_params)
+        del line
         if result.analysis is not None and steps.gaps is not None and not steps.gaps.dense:
             seed = Seed(source_digest(source), result.analysis,
                         max(RUN_REACH, steps.gaps.max_gap),
                         shown.astype(np.float32, copy=False))
+        del shown
+    layers: dict[str, list[Patch]] = {}
+    if stages.refined is not None:
+        layers[REFINED_LAYER] = to_layer(stages.refined, selected, source, LINE_COLOR)
+    if stages.smoothed is not None:
+        layers[SMOOTHED_LAYER] = to_layer(stages.smoothed, selected, source, LINE_COLOR)
+    if stages.gaps is not None:
+        layers[GAPS_LAYER] = to_layer(stages.gaps.gaps, selected, source,
+                                      GAP_COLORS[settings.gap_color])
     regions = 0
     if stages.flats is not None:
         regions = stages.flats.regions
@@ -149,11 +160,11 @@ def compute(job: Job, progress: Callable[[float], None], cancel: Callable[[], bo
             layers[FLATS_LAYER] = flats_to_layer(stages.flats.rgba, source)
     digests = {name: layer_digest(patches, source) for name, patches in layers.items()}
     nothing = nothing_reason(job.task, layers, count, source, no_lines)
-    if job.task == "flats" and not regions:
+    if job.task in FLATS_TASKS and not regions:
         # No region to colour: nothing changes, not even the closures.
         nothing = (nothing if nothing.startswith("Nothing added:") else
                    "Nothing to fill: no region is enclosed by the lines and the closures.")
-    opaque = job.task == "flats" and opaque_layer(source)
+    opaque = job.task in FLATS_TASKS and opaque_layer(source)
     return Computed(layers, count, curve, nothing, digests, regions, opaque, counts, seed)
 
 

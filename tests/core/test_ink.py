@@ -312,3 +312,25 @@ def test_bright_coloured_lines_read_as_ink(bgr: tuple[int, int, int], least: flo
     ink = ink_from_image(image)
     assert ink[1, 1] >= least
     assert ink[0, 0] == 0.0
+
+
+@pytest.mark.parametrize(("model", "depth"), [("RGBA", "U8"), ("RGBA", "U16"), ("RGBA", "F32"),
+                                              ("GRAYA", "U8")])
+def test_ink_from_pixels_is_read_in_bands_with_no_seam(model: str, depth: str) -> None:
+    """A layer taller than a band (the last one short) reads as the whole image would."""
+    fmt = PixelFormat(model, depth)
+    rng = np.random.default_rng(7)
+    height, width = 3 * 64 + 17, 29
+    if fmt.is_float:
+        pixels = rng.random((height, width, fmt.channels), dtype=np.float32)
+    else:
+        top = np.iinfo(fmt.dtype).max
+        pixels = rng.integers(0, top + 1, (height, width, fmt.channels)).astype(fmt.dtype)
+    ink = ink_from_pixels(pixels.tobytes(), width, height, fmt)
+    if model == "GRAYA":
+        whole = ink_from_image(pixels)
+    else:  # the same pixels as cv2 orders them (B, G, R, A), read in one piece
+        bgra = pixels[..., [2, 1, 0, 3]] if fmt.is_float else pixels
+        whole = ink_from_image(bgra)
+    assert ink.shape == (height, width) and ink.dtype == np.float32
+    np.testing.assert_array_equal(ink, whole)

@@ -242,3 +242,14 @@ def test_current_frame_only_gives_one_plain_layer_from_the_frame_on_screen(
     for index, cut in enumerate(CUTS):
         if TIMES[index] != SHOWN:
             assert not painted[near(cut, margin=12)].any()
+
+
+def test_moving_max_gap_after_an_animated_run_offers_no_preview_and_keeps_every_keyframe(
+        krita: Session) -> None:
+    from krita_linerefiner.plugin.live import ANIMATED
+
+    preview = krita.r["slider_preview"]
+    assert preview is not None, "no preview record after the slider moved"
+    assert (preview["status"], preview["message"]) == ("none", ANIMATED)
+    assert krita.r["slider_gaps_frames"] == krita.r["slider_gaps_frames_before"]
+    assert len(krita.r["slider_gaps_frames"]) == len(TIMES) + 1

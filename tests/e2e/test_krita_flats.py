@@ -203,3 +203,24 @@ def test_the_filled_gaps_colour_setting_is_used(krita: Session) -> None:
     painted = gaps[..., 3] > 0
     assert painted.sum() >= 3 * GAP, "no closures were written"
     assert (gaps[painted][:, :3] == (0, 0, 255)).all(), np.unique(gaps[painted][:, :3], axis=0)
+
+
+def test_one_action_refines_closes_and_fills_each_region_with_one_colour(krita: Session) -> None:
+    check_run(krita.run)
+    outcome = krita.r["one_pass_outcome"]
+    assert (outcome["task"], outcome["status"]) == ("refine_flats", "done"), outcome
+    # (the test models' refine may close the drawing's gaps itself: no gap count asserted)
+    assert f"{len(SEEDS)} flat regions filled" in outcome["message"], outcome
+    order, at = krita.r["one_pass_order"], krita.r["one_pass_source_index"]
+    assert at >= 1 and order[at - 1] == "flats" and order[at + 1] == "Line Refiner", order
+    assert {"refined lines", "filled gaps"} <= set(krita.r["one_pass_group"])
+    flats = rgba(krita, "one_pass_flats")
+    intact = draw(gapped=False)
+    found = []
+    for name, seed in SEEDS.items():
+        # The refined lines are a little thinner or thicker: a region's middle, not its edge.
+        inside = cv2.erode(region(intact, seed).astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
+        got = colours(flats, inside)
+        assert len(got) == 1 and next(iter(got))[3] == 255, f"{name}: {got}"
+        found.append(got.pop())
+    assert len(set(found)) == len(found), found

@@ -178,6 +178,17 @@ def steps(ctx: Any):
     gaps = named(group, "filled gaps") if group is not None else None
     if gaps is not None:
         dump_frames(ctx, doc, gaps, "gaps")
+        # -- moving Max gap offers no live preview of keyframes, and changes no keyframe --------
+        live, max_gap = ctl.live(), ctl.settings.max_gap
+        marker = live.last
+        ctx.record("slider_gaps_frames_before", frame_digests(gaps, w, h))
+        ctl.update_settings("max_gap", 2)
+        yield (lambda: live.last is not marker and not live.busy
+               and not live.debounce.isActive(), 30)
+        ctx.record("slider_preview", vars(live.last) if live.last is not marker else None)
+        ctx.record("slider_gaps_frames", frame_digests(gaps, w, h))
+        ctl.update_settings("max_gap", max_gap)
+        yield (lambda: not live.busy and not live.debounce.isActive(), 30)
 
     # -- a rerun replaces the untouched animated results (no "(edited)" copy) ------------------
     doc.setActiveNode(source)

@@ -107,6 +107,20 @@ def steps(ctx: Any):
         dump(ctx, "blue_gaps", bytes(gaps.pixelData(0, 0, w, h)), w, h,
              gaps.colorModel(), gaps.colorDepth())
     ctl.update_settings("gap_color", "red")
+
+    # -- the one action: refine, close and fill in one pass, on a fresh copy of the drawing -----
+    doc.setModified(False)
+    doc.close()
+    yield 0.3
+    doc = drawing_doc(app, "one_pass", ink)
+    yield 1.0
+    source = doc.topLevelNodes()[0]
+    doc.setActiveNode(source)
+    yield 0.3
+    yield from run(ctx, "linerefiner_refine_close_flats")
+    record_state(ctx, doc, source, "one_pass")
+    group = named(doc, "Line Refiner")
+    ctx.record("one_pass_group", [n.name() for n in group.childNodes()] if group else [])
     doc.setModified(False)
     doc.close()
     yield 0.3
