@@ -136,13 +136,14 @@ def test_actions_are_in_the_filter_menu_and_the_docker_in_settings_dockers(
 ) -> None:
     check_run(krita.first)
     ids = ["linerefiner_close_gaps", "linerefiner_refine", "linerefiner_refine_close_gaps",
-           "linerefiner_fill_flats"]
+           "linerefiner_fill_flats", "linerefiner_refine_close_flats"]
     assert all(i in krita.r["filter_menu"] for i in ids)
     assert krita.r["action_texts"] == {
         "linerefiner_close_gaps": "Close Line Gaps",
         "linerefiner_refine": "Refine Lines",
         "linerefiner_refine_close_gaps": "Refine Lines and Close Gaps",
         "linerefiner_fill_flats": "Fill Flats",
+        "linerefiner_refine_close_flats": "Refine Lines, Close Gaps and Fill Flats",
     }
     assert "Line Refiner" in krita.r["dockers_menu"]
 
