@@ -102,6 +102,39 @@ def build_rows(per_category: int, size: int, seed: int, log, sources: dict | Non
     return Rows.concat(parts), counts
 
 
+# What the rows depend on: a change to any of these files makes new rows.
+ROWS_CODE = ("krita_linerefiner/core/candidates.py", "krita_linerefiner/core/lines.py",
+             "krita_linerefiner/core/ink.py", "training/gaps/realistic.py",
+             "training/gaps/verifier_data.py", "training/gaps/pipeline.py", "benchmarks/gaps.py")
+
+
+def rows_key(args: argparse.Namespace) -> str:
+    import hashlib
+
+    root = Path(__file__).resolve().parents[2]
+    digest = hashlib.sha256()
+    for name in ROWS_CODE:
+        digest.update((root / name).read_bytes())
+    index = args.source_data / "index.json"
+    digest.update(index.read_bytes() if args.source_crops > 0 and index.exists() else b"-")
+    digest.update(repr((args.per_category, args.size, args.seed, args.source_crops)).encode())
+    return digest.hexdigest()[:16]
+
+
+def save_rows(path: Path, rows: Rows, counts: dict[str, int]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial.npz")
+    np.savez(partial, patches=rows.patches, features=rows.features, labels=rows.labels,
+             lengths=rows.lengths, drawing=rows.drawing, counts=json.dumps(counts))
+    partial.replace(path)
+
+
+def load_rows(path: Path) -> tuple[Rows, dict[str, int]]:
+    with np.load(path) as z:
+        rows = Rows(z["patches"], z["features"], z["labels"], z["lengths"], z["drawing"])
+        return rows, json.loads(str(z["counts"]))
+
+
 def split(rows: Rows, val_share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     # By drawing, so candidates of one drawing never sit on both sides.
     drawings = np.unique(rows.drawing)
@@ -210,6 +243,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="crops of openclipart/Hershey/procedural sources (0: none)")
     parser.add_argument("--source-data", type=Path, default=Path("data/gaps_verifier"))
     parser.add_argument("--no-export", action="store_true")
+    parser.add_argument("--rows-cache", type=Path, default=None,
+                        help="keep the labelled candidates here and reuse them when the code "
+                        "that makes them, the source crops and the data options are the same "
+                        "(saves the data stage when only the network or its training changes)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -223,8 +260,17 @@ def main(argv: list[str] | None = None) -> int:
                                                              else argv)
     t0 = time.perf_counter()
     log(f"data: {args.per_category} drawings per category, {args.size} px, seed {args.seed}")
-    sources = source_crops(args.source_data, args.source_crops, 5 + args.seed, log)
-    rows, counts = build_rows(args.per_category, args.size, args.seed, log, sources)
+    cached = None
+    if args.rows_cache is not None:
+        cached = args.rows_cache / f"rows-{rows_key(args)}.npz"
+    if cached is not None and cached.exists():
+        rows, counts = load_rows(cached)
+        log(f"  rows: {cached} (the same code, data and options made them)")
+    else:
+        sources = source_crops(args.source_data, args.source_crops, 5 + args.seed, log)
+        rows, counts = build_rows(args.per_category, args.size, args.seed, log, sources)
+        if cached is not None:
+            save_rows(cached, rows, counts)
     data_seconds = time.perf_counter() - t0
     log(f"data: {len(rows.labels)} candidates, {rows.labels.mean():.3f} positive, "
         f"{data_seconds:.0f} s")

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from training.gaps.verifier_data import Rows
+
+
+@pytest.fixture
+def pipeline():
+    pytest.importorskip("torch", reason="training.gaps.pipeline needs torch (pip install torch)")
+    from training.gaps import pipeline
+
+    return pipeline
+
+
+def args(tmp_path: Path, **changes: object) -> argparse.Namespace:
+    values = dict(per_category=4, size=256, seed=0, source_crops=0,
+                  source_data=tmp_path / "none")
+    values.update(changes)
+    return argparse.Namespace(**values)
+
+
+def test_rows_come_back_as_they_were_saved(tmp_path: Path, pipeline) -> None:
+    rng = np.random.default_rng(0)
+    rows = Rows(rng.random((5, 3, 32, 32)).astype(np.float16),
+                rng.random((5, 12)).astype(np.float32), np.array([0, 1, 0, 0, 1], np.uint8),
+                rng.random(5).astype(np.float32), np.arange(5, dtype=np.int32))
+    path = tmp_path / "rows.npz"
+    pipeline.save_rows(path, rows, {"black": 5})
+    back, counts = pipeline.load_rows(path)
+    assert counts == {"black": 5}
+    for field in ("patches", "features", "labels", "lengths", "drawing"):
+        np.testing.assert_array_equal(getattr(back, field), getattr(rows, field))
+
+
+def test_the_key_changes_with_the_data_options(tmp_path: Path, pipeline) -> None:
+    base = pipeline.rows_key(args(tmp_path))
+    assert pipeline.rows_key(args(tmp_path)) == base
+    assert pipeline.rows_key(args(tmp_path, per_category=5)) != base
+    assert pipeline.rows_key(args(tmp_path, seed=1)) != base
