@@ -18,8 +18,8 @@ def pipeline():
 
 
 def args(tmp_path: Path, **changes: object) -> argparse.Namespace:
-    values = dict(per_category=4, size=256, seed=0, source_crops=0,
-                  source_data=tmp_path / "none")
+    values: dict[str, object] = dict(per_category=4, size=256, seed=0, source_crops=0,
+                                     source_data=tmp_path / "none")
     values.update(changes)
     return argparse.Namespace(**values)
 
