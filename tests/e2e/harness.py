@@ -155,6 +155,18 @@ class KritaRun:
     steps: list[str]
 
 
+@dataclass
+class Session:
+    """One module's Krita run and its output folder, as the module's tests read them."""
+
+    run: KritaRun
+    out: Path
+
+    @property
+    def r(self) -> dict[str, Any]:
+        return self.run.results
+
+
 DISPLAY_RACE = "could not connect to display"
 # Krita 5.1 often segfaults while quitting; now and then it then hangs instead of exiting (seen
 # once in five runs of test_krita_lines.py: the run waited out its whole timeout). Once the

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
@@ -65,14 +63,7 @@ def near(cut: tuple[int, int, int, int], margin: int = 4) -> np.ndarray:
     return mask
 
 
-@dataclass
-class Session:
-    run: harness.KritaRun
-    out: Path
-
-    @property
-    def r(self) -> dict[str, Any]:
-        return self.run.results
+Session = harness.Session
 
 
 @pytest.fixture(scope="module")

@@ -161,14 +161,8 @@ def side_areas(ink: np.ndarray, d: LineDrawing) -> list[int]:
 
 
 @dataclass
-class Session:
-    run: harness.KritaRun
-    out: Path
+class Session(harness.Session):
     drawings: dict[str, LineDrawing]
-
-    @property
-    def r(self) -> dict[str, Any]:
-        return self.run.results
 
 
 # Case name (its drawing before any "_") -> docker settings for the run; the pencil drawing runs
