@@ -1,9 +1,12 @@
 """Live preview in Krita: Sensitivity and Max gap update the last run's "filled gaps" layer.
 
-Main thread: a slider move restarts a short debounce timer; when it fires, the source layer is
-read again and the "filled gaps" layer read back (both a band at a time, as a run reads), the
-re-selection (preview.update: digest, closures, counts, changed patches) runs on a worker
-thread, and only the changed patches are written back on the main thread.
+Main thread: a slider move restarts a short debounce timer; when it fires, the re-selection
+(preview.reselect: closures, counts, changed patches, the layer's new digest) starts on a worker
+thread at once, while the main thread reads the source layer again and the "filled gaps" layer
+back (both a band at a time, as a run reads) and a second worker hashes each band as it comes.
+Only when both digests say nothing changed since the run (preview.verdict) are the changed
+patches written, on the main thread. The checks stay whole (every byte of both layers is read
+and hashed on every preview); they just no longer wait for each other or for the re-selection.
 
 The layer is already in the image here, and Node.setPixelData is not undoable (layers.py): a
 preview only ever rewrites the plugin's own, untouched "filled gaps" layer (checked against the
@@ -65,6 +68,8 @@ class LivePreview(QObject):
         self.cache = PreviewCache(size=2)
         self.live: Any = None  # preview.Live of the last run
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="linerefiner-prev")
+        # One thread, so the bands are hashed in the order they were read.
+        self.hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="linerefiner-hash")
         self.debounce = QTimer(self)
         self.debounce.setSingleShot(True)
         self.debounce.setInterval(DEBOUNCE_MS)
@@ -74,7 +79,12 @@ class LivePreview(QObject):
         self.poller.timeout.connect(self.poll)
         self.reader: Any = None
         self.check: Any = None
-        self.future: Future[Any] | None = None
+        self.future: Future[Any] | None = None  # preview.reselect's (choice, Update)
+        self.hashing: Future[Any] | None = None  # (source digest, layer touched) once read
+        self.digest: Any = None  # preview.SourceDigest being fed
+        self.fed = 0  # source rows handed to the hasher
+        self.run: Any = None  # the cached run being previewed
+        self.params: Any = None
         self.pending: list[Any] = []
         self.update: Any = None
         self.target: Any = None  # the Live this preview was computed for
@@ -87,7 +97,8 @@ class LivePreview(QObject):
 
     @property
     def busy(self) -> bool:
-        return self.reader is not None or self.future is not None or self.update is not None
+        return (self.reader is not None or self.future is not None or self.hashing is not None
+                or self.update is not None)
 
     # -- what a run leaves -------------------------------------------------------------------
     def remember(self, doc: Any, source: Any, gaps_layer: Any | None, job: Any,
@@ -162,7 +173,7 @@ class LivePreview(QObject):
             load_records,
             node_id,
         )
-        from .preview import NO_RUN, RUN_NEEDED
+        from .preview import NO_RUN, RUN_NEEDED, SourceDigest, cached, reselect
 
         if self.busy:
             self.again = True
@@ -197,9 +208,49 @@ class LivePreview(QObject):
         except LineRefinerError:
             self.report("stale", RUN_NEEDED)
             return
-        self.check = LayerCheck(layer, load_records(doc).get(live.gaps_id))
+        self.check = LayerCheck(layer, load_records(doc).get(live.gaps_id), hashing=self.hasher)
         self.target = live
+        run = cached(live, self.cache)
+        if run is None or self.reader.rect != live.rect:
+            self.reader = self.check = None
+            self.report("stale", RUN_NEEDED)
+            return
+        self.run, self.params = run, self.params_now()
+        if self.params.max_gap <= run.reach:  # else verdict says so once the checks are done
+            self.future = self.executor.submit(reselect, live, run, self.params, self.flats_now())
+        reader = self.reader
+        self.digest = SourceDigest(reader.rect, reader.fmt, reader.result_fmt,
+                                   reader.mask is not None)
+        self.fed = 0
         QTimer.singleShot(0, self.read_step)
+        self.poller.start()
+
+    def params_now(self) -> Any:
+        from ..core.gaps import GapParams
+        from .settings import AUTO
+
+        settings = self.ctl.settings
+        return GapParams(sensitivity=settings.gap_sensitivity, max_gap=settings.max_gap,
+                         seal_only=settings.seal_only,
+                         line_darkness=None if settings.line_darkness == AUTO
+                         else settings.line_darkness)
+
+    def flats_now(self) -> Any:
+        from ..core.flats import FlatsParams
+
+        settings = self.ctl.settings
+        return FlatsParams(min_region=settings.flats_min_region,
+                           fill_border=settings.flats_fill_border)
+
+    def feed(self) -> None:
+        """Hands the source rows read since the last call to the hasher."""
+        reader = self.reader
+        rect, bpp = reader.rect, reader.fmt.bytes_per_pixel
+        lo, hi = self.fed * rect.w, reader.y * rect.w
+        if hi > lo:
+            mask = reader.mask[lo:hi] if reader.mask is not None else None
+            self.hasher.submit(self.digest.feed, reader.pixels[lo * bpp : hi * bpp], mask)
+            self.fed = reader.y
 
     def read_step(self) -> None:
         if self.reader is None:
@@ -207,44 +258,39 @@ class LivePreview(QObject):
         began = time.perf_counter()
         deadline = began + READ_SLICE_S
         done = self.reader.step(READ_SLICE_S)
+        self.feed()
         while done and not self.check.done and time.perf_counter() < deadline:
             self.check.step()
         self.ui_max = max(self.ui_max, time.perf_counter() - began)
         if not (done and self.check.done):
             QTimer.singleShot(0, self.read_step)
             return
-        from ..core.flats import FlatsParams
-        from ..core.gaps import GapParams
-        from .preview import update
-        from .settings import AUTO
-
-        source = self.reader.source()
         self.reader = None
-        settings = self.ctl.settings
-        params = GapParams(sensitivity=settings.gap_sensitivity, max_gap=settings.max_gap,
-                           seal_only=settings.seal_only,
-                           line_darkness=None if settings.line_darkness == AUTO
-                           else settings.line_darkness)
-        flats = FlatsParams(min_region=settings.flats_min_region,
-                            fill_border=settings.flats_fill_border)
-        self.future = self.executor.submit(update, self.target, self.cache, source, params,
-                                           flats, self.check.touched)
-        self.poller.start()
+        check, digest = self.check, self.digest
+        # Queued behind every band's hashing: the answer once the last band is hashed.
+        self.hashing = self.hasher.submit(lambda: (digest.digest(), check.result()))
 
     def poll(self) -> None:
-        future = self.future
-        if future is None or not future.done():
+        from .preview import commit, verdict
+
+        hashing, future = self.hashing, self.future
+        if self.reader is not None or hashing is None or not hashing.done() \
+                or (future is not None and not future.done()):
             return
         self.poller.stop()
-        self.future = None
-        error = future.exception()
-        if error is not None:
-            self.report("failed", f"Preview failed: {type(error).__name__}: {error}")
+        self.hashing = self.future = None
+        for step in (hashing, future):
+            error = step.exception() if step is not None else None
+            if error is not None:
+                self.report("failed", f"Preview failed: {type(error).__name__}: {error}")
+                return
+        digest, touched = hashing.result()
+        refused = verdict(self.target, self.run, self.params, digest, touched)
+        if refused is not None:
+            self.report(refused.status, refused.message)
             return
-        result = future.result()
-        if result.status != "done":
-            self.report(result.status, result.message)
-            return
+        assert future is not None
+        result = commit(self.target, future.result())
         self.update = result
         self.pending = list(result.patches)
         self.write_step()
@@ -304,3 +350,4 @@ class LivePreview(QObject):
         # A preview takes well under a second; one still inside OpenCV when Krita's process
         # exits would abort it (worker.Runner.shutdown), so quitting waits for it.
         self.executor.shutdown(wait=True, cancel_futures=True)
+        self.hasher.shutdown(wait=True, cancel_futures=True)
