@@ -80,13 +80,11 @@ class SourceDigest:
 
     def __init__(self, rect: Rect, fmt: PixelFormat, result_fmt: PixelFormat,
                  selection: bool) -> None:
-        import hashlib
-
-        from ..core.preview import DIGEST_BYTES
+        from ..core.preview import ink_hash
 
         self.head = repr((tuple(rect), fmt, result_fmt)).encode()
-        self.pixels = hashlib.blake2b(digest_size=DIGEST_BYTES)
-        self.selection = hashlib.blake2b(digest_size=DIGEST_BYTES) if selection else None
+        self.pixels = ink_hash()
+        self.selection = ink_hash() if selection else None
 
     def feed(self, pixels: bytes | np.ndarray, selection: bytes | np.ndarray | None) -> None:
         self.pixels.update(as_bytes(pixels))
@@ -94,9 +92,11 @@ class SourceDigest:
             self.selection.update(as_bytes(selection))
 
     def digest(self) -> bytes:
-        parts = [self.head, self.pixels.digest()]
+        from ..core.preview import ink_final
+
+        parts = [self.head, ink_final(self.pixels)]
         if self.selection is not None:
-            parts.append(self.selection.digest())
+            parts.append(ink_final(self.selection))
         return ink_digest(b"".join(parts))
 
 
@@ -169,7 +169,7 @@ def update(live: Live, cache: PreviewCache, source: SourceImage, params: GapPara
     run = cached(live, cache)
     if run is None or source.rect != live.rect:
         return Update("stale", RUN_NEEDED)
-    # Hashing the layer (30-70 ms at 2048x2048) runs beside the re-selection (both release the
+    # Hashing the layer (10-40 ms at 2048x2048) runs beside the re-selection (both release the
     # GIL for most of their time); a changed layer throws the preview away.
     read: list[bytes] = []
     hashing = threading.Thread(target=lambda: read.append(source_digest(source)))
