@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..core.preview import PreviewCache, PreviewKey
@@ -51,6 +51,7 @@ class PreviewRecord:
     compute_seconds: float = 0.0  # the worker thread's part
     ui_seconds: float = 0.0  # longest stretch on the UI thread (read slices, the write)
     patches: int = 0
+    stages: dict[str, float] = field(default_factory=dict)  # the worker's, by stage (seconds)
 
 
 def animated(node: Any) -> bool:
@@ -85,6 +86,7 @@ class LivePreview(QObject):
         self.fed = 0  # source rows handed to the hasher
         self.run: Any = None  # the cached run being previewed
         self.params: Any = None
+        self.flats: Any = None
         self.pending: list[Any] = []
         self.update: Any = None
         self.target: Any = None  # the Live this preview was computed for
@@ -92,6 +94,7 @@ class LivePreview(QObject):
         self.off = ""  # why the last run left nothing to preview, if it says more than NO_RUN
         self.began = 0.0
         self.ui_max = 0.0
+        self.marks: dict[str, float] = {}  # when the reads and the checks were done
         self.last: PreviewRecord | None = None
         self.runs = 0  # previews that wrote pixels, for scripts
 
@@ -173,13 +176,14 @@ class LivePreview(QObject):
             load_records,
             node_id,
         )
-        from .preview import NO_RUN, RUN_NEEDED, SourceDigest, cached, reselect
+        from .preview import NO_RUN, RUN_NEEDED, SourceDigest, cached
 
         if self.busy:
             self.again = True
             return
         self.began = time.perf_counter()
         self.ui_max = 0.0
+        self.marks = {}
         if self.ctl.busy:
             self.report("busy", "Line Refiner is running; the preview follows its result.")
             return
@@ -215,9 +219,7 @@ class LivePreview(QObject):
             self.reader = self.check = None
             self.report("stale", RUN_NEEDED)
             return
-        self.run, self.params = run, self.params_now()
-        if self.params.max_gap <= run.reach:  # else verdict says so once the checks are done
-            self.future = self.executor.submit(reselect, live, run, self.params, self.flats_now())
+        self.run, self.params, self.flats = run, self.params_now(), self.flats_now()
         reader = self.reader
         self.digest = SourceDigest(reader.rect, reader.fmt, reader.result_fmt,
                                    reader.mask is not None)
@@ -266,9 +268,18 @@ class LivePreview(QObject):
             QTimer.singleShot(0, self.read_step)
             return
         self.reader = None
+        self.marks["read"] = time.perf_counter() - self.began
         check, digest = self.check, self.digest
         # Queued behind every band's hashing: the answer once the last band is hashed.
         self.hashing = self.hasher.submit(lambda: (digest.digest(), check.result()))
+        # The re-selection starts once the reads are done, beside the hashing still left: run
+        # beside the reads, its many short OpenCV calls each waited for the GIL that
+        # Node.pixelData holds on this thread (in Krita: drawing 150 ms instead of 25).
+        if self.params.max_gap <= self.run.reach:  # else verdict says so
+            from .preview import reselect
+
+            self.future = self.executor.submit(reselect, self.target, self.run, self.params,
+                                               self.flats)
 
     def poll(self) -> None:
         from .preview import commit, verdict
@@ -278,6 +289,7 @@ class LivePreview(QObject):
                 or (future is not None and not future.done()):
             return
         self.poller.stop()
+        self.marks["checked"] = time.perf_counter() - self.began
         self.hashing = self.future = None
         for step in (hashing, future):
             error = step.exception() if step is not None else None
@@ -331,13 +343,15 @@ class LivePreview(QObject):
         counts = result.counts
         self.report("done", result.message, result.gap_count,
                     counts.before if counts else -1, counts.after if counts else -1,
-                    result.seconds, len(self.pending))
+                    result.seconds, len(self.pending), result.stages)
 
     def report(self, status: str, message: str, gap_count: int = 0, before: int = -1,
-               after: int = -1, compute: float = 0.0, patches: int = 0) -> None:
+               after: int = -1, compute: float = 0.0, patches: int = 0,
+               stages: dict[str, float] | None = None) -> None:
+        marks = {f"since start: {k}": v for k, v in self.marks.items()}
         self.last = PreviewRecord(status, message, gap_count, before, after,
                                   time.perf_counter() - self.began, compute, self.ui_max,
-                                  patches)
+                                  patches, {**(stages or {}), **marks})
         self.pending = []
         self.finished.emit(self.last)
         if self.again:

@@ -147,6 +147,7 @@ class Update:
     counts: RegionCounts | None = None
     seconds: float = 0.0
     tiles: Tiles | None = field(default=None, repr=False)  # the layer's patches once written
+    stages: dict[str, float] = field(default_factory=dict, compare=False)  # seconds, for notes
 
 
 # The layer's patches with ink, by their document (x, y), as to_layer makes them.
@@ -222,22 +223,32 @@ def reselect(live: Live, run: CachedRun, params: GapParams, flats: FlatsParams
               params.seal_only, flats.min_region, flats.fill_border)
     if live.last is not None and live.last[0] == choice:
         return choice, replace(live.last[1], patches=(), seconds=time.perf_counter() - start)
+    stages = {"select": time.perf_counter() - start}
     shown = preview(run, params, regions=False)
     gaps = shown.gaps if live.selection is None else shown.gaps * live.selection
+    stages["draw"] = time.perf_counter() - start - stages["select"]
     key = (flats.min_region, flats.fill_border)
     # The region count (one connected-components pass over the page) runs beside the patches
     # and the digest.
     counted: list[RegionCounts] = []
-    counting = threading.Thread(target=lambda: counted.append(
-        region_counts(run.analysis.lines.line, gaps, flats, live.before.get(key))))
+
+    def count() -> None:
+        began = time.perf_counter()
+        counted.append(region_counts(run.analysis.lines.line, gaps, flats, live.before.get(key)))
+        stages["count"] = time.perf_counter() - began
+
+    counting = threading.Thread(target=count)
     counting.start()
     try:
+        began = time.perf_counter()
         image = SourceImage(b"", live.rect, live.result_fmt, live.result_fmt, None)
         old = live.tiles
         if old is None:
             old = {(p.rect.x, p.rect.y): p for p in to_layer(live.shown, None, image, live.color)}
         tiles, patches = relayer(live.shown, gaps, old, image, live.color)
+        stages["patches"] = time.perf_counter() - began
         digest = layer_digest(list(tiles.values()), image)
+        stages["digest"] = time.perf_counter() - began - stages["patches"]
     finally:
         counting.join()
     if not counted:
@@ -246,7 +257,7 @@ def reselect(live: Live, run: CachedRun, params: GapParams, flats: FlatsParams
     n = shown.count
     message = f"Preview: {n} gap{'' if n == 1 else 's'} closed. {counts.text()}."
     return choice, Update("done", message, tuple(patches), digest, gaps, n, counts,
-                          time.perf_counter() - start, tiles)
+                          time.perf_counter() - start, tiles, stages)
 
 
 def commit(live: Live, chosen: tuple[Choice, Update], start: float | None = None) -> Update:
