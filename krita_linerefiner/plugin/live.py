@@ -1,12 +1,13 @@
 """Live preview in Krita: Sensitivity and Max gap update the last run's "filled gaps" layer.
 
-Main thread: a slider move restarts a short debounce timer; when it fires, the re-selection
-(preview.reselect: closures, counts, changed patches, the layer's new digest) starts on a worker
-thread at once, while the main thread reads the source layer again and the "filled gaps" layer
-back (both a band at a time, as a run reads) and a second worker hashes each band as it comes.
-Only when both digests say nothing changed since the run (preview.verdict) are the changed
-patches written, on the main thread. The checks stay whole (every byte of both layers is read
-and hashed on every preview); they just no longer wait for each other or for the re-selection.
+Main thread: a slider move restarts a short debounce timer; when it fires, the main thread
+reads the source layer again and the "filled gaps" layer back (both a band at a time, as a run
+reads) while a second worker thread hashes each band as it comes; once read, the re-selection
+(preview.reselect: closures, counts, changed patches, the layer's new digest) runs on a worker
+thread beside the hashing still left. Only when both digests say nothing changed since the run
+(preview.verdict) are the changed patches written, on the main thread. The checks stay whole
+(every byte of both layers is read and hashed on every preview); they just no longer wait for
+the reads to end or hold the UI thread.
 
 The layer is already in the image here, and Node.setPixelData is not undoable (layers.py): a
 preview only ever rewrites the plugin's own, untouched "filled gaps" layer (checked against the
