@@ -7,7 +7,7 @@ Selection is cheap and needs no model run, so a live preview can re-select from 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -48,6 +48,11 @@ class GapAnalysis:
     ends: StrokeEnds
     candidates: Candidates
     probability: np.ndarray  # (N,) one per candidate
+    # Whether each closure stroke seen so far joins two pieces of line, by its window and
+    # pixels (core.gaps.joining_strokes): it depends on nothing else of a preview's, so moving a
+    # slider back to closures already drawn does not work them out again.
+    verdicts: dict[tuple[int, int, int, int, bytes], bool] = field(
+        default_factory=dict, compare=False, repr=False)
 
 
 def threshold(sensitivity: float) -> float:

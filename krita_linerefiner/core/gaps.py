@@ -128,7 +128,8 @@ def closures_of(analysis: GapAnalysis, params: GapParams) -> tuple[np.ndarray, l
         return coverage, closures
     lines = analysis.lines
     real = (lines.pieces, lines.areas >= MIN_JOINED_PIECE)
-    keep = joining_strokes(lines.line, strokes, real=real, boxes=[c.bbox for c in closures])
+    keep = joining_strokes(lines.line, strokes, real=real, boxes=[c.bbox for c in closures],
+                           memo=analysis.verdicts)
     if keep.all() or np.array_equal(keep, strokes):
         return coverage, closures
     near_kept = cv2.dilate(keep.view(np.uint8), np.ones((3, 3), np.uint8)).view(bool)
@@ -334,15 +335,23 @@ def joins_pieces(line: np.ndarray, ring: np.ndarray) -> bool:
     return len(np.unique(pieces[ring & line])) >= 2
 
 
+# Stroke verdicts a GapAnalysis keeps (a few KB each): far more than one drawing's closures.
+MEMO_LIMIT = 20_000
+
+
 def joining_strokes(line: np.ndarray, strokes: np.ndarray, margin: int = SEAL_MARGIN,
                     real: tuple[np.ndarray, np.ndarray] | None = None,
-                    boxes: list[tuple[int, int, int, int]] | None = None) -> np.ndarray:
+                    boxes: list[tuple[int, int, int, int]] | None = None,
+                    memo: dict[tuple[int, int, int, int, bytes], bool] | None = None
+                    ) -> np.ndarray:
     """The 8-connected strokes of `strokes` (bool) that join two pieces of `line` (bool) that
     are separate within `margin` px of the stroke: bridges across a break. `real`: (piece
     labels, whether each label counts): only the line of those pieces counts, read around each
     stroke rather than mapped over the whole image. `boxes`: (x, y, w, h) rectangles that hold
     every stroke pixel (the closures' bboxes): strokes are then labelled within each group of
-    touching boxes, with no label map of the whole image (a preview reruns this)."""
+    touching boxes, with no label map of the whole image (a preview reruns this). `memo`:
+    verdicts by the stroke's window and pixels, kept between calls with the same `line` and
+    `real` (GapAnalysis.verdicts), read and filled here."""
     height, width = strokes.shape
     out = np.zeros(strokes.shape, dtype=bool)
     for (top, left), labels, stats in _stroke_labels(strokes, boxes):
@@ -354,11 +363,20 @@ def joining_strokes(line: np.ndarray, strokes: np.ndarray, margin: int = SEAL_MA
             stroke = np.zeros((window[0].stop - y0, window[1].stop - x0), np.uint8)
             stroke[y - y0 : y - y0 + h, x - x0 : x - x0 + w] = (
                 labels[y - top : y - top + h, x - left : x - left + w] == label)
-            ring = cv2.dilate(stroke, np.ones((3, 3), np.uint8)).view(bool) & ~stroke.view(bool)
-            near = line[window]
-            if real is not None:
-                near = near & real[1][real[0][window]]
-            if joins_pieces(near, ring):
+            key = (y0, x0, *stroke.shape, stroke.tobytes())
+            joins = memo.get(key) if memo is not None else None
+            if joins is None:
+                ring = (cv2.dilate(stroke, np.ones((3, 3), np.uint8)).view(bool)
+                        & ~stroke.view(bool))
+                near = line[window]
+                if real is not None:
+                    near = near & real[1][real[0][window]]
+                joins = joins_pieces(near, ring)
+                if memo is not None:
+                    if len(memo) >= MEMO_LIMIT:
+                        memo.clear()
+                    memo[key] = joins
+            if joins:
                 out[window] |= stroke.view(bool)
     return out
 

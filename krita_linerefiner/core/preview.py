@@ -34,12 +34,25 @@ DIGEST_BYTES = 16
 HASH_CHUNK = 1 << 24
 
 
+def ink_hash() -> hashlib._Hash:
+    """The hash ink_digest uses, for digests fed a piece at a time (finish with ink_final).
+
+    sha256, not blake2b: with the SHA instructions of current x86-64 and ARM CPUs (OpenSSL uses
+    them) it hashed 16 MB in 11 ms here against blake2b's 35, and a live preview hashes the
+    whole layer on every slider move."""
+    return hashlib.sha256()
+
+
+def ink_final(digest: hashlib._Hash) -> bytes:
+    return digest.digest()[:DIGEST_BYTES]
+
+
 def ink_digest(ink: np.ndarray | bytes | memoryview) -> bytes:
     """A digest of the pixels (and, for an array, its shape and type): the cache key's content.
 
-    Compute it once per read of a layer (about 30 ms per 16 MB) and pass it around.
+    Compute it once per read of a layer (about 11 ms per 16 MB) and pass it around.
     """
-    digest = hashlib.blake2b(digest_size=DIGEST_BYTES)
+    digest = ink_hash()
     if isinstance(ink, np.ndarray):
         digest.update(f"{ink.shape}{ink.dtype.str}".encode("ascii"))
         flat = np.ascontiguousarray(ink).reshape(-1).view(np.uint8)
@@ -47,7 +60,7 @@ def ink_digest(ink: np.ndarray | bytes | memoryview) -> bytes:
             digest.update(flat[lo : lo + HASH_CHUNK].data)
     else:
         digest.update(ink)
-    return digest.digest()
+    return ink_final(digest)
 
 
 @dataclass(frozen=True)

@@ -496,9 +496,13 @@ class LayerCheck:
     """Reads an old result layer back a band of rows at a time and compares it with what the
     plugin wrote there; `touched` once the answer is known to be "the user changed it"."""
 
-    def __init__(self, node: Any, written: Written | None, doc: Any = None) -> None:
+    def __init__(self, node: Any, written: Written | None, doc: Any = None,
+                 hashing: Any = None) -> None:
         self.node = node
         self.written = written
+        # An Executor (one thread, so in order) that hashes the bands off the UI thread (the
+        # live preview's): then `done` means all is read, and result() there gives the answer.
+        self.hashing = hashing
         self.digest = hashlib.sha256()
         self.y = written.rect.y if written else 0
         self.touched = written is None or not self.inside(written.rect)
@@ -527,9 +531,16 @@ class LayerCheck:
         rect = self.written.rect
         bpp = max(1, len(self.read(rect.x, rect.y, 1, 1)))
         rows = max(1, min(rect.y + rect.h - self.y, CHECK_BYTES // max(1, rect.w * bpp)))
-        self.digest.update(self.read(rect.x, self.y, rect.w, rows))
+        data = self.read(rect.x, self.y, rect.w, rows)
+        if self.hashing is not None and not self.times:
+            self.hashing.submit(self.digest.update, data)
+        else:
+            self.digest.update(data)
         self.y += rows
         if self.y < rect.y + rect.h:
+            return
+        if self.hashing is not None and not self.times:
+            self.done = True
             return
         if self.times:
             from ..core.frames import frames_digest
@@ -543,6 +554,14 @@ class LayerCheck:
             found = self.digest.hexdigest()
         self.done = True
         self.touched = found != self.written.digest
+
+
+    def result(self) -> bool:
+        """Whether the user changed the layer, once `done`; with `hashing`, call it on that
+        executor's thread after the last step (it waits for no band itself)."""
+        if self.touched or self.written is None or self.hashing is None or self.times:
+            return self.touched
+        return self.digest.hexdigest() != self.written.digest
 
 
 def result_unit_layers(unit: Any) -> tuple[list[Any], bool]:

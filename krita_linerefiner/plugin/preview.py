@@ -21,7 +21,14 @@ import numpy as np
 from ..core.closures import select
 from ..core.flats import FlatsParams, RegionCounts, region_counts
 from ..core.gaps import GapParams
-from ..core.preview import PREVIEW_REACH, PreviewCache, PreviewKey, ink_digest, preview
+from ..core.preview import (
+    PREVIEW_REACH,
+    CachedRun,
+    PreviewCache,
+    PreviewKey,
+    ink_digest,
+    preview,
+)
 from .layers import Patch, Rect, SourceImage
 from .pipeline import PATCH, layer_digest, to_layer
 
@@ -64,6 +71,33 @@ def source_digest(source: SourceImage) -> bytes:
     if source.selection is not None:
         parts.append(ink_digest(as_bytes(source.selection)))
     return ink_digest(b"".join(parts))
+
+
+class SourceDigest:
+    """source_digest fed a band of rows at a time, in order, as live.py reads the layer: the
+    hashing runs on a worker thread while the UI thread reads the next band (hashlib releases
+    the GIL), so no whole-layer hash is left for after the read."""
+
+    def __init__(self, rect: Rect, fmt: PixelFormat, result_fmt: PixelFormat,
+                 selection: bool) -> None:
+        from ..core.preview import ink_hash
+
+        self.head = repr((tuple(rect), fmt, result_fmt)).encode()
+        self.pixels = ink_hash()
+        self.selection = ink_hash() if selection else None
+
+    def feed(self, pixels: bytes | np.ndarray, selection: bytes | np.ndarray | None) -> None:
+        self.pixels.update(as_bytes(pixels))
+        if self.selection is not None and selection is not None:
+            self.selection.update(as_bytes(selection))
+
+    def digest(self) -> bytes:
+        from ..core.preview import ink_final
+
+        parts = [self.head, ink_final(self.pixels)]
+        if self.selection is not None:
+            parts.append(ink_final(self.selection))
+        return ink_digest(b"".join(parts))
 
 
 @dataclass(frozen=True)
@@ -113,6 +147,7 @@ class Update:
     counts: RegionCounts | None = None
     seconds: float = 0.0
     tiles: Tiles | None = field(default=None, repr=False)  # the layer's patches once written
+    stages: dict[str, float] = field(default_factory=dict, compare=False)  # seconds, for notes
 
 
 # The layer's patches with ink, by their document (x, y), as to_layer makes them.
@@ -127,61 +162,114 @@ TOUCHED = ('You painted on "filled gaps": the preview leaves it as it is; press 
 
 def update(live: Live, cache: PreviewCache, source: SourceImage, params: GapParams,
            flats: FlatsParams, layer_touched: bool) -> Update:
-    """The closures `params` select from the cached run for `source`'s pixels, as patches."""
+    """The closures `params` select from the cached run for `source`'s pixels, as patches.
+
+    All in one call, for tests and scripts; live.py runs the same steps (`cached`, `reselect`,
+    `verdict`, `commit`) with the reading and hashing beside the re-selection."""
     start = time.perf_counter()
-    run = cache.get(PreviewKey(live.source_id, live.digest))
+    run = cached(live, cache)
     if run is None or source.rect != live.rect:
+        return Update("stale", RUN_NEEDED)
+    # Hashing the layer (10-40 ms at 2048x2048) runs beside the re-selection (both release the
+    # GIL for most of their time); a changed layer throws the preview away.
+    read: list[bytes] = []
+    hashing = threading.Thread(target=lambda: read.append(source_digest(source)))
+    hashing.start()
+    try:
+        chosen = None if params.max_gap > run.reach else reselect(live, run, params, flats)
+    finally:
+        hashing.join()
+    refused = verdict(live, run, params, read[0] if read else b"", layer_touched)
+    if refused is not None:
+        return refused
+    assert chosen is not None
+    return commit(live, chosen, start)
+
+
+def cached(live: Live, cache: PreviewCache) -> CachedRun | None:
+    """The run's analysis, while its layer's content is the one it was keyed by."""
+    return cache.get(PreviewKey(live.source_id, live.digest))
+
+
+def verdict(live: Live, run: CachedRun, params: GapParams, digest: bytes,
+            layer_touched: bool) -> Update | None:
+    """Why the preview must leave the layer alone (in this order: the source changed, the user
+    painted on "filled gaps", Max gap is past the run's reach), or None to write."""
+    if digest != live.digest:
         return Update("stale", RUN_NEEDED)
     if layer_touched:
         return Update("touched", TOUCHED)
     if params.max_gap > run.reach:
         return Update("beyond", f"Max gap {params.max_gap} px is beyond the {run.reach} px the "
                       "last run searched: press Close Gaps to preview it.")
+    return None
+
+
+# Which candidates are accepted (select's bytes), seal_only, flats min_region, fill_border.
+Choice = tuple[bytes, bool, int, bool]
+
+
+def reselect(live: Live, run: CachedRun, params: GapParams, flats: FlatsParams
+             ) -> tuple[Choice, Update]:
+    """The choice of closures `params` make and the preview they give, not yet committed to
+    `live` (live.py computes it while the layers are still being read and checked). Reads
+    live.shown/tiles/last, which only change in `commit` and the write, never meanwhile."""
+    start = time.perf_counter()
+    if params.max_gap > run.reach:
+        raise ValueError(f"max_gap {params.max_gap} is beyond the run's reach {run.reach}")
     # Which candidates the settings accept (well under a millisecond): the same as last time
     # means the same closures and counts, and nothing to redraw.
     choice = (select(run.analysis, params.sensitivity, params.max_gap).tobytes(),
               params.seal_only, flats.min_region, flats.fill_border)
-    same = live.last is not None and live.last[0] == choice
-    # Hashing the layer (30-70 ms at 2048x2048) runs beside the re-selection (both release the
-    # GIL for most of their time); a changed layer throws the preview away.
-    read: list[bytes] = []
-    hashing = threading.Thread(target=lambda: read.append(source_digest(source)))
-    hashing.start()
-    try:
-        shown = None if same else preview(run, params, regions=False)
-    finally:
-        hashing.join()
-    if read != [live.digest]:
-        return Update("stale", RUN_NEEDED)
-    if shown is None:
-        assert live.last is not None
-        return replace(live.last[1], patches=(), seconds=time.perf_counter() - start)
+    if live.last is not None and live.last[0] == choice:
+        return choice, replace(live.last[1], patches=(), seconds=time.perf_counter() - start)
+    stages = {"select": time.perf_counter() - start}
+    shown = preview(run, params, regions=False)
     gaps = shown.gaps if live.selection is None else shown.gaps * live.selection
+    stages["draw"] = time.perf_counter() - start - stages["select"]
     key = (flats.min_region, flats.fill_border)
     # The region count (one connected-components pass over the page) runs beside the patches
     # and the digest.
     counted: list[RegionCounts] = []
-    counting = threading.Thread(target=lambda: counted.append(
-        region_counts(run.analysis.lines.line, gaps, flats, live.before.get(key))))
+
+    def count() -> None:
+        began = time.perf_counter()
+        counted.append(region_counts(run.analysis.lines.line, gaps, flats, live.before.get(key)))
+        stages["count"] = time.perf_counter() - began
+
+    counting = threading.Thread(target=count)
     counting.start()
     try:
+        began = time.perf_counter()
         image = SourceImage(b"", live.rect, live.result_fmt, live.result_fmt, None)
         old = live.tiles
         if old is None:
             old = {(p.rect.x, p.rect.y): p for p in to_layer(live.shown, None, image, live.color)}
         tiles, patches = relayer(live.shown, gaps, old, image, live.color)
+        stages["patches"] = time.perf_counter() - began
         digest = layer_digest(list(tiles.values()), image)
+        stages["digest"] = time.perf_counter() - began - stages["patches"]
     finally:
         counting.join()
     if not counted:
         raise RuntimeError("the region count failed")
     counts = counted[0]
-    live.before[key] = counts.before
     n = shown.count
     message = f"Preview: {n} gap{'' if n == 1 else 's'} closed. {counts.text()}."
-    result = Update("done", message, tuple(patches), digest, gaps, n, counts,
-                    time.perf_counter() - start, tiles)
-    live.last = (choice, replace(result, patches=()))
+    return choice, Update("done", message, tuple(patches), digest, gaps, n, counts,
+                          time.perf_counter() - start, tiles, stages)
+
+
+def commit(live: Live, chosen: tuple[Choice, Update], start: float | None = None) -> Update:
+    """Takes a checked preview as what the layer will hold (the next slider move compares with
+    it); `start`: when the preview began, for Update.seconds."""
+    choice, result = chosen
+    if start is not None:
+        result = replace(result, seconds=time.perf_counter() - start)
+    if result.patches or live.last is None or live.last[0] != choice:
+        if result.counts is not None:
+            live.before[(choice[2], choice[3])] = result.counts.before
+        live.last = (choice, replace(result, patches=()))
     return result
 
 
