@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -32,14 +30,7 @@ OUT = harness.OUT / "preview"
 BIG = 2048
 
 
-@dataclass
-class Session:
-    run: harness.KritaRun
-    out: Path
-
-    @property
-    def r(self) -> dict[str, Any]:
-        return self.run.results
+Session = harness.Session
 
 
 @pytest.fixture(scope="module")
