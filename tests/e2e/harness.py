@@ -166,6 +166,15 @@ class Session:
     def r(self) -> dict[str, Any]:
         return self.run.results
 
+    def rgba(self, name: str) -> Any:
+        """A layer (frame) or merged image the scenario dumped as RGBA U8: (H, W, 4) R, G, B, A."""
+        import numpy as np
+
+        meta = json.loads((self.out / f"{name}.json").read_text())
+        assert (meta["color_model"], meta["depth"]) == ("RGBA", "U8")
+        bgra = np.frombuffer((self.out / f"{name}.raw").read_bytes(), np.uint8)
+        return bgra.reshape(meta["h"], meta["w"], 4)[..., [2, 1, 0, 3]]
+
 
 DISPLAY_RACE = "could not connect to display"
 # Krita 5.1 often segfaults while quitting; now and then it then hangs instead of exiting (seen

@@ -81,14 +81,6 @@ def krita(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
     yield Session(run, out)
 
 
-def rgba(krita: Session, name: str) -> np.ndarray:
-    """A dumped RGBA U8 layer frame as (H, W, 4) R, G, B, A."""
-    meta = json.loads((krita.out / f"{name}.json").read_text())
-    assert (meta["color_model"], meta["depth"]) == ("RGBA", "U8")
-    bgra = np.frombuffer((krita.out / f"{name}.raw").read_bytes(), np.uint8)
-    return bgra.reshape(meta["h"], meta["w"], 4)[..., [2, 1, 0, 3]]
-
-
 def test_the_animated_layer_was_built_and_every_run_ended_without_python_errors(
         krita: Session) -> None:
     check_run(krita.run)
@@ -128,7 +120,7 @@ def test_close_gaps_gives_filled_gaps_a_keyframe_at_each_source_keyframe(krita: 
     assert krita.r["gaps_animated"] is True
     assert krita.r["gaps_keyframes"] == [*TIMES, OUTSIDE]
     assert krita.r["gaps_blending"] == "normal"  # not the source's multiply
-    assert (rgba(krita, f"gaps_{OUTSIDE}")[..., 3] == 0).all()
+    assert (krita.rgba(f"gaps_{OUTSIDE}")[..., 3] == 0).all()
     message = krita.r["gaps_outcome"]["message"]
     assert "3 keyframes (1 outside the playback range left empty)" in message, message
     assert krita.r["gaps_outcome"]["gap_count"] >= len(TIMES)
@@ -140,7 +132,7 @@ def test_close_gaps_gives_filled_gaps_a_keyframe_at_each_source_keyframe(krita: 
 
 def test_each_keyframe_closes_its_own_drawings_gap_only(krita: Session) -> None:
     check_run(krita.run)
-    frames = [rgba(krita, f"gaps_{t}") for t in TIMES]
+    frames = [krita.rgba(f"gaps_{t}") for t in TIMES]
     for index, frame in enumerate(frames):
         painted = frame[..., 3] > 0
         assert painted[near(CUTS[index])].sum() >= GAP, f"frame {TIMES[index]}: gap not closed"
@@ -152,7 +144,7 @@ def test_each_keyframe_closes_its_own_drawings_gap_only(krita: Session) -> None:
         assert (frame[painted][:, :3] == (255, 0, 0)).all()
     assert len({f.tobytes() for f in frames}) == len(TIMES)
     # What shows now (frame 5) is the second keyframe's result.
-    assert np.array_equal(rgba(krita, "gaps_now"), frames[1])
+    assert np.array_equal(krita.rgba("gaps_now"), frames[1])
 
 
 def test_rerun_replaces_untouched_animated_results_and_undo_takes_them_away(
@@ -171,10 +163,10 @@ def test_fill_flats_gives_each_keyframe_its_own_regions(krita: Session) -> None:
     order = krita.r["flats_order"]
     assert order.index("flats") == order.index("lines") - 1, order
     assert krita.r["flats_keyframes"] == [*TIMES, OUTSIDE]
-    assert (rgba(krita, f"flats_{OUTSIDE}")[..., 3] == 0).all()
+    assert (krita.rgba(f"flats_{OUTSIDE}")[..., 3] == 0).all()
     assert krita.r["flats_time"] == SHOWN
     for index, t in enumerate(TIMES):
-        flats = rgba(krita, f"flats_{t}")
+        flats = krita.rgba(f"flats_{t}")
         labels = regions(draw(index, gapped=False))
         x, y = INSIDE[index]
         inside = labels == labels[y, x]
@@ -200,8 +192,8 @@ def test_fill_flats_again_keeps_each_keyframes_colours_and_the_users_recolouring
         labels = regions(draw(index, gapped=False))
         x, y = INSIDE[index]
         inside = labels == labels[y, x]
-        before = {tuple(c) for c in np.unique(rgba(krita, f"flats_{t}")[inside], axis=0)}
-        after = {tuple(c) for c in np.unique(rgba(krita, f"reflats_{t}")[inside], axis=0)}
+        before = {tuple(c) for c in np.unique(krita.rgba(f"flats_{t}")[inside], axis=0)}
+        after = {tuple(c) for c in np.unique(krita.rgba(f"reflats_{t}")[inside], axis=0)}
         if t == TIMES[0]:  # not the keyframe on screen: read back at its own time
             assert after == {(*RECOLOUR_RGB, 255)}, after
         else:
@@ -228,7 +220,7 @@ def test_current_frame_only_gives_one_plain_layer_from_the_frame_on_screen(
     assert krita.r["current_animated"] is False
     # The animated results it replaces were untouched: recognised as such, none kept aside.
     assert "painted on" not in krita.r["current_outcome"]["message"]
-    painted = rgba(krita, "current_gaps")[..., 3] > 0
+    painted = krita.rgba("current_gaps")[..., 3] > 0
     assert painted[near(CUTS[TIMES.index(SHOWN)])].sum() >= GAP
     for index, cut in enumerate(CUTS):
         if TIMES[index] != SHOWN:

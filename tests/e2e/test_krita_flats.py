@@ -83,14 +83,6 @@ def krita(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
     yield Session(run, out)
 
 
-def rgba(krita: Session, name: str) -> np.ndarray:
-    """A dumped RGBA U8 layer or merged image as (H, W, 4) R, G, B, A."""
-    meta = json.loads((krita.out / f"{name}.json").read_text())
-    assert (meta["color_model"], meta["depth"]) == ("RGBA", "U8")
-    bgra = np.frombuffer((krita.out / f"{name}.raw").read_bytes(), np.uint8)
-    return bgra.reshape(meta["h"], meta["w"], 4)[..., [2, 1, 0, 3]]
-
-
 def colours(flats: np.ndarray, mask: np.ndarray) -> set[tuple[int, ...]]:
     return {tuple(int(v) for v in c) for c in np.unique(flats[mask], axis=0)}
 
@@ -120,7 +112,7 @@ def test_flats_layer_is_directly_below_the_source(krita: Session, name: str) -> 
 
 def test_every_enclosed_region_gets_exactly_one_colour_of_its_own(krita: Session) -> None:
     check_run(krita.run)
-    flats = rgba(krita, "first_flats")
+    flats = krita.rgba("first_flats")
     intact = draw(gapped=False)
     found = []
     for name, seed in SEEDS.items():
@@ -136,7 +128,7 @@ def test_every_enclosed_region_gets_exactly_one_colour_of_its_own(krita: Session
 
 def test_no_paper_shows_between_a_region_and_its_line(krita: Session) -> None:
     check_run(krita.run)
-    flats, merged = rgba(krita, "first_flats"), rgba(krita, "multiply_merged")
+    flats, merged = krita.rgba("first_flats"), krita.rgba("multiply_merged")
     # For a person to look at: out/flats/merged.png.
     cv2.imwrite(str(krita.out / "merged.png"), merged[..., [2, 1, 0]])
     intact = draw(gapped=False)
@@ -159,7 +151,7 @@ def test_no_paper_shows_between_a_region_and_its_line(krita: Session) -> None:
 
 def test_rerun_after_a_small_edit_keeps_unchanged_regions_colours(krita: Session) -> None:
     check_run(krita.run)
-    first, second = rgba(krita, "first_flats"), rgba(krita, "second_flats")
+    first, second = krita.rgba("first_flats"), krita.rgba("second_flats")
     intact = draw(gapped=False)
     for name in ("box", "circle"):
         inside = region(intact, SEEDS[name])
@@ -175,7 +167,7 @@ def test_rerun_after_a_small_edit_keeps_unchanged_regions_colours(krita: Session
 
 def test_rerun_keeps_the_users_colour_and_their_layer(krita: Session) -> None:
     check_run(krita.run)
-    second, third = rgba(krita, "second_flats"), rgba(krita, "third_flats")
+    second, third = krita.rgba("second_flats"), krita.rgba("third_flats")
     intact = draw(gapped=False)
     box = region(intact, SEEDS["box"])
     assert colours(third, box) == {(*RECOLOUR_RGB, 255)}
@@ -190,7 +182,7 @@ def test_the_filled_gaps_colour_setting_is_used(krita: Session) -> None:
     check_run(krita.run)
     assert krita.r["gap_color_setting"] == "blue"
     assert krita.r["blue_outcome"]["status"] == "done", krita.r["blue_outcome"]
-    gaps = rgba(krita, "blue_gaps")
+    gaps = krita.rgba("blue_gaps")
     painted = gaps[..., 3] > 0
     assert painted.sum() >= 3 * GAP, "no closures were written"
     assert (gaps[painted][:, :3] == (0, 0, 255)).all(), np.unique(gaps[painted][:, :3], axis=0)
@@ -205,7 +197,7 @@ def test_one_action_refines_closes_and_fills_each_region_with_one_colour(krita: 
     order, at = krita.r["one_pass_order"], krita.r["one_pass_source_index"]
     assert at >= 1 and order[at - 1] == "flats" and order[at + 1] == "Line Refiner", order
     assert {"refined lines", "filled gaps"} <= set(krita.r["one_pass_group"])
-    flats = rgba(krita, "one_pass_flats")
+    flats = krita.rgba("one_pass_flats")
     intact = draw(gapped=False)
     found = []
     for name, seed in SEEDS.items():
