@@ -371,6 +371,12 @@ def make_docker_class(krita: Any) -> type:
         def on_preview(self, record: Any) -> None:
             if record.status == "busy":
                 return  # the run's own message follows
+            if record.status == "done" and not record.patches:
+                # Nothing changed on the canvas (the closures shown are the ones chosen, as
+                # after a run at the same settings): the run's message, which may say what it
+                # kept of the user's work, stays in the line; only the counts follow.
+                self.show_regions(record.regions_before, record.regions_after)
+                return
             self.last_message = record.message
             if not self.ctl.busy:
                 self.show_message(record.message)

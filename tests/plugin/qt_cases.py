@@ -249,3 +249,18 @@ def test_the_install_button_fetches_the_dependencies_and_the_docker_becomes_usab
         sys.modules.pop(module, None)
         deps.missing.cache_clear()
         deps.installable.cache_clear()
+
+
+def test_a_preview_that_changes_nothing_leaves_the_runs_message(docker: Any) -> None:
+    from krita_linerefiner.plugin.live import PreviewRecord
+
+    kept = ('Done in 0.2 s, 3 gaps closed; you had painted on filled gaps: kept as '
+            '"filled gaps (edited)"')
+    docker.last_message = kept
+    docker.on_preview(PreviewRecord("done", "Preview: 3 gaps closed.", 3, 0, 3, patches=0))
+    assert docker.last_message == kept
+    assert docker.regions.text() == "Regions: 0 before, 3 after closing"
+    # A preview that redrew closures says so.
+    docker.on_preview(PreviewRecord("done", "Preview: 1 gap closed.", 1, 0, 1, patches=4))
+    assert docker.last_message == "Preview: 1 gap closed."
+    assert docker.regions.text() == "Regions: 0 before, 1 after closing"
