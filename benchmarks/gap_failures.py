@@ -32,12 +32,12 @@ REASONS = ("no end", "no candidate", "low score", "taken", "drawn, not joined")
 KINDS = ("end-end", "nearest", "ahead")
 
 
-def crossing(cands, cut: np.ndarray, reach: np.ndarray) -> np.ndarray:
+def crossing(cands, reach: np.ndarray) -> np.ndarray:
     """Candidates whose straight bridge runs mostly through the cut grown by a few px, with
     both ends near it: the bridges that would close this gap."""
     if not len(cands):
         return np.zeros(0, bool)
-    h, w = cut.shape
+    h, w = reach.shape
     t = np.linspace(0.0, 1.0, 11)[None, :, None]
     pts = cands.start[:, None, :] + t * (cands.stop - cands.start)[:, None, :]
     iy = np.rint(pts[..., 0]).astype(int).clip(0, h - 1)
@@ -89,6 +89,7 @@ def diagnose(category: str, data, scorer, params, pictures: Path | None
         lines = an.lines.line if an is not None else ink >= INK
         closed = lines | (result.gaps >= INK)
         ids = [k for k in range(1, int(labels.max()) + 1) if (labels == k).any()]
+        drawing_labels = None
         accepted = (select(an, params.sensitivity, params.max_gap) if an is not None
                     else np.zeros(0, np.int64))
         acc_mask = np.zeros(len(an.candidates) if an is not None else 0, bool)
@@ -115,16 +116,17 @@ def diagnose(category: str, data, scorer, params, pictures: Path | None
             tips = np.rint(an.ends.tip).astype(int)
             near_end = len(tips) and reach[tips[:, 0].clip(0, size_y - 1),
                                            tips[:, 1].clip(0, size_x - 1)].any()
-            cross = crossing(an.candidates, cut, reach)
+            cross = crossing(an.candidates, reach)
             if not near_end:
                 reason = "no end"
             elif not cross.any():
                 reason = "no candidate"
             elif not (an.probability[cross] >= params.threshold).any():
                 reason = "low score"
-                lab = label_candidates(an.candidates, target.astype(np.float32), labels,
-                                       an.lines.line)
-                low_labels["positive" if lab[cross].any() else "negative"] += 1
+                if drawing_labels is None:  # the training rule's labels, once per drawing
+                    drawing_labels = label_candidates(an.candidates, target.astype(np.float32),
+                                                      labels, an.lines.line)
+                low_labels["positive" if drawing_labels[cross].any() else "negative"] += 1
             elif not acc_mask[cross].any():
                 reason = "taken"
             else:

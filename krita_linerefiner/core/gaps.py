@@ -262,12 +262,16 @@ def paper_regions(paper: np.ndarray) -> np.ndarray:
     return cv2.connectedComponents(paper.view(np.uint8), connectivity=4, ltype=cv2.CV_32S)[1]
 
 
+def ring_of(stroke: np.ndarray) -> np.ndarray:
+    """The pixels 8-adjacent to `stroke` (uint8 0/1) outside it, as bool."""
+    return cv2.dilate(stroke, np.ones((3, 3), np.uint8)).view(bool) & ~stroke.view(bool)
+
+
 def stroke_ring(
     labels: np.ndarray, label: int, window: tuple[slice, slice]
 ) -> tuple[np.ndarray, np.ndarray]:
     stroke = (labels[window] == label).view(np.uint8)
-    ring = cv2.dilate(stroke, np.ones((3, 3), np.uint8)).view(bool) & ~stroke.view(bool)
-    return stroke.view(bool), ring
+    return stroke.view(bool), ring_of(stroke)
 
 
 def grown_window(
@@ -366,8 +370,7 @@ def joining_strokes(line: np.ndarray, strokes: np.ndarray, margin: int = SEAL_MA
             key = (y0, x0, *stroke.shape, stroke.tobytes())
             joins = memo.get(key) if memo is not None else None
             if joins is None:
-                ring = (cv2.dilate(stroke, np.ones((3, 3), np.uint8)).view(bool)
-                        & ~stroke.view(bool))
+                ring = ring_of(stroke)
                 near = line[window]
                 if real is not None:
                     near = near & real[1][real[0][window]]
