@@ -74,9 +74,10 @@ def touching_pieces(rest: np.ndarray, band: np.ndarray, min_piece: int = 3) -> i
     return int(sum(1 for t in touched.tolist() if t and stats[t, cv2.CC_STAT_AREA] >= min_piece))
 
 
-def cut_gaps(lines: np.ndarray, n: int, rng: np.random.Generator
+def cut_gaps(lines: np.ndarray, n: int, rng: np.random.Generator, max_length: int = MAX_LENGTH
              ) -> tuple[np.ndarray, np.ndarray]:
-    """Labels (cut k = k) of n breaks across strokes, and their lengths along the stroke."""
+    """Labels (cut k = k) of n breaks of 1-`max_length` px across strokes, and their lengths
+    along the stroke."""
     h, w = lines.shape
     labels = np.zeros((h, w), np.uint8)
     lengths = np.zeros(n, np.float32)
@@ -100,7 +101,7 @@ def cut_gaps(lines: np.ndarray, n: int, rng: np.random.Generator
         theta = 0.5 * np.arctan2(2 * jxy[cy, cx], jxx[cy, cx] - jyy[cy, cx])
         nx, ny = np.cos(theta), np.sin(theta)  # across the stroke
         tx, ty = -ny, nx  # along it
-        length = int(rng.integers(1, MAX_LENGTH + 1))
+        length = int(rng.integers(1, max_length + 1))
         y0, y1, x0, x1 = cy - 30, cy + 31, cx - 30, cx + 31
         along = (xx[y0:y1, x0:x1] - cx) * tx + (yy[y0:y1, x0:x1] - cy) * ty
         across = (xx[y0:y1, x0:x1] - cx) * nx + (yy[y0:y1, x0:x1] - cy) * ny
@@ -164,7 +165,8 @@ def degrade(rgb: np.ndarray, cut: np.ndarray, variant: str, rng: np.random.Gener
 Method = Callable[[np.ndarray], np.ndarray]
 
 
-def methods(names: list[str] | None, max_gap: int, threads: int) -> dict[str, Method]:
+def methods(names: list[str] | None, max_gap: int, threads: int, sensitivity: float = 0.5
+            ) -> dict[str, Method]:
     from krita_linerefiner.core.gaps import GapParams, close_gaps
 
     out: dict[str, Method] = {
@@ -176,7 +178,7 @@ def methods(names: list[str] | None, max_gap: int, threads: int) -> dict[str, Me
         from krita_linerefiner.core.models import create_scorer
 
         scorer = create_scorer("verifier", threads=threads)
-        params = GapParams(max_gap=max_gap)
+        params = GapParams(max_gap=max_gap, sensitivity=sensitivity)
         out["ours"] = lambda ink: close_gaps(ink, params, scorer=scorer).gaps
     except Exception as exc:  # no verifier: the baselines still run
         print(f"ours skipped: {exc}", file=sys.stderr)
@@ -201,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gaps", type=int, default=40, help="breaks cut per drawing")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--max-gap", type=int, default=24)
+    parser.add_argument("--sensitivity", type=float, default=0.5, help="ours: GapParams")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--only", default=None, help="comma-separated method name parts")
     parser.add_argument("--variants", default=",".join(VARIANTS))
@@ -213,7 +216,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{ENV_DIR}", file=sys.stderr)
         return 2
     drawings = load_drawings(folder)
-    chosen = methods(args.only.split(",") if args.only else None, args.max_gap, args.threads)
+    chosen = methods(args.only.split(",") if args.only else None, args.max_gap, args.threads,
+                     args.sensitivity)
     variants = [v for v in args.variants.split(",") if v]
     scores = {(v, m): GapScore() for v in variants for m in chosen}
     if args.pictures:

@@ -26,6 +26,11 @@ FRINGE = 0.45
 SOLID = 0.75
 # px: the longest bridge that may join an end already joined (a junction's third end).
 JUNCTION_REUSE = 8.0
+# px: a closure at least this wide joins bold strokes, whose blunt ends a round pen overshoots
+# (the skeleton of a bold cut end forks to its corners, so its bridges run corner to corner).
+# It is shaped to the strokes instead: kept inside the convex hull of the two strokes' pixels
+# near its ends, and that hull's paper filled, so it continues both strokes' edges.
+WIDE = 5
 
 
 @dataclass(frozen=True)
@@ -140,6 +145,8 @@ def render(analysis: GapAnalysis, accepted: np.ndarray) -> tuple[np.ndarray, lis
     np.multiply(fringe, np.float32(FRINGE / 255.0), out=out, casting="unsafe")
     del fringe
     out[core > 0] = 1.0
+    for row in np.nonzero(widths >= WIDE)[0].tolist():
+        _shape_wide(analysis, int(accepted[row]), int(widths[row]), out)
     out[line] = 0.0
     closures: list[Closure] = []
     for row, k in enumerate(accepted.tolist()):
@@ -159,3 +166,46 @@ def render(analysis: GapAnalysis, accepted: np.ndarray) -> tuple[np.ndarray, lis
             bbox=(x0, y0, x1 - x0, y1 - y0),
         ))
     return out, closures
+
+
+def _shape_wide(analysis: GapAnalysis, k: int, width: int, out: np.ndarray) -> None:
+    """Shape the wide closure of candidate k in `out` (in place) to the bold strokes it joins:
+    inside the convex hull of their pixels within 1.5 x `width` of its two ends, that hull's paper
+    filled. The pixels of other closures outside the hull are left as they are."""
+    cands, lines = analysis.candidates, analysis.lines
+    h, w = out.shape
+    ends = np.stack([cands.start[k], cands.stop[k]])
+    r = 1.5 * width  # the whole cross-section of a stroke whose end the bridge leaves from a corner
+    y0 = max(0, int(np.floor(ends[:, 0].min() - r)) - 1)
+    x0 = max(0, int(np.floor(ends[:, 1].min() - r)) - 1)
+    y1 = min(h, int(np.ceil(ends[:, 0].max() + r)) + 2)
+    x1 = min(w, int(np.ceil(ends[:, 1].max() + r)) + 2)
+    if y1 - y0 < 2 or x1 - x0 < 2:
+        return
+    pieces = lines.pieces[y0:y1, x0:x1]
+    yy, xx = np.mgrid[y0:y1, x0:x1]
+    near = np.zeros(pieces.shape, bool)
+    for end_y, end_x in ends.tolist():
+        iy = min(max(int(round(end_y)), 0), h - 1)
+        ix = min(max(int(round(end_x)), 0), w - 1)
+        piece = int(lines.pieces[iy, ix])
+        disc = (yy - end_y) ** 2 + (xx - end_x) ** 2 <= r * r
+        near |= disc & ((pieces == piece) if piece else (pieces > 0))
+    if np.count_nonzero(near) < 3:
+        return
+    pts = np.stack([xx[near] - x0, yy[near] - y0], axis=1).astype(np.int32)
+    hull = np.zeros(pieces.shape, np.uint8)
+    cv2.fillConvexPoly(hull, cv2.convexHull(pts), 1)
+    inside = hull.astype(bool)
+    # Only this closure's own pixels are clipped: those within its width of its bridge.
+    seg = np.zeros(pieces.shape, np.uint8)
+    a = (int(round(ends[0, 1])) - x0, int(round(ends[0, 0])) - y0)
+    b = (int(round(ends[1, 1])) - x0, int(round(ends[1, 0])) - y0)
+    cv2.line(seg, a, b, 1, 2 * width + 3)
+    window = out[y0:y1, x0:x1]
+    window[(seg > 0) & ~inside] = 0.0
+    # The fill stays as near the bridge as its pen reached: where a stroke curves, its hull
+    # takes in paper on the inner side farther off.
+    pen = np.zeros(pieces.shape, np.uint8)
+    cv2.line(pen, a, b, 1, width + 3)
+    window[inside & (pen > 0) & (pieces == 0)] = 1.0

@@ -270,3 +270,28 @@ def test_the_third_end_of_a_broken_junction_joins_too() -> None:
     joined = set(cands.end_a[accepted].tolist()) | set(cands.end_b[accepted].tolist())
     assert set(np.nonzero(near)[0].tolist()) <= joined
     assert len(accepted) == 2
+
+
+def test_a_bold_stroke_is_closed_within_its_edges() -> None:
+    # An 11-px oblique stroke cut by 7 px: the skeletons of its blunt ends fork to their
+    # corners, so the bridges run corner to corner along its two edges, and round pens as wide
+    # as the stroke bulge out of it and leave its middle open. The closures must fill the cut
+    # from edge to edge and add nothing beyond the stroke.
+    intact = np.zeros((96, 128), np.uint8)
+    cv2.line(intact, (10, 80), (118, 16), 255, 11, cv2.LINE_AA)
+    ink = intact.astype(np.float32) / 255.0
+    d = np.array([108.0, -64.0]) / np.hypot(108.0, 64.0)
+    yy, xx = np.mgrid[0:96, 0:128]
+    band = np.abs((xx - 64) * d[0] + (yy - 48) * d[1]) < 3.5
+    ink[band] = 0.0
+
+    def certain_when_short(patches: np.ndarray, features: np.ndarray) -> np.ndarray:
+        return np.where(features[:, 0] * 16 <= 16, 0.95, 0.0).astype(np.float32)
+
+    result = close_gaps(ink, GapParams(), scorer=certain_when_short)
+    added = result.gaps >= 0.5
+    assert result.count >= 1
+    assert min(c.width for c in result.closures) >= 5  # the bold path, not a thin bridge
+    assert (added | (ink >= 0.5))[band & (intact >= 128)].all()  # edge to edge
+    beyond = cv2.distanceTransform((intact < 128).astype(np.uint8), cv2.DIST_L2, 3) > 1
+    assert not (added & beyond).any()

@@ -73,7 +73,7 @@ def source_crops(out: Path, crops: int, seed: int, log) -> dict | None:
 def training_sets(per_category: int, size: int, seed: int, sources: dict | None = None
                   ) -> list[tuple[str, dict]]:
     from benchmarks.gaps import synthetic_set
-    from training.gaps import realistic
+    from training.gaps import realcuts, realistic
 
     sets = []
     if sources is not None:
@@ -81,6 +81,11 @@ def training_sets(per_category: int, size: int, seed: int, sources: dict | None 
             pick = sources["kind"] == kind
             sets.append((f"sources/{kind}", {k: v[pick] for k, v in sources.items()
                                              if k in ("ink", "target", "gap_labels")}))
+        # The same intact openclipart crops, cut and degraded as benchmarks.real cuts drawings.
+        clipart = np.char.startswith(sources["kind"].astype(str), "openclipart")
+        if clipart.any():
+            sets.append(("sources/realcuts", realcuts.make_set(sources["target"][clipart],
+                                                               seed=SEED_OFFSET + seed)))
     for i, category in enumerate(realistic.CATEGORIES):
         sets.append((category, realistic.make_category(
             category, per_category, seed=SEED_OFFSET + 100 * seed + i, size=size)))
@@ -105,7 +110,8 @@ def build_rows(per_category: int, size: int, seed: int, log, sources: dict | Non
 # What the rows depend on: a change to any of these files makes new rows.
 ROWS_CODE = ("krita_linerefiner/core/candidates.py", "krita_linerefiner/core/lines.py",
              "krita_linerefiner/core/ink.py", "training/gaps/realistic.py",
-             "training/gaps/verifier_data.py", "training/gaps/pipeline.py", "benchmarks/gaps.py")
+             "training/gaps/verifier_data.py", "training/gaps/pipeline.py", "benchmarks/gaps.py",
+             "training/gaps/realcuts.py", "benchmarks/real.py")
 
 
 def rows_key(args: argparse.Namespace) -> str:
