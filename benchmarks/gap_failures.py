@@ -133,7 +133,8 @@ def diagnose(category: str, data, scorer, params, pictures: Path | None
                 reason = "drawn, not joined"
             reasons[reason] += 1
             if pictures is not None:
-                _picture(pictures, f"{category}_{i:02d}_{k:02d}_{reason.replace(' ', '_')}",
+                _picture(pictures, f"{category}_{i:02d}_{k:02d}_{reason.replace(' ', '_')}"
+                         f"_{round(length)}px",
                          data["rgb"][i], an, cut, target, result.gaps)
         if an is not None and len(accepted):
             far = _far(result.gaps >= INK, lines, target)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from .candidates import Candidates, LineMap, StrokeEnds
+from .candidates import FEATURES, Candidates, LineMap, StrokeEnds
 
 Scorer = Callable[[np.ndarray, np.ndarray], np.ndarray]
 # A bridge is drawn this far into the strokes it joins, so it meets them without a seam.
@@ -26,6 +26,9 @@ FRINGE = 0.45
 SOLID = 0.75
 # px: the longest bridge that may join an end already joined (a junction's third end).
 JUNCTION_REUSE = 8.0
+# px from tip to tip: a break of at most 3 px of paper between two tips (or a tip and a line).
+SHORT_BREAK = 3.5
+SURE = 0.95  # the probability such a short break is selected with, whatever the verifier says
 # px: a closure at least this wide joins bold strokes, whose blunt ends a round pen overshoots
 # (the skeleton of a bold cut end forks to its corners, so its bridges run corner to corner).
 # It is shaped to the strokes instead: kept inside the convex hull of the two strokes' pixels
@@ -66,14 +69,28 @@ def threshold(sensitivity: float) -> float:
     return 0.9 - 0.8 * sensitivity
 
 
+def short_break(cands: Candidates) -> np.ndarray:
+    """(N,) bool: bridges over a break of at most 3 px that head at the other side (within 60
+    degrees of each end's direction): closed whatever the verifier says, as users want them
+    closed (the issue's rule, the same rule that labels the verifier's training data)."""
+    f = cands.features
+    heads = f[:, FEATURES.index("cos_a")] >= 0.5
+    to_end = cands.end_b >= 0
+    heads &= ~to_end | (f[:, FEATURES.index("cos_b")] >= 0.5)
+    return (cands.length <= SHORT_BREAK) & heads
+
+
 def select(analysis: GapAnalysis, sensitivity: float, max_gap: int) -> np.ndarray:
-    """Indices of accepted candidates: most probable first, each stroke end used once."""
+    """Indices of accepted candidates: most probable first (short breaks as if certain), each
+    stroke end used once."""
     cands = analysis.candidates
     if not len(cands):
         return np.zeros(0, np.int64)
-    ok = (analysis.probability >= threshold(sensitivity)) & (cands.length <= max_gap + 0.5)
+    prob = np.where(short_break(cands), np.maximum(analysis.probability, SURE),
+                    analysis.probability)
+    ok = (prob >= threshold(sensitivity)) & (cands.length <= max_gap + 0.5)
     order = np.nonzero(ok)[0]
-    order = order[np.argsort(-analysis.probability[order], kind="stable")]
+    order = order[np.argsort(-prob[order], kind="stable")]
     used = np.zeros(len(analysis.ends), bool)
     accepted: list[int] = []
     for k in order.tolist():

@@ -295,3 +295,34 @@ def test_a_bold_stroke_is_closed_within_its_edges() -> None:
     assert (added | (ink >= 0.5))[band & (intact >= 128)].all()  # edge to edge
     beyond = cv2.distanceTransform((intact < 128).astype(np.uint8), cv2.DIST_L2, 3) > 1
     assert not (added & beyond).any()
+
+
+@pytest.mark.parametrize(("gap", "closed"), [(2, True), (3, True), (6, False)])
+def test_a_break_of_at_most_3_px_is_closed_whatever_the_verifier_says(gap: int, closed: bool):
+    # The rule (and the verifier's training labels): users want breaks of up to 3 px
+    # between a stroke end and the line it heads at closed. A verifier that is sure of nothing
+    # must not leave them open; longer breaks stay its call.
+    ink = cut(square_outline(), gap)
+
+    def sure_of_nothing(patches: np.ndarray, features: np.ndarray) -> np.ndarray:
+        return np.zeros(len(features), np.float32)
+
+    result = close_gaps(ink, GapParams(sensitivity=0.0), scorer=sure_of_nothing)
+    assert (paper_regions((ink >= 0.5) | (result.gaps >= 0.5)) == 2) is closed
+
+
+def test_a_stroke_end_beside_a_line_is_not_a_short_break() -> None:
+    from krita_linerefiner.core.candidates import LineMap, find_ends, propose
+    from krita_linerefiner.core.closures import short_break
+
+    # A stroke running alongside a line 2 px away and ending there: near, but heading along
+    # the line, not at it.
+    ink = np.zeros((48, 96), np.float32)
+    ink[20, 8:88] = 1.0
+    ink[23, 30:60] = 1.0
+    lines = LineMap.from_ink(ink)
+    cands = propose(lines, find_ends(lines), 24)
+    assert len(cands)
+    beside = cands.length <= 3.5
+    assert beside.any()
+    assert not short_break(cands)[beside].any()
