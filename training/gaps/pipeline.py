@@ -81,10 +81,12 @@ def training_sets(per_category: int, size: int, seed: int, sources: dict | None 
             pick = sources["kind"] == kind
             sets.append((f"sources/{kind}", {k: v[pick] for k, v in sources.items()
                                              if k in ("ink", "target", "gap_labels")}))
-        # The same intact openclipart crops, cut and degraded as benchmarks.real cuts drawings.
-        clipart = np.char.startswith(sources["kind"].astype(str), "openclipart")
-        if clipart.any():
-            sets.append(("sources/realcuts", realcuts.make_set(sources["target"][clipart],
+        # The same intact openclipart and lettering crops, cut and degraded as benchmarks.real
+        # cuts drawings (letters teach which openings stay open: the gaps between them).
+        kinds = sources["kind"].astype(str)
+        drawn = np.char.startswith(kinds, "openclipart") | (kinds == "hershey")
+        if drawn.any():
+            sets.append(("sources/realcuts", realcuts.make_set(sources["target"][drawn],
                                                                seed=SEED_OFFSET + seed)))
     for i, category in enumerate(realistic.CATEGORIES):
         sets.append((category, realistic.make_category(

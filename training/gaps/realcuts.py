@@ -2,12 +2,13 @@
 
 The realistic categories (training/gaps/realistic.py) draw their own procedural strokes; the
 breaks users bring are in drawn line art: corners, varying widths, strokes crowding each other.
-This set takes the intact openclipart crops of the train split (the source crops the pipeline
-already makes), cuts bands of 1-32 px across single strokes (benchmarks.real.cut_gaps: never a
-junction), erases each band with its soft edge and applies one of the real benchmark's
-degradations (black, pencil at 20% darkness, aliased, JPEG 40, colour lines). Labels come from
-the same rule as every other set (training/gaps/verifier_data.py). The drawings the real
-benchmark measures on (Tux Paint's starters) are never used here.
+This set takes the intact openclipart and Hershey crops of the train split (the source crops
+the pipeline already makes; letters teach which openings stay open), cuts bands of 1-32 px
+across single strokes (benchmarks.real.cut_gaps: never a junction), erases each band with its
+soft edge and applies one of the real benchmark's degradations (black, pencil at 20% darkness,
+aliased, JPEG 40, colour lines). Labels come from the same rule as every other set
+(training/gaps/verifier_data.py). The drawings the real benchmark measures on (Tux Paint's
+starters) are never used here.
 """
 
 from __future__ import annotations
