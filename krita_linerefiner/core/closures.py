@@ -28,6 +28,7 @@ SOLID = 0.75
 JUNCTION_REUSE = 8.0
 # px from tip to tip: a break of at most 3 px of paper between two tips (or a tip and a line).
 SHORT_BREAK = 3.5
+LINE_AREA_FEATURE = float(np.log1p(12) / 8)  # the "area" features of a 12-px piece
 SURE = 0.95  # the probability such a short break is selected with, whatever the verifier says
 # px: a closure at least this wide joins bold strokes, whose blunt ends a round pen overshoots
 # (the skeleton of a bold cut end forks to its corners, so its bridges run corner to corner).
@@ -77,7 +78,10 @@ def short_break(cands: Candidates) -> np.ndarray:
     heads = f[:, FEATURES.index("cos_a")] >= 0.5
     to_end = cands.end_b >= 0
     heads &= ~to_end | (f[:, FEATURES.index("cos_b")] >= 0.5)
-    return (cands.length <= SHORT_BREAK) & heads
+    # Between two lines: a piece under 12 px is a speck or JPEG debris, the verifier's call.
+    big = ((f[:, FEATURES.index("area_a")] >= LINE_AREA_FEATURE)
+           & (f[:, FEATURES.index("area_b")] >= LINE_AREA_FEATURE))
+    return (cands.length <= SHORT_BREAK) & heads & big
 
 
 def select(analysis: GapAnalysis, sensitivity: float, max_gap: int) -> np.ndarray:
