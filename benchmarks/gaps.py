@@ -106,6 +106,7 @@ def our_methods(threads: int) -> tuple[dict[str, Method], str | None]:
         methods[f"{OURS_PREFIX} sensitivity 0.3"] = make(GapParams(sensitivity=0.3))
         methods[f"{OURS_PREFIX} sensitivity 0.7"] = make(GapParams(sensitivity=0.7))
         methods[f"{OURS_PREFIX} seal_only"] = make(GapParams(seal_only=True))
+        methods[f"{OURS_PREFIX} max gap 32"] = make(GapParams(max_gap=32))
         methods[f"{OURS_PREFIX} max gap 48"] = make(GapParams(max_gap=48))
         if dense is not None:
             methods[f"{OURS_PREFIX} + dense"] = make(GapParams(dense=True), with_dense=True)
