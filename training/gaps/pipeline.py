@@ -313,7 +313,9 @@ def main(argv: list[str] | None = None) -> int:
             "provenance": {
                 "command": command,
                 "data": "generated here: training.gaps.realistic categories (seeds from "
-                f"{SEED_OFFSET}) and benchmarks.gaps.synthetic_set; no external data",
+                f"{SEED_OFFSET}), benchmarks.gaps.synthetic_set, and train-split crops of "
+                "openclipart (public domain) and Hershey fonts (training.gaps.make_data), "
+                "as they are and cut as benchmarks.real cuts drawings (training.gaps.realcuts)",
                 "candidates": counts,
                 "training_seconds": round(data_seconds + train_seconds),
                 "hardware": f"CPU, torch {torch.__version__}, {args.threads} threads",

@@ -12,8 +12,8 @@ from torch import nn
 
 from krita_linerefiner.core.candidates import FEATURES, PATCH
 
-WIDTHS = (16, 24, 32)
-HIDDEN = 64
+WIDTHS = (24, 48, 64)
+HIDDEN = 96
 
 
 class Verifier(nn.Module):
