@@ -70,8 +70,8 @@ def source_crops(out: Path, crops: int, seed: int, log) -> dict | None:
     return load_split(out, "train")
 
 
-def training_sets(per_category: int, size: int, seed: int, sources: dict | None = None
-                  ) -> list[tuple[str, dict]]:
+def training_sets(per_category: int, size: int, seed: int, sources: dict | None = None,
+                  realcuts_copies: int = 4) -> list[tuple[str, dict]]:
     from benchmarks.gaps import synthetic_set
     from training.gaps import realcuts, realistic
 
@@ -86,8 +86,8 @@ def training_sets(per_category: int, size: int, seed: int, sources: dict | None 
         kinds = sources["kind"].astype(str)
         drawn = np.char.startswith(kinds, "openclipart") | (kinds == "hershey")
         if drawn.any():
-            sets.append(("sources/realcuts", realcuts.make_set(sources["target"][drawn],
-                                                               seed=SEED_OFFSET + seed)))
+            sets.append(("sources/realcuts", realcuts.make_set(
+                sources["target"][drawn], seed=SEED_OFFSET + seed, copies=realcuts_copies)))
     for i, category in enumerate(realistic.CATEGORIES):
         sets.append((category, realistic.make_category(
             category, per_category, seed=SEED_OFFSET + 100 * seed + i, size=size)))
@@ -96,10 +96,10 @@ def training_sets(per_category: int, size: int, seed: int, sources: dict | None 
     return sets
 
 
-def build_rows(per_category: int, size: int, seed: int, log, sources: dict | None = None
-               ) -> tuple[Rows, dict[str, int]]:
+def build_rows(per_category: int, size: int, seed: int, log, sources: dict | None = None,
+               realcuts_copies: int = 4) -> tuple[Rows, dict[str, int]]:
     parts, counts, first = [], {}, 0
-    for name, data in training_sets(per_category, size, seed, sources):
+    for name, data in training_sets(per_category, size, seed, sources, realcuts_copies):
         rows = rows_for_set(data, TRAIN_MAX_GAP, first_id=first)
         first += len(data["ink"])
         parts.append(rows)
@@ -125,7 +125,8 @@ def rows_key(args: argparse.Namespace) -> str:
         digest.update((root / name).read_bytes())
     index = args.source_data / "index.json"
     digest.update(index.read_bytes() if args.source_crops > 0 and index.exists() else b"-")
-    digest.update(repr((args.per_category, args.size, args.seed, args.source_crops)).encode())
+    digest.update(repr((args.per_category, args.size, args.seed, args.source_crops,
+                         args.realcuts_copies)).encode())
     return digest.hexdigest()[:16]
 
 
@@ -247,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--widths", type=int, nargs=3, default=list(WIDTHS),
                         help="channels of the verifier's three convolutions")
     parser.add_argument("--hidden", type=int, default=HIDDEN, help="width of its dense layers")
+    parser.add_argument("--realcuts-copies", type=int, default=4,
+                        help="cut versions of each source crop (training.gaps.realcuts)")
     parser.add_argument("--source-crops", type=int, default=900,
                         help="crops of openclipart/Hershey/procedural sources (0: none)")
     parser.add_argument("--source-data", type=Path, default=Path("data/gaps_verifier"))
@@ -276,7 +279,8 @@ def main(argv: list[str] | None = None) -> int:
         log(f"  rows: {cached} (the same code, data and options made them)")
     else:
         sources = source_crops(args.source_data, args.source_crops, 5 + args.seed, log)
-        rows, counts = build_rows(args.per_category, args.size, args.seed, log, sources)
+        rows, counts = build_rows(args.per_category, args.size, args.seed, log, sources,
+                                  args.realcuts_copies)
         if cached is not None:
             save_rows(cached, rows, counts)
     data_seconds = time.perf_counter() - t0
