@@ -19,7 +19,7 @@ def pipeline():
 
 def args(tmp_path: Path, **changes: object) -> argparse.Namespace:
     values: dict[str, object] = dict(per_category=4, size=256, seed=0, source_crops=0,
-                                     source_data=tmp_path / "none")
+                                     realcuts_copies=4, source_data=tmp_path / "none")
     values.update(changes)
     return argparse.Namespace(**values)
 
@@ -42,3 +42,4 @@ def test_the_key_changes_with_the_data_options(tmp_path: Path, pipeline) -> None
     assert pipeline.rows_key(args(tmp_path)) == base
     assert pipeline.rows_key(args(tmp_path, per_category=5)) != base
     assert pipeline.rows_key(args(tmp_path, seed=1)) != base
+    assert pipeline.rows_key(args(tmp_path, realcuts_copies=2)) != base
