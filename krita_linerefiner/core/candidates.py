@@ -410,6 +410,11 @@ def _plausible(lines: LineMap, ends: StrokeEnds, table: np.ndarray) -> np.ndarra
     return keep
 
 
+def area_feature(area: np.ndarray | float) -> np.ndarray:
+    """The "area_a" / "area_b" features of a piece of line `area` px large."""
+    return np.log1p(area) / 8.0
+
+
 def _features(lines: LineMap, ends: StrokeEnds, end_a: np.ndarray, end_b: np.ndarray,
               start: np.ndarray, stop: np.ndarray, kind: np.ndarray,
               crowding: np.ndarray) -> np.ndarray:
@@ -444,8 +449,8 @@ def _features(lines: LineMap, ends: StrokeEnds, end_a: np.ndarray, end_b: np.nda
         ends.width[end_a] / 4.0,
         width_b / 4.0,
         (piece_a == piece_b).astype(np.float64),
-        np.log1p(lines.areas[piece_a]) / 8.0,
-        np.log1p(lines.areas[piece_b]) / 8.0,
+        area_feature(lines.areas[piece_a]),
+        area_feature(lines.areas[piece_b]),
         (kind == KIND_AHEAD).astype(np.float64),
         np.minimum(rank, 4.0) / 4.0,
         np.minimum(crowding[end_a], 8.0) / 8.0,

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from .candidates import FEATURES, Candidates, LineMap, StrokeEnds
+from .candidates import FEATURES, Candidates, LineMap, StrokeEnds, area_feature
 
 Scorer = Callable[[np.ndarray, np.ndarray], np.ndarray]
 # A bridge is drawn this far into the strokes it joins, so it meets them without a seam.
@@ -28,7 +28,8 @@ SOLID = 0.75
 JUNCTION_REUSE = 8.0
 # px from tip to tip: a break of at most 3 px of paper between two tips (or a tip and a line).
 SHORT_BREAK = 3.5
-LINE_AREA_FEATURE = float(np.log1p(12) / 8)  # the "area" features of a 12-px piece
+# Pieces of line smaller than this are dust: joining a line to one closes nothing.
+MIN_JOINED_PIECE = 12
 SURE = 0.95  # the probability such a short break is selected with, whatever the verifier says
 # px: a closure at least this wide joins bold strokes, whose blunt ends a round pen overshoots
 # (the skeleton of a bold cut end forks to its corners, so its bridges run corner to corner).
@@ -78,9 +79,10 @@ def short_break(cands: Candidates) -> np.ndarray:
     heads = f[:, FEATURES.index("cos_a")] >= 0.5
     to_end = cands.end_b >= 0
     heads &= ~to_end | (f[:, FEATURES.index("cos_b")] >= 0.5)
-    # Between two lines: a piece under 12 px is a speck or JPEG debris, the verifier's call.
-    big = ((f[:, FEATURES.index("area_a")] >= LINE_AREA_FEATURE)
-           & (f[:, FEATURES.index("area_b")] >= LINE_AREA_FEATURE))
+    # Between two lines: a smaller piece is a speck or JPEG debris, the verifier's call.
+    line_area = np.float32(area_feature(MIN_JOINED_PIECE))  # as the float32 features hold it
+    big = ((f[:, FEATURES.index("area_a")] >= line_area)
+           & (f[:, FEATURES.index("area_b")] >= line_area))
     return (cands.length <= SHORT_BREAK) & heads & big
 
 

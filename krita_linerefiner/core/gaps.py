@@ -20,15 +20,13 @@ import cv2
 import numpy as np
 
 from .candidates import LINE_LEVEL, LineMap, find_ends, patches, propose
-from .closures import SOLID, Closure, GapAnalysis, Scorer, render, select
+from .closures import MIN_JOINED_PIECE, SOLID, Closure, GapAnalysis, Scorer, render, select
 from .errors import LineRefinerError, check_cancel
 from .ink import as_ink
 from .lines import LineLevels, normalise_lines
 from .tiling import TileModel, fit_to_image, release_memory, run_tiled, sub_progress
 
 MAX_GAP_LIMIT = 64
-# Pieces of line smaller than this are dust: joining a line to one closes nothing.
-MIN_JOINED_PIECE = 12
 SEAL_MARGIN = 4
 HYSTERESIS = 0.5
 SCORE_BLOCK = 4096  # candidates cut into patches and scored at a time (48 MB of patches)

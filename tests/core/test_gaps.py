@@ -326,3 +326,19 @@ def test_a_stroke_end_beside_a_line_is_not_a_short_break() -> None:
     beside = cands.length <= 3.5
     assert beside.any()
     assert not short_break(cands)[beside].any()
+
+
+@pytest.mark.parametrize(("area", "short"), [(11, False), (12, True), (40, True)])
+def test_a_short_break_joins_pieces_of_at_least_12_px(area: int, short: bool) -> None:
+    from krita_linerefiner.core.candidates import FEATURES, Candidates, area_feature
+    from krita_linerefiner.core.closures import short_break
+
+    # One 2-px end-to-end bridge heading straight on, between two pieces `area` px large: the
+    # pieces' sizes reach it as float32 features, and a piece of exactly 12 px is a line.
+    features = np.zeros((1, len(FEATURES)), np.float32)
+    features[0, FEATURES.index("cos_a")] = features[0, FEATURES.index("cos_b")] = 1.0
+    features[0, FEATURES.index("area_a")] = features[0, FEATURES.index("area_b")] = \
+        area_feature(area)
+    cands = Candidates(np.array([0]), np.array([1]), np.array([[10.0, 10.0]]),
+                       np.array([[10.0, 12.0]]), np.array([0]), features, np.array([1.0]))
+    assert bool(short_break(cands)[0]) is short

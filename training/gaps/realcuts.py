@@ -17,6 +17,7 @@ import numpy as np
 
 from benchmarks.real import VARIANTS, cut_gaps, degrade, erased
 from krita_linerefiner.core.ink import ink_from_image
+from training.gaps.make_data import quantize
 
 MAX_LENGTH = 32  # px: beyond the default max gap (24), as long breaks in drawings are
 CUTS = 5  # per 192 x 192 crop (benchmarks.real: 30 per drawing of about 600 x 470)
@@ -41,7 +42,7 @@ def make_set(targets: np.ndarray, seed: int, copies: int = 4, cuts: int = CUTS,
             variant = str(VARIANTS[int(rng.integers(len(VARIANTS)))])
             picture = degrade(rgb, erased(labels, lines), variant, rng)
             ink = ink_from_image(np.ascontiguousarray(picture[..., ::-1]))
-            inks.append(np.clip(np.rint(ink * 255), 0, 255).astype(np.uint8))
+            inks.append(quantize(ink))
             kept.append(target)
             labels_out.append(labels)
     size = targets.shape[1:] if len(targets) else (0, 0)
