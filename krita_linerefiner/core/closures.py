@@ -36,6 +36,8 @@ SURE = 0.95  # the probability such a short break is selected with, whatever the
 # It is shaped to the strokes instead: kept inside the convex hull of the two strokes' pixels
 # near its ends, and that hull's paper filled, so it continues both strokes' edges.
 WIDE = 5
+# px: stroke ends at least this wide are drawn from the middle of their tip (end_tip).
+CENTRED_WIDTH = 2.5
 
 
 @dataclass(frozen=True)
@@ -118,13 +120,15 @@ def select(analysis: GapAnalysis, sensitivity: float, max_gap: int) -> np.ndarra
     return np.asarray(accepted, np.int64)
 
 
-def curves(analysis: GapAnalysis, accepted: np.ndarray) -> np.ndarray:
+def curves(analysis: GapAnalysis, accepted: np.ndarray,
+           tips: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """(K, T, 2) points (x, y) of one cubic per accepted bridge: it leaves end a along its
     stroke and meets the other side along the other stroke (or straight on, for a bridge to
-    the side of a line)."""
+    the side of a line). `tips`: where each is drawn from and to (drawn_tips), if not from the
+    candidates' start and stop."""
     cands, ends = analysis.candidates, analysis.ends
-    a_pt, b_pt = cands.start[accepted], cands.stop[accepted]
-    length = cands.length[accepted]
+    a_pt, b_pt = (cands.start[accepted], cands.stop[accepted]) if tips is None else tips
+    length = np.hypot(*(b_pt - a_pt).T)
     unit = (b_pt - a_pt) / np.maximum(length, 1e-6)[:, None]
     dir_a = ends.direction[cands.end_a[accepted]]
     b = cands.end_b[accepted]
@@ -153,9 +157,10 @@ def render(analysis: GapAnalysis, accepted: np.ndarray) -> tuple[np.ndarray, lis
     if not len(accepted):
         return out, []
     cands = analysis.candidates
-    pts = curves(analysis, accepted)
-    fixed = np.rint(pts * (1 << SUBPIXEL_BITS)).astype(np.int32)
+    tips = drawn_tips(analysis, accepted)
+    pts = curves(analysis, accepted, tips)
     widths = np.maximum(1, np.rint(cands.width[accepted])).astype(int)
+    fixed = np.rint(pts * (1 << SUBPIXEL_BITS)).astype(np.int32)
     # An 8-connected solid core as wide as the thinner stroke seals against 4-connected
     # flood fills; an anti-aliased fringe one px wider softens its edges. One polylines call
     # per width draws them all.
@@ -169,7 +174,7 @@ def render(analysis: GapAnalysis, accepted: np.ndarray) -> tuple[np.ndarray, lis
     del fringe
     out[core > 0] = 1.0
     for row in np.nonzero(widths >= WIDE)[0].tolist():
-        _shape_wide(analysis, int(accepted[row]), int(widths[row]), out)
+        _shape_wide(analysis, int(widths[row]), out, (tips[0][row], tips[1][row]))
     out[line] = 0.0
     closures: list[Closure] = []
     for row, k in enumerate(accepted.tolist()):
@@ -191,13 +196,15 @@ def render(analysis: GapAnalysis, accepted: np.ndarray) -> tuple[np.ndarray, lis
     return out, closures
 
 
-def _shape_wide(analysis: GapAnalysis, k: int, width: int, out: np.ndarray) -> None:
-    """Shape the wide closure of candidate k in `out` (in place) to the bold strokes it joins:
+def _shape_wide(analysis: GapAnalysis, width: int, out: np.ndarray,
+                points: tuple[np.ndarray, np.ndarray]) -> None:
+    """Shape a wide closure drawn between `points` (row, col) in `out` (in place) to the bold
+    strokes it joins:
     inside the convex hull of their pixels within 1.5 x `width` of its two ends, that hull's paper
     filled. The pixels of other closures outside the hull are left as they are."""
-    cands, lines = analysis.candidates, analysis.lines
+    lines = analysis.lines
     h, w = out.shape
-    ends = np.stack([cands.start[k], cands.stop[k]])
+    ends = np.stack(points)
     r = 1.5 * width  # the whole cross-section of a stroke whose end the bridge leaves from a corner
     y0 = max(0, int(np.floor(ends[:, 0].min() - r)) - 1)
     x0 = max(0, int(np.floor(ends[:, 1].min() - r)) - 1)
@@ -227,8 +234,66 @@ def _shape_wide(analysis: GapAnalysis, k: int, width: int, out: np.ndarray) -> N
     cv2.line(seg, a, b, 1, 2 * width + 3)
     window = out[y0:y1, x0:x1]
     window[(seg > 0) & ~inside] = 0.0
-    # The fill stays as near the bridge as its pen reached: where a stroke curves, its hull
-    # takes in paper on the inner side farther off.
+    # The fill stays as near the bridge as the strokes' own half width (their pixels near the
+    # ends, across the bridge) reaches: where a stroke curves, its hull takes in paper on the
+    # inner side farther off.
+    axis = np.subtract(b, a, dtype=np.float64)
+    axis /= max(float(np.hypot(*axis)), 1e-6)
+    across = np.abs((pts[:, 0] - a[0]) * axis[1] - (pts[:, 1] - a[1]) * axis[0])
+    reach = max(width + 3, 2 * int(np.ceil(np.percentile(across, 75))) + 1)
     pen = np.zeros(pieces.shape, np.uint8)
-    cv2.line(pen, a, b, 1, width + 3)
+    cv2.line(pen, a, b, 1, reach)
     window[inside & (pen > 0) & (pieces == 0)] = 1.0
+
+
+
+def drawn_tips(analysis: GapAnalysis, accepted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(K, 2) row, col the closures of `accepted` are drawn from and to: each stroke end of a
+    stroke at least CENTRED_WIDTH wide moved to the middle of its end (end_tip)."""
+    cands, ends, lines = analysis.candidates, analysis.ends, analysis.lines
+    a_pt = cands.start[accepted].astype(np.float64)
+    b_pt = cands.stop[accepted].astype(np.float64)
+    tips: dict[int, np.ndarray | None] = {}
+    for pts, column in ((a_pt, cands.end_a[accepted]), (b_pt, cands.end_b[accepted])):
+        for row, e in enumerate(column.tolist()):
+            if e < 0:
+                continue  # the side of a line: where the bridge meets it
+            if e not in tips:
+                tips[e] = end_tip(lines, ends, e)
+            tip = tips[e]
+            if tip is not None:
+                pts[row] = tip
+    return a_pt, b_pt
+
+
+def end_tip(lines: LineMap, ends: StrokeEnds, e: int) -> np.ndarray | None:
+    """Row, col of the middle of stroke end e's tip, or None to keep ends.tip[e].
+
+    The skeleton of a blunt end (a bold stroke cut square, a flat marker end) forks to the end's
+    corners, so its tip sits on a corner and a bridge to it runs along the stroke's edge: half
+    a stroke width off the line it continues. The end's last 2.5 widths of line are measured
+    instead: their centroid and main axis give the middle of the tip. Thin strokes (below
+    CENTRED_WIDTH) have no such fork and keep their tip; so does an end whose line is not
+    elongated along its direction (a blob, a junction nearby).
+    """
+    tip, d, w0 = ends.tip[e], ends.direction[e], float(ends.width[e])
+    if w0 < CENTRED_WIDTH:
+        return None
+    r = 2.5 * w0 + 3.0
+    h, w = lines.line.shape
+    y0, y1 = max(0, int(tip[0] - r)), min(h, int(tip[0] + r) + 2)
+    x0, x1 = max(0, int(tip[1] - r)), min(w, int(tip[1] + r) + 2)
+    yy, xx = np.nonzero(lines.pieces[y0:y1, x0:x1] == ends.piece[e])
+    p = np.stack([yy + y0, xx + x0], axis=1).astype(np.float64)
+    p = p[((p - tip) ** 2).sum(axis=1) <= r * r]
+    if len(p) < 6:
+        return None
+    centre = p.mean(axis=0)
+    values, vectors = np.linalg.eigh(np.cov((p - centre).T))
+    if values[1] < 3.0 * max(float(values[0]), 1e-6):
+        return None
+    axis = vectors[:, 1] if float(vectors[:, 1] @ d) >= 0 else -vectors[:, 1]
+    if float(axis @ d) < 0.7:
+        return None
+    middle = centre + axis * float(((p - centre) @ axis).max())
+    return middle if float(np.hypot(*(middle - tip))) <= max(2.0, w0) else None

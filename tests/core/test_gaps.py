@@ -297,6 +297,31 @@ def test_a_bold_stroke_is_closed_within_its_edges() -> None:
     assert not (added & beyond).any()
 
 
+@pytest.mark.parametrize("thickness", [4, 7])
+def test_a_square_cut_stroke_is_bridged_along_its_middle(thickness: int) -> None:
+    # A 4- or 7-px oblique stroke cut square by 9 px. The skeleton of each blunt end forks to
+    # a corner, so its tip sits on the stroke's edge: a closure between two such tips ran
+    # along one edge, half a stroke off the line, and left the other edge of the cut open.
+    # Drawn from the middle of each tip (closures.end_tip) it stays on the stroke.
+    intact = np.zeros((96, 128), np.uint8)
+    cv2.line(intact, (10, 80), (118, 16), 255, thickness, cv2.LINE_AA)
+    ink = intact.astype(np.float32) / 255.0
+    d = np.array([108.0, -64.0]) / np.hypot(108.0, 64.0)
+    yy, xx = np.mgrid[0:96, 0:128]
+    band = np.abs((xx - 64) * d[0] + (yy - 48) * d[1]) < 5
+    ink[band] = 0.0
+
+    def sure(patches: np.ndarray, features: np.ndarray) -> np.ndarray:
+        return np.full(len(features), 0.95, np.float32)
+
+    result = close_gaps(ink, GapParams(), scorer=sure)
+    added = result.gaps >= 0.5
+    beyond = cv2.distanceTransform((intact < 128).astype(np.uint8), cv2.DIST_L2, 3) > 1
+    assert not (added & beyond).any()
+    left_open = band & (intact >= 128) & ~(added | (ink >= 0.5))
+    assert np.count_nonzero(left_open) <= 6
+
+
 @pytest.mark.parametrize(("gap", "closed"), [(2, True), (3, True), (6, False)])
 def test_a_break_of_at_most_3_px_is_closed_whatever_the_verifier_says(gap: int, closed: bool):
     # The rule (and the verifier's training labels): users want breaks of up to 3 px
