@@ -473,7 +473,7 @@ def main(argv: Iterable[str] | None = None) -> int:
     parser.add_argument("--categories", default=None,
                         help="'all' or comma-separated realistic categories to evaluate on "
                              "instead of the data set")
-    parser.add_argument("--per-category", type=int, default=20,
+    parser.add_argument("--per-category", type=int, default=60,
                         help="drawings per category (--categories)")
     parser.add_argument("--size", type=int, default=256, help="drawing size (--categories)")
     parser.add_argument("--seed", type=int, default=CAT_SEED, help="seed (--categories)")

@@ -107,9 +107,24 @@ def analyse_gaps(
     for lo in range(0, len(cands), SCORE_BLOCK):
         check_cancel(cancel)
         part = cands.take(np.arange(lo, min(lo + SCORE_BLOCK, len(cands))))
-        probability[lo : lo + len(part)] = np.asarray(
-            scorer(patches(lines, part, ends), part.features), np.float32)
+        probability[lo : lo + len(part)] = score_both_sides(
+            scorer, patches(lines, part, ends), part.features)
     return GapAnalysis(lines, ends, cands, probability)
+
+
+def score_both_sides(scorer: Scorer, block: np.ndarray, features: np.ndarray) -> np.ndarray:
+    """(N,) float32: the verifier's mean probability for each candidate's patch (N, C, H, W),
+    rotated to its bridge, and the patch mirrored across the bridge (rows reversed).
+
+    Both are the same question (training mirrors patches at random), so their mean is a
+    two-member ensemble at no training cost: on the real drawings it adds about 15% fewer
+    false pixels, and closes as many breaks of at most 8 px (models/README.md).
+    """
+    probability = np.asarray(scorer(block, features), np.float32).copy()
+    mirrored = np.ascontiguousarray(block[:, :, ::-1])
+    probability += np.asarray(scorer(mirrored, features), np.float32)
+    probability *= np.float32(0.5)
+    return probability
 
 
 def closures_of(analysis: GapAnalysis, params: GapParams) -> tuple[np.ndarray, list[Closure]]:

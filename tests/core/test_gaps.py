@@ -367,3 +367,43 @@ def test_a_short_break_joins_pieces_of_at_least_12_px(area: int, short: bool) ->
     cands = Candidates(np.array([0]), np.array([1]), np.array([[10.0, 10.0]]),
                        np.array([[10.0, 12.0]]), np.array([0]), features, np.array([1.0]))
     assert bool(short_break(cands)[0]) is short
+
+
+def test_the_verifier_is_asked_about_both_sides_of_each_bridge() -> None:
+    # A patch and its mirror across the bridge are the same question: the probability is the
+    # mean of both answers, so a scorer that only trusts ink above the bridge is half sure.
+    from krita_linerefiner.core.gaps import score_both_sides
+
+    block = np.zeros((3, 3, 32, 32), np.float32)
+    block[0, 0, :8] = 1.0  # ink above the bridge only
+    block[1, 0, 24:] = 1.0  # below only
+    block[2, 0] = 1.0  # both sides alike
+    features = np.zeros((3, 12), np.float32)
+
+    def ink_above(patches: np.ndarray, feats: np.ndarray) -> np.ndarray:
+        top = patches[:, 0, :16].sum(axis=(1, 2))
+        return (top > patches[:, 0, 16:].sum(axis=(1, 2))).astype(np.float32)
+
+    np.testing.assert_array_equal(score_both_sides(ink_above, block, features), [0.5, 0.5, 0.0])
+    assert block[0, 0, :8].all() and not block[0, 0, 8:].any()  # the caller's patches unchanged
+
+
+def test_close_gaps_scores_each_candidate_on_both_sides() -> None:
+    from krita_linerefiner.core.candidates import LineMap, find_ends, patches, propose
+    from krita_linerefiner.core.gaps import analyse_gaps
+
+    ink = cut(square_outline(), 6)
+    calls: list[np.ndarray] = []
+
+    def ink_above(p: np.ndarray, feats: np.ndarray) -> np.ndarray:
+        calls.append(p.copy())
+        return (p[:, 0, :16].sum(axis=(1, 2)) > p[:, 0, 16:].sum(axis=(1, 2))).astype(np.float32)
+
+    analysis = analyse_gaps(ink, GapParams(), ink_above)
+    lines = LineMap.from_ink(ink)
+    ends = find_ends(lines)
+    block = patches(lines, propose(lines, ends, 24), ends)
+    assert len(calls) == 2
+    np.testing.assert_array_equal(calls[1], block[:, :, ::-1])
+    expected = (ink_above(block, None) + ink_above(block[:, :, ::-1], None)) / 2  # type: ignore[arg-type]
+    np.testing.assert_allclose(analysis.probability, expected)
