@@ -88,7 +88,8 @@ def test_candidates_are_scored_in_blocks_with_the_same_probabilities(monkeypatch
 
     monkeypatch.setattr(gaps_module, "SCORE_BLOCK", 3)
     blocks = analyse_gaps(norm, params, counting)
-    assert max(sizes) == 3 and sum(sizes) == n and len(sizes) == -(-n // 3)
+    # Each block is scored twice: its patches and their mirrors (gaps.score_both_sides).
+    assert max(sizes) == 3 and sum(sizes) == 2 * n and len(sizes) == 2 * -(-n // 3)
     np.testing.assert_array_equal(blocks.probability, whole.probability)
 
 
