@@ -21,7 +21,8 @@ import numpy as np
 LINE_LEVEL = 0.5
 # Thinning passes: a line up to 2 * THIN_PASSES px wide thins to one pixel; anything wider
 # (solid fills) keeps its body and, having no one-neighbour pixels there, no stroke ends.
-THIN_PASSES = 5
+# 16 px: bold marker and colouring-book outlines (the Tux Paint hat's 13-px brim) are lines.
+THIN_PASSES = 8
 DIRECTION_RADIUS = 6  # px of skeleton behind an end that give its direction
 # Pieces of ink this small are dust, not lines: no ends of their own, never a bridge target.
 SPECK_AREA = 4

@@ -47,6 +47,23 @@ def test_thin_makes_wide_lines_one_pixel() -> None:
     assert (skeleton.sum(axis=0)[15:65] == 1).all()
 
 
+@pytest.mark.parametrize(("width", "has_ends"), [(5, True), (13, True), (15, True), (21, False)])
+def test_bold_strokes_cut_square_have_ends_and_solid_fills_none(width: int, has_ends: bool):
+    # A bold outline (a marker, a colouring book's 13-px brim) cut square by 10 px: each side
+    # has a stroke end at the cut, or nothing closes it. A band wider than 16 px is a solid
+    # fill (hair, a shadow): its cut edges are no stroke ends.
+    ink = np.zeros((80, 160), np.float32)
+    cv2.line(ink, (10, 40), (150, 40), 1.0, width)
+    ink[:, 75:85] = 0.0
+    ends = find_ends(LineMap.from_ink(ink))
+    at_cut = [tuple(t) for t in ends.tip if 60 < t[1] < 100]
+    if has_ends:
+        assert len(at_cut) == 2
+        assert all(abs(y - 40) <= 1 for y, _ in at_cut)
+    else:
+        assert not at_cut
+
+
 @pytest.mark.parametrize("angle", [0, 17, 30, 45, 63, 90, 135])
 @pytest.mark.parametrize("gap", [1, 2, 3])
 def test_break_in_a_binary_line_gets_an_end_to_end_candidate(angle: float, gap: int) -> None:
