@@ -272,18 +272,26 @@ def test_the_third_end_of_a_broken_junction_joins_too() -> None:
     assert len(accepted) == 2
 
 
+def oblique_stroke_cut_square(thickness: int, cut: float
+                              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(intact uint8, ink with the cut, the cut's band): an oblique stroke `thickness` px wide
+    cut across by `cut` px at its middle."""
+    intact = np.zeros((96, 128), np.uint8)
+    cv2.line(intact, (10, 80), (118, 16), 255, thickness, cv2.LINE_AA)
+    ink = intact.astype(np.float32) / 255.0
+    d = np.array([108.0, -64.0]) / np.hypot(108.0, 64.0)
+    yy, xx = np.mgrid[0:96, 0:128]
+    band = np.abs((xx - 64) * d[0] + (yy - 48) * d[1]) < cut / 2
+    ink[band] = 0.0
+    return intact, ink, band
+
+
 def test_a_bold_stroke_is_closed_within_its_edges() -> None:
     # An 11-px oblique stroke cut by 7 px: the skeletons of its blunt ends fork to their
     # corners, so the bridges run corner to corner along its two edges, and round pens as wide
     # as the stroke bulge out of it and leave its middle open. The closures must fill the cut
     # from edge to edge and add nothing beyond the stroke.
-    intact = np.zeros((96, 128), np.uint8)
-    cv2.line(intact, (10, 80), (118, 16), 255, 11, cv2.LINE_AA)
-    ink = intact.astype(np.float32) / 255.0
-    d = np.array([108.0, -64.0]) / np.hypot(108.0, 64.0)
-    yy, xx = np.mgrid[0:96, 0:128]
-    band = np.abs((xx - 64) * d[0] + (yy - 48) * d[1]) < 3.5
-    ink[band] = 0.0
+    intact, ink, band = oblique_stroke_cut_square(11, 7.0)
 
     def certain_when_short(patches: np.ndarray, features: np.ndarray) -> np.ndarray:
         return np.where(features[:, 0] * 16 <= 16, 0.95, 0.0).astype(np.float32)
@@ -303,13 +311,7 @@ def test_a_square_cut_stroke_is_bridged_along_its_middle(thickness: int) -> None
     # a corner, so its tip sits on the stroke's edge: a closure between two such tips ran
     # along one edge, half a stroke off the line, and left the other edge of the cut open.
     # Drawn from the middle of each tip (closures.end_tip) it stays on the stroke.
-    intact = np.zeros((96, 128), np.uint8)
-    cv2.line(intact, (10, 80), (118, 16), 255, thickness, cv2.LINE_AA)
-    ink = intact.astype(np.float32) / 255.0
-    d = np.array([108.0, -64.0]) / np.hypot(108.0, 64.0)
-    yy, xx = np.mgrid[0:96, 0:128]
-    band = np.abs((xx - 64) * d[0] + (yy - 48) * d[1]) < 5
-    ink[band] = 0.0
+    intact, ink, band = oblique_stroke_cut_square(thickness, 10.0)
 
     def sure(patches: np.ndarray, features: np.ndarray) -> np.ndarray:
         return np.full(len(features), 0.95, np.float32)
