@@ -24,8 +24,9 @@ FRINGE = 0.45
 # the line's body: a faint tip pixel left between a closure and its line reads as a break, to
 # the eye and to a fill with a low threshold.
 SOLID = 0.75
-# px: the longest bridge that may join an end already joined (a junction's third end).
-JUNCTION_REUSE = 8.0
+# px: the longest bridge that may join an end already joined (a junction's third end; 12, not
+# 8: a junction cut out whole leaves its third end 9-12 px from the others).
+JUNCTION_REUSE = 12.0
 # px from tip to tip: a break of at most 3 px of paper between two tips (or a tip and a line).
 SHORT_BREAK = 3.5
 # Pieces of line smaller than this are dust: joining a line to one closes nothing.
