@@ -37,6 +37,8 @@ SURE = 0.95  # the probability such a short break is selected with, whatever the
 # It is shaped to the strokes instead: kept inside the convex hull of the two strokes' pixels
 # near its ends, and that hull's paper filled, so it continues both strokes' edges.
 WIDE = 5
+# How much surer a bridge to the side of a line must be to go before an end-to-end one.
+END_TO_END_FIRST = 0.01
 # px: stroke ends at least this wide are drawn from the middle of their tip (end_tip).
 CENTRED_WIDTH = 2.5
 
@@ -99,7 +101,11 @@ def select(analysis: GapAnalysis, sensitivity: float, max_gap: int) -> np.ndarra
                     analysis.probability)
     ok = (prob >= threshold(sensitivity)) & (cands.length <= max_gap + 0.5)
     order = np.nonzero(ok)[0]
-    order = order[np.argsort(-prob[order], kind="stable")]
+    # Among bridges about equally sure, end to end first: on a bold stroke cut square, each
+    # end's bridge to the side of the other piece scores as high as the bridge between the two
+    # ends, and two of them cross the cut as hairlines where one stroke continues both ends.
+    key = prob + np.float32(END_TO_END_FIRST) * (cands.end_b >= 0)
+    order = order[np.argsort(-key[order], kind="stable")]
     used = np.zeros(len(analysis.ends), bool)
     accepted: list[int] = []
     for k in order.tolist():

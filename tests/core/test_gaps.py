@@ -412,3 +412,27 @@ def test_close_gaps_scores_each_candidate_on_both_sides() -> None:
     np.testing.assert_array_equal(calls[1], block[:, :, ::-1])
     expected = (ink_above(block, None) + ink_above(block[:, :, ::-1], None)) / 2  # type: ignore[arg-type]
     np.testing.assert_allclose(analysis.probability, expected)
+
+
+def test_a_bold_stroke_cut_square_is_bridged_end_to_end() -> None:
+    # A 13-px stroke cut square by 16 px. Each end's bridge to the side of the other piece is
+    # as sure as the bridge between the two ends (here a little surer); taken first, the two
+    # crossed the cut as hairlines. End to end goes first among bridges about equally sure, and
+    # the one closure is drawn as wide as the stroke, filling the cut.
+    from krita_linerefiner.core.candidates import FEATURES
+
+    intact = np.zeros((80, 160), np.float32)
+    cv2.line(intact, (10, 40), (150, 40), 1.0, 13)
+    ink = intact.copy()
+    ink[:, 72:88] = 0.0
+    end_to_end = FEATURES.index("end_to_end")
+
+    def sure(patches: np.ndarray, features: np.ndarray) -> np.ndarray:
+        return np.where(features[:, end_to_end] > 0.5, 0.995, 0.999).astype(np.float32)
+
+    result = close_gaps(ink, GapParams(), scorer=sure)
+    assert len(result.closures) == 1 and result.closures[0].width >= 9
+    cut = np.zeros_like(ink, bool)
+    cut[:, 72:88] = True
+    filled = (result.gaps >= 0.5)[cut & (intact >= 0.5)]
+    assert filled.mean() >= 0.95
