@@ -253,7 +253,7 @@ def add_gap_options(parser: argparse.ArgumentParser) -> None:
         "--sensitivity",
         type=float,
         default=defaults.sensitivity,
-        help="0..1, higher closes more (default %(default)s); breaks of at most 3 px that a "
+        help="0..1, higher closes more (default %(default)s); breaks of at most 4 px that a "
         "stroke heads across are closed at any sensitivity",
     )
     parser.add_argument(
