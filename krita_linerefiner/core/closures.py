@@ -209,9 +209,9 @@ def render(analysis: GapAnalysis, accepted: np.ndarray) -> tuple[np.ndarray, lis
 def _shape_wide(analysis: GapAnalysis, width: int, out: np.ndarray,
                 points: tuple[np.ndarray, np.ndarray]) -> None:
     """Shape a wide closure drawn between `points` (row, col) in `out` (in place) to the bold
-    strokes it joins:
-    inside the convex hull of their pixels within 1.5 x `width` of its two ends, that hull's paper
-    filled. The pixels of other closures outside the hull are left as they are."""
+    strokes it joins: inside the convex hull of their pixels within 1.5 x `width` of its two
+    ends, that hull's paper filled. The pixels of other closures outside the hull are left as
+    they are."""
     lines = analysis.lines
     h, w = out.shape
     ends = np.stack(points)
@@ -254,7 +254,6 @@ def _shape_wide(analysis: GapAnalysis, width: int, out: np.ndarray,
     pen = np.zeros(pieces.shape, np.uint8)
     cv2.line(pen, a, b, 1, reach)
     window[inside & (pen > 0) & (pieces == 0)] = 1.0
-
 
 
 def drawn_tips(analysis: GapAnalysis, accepted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
