@@ -33,7 +33,7 @@ from torch.nn import functional as F
 
 from krita_linerefiner.core.candidates import FEATURES, PATCH
 from training.gaps.export import sha256_of, update_manifest
-from training.gaps.verifier import HIDDEN, WIDTHS, Verifier, macs_per_candidate
+from training.gaps.verifier import HIDDEN, WIDTHS, Ensemble, Verifier, macs_per_candidate
 from training.gaps.verifier_data import Rows, rows_for_set
 
 SEED_OFFSET = 1000  # training drawings use seeds >= this; the benchmark's seed is 0
@@ -154,7 +154,7 @@ def split(rows: Rows, val_share: float, seed: int) -> tuple[np.ndarray, np.ndarr
     return np.nonzero(~is_val)[0], np.nonzero(is_val)[0]
 
 
-def predict(net: Verifier, rows: Rows, index: np.ndarray, batch: int = 2048) -> np.ndarray:
+def predict(net: torch.nn.Module, rows: Rows, index: np.ndarray, batch: int = 2048) -> np.ndarray:
     out = []
     net.eval()
     with torch.no_grad():
@@ -220,7 +220,7 @@ def train(rows: Rows, train_idx: np.ndarray, val_idx: np.ndarray, epochs: int, s
     return net, history
 
 
-def export(net: Verifier, rows: Rows, path: Path) -> float:
+def export(net: torch.nn.Module, rows: Rows, path: Path) -> float:
     net.eval()
     patches = torch.from_numpy(rows.patches[:64].astype(np.float32))
     features = torch.from_numpy(rows.features[:64])
@@ -244,6 +244,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--members", type=int, default=1,
+                        help="verifiers trained on the same data from seeds seed, seed+1, ...; "
+                        "the exported model gives the mean of their probabilities")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--widths", type=int, nargs=3, default=list(WIDTHS),
                         help="channels of the verifier's three convolutions")
@@ -288,11 +291,33 @@ def main(argv: list[str] | None = None) -> int:
         f"{data_seconds:.0f} s")
     train_idx, val_idx = split(rows, 0.1, args.seed)
     widths = (int(args.widths[0]), int(args.widths[1]), int(args.widths[2]))
-    net, history = train(rows, train_idx, val_idx, args.epochs, args.seed, log, widths=widths,
-                         hidden=args.hidden)
+    if args.members < 1:
+        parser.error("--members must be at least 1")
+    members, histories = [], []
+    for m in range(args.members):
+        if args.members > 1:
+            log(f"member {m + 1} of {args.members} (seed {args.seed + m})")
+        member, history = train(rows, train_idx, val_idx, args.epochs, args.seed + m, log,
+                                widths=widths, hidden=args.hidden)
+        members.append(member)
+        histories.append(history)
+        if args.members > 1:
+            torch.save(member.state_dict(), args.out / f"verifier_member{m}.pt")
     train_seconds = time.perf_counter() - t0 - data_seconds
+    net: torch.nn.Module = members[0]
+    history = histories[0]
+    if args.members > 1:
+        net = Ensemble(members)
+        p = predict(net, rows, val_idx)
+        y_val = rows.labels[val_idx]
+        ensemble_entry = {"members": args.members, "val_auc": round(auc(y_val, p), 4),
+                          "val_accuracy": round(float(np.mean((p >= 0.5) == (y_val == 1))), 4)}
+        log(f"ensemble of {args.members}: val AUC {ensemble_entry['val_auc']} "
+            f"acc {ensemble_entry['val_accuracy']}")
+        history = history + [ensemble_entry]
     torch.save(net.state_dict(), args.out / "verifier.pt")
     result = {"command": command, "counts": counts, "history": history,
+              "member_histories": histories,
               "data_seconds": round(data_seconds), "train_seconds": round(train_seconds)}
     if not args.no_export:
         args.models.mkdir(parents=True, exist_ok=True)
@@ -312,8 +337,10 @@ def main(argv: list[str] | None = None) -> int:
                          "order": list(FEATURES)},
             "output": {"name": "probability", "shape": ["N"], "range": [0, 1]},
             "architecture": {"name": "Verifier", "widths": list(widths), "hidden": args.hidden,
+                             "members": args.members,
                              "parameters": sum(p.numel() for p in net.parameters()),
-                             "macs_per_candidate": macs_per_candidate(widths, args.hidden)},
+                             "macs_per_candidate": args.members * macs_per_candidate(
+                                 widths, args.hidden)},
             "provenance": {
                 "command": command,
                 "data": "generated here: training.gaps.realistic categories (seeds from "

@@ -42,6 +42,20 @@ class Verifier(nn.Module):
         return torch.sigmoid(self.logits(patches, features))
 
 
+class Ensemble(nn.Module):
+    """Verifiers trained alike from different seeds, exported as one model: the mean of their
+    probabilities (each member's mistakes are partly its own, so the mean ranks better)."""
+
+    def __init__(self, members: list[Verifier]) -> None:
+        super().__init__()
+        if not members:
+            raise ValueError("an ensemble needs at least one member")
+        self.members = nn.ModuleList(members)
+
+    def forward(self, patches: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
+        return torch.stack([m(patches, features) for m in self.members]).mean(0)
+
+
 def macs_per_candidate(widths: tuple[int, int, int] = WIDTHS, hidden: int = HIDDEN,
                        features: int = len(FEATURES)) -> int:
     a, b, c = widths
