@@ -286,8 +286,11 @@ def _ray_hits(lines: LineMap, ends: StrokeEnds, max_gap: int, block: int = 512
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Where rays fanned out from each tip first meet line after crossing paper.
 
-    Returns (end, hit row, hit col, kind) for the nearest hit of the fan (KIND_NEAREST) and
-    the nearest hit within AHEAD_COS of the end's direction (KIND_AHEAD) when it is farther.
+    Returns (end, hit row, hit col, kind) for the nearest hit of the fan (KIND_NEAREST), the
+    nearest hit within AHEAD_COS of the end's direction (KIND_AHEAD) when it is farther, and
+    the hit of the ray along the end's own direction (also KIND_AHEAD) when that is farther
+    still: a stroke whose continuation lies straight ahead, past a line nearer to one side of
+    it (a break along a contour next to hatching or another stroke's end).
     Dust (pieces of at most SPECK_AREA px) is paper to the rays. A ray must cross paper before
     a hit, so the end's own stroke, which it starts in, never counts; its own line met again
     after paper (a stroke curling back, or stopping short of the line it started from) does.
@@ -324,7 +327,10 @@ def _ray_hits(lines: LineMap, ends: StrokeEnds, max_gap: int, block: int = 512
         nearest = dist.argmin(axis=1)
         ahead_dist = np.where(ahead_ray[None, :], dist, np.inf)
         ahead = ahead_dist.argmin(axis=1)
+        straight = np.full(len(tip), FAN_RAYS // 2)  # the middle ray: the end's direction
         for ray, kind, valid in (
+            (straight, KIND_AHEAD, np.isfinite(dist[b, straight])
+             & (dist[b, straight] > ahead_dist[b, ahead] + 1.0)),
             (nearest, KIND_NEAREST, np.isfinite(dist[b, nearest])),
             (ahead, KIND_AHEAD, np.isfinite(ahead_dist[b, ahead])
              & (ahead_dist[b, ahead] > dist[b, nearest] + 1.0)),

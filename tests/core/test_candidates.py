@@ -104,6 +104,22 @@ def test_stroke_stopping_short_of_a_line_gets_a_candidate_to_that_line() -> None
     assert mine.length[best] <= 4.0
 
 
+def test_the_line_straight_ahead_is_a_candidate_past_a_nearer_line_to_the_side() -> None:
+    # A stroke heading right (its end at x=40), the line it would meet straight ahead at x=62,
+    # and a short stroke 5 px to one side of its path, nearer: the ahead cone's nearest hit.
+    ink = np.zeros((80, 96), np.float32)
+    cv2.line(ink, (5, 40), (40, 40), 1.0, 1)
+    cv2.line(ink, (62, 10), (62, 70), 1.0, 1)
+    cv2.line(ink, (47, 35), (55, 35), 1.0, 1)
+    lines, ends, cands = analyse(ink)
+    tip = np.nonzero((np.abs(ends.tip[:, 1] - 40) < 2) & (np.abs(ends.tip[:, 0] - 40) < 2))[0]
+    assert len(tip) == 1
+    mine = cands.take(np.nonzero(cands.end_a == int(tip[0]))[0])
+    stops = np.rint(mine.stop).astype(int)
+    assert any(abs(y - 40) <= 1 and abs(x - 62) <= 1 for y, x in stops), stops
+    assert any(abs(y - 35) <= 1 and 46 <= x <= 56 for y, x in stops), stops  # and the side
+
+
 def test_a_lone_stroke_has_no_candidates_and_specks_are_never_targets() -> None:
     ink = np.zeros((60, 60), np.float32)
     ink[30, 10:40] = 1.0
