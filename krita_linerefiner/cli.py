@@ -261,7 +261,8 @@ def add_gap_options(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=defaults.max_gap,
         metavar="PX",
-        help="largest gap to close in px (default %(default)s)",
+        help="largest gap to close in px (default %(default)s; a break along a stroke, whose "
+        "two ends head at each other, up to a third longer)",
     )
     parser.add_argument(
         "--seal-only", action="store_true", help="keep only strokes that split a region in two"

@@ -13,6 +13,7 @@ caller can show them on their own layer and the user's lines are never changed.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -20,7 +21,16 @@ import cv2
 import numpy as np
 
 from .candidates import LINE_LEVEL, LineMap, find_ends, patches, propose
-from .closures import MIN_JOINED_PIECE, SOLID, Closure, GapAnalysis, Scorer, render, select
+from .closures import (
+    MIN_JOINED_PIECE,
+    SOLID,
+    Closure,
+    GapAnalysis,
+    Scorer,
+    long_reach,
+    render,
+    select,
+)
 from .errors import LineRefinerError, check_cancel
 from .ink import as_ink
 from .lines import LineLevels, normalise_lines
@@ -88,14 +98,16 @@ def analyse_gaps(
 ) -> GapAnalysis:
     """Stroke ends, candidate bridges and the verifier's probability for each (no selection).
 
-    Candidates are searched up to `reach` px (params.max_gap when None; never less). The search
-    and the scoring grow with it, so a preview can lower the max gap without a second run but
-    raise it only up to the reach: a run meant for previewing passes the largest max gap
-    offered (core.preview.PREVIEW_REACH).
+    Candidates are searched up to `reach` px (params.max_gap when None; never less), and up to
+    a third further (closures.long_reach, at most MAX_GAP_LIMIT) for breaks along a stroke.
+    The search and the scoring grow with it, so a preview can lower the max gap without a
+    second run but raise it only up to the reach: a run meant for previewing passes the
+    largest max gap offered (core.preview.PREVIEW_REACH).
     """
     reach = params.max_gap if reach is None else max(int(reach), params.max_gap)
     if reach > MAX_GAP_LIMIT:
         raise LineRefinerError(f"Gap search reach must be at most {MAX_GAP_LIMIT} px, not {reach}.")
+    reach = max(reach, min(MAX_GAP_LIMIT, math.ceil(long_reach(params.max_gap))))
     lines = LineMap.from_ink(norm)
     check_cancel(cancel)
     ends = find_ends(lines)

@@ -71,7 +71,8 @@ class Setting:
 SETTINGS = (
     Setting("gap_sensitivity", 0.5, "Gap sensitivity: higher closes more, and riskier, gaps "
             "(breaks of up to 4 px that a stroke heads across are always closed)", 0.0, 1.0),
-    Setting("max_gap", 24, "Longest gap, in pixels, that may be closed", 1, 64),
+    Setting("max_gap", 24, "Longest gap, in pixels, that may be closed (a break along a "
+            "stroke, whose two ends head at each other: up to a third longer)", 1, 64),
     Setting("seal_only", False, "Only add strokes that separate regions the line art merged"),
     Setting("dense", False, "Also add the dense gap model's strokes: closes more breaks in clean "
             "line art, adds more in sketches and dust, and takes longer"),

@@ -437,3 +437,37 @@ def test_a_bold_stroke_cut_square_is_bridged_end_to_end() -> None:
     cut[:, 72:88] = True
     filled = (result.gaps >= 0.5)[cut & (intact >= 0.5)]
     assert filled.mean() >= 0.95
+
+
+def corner_cut(ink: np.ndarray, arm: int) -> np.ndarray:
+    """The square outline's top-left corner cut out with `arm` px of each side."""
+    out = ink.copy()
+    out[: 17 + arm, : 17 + arm] = 0.0
+    return out
+
+
+@pytest.mark.parametrize(("max_gap", "closed"), [(24, True), (20, False)])
+def test_a_break_along_a_stroke_may_be_a_third_longer_than_the_max_gap(max_gap: int,
+                                                                        closed: bool) -> None:
+    # A 28-px break in a straight side: its two ends head at each other, so it is a break along
+    # the stroke, closed up to 4/3 of the max gap (32 px at 24), not at 20 (26.7 px).
+    ink = cut(square_outline(), 28)
+
+    def sure(patches: np.ndarray, features: np.ndarray) -> np.ndarray:
+        return np.full(len(features), 0.95, np.float32)
+
+    result = close_gaps(ink, GapParams(max_gap=max_gap), scorer=sure)
+    assert (paper_regions((ink >= 0.5) | (result.gaps >= 0.5)) == 2) is closed
+
+
+@pytest.mark.parametrize(("max_gap", "closed"), [(24, False), (32, True)])
+def test_a_corner_cut_out_gets_no_longer_reach(max_gap: int, closed: bool) -> None:
+    # A corner cut out with 20 px of each side: the ends lie 28 px apart but head across
+    # each other at 90 degrees, so the bridge is no break along a stroke and the max gap holds.
+    ink = corner_cut(square_outline(), 20)
+
+    def sure(patches: np.ndarray, features: np.ndarray) -> np.ndarray:
+        return np.full(len(features), 0.95, np.float32)
+
+    result = close_gaps(ink, GapParams(max_gap=max_gap), scorer=sure)
+    assert (paper_regions((ink >= 0.5) | (result.gaps >= 0.5)) == 2) is closed

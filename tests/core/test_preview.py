@@ -5,6 +5,7 @@ from typing import TypeVar
 import numpy as np
 import pytest
 
+from krita_linerefiner.core.closures import long_reach
 from krita_linerefiner.core.errors import LineRefinerError
 from krita_linerefiner.core.gaps import GapParams, close_gaps
 from krita_linerefiner.core.preview import (
@@ -122,8 +123,9 @@ def test_reach_lets_a_preview_raise_the_max_gap() -> None:
         return 1.0 - features[:, 0] * 16.0 / 100.0
 
     scorer = CountingScorer(by_length)
-    ink = boxes((4, 30))
-    small = run(ink, scorer)  # searched up to the default 24 px only
+    # 36 px: beyond the default 24 px and the third more a break along a stroke may have.
+    ink = boxes((4, 36))
+    small = run(ink, scorer)  # searched up to the default 24 px (32 for breaks along strokes)
     cache = PreviewCache()
     cache.put(PreviewKey("a", b"1"), must(small.analysis), 24)
     with pytest.raises(LineRefinerError, match="beyond"):
@@ -132,12 +134,12 @@ def test_reach_lets_a_preview_raise_the_max_gap() -> None:
     assert len(must(wide.analysis).candidates) > len(must(small.analysis).candidates)
     # What the run itself closed does not depend on how far it searched.
     np.testing.assert_array_equal(wide.gaps, small.gaps)
-    assert all(c.length <= 24.5 for c in wide.closures)
+    assert all(c.length <= long_reach(24) + 0.5 for c in wide.closures)
     cache.put(PreviewKey("a", b"2"), must(wide.analysis), PREVIEW_REACH)
     calls = scorer.calls
     far = preview(must(cache.get(PreviewKey("a", b"2"))), GapParams(max_gap=40))
     assert scorer.calls == calls
-    assert any(c.length > 24.5 for c in far.closures)
+    assert any(c.length > long_reach(24) + 0.5 for c in far.closures)
     assert far.regions == preview(must(wide.analysis), GapParams()).regions + 1
 
 
@@ -188,7 +190,7 @@ def test_the_pipeline_keeps_an_analysis_a_preview_can_widen() -> None:
     def by_length(patches: np.ndarray, features: np.ndarray) -> np.ndarray:
         return 1.0 - features[:, 0] * 16.0 / 100.0
 
-    ink = boxes((4, 30))
+    ink = boxes((4, 36))  # 36 px: beyond 24 and the third more of a break along a stroke
     steps = Steps(gaps=GapParams())
     stages = run_pipeline(ink, steps, sessions=Sessions(scorer=by_length),
                           gap_reach=PREVIEW_REACH)

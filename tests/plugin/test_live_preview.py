@@ -177,13 +177,14 @@ def test_settings_that_accept_the_same_closures_redraw_nothing() -> None:
     settings = Settings()
     source = source_of(draw(gapped=True))
     _, live, cache = run(source, settings)
-    first = update(live, cache, source, GapParams(max_gap=2), FlatsParams(), False)
+    first = update(live, cache, source, GapParams(max_gap=1), FlatsParams(), False)
     assert first.patches
-    # Max gap 3 accepts the same (no) candidate for the 4 px gaps: the last result stands.
-    again = update(live, cache, source, GapParams(max_gap=3), FlatsParams(), False)
+    # Max gap 2 (2.7 px along a stroke) accepts the same (no) candidate for the 4 px gaps:
+    # the last result stands.
+    again = update(live, cache, source, GapParams(max_gap=2), FlatsParams(), False)
     assert again.status == "done" and again.patches == ()
     assert (again.digest, again.counts, again.gap_count) == (first.digest, first.counts, 0)
     # Filling the border changes what is counted, so it is counted again.
-    other = update(live, cache, source, GapParams(max_gap=3), FlatsParams(fill_border=True),
+    other = update(live, cache, source, GapParams(max_gap=2), FlatsParams(fill_border=True),
                    False)
     assert other.counts is not None and other.counts.after == 1  # the outside
