@@ -244,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--members", type=int, default=1,
+    parser.add_argument("--members", type=int, default=2,
                         help="verifiers trained on the same data from seeds seed, seed+1, ...; "
                         "the exported model gives the mean of their probabilities")
     parser.add_argument("--threads", type=int, default=2)
