@@ -12,7 +12,9 @@
    through the same normalisation and candidate search as the plugin, and each candidate is
    labelled (training.gaps.verifier_data).
 2. Training: the Verifier CNN, Adam, plain (calibrated) BCE, mirrored patches as augmentation,
-   seeded; a fixed number of epochs.
+   seeded; a fixed number of epochs. `--members N` (default 2) trains N of them on the same
+   rows from seeds seed..seed+N-1; the export is one model giving the mean of their
+   probabilities (training.gaps.verifier.Ensemble).
 3. Export: models/verifier.onnx, checked against torch, recorded in models/manifest.json with
    its provenance and validation metrics.
 Reproducible: the same command gives the same data and, on the same machine, the same weights.
