@@ -59,7 +59,7 @@ def test_pipeline_exports_one_model_for_all_members(torch, tmp_path: Path) -> No
     features = rng.random((4, len(FEATURES)), dtype=np.float32)
     session = ort.InferenceSession(str(models / "verifier.onnx"),
                                    providers=["CPUExecutionProvider"])
-    got = session.run(None, {"patches": patches, "features": features})[0]
+    got = np.asarray(session.run(None, {"patches": patches, "features": features})[0])
     with torch.no_grad():
         each = [m(torch.from_numpy(patches), torch.from_numpy(features)).numpy()
                 for m in members]
