@@ -264,6 +264,8 @@ def main(argv: list[str] | None = None) -> int:
                         "that makes them, the source crops and the data options are the same "
                         "(saves the data stage when only the network or its training changes)")
     args = parser.parse_args(argv)
+    if args.members < 1:
+        parser.error("--members must be at least 1")
     torch.set_num_threads(args.threads)
     args.out.mkdir(parents=True, exist_ok=True)
     log_lines: list[str] = []
@@ -293,8 +295,6 @@ def main(argv: list[str] | None = None) -> int:
         f"{data_seconds:.0f} s")
     train_idx, val_idx = split(rows, 0.1, args.seed)
     widths = (int(args.widths[0]), int(args.widths[1]), int(args.widths[2]))
-    if args.members < 1:
-        parser.error("--members must be at least 1")
     members, histories = [], []
     for m in range(args.members):
         if args.members > 1:
