@@ -308,6 +308,11 @@ def test_a_bold_stroke_is_closed_within_its_edges() -> None:
     assert not (added & beyond).any()
 
 
+def sure(patches: np.ndarray, features: np.ndarray) -> np.ndarray:
+    """A stand-in verifier that accepts every candidate."""
+    return np.full(len(features), 0.95, np.float32)
+
+
 @pytest.mark.parametrize("thickness", [4, 7])
 def test_a_square_cut_stroke_is_bridged_along_its_middle(thickness: int) -> None:
     # A 4- or 7-px oblique stroke cut square by 9 px. The skeleton of each blunt end forks to
@@ -315,10 +320,6 @@ def test_a_square_cut_stroke_is_bridged_along_its_middle(thickness: int) -> None
     # along one edge, half a stroke off the line, and left the other edge of the cut open.
     # Drawn from the middle of each tip (closures.end_tip) it stays on the stroke.
     intact, ink, band = oblique_stroke_cut_square(thickness, 10.0)
-
-    def sure(patches: np.ndarray, features: np.ndarray) -> np.ndarray:
-        return np.full(len(features), 0.95, np.float32)
-
     result = close_gaps(ink, GapParams(), scorer=sure)
     added = result.gaps >= 0.5
     beyond = cv2.distanceTransform((intact < 128).astype(np.uint8), cv2.DIST_L2, 3) > 1
@@ -428,10 +429,10 @@ def test_a_bold_stroke_cut_square_is_bridged_end_to_end() -> None:
     ink[:, 72:88] = 0.0
     end_to_end = FEATURES.index("end_to_end")
 
-    def sure(patches: np.ndarray, features: np.ndarray) -> np.ndarray:
+    def side_surer(patches: np.ndarray, features: np.ndarray) -> np.ndarray:
         return np.where(features[:, end_to_end] > 0.5, 0.995, 0.999).astype(np.float32)
 
-    result = close_gaps(ink, GapParams(), scorer=sure)
+    result = close_gaps(ink, GapParams(), scorer=side_surer)
     assert len(result.closures) == 1 and result.closures[0].width >= 9
     cut = np.zeros_like(ink, bool)
     cut[:, 72:88] = True
@@ -452,10 +453,6 @@ def test_a_break_along_a_stroke_may_be_a_third_longer_than_the_max_gap(max_gap: 
     # A 28-px break in a straight side: its two ends head at each other, so it is a break along
     # the stroke, closed up to 4/3 of the max gap (32 px at 24), not at 20 (26.7 px).
     ink = cut(square_outline(), 28)
-
-    def sure(patches: np.ndarray, features: np.ndarray) -> np.ndarray:
-        return np.full(len(features), 0.95, np.float32)
-
     result = close_gaps(ink, GapParams(max_gap=max_gap), scorer=sure)
     assert (paper_regions((ink >= 0.5) | (result.gaps >= 0.5)) == 2) is closed
 
@@ -465,9 +462,5 @@ def test_a_corner_cut_out_gets_no_longer_reach(max_gap: int, closed: bool) -> No
     # A corner cut out with 20 px of each side: the ends lie 28 px apart but head across
     # each other at 90 degrees, so the bridge is no break along a stroke and the max gap holds.
     ink = corner_cut(square_outline(), 20)
-
-    def sure(patches: np.ndarray, features: np.ndarray) -> np.ndarray:
-        return np.full(len(features), 0.95, np.float32)
-
     result = close_gaps(ink, GapParams(max_gap=max_gap), scorer=sure)
     assert (paper_regions((ink >= 0.5) | (result.gaps >= 0.5)) == 2) is closed
