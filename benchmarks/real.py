@@ -232,6 +232,13 @@ def main(argv: list[str] | None = None) -> int:
     for index, (name, rgb) in enumerate(drawings.items()):
         truth = line_map(ink_from_image(rgb[..., ::-1]))
         target = truth.astype(np.float32)
+        # The uncut drawing is the same for every seed: made and measured once per variant.
+        uncut: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for variant in variants:
+            picture = degrade(rgb, np.zeros_like(truth, bool), variant,
+                              np.random.default_rng(index))
+            uncut_ink = ink_from_image(picture[..., ::-1])
+            uncut[variant] = (uncut_ink, line_map(uncut_ink))
         for seed in seeds:
             labels, lengths = cut_gaps(truth, args.gaps, np.random.default_rng(seed * 1000 + index))
             for variant in variants:
@@ -239,19 +246,13 @@ def main(argv: list[str] | None = None) -> int:
                                   np.random.default_rng(index))
                 ink = ink_from_image(picture[..., ::-1])
                 lines = line_map(ink)
-                # The uncut drawing is the same for every seed: measured once.
-                uncut_ink = uncut_lines = None
-                if seed == seeds[0]:
-                    uncut = degrade(rgb, np.zeros_like(labels, bool), variant,
-                                    np.random.default_rng(index))
-                    uncut_ink = ink_from_image(uncut[..., ::-1])
-                    uncut_lines = line_map(uncut_ink)
                 for method_name, method in chosen.items():
                     start = time.perf_counter()
                     added = method(ink)
                     one = GapScore(seconds=time.perf_counter() - start)
                     one.add_gapped(ink, added, target, labels, lengths, lines=lines)
-                    if uncut_ink is not None and uncut_lines is not None:
+                    if seed == seeds[0]:
+                        uncut_ink, uncut_lines = uncut[variant]
                         one.add_gap_free(uncut_lines.astype(np.float32), method(uncut_ink),
                                          lines=uncut_lines)
                     scores[(variant, method_name)].merge(one)
