@@ -84,20 +84,63 @@ def threshold(sensitivity: float) -> float:
     return 0.9 - 0.8 * sensitivity
 
 
-def short_break(cands: Candidates) -> np.ndarray:
+def short_break(cands: Candidates, lines: LineMap | None = None,
+                ends: StrokeEnds | None = None) -> np.ndarray:
     """(N,) bool: bridges over a break of at most 4 px that head at the other side (within 60
     degrees of each end's direction): closed whatever the verifier says, as users want them
     closed (the issue's rule for breaks of up to 3 px, which labels the verifier's training
-    data, and one pixel more for where tips are measured: SHORT_BREAK)."""
+    data, and one pixel more for where tips are measured: SHORT_BREAK).
+
+    Given the line map and the ends the candidates came from, a bridge to the side of a line
+    also heads at it when the end's own direction meets that line within SHORT_BREAK px
+    (`runs_into`): a stroke running into a line at a slant, 2-3 px short, whose nearest pixel
+    of that line lies to its side. A stroke beside a line, heading along it, never meets it.
+    """
     f = cands.features
     heads = f[:, FEATURES.index("cos_a")] >= 0.5
     to_end = cands.end_b >= 0
     heads &= ~to_end | (f[:, FEATURES.index("cos_b")] >= 0.5)
+    if lines is not None and ends is not None:
+        slanted = np.nonzero((cands.length <= SHORT_BREAK) & ~heads & ~to_end)[0]
+        if len(slanted):
+            heads[slanted] = runs_into(lines, ends, cands.take(slanted), SHORT_BREAK)
     # Between two lines: a smaller piece is a speck or JPEG debris, the verifier's call.
     line_area = np.float32(area_feature(MIN_JOINED_PIECE))  # as the float32 features hold it
     big = ((f[:, FEATURES.index("area_a")] >= line_area)
            & (f[:, FEATURES.index("area_b")] >= line_area))
     return (cands.length <= SHORT_BREAK) & heads & big
+
+
+def runs_into(lines: LineMap, ends: StrokeEnds, cands: Candidates, reach: float) -> np.ndarray:
+    """(N,) bool: whether the ray along each candidate's end direction, from its tip, first
+    meets line (after leaving the end's own stroke) within `reach` px, on the piece of line
+    the candidate stops on. The ray is sampled every quarter pixel; a diagonal step between
+    two samples whose two corner pixels are both line crosses a 1-px diagonal line there (a
+    thin ray slips between its pixels)."""
+    h, w = lines.line.shape
+    steps = np.arange(1, int(4 * reach) + 1) * 0.25
+    tip, d = ends.tip[cands.end_a], ends.direction[cands.end_a]
+    iy = np.rint(tip[:, None, 0] + d[:, None, 0] * steps).astype(np.int64)  # (N, S)
+    ix = np.rint(tip[:, None, 1] + d[:, None, 1] * steps).astype(np.int64)
+    inside = (iy >= 0) & (iy < h) & (ix >= 0) & (ix < w)
+    np.clip(iy, 0, h - 1, out=iy)
+    np.clip(ix, 0, w - 1, out=ix)
+    on = lines.line[iy, ix] & inside
+    piece = lines.pieces[iy, ix]
+    # The corners of each diagonal step: (previous row, this column), (this row, previous column).
+    py, px = np.roll(iy, 1, axis=1), np.roll(ix, 1, axis=1)
+    diagonal = (py != iy) & (px != ix) & inside & np.roll(inside, 1, axis=1)
+    diagonal[:, 0] = False
+    corner = diagonal & lines.line[py, ix] & lines.line[iy, px] & ~on
+    piece = np.where(corner, lines.pieces[py, ix], piece)
+    crossed = np.logical_or.accumulate(~on, axis=1)  # the ray has been on paper
+    hit = (on | corner) & crossed
+    first = hit.argmax(axis=1)
+    rows = np.arange(len(cands))
+    sy = np.clip(np.rint(cands.stop[:, 0]).astype(np.int64), 0, h - 1)
+    sx = np.clip(np.rint(cands.stop[:, 1]).astype(np.int64), 0, w - 1)
+    target = lines.pieces[sy, sx]
+    return hit.any(axis=1) & (target > 0) & (piece[rows, first] == target)
 
 
 def long_reach(max_gap: int) -> float:
@@ -120,7 +163,7 @@ def select(analysis: GapAnalysis, sensitivity: float, max_gap: int) -> np.ndarra
     cands = analysis.candidates
     if not len(cands):
         return np.zeros(0, np.int64)
-    prob = np.where(short_break(cands), np.maximum(analysis.probability, SURE),
+    prob = np.where(short_break(cands, analysis.lines, analysis.ends), np.maximum(analysis.probability, SURE),
                     analysis.probability)
     ok = (prob >= threshold(sensitivity)) & (cands.length <= reach_of(cands, max_gap) + 0.5)
     order = np.nonzero(ok)[0]

@@ -360,6 +360,44 @@ def test_a_stroke_end_beside_a_line_is_not_a_short_break() -> None:
     assert not short_break(cands)[beside].any()
 
 
+def slanted_junction(gap: int, angle: float = 45.0) -> np.ndarray:
+    """A 1-px stroke running into a line that crosses it at `angle` degrees, stopping `gap` px
+    of paper short of it; with a frame below, closing the break closes a region."""
+    ink = np.zeros((64, 96), np.uint8)
+    t = np.deg2rad(angle)
+    cv2.line(ink, (int(round(40 - 40 * np.cos(t))), int(round(30 + 40 * np.sin(t)))),
+             (int(round(40 + 40 * np.cos(t))), int(round(30 - 40 * np.sin(t)))), 255, 1)
+    cv2.line(ink, (40 + gap + 1, 30), (90, 33), 255, 1)  # the stroke, its end at row 30
+    cv2.line(ink, (90, 0), (90, 63), 255, 1)  # the frame: right side and bottom
+    cv2.line(ink, (0, 60), (90, 60), 255, 1)
+    return ink.astype(np.float32) / 255
+
+
+@pytest.mark.parametrize("angle", [45.0, 60.0])
+def test_a_stroke_running_into_a_line_at_a_slant_is_a_short_break(angle: float) -> None:
+    from krita_linerefiner.core.candidates import FEATURES, LineMap, find_ends, propose
+    from krita_linerefiner.core.closures import short_break
+
+    # 2 px of paper between the stroke's end and the slanted line it heads into: the pixel of
+    # that line nearest to the tip lies to the tip's side (more than 60 degrees off its
+    # direction), but the stroke's own direction meets the line 2-3 px on.
+    ink = slanted_junction(2, angle)
+    lines = LineMap.from_ink(ink)
+    ends = find_ends(lines)
+    cands = propose(lines, ends, 24)
+    mine = np.nonzero(np.hypot(ends.tip[cands.end_a, 0] - 30,
+                               ends.tip[cands.end_a, 1] - 43) < 1.5)[0]
+    assert len(mine)
+    assert (cands.features[mine, FEATURES.index("cos_a")] < 0.5).all()  # the case in question
+    assert short_break(cands, lines, ends)[mine].any()
+
+    def sure_of_nothing(patches: np.ndarray, features: np.ndarray) -> np.ndarray:
+        return np.zeros(len(features), np.float32)
+
+    result = close_gaps(ink, GapParams(sensitivity=0.0), scorer=sure_of_nothing)
+    assert paper_regions((ink >= 0.5) | (result.gaps >= 0.5)) == paper_regions(ink >= 0.5) + 1
+
+
 @pytest.mark.parametrize(("area", "short"), [(11, False), (12, True), (40, True)])
 def test_a_short_break_joins_pieces_of_at_least_12_px(area: int, short: bool) -> None:
     from krita_linerefiner.core.candidates import FEATURES, Candidates, area_feature
