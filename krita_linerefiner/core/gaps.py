@@ -142,9 +142,12 @@ def score_both_sides(scorer: Scorer, block: np.ndarray, features: np.ndarray) ->
 def closures_of(analysis: GapAnalysis, params: GapParams) -> tuple[np.ndarray, list[Closure]]:
     """The selection a preview reruns: coverage of the accepted closures and the closures.
 
-    A drawn closure that, once existing line is taken out of it, joins no two lines (a sliver
-    beside a stroke, a bridge to a speck of dust) is dropped with its soft edge: it would only
-    thicken a line or draw a stray mark.
+    A drawn closure must join two lines twice over: as a whole, and in each part of it that
+    lies off existing line. A closure that joins nothing (a sliver beside a stroke, a bridge to
+    a speck of dust) is dropped with its soft edge: it would only thicken a line or draw a stray
+    mark. So is a part beyond the line that touches one line only: where a closure runs over a
+    corner of line, the pixel or two it adds in the corner of a junction already closed, or
+    beside the stroke past the tip, joins nothing either.
     """
     accepted = select(analysis, params.sensitivity, params.max_gap)
     coverage, closures = render(analysis, accepted)
@@ -153,11 +156,16 @@ def closures_of(analysis: GapAnalysis, params: GapParams) -> tuple[np.ndarray, l
         return coverage, closures
     lines = analysis.lines
     real = (lines.pieces, lines.areas >= MIN_JOINED_PIECE)
-    keep = joining_strokes(lines.line, strokes, real=real, boxes=[c.bbox for c in closures],
-                           memo=analysis.verdicts)
-    if keep.all() or np.array_equal(keep, strokes):
+    boxes = [c.bbox for c in closures]
+    paper = strokes & ~lines.line
+    keep = joining_strokes(lines.line, paper, real=real, boxes=boxes, memo=analysis.verdicts)
+    keep &= joining_strokes(lines.line, strokes, real=real, boxes=boxes, memo=analysis.verdicts)
+    if np.array_equal(keep, strokes):  # every closure wholly on paper, and joining
         return coverage, closures
+    # What stays: the kept parts with their soft edge, and the closure's cover of the soft
+    # line tips next to them (SOLID), which keeps a faint tip from reading as a break.
     near_kept = cv2.dilate(keep.view(np.uint8), np.ones((3, 3), np.uint8)).view(bool)
+    near_kept |= lines.line & cv2.dilate(keep.view(np.uint8), np.ones((7, 7), np.uint8)).view(bool)
     coverage[~near_kept] = 0.0
     kept = [c for c in closures
             if (coverage[c.bbox[1] : c.bbox[1] + c.bbox[3],

@@ -398,6 +398,29 @@ def test_a_stroke_running_into_a_line_at_a_slant_is_a_short_break(angle: float) 
     assert paper_regions((ink >= 0.5) | (result.gaps >= 0.5)) == paper_regions(ink >= 0.5) + 1
 
 
+def test_a_closure_keeps_only_the_parts_off_the_line_that_join_two_lines(monkeypatch) -> None:
+    from krita_linerefiner.core import gaps
+    from krita_linerefiner.core.closures import Closure
+
+    # A line down column 20 and a stroke along row 20 from column 24: a closure drawn over
+    # columns 19-23 bridges the 3 px of paper and runs one pixel past the line. Taken as one
+    # stroke it joins the two; the pixel past the line joins nothing (a stray mark in the paper
+    # beyond), and goes, with its soft edge; the bridge stays.
+    ink = np.zeros((41, 48), np.float32)
+    ink[:, 20] = 1.0
+    ink[20, 24:44] = 1.0
+    analysis = gaps.analyse_gaps(ink, GapParams(), scorer=lambda p, f: np.zeros(len(f), np.float32))
+    coverage = np.zeros(ink.shape, np.float32)
+    coverage[20, 19:24] = 1.0
+    coverage[19, 18] = coverage[21, 18] = 0.3  # the soft edge of the pixel past the line
+    closure = Closure((20.0, 23.0), (20.0, 20.0), 0.9, 3.0, 1, (18, 19, 6, 3))
+    monkeypatch.setattr(gaps, "render", lambda analysis, accepted: (coverage.copy(), [closure]))
+    out, kept = gaps.closures_of(analysis, GapParams())
+    assert kept == [closure]
+    assert (out[20, 21:24] == 1.0).all()
+    assert out[20, 19] == 0.0 and out[19, 18] == 0.0 and out[21, 18] == 0.0
+
+
 @pytest.mark.parametrize(("area", "short"), [(11, False), (12, True), (40, True)])
 def test_a_short_break_joins_pieces_of_at_least_12_px(area: int, short: bool) -> None:
     from krita_linerefiner.core.candidates import FEATURES, Candidates, area_feature
