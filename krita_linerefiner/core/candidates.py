@@ -412,8 +412,16 @@ def _plausible(lines: LineMap, ends: StrokeEnds, table: np.ndarray) -> np.ndarra
     side = np.nonzero(~to_end & keep)[0]
     if len(side):
         k, e, _ = pairs_within(stop[side], ends.tip, NEAR_TIP)
-        other = e != end_a[side[k]]
-        keep[side[k[other]]] = False
+        a = end_a[side[k]]
+        # Only where that end-to-end candidate is itself kept: where it heads back into the
+        # other end's stroke (a stroke meeting a line that stops at the meeting point, cut
+        # there), the bridge to the side of the line is the one that closes the break.
+        ee = np.nonzero(to_end & keep)[0]
+        kept_pairs = set(zip(np.minimum(end_a[ee], end_b[ee]).tolist(),
+                             np.maximum(end_a[ee], end_b[ee]).tolist()))
+        covered = np.array([(min(p, q), max(p, q)) in kept_pairs
+                            for p, q in zip(a.tolist(), e.tolist())], bool)
+        keep[side[k[(e != a) & covered]]] = False
     return keep
 
 

@@ -421,6 +421,29 @@ def test_a_closure_keeps_only_the_parts_off_the_line_that_join_two_lines(monkeyp
     assert out[20, 19] == 0.0 and out[19, 18] == 0.0 and out[21, 18] == 0.0
 
 
+@pytest.mark.parametrize(("apex_x", "gap"), [(20, 2), (30, 3), (40, 2)])
+def test_a_corner_cut_from_one_side_only_is_closed(apex_x: int, gap: int) -> None:
+    # A triangle whose apex is cut out of one edge only: the other edge still ends at the
+    # apex, so the end-to-end bridge between the two ends heads back into that edge's stroke
+    # and is no candidate; the bridge from the cut edge's end to the side of that stroke must
+    # be one, or the region leaks.
+    img = np.zeros((64, 96), np.uint8)
+    a, b, c = np.array([apex_x, 8]), np.array([8, 56]), np.array([88, 56])
+    cv2.line(img, tuple(a.tolist()), tuple(b.tolist()), 255, 1)
+    cv2.line(img, tuple(b.tolist()), tuple(c.tolist()), 255, 1)
+    d = (c - a) / np.linalg.norm(c - a)
+    start = np.rint(a + d * (gap + 1)).astype(int)
+    cv2.line(img, tuple(start.tolist()), tuple(c.tolist()), 255, 1)
+    ink = img.astype(np.float32) / 255
+
+    def sure_of_nothing(patches: np.ndarray, features: np.ndarray) -> np.ndarray:
+        return np.zeros(len(features), np.float32)
+
+    result = close_gaps(ink, GapParams(sensitivity=0.0), scorer=sure_of_nothing)
+    assert paper_regions(ink >= 0.5) == 1
+    assert paper_regions((ink >= 0.5) | (result.gaps >= 0.5)) == 2
+
+
 @pytest.mark.parametrize(("area", "short"), [(11, False), (12, True), (40, True)])
 def test_a_short_break_joins_pieces_of_at_least_12_px(area: int, short: bool) -> None:
     from krita_linerefiner.core.candidates import FEATURES, Candidates, area_feature
