@@ -416,11 +416,10 @@ def _plausible(lines: LineMap, ends: StrokeEnds, table: np.ndarray) -> np.ndarra
         # Only where that end-to-end candidate is itself kept: where it heads back into the
         # other end's stroke (a stroke meeting a line that stops at the meeting point, cut
         # there), the bridge to the side of the line is the one that closes the break.
-        ee = np.nonzero(to_end & keep)[0]
-        kept_pairs = set(zip(np.minimum(end_a[ee], end_b[ee]).tolist(),
-                             np.maximum(end_a[ee], end_b[ee]).tolist()))
-        covered = np.array([(min(p, q), max(p, q)) in kept_pairs
-                            for p, q in zip(a.tolist(), e.tolist())], bool)
+        n = len(ends)
+        ee = to_end & keep
+        kept_pairs = (np.minimum(end_a[ee], end_b[ee]) * n + np.maximum(end_a[ee], end_b[ee]))
+        covered = np.isin(np.minimum(a, e) * n + np.maximum(a, e), kept_pairs)
         keep[side[k[(e != a) & covered]]] = False
     return keep
 

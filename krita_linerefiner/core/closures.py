@@ -163,8 +163,8 @@ def select(analysis: GapAnalysis, sensitivity: float, max_gap: int) -> np.ndarra
     cands = analysis.candidates
     if not len(cands):
         return np.zeros(0, np.int64)
-    prob = np.where(short_break(cands, analysis.lines, analysis.ends), np.maximum(analysis.probability, SURE),
-                    analysis.probability)
+    sure = short_break(cands, analysis.lines, analysis.ends)
+    prob = np.where(sure, np.maximum(analysis.probability, SURE), analysis.probability)
     ok = (prob >= threshold(sensitivity)) & (cands.length <= reach_of(cands, max_gap) + 0.5)
     order = np.nonzero(ok)[0]
     # Among bridges about equally sure, end to end first: on a bold stroke cut square, each
