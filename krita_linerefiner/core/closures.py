@@ -134,7 +134,11 @@ def runs_into(lines: LineMap, ends: StrokeEnds, cands: Candidates, reach: float)
     corner = diagonal & lines.line[py, ix] & lines.line[iy, px] & ~on
     piece = np.where(corner, lines.pieces[py, ix], piece)
     crossed = np.logical_or.accumulate(~on, axis=1)  # the ray has been on paper
-    hit = (on | corner) & crossed
+    # A corner is met from paper: the ray must have been on paper before the step (not only
+    # at its end), or the corners of its own stroke's staircase edge would count.
+    before = np.zeros_like(crossed)
+    before[:, 1:] = crossed[:, :-1]
+    hit = (on & crossed) | (corner & before)
     first = hit.argmax(axis=1)
     rows = np.arange(len(cands))
     sy = np.clip(np.rint(cands.stop[:, 0]).astype(np.int64), 0, h - 1)

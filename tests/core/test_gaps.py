@@ -398,6 +398,26 @@ def test_a_stroke_running_into_a_line_at_a_slant_is_a_short_break(angle: float) 
     assert paper_regions((ink >= 0.5) | (result.gaps >= 0.5)) == paper_regions(ink >= 0.5) + 1
 
 
+@pytest.mark.parametrize("width", [1, 3, 5])
+def test_the_ray_from_a_stroke_end_never_meets_its_own_stroke(width: int) -> None:
+    from krita_linerefiner.core.candidates import FEATURES, Candidates, LineMap, find_ends
+    from krita_linerefiner.core.closures import runs_into
+
+    # A lone stroke at every angle: asked whether its ends run into the stroke itself (a
+    # bridge stopping on its own skeleton end point), the ray out of each tip meets paper only.
+    for angle in range(0, 180, 15):
+        img = np.zeros((64, 64), np.uint8)
+        t = np.deg2rad(angle)
+        cv2.line(img, (32, 32), (int(32 + 25 * np.cos(t)), int(32 + 25 * np.sin(t))), 255, width)
+        lines = LineMap.from_ink(img.astype(np.float32) / 255)
+        ends = find_ends(lines)
+        assert len(ends) == 2
+        cands = Candidates(np.arange(2), np.full(2, -1), ends.tip.copy(),
+                           ends.point.astype(np.float64), np.ones(2, np.int8),
+                           np.zeros((2, len(FEATURES)), np.float32), np.ones(2))
+        assert not runs_into(lines, ends, cands, 4.5).any(), angle
+
+
 def test_a_closure_keeps_only_the_parts_off_the_line_that_join_two_lines(monkeypatch) -> None:
     from krita_linerefiner.core import gaps
     from krita_linerefiner.core.closures import Closure
