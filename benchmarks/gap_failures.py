@@ -5,7 +5,8 @@
 For every measurable gap the benchmark counts as not closed, the first reason that applies:
 - no end: no stroke end (core.candidates.find_ends) within reach of the cut;
 - no candidate: ends, but no candidate bridge crosses the cut;
-- low score: a crossing candidate, none scored above the threshold;
+- low score: a crossing candidate, none scored above the threshold (a short break counts as
+  sure, as `closures.select` takes it);
 - taken: a crossing candidate above the threshold, but its end went to another bridge;
 - drawn, not joined: a crossing candidate was accepted, yet the benchmark's pieces stay apart
   (the closure was dropped as joining nothing, or drawn beside the pieces, or the gap needs
@@ -70,7 +71,7 @@ def real_data(folder: Path, variant: str, gaps: int, seed: int) -> dict[str, lis
 
 def diagnose(category: str, data, scorer, params, pictures: Path | None
              ) -> tuple[Counter, Counter, Counter, int]:
-    from krita_linerefiner.core.closures import select
+    from krita_linerefiner.core.closures import SURE, select, short_break
     from krita_linerefiner.core.gaps import close_gaps
     from training.gaps.verifier_data import label_candidates
 
@@ -94,6 +95,10 @@ def diagnose(category: str, data, scorer, params, pictures: Path | None
                     else np.zeros(0, np.int64))
         acc_mask = np.zeros(len(an.candidates) if an is not None else 0, bool)
         acc_mask[accepted] = True
+        # The probability select goes by: short breaks count as sure whatever the verifier says.
+        score = (np.where(short_break(an.candidates, an.lines, an.ends),
+                          np.maximum(an.probability, SURE), an.probability)
+                 if an is not None else np.zeros(0, np.float32))
         for k in ids:
             cut = labels == k
             ys, xs = np.nonzero(cut)
@@ -121,7 +126,7 @@ def diagnose(category: str, data, scorer, params, pictures: Path | None
                 reason = "no end"
             elif not cross.any():
                 reason = "no candidate"
-            elif not (an.probability[cross] >= params.threshold).any():
+            elif not (score[cross] >= params.threshold).any():
                 reason = "low score"
                 if drawing_labels is None:  # the training rule's labels, once per drawing
                     drawing_labels = label_candidates(an.candidates, target.astype(np.float32),
