@@ -313,6 +313,11 @@ def sure(patches: np.ndarray, features: np.ndarray) -> np.ndarray:
     return np.full(len(features), 0.95, np.float32)
 
 
+def sure_of_nothing(patches: np.ndarray, features: np.ndarray) -> np.ndarray:
+    """A stand-in verifier that rejects every candidate: only the short-break rule closes."""
+    return np.zeros(len(features), np.float32)
+
+
 @pytest.mark.parametrize("thickness", [4, 7])
 def test_a_square_cut_stroke_is_bridged_along_its_middle(thickness: int) -> None:
     # A 4- or 7-px oblique stroke cut square by 9 px. The skeleton of each blunt end forks to
@@ -335,9 +340,6 @@ def test_a_break_of_at_most_4_px_is_closed_whatever_the_verifier_says(gap: int, 
     # tips are measured. A verifier that is sure of nothing must not leave them open; longer
     # breaks stay its call.
     ink = cut(square_outline(), gap)
-
-    def sure_of_nothing(patches: np.ndarray, features: np.ndarray) -> np.ndarray:
-        return np.zeros(len(features), np.float32)
 
     result = close_gaps(ink, GapParams(sensitivity=0.0), scorer=sure_of_nothing)
     assert (paper_regions((ink >= 0.5) | (result.gaps >= 0.5)) == 2) is closed
@@ -391,9 +393,6 @@ def test_a_stroke_running_into_a_line_at_a_slant_is_a_short_break(angle: float) 
     assert (cands.features[mine, FEATURES.index("cos_a")] < 0.5).all()  # the case in question
     assert short_break(cands, lines, ends)[mine].any()
 
-    def sure_of_nothing(patches: np.ndarray, features: np.ndarray) -> np.ndarray:
-        return np.zeros(len(features), np.float32)
-
     result = close_gaps(ink, GapParams(sensitivity=0.0), scorer=sure_of_nothing)
     assert paper_regions((ink >= 0.5) | (result.gaps >= 0.5)) == paper_regions(ink >= 0.5) + 1
 
@@ -429,7 +428,7 @@ def test_a_closure_keeps_only_the_parts_off_the_line_that_join_two_lines(monkeyp
     ink = np.zeros((41, 48), np.float32)
     ink[:, 20] = 1.0
     ink[20, 24:44] = 1.0
-    analysis = gaps.analyse_gaps(ink, GapParams(), scorer=lambda p, f: np.zeros(len(f), np.float32))
+    analysis = gaps.analyse_gaps(ink, GapParams(), scorer=sure_of_nothing)
     coverage = np.zeros(ink.shape, np.float32)
     coverage[20, 19:24] = 1.0
     coverage[19, 18] = coverage[21, 18] = 0.3  # the soft edge of the pixel past the line
@@ -455,9 +454,6 @@ def test_a_corner_cut_from_one_side_only_is_closed(apex_x: int, gap: int) -> Non
     start = np.rint(a + d * (gap + 1)).astype(int)
     cv2.line(img, tuple(start.tolist()), tuple(c.tolist()), 255, 1)
     ink = img.astype(np.float32) / 255
-
-    def sure_of_nothing(patches: np.ndarray, features: np.ndarray) -> np.ndarray:
-        return np.zeros(len(features), np.float32)
 
     result = close_gaps(ink, GapParams(sensitivity=0.0), scorer=sure_of_nothing)
     assert paper_regions(ink >= 0.5) == 1
