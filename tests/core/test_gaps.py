@@ -355,11 +355,14 @@ def test_a_stroke_end_beside_a_line_is_not_a_short_break() -> None:
     ink[20, 8:88] = 1.0
     ink[23, 30:60] = 1.0
     lines = LineMap.from_ink(ink)
-    cands = propose(lines, find_ends(lines), 24)
+    ends = find_ends(lines)
+    cands = propose(lines, ends, 24)
     assert len(cands)
     beside = cands.length <= 3.5
     assert beside.any()
     assert not short_break(cands)[beside].any()
+    # Nor does its own direction run into the line (closures.runs_into): it runs along it.
+    assert not short_break(cands, lines, ends)[beside].any()
 
 
 def slanted_junction(gap: int, angle: float = 45.0) -> np.ndarray:
