@@ -48,6 +48,7 @@ FRAGMENT_AREA = 16  # px: pieces this small a bridge may run over (remnants insi
 NEAR_TIP = 2.0
 FAN_DEGREES = 80.0  # rays from a tip cover this far either side of its direction
 FAN_RAYS = 13
+HIT_APART = 1  # px (either axis): ray hits farther apart than this are on other line
 CROWD_RADIUS = 16.0
 KIND_END_END = 0
 KIND_NEAREST = 1
@@ -290,7 +291,10 @@ def _ray_hits(lines: LineMap, ends: StrokeEnds, max_gap: int, block: int = 512
     nearest hit within AHEAD_COS of the end's direction (KIND_AHEAD) when it is farther, and
     the hit of the ray along the end's own direction (also KIND_AHEAD) when that is farther
     still: a stroke whose continuation lies straight ahead, past a line nearer to one side of
-    it (a break along a contour next to hatching or another stroke's end).
+    it (a break along a contour next to hatching or another stroke's end). "Farther" is by
+    more than a pixel, or any distance on other line (hits more than HIT_APART px apart): a
+    stroke stopping 3 px short of a line ahead, with a line 2.5 px to its side (a junction cut
+    out, where the lines that meet there pass close by), gets a bridge to each.
     Dust (pieces of at most SPECK_AREA px) is paper to the rays. A ray must cross paper before
     a hit, so the end's own stroke, which it starts in, never counts; its own line met again
     after paper (a stroke curling back, or stopping short of the line it started from) does.
@@ -328,12 +332,14 @@ def _ray_hits(lines: LineMap, ends: StrokeEnds, max_gap: int, block: int = 512
         ahead_dist = np.where(ahead_ray[None, :], dist, np.inf)
         ahead = ahead_dist.argmin(axis=1)
         straight = np.full(len(tip), FAN_RAYS // 2)  # the middle ray: the end's direction
+        hits = np.stack([np.take_along_axis(iy, first[..., None], axis=2)[..., 0],
+                         np.take_along_axis(ix, first[..., None], axis=2)[..., 0]], axis=2)
         for ray, kind, valid in (
             (straight, KIND_AHEAD, np.isfinite(dist[b, straight])
-             & (dist[b, straight] > ahead_dist[b, ahead] + 1.0)),
+             & _other_hit(hits, dist, straight, ahead_dist, ahead)),
             (nearest, KIND_NEAREST, np.isfinite(dist[b, nearest])),
             (ahead, KIND_AHEAD, np.isfinite(ahead_dist[b, ahead])
-             & (ahead_dist[b, ahead] > dist[b, nearest] + 1.0)),
+             & _other_hit(hits, ahead_dist, ahead, dist, nearest)),
         ):
             k = np.nonzero(valid)[0]
             s = first[k, ray[k]]
@@ -341,6 +347,16 @@ def _ray_hits(lines: LineMap, ends: StrokeEnds, max_gap: int, block: int = 512
                                  np.full(len(k), kind)], axis=1))
     table = np.concatenate(out) if out else np.zeros((0, 4), np.int64)
     return table[:, 0], table[:, 1], table[:, 2], table[:, 3]
+
+
+def _other_hit(hits: np.ndarray, dist: np.ndarray, ray: np.ndarray,
+               dist_to: np.ndarray, ray_to: np.ndarray) -> np.ndarray:
+    """(B,) bool: each end's hit by `ray` is farther than its hit by `ray_to` by over a pixel,
+    or lies on other line (not the same or a neighbouring pixel). `hits` (B, R, 2): each ray's
+    hit pixel; `dist`, `dist_to` (B, R): the distances the two rays are ranked by."""
+    b = np.arange(len(ray))
+    apart = np.abs(hits[b, ray] - hits[b, ray_to]).max(axis=1) > HIT_APART
+    return (dist[b, ray] > dist_to[b, ray_to] + 1.0) | apart
 
 
 def propose(lines: LineMap, ends: StrokeEnds, max_gap: int) -> Candidates:

@@ -120,6 +120,30 @@ def test_the_line_straight_ahead_is_a_candidate_past_a_nearer_line_to_the_side()
     assert any(abs(y - 35) <= 1 and 46 <= x <= 56 for y, x in stops), stops  # and the side
 
 
+@pytest.mark.parametrize("mirrored", [False, True])
+def test_the_line_ahead_is_a_candidate_when_a_line_to_the_side_is_as_near(mirrored: bool):
+    # A stroke heading left, stopping 3 px short of a vertical line (its break at x = 21-23),
+    # with another line leaving that vertical line at a slant, passing 3 px to one side of the
+    # tip: nearer than the line ahead, by less than a pixel. Both must be candidates (a
+    # junction's cut, as the junction category and real drawings have it); only the one to the
+    # side was, before. Also mirrored left to right.
+    ink = np.zeros((64, 64), np.float32)
+    cv2.line(ink, (20, 4), (20, 60), 1.0, 1)
+    cv2.line(ink, (24, 30), (58, 30), 1.0, 1)
+    cv2.line(ink, (20, 27), (50, 28), 1.0, 1)
+    tip_x, line_x = 24, 20
+    if mirrored:
+        ink = np.ascontiguousarray(ink[:, ::-1])
+        tip_x, line_x = 63 - tip_x, 63 - line_x
+    lines, ends, cands = analyse(ink)
+    tip = np.nonzero((np.abs(ends.tip[:, 1] - tip_x) < 2) & (np.abs(ends.tip[:, 0] - 30) < 2))[0]
+    assert len(tip) == 1
+    mine = cands.take(np.nonzero(cands.end_a == int(tip[0]))[0])
+    stops = np.rint(mine.stop).astype(int)
+    assert any(abs(x - line_x) <= 1 and abs(y - 30) <= 2 for y, x in stops), stops
+    assert any(abs(x - line_x) >= 2 for y, x in stops), stops  # and the side
+
+
 def test_a_lone_stroke_has_no_candidates_and_specks_are_never_targets() -> None:
     ink = np.zeros((60, 60), np.float32)
     ink[30, 10:40] = 1.0
