@@ -41,6 +41,7 @@ SURE = 0.95  # the probability such a short break is selected with, whatever the
 WIDE = 5
 # How much surer a bridge to the side of a line must be to go before an end-to-end one.
 END_TO_END_FIRST = 0.01
+STRAIGHTEST_FIRST = 0.001
 # px: stroke ends at least this wide are drawn from the middle of their tip (end_tip).
 CENTRED_WIDTH = 2.5
 # A break along a stroke (an end-to-end bridge whose two ends both head along it within
@@ -175,6 +176,10 @@ def select(analysis: GapAnalysis, sensitivity: float, max_gap: int) -> np.ndarra
     # end's bridge to the side of the other piece scores as high as the bridge between the two
     # ends, and two of them cross the cut as hairlines where one stroke continues both ends.
     key = prob + np.float32(END_TO_END_FIRST) * (cands.end_b >= 0)
+    # Among an end's short breaks (all selected as SURE), the one that continues its stroke
+    # straightest: where a junction is cut out, a line to the side of the tip can be as near
+    # as the line the stroke runs into.
+    key += np.float32(STRAIGHTEST_FIRST) * sure * cands.features[:, FEATURES.index("cos_a")]
     order = order[np.argsort(-key[order], kind="stable")]
     used = np.zeros(len(analysis.ends), bool)
     accepted: list[int] = []

@@ -400,6 +400,24 @@ def test_a_stroke_running_into_a_line_at_a_slant_is_a_short_break(angle: float) 
     assert paper_regions((ink >= 0.5) | (result.gaps >= 0.5)) == paper_regions(ink >= 0.5) + 1
 
 
+@pytest.mark.parametrize("mirrored", [False, True])
+def test_of_two_short_breaks_from_one_end_the_straighter_is_drawn(mirrored: bool) -> None:
+    # A stroke heading left stops 3 px short of a vertical line; a slanted line passes 3 px to
+    # the side of its tip. Both bridges are short breaks (closed whatever the verifier says),
+    # and each end takes one bridge: the one that continues the stroke, into the line ahead.
+    ink = np.zeros((64, 64), np.float32)
+    cv2.line(ink, (20, 4), (20, 60), 1.0, 1)
+    cv2.line(ink, (24, 30), (58, 30), 1.0, 1)
+    cv2.line(ink, (20, 27), (50, 28), 1.0, 1)
+    gap = slice(21, 24)
+    if mirrored:
+        ink = np.ascontiguousarray(ink[:, ::-1])
+        gap = slice(64 - 24, 64 - 21)
+    result = close_gaps(ink, GapParams(sensitivity=0.0), scorer=sure_of_nothing)
+    assert len(result.closures) >= 1
+    assert (result.gaps[30, gap] >= 0.5).all(), result.gaps[26:33, 18:27].round(1)
+
+
 @pytest.mark.parametrize("width", [1, 3, 5])
 def test_the_ray_from_a_stroke_end_never_meets_its_own_stroke(width: int) -> None:
     from krita_linerefiner.core.candidates import FEATURES, Candidates, LineMap, find_ends
