@@ -71,7 +71,7 @@ def real_data(folder: Path, variant: str, gaps: int, seed: int) -> dict[str, lis
 
 def diagnose(category: str, data, scorer, params, pictures: Path | None
              ) -> tuple[Counter, Counter, Counter, int]:
-    from krita_linerefiner.core.closures import SURE, select, short_break
+    from krita_linerefiner.core.closures import select, selection_probability
     from krita_linerefiner.core.gaps import close_gaps
     from training.gaps.verifier_data import label_candidates
 
@@ -96,9 +96,7 @@ def diagnose(category: str, data, scorer, params, pictures: Path | None
         acc_mask = np.zeros(len(an.candidates) if an is not None else 0, bool)
         acc_mask[accepted] = True
         # The probability select goes by: short breaks count as sure whatever the verifier says.
-        score = (np.where(short_break(an.candidates, an.lines, an.ends),
-                          np.maximum(an.probability, SURE), an.probability)
-                 if an is not None else np.zeros(0, np.float32))
+        score = selection_probability(an)[1] if an is not None else np.zeros(0, np.float32)
         for k in ids:
             cut = labels == k
             ys, xs = np.nonzero(cut)

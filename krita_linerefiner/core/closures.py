@@ -162,14 +162,20 @@ def reach_of(cands: Candidates, max_gap: int) -> np.ndarray:
     return np.where(along, long_reach(max_gap), float(max_gap))
 
 
+def selection_probability(analysis: GapAnalysis) -> tuple[np.ndarray, np.ndarray]:
+    """(sure, probability), (N,) each: which candidates are short breaks, and the probability
+    `select` goes by (a short break's at least SURE, whatever the verifier says)."""
+    sure = short_break(analysis.candidates, analysis.lines, analysis.ends)
+    return sure, np.where(sure, np.maximum(analysis.probability, SURE), analysis.probability)
+
+
 def select(analysis: GapAnalysis, sensitivity: float, max_gap: int) -> np.ndarray:
     """Indices of accepted candidates: most probable first (short breaks as if certain), each
     stroke end used once."""
     cands = analysis.candidates
     if not len(cands):
         return np.zeros(0, np.int64)
-    sure = short_break(cands, analysis.lines, analysis.ends)
-    prob = np.where(sure, np.maximum(analysis.probability, SURE), analysis.probability)
+    sure, prob = selection_probability(analysis)
     ok = (prob >= threshold(sensitivity)) & (cands.length <= reach_of(cands, max_gap) + 0.5)
     order = np.nonzero(ok)[0]
     # Among bridges about equally sure, end to end first: on a bold stroke cut square, each
