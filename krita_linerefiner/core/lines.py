@@ -36,6 +36,13 @@ MAX_SAMPLES = 200_000
 # Lines at least this dark on clean paper already read as line: left as they are.
 DARK_LINES = 0.75
 RELATIVE_LEVEL = 0.7
+# A pixel at least OWN_LINE_NEAR of the darkest ink next to it (within 1 px) and OWN_LINE_PEAK
+# of the darkest within the level window is on a line of its own: it is scaled by that line's
+# darkness, not by a darker line 2 px away. A light line then reaches to 1 px of the black line
+# it meets (benchmarks.metrics.line_map's rule), where a 5 px window broke it 2 px short; the
+# soft edge of a black line and the JPEG ringing beside it are far below half of it.
+OWN_LINE_NEAR = 0.5
+OWN_LINE_PEAK = 0.25
 LOCAL_SNR = 4.0
 FLOOR_SIGMAS = 3.0
 # Full-size work runs in strips of this many rows, so a page (200 MB a float map) needs only
@@ -165,11 +172,14 @@ def _divide_by_level(rows: np.ndarray, level: np.ndarray, floor: float) -> None:
 def _scale_by_local_darkness(above: np.ndarray, line_level: float, floor: float) -> None:
     """Scale `above` (ink above paper) in place, each line by its own darkness, strip by strip.
 
-    Each line is scaled by its own darkness (the darkest ink within a few px), so a light
-    blue or a pencil line among black ones becomes a line too; but never by less than
-    RELATIVE_LEVEL of the drawing's typical line, so paper grain and ghost lines stay faint.
+    Each line is scaled by its own darkness (the darkest ink within a few px, or within 1 px
+    for a pixel on a line of its own next to a darker one: OWN_LINE_NEAR), so a light blue or a
+    pencil line among black ones becomes a line too, up to 1 px from the black line it meets;
+    but never by less than RELATIVE_LEVEL of the drawing's typical line, so paper grain and
+    ghost lines stay faint.
     """
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
+    beside = np.ones((3, 3), np.uint8)
     halo = kernel.shape[0] // 2
     least = np.float32(RELATIVE_LEVEL * line_level)
     # Only what stands well clear of the paper's noise is a line of its own.
@@ -183,6 +193,11 @@ def _scale_by_local_darkness(above: np.ndarray, line_level: float, floor: float)
             window = np.concatenate([before, above[lo:bottom]])
         before = above[max(hi - halo, 0):hi].copy()
         level = cv2.dilate(window, kernel)[lo - top : hi - top]
+        near = cv2.dilate(window, beside)[lo - top : hi - top]
+        rows = above[lo:hi]
+        own = (rows >= np.float32(OWN_LINE_NEAR) * near) & (rows >= clear)
+        own &= rows >= np.float32(OWN_LINE_PEAK) * level
+        np.copyto(level, near, where=own)
         np.maximum(level, least, out=level)
         level[level < clear] = line_level
         _divide_by_level(above[lo:hi], level, floor)
