@@ -98,7 +98,6 @@ def test_a_lighter_coloured_line_among_black_ones_becomes_a_line() -> None:
     np.testing.assert_allclose(norm[truth >= 0.9], 1.0, atol=1e-6)
 
 
-
 def test_a_light_line_reaches_to_one_px_of_the_black_line_it_meets() -> None:
     # A light line (ink 0.45) runs into a black vertical line 2 px wide at x = 100-101, which
     # has a faint halo of JPEG-like ringing (0.15) 2 px wide either side; black circles set the
