@@ -14,7 +14,11 @@ For every measurable gap the benchmark counts as not closed, the first reason th
 "Crossing" is approximate (a straight bridge mostly inside the cut grown by 3 px); for low
 scores it also prints whether training.gaps.verifier_data labels such a bridge positive.
 And for every false addition (added pixels far from any true line) the candidate kind that
-drew it. `--pictures DIR` writes, per unclosed gap, input | lines+ends+candidates | target.
+drew it, and the stray strokes (`benchmarks.metrics.stray_mask`: added strokes that join no two
+lines of the benchmark's line map) with their pixels. `--pictures DIR` writes, per unclosed gap,
+input | lines+ends+candidates | target; per false addition the same; per stray stroke, input |
+our line map with the closures in red | the benchmark's line map with the stroke in red and the
+joining closures in blue (a stroke the two maps read differently shows there).
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from benchmarks.metrics import INK, gap_closure
+from benchmarks.metrics import INK, gap_closure, line_map, stray_mask
 
 REASONS = ("no end", "no candidate", "low score", "taken", "drawn, not joined")
 KINDS = ("end-end", "nearest", "ahead")
@@ -70,7 +74,7 @@ def real_data(folder: Path, variant: str, gaps: int, seed: int) -> dict[str, lis
 
 
 def diagnose(category: str, data, scorer, params, pictures: Path | None
-             ) -> tuple[Counter, Counter, Counter, int]:
+             ) -> tuple[Counter, Counter, Counter, int, list[int]]:
     from krita_linerefiner.core.closures import select, selection_probability
     from krita_linerefiner.core.gaps import close_gaps
     from training.gaps.verifier_data import label_candidates
@@ -80,6 +84,7 @@ def diagnose(category: str, data, scorer, params, pictures: Path | None
     lengths: Counter = Counter()
     measured = 0
     low_labels: Counter = Counter()
+    strays: list[int] = []
     for i in range(len(data["ink"])):
         ink = data["ink"][i].astype(np.float32) / 255.0
         target = data["target"][i] >= 128
@@ -139,6 +144,7 @@ def diagnose(category: str, data, scorer, params, pictures: Path | None
                 _picture(pictures, f"{category}_{i:02d}_{k:02d}_{reason.replace(' ', '_')}"
                          f"_{round(length)}px",
                          data["rgb"][i], an, cut, target, result.gaps)
+        strays += _strays(category, i, ink, result.gaps, lines, data["rgb"][i], pictures)
         if an is not None and len(accepted):
             far = _far(result.gaps >= INK, lines, target)
             for k in accepted.tolist():
@@ -153,7 +159,36 @@ def diagnose(category: str, data, scorer, params, pictures: Path | None
                         _picture(pictures, f"false_{category}_{i:02d}_{k:03d}_{kind}",
                                  data["rgb"][i], an, spot, target, result.gaps)
     print(f"  {category}: labels of the low-score crossing candidates: {dict(low_labels)}")
-    return reasons, false_kinds, lengths, measured
+    return reasons, false_kinds, lengths, measured, strays
+
+
+def _strays(category: str, i: int, ink: np.ndarray, gaps: np.ndarray, ours: np.ndarray,
+            rgb: np.ndarray, pictures: Path | None) -> list[int]:
+    """Pixels of each stray stroke in one drawing; with `pictures`, one crop per stroke."""
+    bench = line_map(ink)
+    new = (gaps >= INK) & ~bench
+    stray = stray_mask(bench, new)
+    n, labels, stats, centres = cv2.connectedComponentsWithStats(stray.view(np.uint8),
+                                                                 connectivity=8)
+    if pictures is not None:
+        for k in range(1, n):
+            cx, cy = (int(v) for v in centres[k])
+            r, scale = 16, 8
+            h, w = ink.shape
+            y0, y1, x0, x1 = max(0, cy - r), min(h, cy + r), max(0, cx - r), min(w, cx + r)
+            window = (slice(y0, y1), slice(x0, x1))
+            mid = np.where(ours[window][..., None], 0, 255).astype(np.uint8).repeat(3, axis=2)
+            mid[(gaps[window] >= INK) & ~ours[window]] = (255, 0, 0)
+            right = np.where(bench[window][..., None], 0, 255).astype(np.uint8).repeat(3, axis=2)
+            right[new[window]] = (0, 0, 255)
+            right[labels[window] == k] = (255, 0, 0)
+            sep = np.full((y1 - y0, 1, 3), 128, np.uint8)
+            image = np.concatenate([rgb[window], sep, mid, sep, right], axis=1)
+            image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
+            pictures.mkdir(parents=True, exist_ok=True)
+            cv2.imwrite(str(pictures / f"stray_{category}_{i:02d}_{k:03d}_{stats[k, 4]}px.png"),
+                        image[..., ::-1])
+    return [int(v) for v in stats[1:, cv2.CC_STAT_AREA]]
 
 
 def _bin(length: float) -> str:
@@ -237,8 +272,8 @@ def main(argv: list[str] | None = None) -> int:
     scorer = create_scorer("verifier", threads=args.threads)
     params = GapParams(sensitivity=args.sensitivity, max_gap=args.max_gap)
     print(f"| category | gaps | open | {' | '.join(REASONS)} | open by length "
-          "| false adds by kind |")
-    print("|---" * (5 + len(REASONS)) + "|")
+          "| false adds by kind | stray strokes (px) |")
+    print("|---" * (6 + len(REASONS)) + "|")
     for cat in cats:
         if args.data is not None:
             from benchmarks.gaps import load_data
@@ -249,13 +284,14 @@ def main(argv: list[str] | None = None) -> int:
             data = real_data(args.real, cat, args.gaps, args.seed)
         else:
             data = make_category(cat, args.per_category, args.seed, args.size)
-        reasons, false_kinds, lengths, measured = diagnose(cat, data, scorer, params,
-                                                           args.pictures)
+        reasons, false_kinds, lengths, measured, strays = diagnose(cat, data, scorer, params,
+                                                                   args.pictures)
         open_n = sum(reasons.values())
         cells = " | ".join(str(reasons.get(r, 0)) for r in REASONS)
         by_len = ", ".join(f"{k} {v}" for k, v in sorted(lengths.items()))
         fk = ", ".join(f"{k} {v}" for k, v in sorted(false_kinds.items()))
-        print(f"| {cat} | {measured} | {open_n} | {cells} | {by_len} | {fk} |", flush=True)
+        print(f"| {cat} | {measured} | {open_n} | {cells} | {by_len} | {fk} "
+              f"| {len(strays)} ({sum(strays)}) |", flush=True)
     return 0
 
 

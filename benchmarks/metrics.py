@@ -159,11 +159,16 @@ def stray_pixels(lines: np.ndarray, new: np.ndarray, margin: int = WINDOW_MARGIN
     bounding box grown by `margin` (`joining_pixels`' rule): a stroke into open paper, one from
     a line to a speck, and one that only thickens a line or fills a pocket of it all count.
     """
-    if not new.any():
-        return 0
+    return int(np.count_nonzero(stray_mask(lines, new, margin, min_piece)))
+
+
+def stray_mask(lines: np.ndarray, new: np.ndarray, margin: int = WINDOW_MARGIN,
+               min_piece: int = STRAY_MIN_PIECE) -> np.ndarray:
+    """(bool) the new pixels `stray_pixels` counts: those of added strokes joining no two lines."""
     strokes = new.astype(bool)
-    joining = joining_strokes(line_pieces(lines, min_piece), strokes, margin)
-    return int(np.count_nonzero(strokes & ~joining))
+    if not strokes.any():
+        return strokes
+    return strokes & ~joining_strokes(line_pieces(lines, min_piece), strokes, margin)
 
 
 def line_pieces(lines: np.ndarray, min_piece: int = STRAY_MIN_PIECE) -> np.ndarray:

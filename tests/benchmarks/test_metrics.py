@@ -24,6 +24,7 @@ from benchmarks.metrics import (
     line_map,
     new_pixels,
     region_recovery,
+    stray_mask,
     stray_pixels,
 )
 from benchmarks.reference_models import count_macs, gmac_per_megapixel
@@ -265,6 +266,9 @@ def test_stray_counts_a_stroke_to_a_speck_but_not_one_joining_two_lines() -> Non
     assert stray_pixels(lines, to_speck) == 8
     both = bridge | to_speck
     assert stray_pixels(lines, both) == 8
+    # The mask (benchmarks.gap_failures draws it) is the stroke to the speck, not the bridge.
+    np.testing.assert_array_equal(stray_mask(lines, both), to_speck)
+    assert not stray_mask(lines, np.zeros_like(lines)).any()
 
 
 def test_stray_counts_strokes_into_open_paper_and_pockets() -> None:
