@@ -173,21 +173,14 @@ def _strays(category: str, i: int, ink: np.ndarray, gaps: np.ndarray, ours: np.n
     if pictures is not None:
         for k in range(1, n):
             cx, cy = (int(v) for v in centres[k])
-            r, scale = 16, 8
-            h, w = ink.shape
-            y0, y1, x0, x1 = max(0, cy - r), min(h, cy + r), max(0, cx - r), min(w, cx + r)
-            window = (slice(y0, y1), slice(x0, x1))
+            window = _window(cy, cx, 16, ink.shape)
             mid = np.where(ours[window][..., None], 0, 255).astype(np.uint8).repeat(3, axis=2)
             mid[(gaps[window] >= INK) & ~ours[window]] = (255, 0, 0)
             right = np.where(bench[window][..., None], 0, 255).astype(np.uint8).repeat(3, axis=2)
             right[new[window]] = (0, 0, 255)
             right[labels[window] == k] = (255, 0, 0)
-            sep = np.full((y1 - y0, 1, 3), 128, np.uint8)
-            image = np.concatenate([rgb[window], sep, mid, sep, right], axis=1)
-            image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
-            pictures.mkdir(parents=True, exist_ok=True)
-            cv2.imwrite(str(pictures / f"stray_{category}_{i:02d}_{k:03d}_{stats[k, 4]}px.png"),
-                        image[..., ::-1])
+            _save(pictures, f"stray_{category}_{i:02d}_{k:03d}_{stats[k, 4]}px",
+                  [_enlarge(p, 8) for p in (rgb[window], mid, right)])
     return [int(v) for v in stats[1:, cv2.CC_STAT_AREA]]
 
 
@@ -201,13 +194,29 @@ def _far(new: np.ndarray, lines: np.ndarray, target: np.ndarray) -> np.ndarray:
     return cv2.dilate(far.view(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
 
 
+def _window(cy: int, cx: int, r: int, shape: tuple[int, ...]) -> tuple[slice, slice]:
+    """The crop of up to 2r x 2r px around (cy, cx) that lies inside an image of `shape`."""
+    return (slice(max(0, cy - r), min(shape[0], cy + r)),
+            slice(max(0, cx - r), min(shape[1], cx + r)))
+
+
+def _enlarge(panel: np.ndarray, scale: int) -> np.ndarray:
+    return cv2.resize(panel, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
+
+
+def _save(out: Path, name: str, panels: list[np.ndarray]) -> None:
+    """RGB panels of one height side by side, 4 px of white between them, as OUT/NAME.png."""
+    sep = np.full((panels[0].shape[0], 4, 3), 255, np.uint8)
+    parts = [part for panel in panels for part in (sep, panel)][1:]
+    out.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(out / f"{name}.png"), np.concatenate(parts, axis=1)[..., ::-1])
+
+
 def _picture(out: Path, name: str, rgb: np.ndarray, an, cut: np.ndarray, target: np.ndarray,
              gaps: np.ndarray) -> None:
     ys, xs = np.nonzero(cut)
-    cy, cx = int(ys.mean()), int(xs.mean())
-    r = 28
-    h, w = cut.shape
-    y0, y1, x0, x1 = max(0, cy - r), min(h, cy + r), max(0, cx - r), min(w, cx + r)
+    rows, cols = _window(int(ys.mean()), int(xs.mean()), 28, cut.shape)
+    y0, y1, x0, x1 = rows.start, rows.stop, cols.start, cols.stop
     scale = 6
     panel_in = rgb[y0:y1, x0:x1].copy()
     line = an.lines.line[y0:y1, x0:x1]
@@ -216,8 +225,7 @@ def _picture(out: Path, name: str, rgb: np.ndarray, an, cut: np.ndarray, target:
     mid[(gaps[y0:y1, x0:x1] >= INK) & ~line] = (255, 0, 0)
     mid[cut[y0:y1, x0:x1] & ~line] = (120, 220, 120)
     tgt = np.where(target[y0:y1, x0:x1, None], 0, 255).astype(np.uint8).repeat(3, axis=2)
-    panels = [cv2.resize(p, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
-              for p in (panel_in, mid, tgt)]
+    panels = [_enlarge(p, scale) for p in (panel_in, mid, tgt)]
     mid_big = panels[1]
     off = np.array([y0, x0], float)
     for k in range(len(an.candidates)):
@@ -236,10 +244,7 @@ def _picture(out: Path, name: str, rgb: np.ndarray, an, cut: np.ndarray, target:
         if 0 <= p[0] < mid_big.shape[0] and 0 <= p[1] < mid_big.shape[1]:
             cv2.circle(mid_big, (int(p[1]), int(p[0])), 4, (255, 0, 255), 1)
             cv2.line(mid_big, (int(p[1]), int(p[0])), (int(q[1]), int(q[0])), (255, 0, 255), 1)
-    sep = np.full((panels[0].shape[0], 4, 3), 255, np.uint8)
-    image = np.concatenate([panels[0], sep, mid_big, sep, panels[2]], axis=1)
-    out.mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(str(out / f"{name}.png"), image[..., ::-1])
+    _save(out, name, panels)  # mid_big is panels[1], drawn on in place
 
 
 def main(argv: list[str] | None = None) -> int:

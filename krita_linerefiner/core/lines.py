@@ -200,4 +200,4 @@ def _scale_by_local_darkness(above: np.ndarray, line_level: float, floor: float)
         np.copyto(level, near, where=own)
         np.maximum(level, least, out=level)
         level[level < clear] = line_level
-        _divide_by_level(above[lo:hi], level, floor)
+        _divide_by_level(rows, level, floor)
