@@ -6,6 +6,8 @@ plausible bridge from each tip, up to the max gap:
 - end to end: two tips within reach (a break in one stroke, a dashed stroke);
 - end to line: the nearest line that is not the end's own stroke, and the first line straight
   ahead of the end (a stroke stopping short of the line it meets: T and L junctions).
+Breaks of up to 3 px with no stroke end on either side (a cut beside a junction that leaves a
+corner, not a tip) are found apart from these, as necks of paper between two lines (find_necks).
 Each candidate carries a few numbers (length, how well it continues each stroke, widths, sizes
 of the pieces it joins) and can be cut out as a patch rotated to it, for the verifier.
 """
@@ -50,6 +52,25 @@ FAN_DEGREES = 80.0  # rays from a tip cover this far either side of its directio
 FAN_RAYS = 13
 HIT_APART = 1  # px (either axis): ray hits farther apart than this are on other line
 CROWD_RADIUS = 16.0
+# Necks (find_necks): a closing with a NECK_KERNEL px ellipse fills paper up to 6 px wide between
+# lines (a 5 px one does not span 3 px between a thin line and the point of a corner). Of what
+# it adds, a piece of at most NECK_FILL_AREA px and NECK_FILL_SIDE px across that touches two
+# pieces of line that are apart within NECK_RADIUS px of it holds a bridge between them if its
+# pixels within NECK_BAND px of the shortest way across are at most NECK_MAX_AREA px and
+# NECK_MAX_SIDE px across. The bridge, at most NECK_MAX_GAP px of paper (the issue's breaks
+# that are closed whatever their look; longer ones are the verifier's), with open paper (a pixel
+# NECK_OPEN_PAPER px from any line) on two sides of it, closes a break. Lines count from
+# NECK_MIN_PIECE px (dust and dithering do not).
+NECK_KERNEL = 7
+NECK_FILL_AREA = 96
+NECK_FILL_SIDE = 16
+NECK_BAND = 0.5
+NECK_MAX_AREA = 12
+NECK_MAX_SIDE = 6
+NECK_RADIUS = 8
+NECK_OPEN_PAPER = 3.0
+NECK_MIN_PIECE = 40
+NECK_MAX_GAP = 3
 KIND_END_END = 0
 KIND_NEAREST = 1
 KIND_AHEAD = 2
@@ -256,6 +277,142 @@ def _empty_candidates() -> Candidates:
     return Candidates(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, 2)),
                       np.zeros((0, 2)), np.zeros(0, np.int8),
                       np.zeros((0, len(FEATURES)), np.float32), np.zeros(0))
+
+
+@dataclass(frozen=True)
+class Necks:
+    """Breaks of up to 3 px with no stroke end: `pixels` (M, 2) row, col of all of them,
+    neck k being pixels[offsets[k]:offsets[k + 1]]; `bbox` (K, 4) x, y, w, h of each."""
+
+    pixels: np.ndarray
+    offsets: np.ndarray
+    bbox: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.bbox)
+
+    @property
+    def size(self) -> np.ndarray:
+        """(K,) px: how far each neck spans (the longer side of its box): the break's width."""
+        return self.bbox[:, 2:].max(axis=1) if len(self.bbox) else np.zeros(0, np.int64)
+
+
+def no_necks() -> Necks:
+    return Necks(np.zeros((0, 2), np.int64), np.zeros(1, np.int64), np.zeros((0, 4), np.int64))
+
+
+def find_necks(lines: LineMap) -> Necks:
+    """Necks of paper of up to 3 px between two lines that are apart nearby: breaks the
+    stroke-end candidates cannot propose, as neither side of them is a stroke end (a cut next
+    to a junction, leaving a corner; two lines whose turns nearly touch).
+
+    A morphological closing of the line map fills every such neck, and also the inside of every
+    sharp corner and the paper between close parallel lines. A corner's fill touches one piece
+    of line, which runs round the corner within NECK_RADIUS px; a fill between parallel lines is
+    long, or, where they converge, has a narrow channel of paper on one side instead of open
+    paper. Neither is kept. Of a neck's fill, which may run on into the inside of a corner next
+    to it, only the bridge across the neck is (bridge_in). Pieces of line under NECK_MIN_PIECE
+    px (dust, dithering) take no part, and nothing touching the edge of the image does (lines
+    may go on beyond it).
+    """
+    line = lines.line
+    h, w = line.shape
+    big = big_lines(lines).view(np.uint8)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (NECK_KERNEL, NECK_KERNEL))
+    fill = cv2.morphologyEx(big, cv2.MORPH_CLOSE, kernel).view(bool) & ~line
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(
+        fill.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
+    x, y, bw, bh, area = (stats[:, i] for i in range(5))
+    small = ((area <= NECK_FILL_AREA) & (np.maximum(bw, bh) <= NECK_FILL_SIDE)
+             & (x > 0) & (y > 0) & (x + bw < w) & (y + bh < h))
+    small[0] = False
+    found: list[tuple[np.ndarray, tuple[int, int, int, int]]] = []
+    for c in np.nonzero(small)[0].tolist():
+        (y0, y1), (x0, x1) = neck_window((int(x[c]), int(y[c]), int(bw[c]), int(bh[c])),
+                                         line.shape)
+        near = big[y0:y1, x0:x1].view(bool)
+        neck = bridge_in(near, labels[y0:y1, x0:x1] == c)
+        if neck is None or np.count_nonzero(neck) > NECK_MAX_GAP or not seals(near, neck):
+            continue
+        yy, xx = np.nonzero(neck)
+        box = (int(xx.min()) + x0, int(yy.min()) + y0,
+               int(xx.max() - xx.min()) + 1, int(yy.max() - yy.min()) + 1)
+        found.append((np.stack([yy + y0, xx + x0], axis=1), box))
+    if not found:
+        return no_necks()
+    sizes = np.array([len(p) for p, _ in found], np.int64)
+    return Necks(np.concatenate([p for p, _ in found]).astype(np.int64),
+                 np.concatenate([[0], np.cumsum(sizes)]),
+                 np.array([b for _, b in found], np.int64))
+
+
+def neck_window(box: tuple[int, int, int, int], shape: tuple[int, ...]
+                ) -> tuple[tuple[int, int], tuple[int, int]]:
+    """(rows, cols) ranges within NECK_RADIUS px of a neck's box (x, y, w, h)."""
+    x, y, w, h = box
+    return ((max(0, y - NECK_RADIUS), min(shape[0], y + h + NECK_RADIUS)),
+            (max(0, x - NECK_RADIUS), min(shape[1], x + w + NECK_RADIUS)))
+
+
+def big_lines(lines: LineMap, rows: slice = slice(None), cols: slice = slice(None)
+              ) -> np.ndarray:
+    """bool: the line pixels of pieces of at least NECK_MIN_PIECE px (in a window)."""
+    return lines.line[rows, cols] & (lines.areas[lines.pieces[rows, cols]] >= NECK_MIN_PIECE)
+
+
+def bridge_in(line: np.ndarray, fill: np.ndarray) -> np.ndarray | None:
+    """The bridge (bool) that the fill `fill` (bool) of a closing holds between the two nearest
+    pieces of line of the window `line` (bool) it touches: a 1-px 8-connected segment between
+    their nearest pixels, on paper. None where the fill touches one piece only (the inside of a
+    corner: one line runs round it), or where its pixels within NECK_BAND px of the shortest
+    way across are more than NECK_MAX_AREA px or NECK_MAX_SIDE px across (the paper between
+    close parallel lines: the shortest way across is anywhere along them)."""
+    ring = cv2.dilate(fill.view(np.uint8), np.ones((3, 3), np.uint8)).view(bool)
+    _, apart = cv2.connectedComponents(line.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
+    touched = [t for t in np.unique(apart[ring & line]).tolist() if t]
+    if len(touched) < 2:
+        return None
+    to = {t: cv2.distanceTransform((apart != t).view(np.uint8), cv2.DIST_L2, 5)
+          for t in touched}
+    pair = (touched[0], touched[1])
+    shortest = np.inf
+    for i, a in enumerate(touched):
+        for b in touched[i + 1 :]:
+            length = float((to[a] + to[b])[fill].min())
+            if length < shortest:
+                shortest, pair = length, (a, b)
+    across = to[pair[0]] + to[pair[1]]
+    yy, xx = np.nonzero(fill & (across <= shortest + NECK_BAND))
+    side = max(int(yy.max() - yy.min()), int(xx.max() - xx.min())) + 1
+    if len(yy) > NECK_MAX_AREA or side > NECK_MAX_SIDE:
+        return None
+    k = int(np.argmin(np.where(fill, across, np.inf)))
+    middle = np.array(np.unravel_index(k, fill.shape))
+    points = []
+    for t in pair:
+        py, px = np.nonzero(apart == t)
+        j = int(np.argmin((py - middle[0]) ** 2 + (px - middle[1]) ** 2))
+        points.append((int(px[j]), int(py[j])))
+    segment = np.zeros(fill.shape, np.uint8)
+    cv2.line(segment, points[0], points[1], 1, 1, cv2.LINE_8)
+    bridge = segment.view(bool) & ~line
+    return bridge if bridge.any() else None
+
+
+def seals(line: np.ndarray, neck: np.ndarray) -> bool:
+    """Whether the pixels `neck` (bool) close a break in the window `line` (bool) around them:
+    they touch two pieces of line that are apart in the window, with open paper
+    (NECK_OPEN_PAPER px from any line) on two sides of them."""
+    ring = cv2.dilate(neck.view(np.uint8), np.ones((3, 3), np.uint8)).view(bool)
+    _, apart = cv2.connectedComponents(line.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
+    if len(np.unique(apart[ring & line])) < 2:
+        return False
+    paper = ~(line | neck)
+    _, sides = cv2.connectedComponents(paper.view(np.uint8), connectivity=4, ltype=cv2.CV_32S)
+    depth = cv2.distanceTransform(paper.view(np.uint8), cv2.DIST_L2, 3)
+    touching = np.unique(sides[ring & paper]).tolist()
+    return sum(1 for side in touching
+               if side and depth[sides == side].max() >= NECK_OPEN_PAPER) >= 2
 
 
 def pairs_within(p: np.ndarray, q: np.ndarray, radius: float, block: int = 2048

@@ -12,7 +12,18 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from .candidates import FEATURES, Candidates, LineMap, StrokeEnds, area_feature
+from .candidates import (
+    FEATURES,
+    Candidates,
+    LineMap,
+    Necks,
+    StrokeEnds,
+    area_feature,
+    big_lines,
+    neck_window,
+    no_necks,
+    seals,
+)
 
 Scorer = Callable[[np.ndarray, np.ndarray], np.ndarray]
 # A bridge is drawn this far into the strokes it joins, so it meets them without a seam.
@@ -72,6 +83,7 @@ class GapAnalysis:
     ends: StrokeEnds
     candidates: Candidates
     probability: np.ndarray  # (N,) one per candidate
+    necks: Necks = field(default_factory=no_necks)  # breaks with no stroke end (find_necks)
     # Whether each closure stroke seen so far joins two pieces of line, by its window and
     # pixels (core.gaps.joining_strokes): it depends on nothing else of a preview's, so moving a
     # slider back to closures already drawn does not work them out again.
@@ -282,6 +294,42 @@ def render(analysis: GapAnalysis, accepted: np.ndarray) -> tuple[np.ndarray, lis
             bbox=(x0, y0, x1 - x0, y1 - y0),
         ))
     return out, closures
+
+
+def add_necks(analysis: GapAnalysis, coverage: np.ndarray, max_gap: int) -> list[Closure]:
+    """Draw the necks (breaks of up to 3 px with no stroke end) into `coverage` (in place),
+    as solid pixels, and return a closure for each. Like the short breaks between stroke ends,
+    they are closed at any sensitivity (probability SURE), up to the max gap; a neck that a
+    drawn closure touches is closed by it already, and one with a drawn closure near it is a
+    neck only if it still is with that closure as line (where a closure has closed the far side
+    of a wedge, paper that was open is a narrow channel now)."""
+    necks = analysis.necks
+    if not len(necks):
+        return []
+    drawn = coverage >= 0.5
+    h, w = coverage.shape
+    closures: list[Closure] = []
+    for k, size in enumerate(necks.size.tolist()):
+        if size > max_gap:
+            continue
+        pix = necks.pixels[necks.offsets[k] : necks.offsets[k + 1]]
+        x, y, bw, bh = (int(v) for v in necks.bbox[k])
+        if drawn[max(0, y - 1) : y + bh + 1, max(0, x - 1) : x + bw + 1].any():
+            continue
+        (y0, y1), (x0, x1) = neck_window((x, y, bw, bh), coverage.shape)
+        near = drawn[y0:y1, x0:x1]
+        if near.any():
+            neck = np.zeros(near.shape, bool)
+            neck[pix[:, 0] - y0, pix[:, 1] - x0] = True
+            line = big_lines(analysis.lines, slice(y0, y1), slice(x0, x1))
+            if not seals(line | near, neck):
+                continue
+        coverage[pix[:, 0], pix[:, 1]] = 1.0
+        first, last = pix[0].astype(float), pix[-1].astype(float)
+        closures.append(Closure(
+            start=(float(first[0]), float(first[1])), stop=(float(last[0]), float(last[1])),
+            probability=SURE, length=float(size), width=1, bbox=(x, y, bw, bh)))
+    return closures
 
 
 def _shape_wide(analysis: GapAnalysis, width: int, out: np.ndarray,

@@ -20,13 +20,14 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from .candidates import LINE_LEVEL, LineMap, find_ends, patches, propose
+from .candidates import LINE_LEVEL, LineMap, find_ends, find_necks, patches, propose
 from .closures import (
     MIN_JOINED_PIECE,
     SOLID,
     Closure,
     GapAnalysis,
     Scorer,
+    add_necks,
     long_reach,
     render,
     select,
@@ -121,7 +122,8 @@ def analyse_gaps(
         part = cands.take(np.arange(lo, min(lo + SCORE_BLOCK, len(cands))))
         probability[lo : lo + len(part)] = score_both_sides(
             scorer, patches(lines, part, ends), part.features)
-    return GapAnalysis(lines, ends, cands, probability)
+    check_cancel(cancel)
+    return GapAnalysis(lines, ends, cands, probability, find_necks(lines))
 
 
 def score_both_sides(scorer: Scorer, block: np.ndarray, features: np.ndarray) -> np.ndarray:
@@ -147,10 +149,19 @@ def closures_of(analysis: GapAnalysis, params: GapParams) -> tuple[np.ndarray, l
     a speck of dust) is dropped with its soft edge: it would only thicken a line or draw a stray
     mark. So is a part beyond the line that touches one line only: where a closure runs over a
     corner of line, the pixel or two it adds in the corner of a junction already closed, or
-    beside the stroke past the tip, joins nothing either.
+    beside the stroke past the tip, joins nothing either. The necks (breaks of up to 3 px
+    with no stroke end, found once by the analysis) are added where no closure closes them.
     """
     accepted = select(analysis, params.sensitivity, params.max_gap)
     coverage, closures = render(analysis, accepted)
+    coverage, closures = _joining_only(analysis, coverage, closures)
+    closures += add_necks(analysis, coverage, params.max_gap)
+    return coverage, closures
+
+
+def _joining_only(analysis: GapAnalysis, coverage: np.ndarray, closures: list[Closure]
+                  ) -> tuple[np.ndarray, list[Closure]]:
+    """The drawn closures' strokes that join two lines, whole and in each part off line."""
     strokes = coverage >= LINE_LEVEL
     if not strokes.any():
         return coverage, closures

@@ -177,3 +177,26 @@ def test_patches_are_rotated_to_the_bridge() -> None:
     # The bridge channel runs through the middle row; the ink lies left and right of it.
     assert out[0][2, PATCH // 2].sum() > 0
     assert out[0][0, PATCH // 2, : PATCH // 2 - 3].sum() > 0
+
+
+def test_no_neck_inside_corners_between_close_parallel_lines_or_to_dust() -> None:
+    from krita_linerefiner.core.candidates import find_necks
+
+    img = np.zeros((96, 160), np.uint8)
+    # Sharp corners and a crossing: a closing fills their insides; one line runs round each.
+    cv2.polylines(img, [np.array([[10, 80], [30, 10], [50, 80]])], False, 255, 1)
+    cv2.line(img, (60, 20), (90, 50), 255, 1)
+    cv2.line(img, (60, 50), (90, 20), 255, 1)
+    # Two lines 2 px apart, side by side for 40 px: close, but no break between them.
+    cv2.line(img, (100, 20), (150, 20), 255, 1)
+    cv2.line(img, (100, 23), (150, 23), 255, 1)
+    # A speck of dust 2 px from a line.
+    cv2.line(img, (100, 70), (150, 70), 255, 1)
+    img[73:75, 120:122] = 255
+    assert len(find_necks(LineMap.from_ink(img.astype(np.float32) / 255))) == 0
+    # The same speck grown into a line of its own is joined (control).
+    cv2.line(img, (110, 73), (110, 90), 255, 2)
+    cv2.line(img, (110, 73), (140, 90), 255, 2)
+    necks = find_necks(LineMap.from_ink(img.astype(np.float32) / 255))
+    assert len(necks) == 1
+    assert necks.pixels[:, 0].min() > 70 and necks.pixels[:, 0].max() < 73

@@ -585,3 +585,33 @@ def test_a_corner_cut_out_gets_no_longer_reach(max_gap: int, closed: bool) -> No
     ink = corner_cut(square_outline(), 20)
     result = close_gaps(ink, GapParams(max_gap=max_gap), scorer=sure)
     assert (paper_regions((ink >= 0.5) | (result.gaps >= 0.5)) == 2) is closed
+
+
+def corner_beside_a_line(gap: int) -> np.ndarray:
+    """A line down column 20; a horizontal line and a diagonal meeting in a corner `gap` px of
+    paper to its right (no stroke end there), and a bottom line: the triangle between the
+    line, the diagonal and the bottom leaks only through those `gap` px."""
+    img = np.zeros((72, 72), np.uint8)
+    corner = (21 + gap, 20)
+    cv2.line(img, (20, 4), (20, 60), 255, 1)
+    cv2.line(img, (20, 60), (60, 60), 255, 1)
+    cv2.line(img, corner, (60, 60), 255, 1)
+    cv2.line(img, corner, (60, 20), 255, 1)
+    return img.astype(np.float32) / 255
+
+
+@pytest.mark.parametrize("gap", [1, 2, 3])
+def test_a_break_beside_a_junction_with_no_stroke_end_is_closed(gap: int) -> None:
+    from krita_linerefiner.core.closures import SURE
+
+    ink = corner_beside_a_line(gap)
+    result = close_gaps(ink, GapParams(sensitivity=0.0), scorer=sure_of_nothing)
+    assert paper_regions(ink >= 0.5) == 1
+    assert paper_regions((ink >= 0.5) | (result.gaps >= 0.5)) == 2
+    assert (result.gaps[ink >= 0.5] == 0).all()
+    added = result.gaps >= 0.5
+    assert added.sum() <= 3 * gap  # the neck, not the corner's inside or the triangle
+    assert [c.probability for c in result.closures] == [SURE]
+    # The max gap bounds it as it bounds every closure.
+    narrow = close_gaps(ink, GapParams(max_gap=1), scorer=sure_of_nothing)
+    assert bool((narrow.gaps >= 0.5).any()) is (gap == 1)
