@@ -220,6 +220,13 @@ def select(analysis: GapAnalysis, sensitivity: float, max_gap: int) -> np.ndarra
     return np.asarray(accepted, np.int64)
 
 
+def choice(analysis: GapAnalysis, sensitivity: float, max_gap: int) -> bytes:
+    """What the closures drawn at these settings depend on: the accepted candidates and the
+    necks within the max gap. Equal choices draw the same closures (a preview redraws nothing)."""
+    necks = (analysis.necks.size <= max_gap).tobytes()
+    return select(analysis, sensitivity, max_gap).tobytes() + b"|" + necks
+
+
 def curves(analysis: GapAnalysis, accepted: np.ndarray,
            tips: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """(K, T, 2) points (x, y) of one cubic per accepted bridge: it leaves end a along its

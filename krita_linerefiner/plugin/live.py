@@ -108,7 +108,7 @@ class LivePreview(QObject):
     def remember(self, doc: Any, source: Any, gaps_layer: Any | None, job: Any,
                  outcome: Any) -> None:
         """After a run's results are in the document: its "filled gaps" layer and analysis."""
-        from ..core.closures import select
+        from ..core.closures import choice as closure_choice
         from .layers import GAPS_LAYER, node_id
         from .preview import Live, Update
         from .settings import GAP_COLORS
@@ -150,7 +150,7 @@ class LivePreview(QObject):
                 counts.before
             # What the run drew, as a preview at the run's settings would: moving a slider to
             # where it accepts the same candidates then redraws nothing.
-            choice = (select(seed.analysis, settings.gap_sensitivity, settings.max_gap).tobytes(),
+            choice = (closure_choice(seed.analysis, settings.gap_sensitivity, settings.max_gap),
                       settings.seal_only, settings.flats_min_region, settings.flats_fill_border)
             n = outcome.gap_count
             message = f"Preview: {n} gap{'' if n == 1 else 's'} closed. {counts.text()}."

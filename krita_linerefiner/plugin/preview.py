@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..core.closures import select
+from ..core.closures import choice as closure_choice
 from ..core.flats import FlatsParams, RegionCounts, region_counts
 from ..core.gaps import GapParams
 from ..core.preview import (
@@ -205,7 +205,7 @@ def verdict(live: Live, run: CachedRun, params: GapParams, digest: bytes,
     return None
 
 
-# Which candidates are accepted (select's bytes), seal_only, flats min_region, fill_border.
+# What the closures depend on (core.closures.choice), seal_only, flats min_region, fill_border.
 Choice = tuple[bytes, bool, int, bool]
 
 
@@ -217,9 +217,9 @@ def reselect(live: Live, run: CachedRun, params: GapParams, flats: FlatsParams
     start = time.perf_counter()
     if params.max_gap > run.reach:
         raise ValueError(f"max_gap {params.max_gap} is beyond the run's reach {run.reach}")
-    # Which candidates the settings accept (well under a millisecond): the same as last time
-    # means the same closures and counts, and nothing to redraw.
-    choice = (select(run.analysis, params.sensitivity, params.max_gap).tobytes(),
+    # Which candidates and necks the settings accept (well under a millisecond): the same as
+    # last time means the same closures and counts, and nothing to redraw.
+    choice = (closure_choice(run.analysis, params.sensitivity, params.max_gap),
               params.seal_only, flats.min_region, flats.fill_border)
     if live.last is not None and live.last[0] == choice:
         return choice, replace(live.last[1], patches=(), seconds=time.perf_counter() - start)

@@ -615,3 +615,15 @@ def test_a_break_beside_a_junction_with_no_stroke_end_is_closed(gap: int) -> Non
     # The max gap bounds it as it bounds every closure.
     narrow = close_gaps(ink, GapParams(max_gap=1), scorer=sure_of_nothing)
     assert bool((narrow.gaps >= 0.5).any()) is (gap == 1)
+
+
+def test_a_preview_sees_a_neck_come_and_go_with_the_max_gap() -> None:
+    from krita_linerefiner.core.closures import choice, select
+    from krita_linerefiner.core.gaps import analyse_gaps
+
+    # The same candidates are accepted at max gap 1 and 3, but only 3 draws the 2-px neck:
+    # a preview that compared the accepted candidates alone would keep the old picture.
+    analysis = analyse_gaps(corner_beside_a_line(2), GapParams(), sure_of_nothing, reach=24)
+    assert np.array_equal(select(analysis, 0.5, 1), select(analysis, 0.5, 3))
+    assert choice(analysis, 0.5, 1) != choice(analysis, 0.5, 3)
+    assert choice(analysis, 0.5, 3) == choice(analysis, 0.5, 4)
