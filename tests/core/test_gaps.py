@@ -627,3 +627,21 @@ def test_a_preview_sees_a_neck_come_and_go_with_the_max_gap() -> None:
     assert np.array_equal(select(analysis, 0.5, 1), select(analysis, 0.5, 3))
     assert choice(analysis, 0.5, 1) != choice(analysis, 0.5, 3)
     assert choice(analysis, 0.5, 3) == choice(analysis, 0.5, 4)
+
+
+def test_a_neck_that_a_closure_turns_into_a_channel_is_not_drawn() -> None:
+    from krita_linerefiner.core.closures import add_necks
+    from krita_linerefiner.core.gaps import analyse_gaps
+
+    # The corner beside a line leaves a 2-px neck with the open triangle below it. A closure
+    # drawn across the triangle 3 px below the neck (not touching it) leaves only a 2-px
+    # channel of paper there: the neck no longer has open paper on two sides.
+    analysis = analyse_gaps(corner_beside_a_line(2), GapParams(), sure_of_nothing)
+    assert len(analysis.necks) == 1
+    free = np.zeros((72, 72), np.float32)
+    assert len(add_necks(analysis, free, 24)) == 1
+    assert (free >= 0.5).sum() == 2
+    crossed = np.zeros((72, 72), np.float32)
+    crossed[23, 21:28] = 1.0
+    assert add_necks(analysis, crossed, 24) == []
+    assert (crossed >= 0.5).sum() == 7
