@@ -320,7 +320,7 @@ def find_necks(lines: LineMap) -> Necks:
     big = big_lines(lines).view(np.uint8)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (NECK_KERNEL, NECK_KERNEL))
     fill = cv2.morphologyEx(big, cv2.MORPH_CLOSE, kernel).view(bool) & ~line
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(
         fill.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
     x, y, bw, bh, area = (stats[:, i] for i in range(5))
     small = ((area <= NECK_FILL_AREA) & (np.maximum(bw, bh) <= NECK_FILL_SIDE)

@@ -314,7 +314,6 @@ def add_necks(analysis: GapAnalysis, coverage: np.ndarray, max_gap: int) -> list
     if not len(necks):
         return []
     drawn = coverage >= 0.5
-    h, w = coverage.shape
     closures: list[Closure] = []
     for k, size in enumerate(necks.size.tolist()):
         if size > max_gap:
@@ -332,7 +331,7 @@ def add_necks(analysis: GapAnalysis, coverage: np.ndarray, max_gap: int) -> list
             if not seals(line | near, neck):
                 continue
         coverage[pix[:, 0], pix[:, 1]] = 1.0
-        first, last = pix[0].astype(float), pix[-1].astype(float)
+        first, last = pix[0], pix[-1]  # a 1-px segment's ends, in row-major order
         closures.append(Closure(
             start=(float(first[0]), float(first[1])), stop=(float(last[0]), float(last[1])),
             probability=SURE, length=float(size), width=1, bbox=(x, y, bw, bh)))
