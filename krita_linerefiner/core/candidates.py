@@ -65,7 +65,8 @@ NECK_KERNEL = 7
 NECK_FILL_AREA = 96
 NECK_FILL_SIDE = 16
 NECK_BAND = 0.5
-NECK_MAX_AREA = 12
+NECK_TIE = 0.15  # px: distance maps are approximate; ways across this close are as short
+NECK_MAX_AREA = 24
 NECK_MAX_SIDE = 6
 NECK_RADIUS = 8
 NECK_OPEN_PAPER = 3.0
@@ -281,24 +282,32 @@ def _empty_candidates() -> Candidates:
 
 @dataclass(frozen=True)
 class Necks:
-    """Breaks of up to 3 px with no stroke end: `pixels` (M, 2) row, col of all of them,
-    neck k being pixels[offsets[k]:offsets[k + 1]]; `bbox` (K, 4) x, y, w, h of each."""
+    """Breaks of up to 3 px with no stroke end. Neck k: `pixels[offsets[k]:offsets[k + 1]]`
+    (row, col) the paper it fills solid (the shortest way across, as wide as the lines meet
+    it), `soft[soft_offsets[k]:soft_offsets[k + 1]]` its anti-aliased edge (the rest of the
+    closing's fill next to it), `bbox[k]` x, y, w, h of the solid pixels, `gap[k]` px of paper
+    it crosses."""
 
     pixels: np.ndarray
     offsets: np.ndarray
+    soft: np.ndarray
+    soft_offsets: np.ndarray
     bbox: np.ndarray
+    gap: np.ndarray
 
     def __len__(self) -> int:
         return len(self.bbox)
 
     @property
     def size(self) -> np.ndarray:
-        """(K,) px: how far each neck spans (the longer side of its box): the break's width."""
-        return self.bbox[:, 2:].max(axis=1) if len(self.bbox) else np.zeros(0, np.int64)
+        """(K,) px: how far each neck spans: the paper its 1-px bridge crosses."""
+        return self.gap
 
 
 def no_necks() -> Necks:
-    return Necks(np.zeros((0, 2), np.int64), np.zeros(1, np.int64), np.zeros((0, 4), np.int64))
+    empty = np.zeros((0, 2), np.int64)
+    return Necks(empty, np.zeros(1, np.int64), empty, np.zeros(1, np.int64),
+                 np.zeros((0, 4), np.int64), np.zeros(0, np.int64))
 
 
 def find_necks(lines: LineMap) -> Necks:
@@ -326,24 +335,33 @@ def find_necks(lines: LineMap) -> Necks:
     small = ((area <= NECK_FILL_AREA) & (np.maximum(bw, bh) <= NECK_FILL_SIDE)
              & (x > 0) & (y > 0) & (x + bw < w) & (y + bh < h))
     small[0] = False
-    found: list[tuple[np.ndarray, tuple[int, int, int, int]]] = []
+    found: list[tuple[np.ndarray, np.ndarray, int]] = []
+    ring = np.ones((3, 3), np.uint8)
     for c in np.nonzero(small)[0].tolist():
         (y0, y1), (x0, x1) = neck_window((int(x[c]), int(y[c]), int(bw[c]), int(bh[c])),
                                          line.shape)
         near = big[y0:y1, x0:x1].view(bool)
-        neck = bridge_in(near, labels[y0:y1, x0:x1] == c)
-        if neck is None or np.count_nonzero(neck) > NECK_MAX_GAP or not seals(near, neck):
+        fill_c = labels[y0:y1, x0:x1] == c
+        bridge = bridge_in(near, fill_c)
+        if bridge is None:
             continue
-        yy, xx = np.nonzero(neck)
-        box = (int(xx.min()) + x0, int(yy.min()) + y0,
-               int(xx.max() - xx.min()) + 1, int(yy.max() - yy.min()) + 1)
-        found.append((np.stack([yy + y0, xx + x0], axis=1), box))
+        segment, band = bridge
+        gap = int(np.count_nonzero(segment))
+        solid = segment | band
+        if gap > NECK_MAX_GAP or not seals(near, solid):
+            continue
+        soft = cv2.dilate(solid.view(np.uint8), ring).view(bool) & fill_c & ~solid
+        offset = np.array([y0, x0])
+        found.append((np.argwhere(solid) + offset, np.argwhere(soft) + offset, gap))
     if not found:
         return no_necks()
-    sizes = np.array([len(p) for p, _ in found], np.int64)
-    return Necks(np.concatenate([p for p, _ in found]).astype(np.int64),
-                 np.concatenate([[0], np.cumsum(sizes)]),
-                 np.array([b for _, b in found], np.int64))
+    boxes = [(int(p[:, 1].min()), int(p[:, 0].min()), int(np.ptp(p[:, 1])) + 1,
+              int(np.ptp(p[:, 0])) + 1) for p, _, _ in found]
+    return Necks(np.concatenate([f[0] for f in found]).astype(np.int64),
+                 np.concatenate([[0], np.cumsum([len(f[0]) for f in found])]).astype(np.int64),
+                 np.concatenate([f[1] for f in found]).reshape(-1, 2).astype(np.int64),
+                 np.concatenate([[0], np.cumsum([len(f[1]) for f in found])]).astype(np.int64),
+                 np.array(boxes, np.int64), np.array([f[2] for f in found], np.int64))
 
 
 def neck_window(box: tuple[int, int, int, int], shape: tuple[int, ...]
@@ -360,13 +378,15 @@ def big_lines(lines: LineMap, rows: slice = slice(None), cols: slice = slice(Non
     return lines.line[rows, cols] & (lines.areas[lines.pieces[rows, cols]] >= NECK_MIN_PIECE)
 
 
-def bridge_in(line: np.ndarray, fill: np.ndarray) -> np.ndarray | None:
-    """The bridge (bool) that the fill `fill` (bool) of a closing holds between the two nearest
-    pieces of line of the window `line` (bool) it touches: a 1-px 8-connected segment between
-    their nearest pixels, on paper. None where the fill touches one piece only (the inside of a
-    corner: one line runs round it), or where its pixels within NECK_BAND px of the shortest
-    way across are more than NECK_MAX_AREA px or NECK_MAX_SIDE px across (the paper between
-    close parallel lines: the shortest way across is anywhere along them)."""
+def bridge_in(line: np.ndarray, fill: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The bridge that the fill `fill` (bool) of a closing holds between the two nearest pieces
+    of line of the window `line` (bool) it touches: the paper (bool) of a 1-px 8-connected
+    segment between their nearest pixels, and the fill's pixels on a shortest way across
+    (within NECK_TIE px of it; bool: as wide as the lines where they face each other). None where
+    the fill touches one piece only (the inside of a corner: one line runs round it), or where
+    its pixels within NECK_BAND px of the shortest way across are more than NECK_MAX_AREA px or
+    NECK_MAX_SIDE px across (the paper between close parallel lines: the shortest way across is
+    anywhere along them)."""
     ring = cv2.dilate(fill.view(np.uint8), np.ones((3, 3), np.uint8)).view(bool)
     _, apart = cv2.connectedComponents(line.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
     touched = [t for t in np.unique(apart[ring & line]).tolist() if t]
@@ -396,7 +416,9 @@ def bridge_in(line: np.ndarray, fill: np.ndarray) -> np.ndarray | None:
     segment = np.zeros(fill.shape, np.uint8)
     cv2.line(segment, points[0], points[1], 1, 1, cv2.LINE_8)
     bridge = segment.view(bool) & ~line
-    return bridge if bridge.any() else None
+    if not bridge.any():
+        return None
+    return bridge, fill & (across <= shortest + NECK_TIE)
 
 
 def seals(line: np.ndarray, neck: np.ndarray) -> bool:

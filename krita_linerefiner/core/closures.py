@@ -304,12 +304,13 @@ def render(analysis: GapAnalysis, accepted: np.ndarray) -> tuple[np.ndarray, lis
 
 
 def add_necks(analysis: GapAnalysis, coverage: np.ndarray, max_gap: int) -> list[Closure]:
-    """Draw the necks (breaks of up to 3 px with no stroke end) into `coverage` (in place),
-    as solid pixels, and return a closure for each. Like the short breaks between stroke ends,
-    they are closed at any sensitivity (probability SURE), up to the max gap; a neck that a
-    drawn closure touches is closed by it already, and one with a drawn closure near it is a
-    neck only if it still is with that closure as line (where a closure has closed the far side
-    of a wedge, paper that was open is a narrow channel now)."""
+    """Draw the necks (breaks of up to 3 px with no stroke end) into `coverage` (in place), as
+    wide as the lines where they face each other, with an anti-aliased edge below half
+    coverage, and return a closure for each. Like the short breaks between stroke ends, they
+    are closed at any sensitivity (probability SURE), up to the max gap; a neck that a drawn
+    closure touches is closed by it already, and one with a drawn closure near it is a neck
+    only if it still is with that closure as line (where a closure has closed the far side of
+    a wedge, paper that was open is a narrow channel now)."""
     necks = analysis.necks
     if not len(necks):
         return []
@@ -330,11 +331,15 @@ def add_necks(analysis: GapAnalysis, coverage: np.ndarray, max_gap: int) -> list
             line = big_lines(analysis.lines, slice(y0, y1), slice(x0, x1))
             if not seals(line | near, neck):
                 continue
+        soft = necks.soft[necks.soft_offsets[k] : necks.soft_offsets[k + 1]]
+        edge = coverage[soft[:, 0], soft[:, 1]]
+        coverage[soft[:, 0], soft[:, 1]] = np.maximum(edge, np.float32(FRINGE))
         coverage[pix[:, 0], pix[:, 1]] = 1.0
-        first, last = pix[0], pix[-1]  # a 1-px segment's ends, in row-major order
+        first, last = pix[0], pix[-1]  # row-major: the neck's two ends
+        width = max(1, round(len(pix) / max(size, 1)))
         closures.append(Closure(
             start=(float(first[0]), float(first[1])), stop=(float(last[0]), float(last[1])),
-            probability=SURE, length=float(size), width=1, bbox=(x, y, bw, bh)))
+            probability=SURE, length=float(size), width=width, bbox=(x, y, bw, bh)))
     return closures
 
 

@@ -587,16 +587,18 @@ def test_a_corner_cut_out_gets_no_longer_reach(max_gap: int, closed: bool) -> No
     assert (paper_regions((ink >= 0.5) | (result.gaps >= 0.5)) == 2) is closed
 
 
-def corner_beside_a_line(gap: int) -> np.ndarray:
+def corner_beside_a_line(gap: int, width: int = 1) -> np.ndarray:
     """A line down column 20; a horizontal line and a diagonal meeting in a corner `gap` px of
     paper to its right (no stroke end there), and a bottom line: the triangle between the
-    line, the diagonal and the bottom leaks only through those `gap` px."""
+    line, the diagonal and the bottom leaks only through those `gap` px. Lines `width` px."""
     img = np.zeros((72, 72), np.uint8)
-    corner = (21 + gap, 20)
+    half = width // 2
+    corner = (21 + 2 * half + gap, 20)
     cv2.line(img, (20, 4), (20, 60), 255, 1)
     cv2.line(img, (20, 60), (60, 60), 255, 1)
     cv2.line(img, corner, (60, 60), 255, 1)
     cv2.line(img, corner, (60, 20), 255, 1)
+    img = cv2.dilate(img, np.ones((width, width), np.uint8))
     return img.astype(np.float32) / 255
 
 
@@ -615,6 +617,25 @@ def test_a_break_beside_a_junction_with_no_stroke_end_is_closed(gap: int) -> Non
     # The max gap bounds it as it bounds every closure.
     narrow = close_gaps(ink, GapParams(max_gap=1), scorer=sure_of_nothing)
     assert bool((narrow.gaps >= 0.5).any()) is (gap == 1)
+
+
+@pytest.mark.parametrize(("width", "gap"), [(1, 2), (3, 2), (3, 3)])
+def test_a_neck_is_drawn_as_wide_as_the_lines_it_joins(width: int, gap: int) -> None:
+    # Lines `width` px wide with `gap` px of paper between the line and the corner: the bridge
+    # is as wide as the lines where they face each other (a 1-px one seals too, but reads as a
+    # hairline between two 3-px lines; a 3-px one is a blob between 1-px lines), solid across
+    # the neck's paper, with a soft edge below half coverage, and never on the lines.
+    ink = corner_beside_a_line(gap, width=width)
+    gap_cols = np.nonzero((ink[20] < 0.5) & (np.arange(72) > 20) & (np.arange(72) < 30))[0]
+    assert len(gap_cols) == gap
+    result = close_gaps(ink, GapParams(), scorer=sure_of_nothing)
+    assert paper_regions((ink >= 0.5) | (result.gaps >= 0.5)) == 2
+    solid = result.gaps[:, gap_cols] >= 0.5
+    assert (solid.sum(axis=0) == width).all()
+    soft = (result.gaps > 0) & (result.gaps < 0.5)
+    assert soft.any()
+    assert (result.gaps[ink >= 0.75] == 0).all()
+    assert [c.width for c in result.closures] == [width]
 
 
 def test_a_preview_sees_a_neck_come_and_go_with_the_max_gap() -> None:
