@@ -254,7 +254,8 @@ def add_gap_options(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=defaults.sensitivity,
         help="0..1, higher closes more (default %(default)s); breaks of at most 4 px that a "
-        "stroke heads across are closed at any sensitivity",
+        "stroke heads across, and of at most 3 px between two lines, are closed at any "
+        "sensitivity",
     )
     parser.add_argument(
         "--max-gap",

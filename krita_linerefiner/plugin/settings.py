@@ -70,7 +70,8 @@ class Setting:
 
 SETTINGS = (
     Setting("gap_sensitivity", 0.5, "Gap sensitivity: higher closes more, and riskier, gaps "
-            "(breaks of up to 4 px that a stroke heads across are always closed)", 0.0, 1.0),
+            "(breaks of up to 4 px that a stroke heads across, and of up to 3 px between two "
+            "lines, are always closed)", 0.0, 1.0),
     Setting("max_gap", 24, "Longest gap, in pixels, that may be closed (a break along a "
             "stroke, whose two ends head at each other: up to a third longer)", 1, 64),
     Setting("seal_only", False, "Only add strokes that separate regions the line art merged"),
