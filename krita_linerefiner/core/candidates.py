@@ -298,11 +298,6 @@ class Necks:
     def __len__(self) -> int:
         return len(self.bbox)
 
-    @property
-    def size(self) -> np.ndarray:
-        """(K,) px: how far each neck spans: the paper its 1-px bridge crosses."""
-        return self.gap
-
 
 def no_necks() -> Necks:
     empty = np.zeros((0, 2), np.int64)
@@ -362,6 +357,22 @@ def find_necks(lines: LineMap) -> Necks:
                  np.concatenate([f[1] for f in found]).reshape(-1, 2).astype(np.int64),
                  np.concatenate([[0], np.cumsum([len(f[1]) for f in found])]).astype(np.int64),
                  np.array(boxes, np.int64), np.array([f[2] for f in found], np.int64))
+
+
+def paper_regions(paper: np.ndarray) -> np.ndarray:
+    # 4-connectivity, as flood fills spread.
+    return cv2.connectedComponents(paper.view(np.uint8), connectivity=4, ltype=cv2.CV_32S)[1]
+
+
+def ring_of(stroke: np.ndarray) -> np.ndarray:
+    """The pixels 8-adjacent to `stroke` (uint8 0/1) outside it, as bool."""
+    return cv2.dilate(stroke, np.ones((3, 3), np.uint8)).view(bool) & ~stroke.view(bool)
+
+
+def joins_pieces(line: np.ndarray, ring: np.ndarray) -> bool:
+    """Whether the ring around a stroke touches two or more 8-connected pieces of `line`."""
+    pieces = cv2.connectedComponents(line.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)[1]
+    return len(np.unique(pieces[ring & line])) >= 2
 
 
 def neck_window(box: tuple[int, int, int, int], shape: tuple[int, ...]
@@ -425,12 +436,11 @@ def seals(line: np.ndarray, neck: np.ndarray) -> bool:
     """Whether the pixels `neck` (bool) close a break in the window `line` (bool) around them:
     they touch two pieces of line that are apart in the window, with open paper
     (NECK_OPEN_PAPER px from any line) on two sides of them."""
-    ring = cv2.dilate(neck.view(np.uint8), np.ones((3, 3), np.uint8)).view(bool)
-    _, apart = cv2.connectedComponents(line.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
-    if len(np.unique(apart[ring & line])) < 2:
+    ring = ring_of(neck.view(np.uint8))
+    if not joins_pieces(line, ring):
         return False
     paper = ~(line | neck)
-    _, sides = cv2.connectedComponents(paper.view(np.uint8), connectivity=4, ltype=cv2.CV_32S)
+    sides = paper_regions(paper)
     depth = cv2.distanceTransform(paper.view(np.uint8), cv2.DIST_L2, 3)
     touching = np.unique(sides[ring & paper]).tolist()
     return sum(1 for side in touching

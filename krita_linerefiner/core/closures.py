@@ -223,7 +223,7 @@ def select(analysis: GapAnalysis, sensitivity: float, max_gap: int) -> np.ndarra
 def choice(analysis: GapAnalysis, sensitivity: float, max_gap: int) -> bytes:
     """What the closures drawn at these settings depend on: the accepted candidates and the
     necks within the max gap. Equal choices draw the same closures (a preview redraws nothing)."""
-    necks = (analysis.necks.size <= max_gap).tobytes()
+    necks = (analysis.necks.gap <= max_gap).tobytes()
     return select(analysis, sensitivity, max_gap).tobytes() + b"|" + necks
 
 
@@ -316,7 +316,7 @@ def add_necks(analysis: GapAnalysis, coverage: np.ndarray, max_gap: int) -> list
         return []
     drawn = coverage >= 0.5
     closures: list[Closure] = []
-    for k, size in enumerate(necks.size.tolist()):
+    for k, size in enumerate(necks.gap.tolist()):
         if size > max_gap:
             continue
         pix = necks.pixels[necks.offsets[k] : necks.offsets[k + 1]]

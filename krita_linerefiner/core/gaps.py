@@ -20,7 +20,17 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from .candidates import LINE_LEVEL, LineMap, find_ends, find_necks, patches, propose
+from .candidates import (
+    LINE_LEVEL,
+    LineMap,
+    find_ends,
+    find_necks,
+    joins_pieces,
+    paper_regions,
+    patches,
+    propose,
+    ring_of,
+)
 from .closures import (
     MIN_JOINED_PIECE,
     SOLID,
@@ -301,16 +311,6 @@ def select_gap_strokes(ink: np.ndarray, probability: np.ndarray, params: GapPara
     return GapResult(gaps, ink, n_kept, probability)
 
 
-def paper_regions(paper: np.ndarray) -> np.ndarray:
-    # 4-connectivity, as flood fills spread.
-    return cv2.connectedComponents(paper.view(np.uint8), connectivity=4, ltype=cv2.CV_32S)[1]
-
-
-def ring_of(stroke: np.ndarray) -> np.ndarray:
-    """The pixels 8-adjacent to `stroke` (uint8 0/1) outside it, as bool."""
-    return cv2.dilate(stroke, np.ones((3, 3), np.uint8)).view(bool) & ~stroke.view(bool)
-
-
 def stroke_ring(
     labels: np.ndarray, label: int, window: tuple[slice, slice]
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -375,12 +375,6 @@ def seal_locally(
         if not joins_pieces(line[window], ring):
             result[window][stroke] = False
     return result
-
-
-def joins_pieces(line: np.ndarray, ring: np.ndarray) -> bool:
-    """Whether the ring around a stroke touches two or more 8-connected pieces of `line`."""
-    pieces = cv2.connectedComponents(line.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)[1]
-    return len(np.unique(pieces[ring & line])) >= 2
 
 
 # Stroke verdicts a GapAnalysis keeps (a few KB each): far more than one drawing's closures.
