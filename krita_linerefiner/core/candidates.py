@@ -331,7 +331,6 @@ def find_necks(lines: LineMap) -> Necks:
              & (x > 0) & (y > 0) & (x + bw < w) & (y + bh < h))
     small[0] = False
     found: list[tuple[np.ndarray, np.ndarray, int]] = []
-    ring = np.ones((3, 3), np.uint8)
     for c in np.nonzero(small)[0].tolist():
         (y0, y1), (x0, x1) = neck_window((int(x[c]), int(y[c]), int(bw[c]), int(bh[c])),
                                          line.shape)
@@ -345,7 +344,7 @@ def find_necks(lines: LineMap) -> Necks:
         solid = segment | band
         if gap > NECK_MAX_GAP or not seals(near, solid):
             continue
-        soft = cv2.dilate(solid.view(np.uint8), ring).view(bool) & fill_c & ~solid
+        soft = ring_of(solid.view(np.uint8)) & fill_c
         offset = np.array([y0, x0])
         found.append((np.argwhere(solid) + offset, np.argwhere(soft) + offset, gap))
     if not found:
