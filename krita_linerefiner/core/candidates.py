@@ -30,6 +30,12 @@ DIRECTION_RADIUS = 6  # px of skeleton behind an end that give its direction
 SPECK_AREA = 4
 AHEAD_COS = 0.87  # within 30 degrees of the end's direction counts as straight ahead
 PATCH = 32
+# What a patch's third channel shows (the verifier model declares which it was trained on):
+# the straight chord between the two tips, or the curve a closure is drawn along.
+BRIDGE_CHORD = "chord"
+BRIDGE_CURVE = "curve"
+BRIDGE_KINDS = (BRIDGE_CHORD, BRIDGE_CURVE)
+CURVE_STEPS = 49  # points along a bridge's curve in a patch (under 1 patch px apart)
 FEATURES = (
     "length",
     "cos_a",
@@ -675,10 +681,50 @@ def _features(lines: LineMap, ends: StrokeEnds, end_a: np.ndarray, end_b: np.nda
     ], axis=1).astype(np.float32)
 
 
+def bridge_curves(start: np.ndarray, stop: np.ndarray, dir_a: np.ndarray, dir_b: np.ndarray,
+                  steps: int, overlap: float = 0.0) -> np.ndarray:
+    """(N, steps, 2) points (row, col) of one cubic per bridge from `start` to `stop`: it leaves
+    the start along `dir_a` (the stroke's direction) and meets the stop along `-dir_b` (`dir_b`:
+    the other stroke's direction, pointing out of its tip). Each handle shrinks to nothing as
+    its direction turns away from the bridge, so a noisy direction never makes the curve bulge;
+    `overlap` px extend the curve back into both strokes."""
+    length = np.hypot(*(stop - start).T)
+    unit = (stop - start) / np.maximum(length, 1e-6)[:, None]
+    handle_a = length / 3.0 * np.clip(((dir_a * unit).sum(1) - 0.5) / 0.4, 0.0, 1.0)
+    handle_b = length / 3.0 * np.clip(((-dir_b * unit).sum(1) - 0.5) / 0.4, 0.0, 1.0)
+    p0 = start - dir_a * overlap
+    p1 = start + dir_a * handle_a[:, None]
+    p2 = stop + dir_b * handle_b[:, None]
+    p3 = stop - dir_b * overlap
+    t = np.linspace(0.0, 1.0, steps)[None, :, None]
+    return ((1 - t) ** 3 * p0[:, None] + 3 * (1 - t) ** 2 * t * p1[:, None]
+            + 3 * (1 - t) * t**2 * p2[:, None] + t**3 * p3[:, None])
+
+
+def bridge_directions(cands: Candidates, ends: StrokeEnds) -> tuple[np.ndarray, np.ndarray]:
+    """Each candidate's directions at its two sides, as bridge_curves takes them: end a's, and
+    end b's (a bridge to the side of a line meets it straight on)."""
+    unit = (cands.stop - cands.start) / np.maximum(cands.length, 1e-6)[:, None]
+    dir_a = ends.direction[cands.end_a]
+    dir_b = np.where((cands.end_b >= 0)[:, None], ends.direction[np.maximum(cands.end_b, 0)],
+                     -unit)
+    return dir_a, dir_b
+
+
+def candidate_curves(cands: Candidates, ends: StrokeEnds, steps: int = CURVE_STEPS
+                     ) -> np.ndarray:
+    """(N, steps, 2) points (row, col) of the curve each candidate would be drawn along."""
+    if not len(cands):
+        return np.zeros((0, steps, 2))
+    return bridge_curves(cands.start, cands.stop, *bridge_directions(cands, ends), steps)
+
+
 def patches(lines: LineMap, cands: Candidates, ends: StrokeEnds, size: int = PATCH,
-            block: int = 1000) -> np.ndarray:
+            block: int = 1000, bridge: str = BRIDGE_CHORD) -> np.ndarray:
     """(N, 3, size, size) float32: the ink, the end's own piece and the bridge, rotated so the
     bridge runs left to right through the middle and scaled so it spans half the patch at most.
+    The bridge channel is 3 px wide along the straight chord (BRIDGE_CHORD) or along the curve
+    a closure would be drawn on (BRIDGE_CURVE, candidate_curves).
 
     All patches are sampled with one cv2.remap per block of candidates (a map of block * size
     rows), not one warp each.
@@ -712,7 +758,31 @@ def patches(lines: LineMap, cands: Candidates, ends: StrokeEnds, size: int = PAT
         out[sl, 0] = ink.reshape(count, size, size)
         own = ends.piece[cands.end_a[sl]].astype(np.int32)
         out[sl, 1] = lab.reshape(count, size, size) == own[:, None, None]
+    if bridge == BRIDGE_CURVE:
+        _draw_curves(out, candidate_curves(cands, ends), centre, unit, step)
+        return out
+    if bridge != BRIDGE_CHORD:
+        raise ValueError(f"bridge must be one of {BRIDGE_KINDS}, not {bridge!r}")
     half_len = length / step / 2.0
     out[:, 2, size // 2 - 1 : size // 2 + 2, :] = (
         np.abs(grid)[None, None, :] <= half_len[:, None, None] + 0.5)
     return out
+
+
+def _draw_curves(out: np.ndarray, curves: np.ndarray, centre: np.ndarray, unit: np.ndarray,
+                 step: np.ndarray) -> None:
+    """Draw each candidate's curve (N, T, 2, drawing px) into channel 2 of its patch, 3 px wide
+    across the chord as the chord is drawn: the points in the patch's frame (along, across the
+    chord, centred), rounded, with the pixel either side across."""
+    size = out.shape[-1]
+    rel = curves - centre[:, None, :]
+    uy, ux = unit[:, None, 0], unit[:, None, 1]
+    along = (rel[..., 1] * ux + rel[..., 0] * uy) / step[:, None]
+    across = (rel[..., 0] * ux - rel[..., 1] * uy) / step[:, None]
+    col = np.rint(along + size / 2.0).astype(np.int64)
+    row = np.rint(across + size / 2.0).astype(np.int64)
+    n = np.broadcast_to(np.arange(len(out))[:, None], col.shape)
+    for shift in (-1, 0, 1):
+        r = row + shift
+        ok = (r >= 0) & (r < size) & (col >= 0) & (col < size)
+        out[n[ok], 2, r[ok], col[ok]] = 1.0

@@ -20,6 +20,8 @@ from .candidates import (
     StrokeEnds,
     area_feature,
     big_lines,
+    bridge_curves,
+    bridge_directions,
     neck_window,
     no_necks,
     seals,
@@ -236,22 +238,12 @@ def curves(analysis: GapAnalysis, accepted: np.ndarray,
     cands, ends = analysis.candidates, analysis.ends
     a_pt, b_pt = (cands.start[accepted], cands.stop[accepted]) if tips is None else tips
     length = np.hypot(*(b_pt - a_pt).T)
-    unit = (b_pt - a_pt) / np.maximum(length, 1e-6)[:, None]
-    dir_a = ends.direction[cands.end_a[accepted]]
-    b = cands.end_b[accepted]
-    dir_b = np.where((b >= 0)[:, None], ends.direction[np.maximum(b, 0)], -unit)
-    # Each end's handle shrinks to nothing as its direction turns away from the bridge, so a
-    # noisy direction (a short or ragged stroke end) never makes the curve bulge.
-    handle_a = length / 3.0 * np.clip(((dir_a * unit).sum(1) - 0.5) / 0.4, 0.0, 1.0)
-    handle_b = length / 3.0 * np.clip(((-dir_b * unit).sum(1) - 0.5) / 0.4, 0.0, 1.0)
-    p0 = a_pt - dir_a * OVERLAP_PX
-    p1 = a_pt + dir_a * handle_a[:, None]
-    p2 = b_pt + dir_b * handle_b[:, None]
-    p3 = b_pt - dir_b * OVERLAP_PX
     steps = max(2, int(np.ceil(float(length.max(initial=1.0)) * 1.5)) + 1)
-    t = np.linspace(0.0, 1.0, steps)[None, :, None]
-    pts = ((1 - t) ** 3 * p0[:, None] + 3 * (1 - t) ** 2 * t * p1[:, None]
-           + 3 * (1 - t) * t**2 * p2[:, None] + t**3 * p3[:, None])
+    dir_a, dir_b = bridge_directions(cands.take(accepted), ends)
+    if tips is not None:  # a bridge to the side of a line meets it straight on from the tips
+        unit = (b_pt - a_pt) / np.maximum(length, 1e-6)[:, None]
+        dir_b = np.where((cands.end_b[accepted] >= 0)[:, None], dir_b, -unit)
+    pts = bridge_curves(a_pt, b_pt, dir_a, dir_b, steps, OVERLAP_PX)
     return pts[..., ::-1]
 
 

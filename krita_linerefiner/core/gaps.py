@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 
 from .candidates import (
+    BRIDGE_CHORD,
     LINE_LEVEL,
     LineMap,
     find_ends,
@@ -125,13 +126,14 @@ def analyse_gaps(
     cands = propose(lines, ends, reach)
     check_cancel(cancel)
     probability = np.zeros(len(cands), np.float32)
+    bridge = getattr(scorer, "bridge", BRIDGE_CHORD)  # what the verifier was trained to see
     # Patches are cut and scored a block at a time: a page with 50k candidates would need
     # 600 MB for all its patches at once.
     for lo in range(0, len(cands), SCORE_BLOCK):
         check_cancel(cancel)
         part = cands.take(np.arange(lo, min(lo + SCORE_BLOCK, len(cands))))
         probability[lo : lo + len(part)] = score_both_sides(
-            scorer, patches(lines, part, ends), part.features)
+            scorer, patches(lines, part, ends, bridge=bridge), part.features)
     check_cancel(cancel)
     return GapAnalysis(lines, ends, cands, probability, find_necks(lines))
 

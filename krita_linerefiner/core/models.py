@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import numpy as np
 import onnxruntime as ort
 
+from .candidates import BRIDGE_CHORD, BRIDGE_KINDS
 from .errors import LineRefinerError
 from .tiling import TileSpec
 
@@ -42,6 +43,8 @@ class ModelInfo:
     # patches and a batch of feature rows in, one probability per row out.
     kind: str = "dense"
     features_name: str = ""
+    # A scorer's patches: what their bridge channel shows (core.candidates.BRIDGE_KINDS).
+    bridge: str = "chord"
     # Free-form records; kept out of hash/eq so ModelInfo can key the session cache.
     provenance: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
     metrics: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
@@ -79,6 +82,7 @@ def _model_info(name: str, entry: Any, path: Path) -> ModelInfo:
             overlap=int(entry.get("overlap", 0)),
             kind=str(entry.get("kind", "dense")),
             features_name=str((entry.get("features") or {}).get("name", "")),
+            bridge=str(entry.get("bridge", BRIDGE_CHORD)),
             provenance=dict(entry.get("provenance") or {}),
             metrics=dict(entry.get("metrics") or {}),
         )
@@ -90,6 +94,10 @@ def _model_info(name: str, entry: Any, path: Path) -> ModelInfo:
         raise _manifest_error(path, f"gives model {name!r} an unknown kind {info.kind!r}")
     if info.kind == "scorer" and not info.features_name:
         raise _manifest_error(path, f"lacks the features input of scorer model {name!r}")
+    if info.bridge not in BRIDGE_KINDS:
+        raise _manifest_error(
+            path, f"gives model {name!r} an unknown bridge {info.bridge!r} (one of {BRIDGE_KINDS})"
+        )
     if info.size_multiple < 1 or info.overlap < 0 or info.overlap % 2:
         raise _manifest_error(
             path, f"needs size_multiple >= 1 and an even overlap >= 0 for model {name!r}"
@@ -266,6 +274,7 @@ class ScorerSession:
         shapes = {i.name: i.shape for i in session.get_inputs()}
         self.patch_shape = tuple(shapes[info.input_name][1:])
         self.features = int(shapes[info.features_name][1])
+        self.bridge = info.bridge  # what the patches' bridge channel must show
 
     def __call__(self, patches: np.ndarray, features: np.ndarray) -> np.ndarray:
         n = len(patches)

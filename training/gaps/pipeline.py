@@ -33,7 +33,7 @@ import onnxruntime as ort
 import torch
 from torch.nn import functional as F
 
-from krita_linerefiner.core.candidates import FEATURES, PATCH
+from krita_linerefiner.core.candidates import BRIDGE_CURVE, BRIDGE_KINDS, FEATURES, PATCH
 from training.gaps.export import sha256_of, update_manifest
 from training.gaps.verifier import HIDDEN, WIDTHS, Ensemble, Verifier, macs_per_candidate
 from training.gaps.verifier_data import Rows, rows_for_set
@@ -99,10 +99,11 @@ def training_sets(per_category: int, size: int, seed: int, sources: dict | None 
 
 
 def build_rows(per_category: int, size: int, seed: int, log, sources: dict | None = None,
-               realcuts_copies: int = 4) -> tuple[Rows, dict[str, int]]:
+               realcuts_copies: int = 4, bridge: str = BRIDGE_CURVE
+               ) -> tuple[Rows, dict[str, int]]:
     parts, counts, first = [], {}, 0
     for name, data in training_sets(per_category, size, seed, sources, realcuts_copies):
-        rows = rows_for_set(data, TRAIN_MAX_GAP, first_id=first)
+        rows = rows_for_set(data, TRAIN_MAX_GAP, first_id=first, bridge=bridge)
         first += len(data["ink"])
         parts.append(rows)
         counts[name] = int(len(rows.labels))
@@ -128,7 +129,7 @@ def rows_key(args: argparse.Namespace) -> str:
     index = args.source_data / "index.json"
     digest.update(index.read_bytes() if args.source_crops > 0 and index.exists() else b"-")
     digest.update(repr((args.per_category, args.size, args.seed, args.source_crops,
-                         args.realcuts_copies)).encode())
+                         args.realcuts_copies, args.bridge)).encode())
     return digest.hexdigest()[:16]
 
 
@@ -258,6 +259,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--source-crops", type=int, default=900,
                         help="crops of openclipart/Hershey/procedural sources (0: none)")
     parser.add_argument("--source-data", type=Path, default=Path("data/gaps_verifier"))
+    parser.add_argument("--bridge", choices=BRIDGE_KINDS, default=BRIDGE_CURVE,
+                        help="what the patches' bridge channel shows and the labels are judged "
+                        "along: the curve a closure is drawn on, or the straight chord "
+                        "(recorded in the manifest; the plugin cuts patches to match)")
     parser.add_argument("--no-export", action="store_true")
     parser.add_argument("--rows-cache", type=Path, default=None,
                         help="keep the labelled candidates here and reuse them when the code "
@@ -287,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         sources = source_crops(args.source_data, args.source_crops, 5 + args.seed, log)
         rows, counts = build_rows(args.per_category, args.size, args.seed, log, sources,
-                                  args.realcuts_copies)
+                                  args.realcuts_copies, args.bridge)
         if cached is not None:
             save_rows(cached, rows, counts)
     data_seconds = time.perf_counter() - t0
@@ -334,6 +339,7 @@ def main(argv: list[str] | None = None) -> int:
             "bytes": path.stat().st_size,
             "version": "1",
             "task": "gap verifier",
+            "bridge": args.bridge,
             "input": {"name": "patches", "shape": ["N", 3, PATCH, PATCH], "dtype": "float32"},
             "features": {"name": "features", "shape": ["N", len(FEATURES)],
                          "order": list(FEATURES)},

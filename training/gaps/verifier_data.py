@@ -14,9 +14,12 @@ import cv2
 import numpy as np
 
 from krita_linerefiner.core.candidates import (
+    BRIDGE_CURVE,
     FEATURES,
     Candidates,
     LineMap,
+    StrokeEnds,
+    candidate_curves,
     find_ends,
     patches,
     propose,
@@ -44,7 +47,8 @@ class Rows:
 
 
 def label_candidates(cands: Candidates, target: np.ndarray, gap_labels: np.ndarray,
-                     line: np.ndarray | None = None) -> np.ndarray:
+                     line: np.ndarray | None = None, ends: StrokeEnds | None = None
+                     ) -> np.ndarray:
     """(N,) bool: the candidate fills a cut, or closes a natural break.
 
     Fills a cut: every point of it that is paper in the input lies on or next to a cut (within
@@ -53,6 +57,9 @@ def label_candidates(cands: Candidates, target: np.ndarray, gap_labels: np.ndarr
     most NATURAL_BREAK px from a stroke end heading at the other side (within 60 degrees of its
     direction) between two points of the intact drawing's line, across no cut: a stroke that
     stops just short of another. Wider natural openings stay negative.
+    With `ends`, each candidate is judged along the curve a closure would be drawn on
+    (candidate_curves: a break in a curved stroke is closed along the curve, and its straight
+    chord may run off the stroke); without, along its straight chord.
     """
     n = len(cands)
     if n == 0:
@@ -65,7 +72,8 @@ def label_candidates(cands: Candidates, target: np.ndarray, gap_labels: np.ndarr
     h, w = true_line.shape
     drawn = np.zeros_like(true_line) if line is None else line
     t = np.linspace(0.0, 1.0, 25)[None, :, None]
-    pts = cands.start[:, None, :] + t * (cands.stop - cands.start)[:, None, :]
+    pts = (cands.start[:, None, :] + t * (cands.stop - cands.start)[:, None, :] if ends is None
+           else candidate_curves(cands, ends, t.shape[1]))
     iy = np.rint(pts[..., 0]).astype(int).clip(0, h - 1)
     ix = np.rint(pts[..., 1]).astype(int).clip(0, w - 1)
     tolerance = ON_LINE_TOLERANCE + LENGTH_SLACK * cands.length
@@ -83,23 +91,27 @@ def label_candidates(cands: Candidates, target: np.ndarray, gap_labels: np.ndarr
 
 
 def rows_for(ink: np.ndarray, target: np.ndarray, gap_labels: np.ndarray, max_gap: int,
-             drawing: int = 0) -> Rows:
-    """Candidates of one drawing (ink and target float32 0..1) with their labels."""
+             drawing: int = 0, bridge: str = BRIDGE_CURVE) -> Rows:
+    """Candidates of one drawing (ink and target float32 0..1) with their labels. `bridge`:
+    what the patches' bridge channel shows (the chord or the curve), and what the labels are
+    judged along."""
     norm, _ = normalise_lines(ink)
     lines = LineMap.from_ink(norm)
     ends = find_ends(lines)
     cands = propose(lines, ends, max_gap)
-    labels = label_candidates(cands, target, gap_labels, lines.line)
+    curve = bridge == BRIDGE_CURVE
+    labels = label_candidates(cands, target, gap_labels, lines.line, ends if curve else None)
     n = len(cands)
-    return Rows(patches(lines, cands, ends).astype(np.float16), cands.features,
+    return Rows(patches(lines, cands, ends, bridge=bridge).astype(np.float16), cands.features,
                 labels.astype(np.uint8), cands.length.astype(np.float32),
                 np.full(n, drawing, np.int32))
 
 
-def rows_for_set(data: dict[str, np.ndarray], max_gap: int, first_id: int = 0) -> Rows:
+def rows_for_set(data: dict[str, np.ndarray], max_gap: int, first_id: int = 0,
+                 bridge: str = BRIDGE_CURVE) -> Rows:
     parts = []
     for i in range(len(data["ink"])):
         ink = data["ink"][i].astype(np.float32) / 255.0
         target = data["target"][i].astype(np.float32) / 255.0
-        parts.append(rows_for(ink, target, data["gap_labels"][i], max_gap, first_id + i))
+        parts.append(rows_for(ink, target, data["gap_labels"][i], max_gap, first_id + i, bridge))
     return Rows.concat(parts)
