@@ -200,3 +200,36 @@ def test_no_neck_inside_corners_between_close_parallel_lines_or_to_dust() -> Non
     necks = find_necks(LineMap.from_ink(img.astype(np.float32) / 255))
     assert len(necks) == 1
     assert necks.pixels[:, 0].min() > 70 and necks.pixels[:, 0].max() < 73
+
+
+def circle_with_arc_cut(cut_degrees: float, radius: int = 30, size: int = 96) -> np.ndarray:
+    """A 1-px aliased circle with an arc of `cut_degrees` removed at its top."""
+    img = np.zeros((size, size), np.uint8)
+    half = cut_degrees / 2.0
+    cv2.ellipse(img, (size // 2, size // 2), (radius, radius), 0, 270 + half, 270 + 360 - half,
+                255, 1, cv2.LINE_8)
+    return img.astype(np.float32) / 255.0
+
+
+def test_the_curve_bridge_channel_follows_a_curved_break_and_a_straight_one_as_the_chord():
+    straight = line_with_break(0, 12)
+    lines, ends, cands = analyse(straight)
+    chord, curve = (patches(lines, cands, ends, bridge=b) for b in ("chord", "curve"))
+    np.testing.assert_array_equal(chord, curve)  # a straight break: the curve is the chord
+
+    lines, ends, cands = analyse(circle_with_arc_cut(70), max_gap=48)
+    k = int(np.argmax(np.where(cands.end_b >= 0, cands.length, 0)))
+    assert 30 < cands.length[k] < 40  # the break across the top, end to end
+    one = cands.take(np.array([k]))
+    chord = patches(lines, one, ends, bridge="chord")[0, 2]
+    curve = patches(lines, one, ends, bridge="curve")[0, 2]
+    middle = slice(PATCH // 2 - 1, PATCH // 2 + 2)
+    assert chord[middle].sum() == chord.sum()  # the chord: the middle three rows only
+    # The curve bulges off the chord where the cut arc was: away from the side the rest of the
+    # circle lies on.
+    ink_rows = np.nonzero(patches(lines, one, ends)[0, 0, :, 4:8] > 0.5)[0]
+    away = -1 if ink_rows.mean() > PATCH / 2 else 1
+    rows = np.nonzero(curve[:, PATCH // 2])[0]
+    assert away * (rows.mean() - PATCH // 2) >= 1.0
+    with pytest.raises(ValueError, match="bridge"):
+        patches(lines, one, ends, bridge="spline")

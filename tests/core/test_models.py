@@ -313,3 +313,43 @@ def test_unknown_model_kind_is_refused(tmp_path: Path) -> None:
     (folder / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(LineRefinerError, match="unknown kind"):
         load_manifest(folder)
+
+
+def test_a_scorer_says_what_its_bridge_channel_shows_and_gap_analysis_cuts_patches_to_match(
+        tmp_path: Path) -> None:
+    from krita_linerefiner.core import gaps
+    from krita_linerefiner.core.candidates import LineMap, find_ends, patches, propose
+    from krita_linerefiner.core.gaps import GapParams
+    from krita_linerefiner.core.models import create_scorer
+    from tests.core.test_candidates import circle_with_arc_cut
+    from tests.model_fixtures import add_verifier
+
+    folder = add_verifier(tmp_path / "m")
+    assert create_scorer("verifier", models_dir=folder).bridge == "chord"  # when not declared
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["models"]["verifier"]["bridge"] = "curve"
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    models.clear_session_cache()
+    scorer = create_scorer("verifier", models_dir=folder)
+    assert scorer.bridge == "curve"
+
+    seen: list[np.ndarray] = []
+
+    def recording(block: np.ndarray, features: np.ndarray) -> np.ndarray:
+        seen.append(block.copy())
+        return scorer(block, features)
+
+    recording.bridge = scorer.bridge  # type: ignore[attr-defined]
+    ink = circle_with_arc_cut(70)
+    gaps.analyse_gaps(ink, GapParams(max_gap=48), recording)
+    lines = LineMap.from_ink(ink)
+    ends = find_ends(lines)
+    cands = propose(lines, ends, 48)
+    want = patches(lines, cands, ends, bridge="curve")
+    assert not np.array_equal(want, patches(lines, cands, ends))  # a curved break is here
+    np.testing.assert_array_equal(seen[0], want)
+
+    manifest["models"]["verifier"]["bridge"] = "spline"
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(LineRefinerError, match="unknown bridge"):
+        load_manifest(folder)

@@ -47,3 +47,22 @@ def test_rows_carry_patches_features_and_labels() -> None:
     assert rows.patches.shape == (n, 3, PATCH, PATCH)
     assert rows.features.shape == (n, len(FEATURES))
     assert (rows.drawing == 7).all()
+
+
+def test_a_curved_break_is_judged_along_its_curve_not_its_chord() -> None:
+    from tests.core.test_candidates import circle_with_arc_cut
+
+    ink = circle_with_arc_cut(70)
+    target = circle_with_arc_cut(0)
+    labels = ((target > 0) & (ink == 0)).astype(np.uint8)
+    lines = LineMap.from_ink(ink)
+    ends = find_ends(lines)
+    cands = propose(lines, ends, 48)
+    k = int(np.argmax(np.where(cands.end_b >= 0, cands.length, 0)))
+    assert cands.length[k] > 30  # the end-to-end bridge across the cut arc
+    # Its straight chord runs 5 px inside the circle: off the line the cut removed.
+    assert not label_candidates(cands, target, labels, lines.line)[k]
+    assert label_candidates(cands, target, labels, lines.line, ends)[k]
+    # rows_for judges along the curve by default, and along the chord when told to.
+    assert rows_for(ink, target, labels, 48).labels.sum() >= 1
+    assert rows_for(ink, target, labels, 48, bridge="chord").labels.sum() == 0
