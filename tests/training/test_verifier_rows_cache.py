@@ -19,7 +19,8 @@ def pipeline():
 
 def args(tmp_path: Path, **changes: object) -> argparse.Namespace:
     values: dict[str, object] = dict(per_category=4, size=256, seed=0, source_crops=0,
-                                     realcuts_copies=4, source_data=tmp_path / "none")
+                                     realcuts_copies=4, source_data=tmp_path / "none",
+                                     bridge="curve")
     values.update(changes)
     return argparse.Namespace(**values)
 
@@ -43,3 +44,38 @@ def test_the_key_changes_with_the_data_options(tmp_path: Path, pipeline) -> None
     assert pipeline.rows_key(args(tmp_path, per_category=5)) != base
     assert pipeline.rows_key(args(tmp_path, seed=1)) != base
     assert pipeline.rows_key(args(tmp_path, realcuts_copies=2)) != base
+    assert pipeline.rows_key(args(tmp_path, bridge="chord")) != base
+
+
+def test_a_second_run_finds_the_rows_the_first_saved_with_its_source_crops(
+        tmp_path: Path, pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first run makes the source crops; the key must not change once they exist."""
+    made: list[Path] = []
+
+    def fake_crops(out: Path, crops: int, seed: int, log) -> dict:
+        if not (out / "index.json").exists():
+            out.mkdir(parents=True)
+            (out / "index.json").write_text('{"crops": 1}')
+            made.append(out)
+        return {}
+
+    built: list[int] = []
+
+    def fake_build(*a, **k):
+        built.append(1)
+        rng = np.random.default_rng(0)
+        n = 40
+        return Rows(rng.random((n, 3, 32, 32)).astype(np.float16),
+                    rng.random((n, 12)).astype(np.float32), (np.arange(n) % 2).astype(np.uint8),
+                    rng.random(n).astype(np.float32), np.arange(n, dtype=np.int32)), {"x": n}
+
+    monkeypatch.setattr(pipeline, "source_crops", fake_crops)
+    monkeypatch.setattr(pipeline, "build_rows", fake_build)
+    monkeypatch.setattr(pipeline, "train", lambda *a, **k: (_ for _ in ()).throw(SystemExit(0)))
+    common = ["--source-data", str(tmp_path / "src"), "--rows-cache", str(tmp_path / "cache"),
+              "--out", str(tmp_path / "out"), "--no-export", "--per-category", "4"]
+    for _ in range(2):
+        with pytest.raises(SystemExit):
+            pipeline.main(common)
+    assert len(made) == 1
+    assert built == [1]  # the second run loaded the first run's rows

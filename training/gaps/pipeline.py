@@ -283,6 +283,9 @@ def main(argv: list[str] | None = None) -> int:
                                                              else argv)
     t0 = time.perf_counter()
     log(f"data: {args.per_category} drawings per category, {args.size} px, seed {args.seed}")
+    # The source crops first (made once, then reused): the cache key hashes their index, so a
+    # key taken before a first run made them would never match again.
+    sources = source_crops(args.source_data, args.source_crops, 5 + args.seed, log)
     cached = None
     if args.rows_cache is not None:
         cached = args.rows_cache / f"rows-{rows_key(args)}.npz"
@@ -290,7 +293,6 @@ def main(argv: list[str] | None = None) -> int:
         rows, counts = load_rows(cached)
         log(f"  rows: {cached} (the same code, data and options made them)")
     else:
-        sources = source_crops(args.source_data, args.source_crops, 5 + args.seed, log)
         rows, counts = build_rows(args.per_category, args.size, args.seed, log, sources,
                                   args.realcuts_copies, args.bridge)
         if cached is not None:
