@@ -701,14 +701,13 @@ def bridge_curves(start: np.ndarray, stop: np.ndarray, dir_a: np.ndarray, dir_b:
             + 3 * (1 - t) * t**2 * p2[:, None] + t**3 * p3[:, None])
 
 
-def bridge_directions(cands: Candidates, ends: StrokeEnds) -> tuple[np.ndarray, np.ndarray]:
-    """Each candidate's directions at its two sides, as bridge_curves takes them: end a's, and
-    end b's (a bridge to the side of a line meets it straight on)."""
-    unit = (cands.stop - cands.start) / np.maximum(cands.length, 1e-6)[:, None]
-    dir_a = ends.direction[cands.end_a]
-    dir_b = np.where((cands.end_b >= 0)[:, None], ends.direction[np.maximum(cands.end_b, 0)],
-                     -unit)
-    return dir_a, dir_b
+def bridge_directions(ends: StrokeEnds, end_a: np.ndarray, end_b: np.ndarray,
+                      start: np.ndarray, stop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Directions at the two sides of bridges from `start` to `stop`, as bridge_curves takes
+    them: end a's, and end b's (-1: a bridge to the side of a line meets it straight on)."""
+    unit = (stop - start) / np.maximum(np.hypot(*(stop - start).T), 1e-6)[:, None]
+    dir_b = np.where((end_b >= 0)[:, None], ends.direction[np.maximum(end_b, 0)], -unit)
+    return ends.direction[end_a], dir_b
 
 
 def candidate_curves(cands: Candidates, ends: StrokeEnds, steps: int = CURVE_STEPS
@@ -716,7 +715,8 @@ def candidate_curves(cands: Candidates, ends: StrokeEnds, steps: int = CURVE_STE
     """(N, steps, 2) points (row, col) of the curve each candidate would be drawn along."""
     if not len(cands):
         return np.zeros((0, steps, 2))
-    return bridge_curves(cands.start, cands.stop, *bridge_directions(cands, ends), steps)
+    directions = bridge_directions(ends, cands.end_a, cands.end_b, cands.start, cands.stop)
+    return bridge_curves(cands.start, cands.stop, *directions, steps)
 
 
 def patches(lines: LineMap, cands: Candidates, ends: StrokeEnds, size: int = PATCH,

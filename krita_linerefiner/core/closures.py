@@ -239,10 +239,8 @@ def curves(analysis: GapAnalysis, accepted: np.ndarray,
     a_pt, b_pt = (cands.start[accepted], cands.stop[accepted]) if tips is None else tips
     length = np.hypot(*(b_pt - a_pt).T)
     steps = max(2, int(np.ceil(float(length.max(initial=1.0)) * 1.5)) + 1)
-    dir_a, dir_b = bridge_directions(cands.take(accepted), ends)
-    if tips is not None:  # a bridge to the side of a line meets it straight on from the tips
-        unit = (b_pt - a_pt) / np.maximum(length, 1e-6)[:, None]
-        dir_b = np.where((cands.end_b[accepted] >= 0)[:, None], dir_b, -unit)
+    dir_a, dir_b = bridge_directions(ends, cands.end_a[accepted], cands.end_b[accepted], a_pt,
+                                     b_pt)
     pts = bridge_curves(a_pt, b_pt, dir_a, dir_b, steps, OVERLAP_PX)
     return pts[..., ::-1]
 
