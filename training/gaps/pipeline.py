@@ -10,7 +10,9 @@
    and hershey-fonts-data are here, `--source-crops` train-split crops of the dense model's
    sources (training.gaps.make_data; held-out drawings and fonts stay out). Each drawing goes
    through the same normalisation and candidate search as the plugin, and each candidate is
-   labelled (training.gaps.verifier_data).
+   labelled (training.gaps.verifier_data). `--bridge curve` (the default) draws in each patch
+   the curve a closure would be drawn along and judges the labels along it; `--bridge chord`
+   the straight line between the tips (the manifest records which a verifier was trained on).
 2. Training: the Verifier CNN, Adam, plain (calibrated) BCE, mirrored patches as augmentation,
    seeded; a fixed number of epochs. `--members N` (default 2) trains N of them on the same
    rows from seeds seed..seed+N-1; the export is one model giving the mean of their
