@@ -44,7 +44,7 @@ class ModelInfo:
     kind: str = "dense"
     features_name: str = ""
     # A scorer's patches: what their bridge channel shows (core.candidates.BRIDGE_KINDS).
-    bridge: str = "chord"
+    bridge: str = BRIDGE_CHORD
     # Free-form records; kept out of hash/eq so ModelInfo can key the session cache.
     provenance: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
     metrics: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
