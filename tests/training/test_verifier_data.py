@@ -63,7 +63,6 @@ def test_a_curved_break_is_judged_along_its_curve_not_its_chord() -> None:
     # Its straight chord runs 5 px inside the circle: off the line the cut removed.
     assert not label_candidates(cands, target, labels, lines.line)[k]
     assert label_candidates(cands, target, labels, lines.line, ends)[k]
-    # rows_for judges along the chord by default (the shipped verifier's kind), along the
-    # curve when told to.
-    assert rows_for(ink, target, labels, 48, bridge="curve").labels.sum() >= 1
-    assert rows_for(ink, target, labels, 48).labels.sum() == 0
+    # rows_for judges along the curve by default, and along the chord when told to.
+    assert rows_for(ink, target, labels, 48).labels.sum() >= 1
+    assert rows_for(ink, target, labels, 48, bridge="chord").labels.sum() == 0

@@ -10,10 +10,9 @@
    and hershey-fonts-data are here, `--source-crops` train-split crops of the dense model's
    sources (training.gaps.make_data; held-out drawings and fonts stay out). Each drawing goes
    through the same normalisation and candidate search as the plugin, and each candidate is
-   labelled (training.gaps.verifier_data). `--bridge chord` (the default, as the shipped
-   verifier) draws in each patch the straight line between the tips and judges the labels
-   along it; `--bridge curve` the curve a closure would be drawn along (measured at stop 24,
-   not better: models/README.md). The manifest records which a verifier was trained on.
+   labelled (training.gaps.verifier_data). `--bridge curve` (the default) draws in each patch
+   the curve a closure would be drawn along and judges the labels along it; `--bridge chord`
+   the straight line between the tips (the manifest records which a verifier was trained on).
 2. Training: the Verifier CNN, Adam, plain (calibrated) BCE, mirrored patches as augmentation,
    seeded; a fixed number of epochs. `--members N` (default 2) trains N of them on the same
    rows from seeds seed..seed+N-1; the export is one model giving the mean of their
@@ -36,7 +35,7 @@ import onnxruntime as ort
 import torch
 from torch.nn import functional as F
 
-from krita_linerefiner.core.candidates import BRIDGE_CHORD, BRIDGE_KINDS, FEATURES, PATCH
+from krita_linerefiner.core.candidates import BRIDGE_CURVE, BRIDGE_KINDS, FEATURES, PATCH
 from training.gaps.export import sha256_of, update_manifest
 from training.gaps.verifier import HIDDEN, WIDTHS, Ensemble, Verifier, macs_per_candidate
 from training.gaps.verifier_data import Rows, rows_for_set
@@ -102,7 +101,7 @@ def training_sets(per_category: int, size: int, seed: int, sources: dict | None 
 
 
 def build_rows(per_category: int, size: int, seed: int, log, sources: dict | None = None,
-               realcuts_copies: int = 4, bridge: str = BRIDGE_CHORD
+               realcuts_copies: int = 4, bridge: str = BRIDGE_CURVE
                ) -> tuple[Rows, dict[str, int]]:
     parts, counts, first = [], {}, 0
     for name, data in training_sets(per_category, size, seed, sources, realcuts_copies):
@@ -262,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--source-crops", type=int, default=900,
                         help="crops of openclipart/Hershey/procedural sources (0: none)")
     parser.add_argument("--source-data", type=Path, default=Path("data/gaps_verifier"))
-    parser.add_argument("--bridge", choices=BRIDGE_KINDS, default=BRIDGE_CHORD,
+    parser.add_argument("--bridge", choices=BRIDGE_KINDS, default=BRIDGE_CURVE,
                         help="what the patches' bridge channel shows and the labels are judged "
                         "along: the curve a closure is drawn on, or the straight chord "
                         "(recorded in the manifest; the plugin cuts patches to match)")

@@ -14,7 +14,6 @@ import cv2
 import numpy as np
 
 from krita_linerefiner.core.candidates import (
-    BRIDGE_CHORD,
     BRIDGE_CURVE,
     FEATURES,
     Candidates,
@@ -92,7 +91,7 @@ def label_candidates(cands: Candidates, target: np.ndarray, gap_labels: np.ndarr
 
 
 def rows_for(ink: np.ndarray, target: np.ndarray, gap_labels: np.ndarray, max_gap: int,
-             drawing: int = 0, bridge: str = BRIDGE_CHORD) -> Rows:
+             drawing: int = 0, bridge: str = BRIDGE_CURVE) -> Rows:
     """Candidates of one drawing (ink and target float32 0..1) with their labels. `bridge`:
     what the patches' bridge channel shows (the chord or the curve), and what the labels are
     judged along."""
@@ -109,7 +108,7 @@ def rows_for(ink: np.ndarray, target: np.ndarray, gap_labels: np.ndarray, max_ga
 
 
 def rows_for_set(data: dict[str, np.ndarray], max_gap: int, first_id: int = 0,
-                 bridge: str = BRIDGE_CHORD) -> Rows:
+                 bridge: str = BRIDGE_CURVE) -> Rows:
     parts = []
     for i in range(len(data["ink"])):
         ink = data["ink"][i].astype(np.float32) / 255.0
