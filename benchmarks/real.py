@@ -182,8 +182,22 @@ def methods(names: list[str] | None, max_gap: int, threads: int, sensitivity: fl
         out["ours"] = lambda ink: close_gaps(ink, params, scorer=scorer).gaps
     except Exception as exc:  # no verifier: the baselines still run
         print(f"ours skipped: {exc}", file=sys.stderr)
+    else:
+        try:
+            from krita_linerefiner.core.models import create_session
+
+            dense = create_session("gaps", threads=threads)
+            with_dense = GapParams(max_gap=max_gap, sensitivity=sensitivity, dense=True)
+            # The docker's "Also the dense model" (CLI --dense): its strokes are added.
+            out["ours + dense"] = lambda ink: close_gaps(ink, with_dense, session=dense,
+                                                         scorer=scorer).gaps
+        except Exception as exc:  # no dense model: ours without it still runs
+            print(f"ours + dense skipped: {exc}", file=sys.stderr)
     if names:
-        out = {k: v for k, v in out.items() if any(n in k for n in names)}
+        # A name that is a method's whole name picks that one ("ours" is not also "ours +
+        # dense"); any other picks every method whose name contains it.
+        out = {k: v for k, v in out.items()
+               if any(n == k or (n not in out and n in k) for n in names)}
     return out
 
 
