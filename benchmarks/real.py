@@ -3,6 +3,7 @@ bring (pencil-faint lines, aliased 1-px renders, JPEG, colour lines).
 
     python -m benchmarks.real [--folder DIR] [--gaps 40] [--seed 0] [--only NAMES]
                               [--pictures OUTDIR] [--max-gap 24]
+                              [--sweep 0.3,0.4,0.5,0.6,0.7 [--at-false 2]]
 
 DIR defaults to Tux Paint's colouring-book starters (Debian's tuxpaint-data, GPL; used here to
 measure, never shipped or trained on), or LINEREFINER_REAL_DIR. Each drawing is composited on
@@ -13,6 +14,12 @@ closure by length, false additions, stray additions per MP, and what each adds t
 drawing (its natural breaks and openings stay as they are: added px/MP there is an upper bound
 of false additions, not a verified gap-free number). `--pictures` writes input | ours in red |
 fill regions per drawing and variant, so a person can look.
+
+`--sweep` adds a row "ours @S" per sensitivity S, all selected from one analysis per drawing
+(as the docker's live preview selects), and reports per variant the closure ours reaches at
+`--at-false` percent false additions, read off between the two sweep settings around it. Two
+verifiers (LINEREFINER_MODELS) are then compared at equal false additions, not at whatever
+trade of closure against false additions each one's 0.5 happens to make.
 """
 
 from __future__ import annotations
@@ -201,6 +208,53 @@ def methods(names: list[str] | None, max_gap: int, threads: int, sensitivity: fl
     return out
 
 
+def sweep_methods(sensitivities: list[float], max_gap: int, threads: int
+                  ) -> dict[str, Method]:
+    """"ours @S" for each sensitivity S: the closures the live preview would select at S from one
+    analysis of the drawing (made by the first of them to see it, at max gap `max_gap`)."""
+    from krita_linerefiner.core.closures import GapAnalysis
+    from krita_linerefiner.core.gaps import GapParams, close_gaps
+    from krita_linerefiner.core.models import create_scorer
+    from krita_linerefiner.core.preview import preview
+
+    scorer = create_scorer("verifier", threads=threads)
+    # The last few drawings' analyses, by the identity of the ink array (held, so an id is never
+    # reused while it is here): each drawing's cut and uncut ink are asked for in turn.
+    seen: list[tuple[np.ndarray, GapAnalysis | None]] = []
+
+    def analysis_of(ink: np.ndarray) -> GapAnalysis | None:
+        for known, analysis in seen:
+            if known is ink:
+                return analysis
+        analysis = close_gaps(ink, GapParams(max_gap=max_gap), scorer=scorer).analysis
+        seen.append((ink, analysis))
+        del seen[:-2]
+        return analysis
+
+    def at(sensitivity: float) -> Method:
+        params = GapParams(max_gap=max_gap, sensitivity=sensitivity)
+
+        def method(ink: np.ndarray) -> np.ndarray:
+            analysis = analysis_of(ink)
+            if analysis is None:  # no lines: close_gaps analysed nothing
+                return np.zeros_like(ink, np.float32)
+            return preview(analysis, params, regions=False).gaps
+
+        return method
+
+    return {f"ours @{s:g}": at(s) for s in sensitivities}
+
+
+def closure_at_false(rows: list[tuple[float, float]], at: float) -> float:
+    """Closure at false-addition rate `at`, read linearly between the two (false, closure) rows
+    around it; nan when no two rows lie either side of it (the sweep does not reach it)."""
+    rows = sorted((f, c) for f, c in rows if np.isfinite(f) and np.isfinite(c))
+    for (f0, c0), (f1, c1) in zip(rows, rows[1:], strict=False):
+        if f0 <= at <= f1:
+            return c0 if f1 == f0 else c0 + (c1 - c0) * (at - f0) / (f1 - f0)
+    return float("nan")
+
+
 def fill_picture(lines: np.ndarray, added: np.ndarray, seed: int = 1) -> np.ndarray:
     closed = lines | (added >= 0.5)
     n, regions_mat = cv2.connectedComponents((~closed).astype(np.uint8), connectivity=4)
@@ -226,6 +280,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default=None, help="comma-separated method name parts")
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--pictures", type=Path, default=None)
+    parser.add_argument("--sweep", default=None,
+                        help="comma-separated sensitivities: a row 'ours @S' each, from one "
+                             "analysis per drawing")
+    parser.add_argument("--at-false", type=float, default=2.0,
+                        help="--sweep: report closure at this false-addition rate (percent)")
     args = parser.parse_args(argv)
     cv2.setNumThreads(args.threads)
     folder = args.folder or default_folder()
@@ -236,6 +295,16 @@ def main(argv: list[str] | None = None) -> int:
     drawings = load_drawings(folder)
     chosen = methods(args.only.split(",") if args.only else None, args.max_gap, args.threads,
                      args.sensitivity)
+    sweep = [float(x) for x in args.sweep.split(",")] if args.sweep else []
+    if sweep:
+        if not all(0.0 <= x <= 1.0 for x in sweep):
+            print("error: --sweep sensitivities must be between 0 and 1", file=sys.stderr)
+            return 2
+        try:
+            chosen.update(sweep_methods(sweep, args.max_gap, args.threads))
+        except Exception as exc:
+            print(f"error: --sweep needs the verifier: {exc}", file=sys.stderr)
+            return 2
     variants = [v for v in args.variants.split(",") if v]
     scores = {(v, m): GapScore() for v in variants for m in chosen}
     if args.pictures:
@@ -283,6 +352,18 @@ def main(argv: list[str] | None = None) -> int:
               f"{100 * score.closure_rate(9, 16):.1f} | {100 * score.closure_rate(17, 24):.1f} | "
               f"{100 * score.false_addition_rate:.1f} | {score.stray_per_mp:.1f} | "
               f"{float(r['added_px_per_mp_gap_free']):.1f} |")
+    if sweep:
+        bins = ((1, 8), (9, 16), (17, 24))
+        print(f"\nclosure at {args.at_false:g}% false additions (read between the sweep's "
+              "settings; nan: the sweep does not reach it)\n")
+        print("| variant | <=8 | 9-16 | 17-24 |")
+        print("|---|---|---|---|")
+        for variant in variants:
+            swept = [scores[(variant, f"ours @{x:g}")] for x in sweep]
+            cells = [closure_at_false([(100 * sc.false_addition_rate,
+                                        100 * sc.closure_rate(lo, hi)) for sc in swept],
+                                      args.at_false) for lo, hi in bins]
+            print(f"| {variant} | " + " | ".join(f"{c:.1f}" for c in cells) + " |")
     return 0
 
 

@@ -67,3 +67,42 @@ def test_a_whole_method_name_picks_only_that_method() -> None:
     assert set(methods(["ours + dense"], 24, 1)) == {"ours + dense"}
     # A part of a name still picks every method containing it.
     assert set(methods(["linking"], 24, 1)) == {"endpoint linking R6", "endpoint linking R14"}
+
+
+def test_closure_at_false_reads_between_the_settings_around_it() -> None:
+    from benchmarks.real import closure_at_false
+
+    rows = [(3.0, 90.0), (1.0, 70.0), (2.0, 80.0)]  # (false %, closure %), any order
+    assert closure_at_false(rows, 1.5) == pytest.approx(75.0)
+    assert closure_at_false(rows, 2.0) == pytest.approx(80.0)
+    assert closure_at_false(rows, 2.5) == pytest.approx(85.0)
+    # Outside the sweep, or with a setting that closed nothing measured: no number.
+    assert np.isnan(closure_at_false(rows, 0.5))
+    assert np.isnan(closure_at_false(rows, 3.5))
+    assert closure_at_false([(1.0, 70.0), (2.0, float("nan")), (3.0, 90.0)], 2.0) == (
+        pytest.approx(80.0))
+
+
+def test_a_sweep_setting_draws_what_close_gaps_draws_at_that_sensitivity() -> None:
+    from benchmarks.gaps import synthetic_set
+    from benchmarks.real import sweep_methods
+
+    try:
+        swept = sweep_methods([0.2, 0.8], 24, 1)
+        from krita_linerefiner.core.models import create_scorer
+
+        scorer = create_scorer("verifier", threads=1)
+    except Exception as exc:  # noqa: BLE001 - any load failure means: nothing to compare
+        pytest.skip(f"the shipped verifier did not load: {exc}")
+    from krita_linerefiner.core.gaps import GapParams, close_gaps
+
+    ink = synthetic_set(6, size=192)["ink"][5]  # breaks the two settings close differently
+    drawn = {}
+    for sensitivity in (0.2, 0.8):
+        want = close_gaps(ink, GapParams(sensitivity=sensitivity), scorer=scorer).gaps
+        drawn[sensitivity] = swept[f"ours @{sensitivity:g}"](ink)
+        assert np.array_equal(drawn[sensitivity], want)
+    assert not np.array_equal(drawn[0.2], drawn[0.8])
+    # Other ink (the uncut drawing) gets its own analysis, not the last one's.
+    assert not swept["ours @0.8"](np.zeros_like(ink)).any()
+    assert np.array_equal(swept["ours @0.2"](ink), drawn[0.2])
