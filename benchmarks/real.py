@@ -45,6 +45,8 @@ LINE_ART = ("chicken", "frog", "hat", "jetplane", "rocket", "shipwreck", "street
             "tux_farmer", "pansy", "nagasaki", "jigsaw", "carcassone")
 VARIANTS = ("black", "pencil20", "aliased", "jpeg40", "colour")
 MAX_LENGTH = 24
+# The length bins both tables report closure in (px).
+BINS = ((1, 8), (9, 16), (17, 24))
 
 
 def default_folder() -> Path:
@@ -292,14 +294,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no drawings at {folder}: install tuxpaint-data, or pass --folder / set "
               f"{ENV_DIR}", file=sys.stderr)
         return 2
+    sweep = [float(x) for x in args.sweep.split(",")] if args.sweep else []
+    if not all(0.0 <= x <= 1.0 for x in sweep):
+        print("error: --sweep sensitivities must be between 0 and 1", file=sys.stderr)
+        return 2
     drawings = load_drawings(folder)
     chosen = methods(args.only.split(",") if args.only else None, args.max_gap, args.threads,
                      args.sensitivity)
-    sweep = [float(x) for x in args.sweep.split(",")] if args.sweep else []
     if sweep:
-        if not all(0.0 <= x <= 1.0 for x in sweep):
-            print("error: --sweep sensitivities must be between 0 and 1", file=sys.stderr)
-            return 2
         try:
             chosen.update(sweep_methods(sweep, args.max_gap, args.threads))
         except Exception as exc:
@@ -348,12 +350,11 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---|---|---|---|---|---|")
     for (variant, method_name), score in scores.items():
         r = score.summary()
-        print(f"| {variant} | {method_name} | {100 * score.closure_rate(1, 8):.1f} | "
-              f"{100 * score.closure_rate(9, 16):.1f} | {100 * score.closure_rate(17, 24):.1f} | "
+        closure = " | ".join(f"{100 * score.closure_rate(lo, hi):.1f}" for lo, hi in BINS)
+        print(f"| {variant} | {method_name} | {closure} | "
               f"{100 * score.false_addition_rate:.1f} | {score.stray_per_mp:.1f} | "
               f"{float(r['added_px_per_mp_gap_free']):.1f} |")
     if sweep:
-        bins = ((1, 8), (9, 16), (17, 24))
         print(f"\nclosure at {args.at_false:g}% false additions (read between the sweep's "
               "settings; nan: the sweep does not reach it)\n")
         print("| variant | <=8 | 9-16 | 17-24 |")
@@ -362,7 +363,7 @@ def main(argv: list[str] | None = None) -> int:
             swept = [scores[(variant, f"ours @{x:g}")] for x in sweep]
             cells = [closure_at_false([(100 * sc.false_addition_rate,
                                         100 * sc.closure_rate(lo, hi)) for sc in swept],
-                                      args.at_false) for lo, hi in bins]
+                                      args.at_false) for lo, hi in BINS]
             print(f"| {variant} | " + " | ".join(f"{c:.1f}" for c in cells) + " |")
     return 0
 
