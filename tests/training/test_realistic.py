@@ -10,6 +10,7 @@ from training.gaps.realistic import (
     MAX_GAPS,
     Sheet,
     Style,
+    _shading_marks,
     drawing_rng,
     make_category,
     near_miss,
@@ -153,6 +154,34 @@ def test_specks_are_in_the_input_but_not_in_the_target() -> None:
                           np.ones((3, 3), np.uint8)) > 0
         assert not (specks & near).any()
     assert found > 0
+
+
+@pytest.mark.parametrize("kind", ["stipple", "screentone", "hatching", "crosshatching"])
+def test_each_shading_kind_draws_marks_around_its_centre(kind: str) -> None:
+    centre = np.array([64.0, 64.0])
+    marks = _shading_marks(np.random.default_rng(3), SIZE, kind, centre, 20.0)
+    assert marks.shape == (SIZE, SIZE) and marks.min() >= 0.0 and marks.max() <= 1.0
+    ys, xs = np.nonzero(marks > 0.5)
+    assert len(ys) > 30
+    # Around the centre, not spread over the crop (hatching strokes reach past the radius).
+    assert abs(ys.mean() - 64) < 16 and abs(xs.mean() - 64) < 16
+
+
+def test_shading_is_in_the_input_off_the_lines_and_gaps_and_not_in_the_target() -> None:
+    found = 0
+    for i in range(4):
+        d = one_drawing("shading", drawing_rng("shading", 5, i), SIZE, extras=True)
+        marks = d["specks"] > 0.25
+        found += int(marks.sum())
+        assert (d["target"][marks] == 0).all()
+        line_dist = cv2.distanceTransform((d["target"] == 0).astype(np.uint8), cv2.DIST_L2, 3)
+        gap_dist = cv2.distanceTransform((d["gap_labels"] == 0).astype(np.uint8),
+                                         cv2.DIST_L2, 3)
+        # Any coverage at all stays 2 px off the lines and 4 px off the labelled breaks, so
+        # every break stays the one labelled.
+        touched = d["specks"] > 0
+        assert (line_dist[touched] >= 2.0).all() and (gap_dist[touched] >= 4.0).all()
+    assert found > 200  # several patches of texture, not a speck or two
 
 
 def test_colour_lines_are_lines_in_the_target(sets: dict[str, dict[str, np.ndarray]]) -> None:

@@ -5,7 +5,8 @@
 One category per failure seen on real drawings (issue 10): faint pencil lines (20/40/60%
 darkness), 1-px aliased lines with 1-3 px breaks, 2-3 px breaks at T and L junctions, dashed
 strokes, long breaks along smooth contours, dust and specks near lines, colour lines, JPEG on grey
-or unevenly lit paper, and verified gap-free drawings. Numpy and OpenCV only, so the benchmark and
+or unevenly lit paper, verified gap-free drawings, and shading (stipple, screentone, hatching)
+between the lines, where nothing is to be closed. Numpy and OpenCV only, so the benchmark and
 the data writers can use it without torch. The same (category, seed, size) always gives the same
 arrays; drawing i depends only on (seed, category, i), not on n.
 
@@ -53,7 +54,7 @@ from krita_linerefiner.core.gaps import joining_strokes
 from krita_linerefiner.core.ink import ink_from_image
 
 CATEGORIES = ("faint20", "faint40", "faint60", "black", "binary1px", "junction", "dashed",
-              "long", "specks", "colour", "jpeg", "gapfree")
+              "long", "specks", "colour", "jpeg", "gapfree", "shading")
 # "black" is faint20's twin: the same drawings and cuts (same random stream) in clean black
 # anti-aliased lines, so faint20's closure can be compared with black lines' on equal terms.
 TWIN = {"black": "faint20"}
@@ -103,6 +104,7 @@ class Style:
     paper: str = "white"  # white | grey | textured
     jpeg: tuple[int, int] | None = None  # quality range
     specks: int = 0  # per 256 x 256
+    shading: int = 0  # shaded patches (stipple, screentone, hatching) per 256 x 256
     contour_radius: tuple[float, float] = (0.15, 0.35)  # share of the drawing's size
 
 
@@ -701,6 +703,89 @@ def add_specks(img: np.ndarray, target: np.ndarray, labels: np.ndarray,
     return specks
 
 
+SHADING_KINDS = ("stipple", "screentone", "hatching", "crosshatching")
+
+
+def _shading_marks(rng: np.random.Generator, size: int, kind: str, centre: np.ndarray,
+                   radius: float) -> np.ndarray:
+    """(H, W) float coverage of one shading texture around `centre` (x, y), drawn at
+    SUPERSAMPLE x and area-averaged: stipple (random dots), screentone (a rotated grid of dots),
+    hatching (short parallel strokes) or cross-hatching (two sets of them)."""
+    s = SUPERSAMPLE
+    big = np.zeros((size * s, size * s), np.uint8)
+    if kind == "stipple":
+        n = int(size * size * rng.uniform(0.03, 0.12))
+        centres = rng.uniform(0, size, (n, 2))
+        radii = rng.uniform(0.4, 1.1, n)
+        for (x, y), r in zip(centres, radii, strict=True):
+            cv2.circle(big, (int(x * s), int(y * s)), max(1, int(r * s)), 255, -1)
+    elif kind == "screentone":
+        pitch = rng.uniform(3.5, 7.0)
+        ang = rng.uniform(0, np.pi / 2)
+        radius = rng.uniform(0.25, 0.42) * pitch
+        u = np.array([np.cos(ang), np.sin(ang)]) * pitch
+        v = np.array([-u[1], u[0]])
+        k = int(2 * size / pitch) + 2
+        ii, jj = np.mgrid[-k:k, -k:k]
+        pts = ii.reshape(-1, 1) * u + jj.reshape(-1, 1) * v + size / 2
+        inside = (pts >= -2).all(1) & (pts < size + 2).all(1)
+        for x, y in pts[inside]:
+            cv2.circle(big, (int(x * s), int(y * s)), max(1, int(radius * s)), 255, -1)
+    else:
+        sets = 2 if kind == "crosshatching" else 1
+        ang0 = rng.uniform(0, np.pi)
+        for k in range(sets):
+            ang = ang0 + k * rng.uniform(np.pi / 4, np.pi / 2)
+            d = np.array([np.cos(ang), np.sin(ang)])
+            nrm = np.array([-d[1], d[0]])
+            spacing = rng.uniform(3.0, 6.0)
+            width = max(1, int(rng.uniform(0.7, 1.4) * s))
+            # One stroke per hatching line, placed anywhere along it: never two in a row with a
+            # short break between them (that would be a dashed line, whose breaks are gaps).
+            for off in np.arange(-radius, radius, spacing):
+                length = rng.uniform(10, 45)
+                tilt = ang + rng.normal(0, 0.05)
+                e = np.array([np.cos(tilt), np.sin(tilt)])
+                c = centre + nrm * (off + rng.normal(0, 0.3)) + d * rng.uniform(-radius, radius)
+                p0, p1 = (c - e * length / 2) * s, (c + e * length / 2) * s
+                cv2.line(big, (int(p0[0]), int(p0[1])), (int(p1[0]), int(p1[1])), 255, width)
+    return cv2.resize(big.astype(np.float32) / 255, (size, size), interpolation=cv2.INTER_AREA)
+
+
+def add_shading(img: np.ndarray, target: np.ndarray, labels: np.ndarray,
+                rng: np.random.Generator, count: int) -> np.ndarray:
+    """Shaded patches (stipple, screentone, hatching, cross-hatching: manga tones, pencil and
+    pen shading) in the paper between lines, kept 2 px off the lines and 4 px off the gaps so
+    the breaks stay the ones labelled; returns their coverage. A person closes nothing in a
+    texture: every bridge into or across one is a false addition."""
+    size = target.shape[0]
+    marks = np.zeros(target.shape, np.float32)
+    line_dist = cv2.distanceTransform((~target).astype(np.uint8), cv2.DIST_L2, 3)
+    gap_dist = cv2.distanceTransform((labels == 0).astype(np.uint8), cv2.DIST_L2, 3)
+    allowed = (line_dist >= 2.5) & (gap_dist >= 4.5)
+    # Shading lies against the lines, inside shapes, and often right next to a break.
+    beside = np.argwhere((line_dist >= 4) & (line_dist <= 14))
+    near_gap = np.argwhere((line_dist >= 4) & (gap_dist <= 14))
+    if len(beside) == 0:
+        return marks
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
+    for _ in range(count):
+        pool = near_gap if len(near_gap) and rng.random() < 0.4 else beside
+        y, x = pool[int(rng.integers(len(pool)))]
+        ry, rx = rng.uniform(14, 50, 2) * size / 256
+        ang = rng.uniform(0, np.pi)
+        dy, dx = yy - y, xx - x
+        u = (dx * np.cos(ang) + dy * np.sin(ang)) / rx
+        v = (-dx * np.sin(ang) + dy * np.cos(ang)) / ry
+        region = (u * u + v * v <= 1.0) & allowed
+        texture = _shading_marks(rng, size, str(rng.choice(SHADING_KINDS)),
+                                 np.array([x, y], np.float64), float(max(rx, ry)))
+        np.maximum(marks, np.where(region, texture, 0.0), out=marks)
+    level = rng.uniform(0.55, 1.0)
+    img *= (1 - marks * level)[..., None]
+    return marks
+
+
 def jpeg(img_rgb8: np.ndarray, quality: int) -> np.ndarray:
     ok, buf = cv2.imencode(".jpg", img_rgb8[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:
@@ -734,6 +819,10 @@ def _style(category: str, rng: np.random.Generator) -> Style:
         return Style(widths=(1.2, 3.0), specks=int(rng.integers(12, 30)))
     if category == "colour":
         return Style(widths=(1.2, 3.0), colour_share=0.7)
+    if category == "shading":
+        return Style(widths=(1.2, 3.0), pencil=bool(rng.random() < 0.3),
+                     paper=str(rng.choice(["white", "grey"], p=[0.7, 0.3])),
+                     shading=int(rng.integers(2, 5)))
     if category in ("jpeg", "gapfree"):
         kind = str(rng.choice(["faint40", "faint60", "binary1px", "colour", "black", "specks"]))
         if category == "gapfree":
@@ -780,6 +869,10 @@ def picture(sheet: Sheet, target: np.ndarray, labels: np.ndarray, rng: np.random
     specks = np.zeros((size, size), np.float32)
     if style.specks:
         specks = add_specks(img, target, labels, rng, round(style.specks * size * size / 256**2))
+    if style.shading:
+        shaded = add_shading(img, target, labels, rng,
+                             max(1, round(style.shading * size * size / 256**2)))
+        np.maximum(specks, shaded, out=specks)
     rgb = np.clip(np.rint(img * 255), 0, 255).astype(np.uint8)
     if style.jpeg is not None:
         rgb = jpeg(rgb, int(rng.integers(style.jpeg[0], style.jpeg[1] + 1)))
