@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 
 from krita_linerefiner.core.candidates import FEATURES, PATCH, LineMap, find_ends, propose
-from training.gaps.verifier_data import label_candidates, rows_for
+from training.gaps.verifier_data import Rows, cap_negatives, label_candidates, rows_for
 
 
 def two_strokes_with_a_cut() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -66,3 +66,29 @@ def test_a_curved_break_is_judged_along_its_curve_not_its_chord() -> None:
     # rows_for judges along the curve by default, and along the chord when told to.
     assert rows_for(ink, target, labels, 48).labels.sum() >= 1
     assert rows_for(ink, target, labels, 48, bridge="chord").labels.sum() == 0
+
+
+def _rows(labels: list[int], drawing: list[int]) -> Rows:
+    n = len(labels)
+    return Rows(np.arange(n, dtype=np.float16).reshape(n, 1, 1, 1),
+                np.arange(n, dtype=np.float32).reshape(n, 1), np.array(labels, np.uint8),
+                np.zeros(n, np.float32), np.array(drawing, np.int32))
+
+
+def test_cap_negatives_keeps_every_positive_and_at_most_the_cap_of_negatives_per_drawing() -> None:
+    # Drawing 0: 2 positives, 10 negatives; drawing 1: 3 negatives (under the cap).
+    labels = [1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0] + [0, 0, 0]
+    drawing = [0] * 12 + [1] * 3
+    got = cap_negatives(_rows(labels, drawing), 4, seed=1)
+    assert int(got.labels.sum()) == 2
+    assert int(((got.drawing == 0) & (got.labels == 0)).sum()) == 4
+    assert int((got.drawing == 1).sum()) == 3
+    # Rows stay whole: each kept row's arrays still belong together, in their order.
+    np.testing.assert_array_equal(got.features[:, 0], got.patches[:, 0, 0, 0].astype(np.float32))
+    assert (np.diff(got.features[:, 0]) > 0).all()
+    # Seeded: the same choice every time, another seed another choice.
+    again = cap_negatives(_rows(labels, drawing), 4, seed=1)
+    np.testing.assert_array_equal(got.features, again.features)
+    other = [cap_negatives(_rows(labels, drawing), 4, seed=s).features[:, 0].tolist()
+             for s in range(2, 8)]
+    assert any(o != got.features[:, 0].tolist() for o in other)

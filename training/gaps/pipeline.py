@@ -38,7 +38,7 @@ from torch.nn import functional as F
 from krita_linerefiner.core.candidates import BRIDGE_CURVE, BRIDGE_KINDS, FEATURES, PATCH
 from training.gaps.export import sha256_of, update_manifest
 from training.gaps.verifier import HIDDEN, WIDTHS, Ensemble, Verifier, macs_per_candidate
-from training.gaps.verifier_data import Rows, rows_for_set
+from training.gaps.verifier_data import Rows, cap_negatives, rows_for_set
 
 SEED_OFFSET = 1000  # training drawings use seeds >= this; the benchmark's seed is 0
 TRAIN_MAX_GAP = 48  # candidates up to this long are shown in training, whatever the default
@@ -106,6 +106,8 @@ def build_rows(per_category: int, size: int, seed: int, log, sources: dict | Non
     parts, counts, first = [], {}, 0
     for name, data in training_sets(per_category, size, seed, sources, realcuts_copies):
         rows = rows_for_set(data, TRAIN_MAX_GAP, first_id=first, bridge=bridge)
+        if name in NEGATIVES_PER_DRAWING:
+            rows = cap_negatives(rows, NEGATIVES_PER_DRAWING[name], SEED_OFFSET + seed)
         first += len(data["ink"])
         parts.append(rows)
         counts[name] = int(len(rows.labels))
@@ -115,6 +117,11 @@ def build_rows(per_category: int, size: int, seed: int, log, sources: dict | Non
 
 
 # What the rows depend on: a change to any of these files makes new rows.
+# Sets whose drawings make far more candidates than the rest, capped to this many negative rows
+# per drawing: a shaded patch alone gives a drawing about 2,000 candidates (636,984 for the 320
+# shading drawings, more than all other sets together), nearly all bridges between marks of
+# the same texture.
+NEGATIVES_PER_DRAWING = {"shading": 150}
 ROWS_CODE = ("krita_linerefiner/core/candidates.py", "krita_linerefiner/core/lines.py",
              "krita_linerefiner/core/ink.py", "training/gaps/realistic.py",
              "training/gaps/verifier_data.py", "training/gaps/pipeline.py", "benchmarks/gaps.py",

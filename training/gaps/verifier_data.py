@@ -107,6 +107,21 @@ def rows_for(ink: np.ndarray, target: np.ndarray, gap_labels: np.ndarray, max_ga
                 np.full(n, drawing, np.int32))
 
 
+def cap_negatives(rows: Rows, per_drawing: int, seed: int) -> Rows:
+    """`rows` with at most `per_drawing` negative rows of each drawing (a seeded random choice;
+    every positive kept). A texture gives a drawing thousands of candidates, nearly all alike:
+    uncapped, the shading category would outweigh every other one in training."""
+    keep = rows.labels > 0
+    rng = np.random.default_rng(seed)
+    for d in np.unique(rows.drawing):
+        neg = np.flatnonzero((rows.drawing == d) & (rows.labels == 0))
+        if len(neg) > per_drawing:
+            neg = rng.choice(neg, per_drawing, replace=False)
+        keep[neg] = True
+    return Rows(*(getattr(rows, f)[keep] for f in
+                  ("patches", "features", "labels", "lengths", "drawing")))
+
+
 def rows_for_set(data: dict[str, np.ndarray], max_gap: int, first_id: int = 0,
                  bridge: str = BRIDGE_CURVE) -> Rows:
     parts = []
