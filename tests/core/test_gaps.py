@@ -497,6 +497,56 @@ def test_a_short_break_joins_pieces_of_at_least_12_px(area: int, short: bool) ->
     assert bool(short_break(cands)[0]) is short
 
 
+@pytest.mark.parametrize(("tips", "short"), [(0, True), (5, True), (6, False), (8, False)])
+def test_a_short_break_among_many_stroke_tips_is_the_verifiers_call(tips: int,
+                                                                    short: bool) -> None:
+    from krita_linerefiner.core.candidates import FEATURES, Candidates, area_feature
+    from krita_linerefiner.core.closures import short_break
+
+    # The same 2-px break heading straight on between two lines, with `tips` other stroke tips
+    # within 16 px (the crowding feature: min(tips, 8) / 8, as float32): among six or more it
+    # is shading's, not a break to close whatever the verifier says.
+    features = np.zeros((1, len(FEATURES)), np.float32)
+    features[0, FEATURES.index("cos_a")] = features[0, FEATURES.index("cos_b")] = 1.0
+    features[0, FEATURES.index("area_a")] = features[0, FEATURES.index("area_b")] = \
+        area_feature(40)
+    features[0, FEATURES.index("crowding")] = min(tips, 8) / 8.0
+    cands = Candidates(np.array([0]), np.array([1]), np.array([[10.0, 10.0]]),
+                       np.array([[10.0, 12.0]]), np.array([0]), features, np.array([1.0]))
+    assert bool(short_break(cands)[0]) is short
+
+
+def hatched_box(hatching: bool) -> np.ndarray:
+    """A box whose top side has a 2-px break, and inside it, if `hatching`, a row of twenty
+    vertical hatch strokes (1 x 20 px, 3 px apart) stopping 2 px under the top side."""
+    ink = np.zeros((64, 96), np.uint8)
+    cv2.rectangle(ink, (8, 8), (88, 56), 255, 1)
+    ink[8, 47:49] = 0  # the break
+    if hatching:
+        for x in HATCH_COLUMNS:
+            ink[11:31, x] = 255
+    return ink.astype(np.float32) / 255
+
+
+HATCH_COLUMNS = range(20, 78, 3)
+
+
+def test_hatching_under_a_line_is_not_bridged_to_it_whatever_the_verifier_says() -> None:
+    # A verifier sure of nothing: only the short-break rule closes anything. Without the
+    # hatching the box's 2-px break is closed by it. The hatch strokes' tips, 2 px short of
+    # the top side and each among a dozen other tips, are left to the verifier: at most the
+    # outermost two, with fewer tips around, are bridged (without the crowding rule: all 20).
+    plain = hatched_box(False)
+    result = close_gaps(plain, GapParams(sensitivity=0.0), scorer=sure_of_nothing)
+    assert paper_regions((plain >= 0.5) | (result.gaps >= 0.5)) == 2
+
+    hatched = hatched_box(True)
+    result = close_gaps(hatched, GapParams(sensitivity=0.0), scorer=sure_of_nothing)
+    added = (result.gaps >= 0.5) & (hatched < 0.5)
+    bridged = sum(bool(added[9:11, x].any()) for x in HATCH_COLUMNS)
+    assert bridged <= 2
+
+
 def test_the_verifier_is_asked_about_both_sides_of_each_bridge() -> None:
     # A patch and its mirror across the bridge are the same question: the probability is the
     # mean of both answers, so a scorer that only trusts ink above the bridge is half sure.
