@@ -116,12 +116,13 @@ def build_rows(per_category: int, size: int, seed: int, log, sources: dict | Non
     return Rows.concat(parts), counts
 
 
-# What the rows depend on: a change to any of these files makes new rows.
 # Sets whose drawings make far more candidates than the rest, capped to this many negative rows
 # per drawing: a shaded patch alone gives a drawing about 2,000 candidates (636,984 for the 320
 # shading drawings, more than all other sets together), nearly all bridges between marks of
 # the same texture.
 NEGATIVES_PER_DRAWING = {"shading": 150}
+
+# What the rows depend on: a change to any of these files makes new rows.
 ROWS_CODE = ("krita_linerefiner/core/candidates.py", "krita_linerefiner/core/lines.py",
              "krita_linerefiner/core/ink.py", "training/gaps/realistic.py",
              "training/gaps/verifier_data.py", "training/gaps/pipeline.py", "benchmarks/gaps.py",

@@ -722,7 +722,7 @@ def _shading_marks(rng: np.random.Generator, size: int, kind: str, centre: np.nd
     elif kind == "screentone":
         pitch = rng.uniform(3.5, 7.0)
         ang = rng.uniform(0, np.pi / 2)
-        radius = rng.uniform(0.25, 0.42) * pitch
+        dot = rng.uniform(0.25, 0.42) * pitch
         u = np.array([np.cos(ang), np.sin(ang)]) * pitch
         v = np.array([-u[1], u[0]])
         k = int(2 * size / pitch) + 2
@@ -730,7 +730,7 @@ def _shading_marks(rng: np.random.Generator, size: int, kind: str, centre: np.nd
         pts = ii.reshape(-1, 1) * u + jj.reshape(-1, 1) * v + size / 2
         inside = (pts >= -2).all(1) & (pts < size + 2).all(1)
         for x, y in pts[inside]:
-            cv2.circle(big, (int(x * s), int(y * s)), max(1, int(radius * s)), 255, -1)
+            cv2.circle(big, (int(x * s), int(y * s)), max(1, int(dot * s)), 255, -1)
     else:
         sets = 2 if kind == "crosshatching" else 1
         ang0 = rng.uniform(0, np.pi)
@@ -755,8 +755,8 @@ def _shading_marks(rng: np.random.Generator, size: int, kind: str, centre: np.nd
 def add_shading(img: np.ndarray, target: np.ndarray, labels: np.ndarray,
                 rng: np.random.Generator, count: int) -> np.ndarray:
     """Shaded patches (stipple, screentone, hatching, cross-hatching: manga tones, pencil and
-    pen shading) in the paper between lines, kept 2 px off the lines and 4 px off the gaps so
-    the breaks stay the ones labelled; returns their coverage. A person closes nothing in a
+    pen shading) in the paper between lines, kept 2.5 px off the lines and 4.5 px off the gaps
+    so the breaks stay the ones labelled; returns their coverage. A person closes nothing in a
     texture: every bridge into or across one is a false addition."""
     size = target.shape[0]
     marks = np.zeros(target.shape, np.float32)

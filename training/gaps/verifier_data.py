@@ -8,7 +8,7 @@ is negative.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import cv2
 import numpy as np
@@ -42,8 +42,11 @@ class Rows:
 
     @staticmethod
     def concat(parts: list[Rows]) -> Rows:
-        return Rows(*(np.concatenate([getattr(p, f) for p in parts]) for f in
-                      ("patches", "features", "labels", "lengths", "drawing")))
+        return Rows(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(Rows)))
+
+    def take(self, keep: np.ndarray) -> Rows:
+        """The rows `keep` (a bool mask or indices) selects, every array alike."""
+        return Rows(*(getattr(self, f.name)[keep] for f in fields(Rows)))
 
 
 def label_candidates(cands: Candidates, target: np.ndarray, gap_labels: np.ndarray,
@@ -118,8 +121,7 @@ def cap_negatives(rows: Rows, per_drawing: int, seed: int) -> Rows:
         if len(neg) > per_drawing:
             neg = rng.choice(neg, per_drawing, replace=False)
         keep[neg] = True
-    return Rows(*(getattr(rows, f)[keep] for f in
-                  ("patches", "features", "labels", "lengths", "drawing")))
+    return rows.take(keep)
 
 
 def rows_for_set(data: dict[str, np.ndarray], max_gap: int, first_id: int = 0,
