@@ -111,7 +111,7 @@ def test_the_command_prints_tables_and_checks(capsys: pytest.CaptureFixture[str]
     assert code == 0
     assert "## binary1px" in out and "## gapfree" in out and "## summary" in out
     assert "endpoint linking R6" in out
-    assert main(["--categories", "sketchy"]) == 2
+    assert main(["--categories", "watercolour"]) == 2
 
 
 def test_fill_regions_colour_each_paper_region_and_keep_lines_black() -> None:

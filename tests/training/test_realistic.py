@@ -9,12 +9,15 @@ from training.gaps.realistic import (
     CATEGORIES,
     MAX_GAPS,
     Sheet,
+    Stroke,
     Style,
     _shading_marks,
+    drawing,
     drawing_rng,
     make_category,
     near_miss,
     one_drawing,
+    overshoot,
     resample,
     taper,
 )
@@ -184,6 +187,47 @@ def test_shading_is_in_the_input_off_the_lines_and_gaps_and_not_in_the_target() 
     assert found > 200  # several patches of texture, not a speck or two
 
 
+def _stem(length: int = 30) -> Stroke:
+    """A horizontal stroke whose right end (end 1) lies on a vertical line at x = 60, 3 px wide."""
+    pts = resample(np.array([[60.0 - length, 40.0], [60.0, 40.0]]), False)
+    return Stroke(pts, np.full(len(pts), 2.0, np.float32), False, junctions=[(1, 1.5)])
+
+
+@pytest.mark.parametrize("aa", [True, False])
+def test_overshoot_runs_the_junction_end_on_past_the_line_into_paper(aa: bool) -> None:
+    for seed in range(6):
+        s = _stem()
+        overshoot(s, np.random.default_rng(seed), 1.0, aa)
+        assert s.junctions == [] and s.free_ends == [1]
+        tip = s.pts[-1]
+        # Straight on, 3-10 px beyond the far edge of the line it met (x = 61.5).
+        assert 61.5 + 3.0 - 1.0 <= tip[0] <= 61.5 + 10.0 + 1.0 and abs(tip[1] - 40.0) < 1e-3
+        assert len(s.width) == len(s.pts) and np.all(np.diff(s.pts[:, 0]) > 0)
+        assert s.width[-1] < 2.0 if aa else s.width[-1] == 2.0
+    # Start ends too (the points are reversed around the extension and back).
+    s = Stroke(_stem().pts[::-1].copy(), np.full(31, 2.0, np.float32), False,
+               junctions=[(0, 1.5)])
+    overshoot(s, np.random.default_rng(0), 1.0, True)
+    assert s.pts[0][0] > 61.5 + 2.0 and s.free_ends == [0]
+
+
+def test_overshoot_keeps_the_junction_when_not_drawn() -> None:
+    s = _stem()
+    before = s.pts.copy()
+    overshoot(s, np.random.default_rng(0), 0.0, True)
+    assert s.junctions == [(1, 1.5)] and s.free_ends == [] and np.array_equal(s.pts, before)
+
+
+def test_sketchy_drawings_have_every_junction_end_run_on() -> None:
+    # Overshooting draws from the stream after the strokes, so the drawing is the same one.
+    plain = drawing(drawing_rng("sketchy", 5, 0), SIZE, Style())
+    sketchy = drawing(drawing_rng("sketchy", 5, 0), SIZE, Style(overshoot=1.0))
+    junction_ends = sum(len(s.junctions) for s in plain)
+    assert junction_ends > 0 and sum(len(s.junctions) for s in sketchy) == 0
+    assert (sum(len(s.free_ends) for s in sketchy)
+            == sum(len(s.free_ends) for s in plain) + junction_ends)
+
+
 def test_colour_lines_are_lines_in_the_target(sets: dict[str, dict[str, np.ndarray]]) -> None:
     d = sets["colour"]
     rgb = d["rgb"].reshape(-1, 3).astype(int)
@@ -219,4 +263,4 @@ def test_near_miss_sees_a_stroke_stopping_short_of_another() -> None:
 
 def test_unknown_category_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown category"):
-        make_category("sketchy", 1, 0)
+        make_category("watercolour", 1, 0)

@@ -5,10 +5,11 @@
 One category per failure seen on real drawings (issue 10): faint pencil lines (20/40/60%
 darkness), 1-px aliased lines with 1-3 px breaks, 2-3 px breaks at T and L junctions, dashed
 strokes, long breaks along smooth contours, dust and specks near lines, colour lines, JPEG on grey
-or unevenly lit paper, verified gap-free drawings, and shading (stipple, screentone, hatching)
-between the lines, where nothing is to be closed. Numpy and OpenCV only, so the benchmark and
-the data writers can use it without torch. The same (category, seed, size) always gives the same
-arrays; drawing i depends only on (seed, category, i), not on n.
+or unevenly lit paper, verified gap-free drawings, shading (stipple, screentone, hatching)
+between the lines, where nothing is to be closed, and sketchy junctions (strokes that run on
+past the line they meet, as in pencil sketches and rough key frames). Numpy and OpenCV only, so
+the benchmark and the data writers can use it without torch. The same (category, seed, size)
+always gives the same arrays; drawing i depends only on (seed, category, i), not on n.
 
 Keys, as `benchmarks.gaps.synthetic_set` and `training.gaps.dataset.load_split` have them:
 - "ink" (N, H, W) uint8: the degraded drawing as ink (0 paper, 255 full ink). It is
@@ -54,7 +55,7 @@ from krita_linerefiner.core.gaps import joining_strokes
 from krita_linerefiner.core.ink import ink_from_image
 
 CATEGORIES = ("faint20", "faint40", "faint60", "black", "binary1px", "junction", "dashed",
-              "long", "specks", "colour", "jpeg", "gapfree", "shading")
+              "long", "specks", "colour", "jpeg", "gapfree", "shading", "sketchy")
 # "black" is faint20's twin: the same drawings and cuts (same random stream) in clean black
 # anti-aliased lines, so faint20's closure can be compared with black lines' on equal terms.
 TWIN = {"black": "faint20"}
@@ -70,6 +71,7 @@ SPACING = 5  # px kept between two cuts
 # px of stroke kept between a cut and a stroke's end: the piece beyond a cut must read as a line
 # (the stray metric takes pieces under 12 px for specks), even where the end tapers and fades.
 END_MARGIN = 14.0
+OVERSHOOT = (3.0, 10.0)  # px a sketchy stroke runs on past the far edge of the line it meets
 
 # Line colours of key frames (shadow/highlight lines) with black among them, RGB 0..1.
 COLOURS = ((0.9, 0.05, 0.05), (0.1, 0.2, 0.95), (0.05, 0.6, 0.15), (1.0, 0.55, 0.05),
@@ -105,6 +107,7 @@ class Style:
     jpeg: tuple[int, int] | None = None  # quality range
     specks: int = 0  # per 256 x 256
     shading: int = 0  # shaded patches (stipple, screentone, hatching) per 256 x 256
+    overshoot: float = 0.0  # share of junction ends that run on past the line they meet
     contour_radius: tuple[float, float] = (0.15, 0.35)  # share of the drawing's size
 
 
@@ -299,7 +302,37 @@ def drawing(rng: np.random.Generator, size: int, style: Style) -> list[Stroke]:
         ctrl = rng.uniform(-0.05, 1.05, (4, 2)) * size
         strokes.append(_stroke(smooth_path(ctrl, False), False, width, rng, style, smooth=True,
                                free_ends=[0, 1]))
+    if style.overshoot:
+        for s in strokes:
+            overshoot(s, rng, style.overshoot, style.aa)
     return strokes
+
+
+def overshoot(stroke: Stroke, rng: np.random.Generator, share: float, aa: bool,
+              reach: tuple[float, float] = OVERSHOOT) -> None:
+    """Sketchy junctions: each end of the stroke that meets another stroke runs on past it, with
+    probability `share`, by 3-10 px beyond that stroke's far edge, straight along its last few
+    px, tapering when anti-aliased, as pencil strokes cross at corners instead of stopping on the
+    line. The end becomes a free end (its tip lies in open paper) and no longer a junction."""
+    for end, half in list(stroke.junctions):
+        if rng.random() >= share or len(stroke.pts) < 4:
+            continue
+        pts = stroke.pts if end == 1 else stroke.pts[::-1]
+        out = pts[-1] - pts[-4]
+        out = out / max(float(np.hypot(*out)), 1e-6)
+        run = half + rng.uniform(*reach)
+        steps = np.arange(1, int(np.ceil(run)) + 1, dtype=np.float32)[:, None]
+        extra = pts[-1] + steps * out[None, :].astype(np.float32)
+        widths = stroke.width if end == 1 else stroke.width[::-1]
+        more = np.full(len(extra), widths[-1], np.float32)
+        if aa:
+            k = len(more)
+            more = np.maximum(more * np.linspace(1.0, 0.45, k) ** 0.7, 1.0).astype(np.float32)
+        pts = np.vstack([pts, extra]).astype(np.float32)
+        widths = np.concatenate([widths, more]).astype(np.float32)
+        stroke.pts, stroke.width = (pts, widths) if end == 1 else (pts[::-1], widths[::-1])
+        stroke.junctions.remove((end, half))
+        stroke.free_ends.append(end)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -823,6 +856,8 @@ def _style(category: str, rng: np.random.Generator) -> Style:
         return Style(widths=(1.2, 3.0), pencil=bool(rng.random() < 0.3),
                      paper=str(rng.choice(["white", "grey"], p=[0.7, 0.3])),
                      shading=int(rng.integers(2, 5)))
+    if category == "sketchy":  # pencil sketches and rough key frames: strokes cross at junctions
+        return Style(widths=(1.2, 3.0), pencil=bool(rng.random() < 0.5), overshoot=0.8)
     if category in ("jpeg", "gapfree"):
         kind = str(rng.choice(["faint40", "faint60", "binary1px", "colour", "black", "specks"]))
         if category == "gapfree":
