@@ -13,7 +13,7 @@ instead of the data set, for development before `python -m training.gaps.make_da
 
 `--categories` evaluates on the realistic categories of `training.gaps.realistic` instead (faint
 pencil lines, 1-px aliased lines, junction breaks, dashed strokes, long breaks, specks, colour
-lines, JPEG, gap-free, shading, sketchy junctions; N drawings each, S px, seed K; the default
+lines, JPEG, gap-free, shading, sketchy lines; N drawings each, S px, seed K; the default
 seed 0 is the benchmark's, training uses seeds >= 1000). One table per category, summary tables
 (closure <= 8 and 9-32 px, false additions, stray additions per MP; added px per MP on
 "gapfree"), and the issue's checks per category for ours. Here the input's lines are its ink at

@@ -19,6 +19,7 @@ from training.gaps.realistic import (
     one_drawing,
     overshoot,
     resample,
+    retrace,
     taper,
 )
 
@@ -226,6 +227,23 @@ def test_sketchy_drawings_have_every_junction_end_run_on() -> None:
     assert junction_ends > 0 and sum(len(s.junctions) for s in sketchy) == 0
     assert (sum(len(s.free_ends) for s in sketchy)
             == sum(len(s.free_ends) for s in plain) + junction_ends)
+
+
+def test_retrace_starts_and_ends_on_the_stroke_and_drifts_a_few_px_between() -> None:
+    base = resample(np.array([[10.0, 60.0], [120.0, 60.0]]), False)
+    stroke = Stroke(base, np.full(len(base), 2.0, np.float32), False)
+    for seed in range(8):
+        r = retrace(stroke, np.random.default_rng(seed))
+        assert r is not None and not r.closed and r.free_ends == [] and r.junctions == []
+        assert len(r.pts) >= 20 and len(r.width) == len(r.pts)
+        drift = np.abs(r.pts[:, 1] - 60.0)
+        assert drift[0] < 0.01 and drift[-1] < 0.01  # on the stroke at both ends
+        assert 0.9 <= drift.max() <= 3.5 + 1e-3
+        assert r.pts[:, 0].min() >= 10.0 and r.pts[:, 0].max() <= 120.0
+        assert (r.width >= 1.0).all() and (r.width <= 2.0).all()
+    short = resample(np.array([[10.0, 60.0], [40.0, 60.0]]), False)
+    assert retrace(Stroke(short, np.full(len(short), 2.0, np.float32), False),
+                   np.random.default_rng(0)) is None
 
 
 def test_colour_lines_are_lines_in_the_target(sets: dict[str, dict[str, np.ndarray]]) -> None:

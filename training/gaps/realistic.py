@@ -6,8 +6,9 @@ One category per failure seen on real drawings (issue 10): faint pencil lines (2
 darkness), 1-px aliased lines with 1-3 px breaks, 2-3 px breaks at T and L junctions, dashed
 strokes, long breaks along smooth contours, dust and specks near lines, colour lines, JPEG on grey
 or unevenly lit paper, verified gap-free drawings, shading (stipple, screentone, hatching)
-between the lines, where nothing is to be closed, and sketchy junctions (strokes that run on
-past the line they meet, as in pencil sketches and rough key frames). Numpy and OpenCV only, so
+between the lines, where nothing is to be closed, and sketchy lines (strokes that run on past
+the line they meet, and doubled passes over strokes, as in pencil sketches and rough key
+frames). Numpy and OpenCV only, so
 the benchmark and the data writers can use it without torch. The same (category, seed, size)
 always gives the same arrays; drawing i depends only on (seed, category, i), not on n.
 
@@ -108,6 +109,7 @@ class Style:
     specks: int = 0  # per 256 x 256
     shading: int = 0  # shaded patches (stipple, screentone, hatching) per 256 x 256
     overshoot: float = 0.0  # share of junction ends that run on past the line they meet
+    retrace: float = 0.0  # share of long strokes with a second, drifting pass over part of them
     contour_radius: tuple[float, float] = (0.15, 0.35)  # share of the drawing's size
 
 
@@ -305,7 +307,34 @@ def drawing(rng: np.random.Generator, size: int, style: Style) -> list[Stroke]:
     if style.overshoot:
         for s in strokes:
             overshoot(s, rng, style.overshoot, style.aa)
+    if style.retrace:
+        strokes += [r for s in list(strokes) if rng.random() < style.retrace
+                    for r in [retrace(s, rng)] if r is not None]
     return strokes
+
+
+def retrace(stroke: Stroke, rng: np.random.Generator, min_length: float = 40.0
+            ) -> Stroke | None:
+    """A second pass of the pencil over 25-70 px of the stroke, drifting up to 1-3.5 px to one
+    side and back: a sketch's doubled line, leaving slits of paper inside it. It starts and ends
+    on the stroke, so it has no free end and closes nothing; None for strokes too short."""
+    if stroke.length < min_length:
+        return None
+    span = min(rng.uniform(25.0, 70.0), stroke.length - 10.0)
+    n = len(stroke.pts)
+    first = int(rng.integers(0, n)) if stroke.closed else int(rng.integers(5, max(6, int(
+        stroke.length - span) - 4)))
+    idx = (first + np.arange(int(span) + 1)) % n
+    if not stroke.closed:
+        idx = idx[idx < n]
+    if len(idx) < 20:
+        return None
+    _, nrm = normals(stroke.pts, stroke.closed)
+    t = np.linspace(0.0, 1.0, len(idx))
+    drift = rng.uniform(1.0, 3.5) * rng.choice([-1.0, 1.0]) * np.sin(np.pi * t) ** 0.8
+    pts = stroke.pts[idx] + nrm[idx] * drift[:, None]
+    width = (stroke.width[idx] * rng.uniform(0.6, 1.0)).clip(min=1.0)
+    return Stroke(pts.astype(np.float32), width.astype(np.float32), False, stroke.colour)
 
 
 def overshoot(stroke: Stroke, rng: np.random.Generator, share: float, aa: bool,
@@ -857,7 +886,8 @@ def _style(category: str, rng: np.random.Generator) -> Style:
                      paper=str(rng.choice(["white", "grey"], p=[0.7, 0.3])),
                      shading=int(rng.integers(2, 5)))
     if category == "sketchy":  # pencil sketches and rough key frames: strokes cross at junctions
-        return Style(widths=(1.2, 3.0), pencil=bool(rng.random() < 0.5), overshoot=0.8)
+        return Style(widths=(1.2, 3.0), pencil=bool(rng.random() < 0.5), overshoot=0.8,
+                     retrace=0.5)
     if category in ("jpeg", "gapfree"):
         kind = str(rng.choice(["faint40", "faint60", "binary1px", "colour", "black", "specks"]))
         if category == "gapfree":
