@@ -79,3 +79,21 @@ def test_a_second_run_finds_the_rows_the_first_saved_with_its_source_crops(
             pipeline.main(common)
     assert len(made) == 1
     assert built == [1]  # the second run loaded the first run's rows
+
+
+def test_source_seed_holds_the_source_crops_across_training_seeds(
+        tmp_path: Path, pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
+    seeds: list[int] = []
+
+    def fake_crops(out: Path, crops: int, seed: int, log) -> None:
+        seeds.append(seed)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(pipeline, "source_crops", fake_crops)
+    common = ["--source-data", str(tmp_path / "src"), "--out", str(tmp_path / "out"),
+              "--no-export"]
+    for extra in ([], ["--seed", "2"], ["--seed", "2", "--source-seed", "5"],
+                  ["--seed", "3", "--source-seed", "5"]):
+        with pytest.raises(SystemExit):
+            pipeline.main(common + extra)
+    assert seeds == [5, 7, 5, 5]

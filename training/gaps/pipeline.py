@@ -4,11 +4,12 @@
                                      [--per-category 320] [--size 256] [--epochs 12]
 
 1. Data: drawings of every category of training.gaps.realistic (faint, 1-px aliased,
-   junction breaks, dashes, long breaks, specks, colour lines, JPEG, gap-free), generated with
-   training seeds (the benchmark uses seed 0 and other counts; see SEED_OFFSET), the
-   procedural drawings of benchmarks.gaps.synthetic_set, and, when Debian's openclipart-svg
-   and hershey-fonts-data are here, `--source-crops` train-split crops of the dense model's
-   sources (training.gaps.make_data; held-out drawings and fonts stay out). Each drawing goes
+   junction breaks, dashes, long breaks, specks, colour lines, JPEG, gap-free, shading,
+   sketchy lines), generated with training seeds (the benchmark uses seed 0 and other counts;
+   see SEED_OFFSET), the procedural drawings of benchmarks.gaps.synthetic_set, and, when
+   Debian's openclipart-svg and hershey-fonts-data are here, `--source-crops` train-split
+   crops of the dense model's sources (training.gaps.make_data, seed `--source-seed`, by
+   default 5 + `--seed`; held-out drawings and fonts stay out). Each drawing goes
    through the same normalisation and candidate search as the plugin, and each candidate is
    labelled (training.gaps.verifier_data). `--bridge curve` (the default) draws in each patch
    the curve a closure would be drawn along and judges the labels along it; `--bridge chord`
@@ -269,6 +270,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--source-crops", type=int, default=900,
                         help="crops of openclipart/Hershey/procedural sources (0: none)")
     parser.add_argument("--source-data", type=Path, default=Path("data/gaps_verifier"))
+    parser.add_argument("--source-seed", type=int, default=None,
+                        help="seed of the source crops (default: 5 + --seed). Runs with other "
+                        "--seed values and one --source-seed train on the same openclipart "
+                        "and Hershey crops, so they differ by their training seed alone")
     parser.add_argument("--bridge", choices=BRIDGE_KINDS, default=BRIDGE_CURVE,
                         help="what the patches' bridge channel shows and the labels are judged "
                         "along: the curve a closure is drawn on, or the straight chord "
@@ -295,7 +300,8 @@ def main(argv: list[str] | None = None) -> int:
     log(f"data: {args.per_category} drawings per category, {args.size} px, seed {args.seed}")
     # The source crops first (made once, then reused): the cache key hashes their index, so a
     # key taken before a first run made them would never match again.
-    sources = source_crops(args.source_data, args.source_crops, 5 + args.seed, log)
+    source_seed = 5 + args.seed if args.source_seed is None else args.source_seed
+    sources = source_crops(args.source_data, args.source_crops, source_seed, log)
     cached = None
     if args.rows_cache is not None:
         cached = args.rows_cache / f"rows-{rows_key(args)}.npz"
