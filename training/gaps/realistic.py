@@ -8,9 +8,9 @@ strokes, long breaks along smooth contours, dust and specks near lines, colour l
 or unevenly lit paper, verified gap-free drawings, shading (stipple, screentone, hatching)
 between the lines, where nothing is to be closed, and sketchy lines (strokes that run on past
 the line they meet, and doubled passes over strokes, as in pencil sketches and rough key
-frames). Numpy and OpenCV only, so
-the benchmark and the data writers can use it without torch. The same (category, seed, size)
-always gives the same arrays; drawing i depends only on (seed, category, i), not on n.
+frames). Numpy and OpenCV only, so the benchmark and the data writers can use it without torch.
+The same (category, seed, size) always gives the same arrays; drawing i depends only on (seed,
+category, i), not on n.
 
 Keys, as `benchmarks.gaps.synthetic_set` and `training.gaps.dataset.load_split` have them:
 - "ink" (N, H, W) uint8: the degraded drawing as ink (0 paper, 255 full ink). It is
@@ -308,8 +308,11 @@ def drawing(rng: np.random.Generator, size: int, style: Style) -> list[Stroke]:
         for s in strokes:
             overshoot(s, rng, style.overshoot, style.aa)
     if style.retrace:
-        strokes += [r for s in list(strokes) if rng.random() < style.retrace
-                    for r in [retrace(s, rng)] if r is not None]
+        for s in list(strokes):
+            if rng.random() < style.retrace:
+                second = retrace(s, rng)
+                if second is not None:
+                    strokes.append(second)
     return strokes
 
 
@@ -322,8 +325,10 @@ def retrace(stroke: Stroke, rng: np.random.Generator, min_length: float = 40.0
         return None
     span = min(rng.uniform(25.0, 70.0), stroke.length - 10.0)
     n = len(stroke.pts)
-    first = int(rng.integers(0, n)) if stroke.closed else int(rng.integers(5, max(6, int(
-        stroke.length - span) - 4)))
+    if stroke.closed:
+        first = int(rng.integers(0, n))
+    else:  # 5 px or more from either end of an open stroke
+        first = int(rng.integers(5, max(6, int(stroke.length - span) - 4)))
     idx = (first + np.arange(int(span) + 1)) % n
     if not stroke.closed:
         idx = idx[idx < n]
