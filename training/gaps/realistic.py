@@ -329,9 +329,9 @@ def retrace(stroke: Stroke, rng: np.random.Generator, min_length: float = 40.0
         first = int(rng.integers(0, n))
     else:  # 5 px or more from either end of an open stroke
         first = int(rng.integers(5, max(6, int(stroke.length - span) - 4)))
-    idx = (first + np.arange(int(span) + 1)) % n
-    if not stroke.closed:
-        idx = idx[idx < n]
+    idx = first + np.arange(int(span) + 1)  # an open stroke's never reaches its last 5 px
+    if stroke.closed:
+        idx %= n
     if len(idx) < 20:
         return None
     _, nrm = normals(stroke.pts, stroke.closed)
