@@ -185,6 +185,11 @@ def reach_of(cands: Candidates, max_gap: int) -> np.ndarray:
     return np.where(along, long_reach(max_gap), float(max_gap))
 
 
+def selectable(cands: Candidates, max_gap: int) -> np.ndarray:
+    """(N,) bool: the candidates short enough to be selected at this max gap (reach_of)."""
+    return cands.length <= reach_of(cands, max_gap) + 0.5
+
+
 def selection_probability(analysis: GapAnalysis) -> tuple[np.ndarray, np.ndarray]:
     """(sure, probability), (N,) each: which candidates are short breaks, and the probability
     `select` goes by (a short break's at least SURE, whatever the verifier says)."""
@@ -199,7 +204,7 @@ def select(analysis: GapAnalysis, sensitivity: float, max_gap: int) -> np.ndarra
     if not len(cands):
         return np.zeros(0, np.int64)
     sure, prob = selection_probability(analysis)
-    ok = (prob >= threshold(sensitivity)) & (cands.length <= reach_of(cands, max_gap) + 0.5)
+    ok = (prob >= threshold(sensitivity)) & selectable(cands, max_gap)
     order = np.nonzero(ok)[0]
     # Among bridges about equally sure, end to end first: on a bold stroke cut square, each
     # end's bridge to the side of the other piece scores as high as the bridge between the two

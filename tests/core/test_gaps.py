@@ -560,10 +560,37 @@ def test_the_verifier_is_asked_about_both_sides_of_each_bridge() -> None:
 
     def ink_above(patches: np.ndarray, feats: np.ndarray) -> np.ndarray:
         top = patches[:, 0, :16].sum(axis=(1, 2))
-        return (top > patches[:, 0, 16:].sum(axis=(1, 2))).astype(np.float32)
+        return np.float32(0.2) + np.float32(0.6) * (top > patches[:, 0, 16:].sum(axis=(1, 2)))
 
-    np.testing.assert_array_equal(score_both_sides(ink_above, block, features), [0.5, 0.5, 0.0])
+    np.testing.assert_allclose(score_both_sides(ink_above, block, features), [0.5, 0.5, 0.2])
     assert block[0, 0, :8].all() and not block[0, 0, 8:].any()  # the caller's patches unchanged
+
+
+def test_a_candidate_sure_to_be_rejected_on_one_side_is_not_asked_about_its_mirror() -> None:
+    from krita_linerefiner.core.closures import threshold
+    from krita_linerefiner.core.gaps import MIRROR_FLOOR, score_both_sides
+
+    # No sensitivity accepts what is under the floor, whatever the other side would say.
+    assert MIRROR_FLOOR < threshold(1.0) / 2
+    block = np.zeros((4, 3, 32, 32), np.float32)
+    block[:, 0, :8] = 1.0  # ink above the bridge: the mirror has it below
+    first = np.array([0.0, MIRROR_FLOOR * 0.9, MIRROR_FLOOR, 0.6], np.float32)
+    asked: list[np.ndarray] = []
+
+    def upright_or_mirrored(patches: np.ndarray, feats: np.ndarray) -> np.ndarray:
+        if patches[:, 0, :8].all():
+            return feats[:, 0].copy()
+        asked.append(feats[:, 1].copy())
+        return np.full(len(patches), 0.8, np.float32)
+
+    features = np.zeros((4, 12), np.float32)
+    features[:, 0] = first
+    features[:, 1] = np.arange(4)
+    probability = score_both_sides(upright_or_mirrored, block, features)
+    assert len(asked) == 1
+    np.testing.assert_array_equal(asked[0], [2, 3])  # the mirror, only where it could matter
+    np.testing.assert_allclose(probability, [0.0, MIRROR_FLOOR * 0.9, (MIRROR_FLOOR + 0.8) / 2,
+                                             0.7], rtol=1e-6)
 
 
 def test_close_gaps_scores_each_candidate_on_both_sides() -> None:
@@ -575,7 +602,8 @@ def test_close_gaps_scores_each_candidate_on_both_sides() -> None:
 
     def ink_above(p: np.ndarray, feats: np.ndarray) -> np.ndarray:
         calls.append(p.copy())
-        return (p[:, 0, :16].sum(axis=(1, 2)) > p[:, 0, 16:].sum(axis=(1, 2))).astype(np.float32)
+        above = p[:, 0, :16].sum(axis=(1, 2)) > p[:, 0, 16:].sum(axis=(1, 2))
+        return np.float32(0.2) + np.float32(0.6) * above  # never under the mirror floor
 
     analysis = analyse_gaps(ink, GapParams(), ink_above)
     lines = LineMap.from_ink(ink)
@@ -716,3 +744,36 @@ def test_a_neck_that_a_closure_turns_into_a_channel_is_not_drawn() -> None:
     crossed[23, 21:28] = 1.0
     assert add_necks(analysis, crossed, 24) == []
     assert (crossed >= 0.5).sum() == 7
+
+
+def test_only_candidates_a_max_gap_up_to_the_reach_could_select_are_scored() -> None:
+    from krita_linerefiner.core.candidates import FEATURES
+    from krita_linerefiner.core.closures import selectable
+    from krita_linerefiner.core.gaps import analyse_gaps
+
+    ink = np.zeros((130, 170), np.float32)
+    cv2.line(ink, (10, 40), (58, 40), 1.0, 2)  # a straight break of about 30 px ...
+    cv2.line(ink, (90, 40), (160, 40), 1.0, 2)
+    cv2.line(ink, (58, 70), (58, 120), 1.0, 2)  # ... and two ends as far apart side by side
+    cv2.line(ink, (90, 70), (90, 120), 1.0, 2)
+    scored: list[np.ndarray] = []
+
+    def recording(patches: np.ndarray, features: np.ndarray) -> np.ndarray:
+        scored.append(features.copy())
+        return np.full(len(patches), 0.5, np.float32)
+
+    analysis = analyse_gaps(ink, GapParams(max_gap=24), recording)
+    cands = analysis.candidates
+    wanted = selectable(cands, 24)
+    end_to_end = cands.end_b >= 0
+    far = end_to_end & (cands.length > 24.5) & (cands.length < 32)
+    straight = cands.features[:, FEATURES.index("cos_a")] > 0.9
+    assert (far & straight & wanted).any()  # along a stroke: searched and scored a third further
+    assert (far & ~straight & ~wanted).any()  # side by side: out of reach at max gap 24
+    assert len(scored) == 2 and len(scored[0]) == wanted.sum()
+    np.testing.assert_array_equal(analysis.probability, np.where(wanted, 0.5, 0.0))
+    # A run meant for a preview up to 32 px scores them all: any of them may be selected there.
+    scored.clear()
+    previewed = analyse_gaps(ink, GapParams(max_gap=24), recording, reach=32)
+    assert len(previewed.candidates) == len(cands) and len(scored[0]) == len(cands)
+    assert (previewed.probability == 0.5).all()
