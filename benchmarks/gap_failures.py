@@ -75,7 +75,7 @@ def real_data(folder: Path, variant: str, gaps: int, seed: int) -> dict[str, lis
 
 def diagnose(category: str, data, scorer, params, pictures: Path | None
              ) -> tuple[Counter, Counter, Counter, int, list[int]]:
-    from krita_linerefiner.core.closures import select, selection_probability
+    from krita_linerefiner.core.closures import select, selectable, selection_probability
     from krita_linerefiner.core.gaps import close_gaps
     from training.gaps.verifier_data import label_candidates
 
@@ -124,7 +124,8 @@ def diagnose(category: str, data, scorer, params, pictures: Path | None
             tips = np.rint(an.ends.tip).astype(int)
             near_end = len(tips) and reach[tips[:, 0].clip(0, size_y - 1),
                                            tips[:, 1].clip(0, size_x - 1)].any()
-            cross = crossing(an.candidates, reach)
+            # Candidates too long for the max gap are not scored (core.gaps.analyse_gaps).
+            cross = crossing(an.candidates, reach) & selectable(an.candidates, params.max_gap)
             if not near_end:
                 reason = "no end"
             elif not cross.any():
@@ -143,7 +144,7 @@ def diagnose(category: str, data, scorer, params, pictures: Path | None
             if pictures is not None:
                 _picture(pictures, f"{category}_{i:02d}_{k:02d}_{reason.replace(' ', '_')}"
                          f"_{round(length)}px",
-                         data["rgb"][i], an, cut, target, result.gaps)
+                         data["rgb"][i], an, cut, target, result.gaps, params.max_gap)
         strays += _strays(category, i, ink, result.gaps, lines, data["rgb"][i], pictures)
         if an is not None and len(accepted):
             far = _far(result.gaps >= INK, lines, target)
@@ -157,7 +158,8 @@ def diagnose(category: str, data, scorer, params, pictures: Path | None
                         spot = np.zeros_like(labels, dtype=bool)
                         spot[mid[0], mid[1]] = True
                         _picture(pictures, f"false_{category}_{i:02d}_{k:03d}_{kind}",
-                                 data["rgb"][i], an, spot, target, result.gaps)
+                                 data["rgb"][i], an, spot, target, result.gaps,
+                                 params.max_gap)
     print(f"  {category}: labels of the low-score crossing candidates: {dict(low_labels)}")
     return reasons, false_kinds, lengths, measured, strays
 
@@ -213,7 +215,9 @@ def _save(out: Path, name: str, panels: list[np.ndarray]) -> None:
 
 
 def _picture(out: Path, name: str, rgb: np.ndarray, an, cut: np.ndarray, target: np.ndarray,
-             gaps: np.ndarray) -> None:
+             gaps: np.ndarray, max_gap: int) -> None:
+    from krita_linerefiner.core.closures import selectable
+
     ys, xs = np.nonzero(cut)
     rows, cols = _window(int(ys.mean()), int(xs.mean()), 28, cut.shape)
     y0, y1, x0, x1 = rows.start, rows.stop, cols.start, cols.stop
@@ -228,7 +232,7 @@ def _picture(out: Path, name: str, rgb: np.ndarray, an, cut: np.ndarray, target:
     panels = [_enlarge(p, scale) for p in (panel_in, mid, tgt)]
     mid_big = panels[1]
     off = np.array([y0, x0], float)
-    for k in range(len(an.candidates)):
+    for k in np.nonzero(selectable(an.candidates, max_gap))[0]:  # the scored ones
         a = (an.candidates.start[k] - off) * scale + scale / 2
         b = (an.candidates.stop[k] - off) * scale + scale / 2
         if not (0 <= a[0] < mid_big.shape[0] and 0 <= a[1] < mid_big.shape[1]):
