@@ -3,7 +3,7 @@ bring (pencil-faint lines, aliased 1-px renders, JPEG, colour lines).
 
     python -m benchmarks.real [--folder DIR] [--gaps 40] [--seed 0] [--only NAMES]
                               [--pictures OUTDIR] [--max-gap 24]
-                              [--sweep 0.3,0.4,0.5,0.6,0.7 [--at-false 2]]
+                              [--sweep 0.3,0.4,0.5,0.6,0.7 [--at-false 2]] [--json OUT]
 
 DIR defaults to Tux Paint's colouring-book starters (Debian's tuxpaint-data, GPL; used here to
 measure, never shipped or trained on), or LINEREFINER_REAL_DIR. Each drawing is composited on
@@ -20,16 +20,23 @@ fill regions per drawing and variant, so a person can look.
 `--at-false` percent false additions, read off between the two sweep settings around it. Two
 verifiers (LINEREFINER_MODELS) are then compared at equal false additions, not at whatever
 trade of closure against false additions each one's 0.5 happens to make.
+
+`--json OUT` writes each drawing's scores (pooled over the seeds) per variant and method, so
+two runs on the same drawings and cuts (two verifiers) can be compared drawing by drawing:
+`python -m benchmarks.real_compare A.json B.json` (a paired bootstrap over the drawings).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import os
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -287,6 +294,8 @@ def main(argv: list[str] | None = None) -> int:
                              "analysis per drawing")
     parser.add_argument("--at-false", type=float, default=2.0,
                         help="--sweep: report closure at this false-addition rate (percent)")
+    parser.add_argument("--json", type=Path, default=None,
+                        help="write each drawing's scores per variant and method here")
     args = parser.parse_args(argv)
     cv2.setNumThreads(args.threads)
     folder = args.folder or default_folder()
@@ -309,6 +318,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     variants = [v for v in args.variants.split(",") if v]
     scores = {(v, m): GapScore() for v in variants for m in chosen}
+    # Each drawing's own scores, pooled over the seeds (--json).
+    per_drawing: dict[tuple[str, str], dict[str, GapScore]] = {key: {} for key in scores}
     if args.pictures:
         args.pictures.mkdir(parents=True, exist_ok=True)
     print(f"{len(drawings)} drawings from {folder}; {args.gaps} cuts each; variants "
@@ -341,6 +352,7 @@ def main(argv: list[str] | None = None) -> int:
                         one.add_gap_free(uncut_lines.astype(np.float32), method(uncut_ink),
                                          lines=uncut_lines)
                     scores[(variant, method_name)].merge(one)
+                    per_drawing[(variant, method_name)].setdefault(name, GapScore()).merge(one)
                     if args.pictures and method_name == "ours" and seed == seeds[0]:
                         row = np.concatenate([picture[..., ::-1], fill_picture(lines, added)], 1)
                         cv2.imwrite(str(args.pictures / f"{name}_{variant}.png"), row)
@@ -365,7 +377,38 @@ def main(argv: list[str] | None = None) -> int:
                                         100 * sc.closure_rate(lo, hi)) for sc in swept],
                                       args.at_false) for lo, hi in BINS]
             print(f"| {variant} | " + " | ".join(f"{c:.1f}" for c in cells) + " |")
+    if args.json:
+        write_scores(args.json, per_drawing, folder, seeds, args.gaps, args.max_gap)
+        print(f"\nper-drawing scores: {args.json}")
     return 0
+
+
+def write_scores(path: Path, per_drawing: dict[tuple[str, str], dict[str, GapScore]],
+                 folder: Path, seeds: list[int], gaps: int, max_gap: int) -> None:
+    """{"run": what was cut, "scores": {variant: {method: {drawing: GapScore fields}}}}."""
+    out: dict[str, dict[str, dict[str, dict]]] = {}
+    for (variant, method_name), drawings in per_drawing.items():
+        out.setdefault(variant, {})[method_name] = {
+            name: dataclasses.asdict(score) for name, score in drawings.items()}
+    run = {"folder": str(folder), "seeds": seeds, "gaps": gaps, "max_gap": max_gap,
+           "models": os.environ.get("LINEREFINER_MODELS", "models")}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"run": run, "scores": out}))
+
+
+def read_scores(path: Path) -> tuple[dict, dict[str, dict[str, dict[str, GapScore]]]]:
+    """(run, {variant: {method: {drawing: GapScore}}}) as write_scores wrote them."""
+    data = json.loads(path.read_text())
+    scores = {variant: {method_name: {name: _score(fields) for name, fields in drawings.items()}
+                        for method_name, drawings in methods.items()}
+              for variant, methods in data["scores"].items()}
+    return data["run"], scores
+
+
+def _score(fields: dict[str, Any]) -> GapScore:
+    score = GapScore(**{k: v for k, v in fields.items() if k != "closures"})
+    score.closures = [(float(length), bool(ok)) for length, ok in fields["closures"]]
+    return score
 
 
 if __name__ == "__main__":

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from benchmarks.metrics import GapScore
+from benchmarks.real import BINS, closure_at_false, read_scores, write_scores
+from benchmarks.real_compare import compare, main, read_off, sweep_arrays
+
+SETTINGS = (0.2, 0.5, 0.8)
+DRAWINGS = ("frog", "hat", "pansy", "rocket", "street")
+
+
+def sweep(extra_closed: int = 0) -> dict[str, dict[str, GapScore]]:
+    """A variant's sweep: per setting and drawing, false additions that grow with the setting
+    (and differ by drawing) and breaks of every bin of which more are closed at higher
+    settings; `extra_closed` more closed in each bin of every drawing."""
+    out: dict[str, dict[str, GapScore]] = {}
+    for s, setting in enumerate(SETTINGS):
+        rows = {}
+        for d, name in enumerate(DRAWINGS):
+            closures = []
+            for lo, hi in BINS:
+                closed = min(10, 3 + 2 * s + d % 3 + extra_closed)
+                closures += [(float(lo + k % (hi - lo + 1)), k < closed) for k in range(10)]
+            rows[name] = GapScore(closures=closures, far_pixels=1 + s * (d + 1),
+                                  new_pixels=100, images=1)
+        out[f"ours @{setting:g}"] = rows
+    return out
+
+
+def pooled(rows: dict[str, GapScore], names: list[str]) -> GapScore:
+    total = GapScore()
+    for name in names:
+        total.merge(rows[name])
+    return total
+
+
+def test_the_read_off_on_all_drawings_is_benchmarks_real_s() -> None:
+    variant = sweep()
+    arrays = sweep_arrays(variant, list(DRAWINGS))[1:]
+    got = read_off(np.ones((1, len(DRAWINGS))), *arrays, 2.0)[0]
+    scores = [pooled(variant[f"ours @{s:g}"], list(DRAWINGS)) for s in SETTINGS]
+    for b, (lo, hi) in enumerate(BINS):
+        expected = closure_at_false([(100 * sc.false_addition_rate, 100 * sc.closure_rate(lo, hi))
+                                     for sc in scores], 2.0)
+        assert np.isfinite(expected)
+        assert got[b] == pytest.approx(expected)
+    # A drawing drawn twice counts twice, as if its scores were pooled twice.
+    weights = np.array([[2.0, 0.0, 1.0, 0.0, 0.0]])
+    twice = [pooled(variant[f"ours @{s:g}"], ["frog", "frog", "pansy"]) for s in SETTINGS]
+    expected = closure_at_false([(100 * sc.false_addition_rate, 100 * sc.closure_rate(1, 8))
+                                 for sc in twice], 2.0)
+    assert read_off(weights, *arrays, 2.0)[0, 0] == pytest.approx(expected)
+
+
+def test_a_run_against_itself_differs_by_nothing_and_a_better_one_is_ahead_in_every_draw(
+) -> None:
+    rng = np.random.default_rng(0)
+    same = compare(sweep(), sweep(), 2.0, 200, rng)
+    np.testing.assert_array_equal(same["a"], same["b"])
+    assert np.isfinite(same["diff"]).all() and not same["diff"].any()
+    better = compare(sweep(), sweep(extra_closed=2), 2.0, 200, rng)
+    assert (better["b"] > better["a"]).all()
+    assert (better["diff"] > 0).all()
+
+
+def test_scores_round_trip_through_json_and_the_comparison_runs_from_files(tmp_path, capsys
+                                                                         ) -> None:
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    for path, extra in ((a, 0), (b, 2)):
+        per_drawing = {("black", method): rows for method, rows in sweep(extra).items()}
+        write_scores(path, per_drawing, tmp_path, [0, 1], 30, 24)
+    run, scores = read_scores(a)
+    assert run["seeds"] == [0, 1] and run["gaps"] == 30
+    assert scores["black"]["ours @0.5"]["hat"] == sweep()["ours @0.5"]["hat"]
+    assert main([str(a), str(b), "--resamples", "50"]) == 0
+    table = capsys.readouterr().out
+    assert "| black | 1-8 |" in table and "| 100% |" in table
+    # Runs that cut other breaks are not compared.
+    write_scores(b, {("black", m): r for m, r in sweep().items()}, tmp_path, [0], 30, 24)
+    assert main([str(a), str(b)]) == 2
