@@ -5,13 +5,14 @@
 Each run is `python -m benchmarks.real --seeds 0,1,2 --only sweep --sweep 0.1,...,0.8 --json
 X.json` with its own verifier (LINEREFINER_MODELS), on the same drawings, seeds and cut count.
 Per variant and length bin it prints each run's closure at `--at-false` percent false additions
-(read between the sweep's settings, as benchmarks.real does), B minus A, and a paired bootstrap
-over the drawings: the drawings are drawn with replacement, the same draw for both runs, each
-run's sweep is pooled over the drawn ones and read off again. Reported: the 5th and 95th
-percentiles of B - A over the draws and the share of draws in which B closes more. A dozen
-drawings carry most of the uncertainty of a comparison (a few faces or a stipple decide the
-false additions); a difference whose interval holds 0 is one these drawings cannot tell apart.
-Draws where a run's sweep does not reach the rate are left out (the count is printed).
+(read between the sweep's settings, as benchmarks.real does; where a sweep does not reach it,
+at the nearest rate both reach: common_rate), B minus A, and a paired bootstrap over the
+drawings: the drawings are drawn with replacement, the same draw for both runs, each run's sweep
+is pooled over the drawn ones and read off again at that draw's common rate. Reported: the 5th
+and 95th percentiles of B - A over the draws and the share of draws in which B closes more. A
+dozen drawings carry most of the uncertainty of a comparison (a few faces or a stipple decide
+the false additions); a difference whose interval holds 0 is one these drawings cannot tell
+apart. Draws where the two sweeps' ranges of false additions do not meet are left out (counted).
 """
 
 from __future__ import annotations
@@ -49,26 +50,44 @@ def sweep_arrays(scores: dict[str, dict[str, GapScore]], names: list[str]
     return settings, far, new, hits, count
 
 
-def read_off(weights: np.ndarray, far: np.ndarray, new: np.ndarray, hits: np.ndarray,
-             count: np.ndarray, at: float) -> np.ndarray:
-    """(R, len(BINS)): closure (%) at `at` % false additions for each row of `weights` (R, D),
-    how many times each drawing is drawn; nan where the sweep does not reach it."""
+def curves(weights: np.ndarray, far: np.ndarray, new: np.ndarray, hits: np.ndarray,
+           count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(false (R, S), closure (R, S, len(BINS))), in %, of the sweep pooled over the drawings
+    as each row of `weights` (R, D) draws them (how many times each drawing is drawn)."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        false = 100 * (weights @ far.T) / (weights @ new.T)  # (R, S)
+        false = 100 * (weights @ far.T) / (weights @ new.T)
         false = np.where(np.isfinite(false), false, 0.0)  # nothing added: nothing false
         closure = 100 * np.einsum("rd,sdb->rsb", weights, hits) / np.einsum(
             "rd,sdb->rsb", weights, count)
-    out = np.full((len(weights), closure.shape[2]), np.nan)
-    for r in range(len(weights)):
+    return false, closure
+
+
+def common_rate(false_a: np.ndarray, false_b: np.ndarray, at: float) -> np.ndarray:
+    """(R,): the false-addition rate each draw compares the two runs at: `at`, or the nearest
+    rate both sweeps reach (nan where their ranges do not meet). A draw of the drawings moves
+    each sweep's range of false additions, often past a fixed rate; at a rate both reach the
+    two still compare at equal false additions."""
+    lo = np.maximum(false_a.min(axis=1), false_b.min(axis=1))
+    hi = np.minimum(false_a.max(axis=1), false_b.max(axis=1))
+    return np.where(lo <= hi, np.clip(at, lo, hi), np.nan)
+
+
+def read_off(false: np.ndarray, closure: np.ndarray, rate: np.ndarray) -> np.ndarray:
+    """(R, len(BINS)): each draw's closure at its `rate` (R,), read between the sweep's settings
+    around it (benchmarks.real.closure_at_false); nan where the rate is nan or not reached."""
+    out = np.full((len(false), closure.shape[2]), np.nan)
+    for r in np.nonzero(np.isfinite(rate))[0]:
         for b in range(closure.shape[2]):
-            out[r, b] = closure_at_false(list(zip(false[r], closure[r, :, b], strict=True)), at)
+            out[r, b] = closure_at_false(list(zip(false[r], closure[r, :, b], strict=True)),
+                                         float(rate[r]))
     return out
 
 
 def compare(a: dict[str, dict[str, GapScore]], b: dict[str, dict[str, GapScore]], at: float,
             resamples: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """One variant: {"a", "b": (len(BINS),) read-off on all drawings; "diff": (R, len(BINS))
-    B - A over the bootstrap draws (nan where either does not reach `at`)}."""
+    """One variant: on all drawings, "rate" (the false additions compared at: common_rate),
+    "a" and "b" (len(BINS),) closures there; over the bootstrap draws, "diff" (R, len(BINS))
+    B - A, each draw at its own common rate (nan where the sweeps do not meet)."""
     names = sorted(set.intersection(*(set(rows) for rows in (*a.values(), *b.values()))))
     if not names:
         raise ValueError("the two runs have no drawing in common")
@@ -77,9 +96,17 @@ def compare(a: dict[str, dict[str, GapScore]], b: dict[str, dict[str, GapScore]]
     draws = rng.integers(0, len(names), (resamples, len(names)))
     weights = np.zeros((resamples, len(names)))
     np.add.at(weights, (np.arange(resamples)[:, None], draws), 1.0)
-    return {"a": read_off(whole, *arrays_a, at)[0], "b": read_off(whole, *arrays_b, at)[0],
-            "diff": read_off(weights, *arrays_b, at) - read_off(weights, *arrays_a, at),
-            "drawings": np.array(names)}
+    out: dict[str, np.ndarray] = {"drawings": np.array(names)}
+    for key, w in (("whole", whole), ("draws", weights)):
+        false_a, closure_a = curves(w, *arrays_a)
+        false_b, closure_b = curves(w, *arrays_b)
+        rate = common_rate(false_a, false_b, at)
+        got_a, got_b = read_off(false_a, closure_a, rate), read_off(false_b, closure_b, rate)
+        if key == "whole":
+            out.update(rate=rate, a=got_a[0], b=got_b[0])
+        else:
+            out["diff"] = got_b - got_a
+    return out
 
 
 def format_rows(variant: str, result: dict[str, np.ndarray]) -> list[str]:
@@ -92,7 +119,8 @@ def format_rows(variant: str, result: dict[str, np.ndarray]) -> list[str]:
             spread = f"{low:+.1f} .. {high:+.1f} | {100 * np.mean(ok > 0):.0f}%"
         else:
             spread = "n/a | n/a"
-        rows.append(f"| {variant} | {lo}-{hi} | {result['a'][k]:.1f} | {result['b'][k]:.1f} | "
+        rows.append(f"| {variant} | {lo}-{hi} | {result['rate'][0]:.2f} | "
+                    f"{result['a'][k]:.1f} | {result['b'][k]:.1f} | "
                     f"{result['b'][k] - result['a'][k]:+.1f} | {spread} | "
                     f"{len(diff) - len(ok)} |")
     return rows
@@ -121,8 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     rng = np.random.default_rng(args.seed)
     print(f"A: {run_a.get('models')}  B: {run_b.get('models')}; closure (%) at "
           f"{args.at_false:g}% false additions; {args.resamples} draws of the drawings\n")
-    print("| variant | px | A | B | B - A | 5th .. 95th pct | B ahead | draws n/a |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| variant | px | at false % | A | B | B - A | 5th .. 95th pct | B ahead | draws n/a |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for variant in variants:
         result = compare(a[variant], b[variant], args.at_false, args.resamples, rng)
         print("\n".join(format_rows(variant, result)))

@@ -5,7 +5,7 @@ import pytest
 
 from benchmarks.metrics import GapScore
 from benchmarks.real import BINS, closure_at_false, read_scores, write_scores
-from benchmarks.real_compare import compare, main, read_off, sweep_arrays
+from benchmarks.real_compare import common_rate, compare, curves, main, read_off, sweep_arrays
 
 SETTINGS = (0.2, 0.5, 0.8)
 DRAWINGS = ("frog", "hat", "pansy", "rocket", "street")
@@ -39,7 +39,8 @@ def pooled(rows: dict[str, GapScore], names: list[str]) -> GapScore:
 def test_the_read_off_on_all_drawings_is_benchmarks_real_s() -> None:
     variant = sweep()
     arrays = sweep_arrays(variant, list(DRAWINGS))[1:]
-    got = read_off(np.ones((1, len(DRAWINGS))), *arrays, 2.0)[0]
+    false, closure = curves(np.ones((1, len(DRAWINGS))), *arrays)
+    got = read_off(false, closure, np.array([2.0]))[0]
     scores = [pooled(variant[f"ours @{s:g}"], list(DRAWINGS)) for s in SETTINGS]
     for b, (lo, hi) in enumerate(BINS):
         expected = closure_at_false([(100 * sc.false_addition_rate, 100 * sc.closure_rate(lo, hi))
@@ -51,7 +52,15 @@ def test_the_read_off_on_all_drawings_is_benchmarks_real_s() -> None:
     twice = [pooled(variant[f"ours @{s:g}"], ["frog", "frog", "pansy"]) for s in SETTINGS]
     expected = closure_at_false([(100 * sc.false_addition_rate, 100 * sc.closure_rate(1, 8))
                                  for sc in twice], 2.0)
-    assert read_off(weights, *arrays, 2.0)[0, 0] == pytest.approx(expected)
+    assert read_off(*curves(weights, *arrays), np.array([2.0]))[0, 0] == pytest.approx(expected)
+
+
+def test_draws_compare_at_the_nearest_rate_both_sweeps_reach() -> None:
+    a = np.array([[0.5, 1.0, 1.5], [0.5, 1.0, 1.5], [0.5, 1.0, 1.5]])
+    b = np.array([[1.0, 2.0, 3.0], [1.2, 1.4, 1.8], [1.6, 2.0, 3.0]])
+    # 2% where both reach it; else the nearest both reach; nothing where they do not meet.
+    rate = common_rate(np.vstack([[1.0, 2.0, 2.5], a[1:]]), b, 2.0)
+    np.testing.assert_allclose(rate, [2.0, 1.5, np.nan])
 
 
 def test_a_run_against_itself_differs_by_nothing_and_a_better_one_is_ahead_in_every_draw(
