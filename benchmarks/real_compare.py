@@ -30,10 +30,10 @@ SWEEP_PREFIX = "ours @"
 
 
 def sweep_arrays(scores: dict[str, dict[str, GapScore]], names: list[str]
-                 ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The sweep rows of one variant as per-drawing counts: (settings, far px, new px,
-    closed breaks, breaks), the first two (S, D), the last two (S, D, len(BINS)), for the
-    settings S in the order of their sensitivity and the drawings `names` D."""
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The sweep rows of one variant as per-drawing counts: (far px, new px, closed breaks,
+    breaks), the first two (S, D), the last two (S, D, len(BINS)), for the settings S in the
+    order of their sensitivity and the drawings `names` D."""
     settings = sorted((m for m in scores if m.startswith(SWEEP_PREFIX)),
                       key=lambda m: float(m[len(SWEEP_PREFIX):]))
     far = np.zeros((len(settings), len(names)))
@@ -45,9 +45,10 @@ def sweep_arrays(scores: dict[str, dict[str, GapScore]], names: list[str]
             score = scores[setting][name]
             far[s, d], new[s, d] = score.far_pixels, score.new_pixels
             for b, (lo, hi) in enumerate(BINS):
-                inside = [ok for length, ok in score.closures if lo - 0.5 <= length < hi + 0.5]
-                hits[s, d, b], count[s, d, b] = sum(inside), len(inside)
-    return settings, far, new, hits, count
+                count[s, d, b] = score.gap_count(lo, hi)
+                if count[s, d, b]:
+                    hits[s, d, b] = count[s, d, b] * score.closure_rate(lo, hi)
+    return far, new, hits, count
 
 
 def curves(weights: np.ndarray, far: np.ndarray, new: np.ndarray, hits: np.ndarray,
@@ -91,7 +92,7 @@ def compare(a: dict[str, dict[str, GapScore]], b: dict[str, dict[str, GapScore]]
     names = sorted(set.intersection(*(set(rows) for rows in (*a.values(), *b.values()))))
     if not names:
         raise ValueError("the two runs have no drawing in common")
-    arrays_a, arrays_b = sweep_arrays(a, names)[1:], sweep_arrays(b, names)[1:]
+    arrays_a, arrays_b = sweep_arrays(a, names), sweep_arrays(b, names)
     whole = np.ones((1, len(names)))
     draws = rng.integers(0, len(names), (resamples, len(names)))
     weights = np.zeros((resamples, len(names)))

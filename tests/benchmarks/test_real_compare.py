@@ -38,7 +38,7 @@ def pooled(rows: dict[str, GapScore], names: list[str]) -> GapScore:
 
 def test_the_read_off_on_all_drawings_is_benchmarks_real_s() -> None:
     variant = sweep()
-    arrays = sweep_arrays(variant, list(DRAWINGS))[1:]
+    arrays = sweep_arrays(variant, list(DRAWINGS))
     false, closure = curves(np.ones((1, len(DRAWINGS))), *arrays)
     got = read_off(false, closure, np.array([2.0]))[0]
     scores = [pooled(variant[f"ours @{s:g}"], list(DRAWINGS)) for s in SETTINGS]
