@@ -15,6 +15,7 @@ of the pieces it joins) and can be cut out as a patch rotated to it, for the ver
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 
 import cv2
@@ -35,6 +36,17 @@ PATCH = 32
 BRIDGE_CHORD = "chord"
 BRIDGE_CURVE = "curve"
 BRIDGE_KINDS = (BRIDGE_CHORD, BRIDGE_CURVE)
+# How a patch reads the drawing where one patch px spans more than a drawing px (bridges over
+# about 10 px): at one point per patch px (bilinear), which breaks a 1-px line into dots and
+# drops specks or keeps them at random; or from the drawing prefiltered to the patch's pixel
+# size (area_maps), where a 1-px line stays a line and a speck fades. The verifier model
+# declares which it was trained on; patches of bridges up to 10 px are the same either way.
+SAMPLING_POINT = "point"
+SAMPLING_AREA = "area"
+SAMPLING_KINDS = (SAMPLING_POINT, SAMPLING_AREA)
+# Drawing px per patch px up to which each prefilter level serves (level 0: none). Each level
+# is filtered for its upper bound, so a patch is never blurred less than its step asks.
+AREA_STEPS = (1.0, 1.5, 2.25, 3.375, 5.0625, 7.6, 11.4)
 CURVE_STEPS = 49  # points along a bridge's curve in a patch (under 1 patch px apart)
 FEATURES = (
     "length",
@@ -719,16 +731,52 @@ def candidate_curves(cands: Candidates, ends: StrokeEnds, steps: int = CURVE_STE
     return bridge_curves(cands.start, cands.stop, *directions, steps)
 
 
+def area_level(step: np.ndarray) -> np.ndarray:
+    """(N,) int: the prefilter level (index into AREA_STEPS) for patches of these steps."""
+    level = np.searchsorted(np.asarray(AREA_STEPS), step - 1e-9)
+    return np.minimum(level, len(AREA_STEPS) - 1)
+
+
+def area_maps(lines: LineMap, level: int) -> tuple[np.ndarray, np.ndarray]:
+    """(ink, pieces) as a patch whose px spans up to AREA_STEPS[level] drawing px reads them.
+
+    The ink is blurred with a Gaussian of sigma 0.5 * sqrt(step^2 - 1) (the step's box, less
+    the px's own) and scaled so that the middle of a 1-px line reads 1 again, then capped at 1:
+    a 1-px line stays a continuous line of about full ink at any sampling phase, a bolder one
+    is solid, and a speck (blurred in two directions, not one) fades. The piece labels grow by
+    ceil((step - 1) / 2) px (the largest label wins), so nearest sampling never skips a 1-px
+    stroke of the end's own piece."""
+    if level <= 0:
+        return lines.ink, lines.pieces
+    step = AREA_STEPS[level]
+    sigma = 0.5 * math.sqrt(step * step - 1.0)
+    ink = cv2.GaussianBlur(lines.ink, (0, 0), sigmaX=sigma, sigmaY=sigma,
+                           borderType=cv2.BORDER_CONSTANT)
+    ink *= np.float32(math.sqrt(2.0 * math.pi) * sigma)
+    np.minimum(ink, np.float32(1.0), out=ink)
+    grow = math.ceil((step - 1.0) / 2.0)
+    # float32 holds labels exactly up to 2**24; cv2.dilate takes no int32.
+    labels = cv2.dilate(lines.pieces.astype(np.float32),
+                        np.ones((2 * grow + 1, 2 * grow + 1), np.uint8))
+    return ink, labels.astype(np.int32)
+
+
 def patches(lines: LineMap, cands: Candidates, ends: StrokeEnds, size: int = PATCH,
-            block: int = 1000, bridge: str = BRIDGE_CHORD) -> np.ndarray:
+            block: int = 1000, bridge: str = BRIDGE_CHORD,
+            sampling: str = SAMPLING_POINT) -> np.ndarray:
     """(N, 3, size, size) float32: the ink, the end's own piece and the bridge, rotated so the
     bridge runs left to right through the middle and scaled so it spans half the patch at most.
     The bridge channel is 3 px wide along the straight chord (BRIDGE_CHORD) or along the curve
     a closure would be drawn on (BRIDGE_CURVE, candidate_curves).
 
+    `sampling`: SAMPLING_POINT reads the drawing at each patch px; SAMPLING_AREA reads it
+    prefiltered to the patch's px size (area_maps) where that is over 1 drawing px.
+
     All patches are sampled with one cv2.remap per block of candidates (a map of block * size
-    rows), not one warp each.
+    rows) and prefilter level, not one warp each.
     """
+    if sampling not in SAMPLING_KINDS:
+        raise ValueError(f"sampling must be one of {SAMPLING_KINDS}, not {sampling!r}")
     n = len(cands)
     out = np.zeros((n, 3, size, size), np.float32)
     if n == 0:
@@ -740,24 +788,30 @@ def patches(lines: LineMap, cands: Candidates, ends: StrokeEnds, size: int = PAT
     unit = (cands.stop - cands.start) / length.clip(min=1e-6)[:, None]
     grid = np.arange(size, dtype=np.float32) - size / 2.0
     u, v = grid[None, None, :], grid[None, :, None]  # along, across the bridge
-    # Labels are sampled as int32 (nearest): no float copy of a page-size map.
-    pieces = lines.pieces
-    for lo in range(0, n, block):
-        sl = slice(lo, lo + block)
-        s = step[sl, None, None].astype(np.float32)
-        uy = unit[sl, 0, None, None].astype(np.float32)
-        ux = unit[sl, 1, None, None].astype(np.float32)
-        map_x = (centre[sl, 1, None, None] + (u * ux - v * uy) * s).astype(np.float32)
-        map_y = (centre[sl, 0, None, None] + (u * uy + v * ux) * s).astype(np.float32)
-        rows = (-1, size)
-        ink = cv2.remap(lines.ink, map_x.reshape(rows), map_y.reshape(rows), cv2.INTER_LINEAR,
-                        borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-        lab = cv2.remap(pieces, map_x.reshape(rows), map_y.reshape(rows), cv2.INTER_NEAREST,
-                        borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-        count = len(map_x)
-        out[sl, 0] = ink.reshape(count, size, size)
-        own = ends.piece[cands.end_a[sl]].astype(np.int32)
-        out[sl, 1] = lab.reshape(count, size, size) == own[:, None, None]
+    if sampling == SAMPLING_AREA:
+        level = area_level(step)
+        groups = [(int(k), np.flatnonzero(level == k)) for k in np.unique(level)]
+    else:
+        groups = [(0, np.arange(n))]
+    for k, members in groups:
+        # Labels are sampled as int32 (nearest): no float copy of a page-size map.
+        ink_map, pieces = area_maps(lines, k)
+        for lo in range(0, len(members), block):
+            sl = members[lo : lo + block]
+            s = step[sl, None, None].astype(np.float32)
+            uy = unit[sl, 0, None, None].astype(np.float32)
+            ux = unit[sl, 1, None, None].astype(np.float32)
+            map_x = (centre[sl, 1, None, None] + (u * ux - v * uy) * s).astype(np.float32)
+            map_y = (centre[sl, 0, None, None] + (u * uy + v * ux) * s).astype(np.float32)
+            rows = (-1, size)
+            ink = cv2.remap(ink_map, map_x.reshape(rows), map_y.reshape(rows),
+                            cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+            lab = cv2.remap(pieces, map_x.reshape(rows), map_y.reshape(rows),
+                            cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+            count = len(map_x)
+            out[sl, 0] = ink.reshape(count, size, size)
+            own = ends.piece[cands.end_a[sl]].astype(np.int32)
+            out[sl, 1] = lab.reshape(count, size, size) == own[:, None, None]
     if bridge == BRIDGE_CURVE:
         _draw_curves(out, candidate_curves(cands, ends), centre, unit, step)
         return out

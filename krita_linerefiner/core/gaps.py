@@ -23,6 +23,7 @@ import numpy as np
 from .candidates import (
     BRIDGE_CHORD,
     LINE_LEVEL,
+    SAMPLING_POINT,
     LineMap,
     find_ends,
     find_necks,
@@ -134,6 +135,7 @@ def analyse_gaps(
     check_cancel(cancel)
     probability = np.zeros(len(cands), np.float32)
     bridge = getattr(scorer, "bridge", BRIDGE_CHORD)  # what the verifier was trained to see
+    sampling = getattr(scorer, "sampling", SAMPLING_POINT)
     # Only what some max gap up to the reach can select is scored (the rest keeps 0): the
     # search goes a third further for breaks along a stroke, and finds the others out there
     # too (a quarter of a shaded page's candidates at the default max gap).
@@ -145,7 +147,8 @@ def analyse_gaps(
         rows = wanted[lo : lo + SCORE_BLOCK]
         part = cands.take(rows)
         probability[rows] = score_both_sides(
-            scorer, patches(lines, part, ends, bridge=bridge), part.features)
+            scorer, patches(lines, part, ends, bridge=bridge, sampling=sampling),
+            part.features)
     check_cancel(cancel)
     return GapAnalysis(lines, ends, cands, probability, find_necks(lines))
 

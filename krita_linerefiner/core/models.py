@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import numpy as np
 import onnxruntime as ort
 
-from .candidates import BRIDGE_CHORD, BRIDGE_KINDS
+from .candidates import BRIDGE_CHORD, BRIDGE_KINDS, SAMPLING_KINDS, SAMPLING_POINT
 from .errors import LineRefinerError
 from .tiling import TileSpec
 
@@ -45,6 +45,8 @@ class ModelInfo:
     features_name: str = ""
     # A scorer's patches: what their bridge channel shows (core.candidates.BRIDGE_KINDS).
     bridge: str = BRIDGE_CHORD
+    # ... and how they read the drawing (core.candidates.SAMPLING_KINDS).
+    sampling: str = SAMPLING_POINT
     # Free-form records; kept out of hash/eq so ModelInfo can key the session cache.
     provenance: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
     metrics: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
@@ -83,6 +85,7 @@ def _model_info(name: str, entry: Any, path: Path) -> ModelInfo:
             kind=str(entry.get("kind", "dense")),
             features_name=str((entry.get("features") or {}).get("name", "")),
             bridge=str(entry.get("bridge", BRIDGE_CHORD)),
+            sampling=str(entry.get("sampling", SAMPLING_POINT)),
             provenance=dict(entry.get("provenance") or {}),
             metrics=dict(entry.get("metrics") or {}),
         )
@@ -98,6 +101,9 @@ def _model_info(name: str, entry: Any, path: Path) -> ModelInfo:
         raise _manifest_error(
             path, f"gives model {name!r} an unknown bridge {info.bridge!r} (one of {BRIDGE_KINDS})"
         )
+    if info.sampling not in SAMPLING_KINDS:
+        raise _manifest_error(path, f"gives model {name!r} an unknown sampling "
+                              f"{info.sampling!r} (one of {SAMPLING_KINDS})")
     if info.size_multiple < 1 or info.overlap < 0 or info.overlap % 2:
         raise _manifest_error(
             path, f"needs size_multiple >= 1 and an even overlap >= 0 for model {name!r}"
@@ -275,6 +281,7 @@ class ScorerSession:
         self.patch_shape = tuple(shapes[info.input_name][1:])
         self.features = int(shapes[info.features_name][1])
         self.bridge = info.bridge  # what the patches' bridge channel must show
+        self.sampling = info.sampling  # how the patches must read the drawing
 
     def __call__(self, patches: np.ndarray, features: np.ndarray) -> np.ndarray:
         n = len(patches)

@@ -233,3 +233,62 @@ def test_the_curve_bridge_channel_follows_a_curved_break_and_a_straight_one_as_t
     assert away * (rows.mean() - PATCH // 2) >= 1.0
     with pytest.raises(ValueError, match="bridge"):
         patches(lines, one, ends, bridge="spline")
+
+
+def long_break_with_neighbours() -> tuple[np.ndarray, tuple[int, int]]:
+    """A horizontal 1-px line with a 22-px break, a 1-px line at 35 degrees passing 9 px
+    below the break, and a 1-px speck 7 px above it; also the speck's (row, col)."""
+    img = (line_with_break(0, 22) * 255).astype(np.uint8)
+    cv2.line(img, (30, 75), (66, 50), 255, 1, cv2.LINE_8)
+    speck = (41, 50)
+    img[speck] = 255
+    return img.astype(np.float32) / 255.0, speck
+
+
+def test_area_sampling_keeps_a_thin_line_whole_and_fades_a_speck_in_a_long_bridges_patch():
+    from krita_linerefiner.core.candidates import area_level
+
+    ink, _ = long_break_with_neighbours()
+    lines, ends, cands = analyse(ink)
+    k = int(np.argmax(np.where(cands.end_b >= 0, cands.length, 0)))
+    assert 20 < cands.length[k] < 26  # the break, end to end: over 1.5 drawing px per patch px
+    one = cands.take(np.array([k]))
+    point = patches(lines, one, ends, sampling="point")[0]
+    area = patches(lines, one, ends, sampling="area")[0]
+    assert area_level(np.array([(2 * cands.length[k] + 12) / PATCH]))[0] >= 2
+
+    def slanted_columns(patch: np.ndarray) -> np.ndarray:
+        # The slanted line lies on one side of the bridge, 4+ patch rows off the middle
+        # (the patch may be mirrored): the darkest ink per column there, where it crosses.
+        below = patch[0, PATCH // 2 + 4 :]
+        above = patch[0, : PATCH // 2 - 3]
+        side = below if below.sum() > above.sum() else above
+        return side.max(axis=0)
+
+    crossed_area = slanted_columns(area)
+    crossed_point = slanted_columns(point)
+    span = np.flatnonzero(crossed_area > 0.05)
+    inside = np.arange(span[0] + 2, span[-1] - 1)  # the line's blurred ends left out
+    assert len(inside) >= 8
+    # Point sampling reads the 1-px line as dots; area sampling as a line of about full ink.
+    assert crossed_point[inside].min() < 0.5
+    assert crossed_area[inside].min() >= 0.5
+    # The speck fades under area sampling: fainter than any part of the line, where point
+    # sampling reads it darker than parts of the line.
+    def speck(patch: np.ndarray) -> float:
+        top, bottom = patch[0, : PATCH // 2 - 2], patch[0, PATCH // 2 + 3 :]
+        return float((top if top.sum() < bottom.sum() else bottom).max())
+
+    assert 0 < speck(area) < 0.5 <= crossed_area[inside].min()
+    assert speck(point) > crossed_point[inside].min()
+
+
+def test_area_sampling_changes_nothing_for_bridges_of_up_to_10_px():
+    ink, _ = long_break_with_neighbours()
+    lines, ends, cands = analyse(ink)
+    short = cands.take(np.flatnonzero(cands.length <= 10))
+    assert len(short)
+    np.testing.assert_array_equal(patches(lines, short, ends, sampling="area"),
+                                  patches(lines, short, ends))
+    with pytest.raises(ValueError, match="sampling"):
+        patches(lines, short, ends, sampling="box")

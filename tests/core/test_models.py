@@ -353,3 +353,45 @@ def test_a_scorer_says_what_its_bridge_channel_shows_and_gap_analysis_cuts_patch
     (folder / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(LineRefinerError, match="unknown bridge"):
         load_manifest(folder)
+
+
+def test_a_scorer_says_how_its_patches_read_the_drawing_and_gap_analysis_cuts_them_so(
+        tmp_path: Path) -> None:
+    from krita_linerefiner.core import gaps
+    from krita_linerefiner.core.candidates import LineMap, find_ends, patches, propose
+    from krita_linerefiner.core.gaps import GapParams
+    from krita_linerefiner.core.models import create_scorer
+    from tests.core.test_candidates import long_break_with_neighbours
+    from tests.model_fixtures import add_verifier
+
+    folder = add_verifier(tmp_path / "m")
+    assert create_scorer("verifier", models_dir=folder).sampling == "point"  # when not declared
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["models"]["verifier"]["sampling"] = "area"
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    models.clear_session_cache()
+    scorer = create_scorer("verifier", models_dir=folder)
+    assert scorer.sampling == "area"
+
+    seen: list[np.ndarray] = []
+
+    def recording(block: np.ndarray, features: np.ndarray) -> np.ndarray:
+        seen.append(block.copy())
+        return scorer(block, features)
+
+    recording.bridge = scorer.bridge  # type: ignore[attr-defined]
+    recording.sampling = scorer.sampling  # type: ignore[attr-defined]
+    ink, _ = long_break_with_neighbours()
+    gaps.analyse_gaps(ink, GapParams(max_gap=24), recording)
+    lines = LineMap.from_ink(ink)
+    ends = find_ends(lines)
+    cands = propose(lines, ends, 32)  # the search's reach at max gap 24 (long_reach)
+    cands = cands.take(np.flatnonzero(gaps.selectable(cands, 24)))
+    want = patches(lines, cands, ends, sampling="area")
+    assert not np.array_equal(want, patches(lines, cands, ends))  # a long break is here
+    np.testing.assert_array_equal(seen[0], want)
+
+    manifest["models"]["verifier"]["sampling"] = "box"
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(LineRefinerError, match="unknown sampling"):
+        load_manifest(folder)

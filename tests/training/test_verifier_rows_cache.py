@@ -20,7 +20,7 @@ def pipeline():
 def args(tmp_path: Path, **changes: object) -> argparse.Namespace:
     values: dict[str, object] = dict(per_category=4, size=256, seed=0, source_crops=0,
                                      realcuts_copies=4, source_data=tmp_path / "none",
-                                     bridge="curve")
+                                     bridge="curve", sampling="point")
     values.update(changes)
     return argparse.Namespace(**values)
 
@@ -45,6 +45,7 @@ def test_the_key_changes_with_the_data_options(tmp_path: Path, pipeline) -> None
     assert pipeline.rows_key(args(tmp_path, seed=1)) != base
     assert pipeline.rows_key(args(tmp_path, realcuts_copies=2)) != base
     assert pipeline.rows_key(args(tmp_path, bridge="chord")) != base
+    assert pipeline.rows_key(args(tmp_path, sampling="area")) != base
 
 
 def test_a_second_run_finds_the_rows_the_first_saved_with_its_source_crops(

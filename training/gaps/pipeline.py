@@ -36,7 +36,14 @@ import onnxruntime as ort
 import torch
 from torch.nn import functional as F
 
-from krita_linerefiner.core.candidates import BRIDGE_CURVE, BRIDGE_KINDS, FEATURES, PATCH
+from krita_linerefiner.core.candidates import (
+    BRIDGE_CURVE,
+    BRIDGE_KINDS,
+    FEATURES,
+    PATCH,
+    SAMPLING_KINDS,
+    SAMPLING_POINT,
+)
 from training.gaps.export import sha256_of, update_manifest
 from training.gaps.verifier import HIDDEN, WIDTHS, Ensemble, Verifier, macs_per_candidate
 from training.gaps.verifier_data import Rows, cap_negatives, rows_for_set
@@ -102,11 +109,12 @@ def training_sets(per_category: int, size: int, seed: int, sources: dict | None 
 
 
 def build_rows(per_category: int, size: int, seed: int, log, sources: dict | None = None,
-               realcuts_copies: int = 4, bridge: str = BRIDGE_CURVE
-               ) -> tuple[Rows, dict[str, int]]:
+               realcuts_copies: int = 4, bridge: str = BRIDGE_CURVE,
+               sampling: str = SAMPLING_POINT) -> tuple[Rows, dict[str, int]]:
     parts, counts, first = [], {}, 0
     for name, data in training_sets(per_category, size, seed, sources, realcuts_copies):
-        rows = rows_for_set(data, TRAIN_MAX_GAP, first_id=first, bridge=bridge)
+        rows = rows_for_set(data, TRAIN_MAX_GAP, first_id=first, bridge=bridge,
+                            sampling=sampling)
         if name in NEGATIVES_PER_DRAWING:
             rows = cap_negatives(rows, NEGATIVES_PER_DRAWING[name], SEED_OFFSET + seed)
         first += len(data["ink"])
@@ -141,6 +149,8 @@ def rows_key(args: argparse.Namespace) -> str:
     digest.update(index.read_bytes() if args.source_crops > 0 and index.exists() else b"-")
     digest.update(repr((args.per_category, args.size, args.seed, args.source_crops,
                          args.realcuts_copies, args.bridge)).encode())
+    if args.sampling != SAMPLING_POINT:  # so the keys of rows made before it stay the same
+        digest.update(args.sampling.encode())
     return digest.hexdigest()[:16]
 
 
@@ -278,6 +288,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="what the patches' bridge channel shows and the labels are judged "
                         "along: the curve a closure is drawn on, or the straight chord "
                         "(recorded in the manifest; the plugin cuts patches to match)")
+    parser.add_argument("--sampling", choices=SAMPLING_KINDS, default=SAMPLING_POINT,
+                        help="how patches read the drawing where a patch px spans more than a "
+                        "drawing px (candidates.patches; recorded in the manifest)")
     parser.add_argument("--no-export", action="store_true")
     parser.add_argument("--rows-cache", type=Path, default=None,
                         help="keep the labelled candidates here and reuse them when the code "
@@ -310,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
         log(f"  rows: {cached} (the same code, data and options made them)")
     else:
         rows, counts = build_rows(args.per_category, args.size, args.seed, log, sources,
-                                  args.realcuts_copies, args.bridge)
+                                  args.realcuts_copies, args.bridge, args.sampling)
         if cached is not None:
             save_rows(cached, rows, counts)
     data_seconds = time.perf_counter() - t0
@@ -358,6 +371,7 @@ def main(argv: list[str] | None = None) -> int:
             "version": "1",
             "task": "gap verifier",
             "bridge": args.bridge,
+            "sampling": args.sampling,
             "input": {"name": "patches", "shape": ["N", 3, PATCH, PATCH], "dtype": "float32"},
             "features": {"name": "features", "shape": ["N", len(FEATURES)],
                          "order": list(FEATURES)},

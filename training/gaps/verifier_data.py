@@ -16,6 +16,7 @@ import numpy as np
 from krita_linerefiner.core.candidates import (
     BRIDGE_CURVE,
     FEATURES,
+    SAMPLING_POINT,
     Candidates,
     LineMap,
     StrokeEnds,
@@ -94,10 +95,11 @@ def label_candidates(cands: Candidates, target: np.ndarray, gap_labels: np.ndarr
 
 
 def rows_for(ink: np.ndarray, target: np.ndarray, gap_labels: np.ndarray, max_gap: int,
-             drawing: int = 0, bridge: str = BRIDGE_CURVE) -> Rows:
+             drawing: int = 0, bridge: str = BRIDGE_CURVE,
+             sampling: str = SAMPLING_POINT) -> Rows:
     """Candidates of one drawing (ink and target float32 0..1) with their labels. `bridge`:
     what the patches' bridge channel shows (the chord or the curve), and what the labels are
-    judged along."""
+    judged along; `sampling`: how the patches read the drawing (candidates.patches)."""
     norm, _ = normalise_lines(ink)
     lines = LineMap.from_ink(norm)
     ends = find_ends(lines)
@@ -105,7 +107,8 @@ def rows_for(ink: np.ndarray, target: np.ndarray, gap_labels: np.ndarray, max_ga
     curve = bridge == BRIDGE_CURVE
     labels = label_candidates(cands, target, gap_labels, lines.line, ends if curve else None)
     n = len(cands)
-    return Rows(patches(lines, cands, ends, bridge=bridge).astype(np.float16), cands.features,
+    block = patches(lines, cands, ends, bridge=bridge, sampling=sampling)
+    return Rows(block.astype(np.float16), cands.features,
                 labels.astype(np.uint8), cands.length.astype(np.float32),
                 np.full(n, drawing, np.int32))
 
@@ -125,10 +128,11 @@ def cap_negatives(rows: Rows, per_drawing: int, seed: int) -> Rows:
 
 
 def rows_for_set(data: dict[str, np.ndarray], max_gap: int, first_id: int = 0,
-                 bridge: str = BRIDGE_CURVE) -> Rows:
+                 bridge: str = BRIDGE_CURVE, sampling: str = SAMPLING_POINT) -> Rows:
     parts = []
     for i in range(len(data["ink"])):
         ink = data["ink"][i].astype(np.float32) / 255.0
         target = data["target"][i].astype(np.float32) / 255.0
-        parts.append(rows_for(ink, target, data["gap_labels"][i], max_gap, first_id + i, bridge))
+        parts.append(rows_for(ink, target, data["gap_labels"][i], max_gap, first_id + i, bridge,
+                              sampling))
     return Rows.concat(parts)
