@@ -6,7 +6,9 @@ bring (pencil-faint lines, aliased 1-px renders, JPEG, colour lines).
                               [--sweep 0.3,0.4,0.5,0.6,0.7 [--at-false 2]] [--json OUT]
 
 DIR defaults to Tux Paint's colouring-book starters (Debian's tuxpaint-data, GPL; used here to
-measure, never shipped or trained on), or LINEREFINER_REAL_DIR. Each drawing is composited on
+measure, never shipped or trained on), or LINEREFINER_REAL_DIR; a second set of 37 hand-drawn
+drawings comes from `bash benchmarks/handdrawn/make_set.sh OUT` (--folder OUT/set; see
+benchmarks/handdrawn/build.py for its sources). Each drawing is composited on
 white, its lines (benchmarks.metrics.line_map) are the truth, and `--gaps` breaks of 1-24 px are
 cut across its strokes at seeded random places: a band across the local stroke direction.
 Every variant of the drawing is scored with the same cuts, for ours and the baselines:

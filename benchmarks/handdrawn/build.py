@@ -1,0 +1,126 @@
+"""Render the hand-drawn set from what make_set.sh fetched: one PNG per drawing, on white.
+
+    python -m benchmarks.handdrawn.build SRC OUT
+
+Three sources, none of them openclipart (the verifier's training source):
+- Art4Apps (CC BY-SA 3.0; the copies in Debian's gcompris-qt-data and pysiogame): ink drawn
+  by hand, wobbly and of varying width, with hatching marks and natural breaks, filled with a
+  colour wash. Only the ink is kept (`ink_only`): the washes are fills, not lines.
+- Open Peeps (npm @opeepsfun/open-peeps, MIT): figures drawn by hand and vectorised, outlines
+  of varying width, every fill painted white.
+- Doodle Icons (npm doodle-icons, MIT): hand-drawn-style icons, thick wobbly strokes.
+Used to measure only: never trained on, never shipped.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+LONGEST = 640
+PEEPS_LONGEST = 800
+PEEPS = ("bust_01_ButtonPocketShirt", "bust_02_ButtonShirt", "bust_03_Coffee",
+         "bust_04_Computer", "bust_06_Explaining", "bust_07_Gaming", "bust_09_Hoodie",
+         "bust_16_ShirtCoat", "bust_21_Tee", "sitting_Bike", "sitting_Wheelchair",
+         "sitting_CrossedLegs", "standing_Dancer", "standing_DocStethoscope")
+DOODLES = ("HotAirBalloon", "Car", "Basket", "PiggyBank", "Globe", "Rocket", "Home", "Cake",
+           "Trophy", "Tv")
+GCOMPRIS_WORDS = "gcompris/src/activities/lang/resource/words_sample"
+GCOMPRIS = ("cat", "rabbit", "sheep", "whale", "wolf", "mouse", "rhinoceros", "mosquito")
+PYSIOGAME = "usr/share/games/pysiogame/res/images/art4apps"
+PYSIO = ("animals/goat", "animals/hyena", "animals/opossum", "construction/bank",
+         "construction/church")
+# Brightness (HSV value) at and above which an Art4Apps pixel is paper or wash, and the range
+# over which ink fades in below it: the ink is near black, the darkest washes (the wolf's grey
+# fur) about 110-135.
+WASH_VALUE, INK_RAMP = 110.0, 60.0
+ICON_MARGIN = 40  # px of paper round a Doodle Icon, drawn edge to edge
+
+
+def ink_only(bgr: np.ndarray) -> np.ndarray:
+    """Grey uint8 drawing of only the dark ink of a washed drawing, on white."""
+    value = cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV)[..., 2].astype(np.float32)
+    ink = np.clip((WASH_VALUE - value) / INK_RAMP, 0.0, 1.0)
+    return np.rint(255.0 * (1.0 - ink)).astype(np.uint8)
+
+
+def on_white(image: np.ndarray) -> np.ndarray:
+    if image.ndim == 2:
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    if image.shape[2] == 4:
+        alpha = image[..., 3:4].astype(np.float32) / 255.0
+        return (image[..., :3] * alpha + 255.0 * (1.0 - alpha)).astype(np.uint8)
+    return image
+
+
+def scaled(image: np.ndarray, longest: int = LONGEST) -> np.ndarray:
+    scale = longest / max(image.shape[:2])
+    if abs(scale - 1.0) < 0.02:
+        return image
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+    return cv2.resize(image, None, fx=scale, fy=scale, interpolation=interpolation)
+
+
+def render_svg(path: Path, longest: int) -> np.ndarray:
+    rsvg = shutil.which("rsvg-convert")
+    if rsvg is None:
+        raise SystemExit("rsvg-convert is missing: apt-get install librsvg2-bin")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "page.png"
+        subprocess.run([rsvg, "-a", "-w", str(longest), "-h", str(longest), "-b", "white",
+                        "-o", str(out), str(path)], check=True)
+        image = cv2.imread(str(out), cv2.IMREAD_UNCHANGED)
+    return on_white(image)
+
+
+def read(path: Path) -> np.ndarray:
+    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if image is None:
+        raise SystemExit(f"cannot read {path}")
+    return on_white(image)
+
+
+def build(src: Path, out: Path) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    made = []
+
+    def write(name: str, image: np.ndarray) -> None:
+        path = out / f"{name}.png"
+        cv2.imwrite(str(path), image)
+        made.append(path)
+
+    for peep in PEEPS:
+        (svg,) = sorted((src / "open-peeps").glob(f"{peep}*.svg"))[:1]
+        # Rendered larger than LONGEST: benchmarks.real scales it down with area averaging.
+        write(f"openpeeps_{peep}", render_svg(svg, PEEPS_LONGEST))
+    for icon in DOODLES:
+        image = scaled(render_svg(src / "doodle-icons" / f"{icon}.svg", LONGEST))
+        write(f"doodleicons_{icon}", cv2.copyMakeBorder(
+            image, *(ICON_MARGIN,) * 4, cv2.BORDER_CONSTANT, value=(255, 255, 255)))
+    for word in GCOMPRIS:
+        image = scaled(read(src / "gcompris" / GCOMPRIS_WORDS / f"{word}.webp"))
+        write(f"art4apps-gcompris_{word}", ink_only(image))
+    for picture in PYSIO:
+        image = scaled(read(src / "pysiogame" / PYSIOGAME / f"{picture}.jpg"))
+        write(f"art4apps-pysiogame_{Path(picture).name}", ink_only(image))
+    return made
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    made = build(Path(args[0]), Path(args[1]))
+    print(f"{len(made)} drawings -> {args[1]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

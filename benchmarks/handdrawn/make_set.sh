@@ -1,0 +1,20 @@
+#!/bin/bash
+# Fetch and render the hand-drawn set (benchmarks/handdrawn/build.py says what is in it):
+#   bash benchmarks/handdrawn/make_set.sh OUT     (then: python -m benchmarks.real --folder OUT/set)
+# Needs apt-get (download only, no root), npm and node >= 18, rsvg-convert (librsvg2-bin) and
+# a Python with numpy and opencv (PYTHON, default .venv/bin/python). Run from the repository.
+set -euo pipefail
+OUT=$(realpath -m "${1:?usage: make_set.sh OUT}")
+PYTHON=${PYTHON:-.venv/bin/python}
+HERE=$(dirname "$0")
+mkdir -p "$OUT/debs" "$OUT/npm" "$OUT/src"
+(cd "$OUT/debs" && apt-get download gcompris-qt-data pysiogame)
+dpkg -x "$OUT"/debs/gcompris-qt-data_*.deb "$OUT/debs/gcompris-qt-data"
+dpkg -x "$OUT"/debs/pysiogame_*.deb "$OUT/src/pysiogame"
+"$PYTHON" -m benchmarks.handdrawn.rcc "$OUT"/debs/gcompris-qt-data/usr/share/gcompris-qt/rcc/lang.rcc \
+    "$OUT/src/gcompris" gcompris/src/activities/lang/resource/words_sample
+(cd "$OUT/npm" && npm pack --silent doodle-icons@1.1.0 @opeepsfun/open-peeps@1.0.6 \
+    && for t in *.tgz; do mkdir -p "${t%.tgz}" && tar xzf "$t" -C "${t%.tgz}"; done)
+node "$HERE/peeps.js" "$OUT/npm/opeepsfun-open-peeps-1.0.6/package/build" "$OUT/src/open-peeps"
+node "$HERE/doodle.js" "$OUT/npm/doodle-icons-1.1.0/package/build/index.es.js" "$OUT/src/doodle-icons"
+"$PYTHON" -m benchmarks.handdrawn.build "$OUT/src" "$OUT/set"
