@@ -763,14 +763,17 @@ def area_maps(lines: LineMap, level: int) -> tuple[np.ndarray, np.ndarray]:
 
 def patches(lines: LineMap, cands: Candidates, ends: StrokeEnds, size: int = PATCH,
             block: int = 1000, bridge: str = BRIDGE_CHORD,
-            sampling: str = SAMPLING_POINT) -> np.ndarray:
+            sampling: str = SAMPLING_POINT,
+            maps: dict[int, tuple[np.ndarray, np.ndarray]] | None = None) -> np.ndarray:
     """(N, 3, size, size) float32: the ink, the end's own piece and the bridge, rotated so the
     bridge runs left to right through the middle and scaled so it spans half the patch at most.
     The bridge channel is 3 px wide along the straight chord (BRIDGE_CHORD) or along the curve
     a closure would be drawn on (BRIDGE_CURVE, candidate_curves).
 
     `sampling`: SAMPLING_POINT reads the drawing at each patch px; SAMPLING_AREA reads it
-    prefiltered to the patch's px size (area_maps) where that is over 1 drawing px.
+    prefiltered to the patch's px size (area_maps) where that is over 1 drawing px. Calls on
+    the same line map may share a `maps` dict: it keeps the last level filtered (one level:
+    two page-size maps), so calls given candidates in order of length filter each level once.
 
     All patches are sampled with one cv2.remap per block of candidates (a map of block * size
     rows) and prefilter level, not one warp each.
@@ -795,7 +798,14 @@ def patches(lines: LineMap, cands: Candidates, ends: StrokeEnds, size: int = PAT
         groups = [(0, np.arange(n))]
     for k, members in groups:
         # Labels are sampled as int32 (nearest): no float copy of a page-size map.
-        ink_map, pieces = area_maps(lines, k)
+        if maps is None or k not in maps:
+            found = area_maps(lines, k)
+            if maps is not None:
+                maps.clear()
+                maps[k] = found
+        else:
+            found = maps[k]
+        ink_map, pieces = found
         for lo in range(0, len(members), block):
             sl = members[lo : lo + block]
             s = step[sl, None, None].astype(np.float32)

@@ -136,19 +136,21 @@ def analyse_gaps(
     probability = np.zeros(len(cands), np.float32)
     bridge = getattr(scorer, "bridge", BRIDGE_CHORD)  # what the verifier was trained to see
     sampling = getattr(scorer, "sampling", SAMPLING_POINT)
+    maps: dict = {}  # the line map prefiltered for area sampling's current level
     # Only what some max gap up to the reach can select is scored (the rest keeps 0): the
     # search goes a third further for breaks along a stroke, and finds the others out there
     # too (a quarter of a shaded page's candidates at the default max gap).
     wanted = np.nonzero(selectable(cands, reach))[0]
+    if sampling != SAMPLING_POINT:  # shortest first: each prefilter level is made once
+        wanted = wanted[np.argsort(cands.length[wanted], kind="stable")]
     # Patches are cut and scored a block at a time: a page with 50k candidates would need
     # 600 MB for all its patches at once.
     for lo in range(0, len(wanted), SCORE_BLOCK):
         check_cancel(cancel)
         rows = wanted[lo : lo + SCORE_BLOCK]
         part = cands.take(rows)
-        probability[rows] = score_both_sides(
-            scorer, patches(lines, part, ends, bridge=bridge, sampling=sampling),
-            part.features)
+        block = patches(lines, part, ends, bridge=bridge, sampling=sampling, maps=maps)
+        probability[rows] = score_both_sides(scorer, block, part.features)
     check_cancel(cancel)
     return GapAnalysis(lines, ends, cands, probability, find_necks(lines))
 

@@ -356,9 +356,17 @@ def test_a_scorer_says_what_its_bridge_channel_shows_and_gap_analysis_cuts_patch
 
 
 def test_a_scorer_says_how_its_patches_read_the_drawing_and_gap_analysis_cuts_them_so(
-        tmp_path: Path) -> None:
-    from krita_linerefiner.core import gaps
-    from krita_linerefiner.core.candidates import LineMap, find_ends, patches, propose
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from krita_linerefiner.core import candidates, gaps
+    from krita_linerefiner.core.candidates import (
+        PATCH,
+        LineMap,
+        area_level,
+        area_maps,
+        find_ends,
+        patches,
+        propose,
+    )
     from krita_linerefiner.core.gaps import GapParams
     from krita_linerefiner.core.models import create_scorer
     from tests.core.test_candidates import long_break_with_neighbours
@@ -382,11 +390,24 @@ def test_a_scorer_says_how_its_patches_read_the_drawing_and_gap_analysis_cuts_th
     recording.bridge = scorer.bridge  # type: ignore[attr-defined]
     recording.sampling = scorer.sampling  # type: ignore[attr-defined]
     ink, _ = long_break_with_neighbours()
+    filtered: list[int] = []
+
+    def counting(lines: LineMap, level: int):
+        filtered.append(level)
+        return area_maps(lines, level)
+
+    monkeypatch.setattr(candidates, "area_maps", counting)
     gaps.analyse_gaps(ink, GapParams(max_gap=24), recording)
+    monkeypatch.undo()
     lines = LineMap.from_ink(ink)
     ends = find_ends(lines)
     cands = propose(lines, ends, 32)  # the search's reach at max gap 24 (long_reach)
     cands = cands.take(np.flatnonzero(gaps.selectable(cands, 24)))
+    # Scored shortest first, so that each prefilter level is made once.
+    cands = cands.take(np.argsort(cands.length, kind="stable"))
+    levels = area_level((2 * cands.length + 12) / PATCH)
+    assert len(set(levels.tolist())) >= 2
+    assert sorted(filtered) == sorted(set(levels.tolist()))
     want = patches(lines, cands, ends, sampling="area")
     assert not np.array_equal(want, patches(lines, cands, ends))  # a long break is here
     np.testing.assert_array_equal(seen[0], want)
