@@ -1,6 +1,7 @@
 """Two benchmarks.real runs on the same drawings and cuts, compared drawing by drawing.
 
-    python -m benchmarks.real_compare A.json B.json [--at-false 2] [--resamples 2000] [--seed 0]
+    python -m benchmarks.real_compare A.json B.json [--pair A2.json B2.json ...]
+                                      [--at-false 2] [--resamples 2000] [--seed 0]
 
 Each run is `python -m benchmarks.real --seeds 0,1,2 --only sweep --sweep 0.1,...,0.8 --json
 X.json` with its own verifier (LINEREFINER_MODELS), on the same drawings, seeds and cut count.
@@ -13,6 +14,11 @@ and 95th percentiles of B - A over the draws and the share of draws in which B c
 dozen drawings carry most of the uncertainty of a comparison (a few faces or a stipple decide
 the false additions); a difference whose interval holds 0 is one these drawings cannot tell
 apart. Draws where the two sweeps' ranges of false additions do not meet are left out (counted).
+
+`--pair A2.json B2.json` adds the same two verifiers' runs on another set of drawings (the
+hand-drawn set beside Tux Paint's, say): the drawings of all pairs are pooled into one set, read
+off together and drawn from together. Each pair must cut the same breaks in both runs, and the
+sets must not share a drawing's name.
 """
 
 from __future__ import annotations
@@ -127,20 +133,48 @@ def format_rows(variant: str, result: dict[str, np.ndarray]) -> list[str]:
     return rows
 
 
+Scores = dict[str, dict[str, dict[str, GapScore]]]
+CUT = ("folder", "seeds", "gaps", "max_gap")
+
+
+def pool(into: Scores, more: Scores) -> None:
+    """Add another set's drawings to `into` (variant -> method -> drawing), in place."""
+    for variant, methods in more.items():
+        for method, rows in methods.items():
+            target = into.setdefault(variant, {}).setdefault(method, {})
+            shared = set(target) & set(rows)
+            if shared:
+                raise ValueError(f"the sets share drawings {sorted(shared)[:3]}")
+            target.update(rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("a", type=Path)
     parser.add_argument("b", type=Path)
+    parser.add_argument("--pair", type=Path, nargs=2, action="append", default=[],
+                        metavar=("A2", "B2"), help="the same verifiers on another set of "
+                        "drawings, pooled with the first")
     parser.add_argument("--at-false", type=float, default=2.0)
     parser.add_argument("--resamples", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    (run_a, a), (run_b, b) = read_scores(args.a), read_scores(args.b)
-    cut = ("folder", "seeds", "gaps", "max_gap")
-    if any(run_a.get(k) != run_b.get(k) for k in cut):
-        print(f"error: the runs cut different breaks: {[run_a.get(k) for k in cut]} vs "
-              f"{[run_b.get(k) for k in cut]}", file=sys.stderr)
-        return 2
+    a: Scores = {}
+    b: Scores = {}
+    run_a: dict = {}
+    run_b: dict = {}
+    for path_a, path_b in [(args.a, args.b), *args.pair]:
+        (run_a, more_a), (run_b, more_b) = read_scores(path_a), read_scores(path_b)
+        if any(run_a.get(k) != run_b.get(k) for k in CUT):
+            print(f"error: the runs cut different breaks: {[run_a.get(k) for k in CUT]} vs "
+                  f"{[run_b.get(k) for k in CUT]}", file=sys.stderr)
+            return 2
+        try:
+            pool(a, more_a)
+            pool(b, more_b)
+        except ValueError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
     variants = [v for v in a if v in b and any(m.startswith(SWEEP_PREFIX) for m in a[v])
                 and any(m.startswith(SWEEP_PREFIX) for m in b[v])]
     if not variants:

@@ -89,3 +89,31 @@ def test_scores_round_trip_through_json_and_the_comparison_runs_from_files(tmp_p
     # Runs that cut other breaks are not compared.
     write_scores(b, {("black", m): r for m, r in sweep().items()}, tmp_path, [0], 30, 24)
     assert main([str(a), str(b)]) == 2
+
+
+def test_a_second_set_of_drawings_is_pooled_with_the_first(tmp_path, capsys) -> None:
+    def renamed(rows: dict[str, dict[str, GapScore]], suffix: str):
+        return {m: {f"{name}{suffix}": s for name, s in r.items()} for m, r in rows.items()}
+
+    paths = {}
+    # Set 1: B is ahead on every drawing; set 2: B is behind on every drawing, by as much.
+    for key, rows in (("a1", sweep()), ("b1", sweep(2)), ("a2", renamed(sweep(2), "-2")),
+                      ("b2", renamed(sweep(), "-2"))):
+        paths[key] = tmp_path / f"{key}.json"
+        write_scores(paths[key], {("black", m): r for m, r in rows.items()},
+                     tmp_path / key[1], [0], 30, 24)
+    assert main([str(paths["a1"]), str(paths["b1"]), "--resamples", "50"]) == 0
+    alone = capsys.readouterr().out
+    assert "| 100% |" in alone
+    assert main([str(paths["a1"]), str(paths["b1"]), "--pair", str(paths["a2"]),
+                 str(paths["b2"]), "--resamples", "200"]) == 0
+    pooled_table = capsys.readouterr().out
+    rows = [line for line in pooled_table.splitlines() if line.startswith("| black |")]
+    assert len(rows) == len(BINS)
+    for line in rows:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        assert cells[3] == cells[4]  # A and B close as many on the pooled drawings
+        assert cells[5] in ("+0.0", "-0.0")
+    # A set paired with itself shares every drawing: refused.
+    assert main([str(paths["a1"]), str(paths["b1"]), "--pair", str(paths["a1"]),
+                 str(paths["b1"])]) == 2
