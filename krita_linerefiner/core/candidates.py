@@ -797,7 +797,7 @@ def patches(lines: LineMap, cands: Candidates, ends: StrokeEnds, size: int = PAT
     else:
         groups = [(0, np.arange(n))]
     for k, members in groups:
-        # Labels are sampled as int32 (nearest): no float copy of a page-size map.
+        # Labels are sampled as int32 (nearest).
         if maps is None or k not in maps:
             found = area_maps(lines, k)
             if maps is not None:

@@ -148,9 +148,7 @@ def rows_key(args: argparse.Namespace) -> str:
     index = args.source_data / "index.json"
     digest.update(index.read_bytes() if args.source_crops > 0 and index.exists() else b"-")
     digest.update(repr((args.per_category, args.size, args.seed, args.source_crops,
-                         args.realcuts_copies, args.bridge)).encode())
-    if args.sampling != SAMPLING_POINT:  # so the keys of rows made before it stay the same
-        digest.update(args.sampling.encode())
+                         args.realcuts_copies, args.bridge, args.sampling)).encode())
     return digest.hexdigest()[:16]
 
 
