@@ -315,24 +315,18 @@ def test_unknown_model_kind_is_refused(tmp_path: Path) -> None:
         load_manifest(folder)
 
 
-def test_a_scorer_says_what_its_bridge_channel_shows_and_gap_analysis_cuts_patches_to_match(
-        tmp_path: Path) -> None:
-    from krita_linerefiner.core import gaps
-    from krita_linerefiner.core.candidates import LineMap, find_ends, patches, propose
-    from krita_linerefiner.core.gaps import GapParams
+def declaring_scorer(folder: Path, key: str, value: str, default: str):
+    """The test verifier with `key` set to `value` in its manifest entry (and `default` checked
+    when it is not set), and a scorer that records the patches it is given: (scorer, seen)."""
     from krita_linerefiner.core.models import create_scorer
-    from tests.core.test_candidates import circle_with_arc_cut
-    from tests.model_fixtures import add_verifier
 
-    folder = add_verifier(tmp_path / "m")
-    assert create_scorer("verifier", models_dir=folder).bridge == "chord"  # when not declared
+    assert getattr(create_scorer("verifier", models_dir=folder), key) == default
     manifest = json.loads((folder / "manifest.json").read_text())
-    manifest["models"]["verifier"]["bridge"] = "curve"
+    manifest["models"]["verifier"][key] = value
     (folder / "manifest.json").write_text(json.dumps(manifest))
     models.clear_session_cache()
     scorer = create_scorer("verifier", models_dir=folder)
-    assert scorer.bridge == "curve"
-
+    assert getattr(scorer, key) == value
     seen: list[np.ndarray] = []
 
     def recording(block: np.ndarray, features: np.ndarray) -> np.ndarray:
@@ -340,6 +334,28 @@ def test_a_scorer_says_what_its_bridge_channel_shows_and_gap_analysis_cuts_patch
         return scorer(block, features)
 
     recording.bridge = scorer.bridge  # type: ignore[attr-defined]
+    recording.sampling = scorer.sampling  # type: ignore[attr-defined]
+    return recording, seen
+
+
+def refused(folder: Path, key: str, value: str) -> None:
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["models"]["verifier"][key] = value
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(LineRefinerError, match=f"unknown {key}"):
+        load_manifest(folder)
+
+
+def test_a_scorer_says_what_its_bridge_channel_shows_and_gap_analysis_cuts_patches_to_match(
+        tmp_path: Path) -> None:
+    from krita_linerefiner.core import gaps
+    from krita_linerefiner.core.candidates import LineMap, find_ends, patches, propose
+    from krita_linerefiner.core.gaps import GapParams
+    from tests.core.test_candidates import circle_with_arc_cut
+    from tests.model_fixtures import add_verifier
+
+    folder = add_verifier(tmp_path / "m")
+    recording, seen = declaring_scorer(folder, "bridge", "curve", "chord")
     ink = circle_with_arc_cut(70)
     gaps.analyse_gaps(ink, GapParams(max_gap=48), recording)
     lines = LineMap.from_ink(ink)
@@ -348,11 +364,7 @@ def test_a_scorer_says_what_its_bridge_channel_shows_and_gap_analysis_cuts_patch
     want = patches(lines, cands, ends, bridge="curve")
     assert not np.array_equal(want, patches(lines, cands, ends))  # a curved break is here
     np.testing.assert_array_equal(seen[0], want)
-
-    manifest["models"]["verifier"]["bridge"] = "spline"
-    (folder / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(LineRefinerError, match="unknown bridge"):
-        load_manifest(folder)
+    refused(folder, "bridge", "spline")
 
 
 def test_a_scorer_says_how_its_patches_read_the_drawing_and_gap_analysis_cuts_them_so(
@@ -368,27 +380,11 @@ def test_a_scorer_says_how_its_patches_read_the_drawing_and_gap_analysis_cuts_th
         propose,
     )
     from krita_linerefiner.core.gaps import GapParams
-    from krita_linerefiner.core.models import create_scorer
     from tests.core.test_candidates import long_break_with_neighbours
     from tests.model_fixtures import add_verifier
 
     folder = add_verifier(tmp_path / "m")
-    assert create_scorer("verifier", models_dir=folder).sampling == "point"  # when not declared
-    manifest = json.loads((folder / "manifest.json").read_text())
-    manifest["models"]["verifier"]["sampling"] = "area"
-    (folder / "manifest.json").write_text(json.dumps(manifest))
-    models.clear_session_cache()
-    scorer = create_scorer("verifier", models_dir=folder)
-    assert scorer.sampling == "area"
-
-    seen: list[np.ndarray] = []
-
-    def recording(block: np.ndarray, features: np.ndarray) -> np.ndarray:
-        seen.append(block.copy())
-        return scorer(block, features)
-
-    recording.bridge = scorer.bridge  # type: ignore[attr-defined]
-    recording.sampling = scorer.sampling  # type: ignore[attr-defined]
+    recording, seen = declaring_scorer(folder, "sampling", "area", "point")
     ink, _ = long_break_with_neighbours()
     filtered: list[int] = []
 
@@ -412,7 +408,4 @@ def test_a_scorer_says_how_its_patches_read_the_drawing_and_gap_analysis_cuts_th
     assert not np.array_equal(want, patches(lines, cands, ends))  # a long break is here
     np.testing.assert_array_equal(seen[0], want)
 
-    manifest["models"]["verifier"]["sampling"] = "box"
-    (folder / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(LineRefinerError, match="unknown sampling"):
-        load_manifest(folder)
+    refused(folder, "sampling", "box")
