@@ -76,6 +76,8 @@ def render_svg(path: Path, longest: int) -> np.ndarray:
         subprocess.run([rsvg, "-a", "-w", str(longest), "-h", str(longest), "-b", "white",
                         "-o", str(out), str(path)], check=True)
         image = cv2.imread(str(out), cv2.IMREAD_UNCHANGED)
+    if image is None:
+        raise SystemExit(f"rsvg-convert made nothing readable of {path}")
     return on_white(image)
 
 
@@ -101,8 +103,9 @@ def build(src: Path, out: Path) -> list[Path]:
         write(f"openpeeps_{peep}", render_svg(svg, PEEPS_LONGEST))
     for icon in DOODLES:
         image = scaled(render_svg(src / "doodle-icons" / f"{icon}.svg", LONGEST))
+        m = ICON_MARGIN
         write(f"doodleicons_{icon}", cv2.copyMakeBorder(
-            image, *(ICON_MARGIN,) * 4, cv2.BORDER_CONSTANT, value=(255, 255, 255)))
+            image, m, m, m, m, cv2.BORDER_CONSTANT, value=(255, 255, 255)))
     for word in GCOMPRIS:
         image = scaled(read(src / "gcompris" / GCOMPRIS_WORDS / f"{word}.webp"))
         write(f"art4apps-gcompris_{word}", ink_only(image))
