@@ -62,6 +62,17 @@ def default_folder() -> Path:
     return Path(os.environ.get(ENV_DIR) or TUXPAINT_STARTERS)
 
 
+def on_white(image: np.ndarray) -> np.ndarray:
+    """An 8-bit image as cv2.imread(IMREAD_UNCHANGED) gives it (grey, BGR or BGRA), as BGR
+    composited on white paper."""
+    if image.ndim == 2:
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    if image.shape[2] == 4:
+        alpha = image[..., 3:4].astype(np.float32) / 255
+        return (image[..., :3] * alpha + 255 * (1 - alpha)).astype(np.uint8)
+    return image
+
+
 def load_drawings(folder: Path, longest: int = 640) -> dict[str, np.ndarray]:
     """name -> RGB uint8 on white, scaled so its longest side is at most `longest`."""
     out = {}
@@ -72,11 +83,7 @@ def load_drawings(folder: Path, longest: int = 640) -> dict[str, np.ndarray]:
         image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
         if image is None:
             continue
-        if image.ndim == 2:
-            image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
-        if image.shape[2] == 4:
-            alpha = image[..., 3:4].astype(np.float32) / 255
-            image = (image[..., :3] * alpha + 255 * (1 - alpha)).astype(np.uint8)
+        image = on_white(image)
         scale = longest / max(image.shape[:2])
         if scale < 1:
             image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)

@@ -23,6 +23,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from benchmarks.real import on_white
+
 LONGEST = 640
 PEEPS_LONGEST = 800
 PEEPS = ("bust_01_ButtonPocketShirt", "bust_02_ButtonShirt", "bust_03_Coffee",
@@ -48,15 +50,6 @@ def ink_only(bgr: np.ndarray) -> np.ndarray:
     value = cv2.cvtColor(bgr, cv2.COLOR_BGR2HSV)[..., 2].astype(np.float32)
     ink = np.clip((WASH_VALUE - value) / INK_RAMP, 0.0, 1.0)
     return np.rint(255.0 * (1.0 - ink)).astype(np.uint8)
-
-
-def on_white(image: np.ndarray) -> np.ndarray:
-    if image.ndim == 2:
-        return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
-    if image.shape[2] == 4:
-        alpha = image[..., 3:4].astype(np.float32) / 255.0
-        return (image[..., :3] * alpha + 255.0 * (1.0 - alpha)).astype(np.uint8)
-    return image
 
 
 def scaled(image: np.ndarray, longest: int = LONGEST) -> np.ndarray:
