@@ -33,6 +33,9 @@ STRAY_MIN_PIECE = 12  # px: a piece of the input's ink smaller than this is a sp
 LINE_CONTRAST = 0.05  # ink above local paper by less than this is paper (grain, JPEG noise)
 NOISE_SIGMAS = 4.0  # ... and so is ink above it by less than this many paper noise sigmas
 PAPER_WINDOW = 61  # px: median window for the local paper level (wide: dense hatching is no paper)
+# px: ... and, where that window is mostly ink (inside bold strokes over 30 px wide, solid
+# fills, dense crossings), this wider one's, when it is lighter by more than LINE_CONTRAST.
+SOLID_WINDOW = 181
 PEAK_WINDOW = 9  # px: window for the local line darkness
 
 _EIGHT = np.ones((3, 3), np.uint8)
@@ -184,16 +187,20 @@ def line_map(ink: np.ndarray) -> np.ndarray:
     local paper, and clearly above the paper's noise.
 
     Paper is the median ink over PAPER_WINDOW px (line art is mostly paper, so the median is
-    the paper even on grey or unevenly lit scans); the noise floor is LINE_CONTRAST or
-    NOISE_SIGMAS robust sigmas of the contrast, whichever is larger. A pixel's line darkness is
-    the largest contrast within PEAK_WINDOW px; a pixel at a quarter of that also counts when it
-    is half of the largest within 1 px, so a light line (orange, light blue) meeting a black one
-    stays a line up to one pixel from it, while the soft edge of the black line does not. On
-    black lines on white this is ink >= 0.5 near lines; a 20% grey pencil line becomes a line,
-    and so does a speck (of its own darkness).
+    the paper even on grey or unevenly lit scans), or over SOLID_WINDOW px where that is
+    lighter by more than LINE_CONTRAST (the smaller window lies inside a bold stroke or a solid
+    fill, whose inside would otherwise read as paper and leave it hollow); the noise floor is
+    LINE_CONTRAST or NOISE_SIGMAS robust sigmas of the contrast, whichever is larger. A pixel's
+    line darkness is the largest contrast within PEAK_WINDOW px; a pixel at a quarter of that
+    also counts when it is half of the largest within 1 px, so a light line (orange, light blue)
+    meeting a black one stays a line up to one pixel from it, while the soft edge of the black
+    line does not. On black lines on white this is ink >= 0.5 near lines; a 20% grey pencil line
+    becomes a line, and so does a speck (of its own darkness).
     """
     u8 = np.clip(np.rint(ink * 255), 0, 255).astype(np.uint8)
     paper = cv2.medianBlur(u8, PAPER_WINDOW).astype(np.float32) / 255
+    wide = cv2.medianBlur(u8, SOLID_WINDOW).astype(np.float32) / 255
+    paper = np.where(paper - wide > LINE_CONTRAST, wide, paper)
     contrast = ink.astype(np.float32) - paper
     peak = cv2.dilate(contrast, np.ones((PEAK_WINDOW, PEAK_WINDOW), np.uint8))
     near = cv2.dilate(contrast, np.ones((3, 3), np.uint8))

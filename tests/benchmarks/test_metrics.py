@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import math
 
+import cv2
 import numpy as np
 import onnx
 import pytest
@@ -309,6 +310,18 @@ def test_line_map_reads_faint_and_grey_paper_lines_as_lines() -> None:
     assert np.array_equal(line_map(scanned), ink >= 0.5)
     # The cut stays open, as the benchmark must see it.
     assert gap_closure(line_map(0.2 * ink), target, labels, LENGTHS) == [(5.0, False)]
+
+
+def test_line_map_reads_bold_strokes_and_solid_fills_whole() -> None:
+    # A 36 px stroke and an 80 px disc: a 61 px window inside them is mostly ink, and reading
+    # that as paper would leave them hollow (cuts across their edges, closures judged on rims).
+    ink = np.zeros((300, 300), np.float32)
+    cv2.line(ink, (30, 150), (270, 150), 1.0, 36)
+    cv2.circle(ink, (150, 60), 40, 1.0, -1)
+    for darkness in (1.0, 0.2):
+        assert np.array_equal(line_map(darkness * ink), ink >= 0.5)
+    # The gap between two bold strokes stays paper.
+    assert not line_map(ink)[110:128, 150].any()
 
 
 def test_lines_given_to_the_score_make_faint_input_count() -> None:
