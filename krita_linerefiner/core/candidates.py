@@ -7,7 +7,8 @@ plausible bridge from each tip, up to the max gap:
 - end to line: the nearest line that is not the end's own stroke, and the first line straight
   ahead of the end (a stroke stopping short of the line it meets: T and L junctions).
 Breaks of up to 3 px with no stroke end on either side (a cut beside a junction that leaves a
-corner, not a tip) are found apart from these, as necks of paper between two lines (find_necks).
+corner, not a tip) are found apart from these, as necks of paper between two lines (find_necks),
+and so are breaks across strokes too bold to thin to a skeleton (find_bold_breaks).
 Each candidate carries a few numbers (length, how well it continues each stroke, widths, sizes
 of the pieces it joins) and can be cut out as a patch rotated to it, for the verifier.
 """
@@ -90,6 +91,18 @@ NECK_RADIUS = 8
 NECK_OPEN_PAPER = 3.0
 NECK_MIN_PIECE = 40
 NECK_MAX_GAP = 3
+# Bold strokes (find_bold_breaks): wider than 2 * THIN_PASSES px, so thinning keeps their body
+# and a cut across one leaves no stroke end. Thinned on, for BOLD_PASSES in all, strokes up to
+# 2 * BOLD_PASSES px wide get ends; two such ends facing each other (each within 60 degrees of
+# the way across) across paper narrower than both strokes, of widths within BOLD_WIDTH_RATIO,
+# are a break across a bold stroke: in a patch the size of the break, the verifier sees ink
+# everywhere but the gap, and says no. Closed as sure, like the necks.
+BOLD_PASSES = 24
+BOLD_FACING_COS = 0.5
+BOLD_WIDTH_RATIO = 0.6
+BOLD_FACE = 1.2  # ends of one piece this many widths apart, or less, are corners of one face
+BOLD_SEAL_WIDTHS = 3.0  # how far round a break across a bold stroke its paper is looked at
+BOLD_TIP_RATIO = 0.3  # a bold end's width near its tip (6 px of skeleton), of the whole width
 KIND_END_END = 0
 KIND_NEAREST = 1
 KIND_AHEAD = 2
@@ -195,7 +208,12 @@ class LineMap:
 
 
 def find_ends(lines: LineMap) -> StrokeEnds:
-    sk = lines.skeleton
+    return _ends_of(lines, lines.skeleton, 2 * THIN_PASSES)
+
+
+def _ends_of(lines: LineMap, sk: np.ndarray, tip_steps: int) -> StrokeEnds:
+    """The end points of the skeleton `sk` of `lines`, each walked out to its tip in at most
+    `tip_steps` half-pixel steps."""
     ends = np.argwhere(sk & (skeleton_neighbours(sk) == 1))
     if len(ends):
         ends = ends[lines.areas[lines.pieces[ends[:, 0], ends[:, 1]]] > SPECK_AREA]
@@ -215,7 +233,7 @@ def find_ends(lines: LineMap) -> StrokeEnds:
     # The tip: walk from the end point along the direction while still on line.
     tip = ends.astype(np.float64)
     going = np.ones(n, bool)
-    for _ in range(2 * THIN_PASSES):
+    for _ in range(tip_steps):
         nxt = tip + 0.5 * direction
         iy, ix = np.rint(nxt[:, 0]).astype(int), np.rint(nxt[:, 1]).astype(int)
         inside = (iy >= 0) & (iy < h) & (ix >= 0) & (ix < w)
@@ -312,6 +330,9 @@ class Necks:
     soft_offsets: np.ndarray
     bbox: np.ndarray
     gap: np.ndarray
+    # (K,) bool: drawn whole even where a closure touches it (a break across a bold stroke,
+    # which a closure between two of its corners seals as a hairline).
+    whole: np.ndarray
 
     def __len__(self) -> int:
         return len(self.bbox)
@@ -320,7 +341,7 @@ class Necks:
 def no_necks() -> Necks:
     empty = np.zeros((0, 2), np.int64)
     return Necks(empty, np.zeros(1, np.int64), empty, np.zeros(1, np.int64),
-                 np.zeros((0, 4), np.int64), np.zeros(0, np.int64))
+                 np.zeros((0, 4), np.int64), np.zeros(0, np.int64), np.zeros(0, bool))
 
 
 def find_necks(lines: LineMap) -> Necks:
@@ -365,6 +386,172 @@ def find_necks(lines: LineMap) -> Necks:
         soft = ring_of(solid.view(np.uint8)) & fill_c
         offset = np.array([y0, x0])
         found.append((np.argwhere(solid) + offset, np.argwhere(soft) + offset, gap))
+    return _as_necks(found)
+
+
+def find_bold_breaks(lines: LineMap) -> Necks:
+    """Breaks across strokes wider than 2 * THIN_PASSES px (up to 2 * BOLD_PASSES), as necks
+    drawn whole: the paper between two bold stroke ends that face each other across less than
+    either stroke's width (see BOLD_PASSES). The skeleton of a bold end cut square may fork to
+    the face's two corners, so every pair of ends between the same two faces makes one break:
+    the paper inside the convex hull of the two strokes' pixels around their tips (within half
+    a width and 2 px), within half a width of the way from face to face, in one piece; it
+    continues both strokes' edges. Kept where it parts the paper around it (_parts_paper), the
+    other breaks filled. None where no stroke is that bold (no thinning on, then)."""
+    if not (lines.to_paper > THIN_PASSES + 0.5).any():
+        return no_necks()
+    deep = thin(lines.skeleton, BOLD_PASSES - THIN_PASSES)
+    ends = _ends_of(lines, deep, 2 * BOLD_PASSES)
+    # Each end's stroke width where the stroke is whole, up to 2 * BOLD_PASSES px of skeleton
+    # back (a fork's corner end is measured at the fork); bold, and bold near its tip too (not
+    # a thin stroke running into a bold one), on a piece of line that is not dust.
+    path = _walk_back(deep, ends.point, 2 * BOLD_PASSES)
+    whole = 2.0 * lines.to_paper[path[..., 0], path[..., 1]].max(axis=1) - 1.0
+    bold = np.nonzero((whole > 2 * THIN_PASSES) & (ends.width >= BOLD_TIP_RATIO * whole)
+                      & (lines.areas[ends.piece] >= NECK_MIN_PIECE))[0]
+    if len(bold) < 2:
+        return no_necks()
+    tip, direction, width = ends.tip[bold], ends.direction[bold], whole[bold]
+    span = tip[None, :, :] - tip[:, None, :]  # (i, j): from tip i to tip j
+    gap = np.hypot(span[..., 0], span[..., 1])
+    unit = span / np.maximum(gap, 1e-6)[..., None]
+    facing = (((direction[:, None, :] * unit).sum(-1) >= BOLD_FACING_COS)
+              & ((direction[None, :, :] * -unit).sum(-1) >= BOLD_FACING_COS))
+    narrow = np.minimum(width[:, None], width[None, :])
+    alike = narrow >= BOLD_WIDTH_RATIO * np.maximum(width[:, None], width[None, :])
+    pairs = [(i, j) for i, j in np.argwhere(np.triu(facing & alike & (gap >= 1.0)
+                                                    & (gap <= narrow), 1)).tolist()
+             if _paper_between(lines, tip[i], tip[j])]
+    if not pairs:
+        return no_necks()
+    # Ends paired with each other, directly or through a fork's other corner: one break.
+    group = list(range(len(bold)))
+
+    def root(k: int) -> int:
+        while group[k] != k:
+            group[k] = group[group[k]]
+            k = group[k]
+        return k
+
+    # A fork's two corner ends (of one piece, about a width apart) are one face, and one may
+    # pair with nothing itself (the edge from it to the other face's corner can be a
+    # staircase of line): all ends that near a paired one join its break.
+    # Sides: the two ends of a pair are on the two sides of the break, an end and its face
+    # mate on one; an end met both ways is left to the first.
+    opposite = {(i, j) for i, j in pairs} | {(j, i) for i, j in pairs}
+    links: dict[int, list[tuple[int, bool]]] = {}
+    for i, j in pairs:
+        group[root(i)] = root(j)
+        links.setdefault(i, []).append((j, True))
+        links.setdefault(j, []).append((i, True))
+    for i in sorted(links):
+        for j in range(len(bold)):
+            if (j != i and (i, j) not in opposite and ends.piece[bold[i]] == ends.piece[bold[j]]
+                    and gap[i, j] <= BOLD_FACE * min(width[i], width[j])):
+                group[root(i)] = root(j)
+                links[i].append((j, False))
+                links.setdefault(j, []).append((i, False))
+    paired = sorted(links)
+    side: dict[int, int] = {}
+    for start in paired:
+        if start in side:
+            continue
+        side[start] = 0
+        todo = [start]
+        while todo:
+            k = todo.pop()
+            for other, flip in links[k]:
+                if other not in side:
+                    side[other] = side[k] ^ int(flip)
+                    todo.append(other)
+    members: dict[int, list[int]] = {}
+    widest: dict[int, float] = {}
+    for i, j in pairs:
+        widest[root(i)] = max(widest.get(root(i), 0.0), float(gap[i, j]))
+    for k in paired:
+        members.setdefault(root(k), []).append(k)
+    h, w = lines.line.shape
+    found: list[tuple[np.ndarray, np.ndarray, int]] = []
+    spans: list[float] = []
+    for key, ks in members.items():
+        reach = np.array([width[k] / 2 + 2 for k in ks])
+        at = tip[ks]
+        y0, x0 = np.maximum(0, np.floor((at - reach[:, None]).min(axis=0))).astype(int)
+        y1, x1 = np.minimum((h, w), np.ceil((at + reach[:, None]).max(axis=0)) + 1).astype(int)
+        yy, xx = np.mgrid[y0:y1, x0:x1]
+        line = lines.line[y0:y1, x0:x1]
+        pieces = lines.pieces[y0:y1, x0:x1]
+        near = np.zeros(line.shape, bool)
+        for (ty, tx), r, k in zip(at.tolist(), reach.tolist(), ks, strict=True):
+            near |= (pieces == ends.piece[bold[k]]) & ((yy - ty) ** 2 + (xx - tx) ** 2 <= r * r)
+        sides = np.array([side[k] for k in ks])
+        if sides.min() == sides.max():  # ends that all pair across one face: no break
+            continue
+        # The paper within half a width of the way across, face middle to face middle: the
+        # hull of the strokes near a junction or a bend spans the paper beside them too.
+        faces = [at[sides == s].mean(axis=0) - (y0, x0) for s in (0, 1)]
+        axis = np.zeros(line.shape, np.uint8)
+        (ay, ax), (by, bx) = (np.rint(f).astype(int).tolist() for f in faces)
+        cv2.line(axis, (ax, ay), (bx, by), 1, 1)
+        beside = cv2.distanceTransform(1 - axis, cv2.DIST_L2, 3)
+        points = np.argwhere(near)[:, ::-1].astype(np.int32)  # (x, y)
+        if len(points) < 3:
+            continue
+        hull = np.zeros(line.shape, np.uint8)
+        cv2.fillConvexPoly(hull, cv2.convexHull(points), 1)
+        solid = hull.view(bool) & ~line & (beside <= float(width[ks].max()) / 2 + 1.0)
+        if not solid.any():
+            continue
+        # The break's paper in one piece: not the pockets of a staircase edge next to it.
+        count, parts, stats, _ = cv2.connectedComponentsWithStats(
+            solid.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
+        if count > 2:
+            solid = parts == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+        soft = ring_of(solid.view(np.uint8)) & ~line
+        offset = np.array([y0, x0])
+        found.append((np.argwhere(solid) + offset, np.argwhere(soft) + offset,
+                      max(1, round(widest[key]))))
+        spans.append(float(width[ks].max()))
+    # Each with the others filled, as a break beside it is closed too.
+    closed = lines.line.copy()
+    for pix, _, _ in found:
+        closed[pix[:, 0], pix[:, 1]] = True
+    return _as_necks([f for f, span in zip(found, spans, strict=True)
+                      if _parts_paper(closed, f[0], span)], whole=True)
+
+
+def _parts_paper(closed: np.ndarray, pixels: np.ndarray, width: float) -> bool:
+    """Whether the fill `pixels` ((N, 2) row, col; line in `closed`, the line map with the
+    breaks filled) parts the paper around it, within BOLD_SEAL_WIDTHS stroke widths: open
+    paper (NECK_OPEN_PAPER px from any line) of two regions touches it. Two bold dashes that
+    face each other on purpose (a dashed line, motion lines) have the same paper all round
+    them once joined."""
+    h, w = closed.shape
+    m = int(math.ceil(BOLD_SEAL_WIDTHS * width))
+    y0, x0 = np.maximum(0, pixels.min(axis=0) - m)
+    y1, x1 = np.minimum((h, w), pixels.max(axis=0) + m + 1)
+    fill = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    fill[pixels[:, 0] - y0, pixels[:, 1] - x0] = 1
+    paper = ~closed[y0:y1, x0:x1]
+    sides = paper_regions(paper)
+    depth = cv2.distanceTransform(paper.view(np.uint8), cv2.DIST_L2, 3)
+    touching = [side for side in np.unique(sides[ring_of(fill) & paper]).tolist()
+                if side and depth[sides == side].max() >= NECK_OPEN_PAPER]
+    return len(touching) >= 2
+
+
+def _paper_between(lines: LineMap, a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether the straight way between two tips runs over paper (at most MAX_CROSSING line)."""
+    steps = int(math.ceil(float(np.hypot(*(b - a))))) + 1
+    t = np.linspace(0.0, 1.0, max(steps, 3))[1:-1, None]
+    pts = np.rint(a + t * (b - a)).astype(np.int64)
+    h, w = lines.line.shape
+    on = lines.line[pts[:, 0].clip(0, h - 1), pts[:, 1].clip(0, w - 1)]
+    return bool(on.mean() <= MAX_CROSSING)
+
+
+def _as_necks(found: list[tuple[np.ndarray, np.ndarray, int]], whole: bool = False) -> Necks:
+    """Necks from (solid pixels, soft pixels, gap) each, all drawn `whole` or none."""
     if not found:
         return no_necks()
     boxes = [(int(p[:, 1].min()), int(p[:, 0].min()), int(np.ptp(p[:, 1])) + 1,
@@ -373,7 +560,22 @@ def find_necks(lines: LineMap) -> Necks:
                  np.concatenate([[0], np.cumsum([len(f[0]) for f in found])]).astype(np.int64),
                  np.concatenate([f[1] for f in found]).reshape(-1, 2).astype(np.int64),
                  np.concatenate([[0], np.cumsum([len(f[1]) for f in found])]).astype(np.int64),
-                 np.array(boxes, np.int64), np.array([f[2] for f in found], np.int64))
+                 np.array(boxes, np.int64), np.array([f[2] for f in found], np.int64),
+                 np.full(len(found), whole))
+
+
+def join_necks(a: Necks, b: Necks) -> Necks:
+    """The necks of `a`, then those of `b`."""
+    if not len(b):
+        return a
+    if not len(a):
+        return b
+    return Necks(np.concatenate([a.pixels, b.pixels]),
+                 np.concatenate([a.offsets, b.offsets[1:] + a.offsets[-1]]),
+                 np.concatenate([a.soft, b.soft]),
+                 np.concatenate([a.soft_offsets, b.soft_offsets[1:] + a.soft_offsets[-1]]),
+                 np.concatenate([a.bbox, b.bbox]), np.concatenate([a.gap, b.gap]),
+                 np.concatenate([a.whole, b.whole]))
 
 
 def paper_regions(paper: np.ndarray) -> np.ndarray:

@@ -314,7 +314,9 @@ def add_necks(analysis: GapAnalysis, coverage: np.ndarray, max_gap: int) -> list
     are closed at any sensitivity (probability SURE), up to the max gap; a neck that a drawn
     closure touches is closed by it already, and one with a drawn closure near it is a neck
     only if it still is with that closure as line (where a closure has closed the far side of
-    a wedge, paper that was open is a narrow channel now)."""
+    a wedge, paper that was open is a narrow channel now). A break across a bold stroke
+    (`whole`) is drawn whatever closure touches it: one between two of its corners seals it
+    as a hairline along an edge."""
     necks = analysis.necks
     if not len(necks):
         return []
@@ -325,11 +327,12 @@ def add_necks(analysis: GapAnalysis, coverage: np.ndarray, max_gap: int) -> list
             continue
         pix = necks.pixels[necks.offsets[k] : necks.offsets[k + 1]]
         x, y, bw, bh = (int(v) for v in necks.bbox[k])
-        if drawn[max(0, y - 1) : y + bh + 1, max(0, x - 1) : x + bw + 1].any():
+        whole = bool(necks.whole[k])
+        if not whole and drawn[max(0, y - 1) : y + bh + 1, max(0, x - 1) : x + bw + 1].any():
             continue
         (y0, y1), (x0, x1) = neck_window((x, y, bw, bh), coverage.shape)
         near = drawn[y0:y1, x0:x1]
-        if near.any():
+        if near.any() and not whole:
             neck = np.zeros(near.shape, bool)
             neck[pix[:, 0] - y0, pix[:, 1] - x0] = True
             line = big_lines(analysis.lines, slice(y0, y1), slice(x0, x1))

@@ -25,8 +25,10 @@ from .candidates import (
     LINE_LEVEL,
     SAMPLING_POINT,
     LineMap,
+    find_bold_breaks,
     find_ends,
     find_necks,
+    join_necks,
     joins_pieces,
     paper_regions,
     patches,
@@ -152,7 +154,8 @@ def analyse_gaps(
         block = patches(lines, part, ends, bridge=bridge, sampling=sampling, maps=maps)
         probability[rows] = score_both_sides(scorer, block, part.features)
     check_cancel(cancel)
-    return GapAnalysis(lines, ends, cands, probability, find_necks(lines))
+    necks = join_necks(find_necks(lines), find_bold_breaks(lines))
+    return GapAnalysis(lines, ends, cands, probability, necks)
 
 
 def score_both_sides(scorer: Scorer, block: np.ndarray, features: np.ndarray) -> np.ndarray:
@@ -182,13 +185,34 @@ def closures_of(analysis: GapAnalysis, params: GapParams) -> tuple[np.ndarray, l
     mark. So is a part beyond the line that touches one line only: where a closure runs over a
     corner of line, the pixel or two it adds in the corner of a junction already closed, or
     beside the stroke past the tip, joins nothing either. The necks (breaks of up to 3 px
-    with no stroke end, found once by the analysis) are added where no closure closes them.
+    with no stroke end, found once by the analysis) are added where no closure closes them;
+    breaks across bold strokes are filled whole, in place of the verifier's bridges there.
     """
-    accepted = select(analysis, params.sensitivity, params.max_gap)
+    accepted = _outside_bold(analysis, select(analysis, params.sensitivity, params.max_gap),
+                             params.max_gap)
     coverage, closures = render(analysis, accepted)
     coverage, closures = _joining_only(analysis, coverage, closures)
     closures += add_necks(analysis, coverage, params.max_gap)
     return coverage, closures
+
+
+def _outside_bold(analysis: GapAnalysis, accepted: np.ndarray, max_gap: int) -> np.ndarray:
+    """The accepted closures but those across a break of a bold stroke that add_necks fills
+    whole (both tips within 2 px of its box): there the verifier's bridges run corner to
+    corner as hairlines along the stroke's edges."""
+    necks = analysis.necks
+    bold = np.nonzero(necks.whole & (necks.gap <= max_gap))[0]
+    if not len(bold) or not len(accepted):
+        return accepted
+    cands = analysis.candidates
+    x, y, w, h = (necks.bbox[bold, i][None, :] for i in range(4))
+
+    def inside(p: np.ndarray) -> np.ndarray:  # (A, B): point of closure a in box b
+        py, px = p[:, 0:1], p[:, 1:2]
+        return (px >= x - 2) & (px <= x + w + 1) & (py >= y - 2) & (py <= y + h + 1)
+
+    across = (inside(cands.start[accepted]) & inside(cands.stop[accepted])).any(axis=1)
+    return accepted[~across]
 
 
 def _joining_only(analysis: GapAnalysis, coverage: np.ndarray, closures: list[Closure]

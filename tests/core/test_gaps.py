@@ -777,3 +777,104 @@ def test_only_candidates_a_max_gap_up_to_the_reach_could_select_are_scored() -> 
     previewed = analyse_gaps(ink, GapParams(max_gap=24), recording, reach=32)
     assert len(previewed.candidates) == len(cands) and len(scored[0]) == len(cands)
     assert (previewed.probability == 0.5).all()
+
+
+def bold_stroke_cut(width: int, cut: int) -> np.ndarray:
+    """A bold horizontal stroke across a 300 x 200 drawing, cut square `cut` px long."""
+    ink = np.zeros((200, 300), np.float32)
+    cv2.line(ink, (0, 100), (299, 100), 1.0, width)
+    ink[:, 150 : 150 + cut] = 0.0
+    return ink
+
+
+@pytest.mark.parametrize(("width", "cut"), [(18, 4), (30, 6), (30, 20), (40, 12)])
+def test_a_break_across_a_bold_stroke_is_filled_whole(width: int, cut: int) -> None:
+    from krita_linerefiner.core.candidates import THIN_PASSES
+    from krita_linerefiner.core.closures import SURE
+
+    # Wider than 2 x THIN_PASSES: thinning keeps the stroke's body, so the cut leaves no stroke
+    # end, and the verifier (here rejecting everything) is not asked.
+    assert width > 2 * THIN_PASSES
+    ink = bold_stroke_cut(width, cut)
+    result = close_gaps(ink, GapParams(), scorer=sure_of_nothing)
+    closed = (ink >= 0.5) | (result.gaps >= 0.5)
+    assert paper_regions(ink >= 0.5) == 1
+    assert paper_regions(closed) == 2
+    # The whole cut, face to face and edge to edge, and nothing beside the stroke.
+    rows = np.nonzero(ink[:, 100] >= 0.5)[0]
+    assert closed[rows.min() : rows.max() + 1, 150 : 150 + cut].all()
+    added = (result.gaps >= 0.5) & (ink < 0.5)
+    assert added.sum() <= (rows.max() - rows.min() + 3) * cut
+    assert [(c.probability, c.length) for c in result.closures] == [(SURE, cut)]
+    # The max gap bounds it like any closure.
+    assert not (close_gaps(ink, GapParams(max_gap=cut - 1), scorer=sure_of_nothing).gaps
+                >= 0.5).any()
+
+
+def test_a_cut_longer_than_the_stroke_is_wide_is_left_to_the_verifier() -> None:
+    result = close_gaps(bold_stroke_cut(20, 24), GapParams(), scorer=sure_of_nothing)
+    assert not (result.gaps >= 0.5).any()
+
+
+def test_a_loop_of_bold_stroke_cut_once_at_a_slant_is_one_closure() -> None:
+    # One piece of line before and after the cut; its skeleton forks to the cut's corners,
+    # where the verifier's own bridges would run along the stroke's edges.
+    ink = np.zeros((300, 300), np.float32)
+    cv2.circle(ink, (150, 150), 100, 1.0, 28)
+    cut = np.zeros((300, 300), np.uint8)
+    cv2.line(cut, (150, 150), (300, 60), 1, 8)
+    ink[cut > 0] = 0.0
+    everything = close_gaps(ink, GapParams(), scorer=lambda p, f: np.ones(len(f), np.float32))
+    for result in (close_gaps(ink, GapParams(), scorer=sure_of_nothing), everything):
+        closed = (ink >= 0.5) | (result.gaps >= 0.5)
+        assert paper_regions(closed) == 2
+        assert closed[(cut > 0) & (cv2.distanceTransform(1 - cut, cv2.DIST_L2, 3) == 0)
+                      & (np.hypot(*np.mgrid[-150:150, -150:150]) < 113)
+                      & (np.hypot(*np.mgrid[-150:150, -150:150]) > 87)].all()
+        assert len(result.closures) == 1
+
+
+@pytest.mark.parametrize("layout", ["side by side", "stops short of a line", "offset",
+                                    "discs", "dashes"])
+def test_bold_strokes_that_do_not_break_are_left_alone(layout: str) -> None:
+    from krita_linerefiner.core.candidates import LineMap, find_bold_breaks
+
+    ink = np.zeros((300, 300), np.float32)
+    if layout == "side by side":  # ends abreast, not facing
+        cv2.line(ink, (20, 100), (150, 100), 1.0, 30)
+        cv2.line(ink, (20, 145), (150, 145), 1.0, 30)
+    elif layout == "stops short of a line":  # a T: the verifier's call, not a face to face
+        cv2.line(ink, (150, 20), (150, 280), 1.0, 30)
+        cv2.line(ink, (20, 150), (127, 150), 1.0, 30)
+    elif layout == "offset":  # facing ends a stroke's width apart sideways
+        cv2.line(ink, (20, 100), (140, 100), 1.0, 30)
+        cv2.line(ink, (150, 135), (280, 135), 1.0, 30)
+    elif layout == "discs":  # solid fills 20 px apart
+        cv2.circle(ink, (80, 150), 50, 1.0, -1)
+        cv2.circle(ink, (200, 150), 50, 1.0, -1)
+    else:  # two short bold dashes in a row (motion lines): paper all round them once joined
+        cv2.line(ink, (60, 150), (110, 150), 1.0, 24)
+        cv2.line(ink, (150, 150), (200, 150), 1.0, 24)
+    assert len(find_bold_breaks(LineMap.from_ink(ink))) == 0
+
+
+def test_drawings_with_no_bold_stroke_have_no_bold_breaks() -> None:
+    from krita_linerefiner.core.candidates import LineMap, find_bold_breaks, thin
+
+    calls = []
+
+    def counting_thin(*args, **kwargs):
+        calls.append(1)
+        return thin(*args, **kwargs)
+
+    ink = bold_stroke_cut(14, 4)  # under 2 x THIN_PASSES: the stroke's own ends serve
+    lines = LineMap.from_ink(ink)
+    import krita_linerefiner.core.candidates as candidates
+
+    original = candidates.thin
+    candidates.thin = counting_thin
+    try:
+        assert len(find_bold_breaks(lines)) == 0
+    finally:
+        candidates.thin = original
+    assert calls == []  # not even thinned on
