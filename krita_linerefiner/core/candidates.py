@@ -433,11 +433,11 @@ def find_bold_breaks(lines: LineMap) -> Necks:
             k = group[k]
         return k
 
-    # A fork's two corner ends (of one piece, about a width apart) are one face, and one may
-    # pair with nothing itself (the edge from it to the other face's corner can be a
-    # staircase of line): all ends that near a paired one join its break.
-    # Sides: the two ends of a pair are on the two sides of the break, an end and its face
-    # mate on one; an end met both ways is left to the first.
+    # The two ends of a pair are on the two sides of the break. A fork's two corner ends (of
+    # one piece, about a width apart) are one face, and one may pair with nothing itself (the
+    # edge from it to the other face's corner can be a staircase of line): an end of the same
+    # piece near a paired one, not its pair, joins the break on its side. An end reached both
+    # ways keeps the side it was reached on first.
     opposite = {(i, j) for i, j in pairs} | {(j, i) for i, j in pairs}
     links: dict[int, list[tuple[int, bool]]] = {}
     for i, j in pairs:
