@@ -532,12 +532,7 @@ def _parts_paper(closed: np.ndarray, pixels: np.ndarray, width: float) -> bool:
     y1, x1 = np.minimum((h, w), pixels.max(axis=0) + m + 1)
     fill = np.zeros((y1 - y0, x1 - x0), np.uint8)
     fill[pixels[:, 0] - y0, pixels[:, 1] - x0] = 1
-    paper = ~closed[y0:y1, x0:x1]
-    sides = paper_regions(paper)
-    depth = cv2.distanceTransform(paper.view(np.uint8), cv2.DIST_L2, 3)
-    touching = [side for side in np.unique(sides[ring_of(fill) & paper]).tolist()
-                if side and depth[sides == side].max() >= NECK_OPEN_PAPER]
-    return len(touching) >= 2
+    return open_on_two_sides(closed[y0:y1, x0:x1], fill.view(bool), ring_of(fill))
 
 
 def _paper_between(lines: LineMap, a: np.ndarray, b: np.ndarray) -> bool:
@@ -656,8 +651,12 @@ def seals(line: np.ndarray, neck: np.ndarray) -> bool:
     they touch two pieces of line that are apart in the window, with open paper
     (NECK_OPEN_PAPER px from any line) on two sides of them."""
     ring = ring_of(neck.view(np.uint8))
-    if not joins_pieces(line, ring):
-        return False
+    return joins_pieces(line, ring) and open_on_two_sides(line, neck, ring)
+
+
+def open_on_two_sides(line: np.ndarray, neck: np.ndarray, ring: np.ndarray) -> bool:
+    """Whether open paper (NECK_OPEN_PAPER px from any line) of two regions of the window
+    `line` (bool) touches the pixels `neck` (bool; `ring`: ring_of them) once they are filled."""
     paper = ~(line | neck)
     sides = paper_regions(paper)
     depth = cv2.distanceTransform(paper.view(np.uint8), cv2.DIST_L2, 3)

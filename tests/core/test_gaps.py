@@ -858,23 +858,17 @@ def test_bold_strokes_that_do_not_break_are_left_alone(layout: str) -> None:
     assert len(find_bold_breaks(LineMap.from_ink(ink))) == 0
 
 
-def test_drawings_with_no_bold_stroke_have_no_bold_breaks() -> None:
-    from krita_linerefiner.core.candidates import LineMap, find_bold_breaks, thin
+def test_drawings_with_no_bold_stroke_have_no_bold_breaks(monkeypatch) -> None:
+    import krita_linerefiner.core.candidates as candidates
 
     calls = []
+    thin = candidates.thin
 
     def counting_thin(*args, **kwargs):
         calls.append(1)
         return thin(*args, **kwargs)
 
-    ink = bold_stroke_cut(14, 4)  # under 2 x THIN_PASSES: the stroke's own ends serve
-    lines = LineMap.from_ink(ink)
-    import krita_linerefiner.core.candidates as candidates
-
-    original = candidates.thin
-    candidates.thin = counting_thin
-    try:
-        assert len(find_bold_breaks(lines)) == 0
-    finally:
-        candidates.thin = original
+    lines = candidates.LineMap.from_ink(bold_stroke_cut(14, 4))  # under 2 x THIN_PASSES
+    monkeypatch.setattr(candidates, "thin", counting_thin)
+    assert len(candidates.find_bold_breaks(lines)) == 0
     assert calls == []  # not even thinned on
