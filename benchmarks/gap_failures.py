@@ -31,7 +31,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from benchmarks.metrics import INK, gap_closure, line_map, stray_mask
+from benchmarks.metrics import INK, gap_closure, gap_leaks, line_map, stray_mask
 
 REASONS = ("no end", "no candidate", "low score", "taken", "drawn, not joined")
 KINDS = ("end-end", "nearest", "ahead")
@@ -73,8 +73,8 @@ def real_data(folder: Path, variant: str, gaps: int, seed: int) -> dict[str, lis
     return out
 
 
-def diagnose(category: str, data, scorer, params, pictures: Path | None
-             ) -> tuple[Counter, Counter, Counter, int, list[int]]:
+def diagnose(category: str, data, scorer, params, pictures: Path | None,
+             leaking_only: bool = False) -> tuple[Counter, Counter, Counter, int, list[int]]:
     from krita_linerefiner.core.closures import select, selectable, selection_probability
     from krita_linerefiner.core.gaps import close_gaps
     from training.gaps.verifier_data import label_candidates
@@ -95,6 +95,9 @@ def diagnose(category: str, data, scorer, params, pictures: Path | None
         lines = an.lines.line if an is not None else ink >= INK
         closed = lines | (result.gaps >= INK)
         ids = [k for k in range(1, int(labels.max()) + 1) if (labels == k).any()]
+        if leaking_only:
+            leaks = gap_leaks(target.astype(np.float32), labels)
+            ids = [k for k in ids if leaks.get(k, False)]
         drawing_labels = None
         accepted = (select(an, params.sensitivity, params.max_gap) if an is not None
                     else np.zeros(0, np.int64))
@@ -267,6 +270,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, help="diagnose this data set's --split instead "
                         "(benchmarks.gaps --data); --per-category: how many images")
     parser.add_argument("--split", default="test")
+    parser.add_argument("--leaking", action="store_true",
+                        help="only the breaks a fill leaks through (benchmarks.metrics.gap_leaks)")
     args = parser.parse_args(argv)
     from krita_linerefiner.core.gaps import GapParams
     from krita_linerefiner.core.models import create_scorer
@@ -294,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             data = make_category(cat, args.per_category, args.seed, args.size)
         reasons, false_kinds, lengths, measured, strays = diagnose(cat, data, scorer, params,
-                                                                   args.pictures)
+                                                                   args.pictures, args.leaking)
         open_n = sum(reasons.values())
         cells = " | ".join(str(reasons.get(r, 0)) for r in REASONS)
         by_len = ", ".join(f"{k} {v}" for k, v in sorted(lengths.items()))

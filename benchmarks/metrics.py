@@ -39,6 +39,7 @@ SOLID_WINDOW = 181
 PEAK_WINDOW = 9  # px: window for the local line darkness
 
 _EIGHT = np.ones((3, 3), np.uint8)
+_FOUR = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
 
 
 def new_pixels(ink: np.ndarray, added: np.ndarray) -> np.ndarray:
@@ -56,7 +57,50 @@ def gap_closure(
     gap_lengths: np.ndarray,
     margin: int = WINDOW_MARGIN,
 ) -> list[tuple[float, bool]]:
-    """(length, closed) for every measurable gap of one image.
+    """(length, closed) for every measurable gap of one image (gap_outcomes without leaks)."""
+    return [(length, joined) for length, joined, _ in
+            gap_outcomes(closed, target, gap_labels, gap_lengths, margin, leaks=False)]
+
+
+def gap_leaks(target: np.ndarray, gap_labels: np.ndarray) -> dict[int, bool]:
+    """Per cut k: whether that break alone lets a flood fill through.
+
+    It does when the cut's line pixels (cut & target >= 0.5) touch, 4-adjacent, two or more
+    paper regions of the intact target of at least MIN_REGION px: taking them out joins those
+    regions into one. A break in a free mark (a hatching stroke, a hair strand, an arc standing
+    on its own) or in a line with paper on one side only leaks nothing.
+    """
+    lines = target >= INK
+    n, regions = paper_regions(lines)
+    sizes = np.bincount(regions.ravel(), minlength=n)
+    h, w = lines.shape
+    out: dict[int, bool] = {}
+    cut_ys, cut_xs = np.nonzero(gap_labels)
+    cut_ids = gap_labels[cut_ys, cut_xs]
+    for k in np.unique(cut_ids).tolist():
+        of_k = cut_ids == k
+        ys, xs = cut_ys[of_k], cut_xs[of_k]
+        y0, x0 = max(0, int(ys.min()) - 1), max(0, int(xs.min()) - 1)
+        y1, x1 = min(h, int(ys.max()) + 2), min(w, int(xs.max()) + 2)
+        window = (slice(y0, y1), slice(x0, x1))
+        cut_line = ((gap_labels[window] == k) & lines[window]).astype(np.uint8)
+        beside = cv2.dilate(cut_line, _FOUR).astype(bool) & ~lines[window]
+        touched = [r for r in np.unique(regions[window][beside]).tolist()
+                   if r and sizes[r] >= MIN_REGION]
+        out[int(k)] = len(touched) >= 2
+    return out
+
+
+def gap_outcomes(
+    closed: np.ndarray,
+    target: np.ndarray,
+    gap_labels: np.ndarray,
+    gap_lengths: np.ndarray,
+    margin: int = WINDOW_MARGIN,
+    leaks: bool = True,
+) -> list[tuple[float, bool, bool]]:
+    """(length, closed, leaks) for every measurable gap of one image; leaks: gap_leaks (False
+    for all when `leaks` is False).
 
     Rule, per gap k (cut = pixels with gap_labels == k; its line pixels = cut & target >= 0.5):
     - window = bounding box of the cut grown by `margin` px (clipped to the image);
@@ -81,7 +125,8 @@ def gap_closure(
     h, w = target.shape
     lines = target >= INK
     pieces_mask = lines & (gap_labels == 0)
-    out: list[tuple[float, bool]] = []
+    leaking = gap_leaks(target, gap_labels) if leaks else {}
+    out: list[tuple[float, bool, bool]] = []
     cut_ys, cut_xs = np.nonzero(gap_labels)
     cut_ids = gap_labels[cut_ys, cut_xs]
     for k in range(1, int(gap_labels.max()) + 1):
@@ -123,7 +168,7 @@ def gap_closure(
                 common = labels if common is None else common & labels
             joined = joined and bool(common)
         length = float(gap_lengths[k - 1]) if k - 1 < len(gap_lengths) else float("nan")
-        out.append((length, joined))
+        out.append((length, joined, leaking.get(k, False)))
     return out
 
 
@@ -244,6 +289,9 @@ class GapScore:
     """Pooled over a set of images; fill with `add_gapped` and `add_gap_free`."""
 
     closures: list[tuple[float, bool]] = field(default_factory=list)
+    # Per closures entry: whether that break alone lets a fill through (gap_leaks). Empty in
+    # scores written before it was measured.
+    leaking: list[bool] = field(default_factory=list)
     new_pixels: int = 0
     far_pixels: int = 0
     gap_free_new: int = 0
@@ -280,7 +328,9 @@ class GapScore:
             lines = ink >= INK
         closed = lines | (added >= INK)
         new = (added >= INK) & ~lines
-        self.closures.extend(gap_closure(closed, target, gap_labels, gap_lengths))
+        outcomes = gap_outcomes(closed, target, gap_labels, gap_lengths)
+        self.closures.extend((length, joined) for length, joined, _ in outcomes)
+        self.leaking.extend(leaks for _, _, leaks in outcomes)
         self.new_pixels += int(np.count_nonzero(new))
         self.far_pixels += far_additions(new, target)
         self.stray_pixels += stray_pixels(lines, new)
@@ -301,12 +351,22 @@ class GapScore:
                                   if new.any() else 0)
         self.gap_free_area += target.size
 
-    def closure_rate(self, lo: int, hi: int) -> float:
-        hits = [ok for length, ok in self.closures if lo - 0.5 <= length < hi + 0.5]
+    def _chosen(self, leaking_only: bool) -> list[tuple[float, bool]]:
+        if not leaking_only:
+            return self.closures
+        if len(self.leaking) != len(self.closures):
+            raise ValueError("these scores do not say which breaks leak (measured before "
+                             "benchmarks.metrics.gap_leaks): run the benchmark again")
+        return [c for c, leaks in zip(self.closures, self.leaking, strict=True) if leaks]
+
+    def closure_rate(self, lo: int, hi: int, leaking_only: bool = False) -> float:
+        """Share of the gaps of lo-hi px closed; `leaking_only`: of those a fill leaks
+        through (gap_leaks), the ones that matter to a flood fill."""
+        hits = [ok for length, ok in self._chosen(leaking_only) if lo - 0.5 <= length < hi + 0.5]
         return float(np.mean(hits)) if hits else float("nan")
 
-    def gap_count(self, lo: int, hi: int) -> int:
-        return sum(1 for length, _ in self.closures if lo - 0.5 <= length < hi + 0.5)
+    def gap_count(self, lo: int, hi: int, leaking_only: bool = False) -> int:
+        return sum(1 for length, _ in self._chosen(leaking_only) if lo - 0.5 <= length < hi + 0.5)
 
     @property
     def overall_closure(self) -> float:

@@ -2,6 +2,7 @@
 
     python -m benchmarks.real_compare A.json B.json [--pair A2.json B2.json ...]
                                       [--at-false 2] [--resamples 2000] [--seed 0]
+                                      [--leaking]
 
 Each run is `python -m benchmarks.real --seeds 0,1,2 --only sweep --sweep 0.1,...,0.8 --json
 X.json` with its own verifier (LINEREFINER_MODELS), on the same drawings, seeds and cut count.
@@ -19,6 +20,10 @@ apart. Draws where the two sweeps' ranges of false additions do not meet are lef
 hand-drawn set beside Tux Paint's, say): the drawings of all pairs are pooled into one set, read
 off together and drawn from together. Each pair must cut the same breaks in both runs, and the
 sets must not share a drawing's name.
+
+`--leaking` counts only the breaks that a flood fill leaks through (benchmarks.metrics.gap_leaks:
+the cut joins two paper regions of the intact drawing), which is what a colourist sees; a break
+in a free mark (hatching, a hair strand, an arc on its own) changes no fill.
 """
 
 from __future__ import annotations
@@ -35,11 +40,13 @@ from benchmarks.real import BINS, closure_at_false, read_scores
 SWEEP_PREFIX = "ours @"
 
 
-def sweep_arrays(scores: dict[str, dict[str, GapScore]], names: list[str]
+def sweep_arrays(scores: dict[str, dict[str, GapScore]], names: list[str],
+                 leaking_only: bool = False
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The sweep rows of one variant as per-drawing counts: (far px, new px, closed breaks,
     breaks), the first two (S, D), the last two (S, D, len(BINS)), for the settings S in the
-    order of their sensitivity and the drawings `names` D."""
+    order of their sensitivity and the drawings `names` D; `leaking_only`: only the breaks a
+    fill leaks through count (GapScore.closure_rate)."""
     settings = sorted((m for m in scores if m.startswith(SWEEP_PREFIX)),
                       key=lambda m: float(m[len(SWEEP_PREFIX):]))
     far = np.zeros((len(settings), len(names)))
@@ -51,9 +58,9 @@ def sweep_arrays(scores: dict[str, dict[str, GapScore]], names: list[str]
             score = scores[setting][name]
             far[s, d], new[s, d] = score.far_pixels, score.new_pixels
             for b, (lo, hi) in enumerate(BINS):
-                count[s, d, b] = score.gap_count(lo, hi)
+                count[s, d, b] = score.gap_count(lo, hi, leaking_only)
                 if count[s, d, b]:
-                    hits[s, d, b] = count[s, d, b] * score.closure_rate(lo, hi)
+                    hits[s, d, b] = count[s, d, b] * score.closure_rate(lo, hi, leaking_only)
     return far, new, hits, count
 
 
@@ -91,14 +98,16 @@ def read_off(false: np.ndarray, closure: np.ndarray, rate: np.ndarray) -> np.nda
 
 
 def compare(a: dict[str, dict[str, GapScore]], b: dict[str, dict[str, GapScore]], at: float,
-            resamples: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+            resamples: int, rng: np.random.Generator, leaking_only: bool = False
+            ) -> dict[str, np.ndarray]:
     """One variant: on all drawings, "rate" (the false additions compared at: common_rate),
     "a" and "b" (len(BINS),) closures there; over the bootstrap draws, "diff" (R, len(BINS))
     B - A, each draw at its own common rate (nan where the sweeps do not meet)."""
     names = sorted(set.intersection(*(set(rows) for rows in (*a.values(), *b.values()))))
     if not names:
         raise ValueError("the two runs have no drawing in common")
-    arrays_a, arrays_b = sweep_arrays(a, names), sweep_arrays(b, names)
+    arrays_a = sweep_arrays(a, names, leaking_only)
+    arrays_b = sweep_arrays(b, names, leaking_only)
     whole = np.ones((1, len(names)))
     draws = rng.integers(0, len(names), (resamples, len(names)))
     weights = np.zeros((resamples, len(names)))
@@ -158,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--at-false", type=float, default=2.0)
     parser.add_argument("--resamples", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--leaking", action="store_true",
+                        help="closure of the breaks a fill leaks through only")
     args = parser.parse_args(argv)
     a: Scores = {}
     b: Scores = {}
@@ -182,12 +193,18 @@ def main(argv: list[str] | None = None) -> int:
               "--sweep)", file=sys.stderr)
         return 2
     rng = np.random.default_rng(args.seed)
-    print(f"A: {run_a.get('models')}  B: {run_b.get('models')}; closure (%) at "
+    print(f"A: {run_a.get('models')}  B: {run_b.get('models')}; closure (%) "
+          f"{'of the breaks that leak ' if args.leaking else ''}at "
           f"{args.at_false:g}% false additions; {args.resamples} draws of the drawings\n")
     print("| variant | px | at false % | A | B | B - A | 5th .. 95th pct | B ahead | draws n/a |")
     print("|---|---|---|---|---|---|---|---|---|")
     for variant in variants:
-        result = compare(a[variant], b[variant], args.at_false, args.resamples, rng)
+        try:
+            result = compare(a[variant], b[variant], args.at_false, args.resamples, rng,
+                             args.leaking)
+        except ValueError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
         print("\n".join(format_rows(variant, result)))
     return 0
 

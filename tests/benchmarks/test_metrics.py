@@ -21,6 +21,8 @@ from benchmarks.metrics import (
     closed_binary,
     far_additions,
     gap_closure,
+    gap_leaks,
+    gap_outcomes,
     joining_pixels,
     line_map,
     new_pixels,
@@ -192,6 +194,49 @@ def test_closure_rates_pool_by_length_bin() -> None:
     assert score.closure_rate(9, 16) == 0.5
     assert math.isnan(score.closure_rate(13, 15))
     assert score.overall_closure == 0.6
+
+
+def test_a_break_leaks_only_where_it_joins_two_paper_regions() -> None:
+    # The square's top edge parts its inside from the outside: a cut there lets a fill through.
+    _, target, labels = square_with_cut()
+    assert gap_leaks(target, labels) == {1: True}
+    # A line standing on its own has the same paper on both sides: its break leaks nothing.
+    free = np.zeros((SIZE, SIZE), np.float32)
+    free[30:32, 10:54] = 1.0
+    cut = np.zeros((SIZE, SIZE), np.uint8)
+    cut[30:32, 28:33] = 1
+    assert gap_leaks(free, cut) == {1: False}
+    # Nor does one into a pocket too small to fill (under MIN_REGION px: 4 x 4 here).
+    pocket = free.copy()
+    pocket[24:30, 40:42] = pocket[24:26, 40:48] = pocket[24:30, 46:48] = 1.0
+    cut[:] = 0
+    cut[30:32, 43:45] = 1
+    assert gap_leaks(pocket, cut) == {1: False}
+    # The same pocket made big enough leaks.
+    big = free.copy()
+    big[18:30, 36:38] = big[18:20, 36:52] = big[18:30, 50:52] = 1.0
+    assert gap_leaks(big, cut) == {1: True}
+
+
+def test_scores_keep_which_breaks_leak_beside_their_closure() -> None:
+    # Two cuts: one in the square's edge (leaks), one in a free line inside it (does not).
+    ink, target, labels = square_with_cut()
+    target[30:32, 20:44] = 1.0
+    labels[30:32, 30:35] = 2
+    ink = np.where(labels > 0, 0.0, target).astype(np.float32)
+    lengths = np.array([5.0, 5.0], np.float32)
+    added = np.where(labels == 1, 1.0, 0.0).astype(np.float32)  # only the leaking one drawn
+    outcomes = gap_outcomes(closed_binary(ink, added), target, labels, lengths)
+    assert sorted(outcomes) == [(5.0, False, False), (5.0, True, True)]
+    score = GapScore()
+    score.add_gapped(ink, added, target, labels, lengths)
+    assert score.closure_rate(1, 8) == 0.5
+    assert score.closure_rate(1, 8, leaking_only=True) == 1.0
+    assert score.gap_count(1, 8, leaking_only=True) == 1
+    # Scores from before the leaks were measured cannot answer for them.
+    old = GapScore(closures=[(3.0, True)])
+    with pytest.raises(ValueError, match="leak"):
+        old.closure_rate(1, 8, leaking_only=True)
 
 
 def test_doing_nothing_closes_nothing_on_synthetic_drawings() -> None:

@@ -117,3 +117,34 @@ def test_a_second_set_of_drawings_is_pooled_with_the_first(tmp_path, capsys) -> 
     # A set paired with itself shares every drawing: refused.
     assert main([str(paths["a1"]), str(paths["b1"]), "--pair", str(paths["a1"]),
                  str(paths["b1"])]) == 2
+
+
+def test_leaking_compares_only_the_breaks_a_fill_leaks_through(tmp_path, capsys) -> None:
+    # B closes more breaks than A, but only free ones (no fill leaks through them): ahead on
+    # all breaks, level on the ones that leak.
+    def with_free(extra: int) -> dict[str, dict[str, GapScore]]:
+        out = sweep()
+        for rows in out.values():
+            for score in rows.values():
+                score.leaking = [True] * len(score.closures)
+                for lo, _hi in BINS:
+                    score.closures += [(float(lo), k < 2 + extra) for k in range(10)]
+                    score.leaking += [False] * 10
+        return out
+
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    for path, extra in ((a, 0), (b, 4)):
+        write_scores(path, {("black", m): r for m, r in with_free(extra).items()}, tmp_path,
+                     [0], 30, 24)
+    diffs = {}
+    for flag in ([], ["--leaking"]):
+        assert main([str(a), str(b), "--resamples", "50", *flag]) == 0
+        rows = [line for line in capsys.readouterr().out.splitlines()
+                if line.startswith("| black |")]
+        diffs[bool(flag)] = [float(line.strip("|").split("|")[5]) for line in rows]
+    assert all(d > 0 for d in diffs[False])
+    assert diffs[True] == [0.0] * len(BINS)
+    # Runs from before the leaks were measured cannot be compared on them.
+    write_scores(a, {("black", m): r for m, r in sweep().items()}, tmp_path, [0], 30, 24)
+    write_scores(b, {("black", m): r for m, r in sweep(2).items()}, tmp_path, [0], 30, 24)
+    assert main([str(a), str(b), "--leaking", "--resamples", "20"]) == 2
