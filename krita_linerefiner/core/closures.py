@@ -63,6 +63,11 @@ END_TO_END_FIRST = 0.01
 STRAIGHTEST_FIRST = 0.001
 # px: stroke ends at least this wide are drawn from the middle of their tip (end_tip).
 CENTRED_WIDTH = 2.5
+# A closure the verifier is less sure of is still drawn where it seals off a region of paper
+# (a fill would leak through it otherwise): it is accepted at the sensitivity asked for plus
+# this (core.gaps.closures_of). Measured on breaks that leak (benchmarks.metrics.gap_leaks),
+# models/README.md, stop 32.
+SEAL_BOOST = 0.2
 # A break along a stroke (an end-to-end bridge whose two ends both head along it within
 # ALIGNED_COS, 25 degrees) may be this many times the max gap: its tips lie farther apart than
 # the width of paper a person sees across the stroke where it runs obliquely through the break
@@ -97,6 +102,12 @@ class GapAnalysis:
     # slider back to closures already drawn does not work them out again.
     verdicts: dict[tuple[int, int, int, int, bytes], bool] = field(
         default_factory=dict, compare=False, repr=False)
+
+
+def seal_sensitivity(sensitivity: float) -> float:
+    """The sensitivity a closure that seals off a region is accepted at (core.gaps.closures_of):
+    SEAL_BOOST more than the one asked for, at most 1."""
+    return min(1.0, sensitivity + SEAL_BOOST)
 
 
 def threshold(sensitivity: float) -> float:
@@ -237,10 +248,12 @@ def select(analysis: GapAnalysis, sensitivity: float, max_gap: int) -> np.ndarra
 
 
 def choice(analysis: GapAnalysis, sensitivity: float, max_gap: int) -> bytes:
-    """What the closures drawn at these settings depend on: the accepted candidates and the
-    necks within the max gap. Equal choices draw the same closures (a preview redraws nothing)."""
+    """What the closures drawn at these settings depend on: the accepted candidates, those
+    accepted if they seal (seal_sensitivity) and the necks within the max gap. Equal choices
+    draw the same closures (a preview redraws nothing)."""
     necks = (analysis.necks.gap <= max_gap).tobytes()
-    return select(analysis, sensitivity, max_gap).tobytes() + b"|" + necks
+    return (select(analysis, sensitivity, max_gap).tobytes() + b"|"
+            + select(analysis, seal_sensitivity(sensitivity), max_gap).tobytes() + b"|" + necks)
 
 
 def curves(analysis: GapAnalysis, accepted: np.ndarray,

@@ -44,6 +44,7 @@ from .closures import (
     add_necks,
     long_reach,
     render,
+    seal_sensitivity,
     select,
     selectable,
 )
@@ -187,13 +188,38 @@ def closures_of(analysis: GapAnalysis, params: GapParams) -> tuple[np.ndarray, l
     beside the stroke past the tip, joins nothing either. The necks (breaks of up to 3 px
     with no stroke end, found once by the analysis) are added where no closure closes them;
     breaks across bold strokes are filled whole, in place of the verifier's bridges there.
+    Last, the closures the verifier is less sure of that seal off a region (_sealing).
     """
     accepted = _outside_bold(analysis, select(analysis, params.sensitivity, params.max_gap),
                              params.max_gap)
     coverage, closures = render(analysis, accepted)
     coverage, closures = _joining_only(analysis, coverage, closures)
     closures += add_necks(analysis, coverage, params.max_gap)
+    closures += _sealing(analysis, params, accepted, coverage)
     return coverage, closures
+
+
+def _sealing(analysis: GapAnalysis, params: GapParams, accepted: np.ndarray,
+             coverage: np.ndarray) -> list[Closure]:
+    """The closures accepted at the sealing sensitivity (closures.seal_sensitivity) but not at
+    params.sensitivity that seal off a region of paper, with the lines and the closures drawn so
+    far (`coverage`, which they are drawn into): a bridge a fill would otherwise leak through is
+    more likely wanted than one that closes nothing (a free stroke's tip to another)."""
+    wider = _outside_bold(analysis, select(analysis, seal_sensitivity(params.sensitivity),
+                                           params.max_gap), params.max_gap)
+    extra = np.setdiff1d(wider, accepted)
+    if not len(extra):
+        return []
+    more, closures = render(analysis, extra)
+    more, closures = _joining_only(analysis, more, closures)
+    if not closures:
+        return []
+    more[coverage >= LINE_LEVEL] = 0.0
+    more = seal_closures(analysis.lines.line | (coverage >= LINE_LEVEL), more)
+    np.maximum(coverage, more, out=coverage)
+    return [c for c in closures
+            if (more[c.bbox[1] : c.bbox[1] + c.bbox[3],
+                     c.bbox[0] : c.bbox[0] + c.bbox[2]] >= LINE_LEVEL).any()]
 
 
 def _outside_bold(analysis: GapAnalysis, accepted: np.ndarray, max_gap: int) -> np.ndarray:

@@ -228,6 +228,30 @@ def test_seal_only_drops_a_closure_that_splits_no_region(scorer) -> None:
     assert not sealed.gaps.any()
 
 
+def test_a_less_sure_closure_is_drawn_where_it_seals_a_region(monkeypatch) -> None:
+    from krita_linerefiner.core import closures
+
+    # A square with a 10 px break beside an open line with the same break, every candidate
+    # scored 0.4: below the 0.5 that sensitivity 0.5 asks, above what it asks of a seal (0.34).
+    ink = np.zeros((96, 200), np.float32)
+    ink[:, :96] = cut(square_outline(), 10)
+    ink[48, 110:145] = ink[48, 155:190] = 1.0
+
+    def unsure(patches: np.ndarray, features: np.ndarray) -> np.ndarray:
+        return np.full(len(patches), 0.4, np.float32)
+
+    result = close_gaps(ink, GapParams(sensitivity=0.5), scorer=unsure)
+    drawn = result.gaps >= 0.5
+    assert drawn[:, :96].any() and not drawn[:, 100:].any()
+    assert paper_regions((ink >= 0.5) | drawn) == 2
+    assert len(result.closures) == 1 and result.closures[0].probability == pytest.approx(0.4)
+    # Without the sealing tier the square stays open too; at 0.8 the open line is joined.
+    monkeypatch.setattr(closures, "SEAL_BOOST", 0.0)
+    assert not close_gaps(ink, GapParams(sensitivity=0.5), scorer=unsure).gaps.any()
+    loose = close_gaps(ink, GapParams(sensitivity=0.8), scorer=unsure).gaps >= 0.5
+    assert loose[:, :96].any() and loose[:, 100:].any()
+
+
 def test_line_darkness_override_is_validated() -> None:
     with pytest.raises(LineRefinerError, match="darkness"):
         GapParams(line_darkness=0.0)

@@ -77,7 +77,9 @@ def test_preview_at_the_run_params_matches_the_run(scorer) -> None:
     assert count_regions(ink >= 0.5, np.zeros_like(ink)) == 1
 
 
-def test_sensitivity_changes_closures_without_running_the_scorer(scorer) -> None:
+def test_sensitivity_changes_closures_without_running_the_scorer(scorer, monkeypatch) -> None:
+    from krita_linerefiner.core import closures
+
     ink = boxes((3, 8, 14))
     result = run(ink, scorer, reach=PREVIEW_REACH)
     calls = scorer.calls
@@ -86,7 +88,12 @@ def test_sensitivity_changes_closures_without_running_the_scorer(scorer) -> None
     # A sensitivity whose threshold lies between the two least likely accepted closures.
     low, high = probabilities[0], probabilities[1]
     threshold = (low + high) / 2
-    strict = preview(must(result.analysis), GapParams(sensitivity=(0.9 - threshold) / 0.8))
+    strict_params = GapParams(sensitivity=(0.9 - threshold) / 0.8)
+    # Each closure seals a box, so the sealing tier (closures.SEAL_BOOST) takes the least likely
+    # one back; without it, the strict sensitivity drops it.
+    assert preview(must(result.analysis), strict_params).count == len(probabilities)
+    monkeypatch.setattr(closures, "SEAL_BOOST", 0.0)
+    strict = preview(must(result.analysis), strict_params)
     loose = preview(must(result.analysis), GapParams(sensitivity=1.0))
     assert scorer.calls == calls
     assert strict.count == len(probabilities) - 1
