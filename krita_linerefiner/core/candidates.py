@@ -103,6 +103,16 @@ BOLD_WIDTH_RATIO = 0.6
 BOLD_FACE = 1.2  # ends of one piece this many widths apart, or less, are corners of one face
 BOLD_SEAL_WIDTHS = 3.0  # how far round a break across a bold stroke its paper is looked at
 BOLD_TIP_RATIO = 0.3  # a bold end's width near its tip (6 px of skeleton), of the whole width
+# Slits across bold strokes (find_bold_slits): a closing of the bold strokes with this ellipse
+# fills them; at most this many px across, running this share of the stroke's width along.
+SLIT_KERNEL = 9
+SLIT_MAX_WIDTH = 8.0
+BOLD_SLIT_SPAN = (0.6, 1.5)
+SLIT_FACE_DEPTH = 0.4  # of the width: how deep the line on each side of a slit must run
+# A slit fills at least this share of its smallest enclosing rectangle: cuts across strokes
+# fill 0.7-1.0 of it, the drawings' own white cracks and crooked channels in solid black
+# 0.34-0.69 (stop 32, the hand-drawn and Tux Paint sets).
+SLIT_FILL_SHARE = 0.6
 KIND_END_END = 0
 KIND_NEAREST = 1
 KIND_AHEAD = 2
@@ -338,6 +348,10 @@ class Necks:
         return len(self.bbox)
 
 
+# A fill across a bold stroke: (pixels, soft edge, gap px, the stroke's width).
+BoldFill = tuple[np.ndarray, np.ndarray, int, float]
+
+
 def no_necks() -> Necks:
     empty = np.zeros((0, 2), np.int64)
     return Necks(empty, np.zeros(1, np.int64), empty, np.zeros(1, np.int64),
@@ -398,8 +412,14 @@ def find_bold_breaks(lines: LineMap) -> Necks:
     a width and 2 px), within half a width of the way from face to face, in one piece; it
     continues both strokes' edges. Kept where it parts the paper around it (_parts_paper), the
     other breaks filled. None where no stroke is that bold (no thinning on, then)."""
+    # Each with the others filled, as a break beside it is closed too.
+    return _as_necks(_parting(lines.line, _bold_break_fills(lines)), whole=True)
+
+
+def _bold_break_fills(lines: LineMap) -> list[BoldFill]:
+    """find_bold_breaks' fills before the paper test."""
     if not (lines.to_paper > THIN_PASSES + 0.5).any():
-        return no_necks()
+        return []
     deep = thin(lines.skeleton, BOLD_PASSES - THIN_PASSES)
     ends = _ends_of(lines, deep, 2 * BOLD_PASSES)
     # Each end's stroke width where the stroke is whole, up to 2 * BOLD_PASSES px of skeleton
@@ -410,7 +430,7 @@ def find_bold_breaks(lines: LineMap) -> Necks:
     bold = np.nonzero((whole > 2 * THIN_PASSES) & (ends.width >= BOLD_TIP_RATIO * whole)
                       & (lines.areas[ends.piece] >= NECK_MIN_PIECE))[0]
     if len(bold) < 2:
-        return no_necks()
+        return []
     tip, direction, width = ends.tip[bold], ends.direction[bold], whole[bold]
     span = tip[None, :, :] - tip[:, None, :]  # (i, j): from tip i to tip j
     gap = np.hypot(span[..., 0], span[..., 1])
@@ -423,7 +443,7 @@ def find_bold_breaks(lines: LineMap) -> Necks:
                                                     & (gap <= narrow), 1)).tolist()
              if _paper_between(lines, tip[i], tip[j])]
     if not pairs:
-        return no_necks()
+        return []
     # Ends paired with each other, directly or through a fork's other corner: one break.
     group = list(range(len(bold)))
 
@@ -471,8 +491,7 @@ def find_bold_breaks(lines: LineMap) -> Necks:
     for k in paired:
         members.setdefault(root(k), []).append(k)
     h, w = lines.line.shape
-    found: list[tuple[np.ndarray, np.ndarray, int]] = []
-    spans: list[float] = []
+    found: list[BoldFill] = []
     for key, ks in members.items():
         reach = np.array([width[k] / 2 + 2 for k in ks])
         at = tip[ks]
@@ -510,14 +529,143 @@ def find_bold_breaks(lines: LineMap) -> Necks:
         soft = ring_of(solid.view(np.uint8)) & ~line
         offset = np.array([y0, x0])
         found.append((np.argwhere(solid) + offset, np.argwhere(soft) + offset,
-                      max(1, round(widest[key]))))
-        spans.append(float(width[ks].max()))
-    # Each with the others filled, as a break beside it is closed too.
+                      max(1, round(widest[key])), float(width[ks].max())))
+    return found
+
+
+def find_bold_slits(lines: LineMap, taken: Necks) -> Necks:
+    """Narrow breaks straight across strokes wider than 2 * THIN_PASSES px, as necks drawn
+    whole: slits of paper up to about SLIT_KERNEL - 1 px wide that a closing of the bold
+    strokes fills from one edge of the stroke to the other. The bold breaks (find_bold_breaks)
+    need two stroke ends facing each other; a slit of 1-8 px across a 20-30 px stroke often
+    leaves none (the pieces' skeletons fork to the face's corners and point along it). A fill
+    is a slit when it is at most SLIT_MAX_WIDTH px across, runs BOLD_SLIT_SPAN (0.6-1.5) of the
+    width of the stroke it makes along, fills SLIT_FILL_SHARE of its enclosing rectangle (not a
+    crooked crack) and has bold line on both long sides (_faces_are_bold: not the paper between
+    a thick line and a thin one beside it); kept where it parts the paper around it
+    (_parts_paper, with the bold breaks `taken` and the other slits filled), and not where a
+    bold break fills it already. None where no stroke is that bold. find_bold runs both."""
     closed = lines.line.copy()
-    for pix, _, _ in found:
+    closed[taken.pixels[:, 0], taken.pixels[:, 1]] = True
+    return _as_necks(_parting(closed, _slit_fills(lines, taken.pixels)), whole=True)
+
+
+def find_bold(lines: LineMap) -> Necks:
+    """The bold breaks and the slits across bold strokes (find_bold_breaks, find_bold_slits),
+    each kept where it parts the paper with all the others filled: a stroke broken twice near
+    one place, by a break and a slit, is closed at both."""
+    breaks = _bold_break_fills(lines)
+    slits = _slit_fills(lines, np.zeros((0, 2), np.int64))
+    closed = lines.line.copy()
+    for pix, _, _, _ in breaks + slits:
         closed[pix[:, 0], pix[:, 1]] = True
-    return _as_necks([f for f, span in zip(found, spans, strict=True)
-                      if _parts_paper(closed, f[0], span)], whole=True)
+    kept = [(pix, soft, gap) for pix, soft, gap, width in breaks
+            if _parts_paper(closed, pix, width)]
+    # A slit where a kept break fills the paper already is that break.
+    done = np.zeros(closed.shape, bool)
+    for pix, _, _ in kept:
+        done[pix[:, 0], pix[:, 1]] = True
+    kept += [(pix, soft, gap) for pix, soft, gap, width in slits
+             if not done[pix[:, 0], pix[:, 1]].any() and _parts_paper(closed, pix, width)]
+    return _as_necks(kept, whole=True)
+
+
+def _parting(line: np.ndarray, fills: list[BoldFill]
+             ) -> list[tuple[np.ndarray, np.ndarray, int]]:
+    """The fills that part the paper around them with all of them filled in `line`
+    (_parts_paper), as (pixels, soft edge, gap)."""
+    closed = line.copy()
+    for pix, _, _, _ in fills:
+        closed[pix[:, 0], pix[:, 1]] = True
+    return [(pix, soft, gap) for pix, soft, gap, width in fills
+            if _parts_paper(closed, pix, width)]
+
+
+def _slit_fills(lines: LineMap, taken: np.ndarray) -> list[BoldFill]:
+    """find_bold_slits' fills before the paper test; none overlapping the pixels `taken`
+    ((N, 2) row, col)."""
+    deep = lines.to_paper > THIN_PASSES + 0.5
+    if not deep.any():
+        return []
+    line = lines.line
+    h, w = line.shape
+    # The bold strokes: every line pixel within the bold core's reach of it.
+    reach = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (4 * BOLD_PASSES + 1,) * 2)
+    bold = cv2.dilate(deep.view(np.uint8), reach).view(bool) & big_lines(lines)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (SLIT_KERNEL, SLIT_KERNEL))
+    fill = cv2.morphologyEx(bold.view(np.uint8), cv2.MORPH_CLOSE, kernel).view(bool) & ~line
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(
+        fill.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
+    done = np.zeros((h, w), bool)
+    done[taken[:, 0], taken[:, 1]] = True
+    found: list[BoldFill] = []
+    for c in range(1, count):
+        x, y, bw, bh, area = (int(v) for v in stats[c])
+        if area < 2 or x == 0 or y == 0 or x + bw == w or y + bh == h:
+            continue
+        pix = np.argwhere(labels[y : y + bh, x : x + bw] == c) + (y, x)
+        if done[pix[:, 0], pix[:, 1]].any():
+            continue
+        (_, _), (side_a, side_b), _ = cv2.minAreaRect(pix[:, ::-1].astype(np.float32))
+        along = max(side_a, side_b) + 1.0
+        across = area / along  # the mean width: a rectangle's staircase ends are no wider
+        if area < SLIT_FILL_SHARE * along * (min(side_a, side_b) + 1.0):
+            continue  # a crack or a crooked channel, not a cut straight across
+        # The stroke's width with the slit filled, across the slit: a slit across a stroke is
+        # about as long as that; paper between two thin lines (a tube drawn in outline) fills
+        # to a stroke no wider than the two lines and the paper between them.
+        m = 2 * BOLD_PASSES
+        y0, x0 = max(0, y - m), max(0, x - m)
+        y1, x1 = min(h, y + bh + m), min(w, x + bw + m)
+        solid = line[y0:y1, x0:x1] | (labels[y0:y1, x0:x1] == c)
+        depth = cv2.distanceTransform(solid.view(np.uint8), cv2.DIST_L2, 3)
+        width = 2.0 * float(depth[pix[:, 0] - y0, pix[:, 1] - x0].max()) - 1.0
+        if (across > SLIT_MAX_WIDTH or width <= 2 * THIN_PASSES
+                or not BOLD_SLIT_SPAN[0] * width <= along <= BOLD_SLIT_SPAN[1] * width
+                or not _faces_are_bold(line, pix, SLIT_FACE_DEPTH * width)):
+            continue
+        mask = np.zeros((bh, bw), np.uint8)
+        mask[pix[:, 0] - y, pix[:, 1] - x] = 1
+        soft = np.argwhere(ring_of(np.pad(mask, 1)) & ~np.pad(line[y : y + bh, x : x + bw], 1))
+        soft += (y - 1, x - 1)
+        inside = (soft[:, 0] >= 0) & (soft[:, 0] < h) & (soft[:, 1] >= 0) & (soft[:, 1] < w)
+        soft = soft[inside]
+        soft = soft[~line[soft[:, 0], soft[:, 1]]]
+        found.append((pix, soft, max(1, round(across)), width))
+    return found
+
+
+def _faces_are_bold(line: np.ndarray, pixels: np.ndarray, depth: float) -> bool:
+    """Whether the line on both long sides of a slit's fill `pixels` ((N, 2) row, col) runs at
+    least `depth` px deep, straight away from it, through its middle half: the two faces of a
+    stroke cut across. Paper between a thick line and a thin one running beside it (a tyre and
+    its rim) has a thin line on one side."""
+    pts = pixels.astype(np.float64)
+    centre = pts.mean(axis=0)
+    _, vectors = np.linalg.eigh(np.cov((pts - centre).T))
+    along, normal = vectors[:, 1], vectors[:, 0]  # eigh: ascending eigenvalues
+    t = (pts - centre) @ along
+    middle = pts[np.abs(t) <= max(1.0, 0.25 * float(np.ptp(t)))]
+    h, w = line.shape
+    fill = np.zeros((h, w), bool)
+    fill[pixels[:, 0], pixels[:, 1]] = True
+    reach = int(math.ceil(depth))
+    steps = np.arange(1, 2 * SLIT_MAX_WIDTH + reach + 2, 0.5)
+    deep_sides = 0
+    picks = middle[np.linspace(0, len(middle) - 1, min(len(middle), 7)).astype(int)]
+    for point in picks:
+        ok = True
+        for sign in (1.0, -1.0):
+            ray = np.rint(point + sign * steps[:, None] * normal).astype(int)
+            inside = (ray[:, 0] >= 0) & (ray[:, 0] < h) & (ray[:, 1] >= 0) & (ray[:, 1] < w)
+            ray = ray[inside]
+            on_fill = fill[ray[:, 0], ray[:, 1]]
+            past = np.argmax(~on_fill) if (~on_fill).any() else len(ray)
+            ink = line[ray[past:, 0], ray[past:, 1]]
+            run = np.argmax(~ink) if (~ink).any() else len(ink)
+            ok = ok and run * 0.5 >= depth
+        deep_sides += int(ok)
+    return deep_sides >= max(1, math.ceil(0.6 * len(picks)))
 
 
 def _parts_paper(closed: np.ndarray, pixels: np.ndarray, width: float) -> bool:

@@ -25,7 +25,7 @@ from .candidates import (
     LINE_LEVEL,
     SAMPLING_POINT,
     LineMap,
-    find_bold_breaks,
+    find_bold,
     find_ends,
     find_necks,
     join_necks,
@@ -155,7 +155,7 @@ def analyse_gaps(
         block = patches(lines, part, ends, bridge=bridge, sampling=sampling, maps=maps)
         probability[rows] = score_both_sides(scorer, block, part.features)
     check_cancel(cancel)
-    necks = join_necks(find_necks(lines), find_bold_breaks(lines))
+    necks = join_necks(find_necks(lines), find_bold(lines))
     return GapAnalysis(lines, ends, cands, probability, necks)
 
 

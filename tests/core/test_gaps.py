@@ -882,6 +882,56 @@ def test_bold_strokes_that_do_not_break_are_left_alone(layout: str) -> None:
     assert len(find_bold_breaks(LineMap.from_ink(ink))) == 0
 
 
+@pytest.mark.parametrize(("width", "cut"), [(20, 1), (26, 3), (30, 8)])
+def test_a_slit_across_a_bold_stroke_is_filled_whole(width: int, cut: int) -> None:
+    from krita_linerefiner.core.candidates import LineMap, find_bold_slits, no_necks
+
+    # A slit leaves the two pieces' skeletons forking to the face's corners, pointing along it:
+    # no two ends face each other, yet a closing of the stroke fills it edge to edge.
+    ink = bold_stroke_cut(width, cut)
+    slits = find_bold_slits(LineMap.from_ink(ink), no_necks())
+    assert len(slits) == 1 and bool(slits.whole[0]) and int(slits.gap[0]) == cut
+    result = close_gaps(ink, GapParams(), scorer=sure_of_nothing)
+    closed = (ink >= 0.5) | (result.gaps >= 0.5)
+    assert paper_regions(closed) == 2
+    rows = np.nonzero(ink[:, 100] >= 0.5)[0]
+    assert closed[rows.min() : rows.max() + 1, 150 : 150 + cut].all()
+    assert ((result.gaps >= 0.5) & (ink < 0.5)).sum() <= (rows.max() - rows.min() + 3) * cut
+    assert len(result.closures) == 1
+
+
+@pytest.mark.parametrize("layout", ["close parallel", "dashes", "too wide", "thin lines",
+                                    "tyre and rim", "crack"])
+def test_slits_that_are_no_break_are_left_alone(layout: str) -> None:
+    from krita_linerefiner.core.candidates import LineMap, find_bold, find_bold_slits, no_necks
+
+    ink = np.zeros((300, 300), np.float32)
+    if layout == "close parallel":  # a channel 5 px wide along two bold strokes
+        cv2.line(ink, (20, 100), (280, 100), 1.0, 30)
+        cv2.line(ink, (20, 135), (280, 135), 1.0, 30)
+    elif layout == "dashes":  # two short bold bars 4 px apart in open paper: paper all round
+        ink[135:165, 108:148] = 1.0
+        ink[135:165, 152:192] = 1.0
+    elif layout == "too wide":  # 12 px: the bold breaks' case, not a slit
+        ink = bold_stroke_cut(26, 12)
+    elif layout == "tyre and rim":  # a thin line bowing to 6 px from a bold one: a thin face
+        cv2.line(ink, (20, 100), (280, 100), 1.0, 18)
+        cv2.polylines(ink, [np.array([[20, 150], [150, 118], [280, 150]], np.int32)], False,
+                      1.0, 6)
+    elif layout == "crack":  # a crooked white line 2 px wide through a bold stroke
+        ink = bold_stroke_cut(30, 0)
+        zigzag = [[150, 70]] + [[146 + 8 * (i % 2), y] for i, y in enumerate(range(80, 124, 8))]
+        cv2.polylines(ink, [np.array(zigzag + [[150, 130]], np.int32)], False, 0.0, 2)
+    else:  # strokes under 2 x THIN_PASSES px: the necks' and the verifier's
+        ink = bold_stroke_cut(14, 3)
+    lines = LineMap.from_ink(ink)
+    assert len(find_bold_slits(lines, no_necks())) == 0
+    # (Nor do the bold breaks fill them, but a 12 px cut, theirs; and 3 px across a 14 px
+    # stroke is the necks' case.)
+    if layout not in ("too wide", "thin lines"):
+        assert len(find_bold(lines)) == 0
+
+
 def test_drawings_with_no_bold_stroke_have_no_bold_breaks(monkeypatch) -> None:
     import krita_linerefiner.core.candidates as candidates
 
