@@ -8,7 +8,8 @@ plausible bridge from each tip, up to the max gap:
   ahead of the end (a stroke stopping short of the line it meets: T and L junctions).
 Breaks of up to 3 px with no stroke end on either side (a cut beside a junction that leaves a
 corner, not a tip) are found apart from these, as necks of paper between two lines (find_necks),
-and so are breaks across strokes too bold to thin to a skeleton (find_bold_breaks).
+and so are breaks across strokes too bold to thin to a skeleton (find_bold: facing bold ends
+and slits straight across).
 Each candidate carries a few numbers (length, how well it continues each stroke, widths, sizes
 of the pieces it joins) and can be cut out as a patch rotated to it, for the verifier.
 """

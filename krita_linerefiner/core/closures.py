@@ -330,11 +330,16 @@ def add_necks(analysis: GapAnalysis, coverage: np.ndarray, max_gap: int) -> list
     a wedge, paper that was open is a narrow channel now). A break across a bold stroke
     (`whole`) is drawn whatever closure touches it: one between two of its corners seals it
     as a hairline along an edge."""
+    return draw_necks(analysis, coverage, necks_to_draw(analysis, coverage, max_gap))
+
+
+def necks_to_draw(analysis: GapAnalysis, coverage: np.ndarray, max_gap: int) -> list[int]:
+    """The necks add_necks draws next to the closures of `coverage`."""
     necks = analysis.necks
     if not len(necks):
         return []
     drawn = coverage >= 0.5
-    closures: list[Closure] = []
+    chosen: list[int] = []
     for k, size in enumerate(necks.gap.tolist()):
         if size > max_gap:
             continue
@@ -351,6 +356,19 @@ def add_necks(analysis: GapAnalysis, coverage: np.ndarray, max_gap: int) -> list
             line = big_lines(analysis.lines, slice(y0, y1), slice(x0, x1))
             if not seals(line | near, neck):
                 continue
+        chosen.append(k)
+    return chosen
+
+
+def draw_necks(analysis: GapAnalysis, coverage: np.ndarray, chosen: list[int]
+               ) -> list[Closure]:
+    """Draw the necks `chosen` into `coverage` (in place); a closure for each."""
+    necks = analysis.necks
+    closures: list[Closure] = []
+    for k in chosen:
+        size = int(necks.gap[k])
+        pix = necks.pixels[necks.offsets[k] : necks.offsets[k + 1]]
+        x, y, bw, bh = (int(v) for v in necks.bbox[k])
         soft = necks.soft[necks.soft_offsets[k] : necks.soft_offsets[k + 1]]
         edge = coverage[soft[:, 0], soft[:, 1]]
         coverage[soft[:, 0], soft[:, 1]] = np.maximum(edge, np.float32(FRINGE))

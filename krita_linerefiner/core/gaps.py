@@ -38,11 +38,15 @@ from .candidates import (
 from .closures import (
     MIN_JOINED_PIECE,
     SOLID,
+    SUBPIXEL_BITS,
     Closure,
     GapAnalysis,
     Scorer,
-    add_necks,
+    curves,
+    draw_necks,
+    drawn_tips,
     long_reach,
+    necks_to_draw,
     render,
     seal_sensitivity,
     select,
@@ -63,6 +67,11 @@ SCORE_BLOCK = 4096  # candidates cut into patches and scored at a time (48 MB of
 # verifier skips 69% of the mirrors this way and no selection at sensitivity 0.5 changes
 # (models/README.md, "Scoring cost").
 MIRROR_FLOOR = 0.01
+# The sealing tier (_sealing) labels the whole page's paper up to this many px; on a larger
+# page it looks SEAL_WINDOW px round each closure, and a region that leaks on farther away
+# counts as sealed there (two page-sized label maps cost 0.8 GB at 52 MP).
+SEAL_WHOLE_PX = 16_000_000
+SEAL_WINDOW = 256
 
 
 @dataclass(frozen=True)
@@ -194,32 +203,79 @@ def closures_of(analysis: GapAnalysis, params: GapParams) -> tuple[np.ndarray, l
                              params.max_gap)
     coverage, closures = render(analysis, accepted)
     coverage, closures = _joining_only(analysis, coverage, closures)
-    closures += add_necks(analysis, coverage, params.max_gap)
-    closures += _sealing(analysis, params, accepted, coverage)
-    return coverage, closures
+    necks = necks_to_draw(analysis, coverage, params.max_gap)
+    drawn = draw_necks(analysis, coverage, necks)
+    sealing = _sealing(analysis, params, accepted, coverage)
+    if len(sealing):  # drawn again with them, rather than a second page-sized coverage
+        del coverage
+        coverage, closures = render(analysis, np.concatenate([accepted, sealing]))
+        coverage, closures = _joining_only(analysis, coverage, closures)
+        drawn = draw_necks(analysis, coverage, necks)
+    return coverage, closures + drawn
 
 
 def _sealing(analysis: GapAnalysis, params: GapParams, accepted: np.ndarray,
-             coverage: np.ndarray) -> list[Closure]:
-    """The closures accepted at the sealing sensitivity (closures.seal_sensitivity) but not at
-    params.sensitivity that seal off a region of paper, with the lines and the closures drawn so
-    far (`coverage`, which they are drawn into): a bridge a fill would otherwise leak through is
-    more likely wanted than one that closes nothing (a free stroke's tip to another)."""
+             coverage: np.ndarray) -> np.ndarray:
+    """The candidates accepted at the sealing sensitivity (closures.seal_sensitivity) but not
+    at params.sensitivity whose bridge seals off a region of paper (on pages over
+    SEAL_WHOLE_PX, within SEAL_WINDOW px of it), with the lines, the closures drawn so far
+    (`coverage`) and all such bridges drawn (as the seal-only setting tests): a bridge a fill
+    would otherwise leak through is more likely wanted than one that closes nothing (a free
+    stroke's tip to another)."""
     wider = _outside_bold(analysis, select(analysis, seal_sensitivity(params.sensitivity),
                                            params.max_gap), params.max_gap)
     extra = np.setdiff1d(wider, accepted)
     if not len(extra):
-        return []
-    more, closures = render(analysis, extra)
-    more, closures = _joining_only(analysis, more, closures)
-    if not closures:
-        return []
-    more[coverage >= LINE_LEVEL] = 0.0
-    more = seal_closures(analysis.lines.line | (coverage >= LINE_LEVEL), more)
-    np.maximum(coverage, more, out=coverage)
-    return [c for c in closures
-            if (more[c.bbox[1] : c.bbox[1] + c.bbox[3],
-                     c.bbox[0] : c.bbox[0] + c.bbox[2]] >= LINE_LEVEL).any()]
+        return extra
+    line = analysis.lines.line
+    h, w = line.shape
+    # Each bridge's path as render draws its solid core.
+    fixed = np.rint(curves(analysis, extra, drawn_tips(analysis, extra))
+                    * (1 << SUBPIXEL_BITS)).astype(np.int32)
+    widths = np.maximum(1, np.rint(analysis.candidates.width[extra])).astype(int)
+    paths = np.zeros((h, w), np.uint8)
+    for width in np.unique(widths).tolist():
+        cv2.polylines(paths, list(fixed[widths == width]), False, 1, width, cv2.LINE_8,
+                      SUBPIXEL_BITS)
+    # Only paths that join two lines, whole and off line (as _joining_only keeps strokes).
+    lo = (fixed >> SUBPIXEL_BITS).min(axis=1) - widths[:, None] - 2
+    hi = (fixed >> SUBPIXEL_BITS).max(axis=1) + widths[:, None] + 3
+    boxes = [(max(0, int(a[0])), max(0, int(a[1])), int(min(w, b[0]) - max(0, a[0])),
+              int(min(h, b[1]) - max(0, a[1]))) for a, b in zip(lo, hi, strict=True)]
+    real = (analysis.lines.pieces, analysis.lines.areas >= MIN_JOINED_PIECE)
+    on_paths = paths.view(bool)
+    joining = joining_strokes(line, on_paths & ~line, real=real, boxes=boxes,
+                              memo=analysis.verdicts)
+    joining &= joining_strokes(line, on_paths, real=real, boxes=boxes, memo=analysis.verdicts)
+    paths = joining.view(np.uint8)
+    whole = h * w <= SEAL_WHOLE_PX  # the page's paper regions, once
+    if whole:
+        barrier_all = line | (coverage >= LINE_LEVEL)
+        before_all = paper_regions(~barrier_all)
+        after_all = paper_regions(~(barrier_all | paths.view(bool)))
+    kept = []
+    for row, k in enumerate(extra.tolist()):
+        pad = int(widths[row]) + 1 + (1 if whole else SEAL_WINDOW)
+        xs, ys = fixed[row, :, 0] >> SUBPIXEL_BITS, fixed[row, :, 1] >> SUBPIXEL_BITS
+        y0, y1 = max(0, int(ys.min()) - pad), min(h, int(ys.max()) + pad + 1)
+        x0, x1 = max(0, int(xs.min()) - pad), min(w, int(xs.max()) + pad + 1)
+        barrier = line[y0:y1, x0:x1] | (coverage[y0:y1, x0:x1] >= LINE_LEVEL)
+        others = paths[y0:y1, x0:x1].view(bool) & ~barrier
+        own = np.zeros(barrier.shape, np.uint8)
+        cv2.polylines(own, [fixed[row] - np.array([x0, y0], np.int32) * (1 << SUBPIXEL_BITS)],
+                      False, 1, int(widths[row]), cv2.LINE_8, SUBPIXEL_BITS)
+        if not (own.view(bool) & others).any():
+            continue
+        ring = cv2.dilate(own, np.ones((3, 3), np.uint8)).view(bool) & ~(barrier | others)
+        if whole:
+            before = before_all[y0:y1, x0:x1][ring]
+            after = after_all[y0:y1, x0:x1][ring]
+        else:
+            before = paper_regions(~barrier)[ring]
+            after = paper_regions(~(barrier | others))[ring]
+        if separates(before, after):
+            kept.append(k)
+    return np.asarray(kept, np.int64)
 
 
 def _outside_bold(analysis: GapAnalysis, accepted: np.ndarray, max_gap: int) -> np.ndarray:

@@ -230,6 +230,7 @@ def test_seal_only_drops_a_closure_that_splits_no_region(scorer) -> None:
 
 def test_a_less_sure_closure_is_drawn_where_it_seals_a_region(monkeypatch) -> None:
     from krita_linerefiner.core import closures
+    from krita_linerefiner.core import gaps as gaps_module
 
     # A square with a 10 px break beside an open line with the same break, every candidate
     # scored 0.4: below the 0.5 that sensitivity 0.5 asks, above what it asks of a seal (0.34).
@@ -245,6 +246,9 @@ def test_a_less_sure_closure_is_drawn_where_it_seals_a_region(monkeypatch) -> No
     assert drawn[:, :96].any() and not drawn[:, 100:].any()
     assert paper_regions((ink >= 0.5) | drawn) == 2
     assert len(result.closures) == 1 and result.closures[0].probability == pytest.approx(0.4)
+    # A page too large to label whole is looked at round each closure: the same here.
+    monkeypatch.setattr(gaps_module, "SEAL_WHOLE_PX", 0)
+    np.testing.assert_array_equal(close_gaps(ink, GapParams(), scorer=unsure).gaps, result.gaps)
     # Without the sealing tier the square stays open too; at 0.8 the open line is joined.
     monkeypatch.setattr(closures, "SEAL_BOOST", 0.0)
     assert not close_gaps(ink, GapParams(sensitivity=0.5), scorer=unsure).gaps.any()
