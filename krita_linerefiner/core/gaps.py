@@ -197,7 +197,8 @@ def closures_of(analysis: GapAnalysis, params: GapParams) -> tuple[np.ndarray, l
     beside the stroke past the tip, joins nothing either. The necks (breaks of up to 3 px
     with no stroke end, found once by the analysis) are added where no closure closes them;
     breaks across bold strokes are filled whole, in place of the verifier's bridges there.
-    Last, the closures the verifier is less sure of that seal off a region (_sealing).
+    Then the closures the verifier is less sure of that seal off a region (_sealing) are
+    drawn with the others, and the same necks again.
     """
     accepted = _outside_bold(analysis, select(analysis, params.sensitivity, params.max_gap),
                              params.max_gap)
