@@ -625,13 +625,9 @@ def _slit_fills(lines: LineMap, taken: np.ndarray) -> list[BoldFill]:
                 or not BOLD_SLIT_SPAN[0] * width <= along <= BOLD_SLIT_SPAN[1] * width
                 or not _faces_are_bold(line, pix, SLIT_FACE_DEPTH * width)):
             continue
-        mask = np.zeros((bh, bw), np.uint8)
-        mask[pix[:, 0] - y, pix[:, 1] - x] = 1
-        soft = np.argwhere(ring_of(np.pad(mask, 1)) & ~np.pad(line[y : y + bh, x : x + bw], 1))
-        soft += (y - 1, x - 1)
-        inside = (soft[:, 0] >= 0) & (soft[:, 0] < h) & (soft[:, 1] >= 0) & (soft[:, 1] < w)
-        soft = soft[inside]
-        soft = soft[~line[soft[:, 0], soft[:, 1]]]
+        # Its soft edge: the paper 8-adjacent to it (the fill does not touch the image edge).
+        ring = ring_of((labels[y - 1 : y + bh + 1, x - 1 : x + bw + 1] == c).view(np.uint8))
+        soft = np.argwhere(ring & ~line[y - 1 : y + bh + 1, x - 1 : x + bw + 1]) + (y - 1, x - 1)
         found.append((pix, soft, max(1, round(across)), width))
     return found
 

@@ -239,16 +239,12 @@ def _sealing(analysis: GapAnalysis, params: GapParams, accepted: np.ndarray,
         cv2.polylines(paths, list(fixed[widths == width]), False, 1, width, cv2.LINE_8,
                       SUBPIXEL_BITS)
     # Only paths that join two lines, whole and off line (as _joining_only keeps strokes).
-    lo = (fixed >> SUBPIXEL_BITS).min(axis=1) - widths[:, None] - 2
-    hi = (fixed >> SUBPIXEL_BITS).max(axis=1) + widths[:, None] + 3
+    points = fixed >> SUBPIXEL_BITS  # (K, T, 2) x, y px
+    lo = points.min(axis=1) - widths[:, None] - 2
+    hi = points.max(axis=1) + widths[:, None] + 3
     boxes = [(max(0, int(a[0])), max(0, int(a[1])), int(min(w, b[0]) - max(0, a[0])),
               int(min(h, b[1]) - max(0, a[1]))) for a, b in zip(lo, hi, strict=True)]
-    real = (analysis.lines.pieces, analysis.lines.areas >= MIN_JOINED_PIECE)
-    on_paths = paths.view(bool)
-    joining = joining_strokes(line, on_paths & ~line, real=real, boxes=boxes,
-                              memo=analysis.verdicts)
-    joining &= joining_strokes(line, on_paths, real=real, boxes=boxes, memo=analysis.verdicts)
-    paths = joining.view(np.uint8)
+    paths = _joining(analysis, paths.view(bool), boxes).view(np.uint8)
     whole = h * w <= SEAL_WHOLE_PX  # the page's paper regions, once
     if whole:
         barrier_all = line | (coverage >= LINE_LEVEL)
@@ -257,7 +253,7 @@ def _sealing(analysis: GapAnalysis, params: GapParams, accepted: np.ndarray,
     kept = []
     for row, k in enumerate(extra.tolist()):
         pad = int(widths[row]) + 1 + (1 if whole else SEAL_WINDOW)
-        xs, ys = fixed[row, :, 0] >> SUBPIXEL_BITS, fixed[row, :, 1] >> SUBPIXEL_BITS
+        xs, ys = points[row, :, 0], points[row, :, 1]
         y0, y1 = max(0, int(ys.min()) - pad), min(h, int(ys.max()) + pad + 1)
         x0, x1 = max(0, int(xs.min()) - pad), min(w, int(xs.max()) + pad + 1)
         barrier = line[y0:y1, x0:x1] | (coverage[y0:y1, x0:x1] >= LINE_LEVEL)
@@ -298,6 +294,18 @@ def _outside_bold(analysis: GapAnalysis, accepted: np.ndarray, max_gap: int) -> 
     return accepted[~across]
 
 
+def _joining(analysis: GapAnalysis, strokes: np.ndarray, boxes: list[tuple[int, int, int, int]]
+             ) -> np.ndarray:
+    """The pixels of `strokes` (bool; `boxes`: rectangles holding them, x, y, w, h) in strokes
+    that join two real lines (joining_strokes), whole and in their part off line."""
+    lines = analysis.lines
+    real = (lines.pieces, lines.areas >= MIN_JOINED_PIECE)
+    keep = joining_strokes(lines.line, strokes & ~lines.line, real=real, boxes=boxes,
+                           memo=analysis.verdicts)
+    keep &= joining_strokes(lines.line, strokes, real=real, boxes=boxes, memo=analysis.verdicts)
+    return keep
+
+
 def _joining_only(analysis: GapAnalysis, coverage: np.ndarray, closures: list[Closure]
                   ) -> tuple[np.ndarray, list[Closure]]:
     """The drawn closures' strokes that join two lines, whole and in each part off line."""
@@ -305,11 +313,7 @@ def _joining_only(analysis: GapAnalysis, coverage: np.ndarray, closures: list[Cl
     if not strokes.any():
         return coverage, closures
     lines = analysis.lines
-    real = (lines.pieces, lines.areas >= MIN_JOINED_PIECE)
-    boxes = [c.bbox for c in closures]
-    paper = strokes & ~lines.line
-    keep = joining_strokes(lines.line, paper, real=real, boxes=boxes, memo=analysis.verdicts)
-    keep &= joining_strokes(lines.line, strokes, real=real, boxes=boxes, memo=analysis.verdicts)
+    keep = _joining(analysis, strokes, [c.bbox for c in closures])
     if np.array_equal(keep, strokes):  # every closure wholly on paper, and joining
         return coverage, closures
     # What stays: the kept parts with their soft edge, and the closure's cover of the soft
