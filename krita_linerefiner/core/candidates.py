@@ -102,6 +102,9 @@ BOLD_PASSES = 24
 BOLD_FACING_COS = 0.5
 BOLD_WIDTH_RATIO = 0.6
 BOLD_FACE = 1.2  # ends of one piece this many widths apart, or less, are corners of one face
+# px: a bold break's fill reaches this far past the line through a face's tips (_between_faces);
+# a tip sits about a pixel inside the corner of the stroke's edge.
+FACE_SLACK = 1.5
 BOLD_SEAL_WIDTHS = 3.0  # how far round a break across a bold stroke its paper is looked at
 BOLD_TIP_RATIO = 0.3  # a bold end's width near its tip (6 px of skeleton), of the whole width
 # Slits across bold strokes (find_bold_slits): a closing of the bold strokes with this ellipse
@@ -520,6 +523,12 @@ def _bold_break_fills(lines: LineMap) -> list[BoldFill]:
         hull = np.zeros(line.shape, np.uint8)
         cv2.fillConvexPoly(hull, cv2.convexHull(points), 1)
         solid = hull.view(bool) & ~line & (beside <= float(width[ks].max()) / 2 + 1.0)
+        solid &= _between_faces(yy - y0, xx - x0, [at[sides == s] - (y0, x0) for s in (0, 1)])
+        solid &= _flanked(lines.pieces, yy, xx, solid,
+                          [{int(ends.piece[bold[k]]) for k, s in zip(ks, sides, strict=True)
+                            if s == side}
+                           for side in (0, 1)], faces[1] - faces[0],
+                          float(widest[key]) + float(width[ks].max()) / 2 + 2.0)
         if not solid.any():
             continue
         # The break's paper in one piece: not the pockets of a staircase edge next to it.
@@ -532,6 +541,57 @@ def _bold_break_fills(lines: LineMap) -> list[BoldFill]:
         found.append((np.argwhere(solid) + offset, np.argwhere(soft) + offset,
                       max(1, round(widest[key])), float(width[ks].max())))
     return found
+
+
+def _between_faces(yy: np.ndarray, xx: np.ndarray, faces: list[np.ndarray]) -> np.ndarray:
+    """Which pixels (rows `yy`, columns `xx`) lie between the two faces of a bold break, each
+    face its tips ((K, 2) row, col): not farther than FACE_SLACK px beyond the line through a
+    face's tips (for one tip, the line across the break through it), on the side away from the
+    other face. Where a cut ends at a junction, the paper past that face is the drawing's own
+    (the space between the stroke and the shape it runs into), not the break's."""
+    centres = [f.mean(axis=0) for f in faces]
+    keep = np.ones(yy.shape, bool)
+    for s in (0, 1):
+        tips, inward = faces[s], centres[1 - s] - centres[s]
+        if len(tips) >= 2 and np.ptp(tips, axis=0).max() >= 1.0:
+            _, vectors = np.linalg.eigh(np.cov((tips - centres[s]).T))
+            normal = vectors[:, 0]  # across the face's principal direction
+        else:
+            normal = inward
+        norm = float(np.hypot(*normal))
+        if norm < 1e-6:
+            continue
+        normal = normal / norm
+        if float(normal @ inward) < 0:
+            normal = -normal
+        keep &= ((yy - centres[s][0]) * normal[0] + (xx - centres[s][1]) * normal[1]
+                 >= -FACE_SLACK)
+    return keep
+
+
+def _flanked(pieces: np.ndarray, yy: np.ndarray, xx: np.ndarray, mask: np.ndarray,
+             sides: list[set[int]], axis: np.ndarray, reach: float) -> np.ndarray:
+    """Which pixels of `mask` (at rows `yy`, columns `xx` of the page) have line of one of the
+    pieces `sides[0]` within `reach` px straight back along `axis` (row, col) and of `sides[1]`
+    straight on: paper between the two faces of a break. Paper beside the stroke, or in a
+    junction past a face, has paper or another line that way."""
+    out = np.zeros(mask.shape, bool)
+    norm = float(np.hypot(*axis))
+    if norm < 1e-6 or not mask.any():
+        return out
+    unit = np.asarray(axis, np.float64) / norm
+    h, w = pieces.shape
+    py, px = yy[mask].astype(np.float64), xx[mask].astype(np.float64)
+    steps = np.arange(0.0, reach + 0.5, 0.5)
+    found = []
+    for sign, wanted in ((-1.0, sides[0]), (1.0, sides[1])):
+        ry = np.rint(py[:, None] + sign * steps[None, :] * unit[0]).astype(np.int64)
+        rx = np.rint(px[:, None] + sign * steps[None, :] * unit[1]).astype(np.int64)
+        inside = (ry >= 0) & (ry < h) & (rx >= 0) & (rx < w)
+        hit = pieces[ry.clip(0, h - 1), rx.clip(0, w - 1)]
+        found.append((np.isin(hit, list(wanted)) & inside).any(axis=1))
+    out[mask] = found[0] & found[1]
+    return out
 
 
 def find_bold_slits(lines: LineMap, taken: Necks) -> Necks:

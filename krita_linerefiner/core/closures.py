@@ -428,7 +428,32 @@ def _shape_wide(analysis: GapAnalysis, width: int, out: np.ndarray,
     reach = max(width + 3, 2 * int(np.ceil(np.percentile(across, 75))) + 1)
     pen = np.zeros(pieces.shape, np.uint8)
     cv2.line(pen, a, b, 1, reach)
+    # Not past its ends: a thick line's round cap there takes in the paper beyond the face it
+    # meets (at a junction, or beside a slit, the drawing's own).
+    span = float(np.hypot(*np.subtract(b, a, dtype=np.float64)))
+    along = (xx - x0 - a[0]) * axis[0] + (yy - y0 - a[1]) * axis[1]
+    pen[(along < -OVERLAP_PX) | (along > span + OVERLAP_PX)] = 0
     window[inside & (pen > 0) & (pieces == 0)] = 1.0
+    # Paper it fills lies between the strokes it joins, along the bridge: a stroke's line
+    # straight back and straight on from it. Beside a stroke at a junction the hull takes in
+    # the junction's own paper, which has paper on one side along the bridge.
+    own = {int(lines.pieces[min(max(int(round(y)), 0), h - 1), min(max(int(round(x)), 0), w - 1)])
+           for y, x in ends.tolist()}
+    mine = (seg > 0) & (pieces == 0) & (window > 0)
+    if mine.any():
+        # (A pixel of slack: a ray along an oblique edge passes between its staircase steps.)
+        theirs = cv2.dilate(((pieces > 0) if 0 in own else np.isin(pieces, list(own)))
+                            .view(np.uint8), np.ones((3, 3), np.uint8)).view(bool)
+        ys, xs = np.nonzero(mine)
+        steps = np.arange(0.0, span + 2.0 + 0.5, 0.5)
+        flanked = np.ones(len(ys), bool)
+        for sign in (-1.0, 1.0):
+            ry = np.rint(ys[:, None] + sign * steps[None, :] * axis[1]).astype(np.int64)
+            rx = np.rint(xs[:, None] + sign * steps[None, :] * axis[0]).astype(np.int64)
+            ok = (ry >= 0) & (ry < pieces.shape[0]) & (rx >= 0) & (rx < pieces.shape[1])
+            hit = theirs[ry.clip(0, pieces.shape[0] - 1), rx.clip(0, pieces.shape[1] - 1)]
+            flanked &= (hit & ok).any(axis=1)
+        window[ys[~flanked], xs[~flanked]] = 0.0
 
 
 def drawn_tips(analysis: GapAnalysis, accepted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -290,7 +290,10 @@ def _outside_bold(analysis: GapAnalysis, accepted: np.ndarray, max_gap: int) -> 
         py, px = p[:, 0:1], p[:, 1:2]
         return (px >= x - 2) & (px <= x + w + 1) & (py >= y - 2) & (py <= y + h + 1)
 
-    across = (inside(cands.start[accepted]) & inside(cands.stop[accepted])).any(axis=1)
+    start, stop = cands.start[accepted], cands.stop[accepted]
+    # Both tips at the fill, or a bridge running through it (corner to corner across a slit,
+    # its tips on the faces' corners a pixel or more outside the slit's box).
+    across = ((inside(start) & inside(stop)) | inside((start + stop) / 2)).any(axis=1)
     return accepted[~across]
 
 

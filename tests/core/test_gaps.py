@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import cv2
 import numpy as np
 import pytest
@@ -315,6 +317,64 @@ def oblique_stroke_cut_square(thickness: int, cut: float
     band = np.abs((xx - 64) * d[0] + (yy - 48) * d[1]) < cut / 2
     ink[band] = 0.0
     return intact, ink, band
+
+
+def test_a_bold_break_is_filled_where_its_faces_flank_it() -> None:
+    from krita_linerefiner.core.candidates import _flanked
+
+    # The two pieces of a bold stroke cut between columns 30 and 40 (rows 20-39), and a third
+    # line below the break: paper between the faces is flanked along the axis by both pieces;
+    # paper beside the stroke, or between a piece and some other line, is not.
+    pieces = np.zeros((70, 70), np.int32)
+    pieces[20:40, 0:30] = 1
+    pieces[20:40, 40:70] = 2
+    pieces[50:60, 0:70] = 3
+    yy, xx = np.mgrid[0:70, 0:70]
+    mask = np.zeros((70, 70), bool)
+    mask[10:50, 30:40] = True
+    got = _flanked(pieces, yy, xx, mask, [{1}, {2}], np.array([0.0, 1.0]), 14.0)
+    assert got[20:40, 30:40].all()
+    assert not got[10:20, 30:40].any() and not got[40:50, 30:40].any()
+    backwards = _flanked(pieces, yy, xx, mask, [{2}, {1}], np.array([0.0, 1.0]), 14.0)
+    assert not backwards.any()  # each side's piece on its own side of the break
+    assert not _flanked(pieces, yy, xx, mask, [{1}, {2}], np.array([0.0, 1.0]), 3.0).any()
+
+
+def test_a_verifier_bridge_through_a_bold_fill_gives_way_to_it() -> None:
+    from types import SimpleNamespace
+
+    from krita_linerefiner.core.gaps import _outside_bold
+
+    # A slit's fill in columns 50-52, rows 40-69; bridges across it run corner to corner from
+    # tips a pixel or two outside its box, which the fill's own drawing replaces.
+    necks = SimpleNamespace(whole=np.array([True]), gap=np.array([3]),
+                            bbox=np.array([[50, 40, 3, 30]]))
+    start = np.array([[40.0, 46.0], [55.0, 46.5], [10.0, 10.0]])
+    stop = np.array([[40.0, 56.5], [55.0, 56.0], [10.0, 30.0]])
+    analysis: Any = SimpleNamespace(necks=necks,
+                                    candidates=SimpleNamespace(start=start, stop=stop))
+    kept = _outside_bold(analysis, np.array([0, 1, 2]), 24)
+    assert kept.tolist() == [2]
+
+
+def test_a_wide_closure_is_not_drawn_past_its_ends() -> None:
+    from types import SimpleNamespace
+
+    from krita_linerefiner.core.closures import OVERLAP_PX, _shape_wide
+
+    # A bar (piece 1) ending at column 40, bridged to column 60, the edge of a block (piece 2)
+    # with a notch of paper behind that edge: the hull of the strokes takes in the notch, and
+    # a round pen's cap would fill it past the bridge's end.
+    pieces = np.zeros((90, 90), np.int32)
+    pieces[45:55, 0:41] = 1
+    pieces[25:76, 60:80] = 2
+    pieces[45:56, 62:80] = 0
+    analysis: Any = SimpleNamespace(lines=SimpleNamespace(pieces=pieces))
+    out = np.zeros(pieces.shape, np.float32)
+    _shape_wide(analysis, 10, out, (np.array([50.0, 40.0]), np.array([50.0, 60.0])))
+    filled = out >= 0.5
+    assert filled[46:54, 42:59].all()  # the bridge, edge to edge
+    assert not filled[:, 60 + int(OVERLAP_PX) + 1 :].any()
 
 
 def test_a_bold_stroke_is_closed_within_its_edges() -> None:
@@ -881,9 +941,27 @@ def test_bold_strokes_that_do_not_break_are_left_alone(layout: str) -> None:
         cv2.circle(ink, (80, 150), 50, 1.0, -1)
         cv2.circle(ink, (200, 150), 50, 1.0, -1)
     else:  # two short bold dashes in a row (motion lines): paper all round them once joined
-        cv2.line(ink, (60, 150), (110, 150), 1.0, 24)
-        cv2.line(ink, (150, 150), (200, 150), 1.0, 24)
+        # (within the BOLD_SEAL_WIDTHS the paper is looked at round the break)
+        cv2.line(ink, (70, 150), (110, 150), 1.0, 24)
+        cv2.line(ink, (150, 150), (190, 150), 1.0, 24)
     assert len(find_bold_breaks(LineMap.from_ink(ink))) == 0
+
+
+def test_a_bold_break_is_filled_between_its_faces_only() -> None:
+    from krita_linerefiner.core.candidates import FACE_SLACK, _between_faces
+
+    # Faces at columns 10 (two tips: a fork's corners) and 30 (one tip); the second slanted
+    # by its two tips running from (0, 28) to (20, 36).
+    yy, xx = np.mgrid[0:21, 0:41].astype(np.float64)
+    square = _between_faces(yy, xx, [np.array([[0.0, 10.0], [20.0, 10.0]]),
+                                     np.array([[10.0, 30.0]])])
+    assert square[:, 10 - int(FACE_SLACK) : 31 + int(FACE_SLACK)].all()
+    assert not square[:, : 10 - int(FACE_SLACK) - 1].any()  # past a face: the drawing's paper
+    assert not square[:, 31 + int(FACE_SLACK) + 1 :].any()
+    slanted = _between_faces(yy, xx, [np.array([[10.0, 10.0]]),
+                                      np.array([[0.0, 28.0], [20.0, 36.0]])])
+    assert slanted[0, 28] and slanted[20, 35]  # the face's own corners
+    assert not slanted[0, 33] and slanted[20, 33]  # past it at the top, before it below
 
 
 @pytest.mark.parametrize(("width", "cut"), [(20, 1), (26, 3), (30, 8)])
