@@ -24,6 +24,7 @@ from .candidates import (
     bridge_directions,
     neck_window,
     no_necks,
+    pairs_within,
     seals,
 )
 
@@ -74,6 +75,16 @@ SEAL_BOOST = 0.2
 # (real drawings, 17-24 px breaks: +2.0 to +3.5 points at the same false additions).
 LONG_REACH = 4.0 / 3.0
 ALIGNED_COS = 0.9
+# A stroke broken across a line that crosses it: the second half's bridge to that line is taken
+# at the sensitivity asked for plus this once the first half's is accepted (_through), its two
+# ends facing each other within about 30 degrees (THROUGH_COS), each on the other's way within
+# THROUGH_OFFSET px (and THROUGH_SLANT of their distance), both bridges meeting the line within
+# THROUGH_STOPS px of each other.
+THROUGH_BOOST = 0.4
+THROUGH_COS = 0.85
+THROUGH_OFFSET = 2.0
+THROUGH_SLANT = 0.25
+THROUGH_STOPS = 8.0
 
 
 @dataclass(frozen=True)
@@ -244,7 +255,87 @@ def select(analysis: GapAnalysis, sensitivity: float, max_gap: int) -> np.ndarra
             continue
         used[a] = used[b] = True
         accepted.append(k)
+    accepted += _through(analysis, np.asarray(accepted, np.int64), used, prob,
+                         threshold(min(1.0, sensitivity + THROUGH_BOOST)), max_gap)
+    accepted += _across(analysis, np.asarray(accepted, np.int64), used, order)
     return np.asarray(accepted, np.int64)
+
+
+def _across(analysis: GapAnalysis, accepted: np.ndarray, used: np.ndarray, order: np.ndarray
+            ) -> list[int]:
+    """End-to-end bridges of `order` (above the threshold, most probable first) that lost one
+    end to a bridge to a line lying across their way: a stroke broken where another line
+    crosses it, whose one end was joined to that line and whose other end is still free. Drawn
+    through the line, the bridge joins the other end too. Its tip on the free side is marked
+    used."""
+    cands = analysis.candidates
+    to_line = accepted[cands.end_b[accepted] < 0]
+    if not len(to_line):
+        return []
+    landing = np.full(len(used), -1, np.int64)  # the to-line bridge each end took
+    landing[cands.end_a[to_line]] = to_line
+    out: list[int] = []
+    for k in order.tolist():
+        a, b = int(cands.end_a[k]), int(cands.end_b[k])
+        if b < 0 or used[a] == used[b] or cands.width[k] >= WIDE:
+            continue
+        taken = landing[a] if used[a] else landing[b]
+        if taken < 0:
+            continue
+        # Where the taken bridge meets its line lies on this bridge's way.
+        p, q = cands.start[k], cands.stop[k]
+        axis = q - p
+        land = cands.stop[taken] - p
+        t = float(land @ axis) / max(float(axis @ axis), 1e-6)
+        off = abs(float(axis[0] * land[1] - axis[1] * land[0])) / max(float(np.hypot(*axis)),
+                                                                      1e-6)
+        if not 0.0 < t < 1.0 or off > THROUGH_OFFSET + 1.0:
+            continue
+        used[a] = used[b] = True
+        out.append(k)
+    return out
+
+
+def _through(analysis: GapAnalysis, accepted: np.ndarray, used: np.ndarray, prob: np.ndarray,
+             floor: float, max_gap: int) -> list[int]:
+    """Bridges to a line that continue an accepted one through it: a stroke broken where
+    another line crosses it leaves two ends facing each other from either side of that line,
+    each bridged to it, and the one that the verifier is less sure of (from a tip that sees a
+    line across its way and paper beyond) is taken at `floor` once the other is accepted. The
+    two ends face each other (THROUGH_COS), each tip lies on the other's way (within
+    THROUGH_OFFSET px and THROUGH_SLANT of their distance), their bridges meet the line within
+    THROUGH_STOPS px of each other, and the tips are at most long_reach apart. `used` (the ends
+    taken) is updated."""
+    cands, ends = analysis.candidates, analysis.ends
+    thin = cands.width < WIDE  # bold strokes broken across: the bold fills' case
+    to_line = accepted[(cands.end_b[accepted] < 0) & thin[accepted]]
+    pool = np.nonzero((cands.end_b < 0) & thin & (prob >= floor) & selectable(cands, max_gap)
+                      & ~used[cands.end_a])[0]
+    if not len(to_line) or not len(pool):
+        return []
+    i, j, _ = pairs_within(cands.stop[to_line], cands.stop[pool], THROUGH_STOPS)
+    if not len(i):
+        return []
+    k, m = to_line[i], pool[j]
+    a, b = cands.end_a[k], cands.end_a[m]
+    da, db = ends.direction[a], ends.direction[b]
+    span = ends.tip[b] - ends.tip[a]
+    dist = np.hypot(span[:, 0], span[:, 1])
+    along_a = (span * da).sum(axis=1)
+    along_b = -(span * db).sum(axis=1)
+    off_a = np.abs(span[:, 0] * da[:, 1] - span[:, 1] * da[:, 0])
+    off_b = np.abs(span[:, 0] * db[:, 1] - span[:, 1] * db[:, 0])
+    slack = THROUGH_OFFSET + THROUGH_SLANT * dist
+    ok = (((da * db).sum(axis=1) <= -THROUGH_COS) & (along_a > 0) & (along_b > 0)
+          & (off_a <= slack) & (off_b <= slack) & (dist <= long_reach(max_gap)) & (a != b))
+    out: list[int] = []
+    for row in np.nonzero(ok)[0][np.argsort(-prob[m[ok]], kind="stable")].tolist():
+        end = int(b[row])
+        if used[end]:
+            continue
+        used[end] = True
+        out.append(int(m[row]))
+    return out
 
 
 def choice(analysis: GapAnalysis, sensitivity: float, max_gap: int) -> bytes:

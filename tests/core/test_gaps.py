@@ -1028,3 +1028,51 @@ def test_drawings_with_no_bold_stroke_have_no_bold_breaks(monkeypatch) -> None:
     monkeypatch.setattr(candidates, "thin", counting_thin)
     assert len(candidates.find_bold_breaks(lines)) == 0
     assert calls == []  # not even thinned on
+
+
+def stroke_broken_across_a_line(offset: int = 0) -> np.ndarray:
+    """A horizontal stroke broken from column 88 to 132, where a vertical line crosses it at
+    column 100: its left end 11 px from that line, its right end 31 px (`offset` px lower)."""
+    ink = np.zeros((200, 240), np.float32)
+    cv2.line(ink, (20, 100), (88, 100), 1.0, 3)
+    cv2.line(ink, (132, 100 + offset), (210, 100 + offset), 1.0, 3)
+    cv2.line(ink, (100, 20), (100, 180), 1.0, 3)
+    return ink
+
+
+def joined(ink: np.ndarray, gaps: np.ndarray, a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """Whether the line pixels a and b (row, col) are one piece with the closures drawn."""
+    _, labels = cv2.connectedComponents(((ink >= 0.5) | (gaps >= 0.5)).astype(np.uint8),
+                                        connectivity=8)
+    return bool(labels[a] == labels[b] != 0)
+
+
+def by_length(short: float, middle: float, long: float):
+    """A stand-in verifier that scores bridges by their length alone (features[:, 0] * 16):
+    up to 14 px `short`, 28 px and more `long`, `middle` between."""
+    def scorer(patches: np.ndarray, features: np.ndarray) -> np.ndarray:
+        length = features[:, 0] * 16
+        return np.where(length <= 14, short, np.where(length >= 28, long, middle)
+                        ).astype(np.float32)
+    return scorer
+
+
+def test_a_stroke_broken_across_a_line_is_joined_on_both_sides() -> None:
+    # The left end's bridge to the crossing line is sure; the right end's (31 px, beyond the
+    # max gap for a bridge to a line) would not be taken on its own, nor the end-to-end bridge.
+    ink = stroke_broken_across_a_line()
+    result = close_gaps(ink, GapParams(max_gap=32), scorer=by_length(0.95, 0.3, 0.3))
+    assert joined(ink, result.gaps, (100, 40), (100, 100))
+    assert joined(ink, result.gaps, (100, 180), (100, 100))
+    # Not where the two halves do not continue each other.
+    skewed = stroke_broken_across_a_line(offset=30)
+    result = close_gaps(skewed, GapParams(max_gap=32), scorer=by_length(0.95, 0.3, 0.3))
+    assert not joined(skewed, result.gaps, (130, 180), (100, 100))
+
+
+def test_an_end_to_end_bridge_through_a_crossing_line_is_kept() -> None:
+    # The left end goes to the crossing line (surer than the end-to-end bridge), which leaves
+    # the right end free: the end-to-end bridge through the line is drawn as well.
+    ink = stroke_broken_across_a_line()
+    result = close_gaps(ink, GapParams(max_gap=32), scorer=by_length(0.95, 0.0, 0.6))
+    assert joined(ink, result.gaps, (100, 180), (100, 40))
