@@ -116,3 +116,27 @@ def test_a_light_line_reaches_to_one_px_of_the_black_line_it_meets() -> None:
     assert line[60, 20:99].all()
     assert not line[61, 20:99].any() and not line[59, 20:99].any()
     assert not line[30:50, 98:100].any() and not line[30:50, 102:104].any()  # ringing is paper
+
+
+@pytest.mark.parametrize("darkness", [0.55, 0.65, 0.74])
+def test_even_mid_dark_lines_keep_the_width_of_black_ones(darkness: float) -> None:
+    # Coloured ink: lines of one darkness, lighter than black. Scaled by their darkness they
+    # read as wide as the same lines in black; the pencil margin (for textured strokes) would
+    # make them a fraction of a pixel wider, and bridge more.
+    truth = circles()
+    black = normalise_lines(truth)[0] >= 0.5
+    norm, levels = normalise_lines(on_paper(truth, darkness))
+    assert levels.evenness >= 0.97
+    assert abs(int((norm >= 0.5).sum()) - int(black.sum())) <= 0.01 * black.sum()
+
+
+def test_textured_mid_dark_lines_keep_the_pencil_margin() -> None:
+    # The same circles drawn with pencil grain (each pixel 60-100% of the stroke's darkness):
+    # the lighter grains still read as line, as they did before lines were told apart by
+    # evenness.
+    truth = circles()
+    grain = 0.6 + 0.4 * np.random.default_rng(3).random(truth.shape).astype(np.float32)
+    norm, levels = normalise_lines(on_paper(truth * grain, 0.65))
+    assert levels.evenness < 0.97
+    line = truth >= 0.5
+    assert (norm[line] >= 0.5).mean() >= 0.95
