@@ -11,16 +11,16 @@ inputs (closure, false additions, stray additions, regions, seconds) and on the 
 (what it adds to a drawing with no gaps). `--synthetic N` evaluates on N generated drawings
 instead of the data set, for development before `python -m training.gaps.make_data` has run.
 
-`--categories` evaluates on the realistic categories of `training.gaps.realistic` instead (faint
-pencil lines, 1-px aliased lines, junction breaks, dashed strokes, long breaks, specks, colour
-lines, JPEG, gap-free, shading, sketchy lines; N drawings each, S px, seed K; the default
-seed 0 is the benchmark's, training uses seeds >= 1000). One table per category, summary tables
-(closure <= 8 and 9-32 px, false additions, stray additions per MP; added px per MP on
-"gapfree"), and the issue's checks per category for ours. Here the input's lines are its ink at
-half its local darkness (`metrics.line_map`), so a faint line the method leaves alone is still a
-line; the baselines themselves see ink >= 0.5, as they always do. "gapfree" scores what a method
-adds to the gap-free drawings themselves (rendered as the other categories, faint, colour,
-JPEG...).
+`--categories` evaluates on the realistic categories of `training.gaps.realistic` instead
+(faint pencil lines, 1-px aliased lines, junction breaks, dashed strokes, long breaks, specks,
+colour lines, JPEG, gap-free, shading, sketchy lines, hairline stretches; N drawings each, S
+px, seed K; the default seed 0 is the benchmark's, training uses seeds >= 1000). One table per
+category, summary tables (closure <= 8 and 9-32 px, false additions, stray additions per MP;
+added px per MP on "gapfree"), and the issue's checks per category for ours. Here the input's
+lines are its ink at half its local darkness (`metrics.line_map`), so a faint line the method
+leaves alone is still a line; the baselines themselves see ink >= 0.5, as they always do.
+"gapfree" scores what a method adds to the gap-free drawings themselves (rendered as the other
+categories, faint, colour, JPEG...).
 
 `--pictures DIR_IN DIR_OUT` writes, for every .png/.jpg/.jpeg in DIR_IN, DIR_OUT/NAME.png: the
 input | the result with the added pixels in red | the paper regions of the closed result (lines

@@ -282,3 +282,33 @@ def test_near_miss_sees_a_stroke_stopping_short_of_another() -> None:
 def test_unknown_category_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown category"):
         make_category("watercolour", 1, 0)
+
+
+
+def test_hairline_breaks_are_faint_lines_the_line_map_reads_as_breaks() -> None:
+    # The "hairline" category draws each cut stretch on as a faint line about 1 px wide: a
+    # person follows the contour through it; the benchmark's line map reads a break there (at
+    # most dotted), which the cut category "black" leaves as blank paper.
+    d = make_category("hairline", 4, seed=5, size=256)
+    faint_share, measured = [], 0
+    for i in range(4):
+        labels = d["gap_labels"][i]
+        ink = d["ink"][i].astype(np.float32) / 255
+        lines = line_map(ink)
+        target = (d["target"][i] >= 128).astype(np.float32)
+        for k in range(1, int(labels.max()) + 1):
+            cut = labels == k
+            if not cut.any():
+                continue
+            measured += 1
+            one = gap_closure(lines, target * ~((labels > 0) & ~cut), cut.astype(np.uint8),
+                              np.array([d["gap_lengths"][i][k - 1]], np.float32))
+            assert one and not one[0][1]  # open, as the line map reads it
+            faint_share.append(float(((ink[cut] >= 0.1) & (ink[cut] < 0.5)).mean()))
+    assert measured >= 8
+    assert np.median(faint_share) >= 0.4  # mostly faint ink, not blank paper
+    plain = make_category("black", 2, seed=5, size=256)
+    blank = [float((plain["ink"][i][plain["gap_labels"][i] == k] >= 0.1 * 255).mean())
+             for i in range(2) for k in range(1, int(plain["gap_labels"][i].max()) + 1)
+             if (plain["gap_labels"][i] == k).any()]
+    assert np.median(blank) < 0.2

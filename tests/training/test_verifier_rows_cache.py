@@ -98,3 +98,14 @@ def test_source_seed_holds_the_source_crops_across_training_seeds(
         with pytest.raises(SystemExit):
             pipeline.main(common + extra)
     assert seeds == [5, 7, 5, 5]
+
+
+def test_benchmark_only_categories_stay_out_of_the_training_rows(pipeline) -> None:
+    # The hairline category (stop 33) is measured, not trained on: the shipped verifier's
+    # chain keeps making the rows it was trained on, each category on its own seed as before.
+    from training.gaps import realistic
+
+    names = [name for name, _ in pipeline.training_sets(1, 64, 0)]
+    assert "hairline" in realistic.CATEGORIES and "hairline" not in names
+    assert [n for n in names if n in realistic.CATEGORIES] == [
+        c for c in realistic.CATEGORIES if c not in realistic.BENCHMARK_ONLY]

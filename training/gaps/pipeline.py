@@ -101,6 +101,8 @@ def training_sets(per_category: int, size: int, seed: int, sources: dict | None 
             sets.append(("sources/realcuts", realcuts.make_set(
                 sources["target"][drawn], seed=SEED_OFFSET + seed, copies=realcuts_copies)))
     for i, category in enumerate(realistic.CATEGORIES):
+        if category in realistic.BENCHMARK_ONLY:
+            continue
         sets.append((category, realistic.make_category(
             category, per_category, seed=SEED_OFFSET + 100 * seed + i, size=size)))
     sets.append(("procedural", synthetic_set(per_category, size=size,

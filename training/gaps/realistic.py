@@ -8,7 +8,10 @@ strokes, long breaks along smooth contours, dust and specks near lines, colour l
 or unevenly lit paper, verified gap-free drawings, shading (stipple, screentone, hatching)
 between the lines, where nothing is to be closed, and sketchy lines (strokes that run on past
 the line they meet, and doubled passes over strokes, as in pencil sketches and rough key
-frames). Numpy and OpenCV only, so the benchmark and the data writers can use it without torch.
+frames), and hairlines (stretches of 6-40 px of a contour drawn as a faint line about 1 px wide,
+20-40% dark: a fine pen, or a drawing scaled down; a person follows the contour, the line map
+reads a break; measured, not in the verifier's training rows). Numpy and OpenCV only, so the
+benchmark and the data writers can use it without torch.
 The same (category, seed, size) always gives the same arrays; drawing i depends only on (seed,
 category, i), not on n.
 
@@ -56,7 +59,10 @@ from krita_linerefiner.core.gaps import joining_strokes
 from krita_linerefiner.core.ink import ink_from_image
 
 CATEGORIES = ("faint20", "faint40", "faint60", "black", "binary1px", "junction", "dashed",
-              "long", "specks", "colour", "jpeg", "gapfree", "shading", "sketchy")
+              "long", "specks", "colour", "jpeg", "gapfree", "shading", "sketchy", "hairline")
+# Measured by the benchmark, not (yet) in the verifier's training data: the shipped verifier's
+# chain (training.gaps.pipeline) makes the rows it was trained on (stop 33).
+BENCHMARK_ONLY = ("hairline",)
 # "black" is faint20's twin: the same drawings and cuts (same random stream) in clean black
 # anti-aliased lines, so faint20's closure can be compared with black lines' on equal terms.
 TWIN = {"black": "faint20"}
@@ -111,6 +117,9 @@ class Style:
     overshoot: float = 0.0  # share of junction ends that run on past the line they meet
     retrace: float = 0.0  # share of long strokes with a second, drifting pass over part of them
     contour_radius: tuple[float, float] = (0.15, 0.35)  # share of the drawing's size
+    # The cut stretches drawn on as a 1-px hairline this dark (a contour inked partly with a
+    # fine pen, or scaled down): a person follows it, the line map reads paper.
+    hairline: tuple[float, float] | None = None
 
 
 @dataclass
@@ -722,7 +731,28 @@ def compose(sheet: Sheet, rng: np.random.Generator, style: Style) -> np.ndarray:
         # Colour lines keep their colour: their darkness is the colour's.
         tone = colour if colour.any() else np.full(3, 1.0 - darkness, np.float32)
         np.minimum(shade[win], 1 - alpha[..., None] * (1 - tone), out=shade[win])
+    if style.hairline is not None:
+        _hairlines(sheet, shade, float(rng.uniform(*style.hairline)))
     return img * shade
+
+
+def _hairlines(sheet: Sheet, shade: np.ndarray, darkness: float) -> None:
+    """Draw every cut stretch of the sheet's strokes onto `shade` (in place) as an anti-aliased
+    hairline about 1 px wide and `darkness` dark, along the stroke's own path."""
+    s = SUPERSAMPLE
+    size = sheet.size
+    hair = np.zeros((size * s, size * s), np.uint8)
+    for stroke in sheet.strokes:
+        n = len(stroke.pts)
+        for a, b, _ in stroke.cuts:
+            idx = np.arange(int(np.floor(a)) - 1, int(np.ceil(b)) + 2)
+            idx = idx % n if stroke.closed else idx[(idx >= 0) & (idx < n)]
+            if len(idx) < 2:
+                continue
+            run = np.round((stroke.pts[idx] + 0.5) * s - 0.5).astype(np.int32).reshape(-1, 1, 2)
+            cv2.polylines(hair, [run], False, 255, s, cv2.LINE_8)
+    cover = cv2.resize(hair.astype(np.float32) / 255, (size, size), interpolation=cv2.INTER_AREA)
+    np.minimum(shade, 1 - darkness * cover[..., None], out=shade)
 
 
 def add_specks(img: np.ndarray, target: np.ndarray, labels: np.ndarray,
@@ -890,6 +920,8 @@ def _style(category: str, rng: np.random.Generator) -> Style:
         return Style(widths=(1.2, 3.0), pencil=bool(rng.random() < 0.3),
                      paper=str(rng.choice(["white", "grey"], p=[0.7, 0.3])),
                      shading=int(rng.integers(2, 5)))
+    if category == "hairline":  # contours partly drawn as faint hairlines (stop 33)
+        return Style(widths=(1.2, 3.0), hairline=(0.2, 0.4))
     if category == "sketchy":  # pencil sketches and rough key frames: strokes cross at junctions
         return Style(widths=(1.2, 3.0), pencil=bool(rng.random() < 0.5), overshoot=0.8,
                      retrace=0.5)
@@ -923,6 +955,8 @@ def _cuts(category: str, cutter: Cutter, rng: np.random.Generator) -> None:
         cut_junctions(cutter, rng, int(rng.integers(3, 9)))
     elif category == "dashed":
         cut_dashes(cutter, rng, int(rng.integers(1, 4)))
+    elif category == "hairline":
+        cut_along(cutter, rng, int(rng.integers(3, 8)), lambda: _gap_length(rng, 6, 40))
     elif category == "long":
         cut_along(cutter, rng, int(rng.integers(2, 5)),
                   lambda: float(rng.integers(17, 49)) if rng.random() < 0.8
