@@ -221,7 +221,8 @@ def selection_probability(analysis: GapAnalysis) -> tuple[np.ndarray, np.ndarray
 
 def select(analysis: GapAnalysis, sensitivity: float, max_gap: int) -> np.ndarray:
     """Indices of accepted candidates: most probable first (short breaks as if certain), each
-    stroke end used once."""
+    stroke end used once (but a broken junction's third end), then the bridges that continue a
+    stroke broken across another line on its far side (_through, _across)."""
     cands = analysis.candidates
     if not len(cands):
         return np.zeros(0, np.int64)
