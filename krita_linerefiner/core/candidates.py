@@ -569,6 +569,22 @@ def _between_faces(yy: np.ndarray, xx: np.ndarray, faces: list[np.ndarray]) -> n
     return keep
 
 
+def ray_samples(grid: np.ndarray, ys: np.ndarray, xs: np.ndarray, unit: np.ndarray,
+                reach: float) -> list[tuple[np.ndarray, np.ndarray]]:
+    """`grid`'s values every half px from each point (rows `ys`, columns `xs`) up to `reach` px
+    straight back along `unit` (row, col) and straight on: [(back, inside), (on, inside)],
+    each (N, T), `inside` False where a sample falls off the grid (its value is the edge's)."""
+    h, w = grid.shape
+    steps = np.arange(0.0, reach + 0.5, 0.5)
+    out = []
+    for sign in (-1.0, 1.0):
+        ry = np.rint(ys[:, None] + sign * steps[None, :] * unit[0]).astype(np.int64)
+        rx = np.rint(xs[:, None] + sign * steps[None, :] * unit[1]).astype(np.int64)
+        inside = (ry >= 0) & (ry < h) & (rx >= 0) & (rx < w)
+        out.append((grid[ry.clip(0, h - 1), rx.clip(0, w - 1)], inside))
+    return out
+
+
 def _flanked(pieces: np.ndarray, yy: np.ndarray, xx: np.ndarray, mask: np.ndarray,
              sides: list[set[int]], axis: np.ndarray, reach: float) -> np.ndarray:
     """Which pixels of `mask` (at rows `yy`, columns `xx` of the page) have line of one of the
@@ -580,17 +596,10 @@ def _flanked(pieces: np.ndarray, yy: np.ndarray, xx: np.ndarray, mask: np.ndarra
     if norm < 1e-6 or not mask.any():
         return out
     unit = np.asarray(axis, np.float64) / norm
-    h, w = pieces.shape
     py, px = yy[mask].astype(np.float64), xx[mask].astype(np.float64)
-    steps = np.arange(0.0, reach + 0.5, 0.5)
-    found = []
-    for sign, wanted in ((-1.0, sides[0]), (1.0, sides[1])):
-        ry = np.rint(py[:, None] + sign * steps[None, :] * unit[0]).astype(np.int64)
-        rx = np.rint(px[:, None] + sign * steps[None, :] * unit[1]).astype(np.int64)
-        inside = (ry >= 0) & (ry < h) & (rx >= 0) & (rx < w)
-        hit = pieces[ry.clip(0, h - 1), rx.clip(0, w - 1)]
-        found.append((np.isin(hit, list(wanted)) & inside).any(axis=1))
-    out[mask] = found[0] & found[1]
+    (back, in_back), (on, in_on) = ray_samples(pieces, py, px, unit, reach)
+    out[mask] = ((np.isin(back, list(sides[0])) & in_back).any(axis=1)
+                 & (np.isin(on, list(sides[1])) & in_on).any(axis=1))
     return out
 
 

@@ -25,6 +25,7 @@ from .candidates import (
     neck_window,
     no_necks,
     pairs_within,
+    ray_samples,
     seals,
 )
 
@@ -537,14 +538,9 @@ def _shape_wide(analysis: GapAnalysis, width: int, out: np.ndarray,
         theirs = cv2.dilate(((pieces > 0) if 0 in own else np.isin(pieces, list(own)))
                             .view(np.uint8), np.ones((3, 3), np.uint8)).view(bool)
         ys, xs = np.nonzero(mine)
-        steps = np.arange(0.0, span + 2.0 + 0.5, 0.5)
         flanked = np.ones(len(ys), bool)
-        for sign in (-1.0, 1.0):
-            ry = np.rint(ys[:, None] + sign * steps[None, :] * axis[1]).astype(np.int64)
-            rx = np.rint(xs[:, None] + sign * steps[None, :] * axis[0]).astype(np.int64)
-            ok = (ry >= 0) & (ry < pieces.shape[0]) & (rx >= 0) & (rx < pieces.shape[1])
-            hit = theirs[ry.clip(0, pieces.shape[0] - 1), rx.clip(0, pieces.shape[1] - 1)]
-            flanked &= (hit & ok).any(axis=1)
+        for hit, inside in ray_samples(theirs, ys, xs, axis[::-1], span + 2.0):
+            flanked &= (hit & inside).any(axis=1)
         window[ys[~flanked], xs[~flanked]] = 0.0
 
 

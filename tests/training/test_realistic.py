@@ -284,7 +284,6 @@ def test_unknown_category_is_refused() -> None:
         make_category("watercolour", 1, 0)
 
 
-
 def test_hairline_breaks_are_faint_lines_the_line_map_reads_as_breaks() -> None:
     # The "hairline" category draws each cut stretch on as a faint line about 1 px wide: a
     # person follows the contour through it; the benchmark's line map reads a break there (at
