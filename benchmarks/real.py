@@ -4,6 +4,7 @@ bring (pencil-faint lines, aliased 1-px renders, JPEG, colour lines).
     python -m benchmarks.real [--folder DIR] [--gaps 40] [--seed 0] [--only NAMES]
                               [--pictures OUTDIR] [--max-gap 24]
                               [--sweep 0.3,0.4,0.5,0.6,0.7 [--at-false 2]] [--json OUT]
+                              [--scale 2]
 
 DIR defaults to Tux Paint's colouring-book starters (Debian's tuxpaint-data, GPL; used here to
 measure, never shipped or trained on), or LINEREFINER_REAL_DIR; a second set of 37 hand-drawn
@@ -22,6 +23,14 @@ fill regions per drawing and variant, so a person can look.
 `--at-false` percent false additions, read off between the two sweep settings around it. Two
 verifiers (LINEREFINER_MODELS) are then compared at equal false additions, not at whatever
 trade of closure against false additions each one's 0.5 happens to make.
+
+`--scale F` measures the same drawings as a scan F times the resolution would show them: each
+drawing is enlarged F times (cubic) before it is cut, the breaks are 1-24F px long, the max gap
+is 24F px unless given, and the length bins are F times as long (scaled_bins). A break then
+lies as far across the drawing as at F = 1, but its lines are F times as wide and the gap F
+times as many px. False additions stay px more than 2 px off the intact line, so at F > 1 the
+same closure drawn a little off a curve counts more false px: compare closure across scales,
+and false additions within one scale.
 
 `--json OUT` writes each drawing's scores (pooled over the seeds) per variant and method, so
 two runs on the same drawings and cuts (two verifiers) can be compared drawing by drawing:
@@ -56,6 +65,22 @@ VARIANTS = ("black", "pencil20", "aliased", "jpeg40", "colour")
 MAX_LENGTH = 24
 # The length bins both tables report closure in (px).
 BINS = ((1, 8), (9, 16), (17, 24))
+# --scale: at most this (breaks of up to MAX_LENGTH * scale px within the 64 px max gap).
+MAX_SCALE = 64 / MAX_LENGTH
+
+
+def scaled_bins(scale: float) -> tuple[tuple[int, int], ...]:
+    """BINS for drawings enlarged `scale` times (--scale): each bin's upper bound scaled, so a
+    bin holds breaks of the same size relative to the drawing as at scale 1."""
+    edges = [0] + [round(hi * scale) for _, hi in BINS]
+    return tuple((lo + 1, hi) for lo, hi in zip(edges[:-1], edges[1:], strict=True))
+
+
+def enlarge(rgb: np.ndarray, scale: float) -> np.ndarray:
+    """An RGB uint8 drawing `scale` times as large (cubic, as a scan at that resolution)."""
+    if scale == 1:
+        return rgb
+    return cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
 
 
 def default_folder() -> Path:
@@ -127,7 +152,8 @@ def cut_gaps(lines: np.ndarray, n: int, rng: np.random.Generator, max_length: in
         nx, ny = np.cos(theta), np.sin(theta)  # across the stroke
         tx, ty = -ny, nx  # along it
         length = int(rng.integers(1, max_length + 1))
-        y0, y1, x0, x1 = cy - 30, cy + 31, cx - 30, cx + 31
+        r = max(30, length // 2 + 6)  # 30 for every break up to 48 px
+        y0, y1, x0, x1 = cy - r, cy + r + 1, cx - r, cx + r + 1
         along = (xx[y0:y1, x0:x1] - cx) * tx + (yy[y0:y1, x0:x1] - cy) * ty
         across = (xx[y0:y1, x0:x1] - cx) * nx + (yy[y0:y1, x0:x1] - cy) * ny
         width = 2 * float(to_paper[cy, cx])
@@ -292,7 +318,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="comma-separated seeds whose cuts are pooled (overrides --seed): "
                              "three seeds measure about 3x the breaks, so a one-gap change "
                              "moves a rate a third as much")
-    parser.add_argument("--max-gap", type=int, default=24)
+    parser.add_argument("--max-gap", type=int, default=None,
+                        help=f"px (default {MAX_LENGTH}, times --scale)")
+    parser.add_argument("--scale", type=float, default=1.0,
+                        help=f"enlarge each drawing this many times (1-{MAX_SCALE:.2f}) and "
+                             "scale the breaks, max gap and bins with it")
     parser.add_argument("--sensitivity", type=float, default=0.5, help="ours: GapParams")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--only", default=None, help="comma-separated method name parts")
@@ -307,6 +337,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="write each drawing's scores per variant and method here")
     args = parser.parse_args(argv)
     cv2.setNumThreads(args.threads)
+    if not 1.0 <= args.scale <= MAX_SCALE:
+        print(f"error: --scale must be between 1 and {MAX_SCALE:.2f}", file=sys.stderr)
+        return 2
+    bins = scaled_bins(args.scale)
+    max_length = bins[-1][1]
+    if args.max_gap is None:
+        args.max_gap = max_length
     folder = args.folder or default_folder()
     if not folder.is_dir():
         print(f"no drawings at {folder}: install tuxpaint-data, or pass --folder / set "
@@ -316,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
     if not all(0.0 <= x <= 1.0 for x in sweep):
         print("error: --sweep sensitivities must be between 0 and 1", file=sys.stderr)
         return 2
-    drawings = load_drawings(folder)
+    drawings = {name: enlarge(rgb, args.scale) for name, rgb in load_drawings(folder).items()}
     chosen = methods(args.only.split(",") if args.only else None, args.max_gap, args.threads,
                      args.sensitivity)
     if sweep:
@@ -331,8 +368,9 @@ def main(argv: list[str] | None = None) -> int:
     per_drawing: dict[tuple[str, str], dict[str, GapScore]] = {key: {} for key in scores}
     if args.pictures:
         args.pictures.mkdir(parents=True, exist_ok=True)
-    print(f"{len(drawings)} drawings from {folder}; {args.gaps} cuts each; variants "
-          f"{', '.join(variants)}; max gap {args.max_gap}")
+    print(f"{len(drawings)} drawings from {folder}"
+          f"{f' enlarged {args.scale:g} times' if args.scale != 1 else ''}; {args.gaps} cuts "
+          f"each of 1-{max_length} px; variants {', '.join(variants)}; max gap {args.max_gap}")
     seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else [args.seed]
     for index, (name, rgb) in enumerate(drawings.items()):
         truth = line_map(ink_from_image(rgb[..., ::-1]))
@@ -345,7 +383,8 @@ def main(argv: list[str] | None = None) -> int:
             uncut_ink = ink_from_image(picture[..., ::-1])
             uncut[variant] = (uncut_ink, line_map(uncut_ink))
         for seed in seeds:
-            labels, lengths = cut_gaps(truth, args.gaps, np.random.default_rng(seed * 1000 + index))
+            labels, lengths = cut_gaps(truth, args.gaps, np.random.default_rng(seed * 1000 + index),
+                                       max_length)
             for variant in variants:
                 picture = degrade(rgb, erased(labels, truth), variant,
                                   np.random.default_rng(index))
@@ -366,22 +405,22 @@ def main(argv: list[str] | None = None) -> int:
                         row = np.concatenate([picture[..., ::-1], fill_picture(lines, added)], 1)
                         cv2.imwrite(str(args.pictures / f"{name}_{variant}.png"), row)
             print(f"  {name}, seed {seed}: {len(lengths)} cuts", flush=True)
-    print("\n| variant | method | <=8 | 9-16 | 17-24 | false-add % | stray px/MP | "
-          "uncut added px/MP |")
+    heads = " | ".join(f"{lo}-{hi}" if lo > 1 else f"<={hi}" for lo, hi in bins)
+    print(f"\n| variant | method | {heads} | false-add % | stray px/MP | uncut added px/MP |")
     print("|---|---|---|---|---|---|---|---|")
     for (variant, method_name), score in scores.items():
         r = score.summary()
-        closure = " | ".join(f"{100 * score.closure_rate(lo, hi):.1f}" for lo, hi in BINS)
+        closure = " | ".join(f"{100 * score.closure_rate(lo, hi):.1f}" for lo, hi in bins)
         print(f"| {variant} | {method_name} | {closure} | "
               f"{100 * score.false_addition_rate:.1f} | {score.stray_per_mp:.1f} | "
               f"{float(r['added_px_per_mp_gap_free']):.1f} |")
     print("\nthe breaks a fill leaks through (benchmarks.metrics.gap_leaks), closure and count "
           "per bin\n")
-    print("| variant | method | <=8 | 9-16 | 17-24 | breaks that leak, of all |")
+    print(f"| variant | method | {heads} | breaks that leak, of all |")
     print("|---|---|---|---|---|---|")
     for (variant, method_name), score in scores.items():
         closure = " | ".join(f"{100 * score.closure_rate(lo, hi, True):.1f} "
-                             f"({score.gap_count(lo, hi, True)})" for lo, hi in BINS)
+                             f"({score.gap_count(lo, hi, True)})" for lo, hi in bins)
         print(f"| {variant} | {method_name} | {closure} | {sum(score.leaking)} of "
               f"{len(score.closures)} |")
     if sweep:
@@ -389,36 +428,39 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\nclosure {'of the breaks that leak ' if leaking_only else ''}at "
                   f"{args.at_false:g}% false additions (read between the sweep's settings; "
                   "nan: the sweep does not reach it)\n")
-            print("| variant | <=8 | 9-16 | 17-24 |")
+            print(f"| variant | {heads} |")
             print("|---|---|---|---|")
             for variant in variants:
                 swept = [scores[(variant, f"ours @{x:g}")] for x in sweep]
                 cells = [closure_at_false(
                     [(100 * sc.false_addition_rate, 100 * sc.closure_rate(lo, hi, leaking_only))
-                     for sc in swept], args.at_false) for lo, hi in BINS]
+                     for sc in swept], args.at_false) for lo, hi in bins]
                 print(f"| {variant} | " + " | ".join(f"{c:.1f}" for c in cells) + " |")
     if args.json:
-        write_scores(args.json, per_drawing, folder, seeds, args.gaps, args.max_gap)
+        write_scores(args.json, per_drawing, folder, seeds, args.gaps, args.max_gap, args.scale)
         print(f"\nper-drawing scores: {args.json}")
     return 0
 
 
 def write_scores(path: Path, per_drawing: dict[tuple[str, str], dict[str, GapScore]],
-                 folder: Path, seeds: list[int], gaps: int, max_gap: int) -> None:
+                 folder: Path, seeds: list[int], gaps: int, max_gap: int,
+                 scale: float = 1.0) -> None:
     """{"run": what was cut, "scores": {variant: {method: {drawing: GapScore fields}}}}."""
     out: dict[str, dict[str, dict[str, dict]]] = {}
     for (variant, method_name), drawings in per_drawing.items():
         out.setdefault(variant, {})[method_name] = {
             name: dataclasses.asdict(score) for name, score in drawings.items()}
     run = {"folder": str(folder), "seeds": seeds, "gaps": gaps, "max_gap": max_gap,
-           "models": os.environ.get("LINEREFINER_MODELS", "models")}
+           "scale": scale, "models": os.environ.get("LINEREFINER_MODELS", "models")}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"run": run, "scores": out}))
 
 
 def read_scores(path: Path) -> tuple[dict, dict[str, dict[str, dict[str, GapScore]]]]:
-    """(run, {variant: {method: {drawing: GapScore}}}) as write_scores wrote them."""
+    """(run, {variant: {method: {drawing: GapScore}}}) as write_scores wrote them (a run
+    written before --scale existed reads as scale 1)."""
     data = json.loads(path.read_text())
+    data["run"].setdefault("scale", 1.0)
     scores = {variant: {method_name: {name: _score(fields) for name, fields in drawings.items()}
                         for method_name, drawings in methods.items()}
               for variant, methods in data["scores"].items()}

@@ -35,13 +35,13 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.metrics import GapScore
-from benchmarks.real import BINS, closure_at_false, read_scores
+from benchmarks.real import BINS, closure_at_false, read_scores, scaled_bins
 
 SWEEP_PREFIX = "ours @"
 
 
 def sweep_arrays(scores: dict[str, dict[str, GapScore]], names: list[str],
-                 leaking_only: bool = False
+                 leaking_only: bool = False, bins: tuple[tuple[int, int], ...] = BINS
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The sweep rows of one variant as per-drawing counts: (far px, new px, closed breaks,
     breaks), the first two (S, D), the last two (S, D, len(BINS)), for the settings S in the
@@ -51,13 +51,13 @@ def sweep_arrays(scores: dict[str, dict[str, GapScore]], names: list[str],
                       key=lambda m: float(m[len(SWEEP_PREFIX):]))
     far = np.zeros((len(settings), len(names)))
     new = np.zeros_like(far)
-    hits = np.zeros((len(settings), len(names), len(BINS)))
+    hits = np.zeros((len(settings), len(names), len(bins)))
     count = np.zeros_like(hits)
     for s, setting in enumerate(settings):
         for d, name in enumerate(names):
             score = scores[setting][name]
             far[s, d], new[s, d] = score.far_pixels, score.new_pixels
-            for b, (lo, hi) in enumerate(BINS):
+            for b, (lo, hi) in enumerate(bins):
                 count[s, d, b] = score.gap_count(lo, hi, leaking_only)
                 if count[s, d, b]:
                     hits[s, d, b] = count[s, d, b] * score.closure_rate(lo, hi, leaking_only)
@@ -98,16 +98,16 @@ def read_off(false: np.ndarray, closure: np.ndarray, rate: np.ndarray) -> np.nda
 
 
 def compare(a: dict[str, dict[str, GapScore]], b: dict[str, dict[str, GapScore]], at: float,
-            resamples: int, rng: np.random.Generator, leaking_only: bool = False
-            ) -> dict[str, np.ndarray]:
+            resamples: int, rng: np.random.Generator, leaking_only: bool = False,
+            bins: tuple[tuple[int, int], ...] = BINS) -> dict[str, np.ndarray]:
     """One variant: on all drawings, "rate" (the false additions compared at: common_rate),
     "a" and "b" (len(BINS),) closures there; over the bootstrap draws, "diff" (R, len(BINS))
     B - A, each draw at its own common rate (nan where the sweeps do not meet)."""
     names = sorted(set.intersection(*(set(rows) for rows in (*a.values(), *b.values()))))
     if not names:
         raise ValueError("the two runs have no drawing in common")
-    arrays_a = sweep_arrays(a, names, leaking_only)
-    arrays_b = sweep_arrays(b, names, leaking_only)
+    arrays_a = sweep_arrays(a, names, leaking_only, bins)
+    arrays_b = sweep_arrays(b, names, leaking_only, bins)
     whole = np.ones((1, len(names)))
     draws = rng.integers(0, len(names), (resamples, len(names)))
     weights = np.zeros((resamples, len(names)))
@@ -125,9 +125,10 @@ def compare(a: dict[str, dict[str, GapScore]], b: dict[str, dict[str, GapScore]]
     return out
 
 
-def format_rows(variant: str, result: dict[str, np.ndarray]) -> list[str]:
+def format_rows(variant: str, result: dict[str, np.ndarray],
+                bins: tuple[tuple[int, int], ...] = BINS) -> list[str]:
     rows = []
-    for k, (lo, hi) in enumerate(BINS):
+    for k, (lo, hi) in enumerate(bins):
         diff = result["diff"][:, k]
         ok = diff[np.isfinite(diff)]
         if len(ok):
@@ -143,7 +144,7 @@ def format_rows(variant: str, result: dict[str, np.ndarray]) -> list[str]:
 
 
 Scores = dict[str, dict[str, dict[str, GapScore]]]
-CUT = ("folder", "seeds", "gaps", "max_gap")
+CUT = ("folder", "seeds", "gaps", "max_gap", "scale")
 
 
 def pool(into: Scores, more: Scores) -> None:
@@ -193,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
               "--sweep)", file=sys.stderr)
         return 2
     rng = np.random.default_rng(args.seed)
+    bins = scaled_bins(float(run_a["scale"]))
     print(f"A: {run_a.get('models')}  B: {run_b.get('models')}; closure (%) "
           f"{'of the breaks that leak ' if args.leaking else ''}at "
           f"{args.at_false:g}% false additions; {args.resamples} draws of the drawings\n")
@@ -201,11 +203,11 @@ def main(argv: list[str] | None = None) -> int:
     for variant in variants:
         try:
             result = compare(a[variant], b[variant], args.at_false, args.resamples, rng,
-                             args.leaking)
+                             args.leaking, bins)
         except ValueError as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
-        print("\n".join(format_rows(variant, result)))
+        print("\n".join(format_rows(variant, result, bins)))
     return 0
 
 

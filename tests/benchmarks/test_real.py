@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from benchmarks.real import cut_gaps, erased, touching_pieces
+from benchmarks.real import BINS, cut_gaps, enlarge, erased, main, scaled_bins, touching_pieces
 
 
 def grid_drawing(size: int = 160) -> np.ndarray:
@@ -106,3 +106,46 @@ def test_a_sweep_setting_draws_what_close_gaps_draws_at_that_sensitivity() -> No
     # Other ink (the uncut drawing) gets its own analysis, not the last one's.
     assert not swept["ours @0.8"](np.zeros_like(ink)).any()
     assert np.array_equal(swept["ours @0.2"](ink), drawn[0.2])
+
+
+def test_scaled_bins_cover_the_scaled_lengths_without_a_hole() -> None:
+    assert scaled_bins(1.0) == BINS
+    assert scaled_bins(2.0) == ((1, 16), (17, 32), (33, 48))
+    for scale in (1.5, 2.5):
+        bins = scaled_bins(scale)
+        assert bins[0][0] == 1 and bins[-1][1] == round(24 * scale)
+        assert all(b[0] == a[1] + 1 for a, b in zip(bins[:-1], bins[1:], strict=True))
+
+
+def test_cuts_up_to_48_px_are_as_long_as_drawn() -> None:
+    lines = np.zeros((120, 400), bool)
+    lines[58:63, 10:390] = True  # one long stroke 5 px wide
+    labels, lengths = cut_gaps(lines, 6, np.random.default_rng(1), max_length=48)
+    assert len(lengths) >= 3 and lengths.max() > 24
+    for k, length in enumerate(lengths, start=1):
+        xs = np.nonzero((labels == k).any(axis=0))[0]
+        assert length - 2 <= len(xs) <= length + 1
+
+
+def test_a_run_at_scale_2_enlarges_the_drawings_and_cuts_and_bins_with_them(tmp_path, capsys
+                                                                           ) -> None:
+    drawing = np.full((140, 140, 3), 255, np.uint8)
+    cv2.rectangle(drawing, (20, 20), (120, 120), (0, 0, 0), 2)
+    cv2.line(drawing, (20, 70), (120, 70), (0, 0, 0), 2)
+    folder = tmp_path / "set"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "box.png"), drawing)
+    assert enlarge(drawing, 2.0).shape == (280, 280, 3)
+    out = tmp_path / "run.json"
+    assert main(["--folder", str(folder), "--gaps", "8", "--scale", "2", "--variants", "black",
+                 "--only", "morph closing k5", "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "enlarged 2 times" in printed and "1-48 px" in printed and "max gap 48" in printed
+    assert "| <=16 | 17-32 | 33-48 |" in printed
+    from benchmarks.real import read_scores
+
+    run, scores = read_scores(out)
+    assert run["scale"] == 2.0 and run["max_gap"] == 48
+    score = scores["black"]["morph closing k5"]["box"]
+    assert score.closures and max(length for length, _ in score.closures) <= 48
+    assert main(["--folder", str(folder), "--scale", "3"]) == 2  # past 64 px breaks

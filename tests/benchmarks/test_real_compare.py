@@ -148,3 +148,18 @@ def test_leaking_compares_only_the_breaks_a_fill_leaks_through(tmp_path, capsys)
     write_scores(a, {("black", m): r for m, r in sweep().items()}, tmp_path, [0], 30, 24)
     write_scores(b, {("black", m): r for m, r in sweep(2).items()}, tmp_path, [0], 30, 24)
     assert main([str(a), str(b), "--leaking", "--resamples", "20"]) == 2
+
+
+def test_runs_at_two_scales_are_not_compared_and_old_runs_read_as_scale_1(tmp_path) -> None:
+    import json
+
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    write_scores(a, {("black", m): r for m, r in sweep().items()}, tmp_path, [0], 30, 24)
+    write_scores(b, {("black", m): r for m, r in sweep(2).items()}, tmp_path, [0], 30, 24, 2.0)
+    assert main([str(a), str(b), "--resamples", "20"]) == 2
+    old = json.loads(a.read_text())
+    del old["run"]["scale"]
+    a.write_text(json.dumps(old))
+    assert read_scores(a)[0]["scale"] == 1.0
+    write_scores(b, {("black", m): r for m, r in sweep(2).items()}, tmp_path, [0], 30, 24)
+    assert main([str(a), str(b), "--resamples", "20"]) == 0
