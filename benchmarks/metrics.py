@@ -322,8 +322,11 @@ class GapScore:
         gap_labels: np.ndarray,
         gap_lengths: np.ndarray,
         lines: np.ndarray | None = None,
+        false_distance: float = FALSE_ADD_DISTANCE,
     ) -> None:
-        """One degraded drawing; `lines` (bool): the input's lines if not ink >= 0.5."""
+        """One degraded drawing; `lines` (bool): the input's lines if not ink >= 0.5;
+        `false_distance`: how far off the intact line an added px counts as false
+        (far_additions; scaled with a drawing enlarged, benchmarks.real --scale)."""
         if lines is None:
             lines = ink >= INK
         closed = lines | (added >= INK)
@@ -332,7 +335,7 @@ class GapScore:
         self.closures.extend((length, joined) for length, joined, _ in outcomes)
         self.leaking.extend(leaks for _, _, leaks in outcomes)
         self.new_pixels += int(np.count_nonzero(new))
-        self.far_pixels += far_additions(new, target)
+        self.far_pixels += far_additions(new, target, false_distance)
         self.stray_pixels += stray_pixels(lines, new)
         self.gapped_area += ink.size
         rec, tot = region_recovery(closed, target)

@@ -28,9 +28,8 @@ trade of closure against false additions each one's 0.5 happens to make.
 drawing is enlarged F times (cubic) before it is cut, the breaks are 1-24F px long, the max gap
 is 24F px unless given, and the length bins are F times as long (scaled_bins). A break then
 lies as far across the drawing as at F = 1, but its lines are F times as wide and the gap F
-times as many px. False additions stay px more than 2 px off the intact line, so at F > 1 the
-same closure drawn a little off a curve counts more false px: compare closure across scales,
-and false additions within one scale.
+times as many px. An added px counts as false when it lies more than 3F px off the intact line
+(3 px at F = 1: the same closure, drawn a little off a curve, is as false at every scale).
 
 `--json OUT` writes each drawing's scores (pooled over the seeds) per variant and method, so
 two runs on the same drawings and cuts (two verifiers) can be compared drawing by drawing:
@@ -53,7 +52,7 @@ import cv2
 import numpy as np
 
 from benchmarks.baselines import endpoint_linking, morphological_closing
-from benchmarks.metrics import GapScore, line_map
+from benchmarks.metrics import FALSE_ADD_DISTANCE, GapScore, line_map
 from krita_linerefiner.core.ink import ink_from_image
 
 TUXPAINT_STARTERS = Path("/usr/share/tuxpaint/starters")
@@ -394,7 +393,8 @@ def main(argv: list[str] | None = None) -> int:
                     start = time.perf_counter()
                     added = method(ink)
                     one = GapScore(seconds=time.perf_counter() - start)
-                    one.add_gapped(ink, added, target, labels, lengths, lines=lines)
+                    one.add_gapped(ink, added, target, labels, lengths, lines=lines,
+                                   false_distance=FALSE_ADD_DISTANCE * args.scale)
                     if seed == seeds[0]:
                         uncut_ink, uncut_lines = uncut[variant]
                         one.add_gap_free(uncut_lines.astype(np.float32), method(uncut_ink),

@@ -150,6 +150,11 @@ def test_false_additions_count_only_pixels_far_from_the_true_lines() -> None:
     score = GapScore()
     score.add_gapped(ink, added, target, labels, LENGTHS)
     assert score.false_addition_rate == pytest.approx(9 / 20)
+    # A drawing enlarged (benchmarks.real --scale) is judged with the distance enlarged too:
+    # the 3x3 block lies 17-19 px off the square's lines, within 20 px.
+    wide = GapScore()
+    wide.add_gapped(ink, added, target, labels, LENGTHS, false_distance=20.0)
+    assert wide.far_pixels == 0 and wide.new_pixels == score.new_pixels
 
 
 def test_painting_over_existing_ink_is_not_an_addition() -> None:
