@@ -212,6 +212,7 @@ def gap_params(args: argparse.Namespace) -> GapParams:
     return GapParams(
         sensitivity=args.sensitivity,
         max_gap=args.max_gap,
+        scale_max_gap=not args.fixed_max_gap,
         seal_only=args.seal_only,
         dense=args.dense,
         tile=args.tile,
@@ -263,7 +264,12 @@ def add_gap_options(parser: argparse.ArgumentParser) -> None:
         default=defaults.max_gap,
         metavar="PX",
         help="largest gap to close in px (default %(default)s; a break along a stroke, whose "
-        "two ends head at each other, up to a third longer)",
+        "two ends head at each other, up to a third longer); where the lines are wider than "
+        "about 3 px (a scan at 300 dpi or more) it grows with them, up to 64 px",
+    )
+    parser.add_argument(
+        "--fixed-max-gap", action="store_true",
+        help="keep --max-gap as it is however wide the lines are",
     )
     parser.add_argument(
         "--seal-only", action="store_true", help="keep only strokes that split a region in two"

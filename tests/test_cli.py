@@ -321,3 +321,12 @@ def test_cli_run_flats_and_the_plugins_one_pass_give_the_same_flats(both_models:
     assert cli_gaps.max() > 128
     np.testing.assert_array_equal(cli_gaps, np.rint(gaps * 255))
 
+
+
+def test_the_max_gap_grows_with_wide_lines_unless_fixed() -> None:
+    from krita_linerefiner.cli import build_parser, gap_params
+
+    parser = build_parser()
+    assert gap_params(parser.parse_args(["close-gaps", "in.png", "-o", "out"])).scale_max_gap
+    fixed = gap_params(parser.parse_args(["close-gaps", "in.png", "-o", "out", "--fixed-max-gap"]))
+    assert not fixed.scale_max_gap and fixed.max_gap == 24

@@ -76,6 +76,10 @@ SEAL_BOOST = 0.2
 # (real drawings, 17-24 px breaks: +2.0 to +3.5 points at the same false additions).
 LONG_REACH = 4.0 / 3.0
 ALIGNED_COS = 0.9
+MAX_REACH = 64  # px, the largest max gap (core.gaps.MAX_GAP_LIMIT)
+# A bridge more than this many times as wide as the drawing's lines (GapAnalysis.line_width)
+# keeps the max gap as set: it joins the edges of solid fills, not two lines (candidate_gap).
+SCALED_WIDTH = 2.0
 # A stroke broken across a line that crosses it: the second half's bridge to that line is taken
 # at the sensitivity asked for plus this once the first half's is accepted (_through), its two
 # ends facing each other within about 30 degrees (THROUGH_COS), each on the other's way within
@@ -114,6 +118,10 @@ class GapAnalysis:
     # slider back to closures already drawn does not work them out again.
     verdicts: dict[tuple[int, int, int, int, bytes], bool] = field(
         default_factory=dict, compare=False, repr=False)
+    line_width: float = 0.0  # px, core.gaps.line_width
+    # The max gap of the candidates (select) is this many times the one asked for (at most
+    # MAX_REACH): core.gaps.GapParams.scale_max_gap. The necks and bold fills keep their own.
+    gap_scale: float = 1.0
 
 
 def seal_sensitivity(sensitivity: float) -> float:
@@ -220,6 +228,14 @@ def selection_probability(analysis: GapAnalysis) -> tuple[np.ndarray, np.ndarray
     return sure, np.where(sure, np.maximum(analysis.probability, SURE), analysis.probability)
 
 
+def candidate_gap(analysis: GapAnalysis, max_gap: int) -> int:
+    """px: the max gap the candidates are selected by, `max_gap` times the analysis's
+    gap_scale (wide lines), at most MAX_REACH."""
+    if analysis.gap_scale <= 1.0:
+        return max_gap
+    return min(MAX_REACH, max(max_gap, round(max_gap * analysis.gap_scale)))
+
+
 def select(analysis: GapAnalysis, sensitivity: float, max_gap: int) -> np.ndarray:
     """Indices of accepted candidates: most probable first (short breaks as if certain), each
     stroke end used once (but a broken junction's third end), then the bridges that continue a
@@ -227,8 +243,14 @@ def select(analysis: GapAnalysis, sensitivity: float, max_gap: int) -> np.ndarra
     cands = analysis.candidates
     if not len(cands):
         return np.zeros(0, np.int64)
+    reachable = selectable(cands, max_gap)
+    scaled = candidate_gap(analysis, max_gap)
+    if scaled > max_gap:  # not for bridges far wider than the lines: edges of solid fills
+        reachable |= (selectable(cands, scaled)
+                      & (cands.width <= SCALED_WIDTH * analysis.line_width))
+        max_gap = scaled
     sure, prob = selection_probability(analysis)
-    ok = (prob >= threshold(sensitivity)) & selectable(cands, max_gap)
+    ok = (prob >= threshold(sensitivity)) & reachable
     order = np.nonzero(ok)[0]
     # Among bridges about equally sure, end to end first: on a bold stroke cut square, each
     # end's bridge to the side of the other piece scores as high as the bridge between the two

@@ -72,6 +72,14 @@ MIRROR_FLOOR = 0.01
 # counts as sealed there (two page-sized label maps cost 0.8 GB at 52 MP).
 SEAL_WHOLE_PX = 16_000_000
 SEAL_WINDOW = 256
+# The max gap is meant for lines of up to this width (the median skeleton width, line_width):
+# a drawing whose lines are wider, as a scan at 300 dpi or more draws a pen, has its breaks as
+# many times longer, and with GapParams.scale_max_gap the max gap its candidate bridges are
+# selected by grows with them, up to MAX_GAP_LIMIT (closures.candidate_gap; the necks and the
+# bold fills keep the max gap as set). benchmarks.real --scale 2, models/README.md stop 34.
+# Strokes wider than WIDTH_CAP px (bold fills, solid areas) do not count.
+AUTO_LINE_WIDTH = 2.8
+WIDTH_CAP = 16.0
 
 
 @dataclass(frozen=True)
@@ -82,6 +90,9 @@ class GapParams:
     tile: int = 2048
     line_darkness: float | None = None  # None: estimated from the drawing
     dense: bool = False  # also keep the dense model's confident strokes
+    # The candidates' max gap times line_width / AUTO_LINE_WIDTH where the lines are wider
+    # (gap_scale, closures.candidate_gap).
+    scale_max_gap: bool = True
 
     def __post_init__(self) -> None:
         if self.line_darkness is not None and not 0.02 <= self.line_darkness <= 1.0:
@@ -121,6 +132,24 @@ class GapResult:
         return np.maximum(self.source, self.gaps)
 
 
+def line_width(lines: LineMap) -> float:
+    """px: the median width of the drawing's lines along their skeleton, 0 where there are
+    none. Only pieces of line no wider than WIDTH_CAP anywhere count: a contour that runs into
+    a solid fill (hair, a black jacket) reads the fill's width along its skeleton."""
+    bold = lines.to_paper > WIDTH_CAP / 2
+    filled = np.zeros(len(lines.areas), bool)
+    filled[np.unique(lines.pieces[bold])] = True
+    on = lines.skeleton & ~filled[lines.pieces]
+    widths = 2.0 * lines.to_paper[on] - 1.0
+    return float(np.median(widths)) if len(widths) else 0.0
+
+
+def gap_scale(params: GapParams, width: float) -> float:
+    """How many times longer the candidates' max gap is for lines `width` px wide:
+    width / AUTO_LINE_WIDTH where that is over 1 and params.scale_max_gap, else 1."""
+    return max(1.0, width / AUTO_LINE_WIDTH) if params.scale_max_gap else 1.0
+
+
 def analyse_gaps(
     norm: np.ndarray,
     params: GapParams,
@@ -136,11 +165,15 @@ def analyse_gaps(
     second run but raise it only up to the reach: a run meant for previewing passes the
     largest max gap offered (core.preview.PREVIEW_REACH).
     """
-    reach = params.max_gap if reach is None else max(int(reach), params.max_gap)
-    if reach > MAX_GAP_LIMIT:
+    if reach is not None and reach > MAX_GAP_LIMIT:
         raise LineRefinerError(f"Gap search reach must be at most {MAX_GAP_LIMIT} px, not {reach}.")
-    search = max(reach, min(MAX_GAP_LIMIT, math.ceil(long_reach(params.max_gap))))
     lines = LineMap.from_ink(norm)
+    width = line_width(lines)
+    scale = gap_scale(params, width)
+    # The candidates' max gap (closures.candidate_gap), as select will scale it.
+    max_gap = min(MAX_GAP_LIMIT, max(params.max_gap, round(params.max_gap * scale)))
+    reach = max_gap if reach is None else max(int(reach), max_gap)
+    search = max(reach, min(MAX_GAP_LIMIT, math.ceil(long_reach(max_gap))))
     check_cancel(cancel)
     ends = find_ends(lines)
     cands = propose(lines, ends, search)
@@ -165,7 +198,7 @@ def analyse_gaps(
         probability[rows] = score_both_sides(scorer, block, part.features)
     check_cancel(cancel)
     necks = join_necks(find_necks(lines), find_bold(lines))
-    return GapAnalysis(lines, ends, cands, probability, necks)
+    return GapAnalysis(lines, ends, cands, probability, necks, line_width=width, gap_scale=scale)
 
 
 def score_both_sides(scorer: Scorer, block: np.ndarray, features: np.ndarray) -> np.ndarray:

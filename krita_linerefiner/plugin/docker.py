@@ -150,6 +150,7 @@ def make_docker_class(krita: Any) -> type:
             form.addRow("Sensitivity", self.slider("gap_sensitivity"))
             form.addRow("Max gap (px)", self.spin("max_gap"))
             form.addRow("Line darkness", self.darkness_spin())
+            form.addRow(self.check("max_gap_wide", "Longer max gap for wide lines"))
             form.addRow(self.check("seal_only", "Only gaps that separate regions"))
             form.addRow(self.check("dense", "Also the dense model (slower, more closures)"))
             form.addRow("Filled gaps colour", self.combo("gap_color", tuple(GAP_COLORS)))
@@ -343,7 +344,8 @@ def make_docker_class(krita: Any) -> type:
                 self.install_button.setText(f"Install dependencies (about {plan.megabytes} MB)")
             self.install_button.setEnabled(plan is not None and not installing)
             self.install_cancel.setEnabled(installing)
-            for name in ("gap_sensitivity", "max_gap", "seal_only", "dense", "line_darkness",
+            for name in ("gap_sensitivity", "max_gap", "max_gap_wide", "seal_only", "dense",
+                         "line_darkness",
                          "gap_color", "flats_fill_border", "flats_min_region", "animation"):
                 self.controls[name].setEnabled(not self.ctl.deps_problem())
 

@@ -234,7 +234,7 @@ class LivePreview(QObject):
 
         settings = self.ctl.settings
         return GapParams(sensitivity=settings.gap_sensitivity, max_gap=settings.max_gap,
-                         seal_only=settings.seal_only,
+                         scale_max_gap=settings.max_gap_wide, seal_only=settings.seal_only,
                          line_darkness=None if settings.line_darkness == AUTO
                          else settings.line_darkness)
 

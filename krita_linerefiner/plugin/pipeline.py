@@ -106,6 +106,7 @@ def compute(job: Job, progress: Callable[[float], None], cancel: Callable[[], bo
         smooth=settings.smooth_amount if refine_first and settings.smooth_enabled else None,
         curve=settings.curve_preset if refine_first and settings.curve_enabled else None,
         gaps=GapParams(sensitivity=settings.gap_sensitivity, max_gap=settings.max_gap,
+                       scale_max_gap=settings.max_gap_wide,
                        seal_only=settings.seal_only, dense=settings.dense,
                        line_darkness=None if settings.line_darkness == AUTO
                        else settings.line_darkness) if gaps else None,

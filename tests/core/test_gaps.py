@@ -1076,3 +1076,41 @@ def test_an_end_to_end_bridge_through_a_crossing_line_is_kept() -> None:
     ink = stroke_broken_across_a_line()
     result = close_gaps(ink, GapParams(max_gap=32), scorer=by_length(0.95, 0.0, 0.6))
     assert joined(ink, result.gaps, (100, 180), (100, 40))
+
+
+def test_the_candidates_max_gap_grows_with_the_width_of_the_lines() -> None:
+    from dataclasses import replace
+
+    from krita_linerefiner.core.closures import GapAnalysis, candidate_gap
+    from krita_linerefiner.core.gaps import AUTO_LINE_WIDTH, gap_scale
+
+    params = GapParams(max_gap=24)
+    assert gap_scale(params, 1.0) == 1.0 == gap_scale(params, AUTO_LINE_WIDTH)  # as set
+    assert gap_scale(params, 2 * AUTO_LINE_WIDTH) == pytest.approx(2.0)
+    assert gap_scale(GapParams(scale_max_gap=False), 4 * AUTO_LINE_WIDTH) == 1.0
+    analysis = GapAnalysis(*(None,) * 5, gap_scale=2.0)  # type: ignore[arg-type]
+    assert candidate_gap(analysis, 24) == 48 and candidate_gap(analysis, 10) == 20
+    assert candidate_gap(replace(analysis, gap_scale=10.0), 24) == 64  # at most 64
+    assert candidate_gap(replace(analysis, gap_scale=1.0), 24) == 24
+
+
+@pytest.mark.parametrize("width", [1, 7])
+def test_a_long_break_between_wide_lines_is_closed_and_between_thin_ones_not(width: int):
+    from krita_linerefiner.core.models import create_scorer
+    from krita_linerefiner.core.preview import preview
+
+    scorer = create_scorer("verifier")  # the shipped one: the stand-in prefers short bridges
+
+    ink = cut(square_outline(size=200, width=width), 40)
+    result = close_gaps(ink, GapParams(), scorer=scorer)
+    assert result.analysis is not None
+    wide = result.analysis.line_width > 2 * 2.8
+    assert wide == (width == 7)
+    regions = paper_regions((ink >= 0.5) | (result.gaps >= 0.5))
+    assert regions == (2 if wide else 1), (result.count, result.analysis.line_width)
+    # Fixed at 24 px, the 40 px break is past reach whatever the width.
+    fixed = close_gaps(ink, GapParams(scale_max_gap=False), scorer=scorer)
+    assert fixed.count == 0
+    # The live preview re-selects what the run drew.
+    again = preview(result.analysis, GapParams(), regions=False)
+    assert np.array_equal(again.gaps >= 0.5, result.gaps >= 0.5)

@@ -144,6 +144,10 @@ def test_the_docker_shows_stored_settings_and_saves_edits(docker: Any, krita: An
     assert stored[(group, "seal_only")] == str(controls["seal_only"].isChecked()).lower()
     assert stored[(group, "curve_preset")] == "bold"
     assert controller().settings.max_gap == 9
+    # Max gap grows with wide lines unless unticked.
+    assert controls["max_gap_wide"].isChecked() and controller().settings.max_gap_wide
+    controls["max_gap_wide"].setChecked(False)
+    assert stored[(group, "max_gap_wide")] == "false" and not controller().settings.max_gap_wide
     # An edit from elsewhere (a second docker, a script) shows up in this one.
     controller().update_settings("max_gap", 12)
     assert controls["max_gap"].value() == 12
