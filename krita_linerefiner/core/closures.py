@@ -79,7 +79,7 @@ ALIGNED_COS = 0.9
 MAX_REACH = 64  # px, the largest max gap (core.gaps.MAX_GAP_LIMIT)
 # A bridge more than this many times as wide as the drawing's lines (GapAnalysis.line_width)
 # keeps the max gap as set: it joins the edges of solid fills, not two lines (candidate_gap).
-SCALED_WIDTH = 2.0
+SCALED_WIDTH = 1.5
 # A stroke broken across a line that crosses it: the second half's bridge to that line is taken
 # at the sensitivity asked for plus this once the first half's is accepted (_through), its two
 # ends facing each other within about 30 degrees (THROUGH_COS), each on the other's way within

@@ -1082,11 +1082,12 @@ def test_the_candidates_max_gap_grows_with_the_width_of_the_lines() -> None:
     from dataclasses import replace
 
     from krita_linerefiner.core.closures import GapAnalysis, candidate_gap
-    from krita_linerefiner.core.gaps import AUTO_LINE_WIDTH, gap_scale
+    from krita_linerefiner.core.gaps import AUTO_LINE_WIDTH, SCALE_FROM, gap_scale
 
     params = GapParams(max_gap=24)
-    assert gap_scale(params, 1.0) == 1.0 == gap_scale(params, AUTO_LINE_WIDTH)  # as set
+    assert gap_scale(params, 1.0) == 1.0 == gap_scale(params, 4.0)  # as set
     assert gap_scale(params, 2 * AUTO_LINE_WIDTH) == pytest.approx(2.0)
+    assert gap_scale(params, SCALE_FROM) == pytest.approx(SCALE_FROM / AUTO_LINE_WIDTH)
     assert gap_scale(GapParams(scale_max_gap=False), 4 * AUTO_LINE_WIDTH) == 1.0
     analysis = GapAnalysis(*(None,) * 5, gap_scale=2.0)  # type: ignore[arg-type]
     assert candidate_gap(analysis, 24) == 48 and candidate_gap(analysis, 10) == 20
