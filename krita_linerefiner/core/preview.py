@@ -138,7 +138,7 @@ def preview(run: CachedRun | GapAnalysis, params: GapParams, *, regions: bool = 
     strokes (GapParams.dense) are not previewed: they need the dense model's run. `regions=False`
     skips the region count (then Preview.regions is -1)."""
     if isinstance(run, GapAnalysis):
-        run = CachedRun(run, MAX_GAP_LIMIT)
+        run = CachedRun(run, params.max_gap)
     if params.max_gap > run.reach:
         raise LineRefinerError(
             f"Max gap {params.max_gap} px is beyond the {run.reach} px the last run searched.",

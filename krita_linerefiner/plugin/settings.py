@@ -75,7 +75,8 @@ SETTINGS = (
     Setting("max_gap", 24, "Longest gap, in pixels, that may be closed (a break along a "
             "stroke, whose two ends head at each other: up to a third longer)", 1, 64),
     Setting("max_gap_wide", True, "Wider lines, longer gaps: where the lines are wider than "
-            "about 3 px (a scan at 300 dpi or more), Max gap grows with them, up to 64 px"),
+            "about 3 px (a scan at 300 dpi or more), Max gap grows with them, up to 64 px "
+            "(from the next run on)"),
     Setting("seal_only", False, "Only add strokes that separate regions the line art merged"),
     Setting("dense", False, "Also add the dense gap model's strokes: closes more breaks in clean "
             "line art, adds more in sketches and dust, and takes longer"),
