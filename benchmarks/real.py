@@ -53,6 +53,7 @@ import numpy as np
 
 from benchmarks.baselines import endpoint_linking, morphological_closing
 from benchmarks.metrics import FALSE_ADD_DISTANCE, GapScore, line_map
+from krita_linerefiner.core.gaps import MAX_GAP_LIMIT
 from krita_linerefiner.core.ink import ink_from_image
 
 TUXPAINT_STARTERS = Path("/usr/share/tuxpaint/starters")
@@ -65,7 +66,7 @@ MAX_LENGTH = 24
 # The length bins both tables report closure in (px).
 BINS = ((1, 8), (9, 16), (17, 24))
 # --scale: at most this (breaks of up to MAX_LENGTH * scale px within the 64 px max gap).
-MAX_SCALE = 64 / MAX_LENGTH
+MAX_SCALE = MAX_GAP_LIMIT / MAX_LENGTH
 
 
 def scaled_bins(scale: float) -> tuple[tuple[int, int], ...]:

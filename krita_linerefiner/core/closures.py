@@ -76,7 +76,7 @@ SEAL_BOOST = 0.2
 # (real drawings, 17-24 px breaks: +2.0 to +3.5 points at the same false additions).
 LONG_REACH = 4.0 / 3.0
 ALIGNED_COS = 0.9
-MAX_REACH = 64  # px, the largest max gap (core.gaps.MAX_GAP_LIMIT)
+MAX_REACH = 64  # px, the largest max gap (core.gaps.MAX_GAP_LIMIT is this)
 # A bridge more than this many times as wide as the drawing's lines (GapAnalysis.line_width)
 # keeps the max gap as set: it joins the edges of solid fills, not two lines (candidate_gap).
 SCALED_WIDTH = 1.5
@@ -228,12 +228,15 @@ def selection_probability(analysis: GapAnalysis) -> tuple[np.ndarray, np.ndarray
     return sure, np.where(sure, np.maximum(analysis.probability, SURE), analysis.probability)
 
 
+def scaled_gap(max_gap: int, scale: float) -> int:
+    """px: `max_gap` times `scale` where that is longer, at most MAX_REACH."""
+    return min(MAX_REACH, max(max_gap, round(max_gap * scale)))
+
+
 def candidate_gap(analysis: GapAnalysis, max_gap: int) -> int:
     """px: the max gap the candidates are selected by, `max_gap` times the analysis's
     gap_scale (wide lines), at most MAX_REACH."""
-    if analysis.gap_scale <= 1.0:
-        return max_gap
-    return min(MAX_REACH, max(max_gap, round(max_gap * analysis.gap_scale)))
+    return scaled_gap(max_gap, analysis.gap_scale)
 
 
 def select(analysis: GapAnalysis, sensitivity: float, max_gap: int) -> np.ndarray:

@@ -36,6 +36,7 @@ from .candidates import (
     ring_of,
 )
 from .closures import (
+    MAX_REACH,
     MIN_JOINED_PIECE,
     SOLID,
     SUBPIXEL_BITS,
@@ -48,6 +49,7 @@ from .closures import (
     long_reach,
     necks_to_draw,
     render,
+    scaled_gap,
     seal_sensitivity,
     select,
     selectable,
@@ -57,7 +59,7 @@ from .ink import as_ink
 from .lines import LineLevels, normalise_lines
 from .tiling import TileModel, fit_to_image, release_memory, run_tiled, sub_progress
 
-MAX_GAP_LIMIT = 64
+MAX_GAP_LIMIT = MAX_REACH
 SEAL_MARGIN = 4
 HYSTERESIS = 0.5
 SCORE_BLOCK = 4096  # candidates cut into patches and scored at a time (48 MB of patches)
@@ -175,8 +177,7 @@ def analyse_gaps(
     lines = LineMap.from_ink(norm)
     width = line_width(lines)
     scale = gap_scale(params, width)
-    # The candidates' max gap (closures.candidate_gap), as select will scale it.
-    max_gap = min(MAX_GAP_LIMIT, max(params.max_gap, round(params.max_gap * scale)))
+    max_gap = scaled_gap(params.max_gap, scale)  # as select scales it (candidate_gap)
     reach = max_gap if reach is None else max(int(reach), max_gap)
     search = max(reach, min(MAX_GAP_LIMIT, math.ceil(long_reach(max_gap))))
     check_cancel(cancel)

@@ -345,8 +345,8 @@ def make_docker_class(krita: Any) -> type:
             self.install_button.setEnabled(plan is not None and not installing)
             self.install_cancel.setEnabled(installing)
             for name in ("gap_sensitivity", "max_gap", "max_gap_wide", "seal_only", "dense",
-                         "line_darkness",
-                         "gap_color", "flats_fill_border", "flats_min_region", "animation"):
+                         "line_darkness", "gap_color", "flats_fill_border", "flats_min_region",
+                         "animation"):
                 self.controls[name].setEnabled(not self.ctl.deps_problem())
 
         def on_started(self, task: str) -> None:
