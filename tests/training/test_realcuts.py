@@ -48,3 +48,31 @@ def test_same_seed_same_set_and_cuts_give_positive_rows() -> None:
 def test_no_cut_fits_an_empty_crop() -> None:
     data = realcuts.make_set(np.zeros((2, 64, 64), np.uint8), seed=0)
     assert data["ink"].shape == (0, 64, 64)
+
+
+def test_a_set_made_in_chunks_is_the_whole_set() -> None:
+    targets = intact_crops(4)
+    whole = realcuts.make_set(targets, seed=3, copies=2)
+    first = realcuts.make_set(targets[:2], seed=3, copies=2)
+    rest = realcuts.make_set(targets[2:], seed=3, copies=2, first=2)
+    for key in ("ink", "target", "gap_labels"):
+        np.testing.assert_array_equal(whole[key], np.concatenate([first[key], rest[key]]))
+
+
+def test_enlarged_crops_have_wider_lines_and_longer_cuts() -> None:
+    targets = intact_crops(3)
+    small = realcuts.make_set(targets, seed=5, copies=2)
+    big = realcuts.make_set(targets, seed=5, copies=2, scale=2)
+    assert big["ink"].shape[1:] == (384, 384)
+    # The stroke is about twice as wide: twice the line area for the same drawing.
+    ratio = (big["target"] >= 128).sum() / (small["target"] >= 128).sum()
+    assert 3.0 < ratio < 5.0  # area grows with width and length: about 4 times
+    lengths = []
+    for labels in big["gap_labels"]:
+        for k in range(1, int(labels.max()) + 1):
+            ys, xs = np.nonzero(labels == k)
+            if len(ys):
+                lengths.append(max(np.ptp(ys), np.ptp(xs)) + 1)
+    assert max(lengths) > realcuts.MAX_LENGTH  # breaks beyond the unscaled set's longest
+    rows = rows_for_set(big, 64)
+    assert 0 < rows.labels.sum() < len(rows.labels)

@@ -48,6 +48,25 @@ def test_the_key_changes_with_the_data_options(tmp_path: Path, pipeline) -> None
     assert pipeline.rows_key(args(tmp_path, sampling="area")) != base
 
 
+def fake_sources(n: int = 4) -> dict[str, np.ndarray]:
+    targets = np.zeros((n, 64, 64), np.uint8)
+    return {"ink": targets, "target": targets, "gap_labels": targets,
+            "kind": np.array(["openclipart-strokes", "hershey"] * (n // 2))}
+
+
+def counting_part_rows(calls: list[str]):
+    def fake(job):
+        part = job[0]
+        calls.append(part.name)
+        rng = np.random.default_rng(len(calls))
+        n = 6
+        return Rows(rng.random((n, 3, 32, 32)).astype(np.float16),
+                    rng.random((n, 12)).astype(np.float32), (np.arange(n) % 2).astype(np.uint8),
+                    rng.random(n).astype(np.float32), (np.arange(n) // 2).astype(np.int32)), 3
+
+    return fake
+
+
 def test_a_second_run_finds_the_rows_the_first_saved_with_its_source_crops(
         tmp_path: Path, pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
     """The first run makes the source crops; the key must not change once they exist."""
@@ -58,28 +77,53 @@ def test_a_second_run_finds_the_rows_the_first_saved_with_its_source_crops(
             out.mkdir(parents=True)
             (out / "index.json").write_text('{"crops": 1}')
             made.append(out)
-        return {}
+        return fake_sources()
 
-    built: list[int] = []
-
-    def fake_build(*a, **k):
-        built.append(1)
-        rng = np.random.default_rng(0)
-        n = 40
-        return Rows(rng.random((n, 3, 32, 32)).astype(np.float16),
-                    rng.random((n, 12)).astype(np.float32), (np.arange(n) % 2).astype(np.uint8),
-                    rng.random(n).astype(np.float32), np.arange(n, dtype=np.int32)), {"x": n}
-
+    calls: list[str] = []
     monkeypatch.setattr(pipeline, "source_crops", fake_crops)
-    monkeypatch.setattr(pipeline, "build_rows", fake_build)
-    monkeypatch.setattr(pipeline, "train", lambda *a, **k: (_ for _ in ()).throw(SystemExit(0)))
+    monkeypatch.setattr(pipeline, "part_rows", counting_part_rows(calls))
     common = ["--source-data", str(tmp_path / "src"), "--rows-cache", str(tmp_path / "cache"),
-              "--out", str(tmp_path / "out"), "--no-export", "--per-category", "4"]
-    for _ in range(2):
-        with pytest.raises(SystemExit):
-            pipeline.main(common)
-    assert len(made) == 1
-    assert built == [1]  # the second run loaded the first run's rows
+              "--out", str(tmp_path / "out"), "--no-export", "--per-category", "4",
+              "--data-only"]
+    assert pipeline.main(common) == 0
+    first = len(calls)
+    assert first > 0 and len(made) == 1
+    assert pipeline.main(common) == 0
+    assert len(calls) == first  # the second run loaded every set the first one saved
+    # Adding the enlarged set makes that set alone.
+    assert pipeline.main(common + ["--scaled-copies", "1"]) == 0
+    assert set(calls[first:]) == {"sources/realcuts_x2"}
+
+
+def test_rows_from_the_cache_are_the_rows_made(tmp_path: Path, pipeline,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr(pipeline, "part_rows", counting_part_rows(calls))
+    cache = (tmp_path / "cache", "k")
+    made, counts = pipeline.build_rows(2, 64, 0, lambda _: None, fake_sources(), 1,
+                                       cache=cache)
+    again, counts_again = pipeline.build_rows(2, 64, 0, lambda _: None, fake_sources(), 1,
+                                              cache=cache)
+    # One part per set here, each made once: the second call made none.
+    assert counts == counts_again and len(calls) == len(counts)
+    for field in ("patches", "features", "labels", "lengths", "drawing"):
+        np.testing.assert_array_equal(getattr(again, field), getattr(made, field))
+    # Drawing ids run on across sets: 3 drawings per part, none shared between two sets.
+    assert len(np.unique(made.drawing)) == 3 * len(calls)
+
+
+def test_any_number_of_jobs_makes_the_same_rows(pipeline) -> None:
+    sources = fake_sources()
+    for i in range(len(sources["target"])):  # strokes worth cutting
+        sources["target"][i, 20 + 4 * i : 23 + 4 * i, 5:60] = 255
+    sources["ink"] = sources["target"].copy()
+    one, counts = pipeline.build_rows(1, 64, 0, lambda _: None, sources, 1, jobs=1,
+                                      scaled_copies=1)
+    two, counts_two = pipeline.build_rows(1, 64, 0, lambda _: None, sources, 1, jobs=2,
+                                          scaled_copies=1)
+    assert counts == counts_two and "sources/realcuts_x2" in counts
+    for field in ("patches", "features", "labels", "lengths", "drawing"):
+        np.testing.assert_array_equal(getattr(one, field), getattr(two, field))
 
 
 def test_source_seed_holds_the_source_crops_across_training_seeds(

@@ -29,8 +29,10 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 import onnxruntime as ort
 import torch
@@ -44,6 +46,7 @@ from krita_linerefiner.core.candidates import (
     SAMPLING_KINDS,
     SAMPLING_POINT,
 )
+from krita_linerefiner.core.closures import MAX_REACH
 from training.gaps.export import sha256_of, update_manifest
 from training.gaps.verifier import HIDDEN, WIDTHS, Ensemble, Verifier, macs_per_candidate
 from training.gaps.verifier_data import Rows, cap_negatives, rows_for_set
@@ -64,10 +67,8 @@ def source_crops(out: Path, crops: int, seed: int, log) -> dict | None:
 
     if crops <= 0:
         return None
-    if not sources.openclipart_files() or not sources.hershey_fonts():
-        log("  source crops skipped: openclipart-svg / hershey-fonts-data not installed "
-            "(or LINEREFINER_OPENCLIPART_DIR / LINEREFINER_HERSHEY_DIR not set)")
-        return None
+    # Crops made earlier (here, or elsewhere and copied: a GPU machine has no Debian packages)
+    # are used as they are.
     index = out / "index.json"
     if index.exists():
         recorded = json.loads(index.read_text())
@@ -75,6 +76,10 @@ def source_crops(out: Path, crops: int, seed: int, log) -> dict | None:
         if recorded.get("seed") == seed and f"--train {crops}" in command:
             log(f"  source crops: reusing {out} ({command})")
             return load_split(out, "train")
+    if not sources.openclipart_files() or not sources.hershey_fonts():
+        log("  source crops skipped: openclipart-svg / hershey-fonts-data not installed "
+            "(or LINEREFINER_OPENCLIPART_DIR / LINEREFINER_HERSHEY_DIR not set)")
+        return None
     command = [sys.executable, "-m", "training.gaps.make_data", "--out", str(out), "--seed",
                str(seed), "--splits", "train", "--train", str(crops)]
     log("  " + " ".join(command[1:]))
@@ -82,49 +87,169 @@ def source_crops(out: Path, crops: int, seed: int, log) -> dict | None:
     return load_split(out, "train")
 
 
-def training_sets(per_category: int, size: int, seed: int, sources: dict | None = None,
-                  realcuts_copies: int = 4) -> list[tuple[str, dict]]:
-    from benchmarks.gaps import synthetic_set
-    from training.gaps import realcuts, realistic
+# A chunk of source crops made into rows by one worker (--jobs): big sets are cut into chunks
+# of this many crops, each seeded by its crops' indices, so the rows are the same for any --jobs.
+CHUNK = 150
+SCALED = 2  # --scaled-copies: source crops enlarged this many times
 
-    sets = []
+
+@dataclass(frozen=True)
+class Part:
+    """A piece of one training set that a worker makes into rows on its own."""
+
+    name: str  # the set it belongs to
+    kind: str  # "sources", "realcuts", "category" or "procedural"
+    seed: int = 0
+    count: int = 0  # drawings (category, procedural) or copies (realcuts)
+    size: int = 256
+    first: int = 0  # realcuts: index of the chunk's first crop in the set
+    scale: int = 1  # realcuts: crops enlarged this many times
+    data: dict[str, np.ndarray] | None = None  # sources: the drawings; realcuts: "target"
+    category: str = ""
+
+    @property
+    def max_gap(self) -> int:
+        """px: how long the candidates shown in training are (longer on enlarged crops, as the
+        plugin's max gap grows with the lines: core.closures.candidate_gap)."""
+        return min(MAX_REACH, TRAIN_MAX_GAP * self.scale)
+
+
+def set_parts(per_category: int, size: int, seed: int, sources: dict | None = None,
+              realcuts_copies: int = 4, scaled_copies: int = 0) -> list[Part]:
+    from training.gaps import realistic
+
+    parts: list[Part] = []
     if sources is not None:
         for kind in sorted(set(sources["kind"].tolist())):
             pick = sources["kind"] == kind
-            sets.append((f"sources/{kind}", {k: v[pick] for k, v in sources.items()
-                                             if k in ("ink", "target", "gap_labels")}))
+            parts.append(Part(f"sources/{kind}", "sources", data={
+                k: v[pick] for k, v in sources.items() if k in ("ink", "target", "gap_labels")}))
         # The same intact openclipart and lettering crops, cut and degraded as benchmarks.real
         # cuts drawings (letters teach which openings stay open: the gaps between them).
         kinds = sources["kind"].astype(str)
-        drawn = np.char.startswith(kinds, "openclipart") | (kinds == "hershey")
-        if drawn.any():
-            sets.append(("sources/realcuts", realcuts.make_set(
-                sources["target"][drawn], seed=SEED_OFFSET + seed, copies=realcuts_copies)))
+        drawn = sources["target"][np.char.startswith(kinds, "openclipart") | (kinds == "hershey")]
+        for name, copies, scale in (("sources/realcuts", realcuts_copies, 1),
+                                    (f"sources/realcuts_x{SCALED}", scaled_copies, SCALED)):
+            if not copies:
+                continue
+            for lo in range(0, len(drawn), CHUNK):
+                parts.append(Part(name, "realcuts", seed=SEED_OFFSET + seed, count=copies,
+                                  first=lo, scale=scale, data={"target": drawn[lo:lo + CHUNK]}))
     for i, category in enumerate(realistic.CATEGORIES):
         if category in realistic.BENCHMARK_ONLY:
             continue
-        sets.append((category, realistic.make_category(
-            category, per_category, seed=SEED_OFFSET + 100 * seed + i, size=size)))
-    sets.append(("procedural", synthetic_set(per_category, size=size,
-                                             seed=SEED_OFFSET + 100 * seed + 99)))
-    return sets
+        parts.append(Part(category, "category", seed=SEED_OFFSET + 100 * seed + i,
+                          count=per_category, size=size, category=category))
+    parts.append(Part("procedural", "procedural", seed=SEED_OFFSET + 100 * seed + 99,
+                      count=per_category, size=size))
+    return parts
+
+
+def part_drawings(part: Part) -> dict[str, np.ndarray]:
+    """The drawings (ink, target, gap_labels) of one part."""
+    from benchmarks.gaps import synthetic_set
+    from training.gaps import realcuts, realistic
+
+    if part.kind == "sources":
+        assert part.data is not None
+        return part.data
+    if part.kind == "realcuts":
+        assert part.data is not None
+        return realcuts.make_set(part.data["target"], seed=part.seed, copies=part.count,
+                                 first=part.first, scale=part.scale)
+    if part.kind == "category":
+        return realistic.make_category(part.category, part.count, seed=part.seed,
+                                       size=part.size)
+    return synthetic_set(part.count, size=part.size, seed=part.seed)
+
+
+def part_rows(job: tuple[Part, str, str]) -> tuple[Rows, int]:
+    """One part's labelled candidates (drawing ids from 0) and its number of drawings."""
+    part, bridge, sampling = job
+    cv2.setNumThreads(1)
+    data = part_drawings(part)
+    return (rows_for_set(data, part.max_gap, bridge=bridge, sampling=sampling),
+            len(data["ink"]))
+
+
+def training_sets(per_category: int, size: int, seed: int, sources: dict | None = None,
+                  realcuts_copies: int = 4, scaled_copies: int = 0
+                  ) -> list[tuple[str, dict]]:
+    """(name, drawings) of every set, in training order (the chunks of a set joined)."""
+    sets: dict[str, list[dict]] = {}
+    for part in set_parts(per_category, size, seed, sources, realcuts_copies, scaled_copies):
+        sets.setdefault(part.name, []).append(part_drawings(part))
+    return [(name, {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]})
+            for name, chunks in sets.items()]
+
+
+def set_file(cache: Path, key: str, name: str, scaled_copies: int) -> Path:
+    """Where the rows of set `name` are kept (--rows-cache): `key` (rows_key) names the code,
+    source crops and options they come from; the enlarged set also its number of copies."""
+    safe = name.replace("/", "-")
+    if name.startswith("sources/realcuts_x"):
+        safe += f"-{scaled_copies}"
+    return cache / f"rows-{key}-{safe}.npz"
 
 
 def build_rows(per_category: int, size: int, seed: int, log, sources: dict | None = None,
                realcuts_copies: int = 4, bridge: str = BRIDGE_CURVE,
-               sampling: str = SAMPLING_POINT) -> tuple[Rows, dict[str, int]]:
-    parts, counts, first = [], {}, 0
-    for name, data in training_sets(per_category, size, seed, sources, realcuts_copies):
-        rows = rows_for_set(data, TRAIN_MAX_GAP, first_id=first, bridge=bridge,
-                            sampling=sampling)
+               sampling: str = SAMPLING_POINT, jobs: int = 1, scaled_copies: int = 0,
+               cache: tuple[Path, str] | None = None) -> tuple[Rows, dict[str, int]]:
+    """Every set's labelled candidates, joined in training order (drawing ids running on
+    across sets). `jobs` > 1 makes the parts in that many processes (the same rows). With
+    `cache` (folder, rows_key), each set's rows are kept there and a set found there is not
+    made again, so a run that adds a set makes only that one."""
+    parts = set_parts(per_category, size, seed, sources, realcuts_copies, scaled_copies)
+    names = list(dict.fromkeys(part.name for part in parts))
+    kept: dict[str, tuple[Rows, int]] = {}
+    if cache is not None:
+        for name in names:
+            path = set_file(cache[0], cache[1], name, scaled_copies)
+            if path.exists():
+                kept[name] = load_rows(path)[0], load_drawings(path)
+                log(f"  {name}: rows from {path}")
+    todo = [i for i, part in enumerate(parts) if part.name not in kept]
+    work = [(parts[i], bridge, sampling) for i in todo]
+    if jobs > 1 and len(work) > 1:
+        import multiprocessing
+
+        # The cut source crops first: they take longest, and no worker should be left with
+        # one at the end. The results go back in the parts' order.
+        order = sorted(range(len(work)), key=lambda i: work[i][0].kind != "realcuts")
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            done = pool.map(part_rows, [work[i] for i in order], chunksize=1)
+        made: list[tuple[Rows, int]] = [done[0]] * len(work)
+        for i, result in zip(order, done, strict=True):
+            made[i] = result
+    else:
+        made = [part_rows(w) for w in work]
+    grouped: dict[str, list[tuple[Rows, int]]] = {}
+    for i, result in zip(todo, made, strict=True):
+        grouped.setdefault(parts[i].name, []).append(result)
+    for name, chunks in grouped.items():
+        pieces, drawings = [], 0
+        for rows, n in chunks:
+            pieces.append(Rows(rows.patches, rows.features, rows.labels, rows.lengths,
+                               rows.drawing + np.int32(drawings)))
+            drawings += n
+        rows = Rows.concat(pieces)
         if name in NEGATIVES_PER_DRAWING:
             rows = cap_negatives(rows, NEGATIVES_PER_DRAWING[name], SEED_OFFSET + seed)
-        first += len(data["ink"])
-        parts.append(rows)
+        kept[name] = rows, drawings
+        if cache is not None:
+            save_rows(set_file(cache[0], cache[1], name, scaled_copies), rows,
+                      {name: int(len(rows.labels))}, drawings)
+    out, counts, first = [], {}, 0
+    for name in names:
+        rows, drawings = kept[name]
+        out.append(Rows(rows.patches, rows.features, rows.labels, rows.lengths,
+                        rows.drawing + np.int32(first)))
+        first += drawings
         counts[name] = int(len(rows.labels))
-        log(f"  {name}: {len(data['ink'])} drawings, {len(rows.labels)} candidates, "
+        log(f"  {name}: {drawings} drawings, {len(rows.labels)} candidates, "
             f"{rows.labels.mean() if len(rows.labels) else 0:.2f} positive")
-    return Rows.concat(parts), counts
+    return Rows.concat(out), counts
 
 
 # Sets whose drawings make far more candidates than the rest, capped to this many negative rows
@@ -154,12 +279,19 @@ def rows_key(args: argparse.Namespace) -> str:
     return digest.hexdigest()[:16]
 
 
-def save_rows(path: Path, rows: Rows, counts: dict[str, int]) -> None:
+def save_rows(path: Path, rows: Rows, counts: dict[str, int], drawings: int = 0) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".partial.npz")
     np.savez(partial, patches=rows.patches, features=rows.features, labels=rows.labels,
-             lengths=rows.lengths, drawing=rows.drawing, counts=json.dumps(counts))
+             lengths=rows.lengths, drawing=rows.drawing, counts=json.dumps(counts),
+             drawings=np.int64(drawings))
     partial.replace(path)
+
+
+def load_drawings(path: Path) -> int:
+    """How many drawings the rows saved at `path` came from (some make no candidate)."""
+    with np.load(path) as z:
+        return int(z["drawings"])
 
 
 def load_rows(path: Path) -> tuple[Rows, dict[str, int]]:
@@ -178,14 +310,15 @@ def split(rows: Rows, val_share: float, seed: int) -> tuple[np.ndarray, np.ndarr
     return np.nonzero(~is_val)[0], np.nonzero(is_val)[0]
 
 
-def predict(net: torch.nn.Module, rows: Rows, index: np.ndarray, batch: int = 2048) -> np.ndarray:
+def predict(net: torch.nn.Module, rows: Rows, index: np.ndarray, batch: int = 2048,
+            device: str = "cpu") -> np.ndarray:
     out = []
     net.eval()
     with torch.no_grad():
         for lo in range(0, len(index), batch):
             k = index[lo : lo + batch]
-            out.append(net(torch.from_numpy(rows.patches[k].astype(np.float32)),
-                           torch.from_numpy(rows.features[k])).numpy())
+            out.append(net(torch.from_numpy(rows.patches[k].astype(np.float32)).to(device),
+                           torch.from_numpy(rows.features[k]).to(device)).cpu().numpy())
     return np.concatenate(out) if out else np.zeros(0, np.float32)
 
 
@@ -200,11 +333,16 @@ def auc(labels: np.ndarray, scores: np.ndarray) -> float:
 
 
 def train(rows: Rows, train_idx: np.ndarray, val_idx: np.ndarray, epochs: int, seed: int,
-          log, widths: tuple[int, int, int] = WIDTHS, hidden: int = HIDDEN
-          ) -> tuple[Verifier, list[dict]]:
+          log, widths: tuple[int, int, int] = WIDTHS, hidden: int = HIDDEN,
+          device: str = "cpu") -> tuple[Verifier, list[dict]]:
+    """One verifier trained on rows[train_idx]. On "cuda" the rows are copied to the GPU once;
+    the batches, flips and weights start from the same seeds as on the CPU."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    net = Verifier(widths=widths, hidden=hidden)
+    net = Verifier(widths=widths, hidden=hidden).to(device)
+    patches = torch.from_numpy(rows.patches).to(device)
+    features = torch.from_numpy(rows.features).to(device)
+    labels = torch.from_numpy(rows.labels).to(device)
     opt = torch.optim.Adam(net.parameters(), lr=2e-3, weight_decay=1e-5)
     batch = 256
     steps_per_epoch = max(1, len(train_idx) // batch)
@@ -217,13 +355,13 @@ def train(rows: Rows, train_idx: np.ndarray, val_idx: np.ndarray, epochs: int, s
         order = rng.permutation(train_idx)
         total = 0.0
         for s in range(steps_per_epoch):
-            k = order[s * batch : (s + 1) * batch]
-            x = torch.from_numpy(rows.patches[k].astype(np.float32))
+            k = torch.from_numpy(order[s * batch : (s + 1) * batch]).to(device)
+            x = patches[k].float()
             # The patch mirrored across the bridge is the same question.
-            flip = torch.from_numpy(rng.random(len(k)) < 0.5)
-            x[flip] = torch.flip(x[flip], dims=[2])
-            y = torch.from_numpy(rows.labels[k].astype(np.float32))
-            logit = net.logits(x, torch.from_numpy(rows.features[k]))
+            flip = torch.from_numpy(rng.random(len(k)) < 0.5).to(device)
+            x = torch.where(flip[:, None, None, None], torch.flip(x, dims=[2]), x)
+            y = labels[k].float()
+            logit = net.logits(x, features[k])
             # Unweighted, so the output is a calibrated probability: sensitivity 0.5 then
             # means "more likely closed than not", as the docker says.
             loss = F.binary_cross_entropy_with_logits(logit, y)
@@ -231,8 +369,9 @@ def train(rows: Rows, train_idx: np.ndarray, val_idx: np.ndarray, epochs: int, s
             loss.backward()
             opt.step()
             sched.step()
-            total += float(loss.detach())
-        p = predict(net, rows, val_idx)
+            total += loss.detach()
+        total = float(total)
+        p = predict(net, rows, val_idx, device=device)
         y_val = rows.labels[val_idx]
         entry = {"epoch": epoch + 1, "loss": round(total / steps_per_epoch, 4),
                  "val_auc": round(auc(y_val, p), 4),
@@ -241,7 +380,7 @@ def train(rows: Rows, train_idx: np.ndarray, val_idx: np.ndarray, epochs: int, s
         history.append(entry)
         log(f"  epoch {entry['epoch']}: loss {entry['loss']} val AUC {entry['val_auc']} "
             f"acc {entry['val_accuracy']} ({entry['seconds']} s)")
-    return net, history
+    return net.cpu(), history
 
 
 def export(net: torch.nn.Module, rows: Rows, path: Path) -> float:
@@ -258,6 +397,14 @@ def export(net: torch.nn.Module, rows: Rows, path: Path) -> float:
     with torch.no_grad():
         want = net(patches, features).numpy()
     return float(np.max(np.abs(np.asarray(got) - want)))
+
+
+def hardware(device: str, threads: int, jobs: int) -> str:
+    """What the manifest says the verifier was trained on."""
+    if device == "cpu":
+        return f"CPU, torch {torch.__version__}, {threads} threads"
+    name = torch.cuda.get_device_name() if device.startswith("cuda") else device
+    return f"{name}, torch {torch.__version__}, rows made by {jobs} processes"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -291,11 +438,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sampling", choices=SAMPLING_KINDS, default=SAMPLING_POINT,
                         help="how patches read the drawing where a patch px spans more than a "
                         "drawing px (candidates.patches; recorded in the manifest)")
+    parser.add_argument("--scaled-copies", type=int, default=0,
+                        help=f"also cut versions of each source crop enlarged {SCALED} times "
+                        "(lines 2-8 px wide, breaks up to 64 px: scans at a higher resolution)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="processes making the rows (the same rows for any number)")
+    parser.add_argument("--train-seed", type=int, default=None,
+                        help="first member's training seed (default: --seed); the data and "
+                        "the validation split follow --seed alone, so two runs that differ "
+                        "only here are two trainings on the same rows")
+    parser.add_argument("--device", default="cpu",
+                        help="torch device to train on (cpu, cuda); the export runs on the CPU")
+    parser.add_argument("--data-only", action="store_true",
+                        help="stop once the rows are made (with --rows-cache: made for later "
+                        "runs)")
     parser.add_argument("--no-export", action="store_true")
     parser.add_argument("--rows-cache", type=Path, default=None,
-                        help="keep the labelled candidates here and reuse them when the code "
-                        "that makes them, the source crops and the data options are the same "
-                        "(saves the data stage when only the network or its training changes)")
+                        help="keep each set's labelled candidates here and reuse them when the "
+                        "code that makes them, the source crops and the data options are the "
+                        "same (a run that only trains differently, or adds a set, makes no "
+                        "rows or that set's alone)")
     args = parser.parse_args(argv)
     if args.members < 1:
         parser.error("--members must be at least 1")
@@ -315,28 +477,26 @@ def main(argv: list[str] | None = None) -> int:
     # key taken before a first run made them would never match again.
     source_seed = 5 + args.seed if args.source_seed is None else args.source_seed
     sources = source_crops(args.source_data, args.source_crops, source_seed, log)
-    cached = None
+    cache = None
     if args.rows_cache is not None:
-        cached = args.rows_cache / f"rows-{rows_key(args)}.npz"
-    if cached is not None and cached.exists():
-        rows, counts = load_rows(cached)
-        log(f"  rows: {cached} (the same code, data and options made them)")
-    else:
-        rows, counts = build_rows(args.per_category, args.size, args.seed, log, sources,
-                                  args.realcuts_copies, args.bridge, args.sampling)
-        if cached is not None:
-            save_rows(cached, rows, counts)
+        cache = (args.rows_cache, rows_key(args))
+    rows, counts = build_rows(args.per_category, args.size, args.seed, log, sources,
+                              args.realcuts_copies, args.bridge, args.sampling,
+                              jobs=args.jobs, scaled_copies=args.scaled_copies, cache=cache)
     data_seconds = time.perf_counter() - t0
     log(f"data: {len(rows.labels)} candidates, {rows.labels.mean():.3f} positive, "
         f"{data_seconds:.0f} s")
+    if args.data_only:
+        return 0
+    train_seed = args.seed if args.train_seed is None else args.train_seed
     train_idx, val_idx = split(rows, 0.1, args.seed)
     widths = (int(args.widths[0]), int(args.widths[1]), int(args.widths[2]))
     members, histories = [], []
     for m in range(args.members):
         if args.members > 1:
-            log(f"member {m + 1} of {args.members} (seed {args.seed + m})")
-        member, history = train(rows, train_idx, val_idx, args.epochs, args.seed + m, log,
-                                widths=widths, hidden=args.hidden)
+            log(f"member {m + 1} of {args.members} (seed {train_seed + m})")
+        member, history = train(rows, train_idx, val_idx, args.epochs, train_seed + m, log,
+                                widths=widths, hidden=args.hidden, device=args.device)
         members.append(member)
         histories.append(history)
         if args.members > 1:
@@ -389,7 +549,7 @@ def main(argv: list[str] | None = None) -> int:
                 "as they are and cut as benchmarks.real cuts drawings (training.gaps.realcuts)",
                 "candidates": counts,
                 "training_seconds": round(data_seconds + train_seconds),
-                "hardware": f"CPU, torch {torch.__version__}, {args.threads} threads",
+                "hardware": hardware(args.device, args.threads, args.jobs),
                 "licence": "trained here from generated data; GPL-3.0-or-later",
             },
             "metrics": {"val_auc": last["val_auc"], "val_accuracy": last["val_accuracy"],
