@@ -21,6 +21,12 @@
 3. Export: models/verifier.onnx, checked against torch, recorded in models/manifest.json with
    its provenance and validation metrics.
 Reproducible: the same command gives the same data and, on the same machine, the same weights.
+
+On a machine with more cores and a GPU: `--jobs 16` makes the rows in 16 processes (the same
+rows as one), `--device cuda` trains there (the same seeds, not the same bytes as on a CPU),
+and with `--rows-cache DIR --data-only` once, several runs that differ only by `--train-seed`
+train at once on the same rows. `--scaled-copies N` adds N cut versions of each source crop
+enlarged twice (lines 2-8 px, breaks up to 64 px), as scans at a higher resolution show them.
 """
 
 from __future__ import annotations
