@@ -980,15 +980,42 @@ def _other_hit(hits: np.ndarray, dist: np.ndarray, ray: np.ndarray,
     return (dist[b, ray] > dist_to[b, ray_to] + 1.0) | apart
 
 
+def tip_crowding(ends: StrokeEnds) -> np.ndarray:
+    """(E,) how many other tips lie within CROWD_RADIUS of each end's tip: a fixed radius, so
+    the feature means the same whatever max gap the candidates were searched with."""
+    ci, cj, _ = pairs_within(ends.tip, ends.tip, CROWD_RADIUS)
+    return np.bincount(ci[ci != cj], minlength=len(ends)).astype(np.float64)
+
+
+def from_other_end(cands: Candidates, rows: np.ndarray, crowding: np.ndarray) -> Candidates:
+    """The end-to-end candidates `rows` of `cands` asked from their other end: from end_b's tip
+    to end_a's, with the two ends' features exchanged, and end_b's rank (among all of `cands`
+    from it, shortest first) and crowding (tip_crowding) as propose gives its own candidates."""
+    sub = cands.take(rows)
+    if (sub.end_b < 0).any():
+        raise ValueError("only a bridge between two stroke ends can be asked from its other end")
+    f = sub.features.copy()
+    for a, b in (("cos_a", "cos_b"), ("width_a", "width_b"), ("area_a", "area_b")):
+        f[:, [FEATURES.index(a), FEATURES.index(b)]] = f[:, [FEATURES.index(b),
+                                                            FEATURES.index(a)]]
+    # Rank: how many candidates from end_b are shorter (one sorted key per candidate: its end,
+    # then its length, which is under the key's step).
+    step = float(cands.length.max(initial=0.0)) + 1.0
+    keys = np.sort(cands.end_a * step + cands.length)
+    rank = (np.searchsorted(keys, sub.end_b * step + sub.length, side="left")
+            - np.searchsorted(keys, sub.end_b * step, side="left"))
+    f[:, FEATURES.index("rank")] = np.minimum(rank, 4.0) / 4.0
+    f[:, FEATURES.index("crowding")] = np.minimum(crowding[sub.end_b], 8.0) / 8.0
+    return Candidates(sub.end_b.copy(), sub.end_a.copy(), sub.stop.copy(), sub.start.copy(),
+                      sub.kind.copy(), f, sub.width.copy())
+
+
 def propose(lines: LineMap, ends: StrokeEnds, max_gap: int) -> Candidates:
     """Every plausible bridge of at most `max_gap` px from each stroke end."""
     n = len(ends)
     if n == 0 or max_gap <= 0:
         return _empty_candidates()
-    # How many other tips are near: within a fixed radius, so the feature means the same
-    # whatever max gap the candidates were searched with.
-    ci, cj, _ = pairs_within(ends.tip, ends.tip, CROWD_RADIUS)
-    crowding = np.bincount(ci[ci != cj], minlength=n).astype(np.float64)
+    crowding = tip_crowding(ends)
     # End to end: every pair of tips within reach.
     i, j, _ = pairs_within(ends.tip, ends.tip, max_gap)
     pair = i < j

@@ -28,12 +28,14 @@ from .candidates import (
     find_bold,
     find_ends,
     find_necks,
+    from_other_end,
     join_necks,
     joins_pieces,
     paper_regions,
     patches,
     propose,
     ring_of,
+    tip_crowding,
 )
 from .closures import (
     MAX_REACH,
@@ -69,6 +71,11 @@ SCORE_BLOCK = 4096  # candidates cut into patches and scored at a time (48 MB of
 # verifier skips 69% of the mirrors this way and no selection at sensitivity 0.5 changes
 # (models/README.md, "Scoring cost").
 MIRROR_FLOOR = 0.01
+# A bridge between two stroke ends with at most this many other tips within CROWD_RADIUS (16
+# px) of each is also asked from its other end (candidates.from_other_end), and the two answers
+# averaged: on plain line art a second view of the same question closes more breaks at the same
+# false additions; among hatching and texture it adds false bridges (models/README.md, stop 35).
+PLAIN_CROWDING = 2
 # The sealing tier (_sealing) labels the whole page's paper up to this many px; on a larger
 # page it looks SEAL_WINDOW px round each closure, and a region that leaks on farther away
 # counts as sealed there (two page-sized label maps cost 0.8 GB at 52 MP).
@@ -196,12 +203,23 @@ def analyse_gaps(
         wanted = wanted[np.argsort(cands.length[wanted], kind="stable")]
     # Patches are cut and scored a block at a time: a page with 50k candidates would need
     # 600 MB for all its patches at once.
+    crowding = tip_crowding(ends)
     for lo in range(0, len(wanted), SCORE_BLOCK):
         check_cancel(cancel)
         rows = wanted[lo : lo + SCORE_BLOCK]
         part = cands.take(rows)
         block = patches(lines, part, ends, bridge=bridge, sampling=sampling, maps=maps)
         probability[rows] = score_both_sides(scorer, block, part.features)
+        # A bridge between two ends of plain strokes is asked from its other end too.
+        both = rows[(cands.end_b[rows] >= 0) & (probability[rows] >= MIRROR_FLOOR)]
+        both = both[(crowding[cands.end_a[both]] <= PLAIN_CROWDING)
+                    & (crowding[cands.end_b[both]] <= PLAIN_CROWDING)]
+        if len(both):
+            other = from_other_end(cands, both, crowding)
+            answer = score_both_sides(scorer, patches(lines, other, ends, bridge=bridge,
+                                                      sampling=sampling, maps=maps),
+                                      other.features)
+            probability[both] = np.float32(0.5) * (probability[both] + answer)
     check_cancel(cancel)
     necks = join_necks(find_necks(lines), find_bold(lines))
     return GapAnalysis(lines, ends, cands, probability, necks, line_width=width, gap_scale=scale)

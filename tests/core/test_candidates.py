@@ -292,3 +292,38 @@ def test_area_sampling_changes_nothing_for_bridges_of_up_to_10_px():
                                   patches(lines, short, ends))
     with pytest.raises(ValueError, match="sampling"):
         patches(lines, short, ends, sampling="box")
+
+
+def test_a_bridge_asked_from_its_other_end_is_the_same_bridge_seen_from_there() -> None:
+    from dataclasses import replace
+
+    from krita_linerefiner.core.candidates import from_other_end, tip_crowding
+
+    ink = line_with_break(20.0, 9)
+    cv2.line(ink, (10, 80), (60, 85), 1.0, 1)  # a second stroke: other candidates from the ends
+    lines, ends, cands = analyse(ink)
+    crowding = tip_crowding(ends)
+    pair = np.nonzero((cands.end_b >= 0) & (cands.kind == KIND_END_END))[0]
+    assert len(pair)
+    other = from_other_end(cands, pair, crowding)
+    np.testing.assert_array_equal(other.end_a, cands.end_b[pair])
+    np.testing.assert_array_equal(other.start, cands.stop[pair])
+    np.testing.assert_allclose(other.length, cands.length[pair])
+    f, g = cands.features[pair], other.features
+    for a, b in (("cos_a", "cos_b"), ("width_a", "width_b"), ("area_a", "area_b")):
+        np.testing.assert_array_equal(g[:, FEATURES.index(a)], f[:, FEATURES.index(b)])
+    # Rank and crowding as propose gives end b's own candidates (shortest first, capped at 4).
+    for row, k in enumerate(pair.tolist()):
+        b = cands.end_b[k]
+        shorter = np.sum((cands.end_a == b) & (cands.length < cands.length[k]))
+        assert g[row, FEATURES.index("rank")] == min(shorter, 4) / 4.0
+        assert g[row, FEATURES.index("crowding")] == min(crowding[b], 8.0) / 8.0
+    # Its patch is the first one turned half round (the patch's centre lies half a px off
+    # its middle, so one px over): the same ink and bridge.
+    mine, theirs = patches(lines, cands.take(pair), ends), patches(lines, other, ends)
+    turned = mine[:, :, ::-1, ::-1][:, :, :-1, :-1]
+    np.testing.assert_allclose(theirs[:, 0, 1:, 1:], turned[:, 0], atol=0.02)
+    np.testing.assert_array_equal(theirs[:, 2, 1:, 1:], turned[:, 2])
+    to_line = replace(cands, end_b=np.where(np.arange(len(cands)) == pair[0], -1, cands.end_b))
+    with pytest.raises(ValueError, match="other end"):
+        from_other_end(to_line, pair[:1], crowding)

@@ -682,7 +682,14 @@ def test_a_candidate_sure_to_be_rejected_on_one_side_is_not_asked_about_its_mirr
 
 
 def test_close_gaps_scores_each_candidate_on_both_sides() -> None:
-    from krita_linerefiner.core.candidates import LineMap, find_ends, patches, propose
+    from krita_linerefiner.core.candidates import (
+        LineMap,
+        find_ends,
+        from_other_end,
+        patches,
+        propose,
+        tip_crowding,
+    )
     from krita_linerefiner.core.gaps import analyse_gaps
 
     ink = cut(square_outline(), 6)
@@ -696,10 +703,18 @@ def test_close_gaps_scores_each_candidate_on_both_sides() -> None:
     analysis = analyse_gaps(ink, GapParams(), ink_above)
     lines = LineMap.from_ink(ink)
     ends = find_ends(lines)
-    block = patches(lines, propose(lines, ends, 24), ends)
-    assert len(calls) == 2
+    cands = propose(lines, ends, 24)
+    block = patches(lines, cands, ends)
+    # The bridge between the cut's two ends (plain strokes) is asked from its other end too,
+    # on both sides, and the two answers averaged (test_a_bridge_between_plain_strokes_...).
+    pair = np.nonzero(cands.end_b >= 0)[0]
+    assert len(pair) == 1 and len(calls) == 4
     np.testing.assert_array_equal(calls[1], block[:, :, ::-1])
     expected = (ink_above(block, None) + ink_above(block[:, :, ::-1], None)) / 2  # type: ignore[arg-type]
+    other = patches(lines, from_other_end(cands, pair, tip_crowding(ends)), ends)
+    np.testing.assert_array_equal(calls[2], other)
+    back = (ink_above(other, None) + ink_above(other[:, :, ::-1], None)) / 2  # type: ignore[arg-type]
+    expected[pair] = 0.5 * (expected[pair] + back)
     np.testing.assert_allclose(analysis.probability, expected)
 
 
@@ -858,7 +873,9 @@ def test_only_candidates_a_max_gap_up_to_the_reach_could_select_are_scored() -> 
     straight = cands.features[:, FEATURES.index("cos_a")] > 0.9
     assert (far & straight & wanted).any()  # along a stroke: searched and scored a third further
     assert (far & ~straight & ~wanted).any()  # side by side: out of reach at max gap 24
-    assert len(scored) == 2 and len(scored[0]) == wanted.sum()
+    # Each side of each wanted candidate once (and the end-to-end ones from their other end).
+    assert len(scored) in (2, 4) and len(scored[0]) == wanted.sum()
+    assert len(scored) == 2 or len(scored[2]) <= (wanted & end_to_end).sum()
     np.testing.assert_array_equal(analysis.probability, np.where(wanted, 0.5, 0.0))
     # A run meant for a preview up to 32 px scores them all: any of them may be selected there.
     scored.clear()
@@ -1115,3 +1132,33 @@ def test_a_long_break_between_wide_lines_is_closed_and_between_thin_ones_not(wid
     # The live preview re-selects what the run drew.
     again = preview(result.analysis, GapParams(), regions=False)
     assert np.array_equal(again.gaps >= 0.5, result.gaps >= 0.5)
+
+
+@pytest.mark.parametrize("crowded", [False, True])
+def test_a_bridge_between_plain_strokes_is_asked_from_both_ends(crowded: bool) -> None:
+    from krita_linerefiner.core.candidates import FEATURES
+    from krita_linerefiner.core.gaps import analyse_gaps
+
+    ink = np.zeros((96, 120), np.float32)
+    ink[46:49, 10:50] = 1.0  # a 3 px stroke, a 10 px break, then a 1 px stroke
+    ink[47, 60:110] = 1.0
+    if crowded:  # short dashes round both tips: hatching
+        for x in (40, 52, 64):
+            ink[38, x : x + 7] = 1.0
+            ink[56, x : x + 7] = 1.0
+
+    def by_first_end(block: np.ndarray, features: np.ndarray) -> np.ndarray:
+        # An answer that depends on which end is asking: the width of "its" stroke.
+        return (0.2 + 0.1 * features[:, FEATURES.index("width_a")]).astype(np.float32)
+
+    analysis = analyse_gaps(ink, GapParams(), by_first_end)
+    cands = analysis.candidates
+    tips = analysis.ends.tip
+    k = [i for i in range(len(cands)) if cands.end_b[i] >= 0
+         and {round(tips[cands.end_a[i]][1]), round(tips[cands.end_b[i]][1])} >= {49, 60}]
+    assert len(k) == 1
+    f = cands.features[k[0]]
+    own = 0.2 + 0.1 * f[FEATURES.index("width_a")]
+    both = 0.5 * (own + 0.2 + 0.1 * f[FEATURES.index("width_b")])
+    assert f[FEATURES.index("width_a")] != f[FEATURES.index("width_b")]
+    assert analysis.probability[k[0]] == pytest.approx(own if crowded else both, abs=1e-6)
