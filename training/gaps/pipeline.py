@@ -178,17 +178,6 @@ def part_rows(job: tuple[Part, str, str]) -> tuple[Rows, int]:
             len(data["ink"]))
 
 
-def training_sets(per_category: int, size: int, seed: int, sources: dict | None = None,
-                  realcuts_copies: int = 4, scaled_copies: int = 0
-                  ) -> list[tuple[str, dict]]:
-    """(name, drawings) of every set, in training order (the chunks of a set joined)."""
-    sets: dict[str, list[dict]] = {}
-    for part in set_parts(per_category, size, seed, sources, realcuts_copies, scaled_copies):
-        sets.setdefault(part.name, []).append(part_drawings(part))
-    return [(name, {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]})
-            for name, chunks in sets.items()]
-
-
 def set_file(cache: Path, key: str, name: str, scaled_copies: int) -> Path:
     """Where the rows of set `name` are kept (--rows-cache): `key` (rows_key) names the code,
     source crops and options they come from; the enlarged set also its number of copies."""
@@ -225,9 +214,8 @@ def build_rows(per_category: int, size: int, seed: int, log, sources: dict | Non
         order = sorted(range(len(work)), key=lambda i: work[i][0].kind != "realcuts")
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
             done = pool.map(part_rows, [work[i] for i in order], chunksize=1)
-        made: list[tuple[Rows, int]] = [done[0]] * len(work)
-        for i, result in zip(order, done, strict=True):
-            made[i] = result
+        by_index = dict(zip(order, done, strict=True))
+        made = [by_index[i] for i in range(len(work))]
     else:
         made = [part_rows(w) for w in work]
     grouped: dict[str, list[tuple[Rows, int]]] = {}
