@@ -212,11 +212,25 @@ def stray_pixels(lines: np.ndarray, new: np.ndarray, margin: int = WINDOW_MARGIN
 
 def stray_mask(lines: np.ndarray, new: np.ndarray, margin: int = WINDOW_MARGIN,
                min_piece: int = STRAY_MIN_PIECE) -> np.ndarray:
-    """(bool) the new pixels `stray_pixels` counts: those of added strokes joining no two lines."""
+    """(bool) the new pixels `stray_pixels` counts: those of added strokes joining no two lines.
+
+    A speck that an added stroke touches is part of that stroke: a stroke from a line across
+    a speck (the darker bit of a faint line, a remnant inside a break) to another line joins
+    two lines, where read on its own it would be two strokes each from a line to a speck."""
     strokes = new.astype(bool)
     if not strokes.any():
         return strokes
-    return strokes & ~joining_strokes(line_pieces(lines, min_piece), strokes, margin)
+    big = line_pieces(lines, min_piece)
+    specks = lines.astype(bool) & ~big
+    if specks.any():
+        _, labels = cv2.connectedComponents(specks.view(np.uint8), connectivity=8,
+                                            ltype=cv2.CV_32S)
+        near = cv2.dilate(strokes.view(np.uint8), np.ones((3, 3), np.uint8)).view(bool)
+        touched = np.unique(labels[near & specks])
+        crossed = strokes | np.isin(labels, touched[touched > 0])
+    else:
+        crossed = strokes
+    return strokes & ~joining_strokes(big, crossed, margin)
 
 
 def line_pieces(lines: np.ndarray, min_piece: int = STRAY_MIN_PIECE) -> np.ndarray:

@@ -68,6 +68,13 @@ BACKWARD = -0.3  # cos of the angle between an end's direction and its bridge, a
 MAX_CROSSING = 0.3  # share of a bridge's inside that may already be line
 FRAGMENT_AREA = 16  # px: pieces this small a bridge may run over (remnants inside a break)
 NEAR_TIP = 2.0
+# A faint line along a bridge (traced): see `traced`.
+TRACE_TIP = 1.5
+TRACE_SPREAD = 0.7
+TRACE_SIDE = 2.5
+TRACE_LEVEL = 0.2
+TRACE_CONTRAST = 0.15
+TRACE_STEP = 0.5
 FAN_DEGREES = 80.0  # rays from a tip cover this far either side of its direction
 FAN_RAYS = 13
 HIT_APART = 1  # px (either axis): ray hits farther apart than this are on other line
@@ -1171,6 +1178,53 @@ def candidate_curves(cands: Candidates, ends: StrokeEnds, steps: int = CURVE_STE
         return np.zeros((0, steps, 2))
     directions = bridge_directions(ends, cands.end_a, cands.end_b, cands.start, cands.stop)
     return bridge_curves(cands.start, cands.stop, *directions, steps)
+
+
+def traced(lines: LineMap, cands: Candidates, ends: StrokeEnds
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """(found, width), (N,) each: whether a faint line already runs the whole way along each
+    bridge, and how wide that line is (px, 0 where none is).
+
+    Such a bridge crosses a stretch of a stroke drawn lighter (a hairline, a pencil stroke
+    where the pressure lifted), which reads as a break in the line map (ink under LINE_LEVEL)
+    though the drawing shows the stroke going on. It is sampled along the curve a closure
+    would be drawn on, off the tips (TRACE_TIP px): the line there is at least TRACE_LEVEL
+    (the darkest within TRACE_SPREAD px across the curve) and at least TRACE_CONTRAST above
+    the ink TRACE_SIDE px to either side, so a bridge beside a line, across a dark fill or
+    through JPEG noise is no trace. The width is the median, along the bridge, of how far
+    across the curve the ink stays at least half the line's own darkness there.
+    """
+    n = len(cands)
+    found, width = np.zeros(n, bool), np.zeros(n, np.float32)
+    if n == 0:
+        return found, width
+    curves = candidate_curves(cands, ends).astype(np.float32)
+    tangent = np.gradient(curves, axis=1)
+    tangent /= np.maximum(np.linalg.norm(tangent, axis=2, keepdims=True), np.float32(1e-6))
+    across = np.stack([-tangent[..., 1], tangent[..., 0]], axis=-1)
+    off_a = np.linalg.norm(curves - curves[:, :1], axis=2)
+    off_b = np.linalg.norm(curves - curves[:, -1:], axis=2)
+    inside = (off_a > TRACE_TIP) & (off_b > TRACE_TIP)
+
+    def ink_at(shift: float, rows: np.ndarray) -> np.ndarray:
+        p = curves[rows] + np.float32(shift) * across[rows]
+        return cv2.remap(lines.ink, p[..., 1], p[..., 0], cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+
+    every = np.arange(n)
+    on = np.maximum(np.maximum(ink_at(-TRACE_SPREAD, every), ink_at(0.0, every)),
+                    ink_at(TRACE_SPREAD, every))
+    side = np.maximum(ink_at(-TRACE_SIDE, every), ink_at(TRACE_SIDE, every))
+    good = (on >= TRACE_LEVEL) & (on - side >= TRACE_CONTRAST)
+    found = inside.any(axis=1) & (good | ~inside).all(axis=1)
+    rows = np.nonzero(found)[0]
+    if len(rows):
+        half = np.float32(0.5) * on[rows]
+        shifts = np.arange(-TRACE_SIDE, TRACE_SIDE + 1e-6, TRACE_STEP)
+        wide = sum((ink_at(float(t), rows) >= half).astype(np.float32) for t in shifts)
+        wide = np.where(inside[rows], wide * np.float32(TRACE_STEP), np.nan)
+        width[rows] = np.nanmedian(wide, axis=1)
+    return found, width
 
 
 def area_level(step: np.ndarray) -> np.ndarray:

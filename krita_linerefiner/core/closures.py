@@ -122,6 +122,9 @@ class GapAnalysis:
     # The max gap of the candidates (select) is this many times the one asked for (at most
     # MAX_REACH): core.gaps.GapParams.scale_max_gap. The necks and bold fills keep their own.
     gap_scale: float = 1.0
+    # Labels of the specks a traced bridge runs over (core.gaps._specks_along): a closure's
+    # part off line may run across them (core.gaps._joining).
+    passable: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64), repr=False)
 
 
 def seal_sensitivity(sensitivity: float) -> float:

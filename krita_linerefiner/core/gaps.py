@@ -12,6 +12,7 @@ caller can show them on their own layer and the user's lines are never changed.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from collections.abc import Callable
@@ -24,7 +25,10 @@ from .candidates import (
     BRIDGE_CHORD,
     LINE_LEVEL,
     SAMPLING_POINT,
+    Candidates,
     LineMap,
+    StrokeEnds,
+    candidate_curves,
     find_bold,
     find_ends,
     find_necks,
@@ -36,12 +40,16 @@ from .candidates import (
     propose,
     ring_of,
     tip_crowding,
+    traced,
 )
 from .closures import (
+    CROWDED_TIPS,
     MAX_REACH,
     MIN_JOINED_PIECE,
+    SHORT_BREAK,
     SOLID,
     SUBPIXEL_BITS,
+    SURE,
     Closure,
     GapAnalysis,
     Scorer,
@@ -220,9 +228,50 @@ def analyse_gaps(
                                                       sampling=sampling, maps=maps),
                                       other.features)
             probability[both] = np.float32(0.5) * (probability[both] + answer)
+    # A break a faint line runs through is sure, outside shading, whatever the verifier says.
+    calm = crowding[cands.end_a] < CROWDED_TIPS
+    calm &= (cands.end_b < 0) | (crowding[np.maximum(cands.end_b, 0)] < CROWDED_TIPS)
+    ask = wanted[calm[wanted] & (cands.length[wanted] > SHORT_BREAK)
+                 & (probability[wanted] < SURE)]
+    cands, passable = _traced_breaks(lines, ends, cands, ask, probability)
     check_cancel(cancel)
     necks = join_necks(find_necks(lines), find_bold(lines))
-    return GapAnalysis(lines, ends, cands, probability, necks, line_width=width, gap_scale=scale)
+    return GapAnalysis(lines, ends, cands, probability, necks, line_width=width, gap_scale=scale,
+                       passable=passable)
+
+
+def _traced_breaks(lines: LineMap, ends: StrokeEnds, cands: Candidates, ask: np.ndarray,
+                   probability: np.ndarray) -> tuple[Candidates, np.ndarray]:
+    """Of the candidates `ask`, those a faint line runs through (candidates.traced) get
+    probability SURE (in place) and the faint line's width, not the ends' (which at a junction
+    would draw a blob); returned with the specks they run over (_specks_along)."""
+    if not len(ask):
+        return cands, np.zeros(0, np.int64)
+    found, trace_width = traced(lines, cands.take(ask), ends)
+    hit = ask[found]
+    if not len(hit):
+        return cands, np.zeros(0, np.int64)
+    probability[hit] = np.float32(SURE)
+    width = cands.width.copy()
+    width[hit] = np.minimum(width[hit], np.maximum(trace_width[found], 1.0))
+    cands = dataclasses.replace(cands, width=width)
+    return cands, _specks_along(lines, cands.take(hit), ends)
+
+
+def _specks_along(lines: LineMap, cands: Candidates, ends: StrokeEnds) -> np.ndarray:
+    """Sorted labels of the pieces of line too small to count as lines (MIN_JOINED_PIECE)
+    within 1 px of the candidates' curves: the darker bits of the faint lines they follow."""
+    if not len(cands):
+        return np.zeros(0, np.int64)
+    pts = np.rint(candidate_curves(cands, ends)).astype(np.int64).reshape(-1, 2)
+    h, w = lines.pieces.shape
+    found = []
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            found.append(lines.pieces[(pts[:, 0] + dy).clip(0, h - 1),
+                                      (pts[:, 1] + dx).clip(0, w - 1)])
+    labels = np.unique(np.concatenate(found))
+    return labels[(labels > 0) & (lines.areas[labels] < MIN_JOINED_PIECE)].astype(np.int64)
 
 
 def score_both_sides(scorer: Scorer, block: np.ndarray, features: np.ndarray) -> np.ndarray:
@@ -360,7 +409,13 @@ def _joining(analysis: GapAnalysis, strokes: np.ndarray, boxes: list[tuple[int, 
     that join two real lines (joining_strokes), whole and in their part off line."""
     lines = analysis.lines
     real = (lines.pieces, lines.areas >= MIN_JOINED_PIECE)
-    keep = joining_strokes(lines.line, strokes & ~lines.line, real=real, boxes=boxes,
+    # Off line means off the real lines: the specks a stroke runs over (remnants inside a
+    # break, the darker bits of a faint line) are part of it, not two ends of two parts.
+    off = strokes & ~lines.line
+    if len(analysis.passable):
+        ys, xs = np.nonzero(strokes & lines.line)
+        off[ys, xs] = np.isin(lines.pieces[ys, xs], analysis.passable)
+    keep = joining_strokes(lines.line, off, real=real, boxes=boxes,
                            memo=analysis.verdicts)
     keep &= joining_strokes(lines.line, strokes, real=real, boxes=boxes, memo=analysis.verdicts)
     return keep

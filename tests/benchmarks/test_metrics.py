@@ -322,6 +322,16 @@ def test_stray_counts_a_stroke_to_a_speck_but_not_one_joining_two_lines() -> Non
     assert not stray_mask(lines, np.zeros_like(lines)).any()
 
 
+def test_a_stroke_across_a_speck_between_two_lines_is_not_stray() -> None:
+    lines = two_lines_and_a_speck()
+    lines[20:22, 32] = True  # a speck inside the break: the darker bit of a faint stretch
+    across = np.zeros_like(lines)
+    across[20:22, 30:32] = across[20:22, 33:35] = True  # line, speck, line
+    assert stray_pixels(lines, across) == 0
+    # Up to the speck only: from a line to a speck.
+    assert stray_pixels(lines, across & (np.arange(SIZE) < 32)[None, :]) == 4
+
+
 def test_stray_counts_strokes_into_open_paper_and_pockets() -> None:
     lines = two_lines_and_a_speck()
     spur = np.zeros_like(lines)

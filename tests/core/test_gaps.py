@@ -1162,3 +1162,69 @@ def test_a_bridge_between_plain_strokes_is_asked_from_both_ends(crowded: bool) -
     both = 0.5 * (own + 0.2 + 0.1 * f[FEATURES.index("width_b")])
     assert f[FEATURES.index("width_a")] != f[FEATURES.index("width_b")]
     assert analysis.probability[k[0]] == pytest.approx(own if crowded else both, abs=1e-6)
+
+
+def _faint_stretch(between: str) -> np.ndarray:
+    """A 2 px stroke, a 14 px stretch (paper, a faint 1-px line, or noise), a 2 px stroke."""
+    ink = np.zeros((64, 100), np.float32)
+    ink[31:33, 10:40] = 1.0
+    ink[31:33, 54:90] = 1.0
+    if between == "faint":
+        ink[31, 40:54] = 0.3
+    elif between == "noise":
+        rng = np.random.default_rng(3)
+        ink[26:38, 40:54] = rng.uniform(0.0, 0.45, (12, 14)).astype(np.float32)
+    elif between == "beside":  # paper in the break, a line 2 px beside it
+        ink[34, 36:58] = 1.0
+    return ink
+
+
+@pytest.mark.parametrize("between", ["faint", "paper", "noise", "beside"])
+def test_a_break_a_faint_line_runs_through_is_traced(between: str) -> None:
+    from krita_linerefiner.core.candidates import LineMap, find_ends, propose, traced
+
+    lines = LineMap.from_ink(_faint_stretch(between))
+    ends = find_ends(lines)
+    cands = propose(lines, ends, 24)
+    tips = ends.tip
+    k = [i for i in range(len(cands)) if cands.end_b[i] >= 0
+         and sorted((tips[cands.end_a[i]][1], tips[cands.end_b[i]][1]))[0] < 42
+         and sorted((tips[cands.end_a[i]][1], tips[cands.end_b[i]][1]))[1] > 50]
+    assert k, "the bridge over the stretch is a candidate"
+    found, width = traced(lines, cands.take(np.array(k)), ends)
+    assert found.all() == (between == "faint")
+    if between == "faint":  # the faint line is 1 px wide, the strokes 2
+        assert (np.abs(width - 1.0) <= 0.5).all()
+
+
+@pytest.mark.parametrize("crowded", [False, True])
+def test_a_traced_break_is_sure_whatever_the_verifier_says(crowded: bool) -> None:
+    from krita_linerefiner.core.closures import SURE
+    from krita_linerefiner.core.gaps import analyse_gaps
+
+    ink = _faint_stretch("faint")
+    if crowded:  # short dashes round both tips: hatching, the verifier's call
+        for x in (30, 44, 58):
+            ink[24, x : x + 7] = 1.0
+            ink[40, x : x + 7] = 1.0
+
+    def unsure(block: np.ndarray, features: np.ndarray) -> np.ndarray:
+        return np.full(len(block), 0.05, np.float32)
+
+    analysis = analyse_gaps(ink, GapParams(), unsure)
+    cands, tips = analysis.candidates, analysis.ends.tip
+    k = [i for i in range(len(cands)) if cands.end_b[i] >= 0
+         and abs(tips[cands.end_a[i]][0] - 31.5) < 2 and abs(tips[cands.end_b[i]][0] - 31.5) < 2
+         and sorted((tips[cands.end_a[i]][1], tips[cands.end_b[i]][1]))[0] < 42
+         and sorted((tips[cands.end_a[i]][1], tips[cands.end_b[i]][1]))[1] > 50]
+    assert len(k) == 1
+    assert analysis.probability[k[0]] == pytest.approx(0.05 if crowded else SURE)
+    if not crowded:
+        # Lines read as black, so the stretch stays faint (the estimate would make it a line).
+        result = close_gaps(ink, GapParams(line_darkness=1.0), scorer=unsure)
+        assert result.normalised is not None
+        read = np.maximum(result.normalised, result.gaps) >= 0.5
+        assert cv2.connectedComponents((ink >= 0.5).view(np.uint8))[0] == 3
+        assert cv2.connectedComponents(read.view(np.uint8))[0] == 2  # joined
+        assert result.count == 1
+        assert result.closures[0].width == 1  # as wide as the faint line, not the 2 px ends
