@@ -63,6 +63,8 @@ WIDE = 5
 # How much surer a bridge to the side of a line must be to go before an end-to-end one.
 END_TO_END_FIRST = 0.01
 STRAIGHTEST_FIRST = 0.001
+TRACED_FIRST = 0.1
+TRACED_LONGER = 1e-4
 # px: stroke ends at least this wide are drawn from the middle of their tip (end_tip).
 CENTRED_WIDTH = 2.5
 # A closure the verifier is less sure of is still drawn where it seals off a region of paper
@@ -122,9 +124,13 @@ class GapAnalysis:
     # The max gap of the candidates (select) is this many times the one asked for (at most
     # MAX_REACH): core.gaps.GapParams.scale_max_gap. The necks and bold fills keep their own.
     gap_scale: float = 1.0
-    # Labels of the specks a traced bridge runs over (core.gaps._specks_along): a closure's
-    # part off line may run across them (core.gaps._joining).
-    passable: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64), repr=False)
+    # (K, 2) row, col: the pixels of the specks a traced bridge runs over
+    # (core.gaps._specks_along), which a closure's part off line may run across
+    # (core.gaps._joining).
+    passable: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.int64),
+                                 repr=False)
+    # (N,) bool, or empty: the candidates a faint line runs through (candidates.traced).
+    traced: np.ndarray = field(default_factory=lambda: np.zeros(0, bool), repr=False)
 
 
 def seal_sensitivity(sensitivity: float) -> float:
@@ -266,6 +272,14 @@ def select(analysis: GapAnalysis, sensitivity: float, max_gap: int) -> np.ndarra
     # straightest: where a junction is cut out, a line to the side of the tip can be as near
     # as the line the stroke runs into.
     key += np.float32(STRAIGHTEST_FIRST) * sure * cands.features[:, FEATURES.index("cos_a")]
+    if len(analysis.traced):
+        # A faint line broken into specks has bridges between the specks too: the one from line
+        # to line over them goes first, then the longest.
+        line_area = np.float32(area_feature(MIN_JOINED_PIECE))
+        real = ((cands.features[:, FEATURES.index("area_a")] >= line_area)
+                & (cands.features[:, FEATURES.index("area_b")] >= line_area))
+        key += np.float32(TRACED_FIRST) * (analysis.traced & real)
+        key += np.float32(TRACED_LONGER) * analysis.traced * cands.length.astype(np.float32)
     order = order[np.argsort(-key[order], kind="stable")]
     used = np.zeros(len(analysis.ends), bool)
     accepted: list[int] = []

@@ -231,47 +231,60 @@ def analyse_gaps(
     # A break a faint line runs through is sure, outside shading, whatever the verifier says.
     calm = crowding[cands.end_a] < CROWDED_TIPS
     calm &= (cands.end_b < 0) | (crowding[np.maximum(cands.end_b, 0)] < CROWDED_TIPS)
-    ask = wanted[calm[wanted] & (cands.length[wanted] > SHORT_BREAK)
-                 & (probability[wanted] < SURE)]
-    cands, passable = _traced_breaks(lines, ends, cands, ask, probability)
+    ask = wanted[calm[wanted] & (probability[wanted] < SURE)]
+    cands, passable, trace = _traced_breaks(lines, ends, cands, ask, probability)
     check_cancel(cancel)
     necks = join_necks(find_necks(lines), find_bold(lines))
     return GapAnalysis(lines, ends, cands, probability, necks, line_width=width, gap_scale=scale,
-                       passable=passable)
+                       passable=passable, traced=trace)
 
 
 def _traced_breaks(lines: LineMap, ends: StrokeEnds, cands: Candidates, ask: np.ndarray,
-                   probability: np.ndarray) -> tuple[Candidates, np.ndarray]:
+                   probability: np.ndarray) -> tuple[Candidates, np.ndarray, np.ndarray]:
     """Of the candidates `ask`, those a faint line runs through (candidates.traced) get
     probability SURE (in place) and the faint line's width, not the ends' (which at a junction
-    would draw a blob); returned with the specks they run over (_specks_along)."""
+    would draw a blob); returned with the specks they run over (_specks_along) and which they
+    are ((N,) bool)."""
+    trace = np.zeros(len(cands), bool)
     if not len(ask):
-        return cands, np.zeros(0, np.int64)
+        return cands, np.zeros((0, 2), np.int64), trace
     found, trace_width = traced(lines, cands.take(ask), ends)
     hit = ask[found]
     if not len(hit):
-        return cands, np.zeros(0, np.int64)
+        return cands, np.zeros((0, 2), np.int64), trace
+    trace[hit] = True
     probability[hit] = np.float32(SURE)
     width = cands.width.copy()
     width[hit] = np.minimum(width[hit], np.maximum(trace_width[found], 1.0))
     cands = dataclasses.replace(cands, width=width)
-    return cands, _specks_along(lines, cands.take(hit), ends)
+    return cands, _specks_along(lines, cands.take(hit), ends), trace
 
 
 def _specks_along(lines: LineMap, cands: Candidates, ends: StrokeEnds) -> np.ndarray:
-    """Sorted labels of the pieces of line too small to count as lines (MIN_JOINED_PIECE)
-    within 1 px of the candidates' curves: the darker bits of the faint lines they follow."""
+    """(K, 2) row, col of the pixels of the pieces of line too small to count as lines
+    (MIN_JOINED_PIECE) within 1 px of the candidates' curves: the darker bits of the faint
+    lines they follow."""
+    none = np.zeros((0, 2), np.int64)
     if not len(cands):
-        return np.zeros(0, np.int64)
+        return none
     pts = np.rint(candidate_curves(cands, ends)).astype(np.int64).reshape(-1, 2)
     h, w = lines.pieces.shape
-    found = []
-    for dy in (-1, 0, 1):
-        for dx in (-1, 0, 1):
-            found.append(lines.pieces[(pts[:, 0] + dy).clip(0, h - 1),
-                                      (pts[:, 1] + dx).clip(0, w - 1)])
-    labels = np.unique(np.concatenate(found))
-    return labels[(labels > 0) & (lines.areas[labels] < MIN_JOINED_PIECE)].astype(np.int64)
+    spots = np.concatenate([np.stack([(pts[:, 0] + dy).clip(0, h - 1),
+                                      (pts[:, 1] + dx).clip(0, w - 1)], axis=1)
+                            for dy in (-1, 0, 1) for dx in (-1, 0, 1)])
+    labels = lines.pieces[spots[:, 0], spots[:, 1]]
+    small = (labels > 0) & (lines.areas[labels] < MIN_JOINED_PIECE)
+    labels, first = np.unique(labels[small], return_index=True)
+    if not len(labels):
+        return none
+    # Each piece lies within MIN_JOINED_PIECE px of any of its pixels.
+    r = MIN_JOINED_PIECE
+    found = [none]
+    for label, (y, x) in zip(labels.tolist(), spots[small][first].tolist(), strict=True):
+        y0, x0 = max(y - r, 0), max(x - r, 0)
+        yy, xx = np.nonzero(lines.pieces[y0 : y + r + 1, x0 : x + r + 1] == label)
+        found.append(np.stack([yy + y0, xx + x0], axis=1))
+    return np.concatenate(found)
 
 
 def score_both_sides(scorer: Scorer, block: np.ndarray, features: np.ndarray) -> np.ndarray:
@@ -412,13 +425,16 @@ def _joining(analysis: GapAnalysis, strokes: np.ndarray, boxes: list[tuple[int, 
     # Off line means off the real lines: the specks a stroke runs over (remnants inside a
     # break, the darker bits of a faint line) are part of it, not two ends of two parts.
     off = strokes & ~lines.line
+    whole = strokes
     if len(analysis.passable):
-        ys, xs = np.nonzero(strokes & lines.line)
-        off[ys, xs] = np.isin(lines.pieces[ys, xs], analysis.passable)
+        ys, xs = analysis.passable.T
+        off[ys, xs] = True
+        whole = strokes.copy()
+        whole[ys, xs] = True
     keep = joining_strokes(lines.line, off, real=real, boxes=boxes,
                            memo=analysis.verdicts)
-    keep &= joining_strokes(lines.line, strokes, real=real, boxes=boxes, memo=analysis.verdicts)
-    return keep
+    keep &= joining_strokes(lines.line, whole, real=real, boxes=boxes, memo=analysis.verdicts)
+    return keep & strokes
 
 
 def _joining_only(analysis: GapAnalysis, coverage: np.ndarray, closures: list[Closure]

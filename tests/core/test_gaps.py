@@ -1219,6 +1219,7 @@ def test_a_traced_break_is_sure_whatever_the_verifier_says(crowded: bool) -> Non
          and sorted((tips[cands.end_a[i]][1], tips[cands.end_b[i]][1]))[1] > 50]
     assert len(k) == 1
     assert analysis.probability[k[0]] == pytest.approx(0.05 if crowded else SURE)
+    assert isinstance(analysis.line_width, float)  # the drawing's, untouched by the widths
     if not crowded:
         # Lines read as black, so the stretch stays faint (the estimate would make it a line).
         result = close_gaps(ink, GapParams(line_darkness=1.0), scorer=unsure)
@@ -1228,3 +1229,27 @@ def test_a_traced_break_is_sure_whatever_the_verifier_says(crowded: bool) -> Non
         assert cv2.connectedComponents(read.view(np.uint8))[0] == 2  # joined
         assert result.count == 1
         assert result.closures[0].width == 1  # as wide as the faint line, not the 2 px ends
+
+
+@pytest.mark.parametrize("bit", ["speck", "fragment"])
+def test_a_faint_stretch_with_darker_bits_is_closed_line_to_line(bit: str) -> None:
+    from krita_linerefiner.core.candidates import FEATURES
+
+    ink = _faint_stretch("faint")
+    if bit == "speck":  # 2 px: dust, no ends of its own
+        ink[31, 46:48] = 1.0
+    else:  # 6 px: a piece with two ends, too small to count as a line
+        ink[31, 44:50] = 1.0
+
+    def sure_of_short(block: np.ndarray, features: np.ndarray) -> np.ndarray:
+        # Surer of the short bridges to the darker bit than the traced rule makes anything.
+        short = features[:, FEATURES.index("length")] * 16.0 < 8.0
+        return np.where(short, 0.98, 0.05).astype(np.float32)
+
+    result = close_gaps(ink, GapParams(line_darkness=1.0), scorer=sure_of_short)
+    assert result.normalised is not None
+    read = np.maximum(result.normalised, result.gaps) >= 0.5
+    assert cv2.connectedComponents((ink >= 0.5).view(np.uint8))[0] == 4  # 2 strokes, the bit
+    assert cv2.connectedComponents(read.view(np.uint8))[0] == 2  # one line, over the bit
+    rows = np.nonzero((result.gaps >= 0.5).any(axis=1))[0]
+    assert set(rows.tolist()) <= {30, 31, 32}  # along the faint line, as wide as it
