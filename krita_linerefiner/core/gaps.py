@@ -46,7 +46,6 @@ from .closures import (
     CROWDED_TIPS,
     MAX_REACH,
     MIN_JOINED_PIECE,
-    SHORT_BREAK,
     SOLID,
     SUBPIXEL_BITS,
     SURE,
