@@ -64,6 +64,7 @@ WIDE = 5
 END_TO_END_FIRST = 0.01
 STRAIGHTEST_FIRST = 0.001
 TRACED_FIRST = 0.1
+RIDGE_REACH = 1.0  # px: how far across a traced closure moves onto its faint line
 TRACED_LONGER = 1e-4
 # px: stroke ends at least this wide are drawn from the middle of their tip (end_tip).
 CENTRED_WIDTH = 2.5
@@ -404,7 +405,34 @@ def curves(analysis: GapAnalysis, accepted: np.ndarray,
     dir_a, dir_b = bridge_directions(ends, cands.end_a[accepted], cands.end_b[accepted], a_pt,
                                      b_pt)
     pts = bridge_curves(a_pt, b_pt, dir_a, dir_b, steps, OVERLAP_PX)
+    if len(analysis.traced):  # a traced bridge is drawn on the faint line it follows
+        rows = np.nonzero(analysis.traced[accepted])[0]
+        if len(rows):
+            pts[rows] = on_ridge(analysis.lines.ink, pts[rows])
     return pts[..., ::-1]
+
+
+def on_ridge(ink: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """(K, T, 2) row, col: each curve's points moved across it (up to RIDGE_REACH px) to the
+    middle of the ink there (the centroid of the ink across, squared so the darkest counts
+    most), the shifts smoothed along the curve: a closure drawn along a faint line covers
+    it rather than running a pixel beside it."""
+    tangent = np.gradient(pts, axis=1)
+    tangent /= np.maximum(np.linalg.norm(tangent, axis=2, keepdims=True), 1e-6)
+    across = np.stack([-tangent[..., 1], tangent[..., 0]], axis=-1)
+    shifts = np.arange(-RIDGE_REACH, RIDGE_REACH + 1e-6, 0.5)
+    weight = []
+    for t in shifts.tolist():
+        p = (pts + t * across).astype(np.float32)
+        weight.append(cv2.remap(ink, p[..., 1], p[..., 0], cv2.INTER_LINEAR,
+                                borderMode=cv2.BORDER_CONSTANT, borderValue=0) ** 2)
+    w = np.stack(weight, axis=-1)
+    total = w.sum(axis=-1)
+    shift = np.where(total > 1e-6, (w * shifts).sum(axis=-1) / np.maximum(total, 1e-6), 0.0)
+    kernel = np.ones(3) / 3.0
+    smooth = np.stack([np.convolve(np.pad(row, 1, mode="edge"), kernel, mode="valid")
+                       for row in shift])
+    return pts + smooth[..., None] * across
 
 
 def render(analysis: GapAnalysis, accepted: np.ndarray) -> tuple[np.ndarray, list[Closure]]:

@@ -230,7 +230,7 @@ def analyse_gaps(
     # A break a faint line runs through is sure, outside shading, whatever the verifier says.
     calm = crowding[cands.end_a] < CROWDED_TIPS
     calm &= (cands.end_b < 0) | (crowding[np.maximum(cands.end_b, 0)] < CROWDED_TIPS)
-    ask = wanted[calm[wanted] & (probability[wanted] < SURE)]
+    ask = wanted[calm[wanted]]
     cands, passable, trace = _traced_breaks(lines, ends, cands, ask, probability)
     check_cancel(cancel)
     necks = join_necks(find_necks(lines), find_bold(lines))
@@ -252,7 +252,7 @@ def _traced_breaks(lines: LineMap, ends: StrokeEnds, cands: Candidates, ask: np.
     if not len(hit):
         return cands, np.zeros((0, 2), np.int64), trace
     trace[hit] = True
-    probability[hit] = np.float32(SURE)
+    probability[hit] = np.maximum(probability[hit], np.float32(SURE))
     width = cands.width.copy()
     width[hit] = np.minimum(width[hit], np.maximum(trace_width[found], 1.0))
     cands = dataclasses.replace(cands, width=width)

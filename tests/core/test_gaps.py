@@ -1253,3 +1253,17 @@ def test_a_faint_stretch_with_darker_bits_is_closed_line_to_line(bit: str) -> No
     assert cv2.connectedComponents(read.view(np.uint8))[0] == 2  # one line, over the bit
     rows = np.nonzero((result.gaps >= 0.5).any(axis=1))[0]
     assert set(rows.tolist()) <= {30, 31, 32}  # along the faint line, as wide as it
+
+
+def test_a_traced_closure_is_moved_onto_its_faint_line() -> None:
+    from krita_linerefiner.core.closures import on_ridge
+
+    ink = np.zeros((20, 40), np.float32)
+    ink[10, :] = 0.3  # a faint line along row 10
+    ink[9, :] = 0.1  # and its soft edge above it
+    curve = np.stack([np.full(30, 11.0), np.linspace(5.0, 34.0, 30)], axis=1)[None]
+    moved = on_ridge(ink, curve)
+    assert np.abs(moved[0, :, 0] - 10.0).max() < 0.3  # on the line, not the row below it
+    np.testing.assert_allclose(moved[0, :, 1], curve[0, :, 1], atol=1e-6)  # along: unmoved
+    paper = on_ridge(np.zeros_like(ink), curve)
+    np.testing.assert_allclose(paper, curve)  # no ink across: left where it was
