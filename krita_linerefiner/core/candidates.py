@@ -1191,8 +1191,9 @@ def traced(lines: LineMap, cands: Candidates, ends: StrokeEnds
     would be drawn on, off the tips (TRACE_TIP px): the line there is at least TRACE_LEVEL
     (the darkest within TRACE_SPREAD px across the curve) and at least TRACE_CONTRAST above
     the ink TRACE_SIDE px to either side, so a bridge beside a line, across a dark fill or
-    through JPEG noise is no trace. The width is the median, along the bridge, of how far
-    across the curve the ink stays at least half the line's own darkness there.
+    through JPEG noise is no trace. The width is the median, along the bridge, of the px
+    across the curve (TRACE_SIDE either side) where the ink is at least half the line's own
+    darkness there.
     """
     n = len(cands)
     found, width = np.zeros(n, bool), np.zeros(n, np.float32)

@@ -63,9 +63,11 @@ WIDE = 5
 # How much surer a bridge to the side of a line must be to go before an end-to-end one.
 END_TO_END_FIRST = 0.01
 STRAIGHTEST_FIRST = 0.001
+# Among traced bridges (a faint line runs through them, GapAnalysis.traced), how much surer the
+# one joining two real lines over the faint line's specks counts, and, per px, a longer one.
 TRACED_FIRST = 0.1
-RIDGE_REACH = 1.0  # px: how far across a traced closure moves onto its faint line
 TRACED_LONGER = 1e-4
+RIDGE_REACH = 1.0  # px: how far across a traced closure moves onto its faint line
 # px: stroke ends at least this wide are drawn from the middle of their tip (end_tip).
 CENTRED_WIDTH = 2.5
 # A closure the verifier is less sure of is still drawn where it seals off a region of paper

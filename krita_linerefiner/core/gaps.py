@@ -421,8 +421,9 @@ def _joining(analysis: GapAnalysis, strokes: np.ndarray, boxes: list[tuple[int, 
     that join two real lines (joining_strokes), whole and in their part off line."""
     lines = analysis.lines
     real = (lines.pieces, lines.areas >= MIN_JOINED_PIECE)
-    # Off line means off the real lines: the specks a stroke runs over (remnants inside a
-    # break, the darker bits of a faint line) are part of it, not two ends of two parts.
+    # The specks along a traced bridge (the darker bits of its faint line, `passable`) are
+    # part of a stroke that runs over them, not the ends of two parts, each joining a line to
+    # a speck.
     off = strokes & ~lines.line
     whole = strokes
     if len(analysis.passable):
