@@ -1180,6 +1180,23 @@ def candidate_curves(cands: Candidates, ends: StrokeEnds, steps: int = CURVE_STE
     return bridge_curves(cands.start, cands.stop, *directions, steps)
 
 
+def curve_normals(pts: np.ndarray) -> np.ndarray:
+    """(K, T, 2) unit vectors (row, col) across each curve of `pts` (K, T, 2 row, col) at each
+    of its points."""
+    tangent = np.gradient(pts, axis=1)
+    tangent /= np.maximum(np.linalg.norm(tangent, axis=2, keepdims=True), 1e-6)
+    return np.stack([-tangent[..., 1], tangent[..., 0]], axis=-1)
+
+
+def ink_beside(ink: np.ndarray, pts: np.ndarray, normals: np.ndarray, shift: float
+               ) -> np.ndarray:
+    """(K, T) the ink `shift` px across each curve from each of its points (bilinear, paper
+    outside the drawing)."""
+    p = pts + shift * normals
+    return cv2.remap(ink, p[..., 1].astype(np.float32), p[..., 0].astype(np.float32),
+                     cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+
+
 def traced(lines: LineMap, cands: Candidates, ends: StrokeEnds
            ) -> tuple[np.ndarray, np.ndarray]:
     """(found, width), (N,) each: whether a faint line already runs the whole way along each
@@ -1200,17 +1217,13 @@ def traced(lines: LineMap, cands: Candidates, ends: StrokeEnds
     if n == 0:
         return found, width
     curves = candidate_curves(cands, ends).astype(np.float32)
-    tangent = np.gradient(curves, axis=1)
-    tangent /= np.maximum(np.linalg.norm(tangent, axis=2, keepdims=True), np.float32(1e-6))
-    across = np.stack([-tangent[..., 1], tangent[..., 0]], axis=-1)
+    across = curve_normals(curves)
     off_a = np.linalg.norm(curves - curves[:, :1], axis=2)
     off_b = np.linalg.norm(curves - curves[:, -1:], axis=2)
     inside = (off_a > TRACE_TIP) & (off_b > TRACE_TIP)
 
     def ink_at(shift: float, rows: np.ndarray) -> np.ndarray:
-        p = curves[rows] + np.float32(shift) * across[rows]
-        return cv2.remap(lines.ink, p[..., 1], p[..., 0], cv2.INTER_LINEAR,
-                         borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        return ink_beside(lines.ink, curves[rows], across[rows], shift)
 
     every = np.arange(n)
     on = np.maximum(np.maximum(ink_at(-TRACE_SPREAD, every), ink_at(0.0, every)),

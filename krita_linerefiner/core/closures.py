@@ -22,6 +22,8 @@ from .candidates import (
     big_lines,
     bridge_curves,
     bridge_directions,
+    curve_normals,
+    ink_beside,
     neck_window,
     no_necks,
     pairs_within,
@@ -419,21 +421,14 @@ def on_ridge(ink: np.ndarray, pts: np.ndarray) -> np.ndarray:
     middle of the ink there (the centroid of the ink across, squared so the darkest counts
     most), the shifts smoothed along the curve: a closure drawn along a faint line covers
     it rather than running a pixel beside it."""
-    tangent = np.gradient(pts, axis=1)
-    tangent /= np.maximum(np.linalg.norm(tangent, axis=2, keepdims=True), 1e-6)
-    across = np.stack([-tangent[..., 1], tangent[..., 0]], axis=-1)
+    across = curve_normals(pts)
     shifts = np.arange(-RIDGE_REACH, RIDGE_REACH + 1e-6, 0.5)
-    weight = []
-    for t in shifts.tolist():
-        p = (pts + t * across).astype(np.float32)
-        weight.append(cv2.remap(ink, p[..., 1], p[..., 0], cv2.INTER_LINEAR,
-                                borderMode=cv2.BORDER_CONSTANT, borderValue=0) ** 2)
-    w = np.stack(weight, axis=-1)
+    w = np.stack([ink_beside(ink, pts, across, t) ** 2 for t in shifts.tolist()], axis=-1)
     total = w.sum(axis=-1)
     shift = np.where(total > 1e-6, (w * shifts).sum(axis=-1) / np.maximum(total, 1e-6), 0.0)
-    kernel = np.ones(3) / 3.0
-    smooth = np.stack([np.convolve(np.pad(row, 1, mode="edge"), kernel, mode="valid")
-                       for row in shift])
+    # A 3-point mean along each curve, its ends repeated.
+    padded = np.pad(shift, ((0, 0), (1, 1)), mode="edge")
+    smooth = (padded[:, :-2] + padded[:, 1:-1] + padded[:, 2:]) / 3.0
     return pts + smooth[..., None] * across
 
 
