@@ -2,7 +2,7 @@
 
     python -m benchmarks.real_compare A.json B.json [--pair A2.json B2.json ...]
                                       [--at-false 2] [--resamples 2000] [--seed 0]
-                                      [--leaking]
+                                      [--leaking] [--far-per-mp]
 
 Each run is `python -m benchmarks.real --seeds 0,1,2 --only sweep --sweep 0.1,...,0.8 --json
 X.json` with its own verifier (LINEREFINER_MODELS), on the same drawings, seeds and cut count.
@@ -24,6 +24,10 @@ sets must not share a drawing's name.
 `--leaking` counts only the breaks that a flood fill leaks through (benchmarks.metrics.gap_leaks:
 the cut joins two paper regions of the intact drawing), which is what a colourist sees; a break
 in a free mark (hatching, a hair strand, an arc on its own) changes no fill.
+
+`--far-per-mp` compares at equal false px per MP of drawing (`--at-false` in px/MP) instead of
+their share of the added px: a closure drawn thinner adds fewer true px, which raises the share
+though not one more px is false.
 """
 
 from __future__ import annotations
@@ -41,12 +45,14 @@ SWEEP_PREFIX = "ours @"
 
 
 def sweep_arrays(scores: dict[str, dict[str, GapScore]], names: list[str],
-                 leaking_only: bool = False, bins: tuple[tuple[int, int], ...] = BINS
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                 leaking_only: bool = False, bins: tuple[tuple[int, int], ...] = BINS,
+                 per_mp: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The sweep rows of one variant as per-drawing counts: (far px, new px, closed breaks,
     breaks), the first two (S, D), the last two (S, D, len(BINS)), for the settings S in the
     order of their sensitivity and the drawings `names` D; `leaking_only`: only the breaks a
-    fill leaks through count (GapScore.closure_rate)."""
+    fill leaks through count (GapScore.closure_rate); `per_mp`: the drawing's area in units of
+    10,000 MP in place of the new px, so that `curves` gives far px per MP, not a share of the
+    added px (which drawing the same closures thinner would raise)."""
     settings = sorted((m for m in scores if m.startswith(SWEEP_PREFIX)),
                       key=lambda m: float(m[len(SWEEP_PREFIX):]))
     far = np.zeros((len(settings), len(names)))
@@ -56,7 +62,8 @@ def sweep_arrays(scores: dict[str, dict[str, GapScore]], names: list[str],
     for s, setting in enumerate(settings):
         for d, name in enumerate(names):
             score = scores[setting][name]
-            far[s, d], new[s, d] = score.far_pixels, score.new_pixels
+            far[s, d] = score.far_pixels
+            new[s, d] = score.gapped_area / 1e4 if per_mp else score.new_pixels
             for b, (lo, hi) in enumerate(bins):
                 count[s, d, b] = score.gap_count(lo, hi, leaking_only)
                 if count[s, d, b]:
@@ -99,15 +106,16 @@ def read_off(false: np.ndarray, closure: np.ndarray, rate: np.ndarray) -> np.nda
 
 def compare(a: dict[str, dict[str, GapScore]], b: dict[str, dict[str, GapScore]], at: float,
             resamples: int, rng: np.random.Generator, leaking_only: bool = False,
-            bins: tuple[tuple[int, int], ...] = BINS) -> dict[str, np.ndarray]:
+            bins: tuple[tuple[int, int], ...] = BINS, per_mp: bool = False
+            ) -> dict[str, np.ndarray]:
     """One variant: on all drawings, "rate" (the false additions compared at: common_rate),
     "a" and "b" (len(BINS),) closures there; over the bootstrap draws, "diff" (R, len(BINS))
     B - A, each draw at its own common rate (nan where the sweeps do not meet)."""
     names = sorted(set.intersection(*(set(rows) for rows in (*a.values(), *b.values()))))
     if not names:
         raise ValueError("the two runs have no drawing in common")
-    arrays_a = sweep_arrays(a, names, leaking_only, bins)
-    arrays_b = sweep_arrays(b, names, leaking_only, bins)
+    arrays_a = sweep_arrays(a, names, leaking_only, bins, per_mp)
+    arrays_b = sweep_arrays(b, names, leaking_only, bins, per_mp)
     whole = np.ones((1, len(names)))
     draws = rng.integers(0, len(names), (resamples, len(names)))
     weights = np.zeros((resamples, len(names)))
@@ -170,6 +178,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--leaking", action="store_true",
                         help="closure of the breaks a fill leaks through only")
+    parser.add_argument("--far-per-mp", action="store_true",
+                        help="--at-false is in false px per MP of drawing, not in %% of the "
+                        "added px")
     args = parser.parse_args(argv)
     a: Scores = {}
     b: Scores = {}
@@ -197,13 +208,16 @@ def main(argv: list[str] | None = None) -> int:
     bins = scaled_bins(float(run_a["scale"]))
     print(f"A: {run_a.get('models')}  B: {run_b.get('models')}; closure (%) "
           f"{'of the breaks that leak ' if args.leaking else ''}at "
-          f"{args.at_false:g}% false additions; {args.resamples} draws of the drawings\n")
-    print("| variant | px | at false % | A | B | B - A | 5th .. 95th pct | B ahead | draws n/a |")
+          f"{args.at_false:g}{' false px per MP' if args.far_per_mp else '% false additions'}; "
+          f"{args.resamples} draws of the drawings\n")
+    unit = "px/MP" if args.far_per_mp else "%"
+    print(f"| variant | px | at false {unit} | A | B | B - A | 5th .. 95th pct | B ahead "
+          "| draws n/a |")
     print("|---|---|---|---|---|---|---|---|---|")
     for variant in variants:
         try:
             result = compare(a[variant], b[variant], args.at_false, args.resamples, rng,
-                             args.leaking, bins)
+                             args.leaking, bins, args.far_per_mp)
         except ValueError as error:
             print(f"error: {error}", file=sys.stderr)
             return 2

@@ -432,6 +432,38 @@ def on_ridge(ink: np.ndarray, pts: np.ndarray) -> np.ndarray:
     return pts + smooth[..., None] * across
 
 
+def ridge_path(ink: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """(M, 1, 2) int32 x, y: an 8-connected path along the curve `pts` ((T, 2) x, y) through
+    the darkest pixel within RIDGE_REACH px across it at every point, for cv2.polylines."""
+    rc = pts[:, ::-1].astype(np.float64)
+    across = curve_normals(rc[None])[0]
+    h, w = ink.shape
+    best = np.full(len(rc), -1.0)
+    pick = np.rint(rc).astype(np.int64)
+    for t in (0.0, -0.5, 0.5, -RIDGE_REACH, RIDGE_REACH):  # ties keep the curve's own pixel
+        at = np.rint(rc + t * across).astype(np.int64)
+        at[:, 0] = np.clip(at[:, 0], 0, h - 1)
+        at[:, 1] = np.clip(at[:, 1], 0, w - 1)
+        value = ink[at[:, 0], at[:, 1]]
+        better = value > best + 1e-6
+        pick[better] = at[better]
+        best[better] = value[better]
+    keep = np.ones(len(pick), bool)
+    keep[1:] = (pick[1:] != pick[:-1]).any(axis=1)
+    pick = pick[keep]
+    # An 8-connected path is enough to seal: a corner pixel between two diagonal neighbours
+    # (an L step) would only thicken the line.
+    out = [pick[0]] if len(pick) else []
+    for k in range(1, len(pick) - 1):
+        if np.abs(pick[k + 1] - out[-1]).max() <= 1 and ink[tuple(pick[k])] <= \
+                max(ink[tuple(out[-1])], ink[tuple(pick[k + 1])]):
+            continue
+        out.append(pick[k])
+    if len(pick) > 1:
+        out.append(pick[-1])
+    return np.ascontiguousarray(np.array(out)[:, ::-1], dtype=np.int32).reshape(-1, 1, 2)
+
+
 def render(analysis: GapAnalysis, accepted: np.ndarray) -> tuple[np.ndarray, list[Closure]]:
     """Coverage (H, W) float32 of the accepted closures, never on the body of a line (SOLID),
     and the closures that added at least one pixel."""
@@ -450,10 +482,19 @@ def render(analysis: GapAnalysis, accepted: np.ndarray) -> tuple[np.ndarray, lis
     # per width draws them all.
     core = np.zeros((h, w), np.uint8)
     fringe = np.zeros((h, w), np.uint8)
+    # A traced closure 1 px wide re-inks its faint line's own pixels (ridge_path), where a
+    # line rasterised from the curve steps a pixel beside it at every stair of the line.
+    on_line = (widths == 1) & analysis.traced[accepted] if len(analysis.traced) else \
+        np.zeros(len(accepted), bool)
     for width in np.unique(widths).tolist():
-        group = list(fixed[widths == width])
-        cv2.polylines(core, group, False, 255, width, cv2.LINE_8, SUBPIXEL_BITS)
-        cv2.polylines(fringe, group, False, 255, width + 1, cv2.LINE_AA, SUBPIXEL_BITS)
+        group = list(fixed[(widths == width) & ~on_line])
+        if group:
+            cv2.polylines(core, group, False, 255, width, cv2.LINE_8, SUBPIXEL_BITS)
+        cv2.polylines(fringe, list(fixed[widths == width]), False, 255, width + 1, cv2.LINE_AA,
+                      SUBPIXEL_BITS)
+    if on_line.any():
+        paths = [ridge_path(analysis.lines.ink, pts[row]) for row in np.nonzero(on_line)[0]]
+        cv2.polylines(core, paths, False, 255, 1, cv2.LINE_8)
     np.multiply(fringe, np.float32(FRINGE / 255.0), out=out, casting="unsafe")
     del fringe
     out[core > 0] = 1.0

@@ -163,3 +163,28 @@ def test_runs_at_two_scales_are_not_compared_and_old_runs_read_as_scale_1(tmp_pa
     assert read_scores(a)[0]["scale"] == 1.0
     write_scores(b, {("black", m): r for m, r in sweep(2).items()}, tmp_path, [0], 30, 24)
     assert main([str(a), str(b), "--resamples", "20"]) == 0
+
+
+def test_per_mp_reads_false_px_per_mp_of_drawing_so_thinner_closures_are_no_worse() -> None:
+    # The same closures and the same false px, drawn half as wide (half the new px): the share of
+    # the added px that is false doubles, the false px per MP of drawing stay.
+    wide = sweep()
+    thin = sweep()
+    for rows in (*wide.values(), *thin.values()):
+        for score in rows.values():
+            score.gapped_area = 250_000
+    for rows in thin.values():
+        for score in rows.values():
+            score.new_pixels //= 2
+    names = list(DRAWINGS)
+    share_wide, _ = curves(np.ones((1, len(names))), *sweep_arrays(wide, names))
+    share_thin, _ = curves(np.ones((1, len(names))), *sweep_arrays(thin, names))
+    np.testing.assert_allclose(share_thin, 2 * share_wide)
+    per_mp_wide, closure = curves(np.ones((1, len(names))), *sweep_arrays(wide, names,
+                                                                          per_mp=True))
+    per_mp_thin, _ = curves(np.ones((1, len(names))), *sweep_arrays(thin, names, per_mp=True))
+    np.testing.assert_allclose(per_mp_thin, per_mp_wide)
+    far = sum(wide["ours @0.5"][n].far_pixels for n in names)
+    assert per_mp_wide[0, 1] == pytest.approx(far / (len(names) * 0.25))  # px per MP
+    result = compare(wide, thin, per_mp_wide[0, 1], 50, np.random.default_rng(0), per_mp=True)
+    np.testing.assert_allclose(result["b"], result["a"])

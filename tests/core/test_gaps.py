@@ -1267,3 +1267,26 @@ def test_a_traced_closure_is_moved_onto_its_faint_line() -> None:
     np.testing.assert_allclose(moved[0, :, 1], curve[0, :, 1], atol=1e-6)  # along: unmoved
     paper = on_ridge(np.zeros_like(ink), curve)
     np.testing.assert_allclose(paper, curve)  # no ink across: left where it was
+
+
+@pytest.mark.parametrize("y_end", [41, 45, 50])
+def test_a_traced_closure_re_inks_the_faint_lines_own_pixels(y_end: int) -> None:
+    # A shallow 1-px anti-aliased line whose middle 16 px are drawn at a third of its darkness:
+    # the closure darkens one pixel per column, on the faint line, and no stair pixel beside it.
+    full = np.zeros((64, 110), np.uint8)
+    cv2.line(full, (10, 27), (100, y_end), 255, 1, cv2.LINE_AA)
+    ink = full.astype(np.float32) / 255
+    ink[:, 44:60] *= 0.35
+
+    def unsure(block: np.ndarray, features: np.ndarray) -> np.ndarray:
+        return np.full(len(block), 0.05, np.float32)
+
+    result = close_gaps(ink, GapParams(line_darkness=1.0), scorer=unsure)
+    assert result.normalised is not None
+    read = np.maximum(result.normalised, result.gaps) >= 0.5
+    assert cv2.connectedComponents((ink >= 0.5).view(np.uint8))[0] == 3
+    assert cv2.connectedComponents(read.view(np.uint8))[0] == 2  # joined
+    added = (result.gaps >= 0.5) & (ink < 0.5)
+    assert added.sum(axis=0).max() == 1  # one pixel per column: 8-connected, not stair-stepped
+    assert (ink[added] >= 0.15).all()  # each on the faint line
+    assert added[:, 44:60].sum() >= 15
