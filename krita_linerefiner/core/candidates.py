@@ -70,6 +70,8 @@ FRAGMENT_AREA = 16  # px: pieces this small a bridge may run over (remnants insi
 NEAR_TIP = 2.0
 # A faint line along a bridge (traced): see `traced`.
 TRACE_TIP = 1.5
+TRACE_TIP_PAD = 0.5  # px: ... or, off a bold end, half its width and this
+TRACE_TIP_MAX = 3.0  # px: ... but no more (a short faint stretch between bold ends stays)
 TRACE_SPREAD = 0.7
 TRACE_SIDE = 2.5
 TRACE_LEVEL = 0.2
@@ -1205,12 +1207,12 @@ def traced(lines: LineMap, cands: Candidates, ends: StrokeEnds
     Such a bridge crosses a stretch of a stroke drawn lighter (a hairline, a pencil stroke
     where the pressure lifted), which reads as a break in the line map (ink under LINE_LEVEL)
     though the drawing shows the stroke going on. It is sampled along the curve a closure
-    would be drawn on, off the tips (TRACE_TIP px): the line there is at least TRACE_LEVEL
-    (the darkest within TRACE_SPREAD px across the curve) and at least TRACE_CONTRAST above
-    the ink TRACE_SIDE px to either side, so a bridge beside a line, across a dark fill or
-    through JPEG noise is no trace. The width is the median, along the bridge, of the px
-    across the curve (TRACE_SIDE either side) where the ink is at least half the line's own
-    darkness there.
+    would be drawn on, off the tips (TRACE_TIP px, more for a bold end): the line there is at
+    least TRACE_LEVEL (the darkest within TRACE_SPREAD px across the curve) and at least
+    TRACE_CONTRAST above the ink TRACE_SIDE px to either side, so a bridge beside a line,
+    across a dark fill or through JPEG noise is no trace. The width is the median, along the
+    bridge, of the px across the curve (TRACE_SIDE either side) where the ink is at least half
+    the line's own darkness there.
     """
     n = len(cands)
     found, width = np.zeros(n, bool), np.zeros(n, np.float32)
@@ -1220,7 +1222,13 @@ def traced(lines: LineMap, cands: Candidates, ends: StrokeEnds
     across = curve_normals(curves)
     off_a = np.linalg.norm(curves - curves[:, :1], axis=2)
     off_b = np.linalg.norm(curves - curves[:, -1:], axis=2)
-    inside = (off_a > TRACE_TIP) & (off_b > TRACE_TIP)
+    # Off each tip by TRACE_TIP, or by half its stroke's width and TRACE_TIP_PAD where that is
+    # more (up to TRACE_TIP_MAX): beside a bold end's round edge the faint line stands out
+    # from no paper.
+    width_b = np.where(cands.end_b >= 0, ends.width[np.maximum(cands.end_b, 0)], 0.0)
+    tip_a = np.clip(0.5 * ends.width[cands.end_a] + TRACE_TIP_PAD, TRACE_TIP, TRACE_TIP_MAX)
+    tip_b = np.clip(0.5 * width_b + TRACE_TIP_PAD, TRACE_TIP, TRACE_TIP_MAX)
+    inside = (off_a > tip_a[:, None]) & (off_b > tip_b[:, None])
 
     def ink_at(shift: float, rows: np.ndarray) -> np.ndarray:
         return ink_beside(lines.ink, curves[rows], across[rows], shift)

@@ -69,6 +69,7 @@ STRAIGHTEST_FIRST = 0.001
 # one joining two real lines over the faint line's specks counts, and, per px, a longer one.
 TRACED_FIRST = 0.1
 TRACED_LONGER = 1e-4
+RIDGE_WIDTH = 1.5  # px: a traced closure up to this wide is drawn on its line's pixels
 RIDGE_REACH = 1.0  # px: how far across a traced closure moves onto its faint line
 # px: stroke ends at least this wide are drawn from the middle of their tip (end_tip).
 CENTRED_WIDTH = 2.5
@@ -482,10 +483,11 @@ def render(analysis: GapAnalysis, accepted: np.ndarray) -> tuple[np.ndarray, lis
     # per width draws them all.
     core = np.zeros((h, w), np.uint8)
     fringe = np.zeros((h, w), np.uint8)
-    # A traced closure 1 px wide re-inks its faint line's own pixels (ridge_path), where a
-    # line rasterised from the curve steps a pixel beside it at every stair of the line.
-    on_line = (widths == 1) & analysis.traced[accepted] if len(analysis.traced) else \
-        np.zeros(len(accepted), bool)
+    # A traced closure along a hairline (up to RIDGE_WIDTH px) re-inks the line's own pixels
+    # (ridge_path), where a line rasterised from the curve steps a pixel beside it at every
+    # stair of the line, and a 2 px one doubles it.
+    on_line = (cands.width[accepted] <= RIDGE_WIDTH) & analysis.traced[accepted] \
+        if len(analysis.traced) else np.zeros(len(accepted), bool)
     for width in np.unique(widths).tolist():
         group = list(fixed[(widths == width) & ~on_line])
         if group:

@@ -1290,3 +1290,39 @@ def test_a_traced_closure_re_inks_the_faint_lines_own_pixels(y_end: int) -> None
     assert added.sum(axis=0).max() == 1  # one pixel per column: 8-connected, not stair-stepped
     assert (ink[added] >= 0.15).all()  # each on the faint line
     assert added[:, 44:60].sum() >= 15
+
+
+@pytest.mark.parametrize("bold", [False, True])
+def test_a_faint_line_that_barely_shows_beside_a_bold_end_is_still_traced(bold: bool) -> None:
+    # Where a faint line leaves a bold stroke's end, the end's round edge can swallow its first
+    # px or two: off a bold end the trace starts further out (half the end's width), off a thin
+    # end it does not, and the closure then re-inks the faint line, not a band as wide as the
+    # ends.
+    from krita_linerefiner.core.candidates import LineMap, find_ends, propose, traced
+
+    half = 2 if bold else 0
+    ink = np.zeros((64, 100), np.float32)
+    ink[31 - half : 32 + half, 10:40] = 1.0
+    ink[31 - half : 32 + half, 58:90] = 1.0
+    ink[31, 40:58] = 0.35
+    ink[32, 42:58] = 0.15  # its soft edge: it reads 1.5 px wide
+    ink[31, 40:42] = 0.12
+    lines = LineMap.from_ink(ink)
+    ends = find_ends(lines)
+    cands = propose(lines, ends, 24)
+    tips = ends.tip
+    k = [i for i in range(len(cands)) if cands.end_b[i] >= 0
+         and min(tips[cands.end_a[i]][1], tips[cands.end_b[i]][1]) < 42
+         and max(tips[cands.end_a[i]][1], tips[cands.end_b[i]][1]) > 55]
+    assert len(k) == 1
+    found, width = traced(lines, cands.take(np.array(k)), ends)
+    assert bool(found[0]) == bold
+    if bold:
+        def unsure(block: np.ndarray, features: np.ndarray) -> np.ndarray:
+            return np.full(len(block), 0.05, np.float32)
+
+        result = close_gaps(ink, GapParams(line_darkness=1.0), scorer=unsure)
+        added = (result.gaps >= 0.5) & (ink < 0.5)
+        assert width[0] == pytest.approx(1.5)
+        assert result.count == 1
+        assert set(np.nonzero(added.any(axis=1))[0].tolist()) == {31}  # on the faint line
