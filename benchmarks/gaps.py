@@ -422,8 +422,10 @@ def category_verdict(results: dict[str, dict[str, dict[str, float | int]]], cate
     false_add, stray = float(r["false_addition_rate"]), float(r["stray_px_per_mp"])
     rate(f"closure <= 8 px >= {CAT_SHORT:.0%}", short, short >= CAT_SHORT)
     rate(f"closure 9-32 px >= {CAT_LONG:.0%}", long_, long_ >= CAT_LONG)
+    far = r.get("false_px_per_mp")
     checks.append((f"false additions <= {CAT_FALSE_ADD:.0%}", false_add <= CAT_FALSE_ADD,
-                   _pct(false_add).strip() + "%"))
+                   _pct(false_add).strip() + "%"
+                   + ("" if far is None else f" ({float(far):.1f} false px/MP)")))
     checks.append((f"stray additions <= {CAT_STRAY_PER_MP:.0f} px/MP",
                    stray <= CAT_STRAY_PER_MP, f"{stray:.1f}"))
     if category == "faint20":

@@ -395,6 +395,12 @@ class GapScore:
         return self.far_pixels / self.new_pixels if self.new_pixels else 0.0
 
     @property
+    def false_per_mp(self) -> float:
+        """False (far) px per MP of drawing: unlike false_addition_rate, not raised by drawing
+        the same closures thinner (fewer true px)."""
+        return self.far_pixels / self.gapped_area * 1e6 if self.gapped_area else float("nan")
+
+    @property
     def gap_free_per_mp(self) -> float:
         return self.gap_free_new / self.gap_free_area * 1e6 if self.gap_free_area else float("nan")
 
@@ -414,6 +420,7 @@ class GapScore:
         out["closure_all"] = self.overall_closure
         out["gaps_all"] = self.gap_count(LENGTH_BINS[0][0], LENGTH_BINS[-1][1])
         out["false_addition_rate"] = self.false_addition_rate
+        out["false_px_per_mp"] = self.false_per_mp
         out["new_pixels"] = self.new_pixels
         out["added_px_per_mp_gap_free"] = self.gap_free_per_mp
         out["added_px_per_mp_gap_free_joining"] = (

@@ -150,6 +150,12 @@ def test_false_additions_count_only_pixels_far_from_the_true_lines() -> None:
     score = GapScore()
     score.add_gapped(ink, added, target, labels, LENGTHS)
     assert score.false_addition_rate == pytest.approx(9 / 20)
+    assert score.summary()["false_px_per_mp"] == pytest.approx(9 / ink.size * 1e6)
+    # The same far px among fewer near ones: a larger share, the same px per MP.
+    thin = GapScore()
+    thin.add_gapped(ink, (added * (labels == 0)).astype(np.float32), target, labels, LENGTHS)
+    assert thin.false_addition_rate > score.false_addition_rate
+    assert thin.false_per_mp == pytest.approx(score.false_per_mp)
     # A drawing enlarged (benchmarks.real --scale) is judged with the distance enlarged too:
     # the 3x3 block lies 17-19 px off the square's lines, within 20 px.
     wide = GapScore()
