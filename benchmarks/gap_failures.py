@@ -51,18 +51,21 @@ def crossing(cands, reach: np.ndarray) -> np.ndarray:
     return (inside.mean(axis=1) >= 0.6) & inside[:, 0] & inside[:, -1]
 
 
-def real_data(folder: Path, variant: str, gaps: int, seed: int) -> dict[str, list]:
-    """benchmarks.real's cut drawings in one variant, as make_category's arrays (lists)."""
+def real_data(folder: Path, variant: str, gaps: int, seed: int, scale: float = 1.0
+              ) -> dict[str, list]:
+    """benchmarks.real's cut drawings in one variant, as make_category's arrays (lists);
+    `scale`: enlarged as benchmarks.real --scale enlarges them, breaks as long."""
     from benchmarks.metrics import line_map
-    from benchmarks.real import cut_gaps, degrade, erased, load_drawings
+    from benchmarks.real import MAX_LENGTH, cut_gaps, degrade, enlarge, erased, load_drawings
     from krita_linerefiner.core.ink import ink_from_image
 
     out: dict[str, list] = {"ink": [], "target": [], "gap_labels": [], "gap_lengths": [],
                             "rgb": []}
-    for index, (_, rgb) in enumerate(load_drawings(folder).items()):
+    for index, (_, small) in enumerate(load_drawings(folder).items()):
+        rgb = enlarge(small, scale)
         rng = np.random.default_rng(seed * 1000 + index)
         truth = line_map(ink_from_image(rgb[..., ::-1]))
-        labels, lengths = cut_gaps(truth, gaps, rng)
+        labels, lengths = cut_gaps(truth, gaps, rng, round(MAX_LENGTH * scale))
         picture = degrade(rgb, erased(labels, truth), variant, np.random.default_rng(index))
         ink = ink_from_image(picture[..., ::-1])
         out["ink"].append(np.clip(np.rint(ink * 255), 0, 255).astype(np.uint8))
@@ -267,6 +270,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--real", type=Path, help="diagnose benchmarks.real's cut drawings in "
                         "this folder instead (--categories: its variants, e.g. black,pencil20)")
     parser.add_argument("--gaps", type=int, default=30, help="--real: cuts per drawing")
+    parser.add_argument("--scale", type=float, default=1.0, help="--real: the drawings "
+                        "enlarged this many times, as benchmarks.real --scale (breaks as long)")
     parser.add_argument("--data", type=Path, help="diagnose this data set's --split instead "
                         "(benchmarks.gaps --data); --per-category: how many images")
     parser.add_argument("--split", default="test")
@@ -295,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
             data = load_data(args.data, args.split, args.per_category)
             data["rgb"] = np.repeat((255 - data["ink"])[..., None], 3, axis=3)
         elif args.real is not None:
-            data = real_data(args.real, cat, args.gaps, args.seed)
+            data = real_data(args.real, cat, args.gaps, args.seed, args.scale)
         else:
             data = make_category(cat, args.per_category, args.seed, args.size)
         reasons, false_kinds, lengths, measured, strays = diagnose(cat, data, scorer, params,
