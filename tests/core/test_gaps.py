@@ -1326,3 +1326,25 @@ def test_a_faint_line_that_barely_shows_beside_a_bold_end_is_still_traced(bold: 
         assert width[0] == pytest.approx(1.5)
         assert result.count == 1
         assert set(np.nonzero(added.any(axis=1))[0].tolist()) == {31}  # on the faint line
+
+
+@pytest.mark.parametrize("strips", [False, True])
+def test_pinholes_and_grain_do_not_thin_the_lines_width(strips: bool, monkeypatch) -> None:
+    # A grainy pencil stroke or scan leaves 1-px holes in its lines and dust beside them: the
+    # width still reads as the clean line's, so the max gap grows with it all the same.
+    from krita_linerefiner.core import lines as lines_module
+    from krita_linerefiner.core.candidates import LineMap
+    from krita_linerefiner.core.gaps import line_width
+
+    if strips:  # strips of rows (as on a page) read the same width
+        monkeypatch.setattr(lines_module, "STRIP_ROWS", 37)
+    ink = square_outline(size=200, width=7)
+    clean = line_width(LineMap.from_ink(ink))
+    assert clean > 6.0
+    rng = np.random.default_rng(0)
+    grainy = ink.copy()
+    holes = (rng.random(ink.shape) < 0.08) & (ink >= 0.5)
+    grainy[holes] = 0.0  # pinholes inside the lines
+    dust = rng.random(ink.shape) < 0.002
+    grainy[dust & (ink < 0.5)] = 1.0  # single dark grains in the paper
+    assert line_width(LineMap.from_ink(grainy)) == pytest.approx(clean, abs=1.0)
