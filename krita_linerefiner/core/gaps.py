@@ -367,8 +367,8 @@ def _sealing(analysis: GapAnalysis, params: GapParams, accepted: np.ndarray,
         return extra
     line = analysis.lines.line
     h, w = line.shape
-    # Each bridge's path as render draws its solid core (a traced 1-px one render draws on its
-    # faint line's own pixels, closures.ridge_path: within a px of this one).
+    # Each bridge's path as render draws its solid core (a traced one along a hairline render
+    # draws on the hairline's own pixels, closures.ridge_path: within a px of this one).
     fixed = np.rint(curves(analysis, extra, drawn_tips(analysis, extra))
                     * (1 << SUBPIXEL_BITS)).astype(np.int32)
     widths = np.maximum(1, np.rint(analysis.candidates.width[extra])).astype(int)
