@@ -65,7 +65,7 @@ from .closures import (
 )
 from .errors import LineRefinerError, check_cancel
 from .ink import as_ink
-from .lines import LineLevels, _strips, normalise_lines
+from .lines import LineLevels, normalise_lines, row_strips
 from .tiling import TileModel, fit_to_image, release_memory, run_tiled, sub_progress
 
 MAX_GAP_LIMIT = MAX_REACH
@@ -166,7 +166,7 @@ def line_width(lines: LineMap) -> float:
     eight = np.ones((3, 3), np.uint8)
     halo = int(WIDTH_CAP) + 2  # the distance is exact up to WIDTH_CAP / 2 and two px more
     widths, pieces, bold = [], [], []
-    for lo, hi, top, bottom in _strips(lines.line.shape[0], halo):
+    for lo, hi, top, bottom in row_strips(lines.line.shape[0], halo):
         solid = cv2.morphologyEx(lines.line[top:bottom].view(np.uint8), cv2.MORPH_CLOSE, eight)
         distance = cv2.distanceTransform(solid, cv2.DIST_L2, 3)
         to_paper = distance[lo - top : hi - top]

@@ -88,7 +88,7 @@ def _paper_level(ink: np.ndarray) -> np.ndarray:
     return cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
-def _strips(height: int, halo: int, rows: int | None = None
+def row_strips(height: int, halo: int, rows: int | None = None
             ) -> list[tuple[int, int, int, int]]:
     """(lo, hi, top, bottom): strips of rows lo:hi and, around each, the rows top:bottom a
     window of `halo` rows either side reads."""
@@ -118,7 +118,7 @@ def measure_lines(ink: np.ndarray, above_paper: np.ndarray | None = None) -> Lin
     # strips of rows (with the rows the 3x3 window reaches), so no full-size temporaries.
     ridges: list[np.ndarray] = []
     kernel = np.ones((3, 3), np.uint8)
-    for lo, hi, top, bottom in _strips(above_paper.shape[0], 1):
+    for lo, hi, top, bottom in row_strips(above_paper.shape[0], 1):
         rows = above_paper[lo:hi]
         peak = cv2.dilate(above_paper[top:bottom], kernel)[lo - top : hi - top]
         ridges.append(rows[(rows >= peak) & (rows > floor)])
@@ -205,7 +205,7 @@ def _scale_by_local_darkness(above: np.ndarray, line_level: float, floor: float,
     height = above.shape[0]
     # The rows above each strip as they were before the previous strip was scaled in place.
     before: np.ndarray | None = None
-    for lo, hi, top, bottom in _strips(height, halo):
+    for lo, hi, top, bottom in row_strips(height, halo):
         window = above[top:bottom]
         if before is not None:
             window = np.concatenate([before, above[lo:bottom]])
