@@ -1019,12 +1019,15 @@ def from_other_end(cands: Candidates, rows: np.ndarray, crowding: np.ndarray) ->
                       sub.kind.copy(), f, sub.width.copy())
 
 
-def propose(lines: LineMap, ends: StrokeEnds, max_gap: int) -> Candidates:
-    """Every plausible bridge of at most `max_gap` px from each stroke end."""
+def propose(lines: LineMap, ends: StrokeEnds, max_gap: int,
+            crowding: np.ndarray | None = None) -> Candidates:
+    """Every plausible bridge of at most `max_gap` px from each stroke end; `crowding`: the
+    ends' tip_crowding, if the caller has it already."""
     n = len(ends)
     if n == 0 or max_gap <= 0:
         return _empty_candidates()
-    crowding = tip_crowding(ends)
+    if crowding is None:
+        crowding = tip_crowding(ends)
     # End to end: every pair of tips within reach.
     i, j, _ = pairs_within(ends.tip, ends.tip, max_gap)
     pair = i < j

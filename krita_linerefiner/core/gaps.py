@@ -215,7 +215,8 @@ def analyse_gaps(
     search = max(reach, min(MAX_GAP_LIMIT, math.ceil(long_reach(max_gap))))
     check_cancel(cancel)
     ends = find_ends(lines)
-    cands = propose(lines, ends, search)
+    crowding = tip_crowding(ends)  # a feature of the candidates, and which to ask twice
+    cands = propose(lines, ends, search, crowding)
     check_cancel(cancel)
     probability = np.zeros(len(cands), np.float32)
     bridge = getattr(scorer, "bridge", BRIDGE_CHORD)  # what the verifier was trained to see
@@ -229,7 +230,6 @@ def analyse_gaps(
         wanted = wanted[np.argsort(cands.length[wanted], kind="stable")]
     # Patches are cut and scored a block at a time: a page with 50k candidates would need
     # 600 MB for all its patches at once.
-    crowding = tip_crowding(ends)
     for lo in range(0, len(wanted), SCORE_BLOCK):
         check_cancel(cancel)
         rows = wanted[lo : lo + SCORE_BLOCK]
