@@ -351,3 +351,16 @@ def test_sampling_chances_weigh_kinds_and_reject_unknown_ones() -> None:
     for bad in (["hersey=2"], ["hershey"]):
         with pytest.raises(SystemExit, match="KIND=W"):
             sampling_chances(kinds, bad)
+
+
+def test_openclipart_ids_are_the_same_from_the_folder_above_svg(tmp_path: Path) -> None:
+    # LINEREFINER_OPENCLIPART_DIR set to share/openclipart instead of share/openclipart/svg
+    # must not move every drawing to another split.
+    drawing = tmp_path / "openclipart" / "svg" / "animals" / "cat.svg"
+    drawing.parent.mkdir(parents=True)
+    drawing.write_text("<svg/>")
+    above, svg = tmp_path / "openclipart", tmp_path / "openclipart" / "svg"
+    assert sources.openclipart_root(above) == svg
+    assert sources.openclipart_root(svg) == svg
+    ids = sources.openclipart_files(sources.openclipart_root(above))
+    assert ids == sources.openclipart_files(svg) == ["animals/cat.svg"]

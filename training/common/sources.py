@@ -20,8 +20,15 @@ import numpy as np
 
 # The Debian packages' folders; the variables point at an unpacked copy (`dpkg -x`) instead, so
 # data can be regenerated on a machine that must not have the packages installed (CI's view).
-OPENCLIPART_DIR = Path(os.environ.get("LINEREFINER_OPENCLIPART_DIR")
-                       or "/usr/share/openclipart/svg")
+def openclipart_root(path: Path) -> Path:
+    """The package's svg folder, also when `path` is the folder above it (share/openclipart):
+    a drawing's id, and so its split, is its path relative to the svg folder, and with the
+    folder above it every drawing would fall in another split."""
+    return path / "svg" if (path / "svg").is_dir() else path
+
+
+OPENCLIPART_DIR = openclipart_root(Path(os.environ.get("LINEREFINER_OPENCLIPART_DIR")
+                                        or "/usr/share/openclipart/svg"))
 HERSHEY_DIR = Path(os.environ.get("LINEREFINER_HERSHEY_DIR") or "/usr/share/hershey-fonts")
 SPLITS = ("train", "val", "test")
 
