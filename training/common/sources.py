@@ -18,8 +18,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-# The Debian packages' folders; the variables point at an unpacked copy (`dpkg -x`) instead, so
-# data can be regenerated on a machine that must not have the packages installed (CI's view).
 def openclipart_root(path: Path) -> Path:
     """The package's svg folder, also when `path` is the folder above it (share/openclipart):
     a drawing's id, and so its split, is its path relative to the svg folder, and with the
@@ -27,6 +25,8 @@ def openclipart_root(path: Path) -> Path:
     return path / "svg" if (path / "svg").is_dir() else path
 
 
+# The Debian packages' folders; the variables point at an unpacked copy (`dpkg -x`) instead, so
+# data can be regenerated on a machine that must not have the packages installed (CI's view).
 OPENCLIPART_DIR = openclipart_root(Path(os.environ.get("LINEREFINER_OPENCLIPART_DIR")
                                         or "/usr/share/openclipart/svg"))
 HERSHEY_DIR = Path(os.environ.get("LINEREFINER_HERSHEY_DIR") or "/usr/share/hershey-fonts")
