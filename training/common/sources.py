@@ -18,6 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+
 def openclipart_root(path: Path) -> Path:
     """The package's svg folder, also when `path` is the folder above it (share/openclipart):
     a drawing's id, and so its split, is its path relative to the svg folder, and with the
