@@ -74,6 +74,10 @@ TRACE_TIP_PAD = 0.5  # px: ... or, off a bold end, half its width and this
 TRACE_TIP_MAX = 3.0  # px: ... but no more (a short faint stretch between bold ends stays)
 TRACE_SPREAD = 0.7
 TRACE_SIDE = 2.5
+# px: ... and off the line a bridge ends on (not at a stroke end) by the reach of the side
+# samples too: they reach that line from this far out where the faint line meets it at 45
+# degrees, and the line is no paper to stand out from.
+TRACE_TIP_LINE = TRACE_TIP + TRACE_SIDE
 TRACE_LEVEL = 0.2
 TRACE_CONTRAST = 0.15
 TRACE_STEP = 0.5
@@ -1210,12 +1214,12 @@ def traced(lines: LineMap, cands: Candidates, ends: StrokeEnds
     Such a bridge crosses a stretch of a stroke drawn lighter (a hairline, a pencil stroke
     where the pressure lifted), which reads as a break in the line map (ink under LINE_LEVEL)
     though the drawing shows the stroke going on. It is sampled along the curve a closure
-    would be drawn on, off the tips (TRACE_TIP px, more for a bold end): the line there is at
-    least TRACE_LEVEL (the darkest within TRACE_SPREAD px across the curve) and at least
-    TRACE_CONTRAST above the ink TRACE_SIDE px to either side, so a bridge beside a line,
-    across a dark fill or through JPEG noise is no trace. The width is the median, along the
-    bridge, of the px across the curve (TRACE_SIDE either side) where the ink is at least half
-    the line's own darkness there.
+    would be drawn on, off the tips (TRACE_TIP px, more for a bold end, TRACE_TIP_LINE off the
+    line a bridge ends on): the line there is at least TRACE_LEVEL (the darkest within
+    TRACE_SPREAD px across the curve) and at least TRACE_CONTRAST above the ink TRACE_SIDE px
+    to either side, so a bridge beside a line, across a dark fill or through JPEG noise is no
+    trace. The width is the median, along the bridge, of the px across the curve (TRACE_SIDE
+    either side) where the ink is at least half the line's own darkness there.
     """
     n = len(cands)
     found, width = np.zeros(n, bool), np.zeros(n, np.float32)
@@ -1231,6 +1235,7 @@ def traced(lines: LineMap, cands: Candidates, ends: StrokeEnds
     width_b = np.where(cands.end_b >= 0, ends.width[np.maximum(cands.end_b, 0)], 0.0)
     tip_a = np.clip(0.5 * ends.width[cands.end_a] + TRACE_TIP_PAD, TRACE_TIP, TRACE_TIP_MAX)
     tip_b = np.clip(0.5 * width_b + TRACE_TIP_PAD, TRACE_TIP, TRACE_TIP_MAX)
+    tip_b = np.where(cands.end_b >= 0, tip_b, TRACE_TIP_LINE)
     inside = (off_a > tip_a[:, None]) & (off_b > tip_b[:, None])
 
     def ink_at(shift: float, rows: np.ndarray) -> np.ndarray:

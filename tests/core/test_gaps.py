@@ -1348,3 +1348,27 @@ def test_pinholes_and_grain_do_not_thin_the_lines_width(strips: bool, monkeypatc
     dust = rng.random(ink.shape) < 0.002
     grainy[dust & (ink < 0.5)] = 1.0  # single dark grains in the paper
     assert line_width(LineMap.from_ink(grainy)) == pytest.approx(clean, abs=1.0)
+
+
+@pytest.mark.parametrize("between", ["faint", "paper"])
+def test_a_faint_line_running_into_a_line_at_an_angle_is_traced(between: str) -> None:
+    # A stroke goes on as a faint line and meets another line at 45 degrees. Near that line the
+    # samples beside the bridge reach the line itself, which is no paper for the faint line to
+    # stand out from: the trace stops short of it (TRACE_TIP_LINE).
+    from krita_linerefiner.core.candidates import LineMap, find_ends, propose, traced
+
+    ink = np.zeros((64, 100), np.float32)
+    ink[31:33, 10:40] = 1.0
+    cv2.line(ink, (38, 11), (78, 51), 1.0, 2, cv2.LINE_AA)  # (x, y): through row 31, col 58
+    if between == "faint":
+        ink[31, 40:58] = np.maximum(ink[31, 40:58], 0.3)
+    lines = LineMap.from_ink(ink)
+    ends = find_ends(lines)
+    cands = propose(lines, ends, 24)
+    tips = ends.tip
+    k = [i for i in range(len(cands)) if cands.end_b[i] < 0
+         and 38 <= tips[cands.end_a[i]][1] <= 42 and abs(tips[cands.end_a[i]][0] - 31.5) <= 1.5
+         and abs(cands.stop[i][0] - 31.5) <= 2.0]
+    assert k, "the bridge from the stroke's end along it to the line is a candidate"
+    found, _ = traced(lines, cands.take(np.array(k)), ends)
+    assert found.any() == (between == "faint")
