@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -360,6 +360,12 @@ class Necks:
     # (K,) bool: drawn whole even where a closure touches it (a break across a bold stroke,
     # which a closure between two of its corners seals as a hairline).
     whole: np.ndarray
+    # (K,) bool: a faint line between two lines drawn on its ridge (closures.find_faint_joins),
+    # drawn unless closures already cover it; empty: none is.
+    faint: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+
+    def is_faint(self, k: int) -> bool:
+        return bool(len(self.faint)) and bool(self.faint[k])
 
     def __len__(self) -> int:
         return len(self.bbox)
@@ -417,7 +423,7 @@ def find_necks(lines: LineMap) -> Necks:
         soft = ring_of(solid.view(np.uint8)) & fill_c
         offset = np.array([y0, x0])
         found.append((np.argwhere(solid) + offset, np.argwhere(soft) + offset, gap))
-    return _as_necks(found)
+    return as_necks(found)
 
 
 def find_bold_breaks(lines: LineMap) -> Necks:
@@ -430,7 +436,7 @@ def find_bold_breaks(lines: LineMap) -> Necks:
     continues both strokes' edges. Kept where it parts the paper around it (_parts_paper), the
     other breaks filled. None where no stroke is that bold (no thinning on, then)."""
     # Each with the others filled, as a break beside it is closed too.
-    return _as_necks(_parting(lines.line, _bold_break_fills(lines)), whole=True)
+    return as_necks(_parting(lines.line, _bold_break_fills(lines)), whole=True)
 
 
 def _bold_break_fills(lines: LineMap) -> list[BoldFill]:
@@ -630,7 +636,7 @@ def find_bold_slits(lines: LineMap, taken: Necks) -> Necks:
     bold break fills it already. None where no stroke is that bold. find_bold runs both."""
     closed = lines.line.copy()
     closed[taken.pixels[:, 0], taken.pixels[:, 1]] = True
-    return _as_necks(_parting(closed, _slit_fills(lines, taken.pixels)), whole=True)
+    return as_necks(_parting(closed, _slit_fills(lines, taken.pixels)), whole=True)
 
 
 def find_bold(lines: LineMap) -> Necks:
@@ -650,7 +656,7 @@ def find_bold(lines: LineMap) -> Necks:
         done[pix[:, 0], pix[:, 1]] = True
     kept += [(pix, soft, gap) for pix, soft, gap, width in slits
              if not done[pix[:, 0], pix[:, 1]].any() and _parts_paper(closed, pix, width)]
-    return _as_necks(kept, whole=True)
+    return as_necks(kept, whole=True)
 
 
 def _parting(line: np.ndarray, fills: list[BoldFill]
@@ -772,8 +778,10 @@ def _paper_between(lines: LineMap, a: np.ndarray, b: np.ndarray) -> bool:
     return bool(on.mean() <= MAX_CROSSING)
 
 
-def _as_necks(found: list[tuple[np.ndarray, np.ndarray, int]], whole: bool = False) -> Necks:
-    """Necks from (solid pixels, soft pixels, gap) each, all drawn `whole` or none."""
+def as_necks(found: list[tuple[np.ndarray, np.ndarray, int]], whole: bool = False,
+              faint: bool = False) -> Necks:
+    """Necks from (solid pixels, soft pixels, gap) each, all drawn `whole` or none, all
+    `faint` or none."""
     if not found:
         return no_necks()
     boxes = [(int(p[:, 1].min()), int(p[:, 0].min()), int(np.ptp(p[:, 1])) + 1,
@@ -783,7 +791,7 @@ def _as_necks(found: list[tuple[np.ndarray, np.ndarray, int]], whole: bool = Fal
                  np.concatenate([f[1] for f in found]).reshape(-1, 2).astype(np.int64),
                  np.concatenate([[0], np.cumsum([len(f[1]) for f in found])]).astype(np.int64),
                  np.array(boxes, np.int64), np.array([f[2] for f in found], np.int64),
-                 np.full(len(found), whole))
+                 np.full(len(found), whole), np.full(len(found), faint))
 
 
 def join_necks(a: Necks, b: Necks) -> Necks:
@@ -797,7 +805,12 @@ def join_necks(a: Necks, b: Necks) -> Necks:
                  np.concatenate([a.soft, b.soft]),
                  np.concatenate([a.soft_offsets, b.soft_offsets[1:] + a.soft_offsets[-1]]),
                  np.concatenate([a.bbox, b.bbox]), np.concatenate([a.gap, b.gap]),
-                 np.concatenate([a.whole, b.whole]))
+                 np.concatenate([a.whole, b.whole]),
+                 np.concatenate([_faint_flags(a), _faint_flags(b)]))
+
+
+def _faint_flags(necks: Necks) -> np.ndarray:
+    return necks.faint if len(necks.faint) == len(necks) else np.zeros(len(necks), bool)
 
 
 def paper_regions(paper: np.ndarray) -> np.ndarray:

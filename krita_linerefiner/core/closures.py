@@ -14,11 +14,17 @@ import numpy as np
 
 from .candidates import (
     FEATURES,
+    TRACE_CONTRAST,
+    TRACE_LEVEL,
+    TRACE_SIDE,
+    TRACE_SPREAD,
+    TRACE_TIP_LINE,
     Candidates,
     LineMap,
     Necks,
     StrokeEnds,
     area_feature,
+    as_necks,
     big_lines,
     bridge_curves,
     bridge_directions,
@@ -29,7 +35,9 @@ from .candidates import (
     pairs_within,
     ray_samples,
     seals,
+    thin,
 )
+from .lines import row_strips
 
 Scorer = Callable[[np.ndarray, np.ndarray], np.ndarray]
 # A bridge is drawn this far into the strokes it joins, so it meets them without a seam.
@@ -71,6 +79,14 @@ TRACED_FIRST = 0.1
 TRACED_LONGER = 1e-4
 RIDGE_WIDTH = 1.5  # px: a traced closure up to this wide is drawn on its line's pixels
 RIDGE_REACH = 1.0  # px: how far across a traced closure moves onto its faint line
+# Faint lines from one line to another (find_faint_joins): what an opening this wide leaves
+# round a faint line is the paper it stands out from (lines up to about 5 px wide, not fills),
+# it meets a line within FAINT_NEAR px, at most FAINT_BESIDE px of it run next to a line, and
+# at most FAINT_CROWD specks lie in its box beside it.
+FAINT_OPENING = 7
+FAINT_NEAR = 2
+FAINT_BESIDE = 4
+FAINT_CROWD = 3  # specks not on it in its box, at most
 # px: stroke ends at least this wide are drawn from the middle of their tip (end_tip).
 CENTRED_WIDTH = 2.5
 # A closure the verifier is less sure of is still drawn where it seals off a region of paper
@@ -536,6 +552,184 @@ def add_necks(analysis: GapAnalysis, coverage: np.ndarray, max_gap: int) -> list
     return draw_necks(analysis, coverage, necks_to_draw(analysis, coverage, max_gap))
 
 
+def find_faint_joins(lines: LineMap, reach: int) -> Necks:
+    """Faint lines that run from one line to another, as necks drawn on their ridge.
+
+    Where a hairline (a stroke drawn lighter, a pencil line where the pressure lifted) runs
+    between two lines, a break along it has no stroke end on either side: the crossing lines cut
+    it into stretches that the candidates (propose, traced) never see. A faint line is ink of
+    at least TRACE_LEVEL, TRACE_CONTRAST above what an opening FAINT_OPENING px wide leaves
+    there, off line and not the soft edge of one (under half the darkest ink beside it), with
+    the specks on it (pieces under MIN_JOINED_PIECE px: its darker bits). One is kept where it
+    comes within FAINT_NEAR px of two lines and fits in `reach` px each way; where its skeleton
+    runs from one to the other with the faint line along the whole way (the trace test of
+    candidates.traced, off both lines by TRACE_TIP_LINE); and where at most FAINT_BESIDE px of
+    that path lie next to a line (it crosses between lines, not along one, which would only
+    thicken it); and where at most FAINT_CROWD specks lie in its box beside it (not stipple or
+    a screentone, whose dots the faint px between them chain into lines). It is drawn through
+    the darkest px across the path (ridge_path) and on to the nearest px of each line."""
+    ink, pieces = lines.ink, lines.pieces
+    real = lines.areas >= MIN_JOINED_PIECE
+    real[0] = False
+    big = real[pieces]
+    specks = lines.line & ~big
+    h, w = ink.shape
+    opening = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (FAINT_OPENING, FAINT_OPENING))
+    beside = np.ones((3, 3), np.uint8)
+    faint = np.zeros((h, w), bool)
+    halo = FAINT_OPENING // 2 + 1
+    for lo, hi, top, bottom in row_strips(h, halo):
+        window = ink[top:bottom]
+        rows = ink[lo:hi]
+        stands = (window - cv2.morphologyEx(window, cv2.MORPH_OPEN, opening))[lo - top : hi - top]
+        near_line = cv2.dilate(big[top:bottom].view(np.uint8), beside)[lo - top : hi - top]
+        edge = near_line.view(bool) & (
+            rows < 0.5 * cv2.dilate(window, beside)[lo - top : hi - top])
+        faint[lo:hi] = ((rows >= TRACE_LEVEL) & (stands >= TRACE_CONTRAST) & ~big[lo:hi]
+                        & ~edge)
+    faint |= specks
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(
+        faint.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
+    del faint
+    x, y, bw, bh, area = (stats[:, i] for i in range(5))
+    fits = (area >= 3) & (np.maximum(bw, bh) <= reach)
+    fits[0] = False
+    if not fits.any():
+        return no_necks()
+    # The lowest and highest label of a line within FAINT_NEAR px of each faint px, per faint
+    # line: two different ones, and it comes near two lines.
+    reach_px = np.ones((2 * FAINT_NEAR + 1, 2 * FAINT_NEAR + 1), np.uint8)
+    none = np.float32(1 << 24)
+    low = np.full(n, none, np.float32)
+    high = np.zeros(n, np.float32)
+    for lo, hi, top, bottom in row_strips(h, FAINT_NEAR):
+        mine = labels[lo:hi]
+        at = fits[mine]
+        if not at.any():
+            continue
+        ids = np.where(big[top:bottom], pieces[top:bottom], 0).astype(np.float32)
+        up = cv2.dilate(ids, reach_px)[lo - top : hi - top]
+        down = cv2.erode(np.where(ids > 0, ids, none), reach_px)[lo - top : hi - top]
+        np.maximum.at(high, mine[at], up[at])
+        np.minimum.at(low, mine[at], down[at])
+    found: list[tuple[np.ndarray, np.ndarray, int]] = []
+    for k in np.nonzero(fits & (low < none) & (high > low))[0].tolist():
+        path = _faint_path(lines, labels, k, (int(x[k]), int(y[k]), int(bw[k]), int(bh[k])))
+        if path is not None:
+            found.append((path, np.zeros((0, 2), np.int64), len(path)))
+    return as_necks(found, faint=True)
+
+
+def _faint_path(lines: LineMap, labels: np.ndarray, k: int, box: tuple[int, int, int, int]
+                ) -> np.ndarray | None:
+    """find_faint_joins' pixels (row, col) for faint line `k` (in `labels`, within `box` x, y,
+    w, h), or None where it is no join."""
+    ink, pieces = lines.ink, lines.pieces
+    h, w = ink.shape
+    x, y, bw, bh = box
+    pad = FAINT_NEAR + 1
+    y0, y1, x0, x1 = max(0, y - pad), min(h, y + bh + pad), max(0, x - pad), min(w, x + bw + pad)
+    mine = labels[y0:y1, x0:x1] == k
+    win = pieces[y0:y1, x0:x1]
+    real = lines.areas[win] >= MIN_JOINED_PIECE
+    reach_px = np.ones((2 * FAINT_NEAR + 1, 2 * FAINT_NEAR + 1), np.uint8)
+    near = cv2.dilate(mine.view(np.uint8), reach_px).view(bool)
+    touched = np.unique(win[near & real & (win > 0)])
+    # Dots and specks of their own round it: stipple or a screentone, whose dots the faint
+    # px between them chain into a line.
+    others = np.unique(win[~real & (win > 0) & ~mine])
+    if len(others) > FAINT_CROWD:
+        return None
+    core = thin(mine)
+    best: tuple[np.ndarray, int, int] | None = None
+    for i, a in enumerate(touched.tolist()):
+        for b in touched[i + 1 :].tolist():
+            at_a = cv2.dilate((win == a).astype(np.uint8), reach_px).view(bool)
+            at_b = cv2.dilate((win == b).astype(np.uint8), reach_px).view(bool)
+            path = _shortest_path(core, at_a, at_b)
+            if path is not None and (best is None or len(path) > len(best[0])):
+                best = (path, a, b)
+    if best is None or len(best[0]) < 3:
+        return None
+    path, a, b = best
+    ridge = _smoothed(path.astype(np.float64))
+    step = np.linalg.norm(np.diff(ridge, axis=0), axis=1)
+    along = np.concatenate([[0.0], np.cumsum(step)])
+    inside = ((along >= TRACE_TIP_LINE - FAINT_NEAR)
+              & (along <= along[-1] - (TRACE_TIP_LINE - FAINT_NEAR)))
+    if not inside.any():
+        return None
+    curve = (ridge + np.array([y0, x0]))[None].astype(np.float32)
+    across = curve_normals(curve)
+    on = np.maximum(np.maximum(ink_beside(ink, curve, across, -TRACE_SPREAD)[0],
+                               ink_beside(ink, curve, across, 0.0)[0]),
+                    ink_beside(ink, curve, across, TRACE_SPREAD)[0])
+    side = np.maximum(ink_beside(ink, curve, across, -TRACE_SIDE)[0],
+                      ink_beside(ink, curve, across, TRACE_SIDE)[0])
+    if not ((on >= TRACE_LEVEL) & (on - side >= TRACE_CONTRAST))[inside].all():
+        return None
+    lined = real & (win > 0)
+    next_to = cv2.dilate(lined.view(np.uint8), np.ones((3, 3), np.uint8)).view(bool)
+    if int(next_to[path[:, 0], path[:, 1]].sum()) > FAINT_BESIDE:
+        return None
+    # Drawn through the darkest px across the path, every half px, and on to each line.
+    t = np.arange(0.0, along[-1] + 1e-6, 0.5)
+    fine = np.stack([np.interp(t, along, ridge[:, 0]), np.interp(t, along, ridge[:, 1])], 1)
+    drawn = ridge_path(ink[y0:y1, x0:x1], fine[:, ::-1])
+    mask = np.zeros(mine.shape, np.uint8)
+    cv2.polylines(mask, [drawn], False, 1, 1, cv2.LINE_8)
+    for end, piece in ((drawn[0, 0], a), (drawn[-1, 0], b)):
+        py, px = np.nonzero(win == piece)
+        m = int(np.argmin((py - end[1]) ** 2 + (px - end[0]) ** 2))
+        cv2.line(mask, (int(end[0]), int(end[1])), (int(px[m]), int(py[m])), 1, 1, cv2.LINE_8)
+    mask[lines.line[y0:y1, x0:x1]] = 0
+    ys, xs = np.nonzero(mask)
+    if not len(ys):
+        return None
+    return np.stack([ys + y0, xs + x0], axis=1).astype(np.int64)
+
+
+def _smoothed(path: np.ndarray) -> np.ndarray:
+    """(T, 2) a pixel path with each point the mean of the 5 around it (ends held)."""
+    if len(path) < 5:
+        return path
+    padded = np.concatenate([path[:1].repeat(2, 0), path, path[-1:].repeat(2, 0)])
+    kernel = np.ones(5) / 5
+    return np.stack([np.convolve(padded[:, c], kernel, "valid") for c in (0, 1)], axis=1)
+
+
+def _shortest_path(allowed: np.ndarray, start: np.ndarray, goal: np.ndarray
+                   ) -> np.ndarray | None:
+    """(T, 2) row, col: the shortest 8-connected path through `allowed` from a px of `start` to
+    one of `goal` (bool maps), or None."""
+    h, w = allowed.shape
+    came = np.full(h * w, -1, np.int64)
+    frontier = [int(i) for i in np.flatnonzero(allowed & start)]
+    for i in frontier:
+        came[i] = i
+    flat_goal = goal.ravel()
+    flat_ok = allowed.ravel()
+    while frontier:
+        nxt: list[int] = []
+        for i in frontier:
+            if flat_goal[i]:
+                out = [i]
+                while came[out[-1]] != out[-1]:
+                    out.append(int(came[out[-1]]))
+                return np.array([divmod(v, w) for v in out[::-1]], np.int64)
+            r, c = divmod(i, w)
+            for dr in (-1, 0, 1):
+                for dc in (-1, 0, 1):
+                    rr, cc = r + dr, c + dc
+                    if (dr or dc) and 0 <= rr < h and 0 <= cc < w:
+                        j = rr * w + cc
+                        if flat_ok[j] and came[j] < 0:
+                            came[j] = i
+                            nxt.append(j)
+        frontier = nxt
+    return None
+
+
 def necks_to_draw(analysis: GapAnalysis, coverage: np.ndarray, max_gap: int) -> list[int]:
     """The necks add_necks draws next to the closures of `coverage`."""
     necks = analysis.necks
@@ -544,10 +738,14 @@ def necks_to_draw(analysis: GapAnalysis, coverage: np.ndarray, max_gap: int) -> 
     drawn = coverage >= 0.5
     chosen: list[int] = []
     for k, size in enumerate(necks.gap.tolist()):
-        if size > max_gap:
+        if size > (long_reach(max_gap) if necks.is_faint(k) else max_gap):
             continue
         pix = necks.pixels[necks.offsets[k] : necks.offsets[k + 1]]
         x, y, bw, bh = (int(v) for v in necks.bbox[k])
+        if necks.is_faint(k):  # a faint line's own ridge: drawn unless closures cover it
+            if drawn[pix[:, 0], pix[:, 1]].mean() < 0.5:
+                chosen.append(k)
+            continue
         whole = bool(necks.whole[k])
         if not whole and drawn[max(0, y - 1) : y + bh + 1, max(0, x - 1) : x + bw + 1].any():
             continue

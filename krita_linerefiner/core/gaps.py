@@ -55,6 +55,7 @@ from .closures import (
     curves,
     draw_necks,
     drawn_tips,
+    find_faint_joins,
     long_reach,
     necks_to_draw,
     render,
@@ -252,7 +253,8 @@ def analyse_gaps(
     ask = wanted[calm[wanted]]
     cands, passable, trace = _traced_breaks(lines, ends, cands, ask, probability)
     check_cancel(cancel)
-    necks = join_necks(find_necks(lines), find_bold(lines))
+    necks = join_necks(join_necks(find_necks(lines), find_bold(lines)),
+                       find_faint_joins(lines, search))
     return GapAnalysis(lines, ends, cands, probability, necks, line_width=width, gap_scale=scale,
                        passable=passable, traced=trace)
 

@@ -1372,3 +1372,53 @@ def test_a_faint_line_running_into_a_line_at_an_angle_is_traced(between: str) ->
     assert k, "the bridge from the stroke's end along it to the line is a candidate"
     found, _ = traced(lines, cands.take(np.array(k)), ends)
     assert found.any() == (between == "faint")
+
+
+def _two_lines_and(between: str) -> np.ndarray:
+    """Two black lines 30 px apart, top to bottom, and between them: a faint 1-px line across
+    (a hairline crossing from one to the other), one from the left line that stops in the paper,
+    a faint line along the left one 2 px from it, noise, the faint line across among dots, or
+    nothing."""
+    ink = np.zeros((64, 100), np.float32)
+    ink[:, 30:32] = 1.0
+    ink[:, 62:64] = 1.0
+    if between == "stops":
+        ink[32, 32:50] = 0.3
+    elif between == "beside":
+        ink[10:50, 34] = 0.3
+    elif between == "noise":
+        rng = np.random.default_rng(5)
+        ink[26:38, 32:62] = rng.uniform(0.0, 0.45, (12, 30)).astype(np.float32)
+    if between in ("across", "stipple"):  # anti-aliased: drawn 4 times the size, scaled down
+        big = np.zeros((64 * 4, 100 * 4), np.float32)
+        cv2.line(big, (32 * 4, 30 * 4), (62 * 4, 36 * 4), 0.35, 4)
+        ink = np.maximum(ink, cv2.resize(big, (100, 64), interpolation=cv2.INTER_AREA))
+    if between == "stipple":  # ... among dots: a faint line in a stippled area is no join
+        for r, c in ((26, 36), (38, 40), (27, 47), (39, 52), (28, 57), (37, 44)):
+            ink[r : r + 2, c : c + 2] = 1.0
+    return ink
+
+
+@pytest.mark.parametrize("between", ["across", "stops", "beside", "noise", "stipple", "paper"])
+def test_a_faint_line_from_one_line_to_another_is_joined(between: str) -> None:
+    # A faint line between two lines has no stroke end for a bridge to start from: it is found
+    # as a faint join and drawn on its own ridge, so a fill no longer leaks along it.
+    from krita_linerefiner.core.candidates import LineMap
+    from krita_linerefiner.core.closures import find_faint_joins
+
+    ink = _two_lines_and(between)
+    necks = find_faint_joins(LineMap.from_ink(ink), 32)
+    assert len(necks) == (1 if between == "across" else 0)
+    if between != "across":
+        return
+    pix = necks.pixels
+    assert ink[pix[:, 0], pix[:, 1]].min() >= 0.1  # on the faint line, not beside it
+
+    def unsure(block: np.ndarray, features: np.ndarray) -> np.ndarray:
+        return np.full(len(block), 0.05, np.float32)
+
+    result = close_gaps(ink, GapParams(line_darkness=1.0), scorer=unsure)
+    closed = (ink >= 0.5) | (result.gaps >= 0.5)
+    paper = (~closed[:, 32:62]).astype(np.uint8)
+    assert cv2.connectedComponents(paper, connectivity=4)[0] - 1 == 2  # above and below it
+    assert result.count == 1
