@@ -588,8 +588,9 @@ def find_faint_joins(lines: LineMap, reach: int) -> Necks:
         faint[lo:hi] = ((rows >= TRACE_LEVEL) & (stands >= TRACE_CONTRAST) & ~big[lo:hi]
                         & ~edge)
     faint |= specks
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(
+    n, found_labels, stats, _ = cv2.connectedComponentsWithStats(
         faint.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
+    labels = np.asarray(found_labels, np.int32)
     del faint
     x, y, bw, bh, area = (stats[:, i] for i in range(5))
     fits = (area >= 3) & (np.maximum(bw, bh) <= reach)
