@@ -82,11 +82,12 @@ RIDGE_REACH = 1.0  # px: how far across a traced closure moves onto its faint li
 # Faint lines from one line to another (find_faint_joins): what an opening this wide leaves
 # round a faint line is the paper it stands out from (lines up to about 5 px wide, not fills),
 # it meets a line within FAINT_NEAR px, at most FAINT_BESIDE px of it run next to a line, and
-# at most FAINT_CROWD specks lie in its box beside it.
+# at most FAINT_CROWD other pieces of line lie within FAINT_CROWD_PAD px of it.
 FAINT_OPENING = 7
 FAINT_NEAR = 2
 FAINT_BESIDE = 4
-FAINT_CROWD = 3  # specks not on it in its box, at most
+FAINT_CROWD = 6
+FAINT_CROWD_PAD = 10
 # px: stroke ends at least this wide are drawn from the middle of their tip (end_tip).
 CENTRED_WIDTH = 2.5
 # A closure the verifier is less sure of is still drawn where it seals off a region of paper
@@ -561,13 +562,15 @@ def find_faint_joins(lines: LineMap, reach: int) -> Necks:
     at least TRACE_LEVEL, TRACE_CONTRAST above what an opening FAINT_OPENING px wide leaves
     there, off line and not the soft edge of one (under half the darkest ink beside it), with
     the specks on it (pieces under MIN_JOINED_PIECE px: its darker bits). One is kept where it
-    comes within FAINT_NEAR px of two lines and fits in `reach` px each way; where its skeleton
-    runs from one to the other with the faint line along the whole way (the trace test of
-    candidates.traced, off both lines by TRACE_TIP_LINE); and where at most FAINT_BESIDE px of
+    comes within FAINT_NEAR px of two lines and fits in `reach` px each way (two parts of one
+    stroke that meet only outside its box count as two: the faint line closes a loop); where its
+    skeleton runs from one to the other with the faint line along the whole way (the trace test
+    of candidates.traced, off both lines by TRACE_TIP_LINE); where at most FAINT_BESIDE px of
     that path lie next to a line (it crosses between lines, not along one, which would only
-    thicken it); and where at most FAINT_CROWD specks lie in its box beside it (not stipple or
-    a screentone, whose dots the faint px between them chain into lines). It is drawn through
-    the darkest px across the path (ridge_path) and on to the nearest px of each line."""
+    thicken it); and where at most FAINT_CROWD other pieces of line lie within FAINT_CROWD_PAD
+    px of its box (not stipple, a screentone or hatching, whose marks the faint px between them
+    chain into lines). It is drawn through the darkest px across the path (ridge_path) and on
+    to the px of each line where the path, carried on 2 px, would meet it."""
     ink, pieces = lines.ink, lines.pieces
     real = lines.areas >= MIN_JOINED_PIECE
     real[0] = False
@@ -597,24 +600,17 @@ def find_faint_joins(lines: LineMap, reach: int) -> Necks:
     fits[0] = False
     if not fits.any():
         return no_necks()
-    # The lowest and highest label of a line within FAINT_NEAR px of each faint px, per faint
-    # line: two different ones, and it comes near two lines.
+    # Which faint lines come within FAINT_NEAR px of a line at all.
     reach_px = np.ones((2 * FAINT_NEAR + 1, 2 * FAINT_NEAR + 1), np.uint8)
-    none = np.float32(1 << 24)
-    low = np.full(n, none, np.float32)
-    high = np.zeros(n, np.float32)
+    touching = np.zeros(n, np.int64)
     for lo, hi, top, bottom in row_strips(h, FAINT_NEAR):
         mine = labels[lo:hi]
-        at = fits[mine]
-        if not at.any():
-            continue
-        ids = np.where(big[top:bottom], pieces[top:bottom], 0).astype(np.float32)
-        up = cv2.dilate(ids, reach_px)[lo - top : hi - top]
-        down = cv2.erode(np.where(ids > 0, ids, none), reach_px)[lo - top : hi - top]
-        np.maximum.at(high, mine[at], up[at])
-        np.minimum.at(low, mine[at], down[at])
+        near = cv2.dilate(big[top:bottom].view(np.uint8), reach_px)[lo - top : hi - top]
+        at = fits[mine] & near.view(bool)
+        if at.any():
+            touching += np.bincount(mine[at], minlength=n)
     found: list[tuple[np.ndarray, np.ndarray, int]] = []
-    for k in np.nonzero(fits & (low < none) & (high > low))[0].tolist():
+    for k in np.nonzero(touching > 0)[0].tolist():
         path = _faint_path(lines, labels, k, (int(x[k]), int(y[k]), int(bw[k]), int(bh[k])))
         if path is not None:
             found.append((path, np.zeros((0, 2), np.int64), len(path)))
@@ -635,18 +631,25 @@ def _faint_path(lines: LineMap, labels: np.ndarray, k: int, box: tuple[int, int,
     real = lines.areas[win] >= MIN_JOINED_PIECE
     reach_px = np.ones((2 * FAINT_NEAR + 1, 2 * FAINT_NEAR + 1), np.uint8)
     near = cv2.dilate(mine.view(np.uint8), reach_px).view(bool)
-    touched = np.unique(win[near & real & (win > 0)])
     # Dots and specks of their own round it: stipple or a screentone, whose dots the faint
     # px between them chain into a line.
-    others = np.unique(win[~real & (win > 0) & ~mine])
+    cy0, cy1 = max(0, y0 - FAINT_CROWD_PAD), min(h, y1 + FAINT_CROWD_PAD)
+    cx0, cx1 = max(0, x0 - FAINT_CROWD_PAD), min(w, x1 + FAINT_CROWD_PAD)
+    round_it = pieces[cy0:cy1, cx0:cx1]
+    others = np.unique(round_it[(round_it > 0) & (labels[cy0:cy1, cx0:cx1] != k)])
     if len(others) > FAINT_CROWD:
         return None
+    # The lines as pieces within this box: two parts of one stroke that meet only beyond it
+    # (a loop the faint line closes) are two lines here.
+    parts = np.asarray(cv2.connectedComponents((real & (win > 0)).view(np.uint8),
+                                               connectivity=8, ltype=cv2.CV_32S)[1], np.int32)
+    touched = np.unique(parts[near & (parts > 0)])
     core = thin(mine)
     best: tuple[np.ndarray, int, int] | None = None
     for i, a in enumerate(touched.tolist()):
         for b in touched[i + 1 :].tolist():
-            at_a = cv2.dilate((win == a).astype(np.uint8), reach_px).view(bool)
-            at_b = cv2.dilate((win == b).astype(np.uint8), reach_px).view(bool)
+            at_a = cv2.dilate((parts == a).astype(np.uint8), reach_px).view(bool)
+            at_b = cv2.dilate((parts == b).astype(np.uint8), reach_px).view(bool)
             path = _shortest_path(core, at_a, at_b)
             if path is not None and (best is None or len(path) > len(best[0])):
                 best = (path, a, b)
@@ -679,9 +682,14 @@ def _faint_path(lines: LineMap, labels: np.ndarray, k: int, box: tuple[int, int,
     drawn = ridge_path(ink[y0:y1, x0:x1], fine[:, ::-1])
     mask = np.zeros(mine.shape, np.uint8)
     cv2.polylines(mask, [drawn], False, 1, 1, cv2.LINE_8)
-    for end, piece in ((drawn[0, 0], a), (drawn[-1, 0], b)):
-        py, px = np.nonzero(win == piece)
-        m = int(np.argmin((py - end[1]) ** 2 + (px - end[0]) ** 2))
+    # On to the px of each line where the path, carried on 2 px, would meet it.
+    back = min(3, len(ridge) - 1)
+    for end, part, heading in ((drawn[0, 0], a, ridge[0] - ridge[back]),
+                               (drawn[-1, 0], b, ridge[-1] - ridge[-1 - back])):
+        py, px = np.nonzero(parts == part)
+        aim = np.array([end[1], end[0]], np.float64)
+        aim += 2.0 * heading / max(float(np.linalg.norm(heading)), 1e-6)
+        m = int(np.argmin((py - aim[0]) ** 2 + (px - aim[1]) ** 2))
         cv2.line(mask, (int(end[0]), int(end[1])), (int(px[m]), int(py[m])), 1, 1, cv2.LINE_8)
     mask[lines.line[y0:y1, x0:x1]] = 0
     ys, xs = np.nonzero(mask)
