@@ -679,11 +679,19 @@ def _faint_path(lines: LineMap, labels: np.ndarray, k: int, box: tuple[int, int,
     # Drawn through the darkest px across the path, every half px, and on to each line.
     t = np.arange(0.0, along[-1] + 1e-6, 0.5)
     fine = np.stack([np.interp(t, along, ridge[:, 0]), np.interp(t, along, ridge[:, 1])], 1)
+    back = min(3, len(ridge) - 1)
+    # Carried on FAINT_NEAR px at each end, so the ridge reaches the lines on the faint line.
+    steps = np.arange(0.5, FAINT_NEAR + 0.5, 0.5)[:, None]
+    head = (ridge[0] - ridge[back]) / max(float(np.linalg.norm(ridge[0] - ridge[back])), 1e-6)
+    tail = (ridge[-1] - ridge[-1 - back]) / max(
+        float(np.linalg.norm(ridge[-1] - ridge[-1 - back])), 1e-6)
+    fine = np.concatenate([(ridge[0] + steps * head)[::-1], fine, ridge[-1] + steps * tail])
+    fine[:, 0] = fine[:, 0].clip(0, mine.shape[0] - 1)
+    fine[:, 1] = fine[:, 1].clip(0, mine.shape[1] - 1)
     drawn = ridge_path(ink[y0:y1, x0:x1], fine[:, ::-1])
     mask = np.zeros(mine.shape, np.uint8)
     cv2.polylines(mask, [drawn], False, 1, 1, cv2.LINE_8)
     # On to the px of each line where the path, carried on 2 px, would meet it.
-    back = min(3, len(ridge) - 1)
     for end, part, heading in ((drawn[0, 0], a, ridge[0] - ridge[back]),
                                (drawn[-1, 0], b, ridge[-1] - ridge[-1 - back])):
         py, px = np.nonzero(parts == part)
