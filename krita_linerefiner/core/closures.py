@@ -409,7 +409,7 @@ def choice(analysis: GapAnalysis, sensitivity: float, max_gap: int) -> bytes:
     """What the closures drawn at these settings depend on: the accepted candidates, those
     accepted if they seal (seal_sensitivity) and the necks within the max gap. Equal choices
     draw the same closures (a preview redraws nothing)."""
-    necks = (analysis.necks.gap <= max_gap).tobytes()
+    necks = necks_within(analysis.necks, max_gap).tobytes()
     return (select(analysis, sensitivity, max_gap).tobytes() + b"|"
             + select(analysis, seal_sensitivity(sensitivity), max_gap).tobytes() + b"|" + necks)
 
@@ -747,6 +747,15 @@ def _shortest_path(allowed: np.ndarray, start: np.ndarray, goal: np.ndarray
     return None
 
 
+def necks_within(necks: Necks, max_gap: int) -> np.ndarray:
+    """(K,) bool: the necks short enough at this max gap; a faint line's, which runs along a
+    stroke, up to the long reach (long_reach)."""
+    limit = np.full(len(necks), float(max_gap))
+    if len(necks.faint) == len(necks):
+        limit[necks.faint] = long_reach(max_gap)
+    return necks.gap <= limit
+
+
 def necks_to_draw(analysis: GapAnalysis, coverage: np.ndarray, max_gap: int) -> list[int]:
     """The necks add_necks draws next to the closures of `coverage`."""
     necks = analysis.necks
@@ -754,8 +763,9 @@ def necks_to_draw(analysis: GapAnalysis, coverage: np.ndarray, max_gap: int) -> 
         return []
     drawn = coverage >= 0.5
     chosen: list[int] = []
-    for k, size in enumerate(necks.gap.tolist()):
-        if size > (long_reach(max_gap) if necks.is_faint(k) else max_gap):
+    within = necks_within(necks, max_gap)
+    for k in range(len(necks)):
+        if not within[k]:
             continue
         pix = necks.pixels[necks.offsets[k] : necks.offsets[k + 1]]
         x, y, bw, bh = (int(v) for v in necks.bbox[k])

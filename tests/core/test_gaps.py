@@ -1427,3 +1427,19 @@ def test_a_faint_line_from_one_line_to_another_is_joined(between: str) -> None:
     regions = cv2.connectedComponents(paper, connectivity=4)[0] - 1
     assert regions == (2 if between == "across" else 3)  # above and below it (and the U's foot)
     assert result.count == 1
+
+
+def test_a_faint_join_counts_up_to_the_long_reach_in_the_preview_choice() -> None:
+    # A faint line runs along a stroke: it is drawn up to the long reach, and the preview's
+    # choice (what a redraw depends on) must change where its drawing does.
+    from krita_linerefiner.core.candidates import as_necks, join_necks
+    from krita_linerefiner.core.closures import long_reach, necks_within
+
+    one = np.array([[5, 5], [5, 6]], np.int64)
+    plain = as_necks([(one, np.zeros((0, 2), np.int64), 28)])
+    faint = as_necks([(one + 10, np.zeros((0, 2), np.int64), 28)], faint=True)
+    necks = join_necks(plain, faint)
+    assert long_reach(20) < 28 <= long_reach(24)
+    assert necks_within(necks, 24).tolist() == [False, True]
+    assert necks_within(necks, 20).tolist() == [False, False]
+    assert necks_within(necks, 28).tolist() == [True, True]
