@@ -1248,7 +1248,9 @@ def traced(lines: LineMap, cands: Candidates, ends: StrokeEnds
     width_b = np.where(cands.end_b >= 0, ends.width[np.maximum(cands.end_b, 0)], 0.0)
     tip_a = np.clip(0.5 * ends.width[cands.end_a] + TRACE_TIP_PAD, TRACE_TIP, TRACE_TIP_MAX)
     tip_b = np.clip(0.5 * width_b + TRACE_TIP_PAD, TRACE_TIP, TRACE_TIP_MAX)
-    tip_b = np.where(cands.end_b >= 0, tip_b, TRACE_TIP_LINE)
+    # A bridge too short to keep a sample that far off its line keeps TRACE_TIP there.
+    off_line = np.where(cands.length >= tip_a + TRACE_TIP_LINE + 1.0, TRACE_TIP_LINE, TRACE_TIP)
+    tip_b = np.where(cands.end_b >= 0, tip_b, off_line)
     inside = (off_a > tip_a[:, None]) & (off_b > tip_b[:, None])
 
     def ink_at(shift: float, rows: np.ndarray) -> np.ndarray:

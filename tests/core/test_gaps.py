@@ -1443,3 +1443,25 @@ def test_a_faint_join_counts_up_to_the_long_reach_in_the_preview_choice() -> Non
     assert necks_within(necks, 24).tolist() == [False, True]
     assert necks_within(necks, 20).tolist() == [False, False]
     assert necks_within(necks, 28).tolist() == [True, True]
+
+
+def test_a_short_faint_stretch_into_a_line_is_still_traced() -> None:
+    # The trace stops TRACE_TIP_LINE short of the line a bridge ends on, but a bridge too short
+    # to keep a sample that far out keeps the usual 1.5 px.
+    from krita_linerefiner.core.candidates import LineMap, find_ends, propose, traced
+
+    ink = np.zeros((64, 100), np.float32)
+    ink[31:33, 10:40] = 1.0
+    ink[10:54, 44:46] = 1.0  # a line across its way, 4 px on
+    ink[31, 40:44] = 0.35
+    ink[32, 40:44] = 0.15
+    lines = LineMap.from_ink(ink)
+    ends = find_ends(lines)
+    cands = propose(lines, ends, 24)
+    tips = ends.tip
+    k = [i for i in range(len(cands)) if cands.end_b[i] < 0
+         and 38 <= tips[cands.end_a[i]][1] <= 41 and cands.stop[i][1] >= 43
+         and abs(cands.stop[i][0] - 31.5) <= 1.5]
+    assert k and (cands.length[k] < 8).all()
+    found, _ = traced(lines, cands.take(np.array(k)), ends)
+    assert found.any()
