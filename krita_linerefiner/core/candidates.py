@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -361,11 +361,8 @@ class Necks:
     # which a closure between two of its corners seals as a hairline).
     whole: np.ndarray
     # (K,) bool: a faint line between two lines drawn on its ridge (closures.find_faint_joins),
-    # drawn unless closures already cover it; empty: none is.
-    faint: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
-
-    def is_faint(self, k: int) -> bool:
-        return bool(len(self.faint)) and bool(self.faint[k])
+    # drawn unless closures already cover it.
+    faint: np.ndarray
 
     def __len__(self) -> int:
         return len(self.bbox)
@@ -378,7 +375,8 @@ BoldFill = tuple[np.ndarray, np.ndarray, int, float]
 def no_necks() -> Necks:
     empty = np.zeros((0, 2), np.int64)
     return Necks(empty, np.zeros(1, np.int64), empty, np.zeros(1, np.int64),
-                 np.zeros((0, 4), np.int64), np.zeros(0, np.int64), np.zeros(0, bool))
+                 np.zeros((0, 4), np.int64), np.zeros(0, np.int64), np.zeros(0, bool),
+                 np.zeros(0, bool))
 
 
 def find_necks(lines: LineMap) -> Necks:
@@ -805,12 +803,7 @@ def join_necks(a: Necks, b: Necks) -> Necks:
                  np.concatenate([a.soft, b.soft]),
                  np.concatenate([a.soft_offsets, b.soft_offsets[1:] + a.soft_offsets[-1]]),
                  np.concatenate([a.bbox, b.bbox]), np.concatenate([a.gap, b.gap]),
-                 np.concatenate([a.whole, b.whole]),
-                 np.concatenate([_faint_flags(a), _faint_flags(b)]))
-
-
-def _faint_flags(necks: Necks) -> np.ndarray:
-    return necks.faint if len(necks.faint) == len(necks) else np.zeros(len(necks), bool)
+                 np.concatenate([a.whole, b.whole]), np.concatenate([a.faint, b.faint]))
 
 
 def paper_regions(paper: np.ndarray) -> np.ndarray:
@@ -1219,6 +1212,20 @@ def ink_beside(ink: np.ndarray, pts: np.ndarray, normals: np.ndarray, shift: flo
                      cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
 
 
+def faint_along(ink: np.ndarray, curves: np.ndarray, across: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """(on, good), (K, T) each, for curves (K, T, 2 row, col) with their normals `across`: the
+    darkest ink within TRACE_SPREAD px across each curve at each point, and whether a faint line
+    runs there (on at least TRACE_LEVEL and TRACE_CONTRAST above the ink TRACE_SIDE px to either
+    side, so not beside a line, across a dark fill or through JPEG noise)."""
+    on = np.maximum(np.maximum(ink_beside(ink, curves, across, -TRACE_SPREAD),
+                               ink_beside(ink, curves, across, 0.0)),
+                    ink_beside(ink, curves, across, TRACE_SPREAD))
+    side = np.maximum(ink_beside(ink, curves, across, -TRACE_SIDE),
+                      ink_beside(ink, curves, across, TRACE_SIDE))
+    return on, (on >= TRACE_LEVEL) & (on - side >= TRACE_CONTRAST)
+
+
 def traced(lines: LineMap, cands: Candidates, ends: StrokeEnds
            ) -> tuple[np.ndarray, np.ndarray]:
     """(found, width), (N,) each: whether a faint line already runs the whole way along each
@@ -1253,20 +1260,14 @@ def traced(lines: LineMap, cands: Candidates, ends: StrokeEnds
     tip_b = np.where(cands.end_b >= 0, tip_b, off_line)
     inside = (off_a > tip_a[:, None]) & (off_b > tip_b[:, None])
 
-    def ink_at(shift: float, rows: np.ndarray) -> np.ndarray:
-        return ink_beside(lines.ink, curves[rows], across[rows], shift)
-
-    every = np.arange(n)
-    on = np.maximum(np.maximum(ink_at(-TRACE_SPREAD, every), ink_at(0.0, every)),
-                    ink_at(TRACE_SPREAD, every))
-    side = np.maximum(ink_at(-TRACE_SIDE, every), ink_at(TRACE_SIDE, every))
-    good = (on >= TRACE_LEVEL) & (on - side >= TRACE_CONTRAST)
+    on, good = faint_along(lines.ink, curves, across)
     found = inside.any(axis=1) & (good | ~inside).all(axis=1)
     rows = np.nonzero(found)[0]
     if len(rows):
         half = np.float32(0.5) * on[rows]
         shifts = np.arange(-TRACE_SIDE, TRACE_SIDE + 1e-6, TRACE_STEP)
-        wide = sum((ink_at(float(t), rows) >= half).astype(np.float32) for t in shifts)
+        wide = sum((ink_beside(lines.ink, curves[rows], across[rows], float(t)) >= half
+                    ).astype(np.float32) for t in shifts)
         wide = np.where(inside[rows], wide * np.float32(TRACE_STEP), np.nan)
         width[rows] = np.nanmedian(wide, axis=1)
     return found, width

@@ -16,8 +16,6 @@ from .candidates import (
     FEATURES,
     TRACE_CONTRAST,
     TRACE_LEVEL,
-    TRACE_SIDE,
-    TRACE_SPREAD,
     TRACE_TIP_LINE,
     Candidates,
     LineMap,
@@ -29,6 +27,7 @@ from .candidates import (
     bridge_curves,
     bridge_directions,
     curve_normals,
+    faint_along,
     ink_beside,
     neck_window,
     no_necks,
@@ -647,8 +646,8 @@ def _faint_path(lines: LineMap, labels: np.ndarray, k: int, box: tuple[int, int,
     core = thin(mine)
     best: tuple[np.ndarray, int, int] | None = None
     for i, a in enumerate(touched.tolist()):
+        at_a = cv2.dilate((parts == a).astype(np.uint8), reach_px).view(bool)
         for b in touched[i + 1 :].tolist():
-            at_a = cv2.dilate((parts == a).astype(np.uint8), reach_px).view(bool)
             at_b = cv2.dilate((parts == b).astype(np.uint8), reach_px).view(bool)
             path = _shortest_path(core, at_a, at_b)
             if path is not None and (best is None or len(path) > len(best[0])):
@@ -664,16 +663,9 @@ def _faint_path(lines: LineMap, labels: np.ndarray, k: int, box: tuple[int, int,
     if not inside.any():
         return None
     curve = (ridge + np.array([y0, x0]))[None].astype(np.float32)
-    across = curve_normals(curve)
-    on = np.maximum(np.maximum(ink_beside(ink, curve, across, -TRACE_SPREAD)[0],
-                               ink_beside(ink, curve, across, 0.0)[0]),
-                    ink_beside(ink, curve, across, TRACE_SPREAD)[0])
-    side = np.maximum(ink_beside(ink, curve, across, -TRACE_SIDE)[0],
-                      ink_beside(ink, curve, across, TRACE_SIDE)[0])
-    if not ((on >= TRACE_LEVEL) & (on - side >= TRACE_CONTRAST))[inside].all():
+    if not faint_along(ink, curve, curve_normals(curve))[1][0][inside].all():
         return None
-    lined = real & (win > 0)
-    next_to = cv2.dilate(lined.view(np.uint8), np.ones((3, 3), np.uint8)).view(bool)
+    next_to = cv2.dilate((parts > 0).view(np.uint8), np.ones((3, 3), np.uint8)).view(bool)
     if int(next_to[path[:, 0], path[:, 1]].sum()) > FAINT_BESIDE:
         return None
     # Drawn through the darkest px across the path, every half px, and on to each line.
@@ -692,11 +684,9 @@ def _faint_path(lines: LineMap, labels: np.ndarray, k: int, box: tuple[int, int,
     mask = np.zeros(mine.shape, np.uint8)
     cv2.polylines(mask, [drawn], False, 1, 1, cv2.LINE_8)
     # On to the px of each line where the path, carried on 2 px, would meet it.
-    for end, part, heading in ((drawn[0, 0], a, ridge[0] - ridge[back]),
-                               (drawn[-1, 0], b, ridge[-1] - ridge[-1 - back])):
+    for end, part, heading in ((drawn[0, 0], a, head), (drawn[-1, 0], b, tail)):
         py, px = np.nonzero(parts == part)
-        aim = np.array([end[1], end[0]], np.float64)
-        aim += 2.0 * heading / max(float(np.linalg.norm(heading)), 1e-6)
+        aim = np.array([end[1], end[0]], np.float64) + 2.0 * heading
         m = int(np.argmin((py - aim[0]) ** 2 + (px - aim[1]) ** 2))
         cv2.line(mask, (int(end[0]), int(end[1])), (int(px[m]), int(py[m])), 1, 1, cv2.LINE_8)
     mask[lines.line[y0:y1, x0:x1]] = 0
@@ -750,9 +740,7 @@ def _shortest_path(allowed: np.ndarray, start: np.ndarray, goal: np.ndarray
 def necks_within(necks: Necks, max_gap: int) -> np.ndarray:
     """(K,) bool: the necks short enough at this max gap; a faint line's, which runs along a
     stroke, up to the long reach (long_reach)."""
-    limit = np.full(len(necks), float(max_gap))
-    if len(necks.faint) == len(necks):
-        limit[necks.faint] = long_reach(max_gap)
+    limit = np.where(necks.faint, long_reach(max_gap), float(max_gap))
     return necks.gap <= limit
 
 
@@ -769,7 +757,7 @@ def necks_to_draw(analysis: GapAnalysis, coverage: np.ndarray, max_gap: int) -> 
             continue
         pix = necks.pixels[necks.offsets[k] : necks.offsets[k + 1]]
         x, y, bw, bh = (int(v) for v in necks.bbox[k])
-        if necks.is_faint(k):  # a faint line's own ridge: drawn unless closures cover it
+        if necks.faint[k]:  # a faint line's own ridge: drawn unless closures cover it
             if drawn[pix[:, 0], pix[:, 1]].mean() < 0.5:
                 chosen.append(k)
             continue
