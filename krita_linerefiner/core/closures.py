@@ -64,6 +64,16 @@ MIN_JOINED_PIECE = 12
 # taken in shading where no break was, 8 or more in 579 of 703.
 CROWDED_TIPS = 6
 SURE = 0.95  # the probability such a short break is selected with, whatever the verifier says
+# A bridge from a tip with at least SHADED_TIPS others round it (within CROWD_RADIUS, 16 px;
+# the crowding feature's top value) that joins a piece of line under SHADED_PIECE px is
+# selected by the verifier's probability less SHADED_MARGIN: among hatching, stipple and
+# screentone the verifier joins mark to mark over a px or two (on the shading category 784 of
+# 920 such bridges it accepted, 46 of them at a break, were among 8 tips and more). A brush
+# drawing's fragments have fewer tips round them (6-7) and keep the verifier's answer
+# (models/README.md, stop 39).
+SHADED_TIPS = 8
+SHADED_PIECE = 30
+SHADED_MARGIN = 0.4
 # px: a closure at least this wide joins bold strokes, whose blunt ends a round pen overshoots
 # (the skeleton of a bold cut end forks to its corners, so its bridges run corner to corner).
 # It is shaped to the strokes instead: kept inside the convex hull of the two strokes' pixels
@@ -254,9 +264,16 @@ def selectable(cands: Candidates, max_gap: int) -> np.ndarray:
 
 def selection_probability(analysis: GapAnalysis) -> tuple[np.ndarray, np.ndarray]:
     """(sure, probability), (N,) each: which candidates are short breaks, and the probability
-    `select` goes by (a short break's at least SURE, whatever the verifier says)."""
-    sure = short_break(analysis.candidates, analysis.lines, analysis.ends)
-    return sure, np.where(sure, np.maximum(analysis.probability, SURE), analysis.probability)
+    `select` goes by (a short break's at least SURE, whatever the verifier says; a bridge among
+    shading's small marks, SHADED_MARGIN less than the verifier's)."""
+    cands = analysis.candidates
+    sure = short_break(cands, analysis.lines, analysis.ends)
+    f = cands.features
+    shaded = f[:, FEATURES.index("crowding")] * 8 >= SHADED_TIPS - 0.5
+    shaded &= (np.minimum(f[:, FEATURES.index("area_a")], f[:, FEATURES.index("area_b")])
+               < np.float32(area_feature(SHADED_PIECE)))
+    prob = analysis.probability - np.float32(SHADED_MARGIN) * (shaded & ~sure)
+    return sure, np.where(sure, np.maximum(analysis.probability, SURE), prob)
 
 
 def scaled_gap(max_gap: int, scale: float) -> int:
