@@ -1510,3 +1510,34 @@ def test_bridges_between_small_marks_among_many_tips_need_a_surer_verifier(
             assert between_dashes == 0
         else:
             assert between_dashes > 20
+
+
+def test_a_tip_among_shading_marks_is_asked_only_about_its_nearest_marks() -> None:
+    # Each dash of the stipple field has candidates to a dozen dashes round it. Those beyond a
+    # tip's SHADED_NEAREST nearest that join a small mark are never scored (they would need the
+    # verifier sure beyond SHADED_MARGIN, and are 40% of a shaded page's scoring); the others
+    # are.
+    from krita_linerefiner.core.candidates import FEATURES, area_feature
+    from krita_linerefiner.core.closures import SHADED_PIECE, SHADED_TIPS
+    from krita_linerefiner.core.gaps import SHADED_NEAREST, analyse_gaps
+    from krita_linerefiner.core.lines import normalise_lines
+
+    asked: list[np.ndarray] = []
+
+    def recording(patches: np.ndarray, features: np.ndarray) -> np.ndarray:
+        asked.append(features.copy())
+        return np.full(len(features), 0.3, np.float32)
+
+    def far_marks(f: np.ndarray) -> np.ndarray:
+        small = (np.minimum(f[:, FEATURES.index("area_a")], f[:, FEATURES.index("area_b")])
+                 < np.float32(area_feature(SHADED_PIECE)))
+        return ((f[:, FEATURES.index("crowding")] * 8 >= SHADED_TIPS - 0.5)
+                & (np.rint(f[:, FEATURES.index("rank")] * 4) >= SHADED_NEAREST) & small)
+
+    norm, _ = normalise_lines(stippled_line(True))
+    analysis = analyse_gaps(norm, GapParams(), recording)
+    found = far_marks(analysis.candidates.features)
+    assert found.sum() > 20
+    np.testing.assert_array_equal(analysis.probability[found], 0.0)
+    scored = np.concatenate(asked)
+    assert len(scored) and not far_marks(scored).any()
