@@ -88,6 +88,41 @@ def drawing(width: int, height: int, seed: int = 0) -> np.ndarray:
     return canvas.astype(np.float32) / 255.0
 
 
+def add_shading(ink: np.ndarray, share: float = 0.25, seed: int = 0) -> np.ndarray:
+    """`ink` with patches of shading over about `share` of its area: hatching (short parallel
+    1-px strokes 3-5 px apart), cross-hatching and stipple (dots of 1-2 px), as manga and comic
+    pages carry beside their lines. Where marks crowd, every tip has a candidate bridge to each
+    mark round it, so gap closing takes several times as long as on plain lines."""
+    rng = np.random.default_rng(seed)
+    height, width = ink.shape
+    marks = np.zeros((height, width), np.uint8)
+    side = max(32, min(width, height) // 8)
+    for _ in range(max(1, round(share * width * height / side**2))):
+        x0 = int(rng.integers(0, max(1, width - side)))
+        y0 = int(rng.integers(0, max(1, height - side)))
+        kind = int(rng.integers(3))
+        if kind == 2:
+            n = int(side * side * rng.uniform(0.02, 0.05))
+            for x, y in rng.uniform(0, side, (n, 2)):
+                cv2.circle(marks, (x0 + int(x), y0 + int(y)), int(rng.integers(1, 3)), 255, -1)
+            continue
+        angle0 = rng.uniform(0, np.pi)
+        for k in range(kind + 1):  # hatching, or two sets of it
+            angle = angle0 + k * np.pi / 3
+            d = np.array([np.cos(angle), np.sin(angle)])
+            normal = np.array([-d[1], d[0]])
+            spacing = rng.uniform(3.0, 5.0)
+            centre = np.array([x0 + side / 2, y0 + side / 2])
+            for off in np.arange(-side / 2, side / 2, spacing):
+                length = rng.uniform(8, 30)
+                c = centre + normal * off + d * rng.uniform(-side / 3, side / 3)
+                p0 = np.rint(c - d * length / 2).astype(int)
+                p1 = np.rint(c + d * length / 2).astype(int)
+                cv2.line(marks, (int(p0[0]), int(p0[1])), (int(p1[0]), int(p1[1])), 255, 1,
+                         cv2.LINE_AA)
+    return np.maximum(ink, marks.astype(np.float32) / 255.0)
+
+
 def status_mb(field: str) -> float:
     """A memory field of /proc/self/status (VmHWM, VmRSS, ...) in MB; NaN where there is none."""
     try:
@@ -155,6 +190,8 @@ def child(args: argparse.Namespace) -> None:
         fn = run_reference
         spec = TileSpec(size=args.tile, overlap=args.overlap, multiple=args.multiple)
     image = drawing(width, height)
+    if args.shaded:
+        image = add_shading(image)
     spec = fit_to_image(spec, image.shape)
     idle = _peak_rss_mb()
     run_once: Callable[[np.ndarray], object] = (
@@ -218,11 +255,11 @@ def _reference_entries(out_dir: Path) -> list[ModelEntry]:
 
 
 def _run_child(entry: ModelEntry, size: str, threads: int, repeats: int,
-               tile: int) -> dict[str, Any]:
+               tile: int, shaded: bool = False) -> dict[str, Any]:
     command = [sys.executable, "-m", "benchmarks.speed", "--child", "--model", entry.name,
                "--onnx", str(entry.onnx), "--overlap", str(entry.overlap), "--multiple",
                str(entry.multiple), "--size", size, "--threads", str(threads), "--repeats",
-               str(repeats), "--tile", str(tile)]
+               str(repeats), "--tile", str(tile)] + (["--shaded"] if shaded else [])
     env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     if done.returncode != 0:
@@ -242,7 +279,8 @@ def measure(args: argparse.Namespace) -> int:
             else:
                 entries.insert(0, ours)
         print(f"onnxruntime CPU, {args.threads} threads, tiles {args.tile} px, "
-              f"{args.repeats} timed repeats after a warm-up; one child process per row\n")
+              f"{args.repeats} timed repeats after a warm-up; one child process per row"
+              + ("; drawings with shading (add_shading)" if args.shaded else "") + "\n")
         info = [["model", "GMAC/MP", "params", "ONNX MB", "overlap", "multiple"]]
         for e in entries:
             gmac = "-" if math.isnan(e.gmac_per_mp) else f"{e.gmac_per_mp:.1f}"
@@ -254,7 +292,7 @@ def measure(args: argparse.Namespace) -> int:
         table = [["model", "size", "median s", "min s", "CPU s", "peak RSS MB", "idle RSS MB"]]
         for size in sizes:
             for e in entries:
-                r = _run_child(e, size, args.threads, args.repeats, args.tile)
+                r = _run_child(e, size, args.threads, args.repeats, args.tile, args.shaded)
                 runs.append(r)
                 if "error" in r:
                     print(f"{e.name} {size} failed:\n{r['error']}")
@@ -278,6 +316,7 @@ def measure(args: argparse.Namespace) -> int:
             print("\n" + markdown_table(rows))
         if args.json:
             payload = {"threads": args.threads, "tile": args.tile, "repeats": args.repeats,
+                       "shaded": args.shaded,
                        "models": [{**asdict(e), "onnx": e.onnx.name} for e in entries],
                        "runs": runs, "ratios": ratios}
             args.json.write_text(json.dumps(payload, indent=2) + "\n")
@@ -365,6 +404,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tile", type=int, default=TILE)
     parser.add_argument("--models", default=f"{OURS},linerelifer,lightunet")
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--shaded", action="store_true",
+                        help="add patches of hatching and stipple to the drawings (add_shading)")
     parser.add_argument("--cli", action="store_true", help="time the close-gaps CLI instead")
     # Internal: one measurement in a fresh process.
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
