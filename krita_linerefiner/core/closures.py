@@ -65,12 +65,13 @@ MIN_JOINED_PIECE = 12
 CROWDED_TIPS = 6
 SURE = 0.95  # the probability such a short break is selected with, whatever the verifier says
 # A bridge from a tip with at least SHADED_TIPS others round it (within CROWD_RADIUS, 16 px;
-# the crowding feature's top value) that joins a piece of line under SHADED_PIECE px is
-# selected by the verifier's probability less SHADED_MARGIN: among hatching, stipple and
-# screentone the verifier joins mark to mark over a px or two (on the shading category 784 of
-# 920 such bridges it accepted, 46 of them at a break, were among 8 tips and more). A brush
-# drawing's fragments have fewer tips round them (6-7) and keep the verifier's answer
-# (models/README.md, stop 39).
+# the crowding feature's top value) that joins a piece of line under SHADED_PIECE px
+# (shaded_bridges) is selected by the verifier's probability less SHADED_MARGIN: among
+# hatching, stipple and screentone the verifier joins mark to mark over a px or two (on 40
+# shading drawings, of the 920 bridges it accepted from tips among 6 or more, 784 were among 8
+# or more; of those joining a piece under 30 px, 664, one was at a break). A brush drawing's
+# fragments have fewer tips round them (6-7) and keep the verifier's answer (models/README.md,
+# stop 39).
 SHADED_TIPS = 8
 SHADED_PIECE = 30
 SHADED_MARGIN = 0.4
@@ -268,12 +269,18 @@ def selection_probability(analysis: GapAnalysis) -> tuple[np.ndarray, np.ndarray
     shading's small marks, SHADED_MARGIN less than the verifier's)."""
     cands = analysis.candidates
     sure = short_break(cands, analysis.lines, analysis.ends)
-    f = cands.features
-    shaded = f[:, FEATURES.index("crowding")] * 8 >= SHADED_TIPS - 0.5
-    shaded &= (np.minimum(f[:, FEATURES.index("area_a")], f[:, FEATURES.index("area_b")])
-               < np.float32(area_feature(SHADED_PIECE)))
-    prob = analysis.probability - np.float32(SHADED_MARGIN) * (shaded & ~sure)
+    shaded = shaded_bridges(cands.features) & ~sure
+    prob = analysis.probability - np.float32(SHADED_MARGIN) * shaded
     return sure, np.where(sure, np.maximum(analysis.probability, SURE), prob)
+
+
+def shaded_bridges(f: np.ndarray) -> np.ndarray:
+    """(N,) bool, of candidates' features (N, len(FEATURES)): bridges from a tip with at least
+    SHADED_TIPS others round it that join a piece of line under SHADED_PIECE px, between the
+    marks of hatching, stipple or screentone."""
+    crowded = f[:, FEATURES.index("crowding")] * 8 >= SHADED_TIPS - 0.5
+    return crowded & (np.minimum(f[:, FEATURES.index("area_a")], f[:, FEATURES.index("area_b")])
+                      < np.float32(area_feature(SHADED_PIECE)))
 
 
 def scaled_gap(max_gap: int, scale: float) -> int:

@@ -29,7 +29,6 @@ from .candidates import (
     Candidates,
     LineMap,
     StrokeEnds,
-    area_feature,
     candidate_curves,
     find_bold,
     find_ends,
@@ -48,8 +47,6 @@ from .closures import (
     CROWDED_TIPS,
     MAX_REACH,
     MIN_JOINED_PIECE,
-    SHADED_PIECE,
-    SHADED_TIPS,
     SOLID,
     SUBPIXEL_BITS,
     SURE,
@@ -67,6 +64,7 @@ from .closures import (
     seal_sensitivity,
     select,
     selectable,
+    shaded_bridges,
 )
 from .errors import LineRefinerError, check_cancel
 from .ink import as_ink
@@ -88,10 +86,10 @@ MIRROR_FLOOR = 0.01
 # averaged: on plain line art a second view of the same question closes more breaks at the same
 # false additions; among hatching and texture it adds false bridges (models/README.md, stop 35).
 PLAIN_CROWDING = 2
-# A tip among shading's marks (closures.SHADED_TIPS others within 16 px) has a candidate to
-# each mark around it; beyond its SHADED_NEAREST nearest they are not scored (and never
-# selected): on the shading category they were 40% of the candidates scored, and 2 of the
-# 5,030 bridges accepted on 600 category drawings (models/README.md, stop 39).
+# A tip among shading's marks (closures.shaded_bridges) has a candidate to each mark around
+# it; beyond its SHADED_NEAREST nearest they are not scored (and never selected): on a page of
+# shading drawings they were 40% of the candidates scored, and every category's closures stay
+# the same (models/README.md, stop 39).
 SHADED_NEAREST = 4
 # The sealing tier (_sealing) labels the whole page's paper up to this many px; on a larger
 # page it looks SEAL_WINDOW px round each closure, and a region that leaks on farther away
@@ -235,11 +233,8 @@ def analyse_gaps(
     # Only what some max gap up to the reach can select is scored (the rest keeps 0): the
     # search goes a third further for breaks along a stroke, and finds the others out there
     # too (a quarter of a shaded page's candidates at the default max gap).
-    f = cands.features
-    rank = np.rint(f[:, FEATURES.index("rank")] * 4.0)  # at most 4
-    far = (crowding[cands.end_a] >= SHADED_TIPS) & (rank >= SHADED_NEAREST)
-    far &= (np.minimum(f[:, FEATURES.index("area_a")], f[:, FEATURES.index("area_b")])
-            < np.float32(area_feature(SHADED_PIECE)))
+    rank = np.rint(cands.features[:, FEATURES.index("rank")] * 4.0)  # at most 4
+    far = shaded_bridges(cands.features) & (rank >= SHADED_NEAREST)
     wanted = np.nonzero(selectable(cands, reach) & ~far)[0]
     if sampling != SAMPLING_POINT:  # shortest first: each prefilter level is made once
         wanted = wanted[np.argsort(cands.length[wanted], kind="stable")]

@@ -1517,8 +1517,8 @@ def test_a_tip_among_shading_marks_is_asked_only_about_its_nearest_marks() -> No
     # tip's SHADED_NEAREST nearest that join a small mark are never scored (they would need the
     # verifier sure beyond SHADED_MARGIN, and are 40% of a shaded page's scoring); the others
     # are.
-    from krita_linerefiner.core.candidates import FEATURES, area_feature
-    from krita_linerefiner.core.closures import SHADED_PIECE, SHADED_TIPS
+    from krita_linerefiner.core.candidates import FEATURES
+    from krita_linerefiner.core.closures import shaded_bridges
     from krita_linerefiner.core.gaps import SHADED_NEAREST, analyse_gaps
     from krita_linerefiner.core.lines import normalise_lines
 
@@ -1529,10 +1529,7 @@ def test_a_tip_among_shading_marks_is_asked_only_about_its_nearest_marks() -> No
         return np.full(len(features), 0.3, np.float32)
 
     def far_marks(f: np.ndarray) -> np.ndarray:
-        small = (np.minimum(f[:, FEATURES.index("area_a")], f[:, FEATURES.index("area_b")])
-                 < np.float32(area_feature(SHADED_PIECE)))
-        return ((f[:, FEATURES.index("crowding")] * 8 >= SHADED_TIPS - 0.5)
-                & (np.rint(f[:, FEATURES.index("rank")] * 4) >= SHADED_NEAREST) & small)
+        return shaded_bridges(f) & (np.rint(f[:, FEATURES.index("rank")] * 4) >= SHADED_NEAREST)
 
     norm, _ = normalise_lines(stippled_line(True))
     analysis = analyse_gaps(norm, GapParams(), recording)
