@@ -88,7 +88,7 @@ MIRROR_FLOOR = 0.01
 PLAIN_CROWDING = 2
 # A tip among shading's marks (closures.shaded_bridges) has a candidate to each mark around
 # it; beyond its SHADED_NEAREST nearest they are not scored (and never selected): on a page of
-# shading drawings they were 40% of the candidates scored, and every category's closures stay
+# shading drawings they were 45% of the candidates scored, and every category's closures stay
 # the same (models/README.md, stop 39).
 SHADED_NEAREST = 4
 # The sealing tier (_sealing) labels the whole page's paper up to this many px; on a larger

@@ -1515,7 +1515,7 @@ def test_bridges_between_small_marks_among_many_tips_need_a_surer_verifier(
 def test_a_tip_among_shading_marks_is_asked_only_about_its_nearest_marks() -> None:
     # Each dash of the stipple field has candidates to a dozen dashes round it. Those beyond a
     # tip's SHADED_NEAREST nearest that join a small mark are never scored (they would need the
-    # verifier sure beyond SHADED_MARGIN, and are 40% of a shaded page's scoring); the others
+    # verifier sure beyond SHADED_MARGIN, and are 45% of a shaded page's scoring); the others
     # are.
     from krita_linerefiner.core.candidates import FEATURES
     from krita_linerefiner.core.closures import shaded_bridges
