@@ -4,7 +4,8 @@
                                [--threads 2] [--scorer auto|stand-in|shipped] [--json out.json]
 
 Each (size, steps) runs once in a fresh child process on benchmarks.speed.drawing (antialiased
-strokes, curves and ellipses, about 4% ink), so its peak resident memory (VmHWM, as
+strokes, curves and ellipses, about 4% ink; with --shaded, patches of hatching and stipple over
+a quarter of it, benchmarks.speed.add_shading), so its peak resident memory (VmHWM, as
 benchmarks.speed reads it) is its own:
 - "close": core.gaps.close_gaps alone;
 - "pipeline": core.pipeline.run_pipeline with Refine (the shipped refine model), Close Gaps and
@@ -35,7 +36,7 @@ from typing import Any
 
 from benchmarks.flats import _reset_peak
 from benchmarks.report import markdown_table
-from benchmarks.speed import _peak_rss_mb, drawing, status_mb
+from benchmarks.speed import _peak_rss_mb, add_shading, drawing, status_mb
 
 STEPS = ("close", "pipeline")
 TARGET_S = 40.0  # issue 13: a B4 page at 600 dpi through Refine, Close Gaps and Flats
@@ -54,8 +55,8 @@ def _scorer(kind: str, threads: int, tmp: Path) -> tuple[Any, str]:
                          use_gpu=False), "stand-in"
 
 
-def child(size: str, steps: str, threads: int, scorer_kind: str, keep: bool
-          ) -> dict[str, Any]:
+def child(size: str, steps: str, threads: int, scorer_kind: str, keep: bool,
+          shaded: bool = False) -> dict[str, Any]:
     import cv2
 
     from krita_linerefiner.core.flats import FlatsParams
@@ -73,6 +74,8 @@ def child(size: str, steps: str, threads: int, scorer_kind: str, keep: bool
             refine_session = create_session(RefineParams().model_name, threads=threads,
                                             use_gpu=False)
         ink = drawing(width, height)
+        if shaded:
+            ink = add_shading(ink)
         reset = _reset_peak()
         inputs = status_mb("VmRSS")
         start, cpu_start = time.perf_counter(), time.process_time()
@@ -89,15 +92,17 @@ def child(size: str, steps: str, threads: int, scorer_kind: str, keep: bool
         seconds = time.perf_counter() - start
         cpu = time.process_time() - cpu_start
     return {"size": size, "steps": steps, "scorer": which, "keep_analysis": keep,
-            "seconds": seconds, "cpu_s": cpu,
+            "shaded": shaded, "seconds": seconds, "cpu_s": cpu,
             "inputs_mb": inputs, "peak_rss_mb": _peak_rss_mb(), "peak_reset": reset,
             "closed": closed, "regions": regions}
 
 
-def _run_child(size: str, steps: str, threads: int, scorer: str, keep: bool) -> dict[str, Any]:
+def _run_child(size: str, steps: str, threads: int, scorer: str, keep: bool,
+               shaded: bool = False) -> dict[str, Any]:
     command = [sys.executable, "-m", "benchmarks.pages", "--child", "--size", size,
                "--steps", steps, "--threads", str(threads), "--scorer", scorer]
     command += ["--keep-analysis"] if keep else []
+    command += ["--shaded"] if shaded else []
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         return {"size": size, "steps": steps, "error": done.stderr.strip()[-2000:]}
@@ -113,12 +118,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep-analysis", action="store_true",
                         help="keep the gap analysis, as the plugin does for its live preview")
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--shaded", action="store_true",
+                        help="pages with patches of hatching and stipple (benchmarks.speed."
+                             "add_shading)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--size", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         print(json.dumps(child(args.size, args.steps, args.threads, args.scorer,
-                               args.keep_analysis)))
+                               args.keep_analysis, args.shaded)))
         return 0
     runs = []
     table = [["steps", "size", "verifier", "s", "CPU s", "inputs MB", "peak MB", "closed",
@@ -127,7 +135,8 @@ def main(argv: list[str] | None = None) -> int:
         for steps in [s.strip() for s in args.steps.split(",") if s.strip()]:
             if steps not in STEPS:
                 parser.error(f"unknown steps {steps!r}: use {', '.join(STEPS)}")
-            r = _run_child(size, steps, args.threads, args.scorer, args.keep_analysis)
+            r = _run_child(size, steps, args.threads, args.scorer, args.keep_analysis,
+                           args.shaded)
             runs.append(r)
             if "error" in r:
                 print(f"{steps} {size} failed:\n{r['error']}", flush=True)

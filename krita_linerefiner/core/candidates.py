@@ -67,6 +67,7 @@ FEATURES = (
 BACKWARD = -0.3  # cos of the angle between an end's direction and its bridge, at least
 MAX_CROSSING = 0.3  # share of a bridge's inside that may already be line
 FRAGMENT_AREA = 16  # px: pieces this small a bridge may run over (remnants inside a break)
+PLAUSIBLE_BLOCK = 100_000  # candidate rows _plausible samples at a time
 NEAR_TIP = 2.0
 # A faint line along a bridge (traced): see `traced`.
 TRACE_TIP = 1.5
@@ -900,26 +901,52 @@ def open_on_two_sides(line: np.ndarray, neck: np.ndarray, ring: np.ndarray) -> b
 
 def pairs_within(p: np.ndarray, q: np.ndarray, radius: float, block: int = 2048
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(i, j, distance) for every point p[i] and q[j] at most `radius` apart (rows, cols)."""
+    """(i, j, distance) for every point p[i] and q[j] at most `radius` apart (rows, cols), in
+    order of i, then of q[j]'s row (stable: then j).
+
+    The points q are kept in rows of cells `radius` px tall, each row sorted by column, so each
+    p[i] is compared with the q in the three cell rows round it and within `radius` columns of
+    it, not with every q in its band of rows across the whole page (on a wide page with shading
+    that was thousands of points per tip, and 1.4 GB at once on a 52 MP page).
+    """
     if not len(p) or not len(q):
         empty = np.zeros(0, np.int64)
         return empty, empty, np.zeros(0)
-    order = np.argsort(q[:, 0], kind="stable")
-    qy = q[order, 0]
+    radius = float(radius)
+    cell = max(radius, 1.0)
+    by_row = np.argsort(q[:, 0], kind="stable")
+    rank = np.empty(len(q), np.int64)
+    rank[by_row] = np.arange(len(q))  # each q's place in row order, which the output keeps
+    lo_x = min(float(p[:, 1].min()), float(q[:, 1].min())) - radius - 1.0
+    span = max(float(p[:, 1].max()), float(q[:, 1].max())) + radius + 1.0 - lo_x + 1.0
+    q_cell = np.floor(q[:, 0] / cell)
+    q_key = q_cell * span + (q[:, 1] - lo_x)
+    order = np.argsort(q_key, kind="stable")
+    keys = q_key[order]
     out_i, out_j, out_d = [], [], []
     for lo_p in range(0, len(p), block):
         pb = p[lo_p : lo_p + block]
-        lo = np.searchsorted(qy, pb[:, 0] - radius, "left")
-        hi = np.searchsorted(qy, pb[:, 0] + radius, "right")
-        counts = hi - lo
-        i = np.repeat(np.arange(len(pb)), counts)
-        within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-        j = order[np.repeat(lo, counts) + within]
+        p_cell = np.floor(pb[:, 0] / cell)
+        x = pb[:, 1] - lo_x
+        parts_i, parts_j = [], []
+        for dy in (-1.0, 0.0, 1.0):
+            base = (p_cell + dy) * span
+            lo = np.searchsorted(keys, base + x - radius, "left")
+            hi = np.searchsorted(keys, base + x + radius, "right")
+            counts = hi - lo
+            i = np.repeat(np.arange(len(pb)), counts)
+            within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+            parts_i.append(i)
+            parts_j.append(order[np.repeat(lo, counts) + within])
+        i = np.concatenate(parts_i)
+        j = np.concatenate(parts_j)
         d = np.hypot(pb[i, 0] - q[j, 0], pb[i, 1] - q[j, 1])
         keep = d <= radius
-        out_i.append(i[keep] + lo_p)
-        out_j.append(j[keep])
-        out_d.append(d[keep])
+        i, j, d = i[keep], j[keep], d[keep]
+        sort = np.lexsort((rank[j], i))
+        out_i.append(i[sort] + lo_p)
+        out_j.append(j[sort])
+        out_d.append(d[sort])
     return np.concatenate(out_i), np.concatenate(out_j), np.concatenate(out_d)
 
 
@@ -1074,6 +1101,33 @@ def _plausible(lines: LineMap, ends: StrokeEnds, table: np.ndarray) -> np.ndarra
     candidate to that tip covers it).
     """
     end_a, end_b = table[:, 0].astype(np.int64), table[:, 1].astype(np.int64)
+    stop = table[:, 4:6]
+    to_end = end_b >= 0
+    # A block of rows at a time: each row samples 17 points, and a shaded page has over a
+    # million rows (1.2 GB of samples at once on a 52 MP page).
+    keep = np.zeros(len(table), bool)
+    for lo in range(0, len(table), PLAUSIBLE_BLOCK):
+        keep[lo : lo + PLAUSIBLE_BLOCK] = _heads_across(lines, ends,
+                                                        table[lo : lo + PLAUSIBLE_BLOCK])
+    side = np.nonzero(~to_end & keep)[0]
+    if len(side):
+        k, e, _ = pairs_within(stop[side], ends.tip, NEAR_TIP)
+        a = end_a[side[k]]
+        # Only where that end-to-end candidate is itself kept: where it heads back into the
+        # other end's stroke (a stroke meeting a line that stops at the meeting point, cut
+        # there), the bridge to the side of the line is the one that closes the break.
+        n = len(ends)
+        ee = to_end & keep
+        kept_pairs = (np.minimum(end_a[ee], end_b[ee]) * n + np.maximum(end_a[ee], end_b[ee]))
+        covered = np.isin(np.minimum(a, e) * n + np.maximum(a, e), kept_pairs)
+        keep[side[k[(e != a) & covered]]] = False
+    return keep
+
+
+def _heads_across(lines: LineMap, ends: StrokeEnds, table: np.ndarray) -> np.ndarray:
+    """_plausible's test of each row on its own: the bridge heads away from its own stroke (and
+    the other end's) and runs over line for at most MAX_CROSSING of its way."""
+    end_a, end_b = table[:, 0].astype(np.int64), table[:, 1].astype(np.int64)
     start, stop = table[:, 2:4], table[:, 4:6]
     vector = stop - start
     length = np.hypot(vector[:, 0], vector[:, 1]).clip(min=1e-6)
@@ -1094,20 +1148,7 @@ def _plausible(lines: LineMap, ends: StrokeEnds, table: np.ndarray) -> np.ndarra
     along = t[..., 0] * length[:, None]
     interior = (along > 1.5) & (along < length[:, None] - 1.5)
     crossing = (on_line & interior).sum(axis=1) / interior.sum(axis=1).clip(min=1)
-    keep &= crossing <= MAX_CROSSING
-    side = np.nonzero(~to_end & keep)[0]
-    if len(side):
-        k, e, _ = pairs_within(stop[side], ends.tip, NEAR_TIP)
-        a = end_a[side[k]]
-        # Only where that end-to-end candidate is itself kept: where it heads back into the
-        # other end's stroke (a stroke meeting a line that stops at the meeting point, cut
-        # there), the bridge to the side of the line is the one that closes the break.
-        n = len(ends)
-        ee = to_end & keep
-        kept_pairs = (np.minimum(end_a[ee], end_b[ee]) * n + np.maximum(end_a[ee], end_b[ee]))
-        covered = np.isin(np.minimum(a, e) * n + np.maximum(a, e), kept_pairs)
-        keep[side[k[(e != a) & covered]]] = False
-    return keep
+    return keep & (crossing <= MAX_CROSSING)
 
 
 def area_feature(area: np.ndarray | float) -> np.ndarray:

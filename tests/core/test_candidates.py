@@ -327,3 +327,43 @@ def test_a_bridge_asked_from_its_other_end_is_the_same_bridge_seen_from_there() 
     to_line = replace(cands, end_b=np.where(np.arange(len(cands)) == pair[0], -1, cands.end_b))
     with pytest.raises(ValueError, match="other end"):
         from_other_end(to_line, pair[:1], crowding)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_pairs_within_finds_every_pair_in_order_of_p_then_of_qs_row(seed: int) -> None:
+    # Against every pair measured: the same pairs, distances and order (by i, then by q's row,
+    # then by j), with points on a wide page, on integer rows and columns (ties), repeated,
+    # and blocks of p smaller than p.
+    from krita_linerefiner.core.candidates import pairs_within
+
+    rng = np.random.default_rng(seed)
+    p = rng.uniform(-3, [120, 900], (int(rng.integers(1, 200)), 2))
+    q = rng.uniform(-3, [120, 900], (int(rng.integers(1, 200)), 2))
+    if seed % 2:
+        p, q = np.rint(p), np.rint(q)
+    q = np.concatenate([q, p[::3]])
+    radius = float(rng.choice([0.5, 2.0, 16.0, 32.0]))
+    d = np.hypot(p[:, None, 0] - q[None, :, 0], p[:, None, 1] - q[None, :, 1])
+    i, j = np.nonzero(d <= radius)
+    row_rank = np.empty(len(q), np.int64)
+    row_rank[np.argsort(q[:, 0], kind="stable")] = np.arange(len(q))
+    order = np.lexsort((row_rank[j], i))
+    got = pairs_within(p, q, radius, block=int(rng.integers(1, 50)))
+    np.testing.assert_array_equal(got[0], i[order])
+    np.testing.assert_array_equal(got[1], j[order])
+    np.testing.assert_allclose(got[2], d[i, j][order])
+
+
+def test_candidates_are_the_same_whatever_block_plausible_checks_them_in(monkeypatch) -> None:
+    # _plausible samples the candidate rows a block at a time (PLAUSIBLE_BLOCK) to bound its
+    # memory on shaded pages: blocks of 7 rows keep exactly the rows one block keeps.
+    import krita_linerefiner.core.candidates as candidates
+    from benchmarks.speed import add_shading, drawing
+
+    ink = add_shading(drawing(240, 180, seed=3), seed=3)
+    whole = analyse(ink)[2]
+    monkeypatch.setattr(candidates, "PLAUSIBLE_BLOCK", 7)
+    blocks = analyse(ink)[2]
+    assert len(whole) > 100
+    for name in ("end_a", "end_b", "start", "stop", "kind", "features", "width"):
+        np.testing.assert_array_equal(getattr(blocks, name), getattr(whole, name))
