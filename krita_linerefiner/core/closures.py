@@ -669,11 +669,12 @@ def _faint_path(lines: LineMap, labels: np.ndarray, k: int, box: tuple[int, int,
     touched = np.unique(parts[near & (parts > 0)])
     core = thin(mine)
     best: tuple[np.ndarray, int, int] | None = None
+    # Where each touched line is within reach, once for every pair it is in.
+    at = [cv2.dilate((parts == a).astype(np.uint8), reach_px).view(bool)
+          for a in touched.tolist()]
     for i, a in enumerate(touched.tolist()):
-        at_a = cv2.dilate((parts == a).astype(np.uint8), reach_px).view(bool)
-        for b in touched[i + 1 :].tolist():
-            at_b = cv2.dilate((parts == b).astype(np.uint8), reach_px).view(bool)
-            path = _shortest_path(core, at_a, at_b)
+        for j, b in enumerate(touched.tolist()[i + 1 :], start=i + 1):
+            path = _shortest_path(core, at[i], at[j])
             if path is not None and (best is None or len(path) > len(best[0])):
                 best = (path, a, b)
     if best is None or len(best[0]) < 3:
