@@ -107,12 +107,12 @@ def add_shading(ink: np.ndarray, share: float = 0.25, seed: int = 0) -> np.ndarr
                 cv2.circle(marks, (x0 + int(x), y0 + int(y)), int(rng.integers(1, 3)), 255, -1)
             continue
         angle0 = rng.uniform(0, np.pi)
+        centre = np.array([x0 + side / 2, y0 + side / 2])
         for k in range(kind + 1):  # hatching, or two sets of it
             angle = angle0 + k * np.pi / 3
             d = np.array([np.cos(angle), np.sin(angle)])
             normal = np.array([-d[1], d[0]])
             spacing = rng.uniform(3.0, 5.0)
-            centre = np.array([x0 + side / 2, y0 + side / 2])
             for off in np.arange(-side / 2, side / 2, spacing):
                 length = rng.uniform(8, 30)
                 c = centre + normal * off + d * rng.uniform(-side / 3, side / 3)
