@@ -177,6 +177,9 @@ def line_width(lines: LineMap) -> float:
     for lo, hi, top, bottom in row_strips(lines.line.shape[0], halo):
         solid = cv2.morphologyEx(lines.line[top:bottom].view(np.uint8), cv2.MORPH_CLOSE, eight)
         distance = cv2.distanceTransform(solid, cv2.DIST_L2, 3)
+        # a strip with no paper reads about 1e38 (and 2 x that overflows): such pieces are
+        # bold whatever the number, so any cap above WIDTH_CAP / 2 leaves the width as it is
+        np.minimum(distance, 4.0 * halo, out=distance)
         to_paper = distance[lo - top : hi - top]
         peak = cv2.dilate(distance, eight)[lo - top : hi - top]
         line = lines.line[lo:hi]

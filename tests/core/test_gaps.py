@@ -1350,6 +1350,27 @@ def test_pinholes_and_grain_do_not_thin_the_lines_width(strips: bool, monkeypatc
     assert line_width(LineMap.from_ink(grainy)) == pytest.approx(clean, abs=1.0)
 
 
+def test_a_strip_of_rows_with_no_paper_reads_no_width_and_warns_nothing(monkeypatch) -> None:
+    # A solid black band as tall as a strip of rows has no paper to measure a distance to
+    # (OpenCV reads about 1e38 there): it is a fill, not a line, and twice that distance must
+    # not overflow into a RuntimeWarning on the way.
+    import warnings
+
+    from krita_linerefiner.core import lines as lines_module
+    from krita_linerefiner.core.candidates import LineMap
+    from krita_linerefiner.core.gaps import line_width
+
+    monkeypatch.setattr(lines_module, "STRIP_ROWS", 37)
+    ink = np.zeros((400, 200), np.float32)
+    ink[:200] = square_outline(size=200, width=3)
+    ink[260:] = 1.0  # apart from the square: whole strips of ink below it
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert line_width(LineMap.from_ink(ink)) == pytest.approx(
+            line_width(LineMap.from_ink(square_outline(size=200, width=3))), abs=1.0)
+        assert line_width(LineMap.from_ink(np.ones((80, 80), np.float32))) == 0.0
+
+
 @pytest.mark.parametrize("between", ["faint", "paper"])
 def test_a_faint_line_running_into_a_line_at_an_angle_is_traced(between: str) -> None:
     # A stroke goes on as a faint line and meets another line at 45 degrees. Near that line the
