@@ -10,7 +10,6 @@ which flipping a small block of input pixels moves the output by more than 1/255
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import re
 from pathlib import Path
@@ -19,6 +18,7 @@ import numpy as np
 import onnxruntime as ort
 import torch
 
+from training.common.manifest import sha256_of, update_manifest
 from training.gaps.model import (
     GapNet,
     count_macs_per_megapixel,
@@ -119,17 +119,6 @@ def provenance(weights: Path, overlap: int | None = None) -> dict:
         "hardware": "2-core CPU shared with other jobs, torch 2.13.0, 2 threads",
         "licence": "trained here from public-domain and freely licensed data; GPL-3.0-or-later",
     }
-
-
-def sha256_of(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def update_manifest(models: Path, name: str, entry: dict) -> None:
-    manifest_path = models / "manifest.json"
-    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {"models": {}}
-    manifest.setdefault("models", {})[name] = entry
-    manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
 
 
 def main() -> None:

@@ -20,6 +20,9 @@
    probabilities (training.gaps.verifier.Ensemble).
 3. Export: models/verifier.onnx, checked against torch, recorded in models/manifest.json with
    its provenance and validation metrics.
+4. Quantize (training.gaps.quantize; not with `--no-quantize`): the float export is kept as
+   models/verifier_float.onnx and models/verifier.onnx becomes its 8-bit version, 2-2.5x
+   faster on a CPU.
 Reproducible: the same command gives the same data and, on the same machine, the same weights.
 
 On a machine with more cores and a GPU: `--jobs 16` makes the rows in 16 processes (the same
@@ -53,7 +56,8 @@ from krita_linerefiner.core.candidates import (
     SAMPLING_POINT,
 )
 from krita_linerefiner.core.closures import MAX_REACH
-from training.gaps.export import sha256_of, update_manifest
+from training.common.manifest import sha256_of, update_manifest
+from training.gaps.quantize import quantize_models_dir
 from training.gaps.verifier import HIDDEN, WIDTHS, Ensemble, Verifier, macs_per_candidate
 from training.gaps.verifier_data import Rows, cap_negatives, rows_for_set
 
@@ -447,6 +451,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="stop once the rows are made (with --rows-cache: made for later "
                         "runs)")
     parser.add_argument("--no-export", action="store_true")
+    parser.add_argument("--no-quantize", action="store_true",
+                        help="ship the float export as models/verifier.onnx (by default it is "
+                        "kept as models/verifier_float.onnx and quantized to 8 bits by "
+                        "training.gaps.quantize)")
     parser.add_argument("--rows-cache", type=Path, default=None,
                         help="keep each set's labelled candidates here and reuse them when the "
                         "code that makes them, the source crops and the data options are the "
@@ -549,6 +557,8 @@ def main(argv: list[str] | None = None) -> int:
             "metrics": {"val_auc": last["val_auc"], "val_accuracy": last["val_accuracy"],
                         "val_candidates": int(len(val_idx))},
         })
+        if not args.no_quantize:
+            result["quantized"] = quantize_models_dir(args.models, log)
     (args.out / "log.json").write_text(json.dumps(result, indent=2) + "\n")
     (args.out / "log.txt").write_text("\n".join(log_lines) + "\n")
     log(f"total {time.perf_counter() - t0:.0f} s")
