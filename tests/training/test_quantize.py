@@ -78,6 +78,10 @@ def test_quantizing_keeps_the_float_model_and_points_the_manifest_at_the_8_bit_o
             f.write(b"\0")
         with pytest.raises(SystemExit):
             quantize_models_dir(models, log=lambda _: None, per_category=2, categories=FEW)
+        (models / FLOAT_FILE).unlink()
+        with pytest.raises(SystemExit):
+            quantize_models_dir(models, log=lambda _: None, per_category=2, categories=FEW)
+        assert sha256_of(quantized) == first  # the shipped file untouched all along
     finally:
         clear_session_cache()
 

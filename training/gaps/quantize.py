@@ -164,8 +164,9 @@ def quantize_models_dir(models: Path, log=print, per_category: int = CALIBRATION
     if "quantized_from" not in entry:  # the pipeline's float export: keep it as the source
         (models / entry["file"]).replace(float_path)
         update_manifest(models, "verifier", {**entry, "file": FLOAT_FILE})
-    elif sha256_of(float_path) != entry["quantized_from"]["sha256"]:
-        raise SystemExit(f"{float_path} is not the float model the manifest records")
+    elif not float_path.is_file() or sha256_of(float_path) != entry["quantized_from"]["sha256"]:
+        raise SystemExit(f"{float_path} is missing or not the float model the manifest records "
+                         "(its quantized_from); run python -m training.gaps.pipeline to make one")
     else:
         update_manifest(models, "verifier", {**entry, "file": FLOAT_FILE,
                                              "sha256": sha256_of(float_path),
