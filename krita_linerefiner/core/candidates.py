@@ -669,6 +669,30 @@ def _parting(line: np.ndarray, fills: list[BoldFill]
             if _parts_paper(closed, pix, width)]
 
 
+def dilate_near(mask: np.ndarray, kernel: np.ndarray, tile: int = 512) -> np.ndarray:
+    """cv2.dilate(mask, kernel) (bool in, bool out; a kernel of odd size anchored at its
+    middle), worked out only in the tiles that have a mask pixel within the kernel's reach: a
+    large kernel over a page costs seconds however few pixels it has to grow (4 s for 97 px on
+    a B4 page at 600 dpi). The same pixels as one dilation of the whole."""
+    h, w = mask.shape
+    ry, rx = kernel.shape[0] // 2, kernel.shape[1] // 2
+    out = np.zeros((h, w), bool)
+    rows, cols = -(-h // tile), -(-w // tile)
+    padded = np.zeros((rows * tile, cols * tile), bool)
+    padded[:h, :w] = mask
+    has = padded.reshape(rows, tile, cols, tile).any(axis=(1, 3)).view(np.uint8)
+    grow = (2 * -(-ry // tile) + 1, 2 * -(-rx // tile) + 1)  # tiles within reach, each way
+    near = cv2.dilate(has, np.ones(grow, np.uint8)).view(bool)
+    m = mask.view(np.uint8)
+    for ty, tx in zip(*np.nonzero(near), strict=True):
+        y0, x0 = ty * tile, tx * tile
+        y1, x1 = min(h, y0 + tile), min(w, x0 + tile)
+        top, left = max(0, y0 - ry), max(0, x0 - rx)
+        crop = cv2.dilate(m[top : min(h, y1 + ry), left : min(w, x1 + rx)], kernel)
+        out[y0:y1, x0:x1] = crop[y0 - top : y1 - top, x0 - left : x1 - left].view(bool)
+    return out
+
+
 def _slit_fills(lines: LineMap, taken: np.ndarray) -> list[BoldFill]:
     """find_bold_slits' fills before the paper test; none overlapping the pixels `taken`
     ((N, 2) row, col)."""
@@ -679,7 +703,7 @@ def _slit_fills(lines: LineMap, taken: np.ndarray) -> list[BoldFill]:
     h, w = line.shape
     # The bold strokes: every line pixel within the bold core's reach of it.
     reach = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (4 * BOLD_PASSES + 1,) * 2)
-    bold = cv2.dilate(deep.view(np.uint8), reach).view(bool) & big_lines(lines)
+    bold = dilate_near(deep, reach) & big_lines(lines)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (SLIT_KERNEL, SLIT_KERNEL))
     fill = cv2.morphologyEx(bold.view(np.uint8), cv2.MORPH_CLOSE, kernel).view(bool) & ~line
     count, labels, stats, _ = cv2.connectedComponentsWithStats(
@@ -834,7 +858,8 @@ def neck_window(box: tuple[int, int, int, int], shape: tuple[int, ...]
 def big_lines(lines: LineMap, rows: slice = slice(None), cols: slice = slice(None)
               ) -> np.ndarray:
     """bool: the line pixels of pieces of at least NECK_MIN_PIECE px (in a window)."""
-    return lines.line[rows, cols] & (lines.areas[lines.pieces[rows, cols]] >= NECK_MIN_PIECE)
+    big = lines.areas >= NECK_MIN_PIECE  # a small table: looked up 3x faster than the areas
+    return lines.line[rows, cols] & big[lines.pieces[rows, cols]]
 
 
 def bridge_in(line: np.ndarray, fill: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:

@@ -367,3 +367,23 @@ def test_candidates_are_the_same_whatever_block_plausible_checks_them_in(monkeyp
     assert len(whole) > 100
     for name in ("end_a", "end_b", "start", "stop", "kind", "features", "width"):
         np.testing.assert_array_equal(getattr(blocks, name), getattr(whole, name))
+
+
+@pytest.mark.parametrize("tile", [16, 50, 512])
+def test_dilate_near_gives_the_pixels_of_one_whole_dilation(tile: int) -> None:
+    # Worked out only in tiles with a mask pixel within reach, it must still equal one
+    # cv2.dilate of the whole: pixels by the image edges, in tiles cut short by the edge, and
+    # reaching across several tiles.
+    from krita_linerefiner.core.candidates import dilate_near
+
+    rng = np.random.default_rng(tile)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (33, 33))
+    for shape, density in [((130, 257), 0.002), ((64, 40), 0.05), ((300, 300), 0.0)]:
+        mask = rng.random(shape) < density
+        if density:
+            mask[0, 0] = mask[-1, -1] = mask[0, -1] = True
+        want = cv2.dilate(mask.view(np.uint8), kernel).view(bool)
+        got = dilate_near(mask, kernel, tile)
+        assert got.dtype == bool
+        np.testing.assert_array_equal(got, want)
+    assert not dilate_near(np.zeros((40, 40), bool), kernel, tile).any()
