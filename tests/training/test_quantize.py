@@ -65,6 +65,7 @@ def test_quantizing_keeps_the_float_model_and_points_the_manifest_at_the_8_bit_o
         assert {"QuantizeLinear", "DequantizeLinear"} <= op_types(quantized)
         assert "QuantizeLinear" not in op_types(models / FLOAT_FILE)
         assert quantized.stat().st_size < (models / FLOAT_FILE).stat().st_size / 2
+        assert 0 < first_layer_weight_range(quantized) <= 64  # 7 bits where the patches come in
         # The same answers within a few hundredths, on drawings it was not calibrated on.
         assert record["check"]["candidates"] > 50
         assert record["check"]["mean_change"] < 0.02
@@ -86,11 +87,37 @@ def test_quantizing_keeps_the_float_model_and_points_the_manifest_at_the_8_bit_o
         clear_session_cache()
 
 
+def first_layer_weight_range(path: Path) -> int:
+    """The largest |int8 weight| of the layers that read the patches (through their
+    QuantizeLinear / DequantizeLinear pair)."""
+    from onnx import numpy_helper
+
+    graph = onnx.load(str(path)).graph
+    made_by = {out: node for node in graph.node for out in node.output}
+    weights = {init.name: numpy_helper.to_array(init) for init in graph.initializer}
+    largest = 0
+    for node in graph.node:
+        if node.op_type not in ("Conv", "Gemm"):
+            continue
+        dq = made_by.get(node.input[0])
+        q = made_by.get(dq.input[0]) if dq is not None else None
+        if q is None or q.op_type != "QuantizeLinear" or q.input[0] != "patches":
+            continue
+        w = weights[made_by[node.input[1]].input[0]]
+        assert w.dtype == np.int8
+        largest = max(largest, int(np.abs(w.astype(np.int32)).max()))
+    return largest
+
+
 def test_the_shipped_verifier_is_the_8_bit_version_of_the_kept_float_model() -> None:
     entry = verifier_entry(MODELS)
     source = entry["quantized_from"]
     assert sha256_of(MODELS / source["file"]) == source["sha256"]
     assert {"QuantizeLinear", "DequantizeLinear"} <= op_types(MODELS / entry["file"])
+    # The patches are full ink (uint8 255) over much of their area. On x86 CPUs without VNNI
+    # onnxruntime adds two uint8 x int8 products into 16 bits, saturating past 32767: the
+    # layers reading them need weights within 7 bits (255 * 64 * 2 < 32768).
+    assert 0 < first_layer_weight_range(MODELS / entry["file"]) <= 64
     scorer = create_scorer("verifier", models_dir=MODELS, threads=1)
     patches, features = calibration_rows(scorer, 1, seed=7, categories=FEW)
     check = agreement(MODELS / source["file"], MODELS / entry["file"], patches, features)
