@@ -678,9 +678,10 @@ def dilate_near(mask: np.ndarray, kernel: np.ndarray, tile: int = 512) -> np.nda
     ry, rx = kernel.shape[0] // 2, kernel.shape[1] // 2
     out = np.zeros((h, w), bool)
     rows, cols = -(-h // tile), -(-w // tile)
-    padded = np.zeros((rows * tile, cols * tile), bool)
-    padded[:h, :w] = mask
-    has = padded.reshape(rows, tile, cols, tile).any(axis=(1, 3)).view(np.uint8)
+    has = np.zeros((rows, cols * tile), bool)
+    for r in range(rows):  # a band of rows at a time: no page-size copy
+        has[r, :w] = mask[r * tile : (r + 1) * tile].any(axis=0)
+    has = has.reshape(rows, cols, tile).any(axis=2).view(np.uint8)
     grow = (2 * -(-ry // tile) + 1, 2 * -(-rx // tile) + 1)  # tiles within reach, each way
     near = cv2.dilate(has, np.ones(grow, np.uint8)).view(bool)
     m = mask.view(np.uint8)
