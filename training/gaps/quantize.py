@@ -43,6 +43,7 @@ CALIBRATION_SEED = 500  # category drawings unused elsewhere (benchmark 0, train
 CALIBRATION_PER_CATEGORY = 6
 CALIBRATION_ROWS = 4096  # of the rows recorded, at random (seed 0)
 CALIBRATION_BATCH = 512
+MIN_ONNXRUNTIME = (1, 17)  # TensorQuantOverrides (7 bits for some weights); made with 1.32
 
 
 class Recorder:
@@ -111,6 +112,12 @@ def quantize(source: Path, dest: Path, patches: np.ndarray, features: np.ndarray
              per_category: int = CALIBRATION_PER_CATEGORY, rows: int = CALIBRATION_ROWS,
              batch: int = CALIBRATION_BATCH) -> dict:
     """Write `dest`, `source` quantized with calibration from (patches, features)."""
+    import onnxruntime as ort
+
+    if tuple(int(part) for part in ort.__version__.split(".")[:2]) < MIN_ONNXRUNTIME:
+        raise SystemExit(f"training.gaps.quantize needs onnxruntime {MIN_ONNXRUNTIME[0]}."
+                         f"{MIN_ONNXRUNTIME[1]} or newer (per-tensor overrides), found "
+                         f"{ort.__version__}: pip install -U onnxruntime")
     from onnxruntime.quantization import (
         CalibrationDataReader,
         CalibrationMethod,
