@@ -681,10 +681,10 @@ def dilate_near(mask: np.ndarray, kernel: np.ndarray, tile: int = 512) -> np.nda
     has = np.zeros((rows, cols * tile), bool)
     for r in range(rows):  # a band of rows at a time: no page-size copy
         has[r, :w] = mask[r * tile : (r + 1) * tile].any(axis=0)
-    has = has.reshape(rows, cols, tile).any(axis=2).view(np.uint8)
+    tiles = np.asarray(has.reshape(rows, cols, tile).any(axis=2), np.uint8)
     grow = (2 * -(-ry // tile) + 1, 2 * -(-rx // tile) + 1)  # tiles within reach, each way
-    near = cv2.dilate(has, np.ones(grow, np.uint8)).view(bool)
-    m = mask.view(np.uint8)
+    near = cv2.dilate(tiles, np.ones(grow, np.uint8)).view(bool)
+    m: np.ndarray = mask.view(np.uint8)
     for ty, tx in zip(*np.nonzero(near), strict=True):
         y0, x0 = ty * tile, tx * tile
         y1, x1 = min(h, y0 + tile), min(w, x0 + tile)
