@@ -68,6 +68,12 @@ BACKWARD = -0.3  # cos of the angle between an end's direction and its bridge, a
 MAX_CROSSING = 0.3  # share of a bridge's inside that may already be line
 FRAGMENT_AREA = 16  # px: pieces this small a bridge may run over (remnants inside a break)
 PLAUSIBLE_BLOCK = 100_000  # candidate rows _plausible samples at a time
+# The "rank" feature: a bridge's place among its end's bridges, shortest first, up to RANK_TOP;
+# "crowding": the other tips within CROWD_RADIUS of its end's tip, up to CROWD_TOP. Both are
+# held as a share of their top (rank_feature, crowding_feature) and read back as counts
+# (feature_rank, feature_crowding).
+RANK_TOP = 4.0
+CROWD_TOP = 8.0
 NEAR_TIP = 2.0
 # A faint line along a bridge (traced): see `traced`.
 TRACE_TIP = 1.5
@@ -1076,8 +1082,8 @@ def from_other_end(cands: Candidates, rows: np.ndarray, crowding: np.ndarray) ->
     keys = np.sort(cands.end_a * step + cands.length)
     rank = (np.searchsorted(keys, sub.end_b * step + sub.length, side="left")
             - np.searchsorted(keys, sub.end_b * step, side="left"))
-    f[:, FEATURES.index("rank")] = np.minimum(rank, 4.0) / 4.0
-    f[:, FEATURES.index("crowding")] = np.minimum(crowding[sub.end_b], 8.0) / 8.0
+    f[:, FEATURES.index("rank")] = rank_feature(rank)
+    f[:, FEATURES.index("crowding")] = crowding_feature(crowding[sub.end_b])
     return Candidates(sub.end_b.copy(), sub.end_a.copy(), sub.stop.copy(), sub.start.copy(),
                       sub.kind.copy(), f, sub.width.copy())
 
@@ -1177,6 +1183,24 @@ def _heads_across(lines: LineMap, ends: StrokeEnds, table: np.ndarray) -> np.nda
     return keep & (crossing <= MAX_CROSSING)
 
 
+def rank_feature(rank: np.ndarray) -> np.ndarray:
+    return np.minimum(rank, RANK_TOP) / RANK_TOP
+
+
+def crowding_feature(tips: np.ndarray) -> np.ndarray:
+    return np.minimum(tips, CROWD_TOP) / CROWD_TOP
+
+
+def feature_rank(features: np.ndarray) -> np.ndarray:
+    """(N,) the rank candidates' features (N, len(FEATURES)) hold, 0 to RANK_TOP."""
+    return np.rint(features[:, FEATURES.index("rank")] * RANK_TOP)
+
+
+def feature_crowding(features: np.ndarray) -> np.ndarray:
+    """(N,) the other tips round each candidate's end its features hold, 0 to CROWD_TOP."""
+    return features[:, FEATURES.index("crowding")] * CROWD_TOP
+
+
 def area_feature(area: np.ndarray | float) -> np.ndarray:
     """The "area_a" / "area_b" features of a piece of line `area` px large."""
     return np.log1p(area) / 8.0
@@ -1219,8 +1243,8 @@ def _features(lines: LineMap, ends: StrokeEnds, end_a: np.ndarray, end_b: np.nda
         area_feature(lines.areas[piece_a]),
         area_feature(lines.areas[piece_b]),
         (kind == KIND_AHEAD).astype(np.float64),
-        np.minimum(rank, 4.0) / 4.0,
-        np.minimum(crowding[end_a], 8.0) / 8.0,
+        rank_feature(rank),
+        crowding_feature(crowding[end_a]),
     ], axis=1).astype(np.float32)
 
 

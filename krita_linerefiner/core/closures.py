@@ -28,6 +28,7 @@ from .candidates import (
     bridge_directions,
     curve_normals,
     faint_along,
+    feature_crowding,
     ink_beside,
     neck_window,
     no_necks,
@@ -203,8 +204,8 @@ def short_break(cands: Candidates, lines: LineMap | None = None,
     line_area = np.float32(area_feature(MIN_JOINED_PIECE))  # as the float32 features hold it
     big = ((f[:, FEATURES.index("area_a")] >= line_area)
            & (f[:, FEATURES.index("area_b")] >= line_area))
-    # Among shading's many tips, the verifier's call too (the feature is min(tips, 8) / 8).
-    calm = f[:, FEATURES.index("crowding")] * 8 < CROWDED_TIPS - 0.5
+    # Among shading's many tips, the verifier's call too.
+    calm = feature_crowding(f) < CROWDED_TIPS - 0.5
     return (cands.length <= SHORT_BREAK) & heads & big & calm
 
 
@@ -278,7 +279,7 @@ def shaded_bridges(f: np.ndarray) -> np.ndarray:
     """(N,) bool, of candidates' features (N, len(FEATURES)): bridges from a tip with at least
     SHADED_TIPS others round it that join a piece of line under SHADED_PIECE px, between the
     marks of hatching, stipple or screentone."""
-    crowded = f[:, FEATURES.index("crowding")] * 8 >= SHADED_TIPS - 0.5
+    crowded = feature_crowding(f) >= SHADED_TIPS - 0.5
     return crowded & (np.minimum(f[:, FEATURES.index("area_a")], f[:, FEATURES.index("area_b")])
                       < np.float32(area_feature(SHADED_PIECE)))
 
@@ -670,10 +671,10 @@ def _faint_path(lines: LineMap, labels: np.ndarray, k: int, box: tuple[int, int,
     core = thin(mine)
     best: tuple[np.ndarray, int, int] | None = None
     # Where each touched line is within reach, once for every pair it is in.
-    at = [cv2.dilate((parts == a).astype(np.uint8), reach_px).view(bool)
-          for a in touched.tolist()]
-    for i, a in enumerate(touched.tolist()):
-        for j, b in enumerate(touched.tolist()[i + 1 :], start=i + 1):
+    ids = touched.tolist()
+    at = [cv2.dilate((parts == a).astype(np.uint8), reach_px).view(bool) for a in ids]
+    for i, a in enumerate(ids):
+        for j, b in enumerate(ids[i + 1 :], start=i + 1):
             path = _shortest_path(core, at[i], at[j])
             if path is not None and (best is None or len(path) > len(best[0])):
                 best = (path, a, b)

@@ -23,13 +23,13 @@ import numpy as np
 
 from .candidates import (
     BRIDGE_CHORD,
-    FEATURES,
     LINE_LEVEL,
     SAMPLING_POINT,
     Candidates,
     LineMap,
     StrokeEnds,
     candidate_curves,
+    feature_rank,
     find_bold,
     find_ends,
     find_necks,
@@ -236,8 +236,7 @@ def analyse_gaps(
     # Only what some max gap up to the reach can select is scored (the rest keeps 0): the
     # search goes a third further for breaks along a stroke, and finds the others out there
     # too (a quarter of a shaded page's candidates at the default max gap).
-    rank = np.rint(cands.features[:, FEATURES.index("rank")] * 4.0)  # at most 4
-    far = shaded_bridges(cands.features) & (rank >= SHADED_NEAREST)
+    far = shaded_bridges(cands.features) & (feature_rank(cands.features) >= SHADED_NEAREST)
     wanted = np.nonzero(selectable(cands, reach) & ~far)[0]
     if sampling != SAMPLING_POINT:  # shortest first: each prefilter level is made once
         wanted = wanted[np.argsort(cands.length[wanted], kind="stable")]
