@@ -79,27 +79,21 @@ def calibration_rows(scorer, per_category: int = CALIBRATION_PER_CATEGORY,
     return np.concatenate(recorder.patches), np.concatenate(recorder.features)
 
 
-def first_layer_weights(model: Path, input_name: str) -> dict[str, int]:
-    """Weight initializers of the Conv / Gemm nodes that read `input_name` itself -> their
-    output channels."""
-    import onnx
-
-    graph = onnx.load(str(model)).graph
+def first_layer_weights(graph, input_name: str) -> dict[str, int]:
+    """Weight initializers of the Conv / Gemm nodes of an ONNX graph that read `input_name`
+    itself -> their output channels."""
     shapes = {init.name: list(init.dims) for init in graph.initializer}
     return {node.input[1]: shapes[node.input[1]][0] for node in graph.node
             if node.op_type in ("Conv", "Gemm") and node.input[0] == input_name
             and node.input[1] in shapes}
 
 
-def downstream_of(model: Path, input_name: str) -> list[str]:
+def downstream_of(graph, input_name: str) -> list[str]:
     """Names of the nodes that read `input_name`, directly or through other nodes.
 
     These stay float: the features (lengths, angles, widths in px) reach values on real
     drawings that the calibration drawings do not, and 8 bits clipped them (one answer moved by
     0.6 on the hand-drawn set); they are a few percent of the work."""
-    import onnx
-
-    graph = onnx.load(str(model)).graph
     reached, names = {input_name}, []
     for node in graph.node:  # topologically sorted, as ONNX requires
         if reached & set(node.input):
@@ -112,6 +106,7 @@ def quantize(source: Path, dest: Path, patches: np.ndarray, features: np.ndarray
              per_category: int = CALIBRATION_PER_CATEGORY, rows: int = CALIBRATION_ROWS,
              batch: int = CALIBRATION_BATCH) -> dict:
     """Write `dest`, `source` quantized with calibration from (patches, features)."""
+    import onnx
     import onnxruntime as ort
 
     if tuple(int(part) for part in ort.__version__.split(".")[:2]) < MIN_ONNXRUNTIME:
@@ -143,8 +138,9 @@ def quantize(source: Path, dest: Path, patches: np.ndarray, features: np.ndarray
     with tempfile.TemporaryDirectory() as tmp:
         prepared = Path(tmp) / "prepared.onnx"
         quant_pre_process(str(source), str(prepared), skip_symbolic_shape=True)
-        kept = downstream_of(prepared, "features")
-        first = first_layer_weights(prepared, "patches")
+        graph = onnx.load(str(prepared)).graph
+        kept = downstream_of(graph, "features")
+        first = first_layer_weights(graph, "patches")
         seven_bits = {name: [{"axis": 0, "reduce_range": True}] * channels
                       for name, channels in first.items()}
         quantize_static(str(prepared), str(dest), Reader(), quant_format=QuantFormat.QDQ,
