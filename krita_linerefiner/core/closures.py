@@ -154,6 +154,9 @@ class GapAnalysis:
     # slider back to closures already drawn does not work them out again.
     verdicts: dict[tuple[int, int, int, int, bytes], bool] = field(
         default_factory=dict, compare=False, repr=False)
+    # Where each stroke end a closure is drawn from sits (end_tip; None: at ends.tip), worked
+    # out once: the sealing tier and both renders of a page ask for the same ends.
+    tips: dict[int, np.ndarray | None] = field(default_factory=dict, compare=False, repr=False)
     line_width: float = 0.0  # px, core.gaps.line_width
     # The max gap of the candidates (select) is this many times the one asked for (at most
     # MAX_REACH): core.gaps.GapParams.scale_max_gap. The necks and bold fills keep their own.
@@ -899,7 +902,7 @@ def drawn_tips(analysis: GapAnalysis, accepted: np.ndarray) -> tuple[np.ndarray,
     cands, ends, lines = analysis.candidates, analysis.ends, analysis.lines
     a_pt = cands.start[accepted].astype(np.float64)
     b_pt = cands.stop[accepted].astype(np.float64)
-    tips: dict[int, np.ndarray | None] = {}
+    tips = analysis.tips
     for pts, column in ((a_pt, cands.end_a[accepted]), (b_pt, cands.end_b[accepted])):
         for row, e in enumerate(column.tolist()):
             if e < 0:
@@ -935,7 +938,8 @@ def end_tip(lines: LineMap, ends: StrokeEnds, e: int) -> np.ndarray | None:
     if len(p) < 6:
         return None
     centre = p.mean(axis=0)
-    values, vectors = np.linalg.eigh(np.cov((p - centre).T))
+    q = p - centre
+    values, vectors = np.linalg.eigh(q.T @ q / (len(q) - 1))  # np.cov, without its checks
     if values[1] < 3.0 * max(float(values[0]), 1e-6):
         return None
     axis = vectors[:, 1] if float(vectors[:, 1] @ d) >= 0 else -vectors[:, 1]
