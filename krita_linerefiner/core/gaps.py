@@ -745,10 +745,14 @@ def _stroke_labels(strokes: np.ndarray, boxes: list[tuple[int, int, int, int]] |
             i = int(parent[i])
         return i
 
+    # Sorted by left edge, the boxes that can reach box i start between it and its right edge.
+    rects = rects[np.argsort(rects[:, 0], kind="stable")]
+    reach = np.searchsorted(rects[:, 0], rects[:, 2], side="right")
     for i in range(len(rects)):
         x0, y0, x1, y1 = rects[i]
-        near = np.nonzero((rects[i + 1 :, 0] <= x1) & (rects[i + 1 :, 2] >= x0)
-                          & (rects[i + 1 :, 1] <= y1) & (rects[i + 1 :, 3] >= y0))[0] + i + 1
+        after = rects[i + 1 : reach[i]]
+        near = np.nonzero((after[:, 2] >= x0) & (after[:, 1] <= y1)
+                          & (after[:, 3] >= y0))[0] + i + 1
         for j in near.tolist():
             a, b = root(i), root(j)
             if a != b:
