@@ -45,6 +45,8 @@ OVERLAP_PX = 1.0
 SUBPIXEL_BITS = 4
 # The fringe stays below half coverage: it softens the edge but never reads as line itself.
 FRINGE = 0.45
+# px added to a stroke's measured width (StrokeEnds.width) to draw a closure as wide (pens).
+PEN_BIAS = 0.25
 # A closure may cover the soft tip of a line it meets (normalised ink below this) but never
 # the line's body: a faint tip pixel left between a closure and its line reads as a break, to
 # the eye and to a fill with a low threshold.
@@ -509,6 +511,23 @@ def ridge_path(ink: np.ndarray, pts: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.array(out)[:, ::-1], dtype=np.int32).reshape(-1, 1, 2)
 
 
+def pens(width: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(N,) int each: the cv2 line thickness of each closure's solid core and of its soft
+    fringe, for strokes measured `width` px across (StrokeEnds.width, float).
+
+    OpenCV draws thick lines an odd number of px across, two more than the thickness at odd
+    thicknesses: thickness 1 draws 1 px, 2 draws 3, 3 and 4 draw 5, 5 and 6 draw 7 (LINE_8 and
+    LINE_AA alike). A closure given a 3 px line's width as its thickness came out 5 px across,
+    a blob on the line. The measured width reads a line 0.3-1 px thinner than it is (a 3 px
+    line 2.8, a 5 px one 3.9-4.7; /work/notes/s41/widths.py): the core is the odd width
+    nearest the measure plus PEN_BIAS px, the fringe two px wider where that is more than half
+    a px above the core, else as wide."""
+    x = np.maximum(np.asarray(width, np.float64), 1.0) + PEN_BIAS
+    core = 2 * np.rint((x - 1.0) / 2.0).astype(int) + 1
+    fringe = np.where(x > core + 0.5, core + 2, core)
+    return np.where(core == 1, 1, core - 1), np.where(fringe == 1, 1, fringe - 1)
+
+
 def render(analysis: GapAnalysis, accepted: np.ndarray) -> tuple[np.ndarray, list[Closure]]:
     """Coverage (H, W) float32 of the accepted closures, never on the body of a line (SOLID),
     and the closures that added at least one pixel."""
@@ -522,9 +541,9 @@ def render(analysis: GapAnalysis, accepted: np.ndarray) -> tuple[np.ndarray, lis
     pts = curves(analysis, accepted, tips)
     widths = np.maximum(1, np.rint(cands.width[accepted])).astype(int)
     fixed = np.rint(pts * (1 << SUBPIXEL_BITS)).astype(np.int32)
-    # An 8-connected solid core as wide as the thinner stroke seals against 4-connected
-    # flood fills; an anti-aliased fringe one px wider softens its edges. One polylines call
-    # per width draws them all.
+    # An 8-connected solid core as wide as the thinner stroke (pens) seals against 4-connected
+    # flood fills; an anti-aliased fringe, as wide or two px wider, softens its edges. One
+    # polylines call per pen draws them all.
     core = np.zeros((h, w), np.uint8)
     fringe = np.zeros((h, w), np.uint8)
     # A traced closure along a hairline (up to RIDGE_WIDTH px) re-inks the line's own pixels
@@ -532,11 +551,13 @@ def render(analysis: GapAnalysis, accepted: np.ndarray) -> tuple[np.ndarray, lis
     # stair of the line, and a 2 px one doubles it.
     on_line = (cands.width[accepted] <= RIDGE_WIDTH) & analysis.traced[accepted] \
         if len(analysis.traced) else np.zeros(len(accepted), bool)
-    for width in np.unique(widths).tolist():
-        group = list(fixed[(widths == width) & ~on_line])
+    core_pen, fringe_pen = pens(cands.width[accepted])
+    for pen in np.unique(core_pen).tolist():
+        group = list(fixed[(core_pen == pen) & ~on_line])
         if group:
-            cv2.polylines(core, group, False, 255, width, cv2.LINE_8, SUBPIXEL_BITS)
-        cv2.polylines(fringe, list(fixed[widths == width]), False, 255, width + 1, cv2.LINE_AA,
+            cv2.polylines(core, group, False, 255, pen, cv2.LINE_8, SUBPIXEL_BITS)
+    for pen in np.unique(fringe_pen).tolist():
+        cv2.polylines(fringe, list(fixed[fringe_pen == pen]), False, 255, pen, cv2.LINE_AA,
                       SUBPIXEL_BITS)
     if on_line.any():
         paths = [ridge_path(analysis.lines.ink, pts[row]) for row in np.nonzero(on_line)[0]]

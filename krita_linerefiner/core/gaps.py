@@ -59,6 +59,7 @@ from .closures import (
     find_faint_joins,
     long_reach,
     necks_to_draw,
+    pens,
     render,
     scaled_gap,
     seal_sensitivity,
@@ -386,8 +387,9 @@ def _sealing(analysis: GapAnalysis, params: GapParams, accepted: np.ndarray,
                     * (1 << SUBPIXEL_BITS)).astype(np.int32)
     widths = np.maximum(1, np.rint(analysis.candidates.width[extra])).astype(int)
     paths = np.zeros((h, w), np.uint8)
-    for width in np.unique(widths).tolist():
-        cv2.polylines(paths, list(fixed[widths == width]), False, 1, width, cv2.LINE_8,
+    core_pen = pens(analysis.candidates.width[extra])[0]
+    for pen in np.unique(core_pen).tolist():
+        cv2.polylines(paths, list(fixed[core_pen == pen]), False, 1, pen, cv2.LINE_8,
                       SUBPIXEL_BITS)
     # Only paths that join two lines, whole and off line (as _joining_only keeps strokes).
     points = fixed >> SUBPIXEL_BITS  # (K, T, 2) x, y px
@@ -411,7 +413,7 @@ def _sealing(analysis: GapAnalysis, params: GapParams, accepted: np.ndarray,
         others = paths[y0:y1, x0:x1].view(bool) & ~barrier
         own = np.zeros(barrier.shape, np.uint8)
         cv2.polylines(own, [fixed[row] - np.array([x0, y0], np.int32) * (1 << SUBPIXEL_BITS)],
-                      False, 1, int(widths[row]), cv2.LINE_8, SUBPIXEL_BITS)
+                      False, 1, int(core_pen[row]), cv2.LINE_8, SUBPIXEL_BITS)
         if not (own.view(bool) & others).any():
             continue
         ring = cv2.dilate(own, np.ones((3, 3), np.uint8)).view(bool) & ~(barrier | others)

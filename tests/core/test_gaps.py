@@ -1559,3 +1559,44 @@ def test_a_tip_among_shading_marks_is_asked_only_about_its_nearest_marks() -> No
     np.testing.assert_array_equal(analysis.probability[found], 0.0)
     scored = np.concatenate(asked)
     assert len(scored) and not far_marks(scored).any()
+
+
+@pytest.mark.parametrize("width", [1, 2, 3, 4, 5])
+def test_a_closure_core_is_no_wider_than_its_stroke(width: int) -> None:
+    # cv2 draws thickness 3 five px across: a closure given a 3 px line's measured width as
+    # its thickness was a blob on the line. A straight stroke `width` px across, at slants of
+    # 0 to 45 degrees: the core closures.pens gives for its measured end width, drawn (area
+    # over length), is less than a px wider than the stroke and at most 2 px narrower.
+    from krita_linerefiner.core.candidates import LineMap, find_ends
+    from krita_linerefiner.core.closures import pens
+
+    yy, xx = np.mgrid[0:160, 0:160] + 0.5 - 80.0
+    for degrees in (0, 10, 20, 30, 45):
+        dy, dx = np.sin(np.radians(degrees)), np.cos(np.radians(degrees))
+        ink = ((np.abs(xx * dy - yy * dx) <= width / 2)
+               & (np.abs(yy * dy + xx * dx) <= 50)).astype(np.float32)
+        measured = np.median(find_ends(LineMap.from_ink(ink)).width)  # a square end may fork
+        pen = int(pens(np.array([measured]))[0][0])
+        p0, p1 = (tuple(int(v) for v in np.rint((100 + s * 80 * np.array([dx, dy])) * 16))
+                  for s in (-1, 1))
+        drawn = np.zeros((200, 200), np.uint8)
+        cv2.line(drawn, p0, p1, 1, pen, cv2.LINE_8, 4)
+        across = (np.count_nonzero(drawn) - 0.8 * pen * pen) / 160  # less the round caps
+        assert width - 2.0 <= across < width + 0.9, (degrees, float(measured), pen, across)
+
+
+@pytest.mark.parametrize("width", [2, 3, 5])
+def test_a_bridge_across_a_cut_is_as_wide_as_the_line(width: int) -> None:
+    # A horizontal line `width` px across with a 10 px cut: the closure's solid core is the
+    # line's width across (an even width one px narrower, its soft edge making up the rest),
+    # never two px wider.
+    ink = np.zeros((64, 96), np.float32)
+    ink[30 : 30 + width, 8:88] = 1.0
+    ink[:, 43:53] = 0.0
+    result = close_gaps(ink, GapParams(), scorer=sure)
+    solid = result.gaps[:, 45:51] >= 0.5
+    across = solid.sum(axis=0)
+    assert paper_regions((ink >= 0.5) | (result.gaps >= 0.5)) == 1 or (across >= 1).all()
+    assert (across >= width - 1).all() and (across <= width).all(), across
+    rows = np.nonzero(solid.any(axis=1))[0]
+    assert rows.min() >= 30 - 1 and rows.max() <= 30 + width, rows
