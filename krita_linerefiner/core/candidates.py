@@ -88,6 +88,11 @@ TRACE_TIP_LINE = TRACE_TIP + TRACE_SIDE
 TRACE_LEVEL = 0.2
 TRACE_CONTRAST = 0.15
 TRACE_STEP = 0.5
+# A faint line may be dotted (a pen that skipped, a pencil line under the grain): blanks of up
+# to DOT_GAP px along it, with the faint line along at least DOT_SHARE of the way, still trace
+# it (traced, dotted_trace; core.gaps asks the verifier about a dotted one).
+DOT_GAP = 4.0
+DOT_SHARE = 0.5
 FAN_DEGREES = 80.0  # rays from a tip cover this far either side of its direction
 FAN_RAYS = 13
 HIT_APART = 1  # px (either axis): ray hits farther apart than this are on other line
@@ -1317,10 +1322,33 @@ def faint_along(ink: np.ndarray, curves: np.ndarray, across: np.ndarray
     return on, (on >= TRACE_LEVEL) & (on - side >= TRACE_CONTRAST)
 
 
+def dotted_trace(curves: np.ndarray, good: np.ndarray, inside: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """(found, whole), (K,) bool each: whether a faint line runs along each curve (K, T, 2)
+    over its points `inside` (K, T), where `good` (faint_along) says one runs at each point:
+    all the way (whole), or dotted, with no blank longer than DOT_GAP px and the line along
+    DOT_SHARE of the way."""
+    step = np.linalg.norm(np.diff(curves, axis=1), axis=2).astype(np.float64)
+    # Each point stands for half the way to the points either side of it.
+    length = 0.5 * (np.pad(step, ((0, 0), (1, 0))) + np.pad(step, ((0, 0), (0, 1))))
+    blank = inside & ~good
+    run = np.zeros(len(curves))  # px of blank so far in the current run
+    longest = np.zeros(len(curves))
+    for t in range(curves.shape[1]):
+        run = np.where(blank[:, t], run + length[:, t], 0.0)
+        longest = np.maximum(longest, run)
+    along = (length * inside).sum(axis=1)
+    faint = (length * (inside & good)).sum(axis=1)
+    some = inside.any(axis=1)
+    whole = some & ~blank.any(axis=1)
+    return whole | (some & (longest <= DOT_GAP) & (faint >= DOT_SHARE * along)), whole
+
+
 def traced(lines: LineMap, cands: Candidates, ends: StrokeEnds
-           ) -> tuple[np.ndarray, np.ndarray]:
-    """(found, width), (N,) each: whether a faint line already runs the whole way along each
-    bridge, and how wide that line is (px, 0 where none is).
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(found, width, whole), (N,) each: whether a faint line already runs the whole way
+    along each bridge, dotted or not (dotted_trace), how wide that line is (px, 0 where none
+    is), and whether it runs there without a blank.
 
     Such a bridge crosses a stretch of a stroke drawn lighter (a hairline, a pencil stroke
     where the pressure lifted), which reads as a break in the line map (ink under LINE_LEVEL)
@@ -1335,7 +1363,7 @@ def traced(lines: LineMap, cands: Candidates, ends: StrokeEnds
     n = len(cands)
     found, width = np.zeros(n, bool), np.zeros(n, np.float32)
     if n == 0:
-        return found, width
+        return found, width, found.copy()
     curves = candidate_curves(cands, ends).astype(np.float32)
     across = curve_normals(curves)
     off_a = np.linalg.norm(curves - curves[:, :1], axis=2)
@@ -1352,7 +1380,7 @@ def traced(lines: LineMap, cands: Candidates, ends: StrokeEnds
     inside = (off_a > tip_a[:, None]) & (off_b > tip_b[:, None])
 
     on, good = faint_along(lines.ink, curves, across)
-    found = inside.any(axis=1) & (good | ~inside).all(axis=1)
+    found, whole = dotted_trace(curves, good, inside)
     rows = np.nonzero(found)[0]
     if len(rows):
         half = np.float32(0.5) * on[rows]
@@ -1361,7 +1389,7 @@ def traced(lines: LineMap, cands: Candidates, ends: StrokeEnds
                     ).astype(np.float32) for t in shifts)
         wide = np.where(inside[rows], wide * np.float32(TRACE_STEP), np.nan)
         width[rows] = np.nanmedian(wide, axis=1)
-    return found, width
+    return found, width, whole
 
 
 def area_level(step: np.ndarray) -> np.ndarray:

@@ -92,6 +92,11 @@ PLAIN_CROWDING = 2
 # shading drawings they were 45% of the candidates scored, and every category's closures stay
 # the same (models/README.md, stop 39).
 SHADED_NEAREST = 4
+# A bridge along a dotted faint line (candidates.dotted_trace: blanks of up to 4 px) is sure
+# only where the verifier gives it at least this: texture and JPEG noise dot a bridge too. On
+# the "dotted" category it closes 34 -> 76% of its 9-32 px breaks, JPEG strays +0.7 px/MP,
+# shading's none (models/README.md, stop 41).
+DOTTED_SURE_FROM = 0.1
 # The sealing tier (_sealing) labels the whole page's paper up to this many px; on a larger
 # page it looks SEAL_WINDOW px round each closure, and a region that leaks on farther away
 # counts as sealed there (two page-sized label maps cost 0.8 GB at 52 MP).
@@ -275,12 +280,14 @@ def _traced_breaks(lines: LineMap, ends: StrokeEnds, cands: Candidates, ask: np.
                    probability: np.ndarray) -> tuple[Candidates, np.ndarray, np.ndarray]:
     """Of the candidates `ask`, those a faint line runs through (candidates.traced) get
     probability SURE (in place) and the faint line's width, not the ends' (which at a junction
-    would draw a blob); returned with the specks they run over (_specks_along) and which they
-    are ((N,) bool)."""
+    would draw a blob), a dotted one only where the verifier gives it DOTTED_SURE_FROM; returned
+    with the specks they run over (_specks_along) and which they are ((N,) bool)."""
     trace = np.zeros(len(cands), bool)
     if not len(ask):
         return cands, np.zeros((0, 2), np.int64), trace
-    found, trace_width = traced(lines, cands.take(ask), ends)
+    found, trace_width, whole = traced(lines, cands.take(ask), ends)
+    # A dotted trace may be texture or JPEG noise in a row: the verifier has a say there.
+    found &= whole | (probability[ask] >= DOTTED_SURE_FROM)
     hit = ask[found]
     if not len(hit):
         return cands, np.zeros((0, 2), np.int64), trace

@@ -10,8 +10,10 @@ between the lines, where nothing is to be closed, and sketchy lines (strokes tha
 the line they meet, and doubled passes over strokes, as in pencil sketches and rough key
 frames), and hairlines (stretches of 6-40 px of a contour drawn as a faint line about 1 px wide,
 20-40% dark: a fine pen, or a drawing scaled down; a person follows the contour, the line map
-reads a break; measured, not in the verifier's training rows). Numpy and OpenCV only, so the
-benchmark and the data writers can use it without torch.
+reads a break; measured, not in the verifier's training rows), and dotted lines (the same
+stretches drawn as a run of 1-4 px dots 1-4 px apart, 30-80% dark, as a hand-inked outline
+where the pen skipped, seen on the hand-drawn set's drawings; measured, not trained on).
+Numpy and OpenCV only, so the benchmark and the data writers can use it without torch.
 The same (category, seed, size) always gives the same arrays; drawing i depends only on (seed,
 category, i), not on n.
 
@@ -59,10 +61,11 @@ from krita_linerefiner.core.gaps import joining_strokes
 from krita_linerefiner.core.ink import ink_from_image
 
 CATEGORIES = ("faint20", "faint40", "faint60", "black", "binary1px", "junction", "dashed",
-              "long", "specks", "colour", "jpeg", "gapfree", "shading", "sketchy", "hairline")
+              "long", "specks", "colour", "jpeg", "gapfree", "shading", "sketchy", "hairline",
+              "dotted")
 # Measured by the benchmark, not (yet) in the verifier's training data: the shipped verifier's
 # chain (training.gaps.pipeline) makes the rows it was trained on (stop 33).
-BENCHMARK_ONLY = ("hairline",)
+BENCHMARK_ONLY = ("hairline", "dotted")
 # "black" is faint20's twin: the same drawings and cuts (same random stream) in clean black
 # anti-aliased lines, so faint20's closure can be compared with black lines' on equal terms.
 TWIN = {"black": "faint20"}
@@ -120,6 +123,8 @@ class Style:
     # The cut stretches drawn on as a 1-px hairline this dark (a contour inked partly with a
     # fine pen, or scaled down): a person follows it, the line map reads paper.
     hairline: tuple[float, float] | None = None
+    # The hairline drawn as dots of DOT_LENGTH px, DOT_SPACE px apart (a pen that skipped).
+    dotted: bool = False
 
 
 @dataclass
@@ -732,13 +737,20 @@ def compose(sheet: Sheet, rng: np.random.Generator, style: Style) -> np.ndarray:
         tone = colour if colour.any() else np.full(3, 1.0 - darkness, np.float32)
         np.minimum(shade[win], 1 - alpha[..., None] * (1 - tone), out=shade[win])
     if style.hairline is not None:
-        _hairlines(sheet, shade, float(rng.uniform(*style.hairline)))
+        _hairlines(sheet, shade, float(rng.uniform(*style.hairline)),
+                   rng if style.dotted else None)
     return img * shade
 
 
-def _hairlines(sheet: Sheet, shade: np.ndarray, darkness: float) -> None:
+DOT_LENGTH = (1.0, 4.0)
+DOT_SPACE = (1.0, 4.0)
+
+
+def _hairlines(sheet: Sheet, shade: np.ndarray, darkness: float,
+               dots: np.random.Generator | None = None) -> None:
     """Draw every cut stretch of the sheet's strokes onto `shade` (in place) as an anti-aliased
-    hairline about 1 px wide and `darkness` dark, along the stroke's own path."""
+    hairline about 1 px wide and `darkness` dark, along the stroke's own path; with `dots`
+    (a random stream), as dots DOT_LENGTH px long, DOT_SPACE px apart."""
     s = SUPERSAMPLE
     size = sheet.size
     hair = np.zeros((size * s, size * s), np.uint8)
@@ -750,7 +762,18 @@ def _hairlines(sheet: Sheet, shade: np.ndarray, darkness: float) -> None:
             if len(idx) < 2:
                 continue
             run = np.round((stroke.pts[idx] + 0.5) * s - 0.5).astype(np.int32).reshape(-1, 1, 2)
-            cv2.polylines(hair, [run], False, 255, s, cv2.LINE_8)
+            if dots is None:
+                cv2.polylines(hair, [run], False, 255, s, cv2.LINE_8)
+                continue
+            # The points are about 1 px apart: a dot is a few of them, then a space.
+            at, on = 0, True
+            while at < len(run) - 1:
+                span = int(round(dots.uniform(*(DOT_LENGTH if on else DOT_SPACE))))
+                if on:
+                    cv2.polylines(hair, [run[at : at + max(span, 1) + 1]], False, 255, s,
+                                  cv2.LINE_8)
+                at += max(span, 1)
+                on = not on
     cover = cv2.resize(hair.astype(np.float32) / 255, (size, size), interpolation=cv2.INTER_AREA)
     np.minimum(shade, 1 - darkness * cover[..., None], out=shade)
 
@@ -922,6 +945,8 @@ def _style(category: str, rng: np.random.Generator) -> Style:
                      shading=int(rng.integers(2, 5)))
     if category == "hairline":  # contours partly drawn as faint hairlines (stop 33)
         return Style(widths=(1.2, 3.0), hairline=(0.2, 0.4))
+    if category == "dotted":  # contours partly drawn as dotted lines, the pen skipping (stop 41)
+        return Style(widths=(1.2, 3.0), hairline=(0.3, 0.8), dotted=True)
     if category == "sketchy":  # pencil sketches and rough key frames: strokes cross at junctions
         return Style(widths=(1.2, 3.0), pencil=bool(rng.random() < 0.5), overshoot=0.8,
                      retrace=0.5)
@@ -955,7 +980,7 @@ def _cuts(category: str, cutter: Cutter, rng: np.random.Generator) -> None:
         cut_junctions(cutter, rng, int(rng.integers(3, 9)))
     elif category == "dashed":
         cut_dashes(cutter, rng, int(rng.integers(1, 4)))
-    elif category == "hairline":
+    elif category in ("hairline", "dotted"):
         cut_along(cutter, rng, int(rng.integers(3, 8)), lambda: _gap_length(rng, 6, 40))
     elif category == "long":
         cut_along(cutter, rng, int(rng.integers(2, 5)),
