@@ -66,6 +66,7 @@ from .closures import (
     select,
     selectable,
     shaded_bridges,
+    threshold,
 )
 from .errors import LineRefinerError, check_cancel
 from .ink import as_ink
@@ -97,6 +98,7 @@ SHADED_NEAREST = 4
 # the "dotted" category it closes 34 -> 76% of its 9-32 px breaks, JPEG strays +0.7 px/MP,
 # shading's none (models/README.md, stop 41).
 DOTTED_SURE_FROM = 0.1
+DOTTED_SHORT = 8.0
 # The sealing tier (_sealing) labels the whole page's paper up to this many px; on a larger
 # page it looks SEAL_WINDOW px round each closure, and a region that leaks on farther away
 # counts as sealed there (two page-sized label maps cost 0.8 GB at 52 MP).
@@ -280,14 +282,32 @@ def _traced_breaks(lines: LineMap, ends: StrokeEnds, cands: Candidates, ask: np.
                    probability: np.ndarray) -> tuple[Candidates, np.ndarray, np.ndarray]:
     """Of the candidates `ask`, those a faint line runs through (candidates.traced) get
     probability SURE (in place) and the faint line's width, not the ends' (which at a junction
-    would draw a blob), a dotted one only where the verifier gives it DOTTED_SURE_FROM; returned
-    with the specks they run over (_specks_along) and which they are ((N,) bool)."""
+    would draw a blob), a dotted one only where the verifier gives it DOTTED_SURE_FROM and no
+    more to another bridge from its stroke ends; returned with the specks they run over
+    (_specks_along) and which they are ((N,) bool)."""
     trace = np.zeros(len(cands), bool)
     if not len(ask):
         return cands, np.zeros((0, 2), np.int64), trace
     found, trace_width, whole = traced(lines, cands.take(ask), ends)
-    # A dotted trace may be texture or JPEG noise in a row: the verifier has a say there.
-    found &= whole | (probability[ask] >= DOTTED_SURE_FROM)
+    # A dotted trace may be texture or JPEG noise in a row, or the soft edge of a line: the
+    # verifier has a say there. Over a short break (under DOTTED_SHORT px, as a line's soft
+    # edge runs) a bridge to a line that the verifier accepts from the same stroke end, and
+    # prefers, stays.
+    stop = np.rint(cands.stop).astype(np.int64)
+    h, w = lines.pieces.shape
+    far = np.where(cands.end_b >= 0, ends.piece[np.maximum(cands.end_b, 0)],
+                   lines.pieces[stop[:, 0].clip(0, h - 1), stop[:, 1].clip(0, w - 1)])
+    rival = np.where((lines.areas[far] >= MIN_JOINED_PIECE)
+                     & (probability >= np.float32(threshold(0.5))), probability, 0)
+    best = np.zeros(len(ends), np.float32)
+    np.maximum.at(best, cands.end_a, rival)
+    to_end = cands.end_b >= 0
+    np.maximum.at(best, cands.end_b[to_end], rival[to_end])
+    p = probability[ask]
+    first = (cands.length[ask] >= DOTTED_SHORT) | (
+        (p >= best[cands.end_a[ask]])
+        & ((cands.end_b[ask] < 0) | (p >= best[np.maximum(cands.end_b[ask], 0)])))
+    found &= whole | ((p >= DOTTED_SURE_FROM) & first)
     hit = ask[found]
     if not len(hit):
         return cands, np.zeros((0, 2), np.int64), trace

@@ -1165,12 +1165,17 @@ def test_a_bridge_between_plain_strokes_is_asked_from_both_ends(crowded: bool) -
 
 
 def _faint_stretch(between: str) -> np.ndarray:
-    """A 2 px stroke, a 14 px stretch (paper, a faint 1-px line, or noise), a 2 px stroke."""
+    """A 2 px stroke, a 14 px stretch (paper, a faint 1-px line, dotted or not, or noise), a 2 px
+    stroke."""
     ink = np.zeros((64, 100), np.float32)
     ink[31:33, 10:40] = 1.0
     ink[31:33, 54:90] = 1.0
     if between == "faint":
         ink[31, 40:54] = 0.3
+    elif between in ("dotted", "sparse"):  # dots 2 px long, 2 (or 5) px apart
+        space = 2 if between == "dotted" else 5
+        for x in range(40, 54, 2 + space):
+            ink[31, x : x + 2] = 0.6
     elif between == "noise":
         rng = np.random.default_rng(3)
         ink[26:38, 40:54] = rng.uniform(0.0, 0.45, (12, 14)).astype(np.float32)
@@ -1179,7 +1184,7 @@ def _faint_stretch(between: str) -> np.ndarray:
     return ink
 
 
-@pytest.mark.parametrize("between", ["faint", "paper", "noise", "beside"])
+@pytest.mark.parametrize("between", ["faint", "dotted", "sparse", "paper", "noise", "beside"])
 def test_a_break_a_faint_line_runs_through_is_traced(between: str) -> None:
     from krita_linerefiner.core.candidates import LineMap, find_ends, propose, traced
 
@@ -1191,8 +1196,10 @@ def test_a_break_a_faint_line_runs_through_is_traced(between: str) -> None:
          and sorted((tips[cands.end_a[i]][1], tips[cands.end_b[i]][1]))[0] < 42
          and sorted((tips[cands.end_a[i]][1], tips[cands.end_b[i]][1]))[1] > 50]
     assert k, "the bridge over the stretch is a candidate"
-    found, width, _ = traced(lines, cands.take(np.array(k)), ends)
-    assert found.all() == (between == "faint")
+    found, width, whole = traced(lines, cands.take(np.array(k)), ends)
+    # A dotted line traces with blanks of up to DOT_GAP px (2 here), not 5 px apart.
+    assert found.all() == (between in ("faint", "dotted"))
+    assert whole.all() == (between == "faint")
     if between == "faint":  # the faint line is 1 px wide, the strokes 2
         assert (np.abs(width - 1.0) <= 0.5).all()
 
@@ -1603,3 +1610,28 @@ def test_a_bridge_across_a_cut_is_as_wide_as_the_line(width: int) -> None:
     assert (across >= width - 1).all() and (across <= width).all(), across
     rows = np.nonzero(solid.any(axis=1))[0]
     assert rows.min() >= 30 - 1 and rows.max() <= 30 + width, rows
+
+
+@pytest.mark.parametrize(("verifier", "closed"), [(0.0, False), (0.2, True)])
+def test_a_dotted_trace_is_sure_only_where_the_verifier_gives_it_a_little(
+        verifier: float, closed: bool) -> None:
+    # A bridge along a dotted faint line is sure (closed at any sensitivity) only where the
+    # verifier gives it at least gaps.DOTTED_SURE_FROM: texture and JPEG noise dot a bridge
+    # too. Along a whole faint line it is sure whatever the verifier says.
+    from krita_linerefiner.core.gaps import DOTTED_SURE_FROM
+
+    assert 0.0 < DOTTED_SURE_FROM <= 0.2
+
+    def answer(block: np.ndarray, features: np.ndarray) -> np.ndarray:
+        return np.full(len(block), verifier, np.float32)
+
+    for between, want in (("dotted", closed), ("faint", True)):
+        ink = _faint_stretch(between)
+        # Lines read as black, so the stretch stays faint (the estimate would make it a line).
+        result = close_gaps(ink, GapParams(line_darkness=1.0), scorer=answer)
+        assert result.normalised is not None
+        read = np.maximum(result.normalised, result.gaps) >= 0.5
+        strokes = ((ink >= 0.5) & (ink.sum(axis=0) >= 2.0)[None, :]).view(np.uint8)
+        assert cv2.connectedComponents(strokes)[0] == 3  # the two strokes apart
+        joined = cv2.connectedComponents(read.view(np.uint8))[1]
+        assert (joined[31, 20] == joined[31, 70]) == want, between
