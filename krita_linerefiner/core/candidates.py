@@ -1339,8 +1339,8 @@ def dotted_trace(curves: np.ndarray, good: np.ndarray, inside: np.ndarray
         longest = np.maximum(longest, run)
     along = (length * inside).sum(axis=1)
     faint = (length * (inside & good)).sum(axis=1)
-    some = inside.any(axis=1)
-    whole = some & ~blank.any(axis=1)
+    some = np.asarray(inside.any(axis=1), bool)
+    whole = some & ~np.asarray(blank.any(axis=1), bool)
     return whole | (some & (longest <= DOT_GAP) & (faint >= DOT_SHARE * along)), whole
 
 
