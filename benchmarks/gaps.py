@@ -13,12 +13,12 @@ instead of the data set, for development before `python -m training.gaps.make_da
 
 `--categories` evaluates on the realistic categories of `training.gaps.realistic` instead
 (faint pencil lines, 1-px aliased lines, junction breaks, dashed strokes, long breaks, specks,
-colour lines, JPEG, gap-free, shading, sketchy lines, hairline stretches; N drawings each, S
-px, seed K; the default seed 0 is the benchmark's, training uses seeds >= 1000). One table per
-category, summary tables (closure <= 8 and 9-32 px, false additions, stray additions per MP;
-added px per MP on "gapfree"), and the issue's checks per category for ours. Here the input's
-lines are its ink at half its local darkness (`metrics.line_map`), so a faint line the method
-leaves alone is still a line; the baselines themselves see ink >= 0.5, as they always do.
+colour lines, JPEG, gap-free, shading, sketchy lines, hairline and dotted stretches; N drawings
+each, S px, seed K; the default seed 0 is the benchmark's, training uses seeds >= 1000). One
+table per category, summary tables (closure <= 8 and 9-32 px, false additions, stray additions
+per MP; added px per MP on "gapfree"), and the issue's checks per category for ours. Here the
+input's lines are its ink at half its local darkness (`metrics.line_map`), so a faint line the
+method leaves alone is still a line; the baselines themselves see ink >= 0.5, as they always do.
 "gapfree" scores what a method adds to the gap-free drawings themselves (rendered as the other
 categories, faint, colour, JPEG...).
 
