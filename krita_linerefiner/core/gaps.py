@@ -291,14 +291,15 @@ def _traced_breaks(lines: LineMap, ends: StrokeEnds, cands: Candidates, ask: np.
     found, trace_width, whole = traced(lines, cands.take(ask), ends)
     # A dotted trace may be texture or JPEG noise in a row, or the soft edge of a line: the
     # verifier has a say there. Over a short break (under DOTTED_SHORT px, as a line's soft
-    # edge runs) a bridge to a line that the verifier accepts from the same stroke end, and
-    # prefers, stays.
+    # edge runs) a bridge to a line from the same stroke end that the verifier prefers, and
+    # gives what the sealing tier takes at the default sensitivity, stays.
     stop = np.rint(cands.stop).astype(np.int64)
     h, w = lines.pieces.shape
     far = np.where(cands.end_b >= 0, ends.piece[np.maximum(cands.end_b, 0)],
                    lines.pieces[stop[:, 0].clip(0, h - 1), stop[:, 1].clip(0, w - 1)])
     rival = np.where((lines.areas[far] >= MIN_JOINED_PIECE)
-                     & (probability >= np.float32(threshold(0.5))), probability, 0)
+                     & (probability >= np.float32(threshold(seal_sensitivity(0.5)))),
+                     probability, 0)
     best = np.zeros(len(ends), np.float32)
     np.maximum.at(best, cands.end_a, rival)
     to_end = cands.end_b >= 0
