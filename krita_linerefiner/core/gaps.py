@@ -481,7 +481,8 @@ def _outside_bold(analysis: GapAnalysis, accepted: np.ndarray, max_gap: int) -> 
 def _joining(analysis: GapAnalysis, strokes: np.ndarray, boxes: list[tuple[int, int, int, int]]
              ) -> np.ndarray:
     """The pixels of `strokes` (bool; `boxes`: rectangles holding them, x, y, w, h) in strokes
-    that join two real lines (joining_strokes), whole and in their part off line."""
+    that join two real lines (joining_strokes), whole and in their part off line, counting the
+    specks they run over or touch as part of them."""
     lines = analysis.lines
     real = (lines.pieces, lines.areas >= MIN_JOINED_PIECE)
     # The specks along a traced bridge (the darker bits of its faint line, `passable`) are
@@ -489,8 +490,13 @@ def _joining(analysis: GapAnalysis, strokes: np.ndarray, boxes: list[tuple[int, 
     # a speck.
     off = strokes & ~lines.line
     whole = strokes
-    if len(analysis.passable):
-        ys, xs = analysis.passable.T
+    # So are the specks the strokes touch: a chain of closures from dot to dot of a dotted
+    # line (or over a bit of line a cut left) joins two lines as one stroke; a closure from a
+    # line to a speck, or from a speck to nothing, still joins one line only.
+    found, boxes = _touched_specks(lines, strokes, boxes)
+    passable = np.concatenate([analysis.passable, found]) if len(found) else analysis.passable
+    if len(passable):
+        ys, xs = passable.T
         off[ys, xs] = True
         whole = strokes.copy()
         whole[ys, xs] = True
@@ -498,6 +504,34 @@ def _joining(analysis: GapAnalysis, strokes: np.ndarray, boxes: list[tuple[int, 
                            memo=analysis.verdicts)
     keep &= joining_strokes(lines.line, whole, real=real, boxes=boxes, memo=analysis.verdicts)
     return keep & strokes
+
+
+def _touched_specks(lines: LineMap, strokes: np.ndarray, boxes: list[tuple[int, int, int, int]]
+                    ) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
+    """(K, 2) row, col of the pixels of the specks (pieces under MIN_JOINED_PIECE px) that the
+    strokes (in `boxes`) touch, and the boxes grown to hold them: the dots of a dotted line
+    that closures join one to the next, a chain from one line to another."""
+    h, w = strokes.shape
+    pad = MIN_JOINED_PIECE
+    found = [np.zeros((0, 2), np.int64)]
+    grown = []
+    ring = np.ones((3, 3), np.uint8)
+    for x, y, bw, bh in boxes:
+        y0, y1 = max(0, y - 1), min(h, y + bh + 1)
+        x0, x1 = max(0, x - 1), min(w, x + bw + 1)
+        near = cv2.dilate(strokes[y0:y1, x0:x1].view(np.uint8), ring).view(bool)
+        win = lines.pieces[y0:y1, x0:x1]
+        small = (win > 0) & (lines.areas[win] < MIN_JOINED_PIECE) & near
+        labels = np.unique(win[small])
+        if not len(labels):
+            grown.append((x, y, bw, bh))
+            continue
+        Y0, Y1 = max(0, y - pad), min(h, y + bh + pad)
+        X0, X1 = max(0, x - pad), min(w, x + bw + pad)
+        yy, xx = np.nonzero(np.isin(lines.pieces[Y0:Y1, X0:X1], labels))
+        found.append(np.stack([yy + Y0, xx + X0], axis=1))
+        grown.append((X0, Y0, X1 - X0, Y1 - Y0))
+    return np.concatenate(found), grown
 
 
 def _joining_only(analysis: GapAnalysis, coverage: np.ndarray, closures: list[Closure]

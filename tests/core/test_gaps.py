@@ -1635,3 +1635,23 @@ def test_a_dotted_trace_is_sure_only_where_the_verifier_gives_it_a_little(
         assert cv2.connectedComponents(strokes)[0] == 3  # the two strokes apart
         joined = cv2.connectedComponents(read.view(np.uint8))[1]
         assert (joined[31, 20] == joined[31, 70]) == want, between
+
+
+def test_a_chain_of_closures_over_dots_joins_the_lines_at_its_ends() -> None:
+    # Two lines 61 px apart (beyond any max gap) with a dotted line of 3 x 2 px dots between
+    # them: each closure joins a dot to the next or a line to a dot, and only the chain as a
+    # whole joins two lines. It is kept (the dots it touches count as part of it).
+    ink = np.zeros((64, 128), np.float32)
+    ink[31:33, 5:31] = 1.0
+    ink[31:33, 92:124] = 1.0
+    for x in range(35, 88, 7):
+        ink[31:33, x : x + 3] = 1.0
+    result = close_gaps(ink, GapParams(line_darkness=1.0), scorer=sure)
+    read = (ink >= 0.5) | (result.gaps >= 0.5)
+    joined = cv2.connectedComponents(read.view(np.uint8))[1]
+    assert joined[31, 10] == joined[31, 100]
+    # A closure from a line to a dot that leads nowhere still joins one line only: dropped.
+    ink[31:33, 92:124] = 0.0
+    ink[31:33, 70:88] = 0.0
+    result = close_gaps(ink, GapParams(line_darkness=1.0), scorer=sure)
+    assert not ((result.gaps >= 0.5) & (np.arange(128) > 31)[None, :]).any()
