@@ -519,7 +519,7 @@ def pens(width: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     thicknesses: thickness 1 draws 1 px, 2 draws 3, 3 and 4 draw 5, 5 and 6 draw 7 (LINE_8 and
     LINE_AA alike). A closure given a 3 px line's width as its thickness came out 5 px across,
     a blob on the line. The measured width reads a line 0.3-1 px thinner than it is (a 3 px
-    line 2.8, a 5 px one 3.9-4.7; /work/notes/s41/widths.py): the core is the odd width
+    line 2.8, a 5 px one 3.9-4.7, at slants of 0-90 degrees): the core is the odd width
     nearest the measure plus PEN_BIAS px, the fringe two px wider where that is more than half
     a px above the core, else as wide."""
     x = np.maximum(np.asarray(width, np.float64), 1.0) + PEN_BIAS

@@ -94,10 +94,12 @@ PLAIN_CROWDING = 2
 # the same (models/README.md, stop 39).
 SHADED_NEAREST = 4
 # A bridge along a dotted faint line (candidates.dotted_trace: blanks of up to 4 px) is sure
-# only where the verifier gives it at least this: texture and JPEG noise dot a bridge too. On
-# the "dotted" category it closes 34 -> 76% of its 9-32 px breaks, JPEG strays +0.7 px/MP,
-# shading's none (models/README.md, stop 41).
+# only where the verifier gives it at least this: texture and JPEG noise dot a bridge too
+# (without it, JPEG strays 10.2 -> 17.3 px/MP and shading's 4.6 -> 7.1; models/README.md,
+# stop 41).
 DOTTED_SURE_FROM = 0.1
+# px: a dotted trace shorter than this (a line's soft edge runs so far) also yields to a bridge
+# from the same stroke end that the verifier prefers (_traced_breaks).
 DOTTED_SHORT = 8.0
 # The sealing tier (_sealing) labels the whole page's paper up to this many px; on a larger
 # page it looks SEAL_WINDOW px round each closure, and a region that leaks on farther away
