@@ -23,11 +23,13 @@ import numpy as np
 
 from .candidates import (
     BRIDGE_CHORD,
+    FEATURES,
     LINE_LEVEL,
     SAMPLING_POINT,
     Candidates,
     LineMap,
     StrokeEnds,
+    area_feature,
     candidate_curves,
     feature_rank,
     find_bold,
@@ -295,13 +297,10 @@ def _traced_breaks(lines: LineMap, ends: StrokeEnds, cands: Candidates, ask: np.
     # verifier has a say there. Over a short break (under DOTTED_SHORT px, as a line's soft
     # edge runs) a bridge to a line from the same stroke end that the verifier prefers, and
     # gives what the sealing tier takes at the default sensitivity, stays.
-    stop = np.rint(cands.stop).astype(np.int64)
-    h, w = lines.pieces.shape
-    far = np.where(cands.end_b >= 0, ends.piece[np.maximum(cands.end_b, 0)],
-                   lines.pieces[stop[:, 0].clip(0, h - 1), stop[:, 1].clip(0, w - 1)])
-    rival = np.where((lines.areas[far] >= MIN_JOINED_PIECE)
-                     & (probability >= np.float32(threshold(seal_sensitivity(0.5)))),
-                     probability, 0)
+    to_line = (cands.features[:, FEATURES.index("area_b")]
+               >= np.float32(area_feature(MIN_JOINED_PIECE)))  # as short_break reads it
+    sealed = np.float32(threshold(seal_sensitivity(GapParams().sensitivity)))
+    rival = np.where(to_line & (probability >= sealed), probability, 0)
     best = np.zeros(len(ends), np.float32)
     np.maximum.at(best, cands.end_a, rival)
     to_end = cands.end_b >= 0
