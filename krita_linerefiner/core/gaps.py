@@ -286,17 +286,33 @@ def _traced_breaks(lines: LineMap, ends: StrokeEnds, cands: Candidates, ask: np.
                    probability: np.ndarray) -> tuple[Candidates, np.ndarray, np.ndarray]:
     """Of the candidates `ask`, those a faint line runs through (candidates.traced) get
     probability SURE (in place) and the faint line's width, not the ends' (which at a junction
-    would draw a blob), a dotted one only where the verifier gives it DOTTED_SURE_FROM and no
-    more to another bridge from its stroke ends; returned with the specks they run over
-    (_specks_along) and which they are ((N,) bool)."""
+    would draw a blob), a dotted one only where _dotted_sure allows; returned with the specks
+    they run over (_specks_along) and which they are ((N,) bool)."""
     trace = np.zeros(len(cands), bool)
     if not len(ask):
         return cands, np.zeros((0, 2), np.int64), trace
     found, trace_width, whole = traced(lines, cands.take(ask), ends)
-    # A dotted trace may be texture or JPEG noise in a row, or the soft edge of a line: the
-    # verifier has a say there. Over a short break (under DOTTED_SHORT px, as a line's soft
-    # edge runs) a bridge to a line from the same stroke end that the verifier prefers, and
-    # gives what the sealing tier takes at the default sensitivity, stays.
+    if (found & ~whole).any():
+        found &= whole | _dotted_sure(cands, ends, ask, probability)
+    hit = ask[found]
+    if not len(hit):
+        return cands, np.zeros((0, 2), np.int64), trace
+    trace[hit] = True
+    probability[hit] = np.maximum(probability[hit], np.float32(SURE))
+    width = cands.width.copy()
+    width[hit] = np.minimum(width[hit], np.maximum(trace_width[found], 1.0))
+    cands = dataclasses.replace(cands, width=width)
+    return cands, _specks_along(lines, cands.take(hit), ends), trace
+
+
+def _dotted_sure(cands: Candidates, ends: StrokeEnds, ask: np.ndarray,
+                 probability: np.ndarray) -> np.ndarray:
+    """(len(ask),) bool: which of the candidates `ask` may be sure along a dotted faint line
+    (_traced_breaks): the verifier gives at least DOTTED_SURE_FROM, and, over a break under
+    DOTTED_SHORT px, no less than to a bridge to a line from the same stroke end that the
+    sealing tier would take at the default sensitivity."""
+    # Texture and JPEG noise in a row dot a bridge too, and so does a line's soft edge along a
+    # short one: the verifier has a say there.
     to_line = (cands.features[:, FEATURES.index("area_b")]
                >= np.float32(area_feature(MIN_JOINED_PIECE)))  # as short_break reads it
     sealed = np.float32(threshold(seal_sensitivity(GapParams().sensitivity)))
@@ -309,16 +325,7 @@ def _traced_breaks(lines: LineMap, ends: StrokeEnds, cands: Candidates, ask: np.
     first = (cands.length[ask] >= DOTTED_SHORT) | (
         (p >= best[cands.end_a[ask]])
         & ((cands.end_b[ask] < 0) | (p >= best[np.maximum(cands.end_b[ask], 0)])))
-    found &= whole | ((p >= DOTTED_SURE_FROM) & first)
-    hit = ask[found]
-    if not len(hit):
-        return cands, np.zeros((0, 2), np.int64), trace
-    trace[hit] = True
-    probability[hit] = np.maximum(probability[hit], np.float32(SURE))
-    width = cands.width.copy()
-    width[hit] = np.minimum(width[hit], np.maximum(trace_width[found], 1.0))
-    cands = dataclasses.replace(cands, width=width)
-    return cands, _specks_along(lines, cands.take(hit), ends), trace
+    return (p >= DOTTED_SURE_FROM) & first
 
 
 def _specks_along(lines: LineMap, cands: Candidates, ends: StrokeEnds) -> np.ndarray:
