@@ -153,3 +153,17 @@ def test_benchmark_only_categories_stay_out_of_the_training_rows(pipeline) -> No
     assert "hairline" in realistic.CATEGORIES and "hairline" not in names
     assert [n for n in names if n in realistic.CATEGORIES] == [
         c for c in realistic.CATEGORIES if c not in realistic.BENCHMARK_ONLY]
+
+
+def test_also_trains_on_benchmark_only_categories_leaving_the_others_as_they_were(
+        tmp_path: Path, pipeline) -> None:
+    plain = {part.name: part for part in pipeline.set_parts(1, 64, 0)}
+    more = {part.name: part for part in pipeline.set_parts(1, 64, 0, also=("dotted",))}
+    assert "dotted" in more and "dotted" not in plain and "hairline" not in more
+    assert {name: part.seed for name, part in more.items() if name != "dotted"} == {
+        name: part.seed for name, part in plain.items()}
+    # Rows made without the option keep their cache key; with it they get their own.
+    assert pipeline.rows_key(args(tmp_path)) == pipeline.rows_key(args(tmp_path, also=[]))
+    assert pipeline.rows_key(args(tmp_path, also=["dotted"])) != pipeline.rows_key(args(tmp_path))
+    with pytest.raises(SystemExit):
+        pipeline.main(["--also", "black", "--out", str(tmp_path / "run")])

@@ -125,7 +125,10 @@ class Part:
 
 
 def set_parts(per_category: int, size: int, seed: int, sources: dict | None = None,
-              realcuts_copies: int = 4, scaled_copies: int = 0) -> list[Part]:
+              realcuts_copies: int = 4, scaled_copies: int = 0,
+              also: tuple[str, ...] = ()) -> list[Part]:
+    """The parts of the verifier's training set; `also`: benchmark-only categories
+    (realistic.BENCHMARK_ONLY) to train on too."""
     from training.gaps import realistic
 
     parts: list[Part] = []
@@ -146,7 +149,7 @@ def set_parts(per_category: int, size: int, seed: int, sources: dict | None = No
                 parts.append(Part(name, "realcuts", seed=SEED_OFFSET + seed, count=copies,
                                   first=lo, scale=scale, data={"target": drawn[lo:lo + CHUNK]}))
     for i, category in enumerate(realistic.CATEGORIES):
-        if category in realistic.BENCHMARK_ONLY:
+        if category in realistic.BENCHMARK_ONLY and category not in also:
             continue
         parts.append(Part(category, "category", seed=SEED_OFFSET + 100 * seed + i,
                           count=per_category, size=size, category=category))
@@ -194,12 +197,13 @@ def set_file(cache: Path, key: str, name: str, scaled_copies: int) -> Path:
 def build_rows(per_category: int, size: int, seed: int, log, sources: dict | None = None,
                realcuts_copies: int = 4, bridge: str = BRIDGE_CURVE,
                sampling: str = SAMPLING_POINT, jobs: int = 1, scaled_copies: int = 0,
-               cache: tuple[Path, str] | None = None) -> tuple[Rows, dict[str, int]]:
+               cache: tuple[Path, str] | None = None, also: tuple[str, ...] = ()
+               ) -> tuple[Rows, dict[str, int]]:
     """Every set's labelled candidates, joined in training order (drawing ids running on
     across sets). `jobs` > 1 makes the parts in that many processes (the same rows). With
     `cache` (folder, rows_key), each set's rows are kept there and a set found there is not
     made again, so a run that adds a set makes only that one."""
-    parts = set_parts(per_category, size, seed, sources, realcuts_copies, scaled_copies)
+    parts = set_parts(per_category, size, seed, sources, realcuts_copies, scaled_copies, also)
     names = list(dict.fromkeys(part.name for part in parts))
     kept: dict[str, tuple[Rows, int]] = {}
     if cache is not None:
@@ -274,6 +278,9 @@ def rows_key(args: argparse.Namespace) -> str:
     digest.update(index.read_bytes() if args.source_crops > 0 and index.exists() else b"-")
     digest.update(repr((args.per_category, args.size, args.seed, args.source_crops,
                          args.realcuts_copies, args.bridge, args.sampling)).encode())
+    also = tuple(getattr(args, "also", ()))
+    if also:  # the keys of runs without it stay as they were
+        digest.update(repr(also).encode())
     return digest.hexdigest()[:16]
 
 
@@ -455,12 +462,22 @@ def main(argv: list[str] | None = None) -> int:
                         help="ship the float export as models/verifier.onnx (by default it is "
                         "kept as models/verifier_float.onnx and quantized to 8 bits by "
                         "training.gaps.quantize)")
+    parser.add_argument("--also", type=lambda text: [c for c in text.split(",") if c],
+                        default=[], metavar="CATEGORIES",
+                        help="benchmark-only categories (training.gaps.realistic.BENCHMARK_ONLY, "
+                        "e.g. hairline,dotted) to train on as well")
     parser.add_argument("--rows-cache", type=Path, default=None,
                         help="keep each set's labelled candidates here and reuse them when the "
                         "code that makes them, the source crops and the data options are the "
                         "same (a run that only trains differently, or adds a set, makes no "
                         "rows or that set's alone)")
     args = parser.parse_args(argv)
+    from training.gaps import realistic
+
+    unknown = sorted(set(args.also) - set(realistic.BENCHMARK_ONLY))
+    if unknown:
+        parser.error(f"--also takes benchmark-only categories "
+                     f"({', '.join(realistic.BENCHMARK_ONLY)}), not {', '.join(unknown)}")
     if args.members < 1:
         parser.error("--members must be at least 1")
     torch.set_num_threads(args.threads)
@@ -484,7 +501,8 @@ def main(argv: list[str] | None = None) -> int:
         cache = (args.rows_cache, rows_key(args))
     rows, counts = build_rows(args.per_category, args.size, args.seed, log, sources,
                               args.realcuts_copies, args.bridge, args.sampling,
-                              jobs=args.jobs, scaled_copies=args.scaled_copies, cache=cache)
+                              jobs=args.jobs, scaled_copies=args.scaled_copies, cache=cache,
+                              also=tuple(args.also))
     data_seconds = time.perf_counter() - t0
     log(f"data: {len(rows.labels)} candidates, {rows.labels.mean():.3f} positive, "
         f"{data_seconds:.0f} s")
