@@ -302,8 +302,9 @@ def candidate_gap(analysis: GapAnalysis, max_gap: int) -> int:
 
 def select(analysis: GapAnalysis, sensitivity: float, max_gap: int) -> np.ndarray:
     """Indices of accepted candidates: most probable first (short breaks as if certain), each
-    stroke end used once (but a broken junction's third end), then the bridges that continue a
-    stroke broken across another line on its far side (_through, _across)."""
+    stroke end used once (but a broken junction's third end, and a joined end's short bridge to
+    a line nothing joins it to yet: _third_piece), then the bridges that continue a stroke
+    broken across another line on its far side (_through, _across)."""
     cands = analysis.candidates
     if not len(cands):
         return np.zeros(0, np.int64)
@@ -351,10 +352,75 @@ def select(analysis: GapAnalysis, sensitivity: float, max_gap: int) -> np.ndarra
             continue
         used[a] = used[b] = True
         accepted.append(k)
+    accepted += _third_piece(analysis, accepted, order)
     accepted += _through(analysis, np.asarray(accepted, np.int64), used, prob,
                          threshold(min(1.0, sensitivity + THROUGH_BOOST)), max_gap)
     accepted += _across(analysis, np.asarray(accepted, np.int64), used, order)
     return np.asarray(accepted, np.int64)
+
+
+def far_pieces(analysis: GapAnalysis, rows: np.ndarray) -> np.ndarray:
+    """(K,) label of the piece of line each of the candidates `rows` reaches (its end b's, or
+    the one under its stop; 0 where that is paper)."""
+    cands, lines = analysis.candidates, analysis.lines
+    h, w = lines.pieces.shape
+    y = np.rint(cands.stop[rows, 0]).astype(np.int64).clip(0, h - 1)
+    x = np.rint(cands.stop[rows, 1]).astype(np.int64).clip(0, w - 1)
+    to_end = cands.end_b[rows]
+    return np.where(to_end >= 0, analysis.ends.piece[np.maximum(to_end, 0)],
+                    lines.pieces[y, x])
+
+
+def _third_piece(analysis: GapAnalysis, accepted: list[int], order: np.ndarray) -> list[int]:
+    """Bridges of `order` (above the threshold, most probable first) from an end already
+    joined, to the side of a line at most JUNCTION_REUSE px away, whose piece of line
+    (MIN_JOINED_PIECE px or more) is neither the end's own nor one a bridge at that end already
+    reaches: where a cut takes out a junction, the stroke end that comes into it is bridged to
+    one of the lines that met there, and the other is still cut off, so colour leaks past it.
+    Each end gains each piece once, and so do two ends bridged to each other together."""
+    cands = analysis.candidates
+    taken = np.zeros(len(cands), bool)
+    taken[accepted] = True
+    pool = order[~taken[order] & (cands.end_b[order] < 0)
+                 & (cands.length[order] <= JUNCTION_REUSE)]
+    if not len(pool):
+        return []
+    done = np.asarray(accepted, np.int64)
+    own = analysis.ends.piece
+    # The pieces each stroke end is joined to, shared by the two ends of a bridge between ends
+    # (a piece joined to either is joined to both): one set per group of ends (union-find).
+    group = np.arange(len(own))
+
+    def root(end: int) -> int:
+        while group[end] != end:
+            group[end] = group[group[end]]
+            end = int(group[end])
+        return end
+
+    reached: dict[int, set[int]] = {}
+    for k, far in zip(done.tolist(), far_pieces(analysis, done).tolist(), strict=True):
+        a, b = root(int(cands.end_a[k])), int(cands.end_b[k])
+        pieces = reached.setdefault(a, {int(own[a])})
+        pieces.update((int(own[int(cands.end_a[k])]), int(far)))
+        if b >= 0 and root(b) != a:
+            b = root(b)
+            pieces |= reached.pop(b, {int(own[b])})
+            group[b] = a
+    joined = np.zeros(len(own), bool)
+    joined[cands.end_a[done]] = True
+    joined[cands.end_b[done][cands.end_b[done] >= 0]] = True
+    pool = pool[joined[cands.end_a[pool]]]
+    if not len(pool):
+        return []
+    far = far_pieces(analysis, pool)
+    out: list[int] = []
+    for k, piece in zip(pool.tolist(), far.tolist(), strict=True):
+        pieces = reached[root(int(cands.end_a[k]))]
+        if piece <= 0 or piece in pieces or analysis.lines.areas[piece] < MIN_JOINED_PIECE:
+            continue
+        pieces.add(piece)
+        out.append(k)
+    return out
 
 
 def _across(analysis: GapAnalysis, accepted: np.ndarray, used: np.ndarray, order: np.ndarray

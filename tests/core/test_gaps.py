@@ -305,6 +305,44 @@ def test_the_third_end_of_a_broken_junction_joins_too(stop: int) -> None:
     assert len(accepted) == 2
 
 
+@pytest.mark.parametrize("below", [34, 37])
+def test_a_line_a_junction_cut_leaves_without_a_free_end_is_joined_too(below: int) -> None:
+    from krita_linerefiner.core.candidates import LineMap, find_ends, propose
+    from krita_linerefiner.core.closures import GapAnalysis, far_pieces, select
+
+    # A vertical stroke and a horizontal one met a line passing under them, and the cut took
+    # the junction out: the two strokes' ends face each other and are joined end to end (the
+    # surest bridge), which uses both ends. The passing line has no end there, so only a
+    # bridge from one of the used ends can join it; without it colour leaks past the junction.
+    ink = np.zeros((64, 64), np.float32)
+    ink[4:28, 32] = 1.0
+    ink[31, 4:28] = 1.0
+    # A V whose point lies under the junction, its arms and ends far from the others.
+    cv2.line(ink, (4, 62), (31, below), 1.0, 1)
+    cv2.line(ink, (31, below), (60, 62), 1.0, 1)
+    lines = LineMap.from_ink(ink)
+    ends = find_ends(lines)
+    cands = propose(lines, ends, 24)
+    to_end = cands.end_b >= 0
+    probability = np.where(cands.length <= 12, np.where(to_end, 0.95, 0.9), 0.0)
+    analysis = GapAnalysis(lines, ends, cands, probability.astype(np.float32))
+    accepted = select(analysis, 0.5, 24)
+    pieces = {int(lines.pieces[y, x]) for y, x in ((10, 32), (31, 20), (below, 31))}
+    assert len(pieces) == 3
+    # Which pieces the accepted bridges join, as a graph: one component holds all three.
+    joined = {int(lines.pieces[10, 32])}
+    links = list(zip(ends.piece[cands.end_a[accepted]].tolist(),
+                     far_pieces(analysis, accepted).tolist(), strict=True))
+    for _ in links:
+        for a, b in links:
+            if a in joined or b in joined:
+                joined |= {a, b}
+    assert pieces <= joined
+    # One bridge to the passing line is enough: no end gains a piece it already reaches.
+    to_line = far_pieces(analysis, accepted) == int(lines.pieces[below, 31])
+    assert to_line.sum() == 1
+
+
 def oblique_stroke_cut_square(thickness: int, cut: float
                               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(intact uint8, ink with the cut, the cut's band): an oblique stroke `thickness` px wide
