@@ -6,7 +6,6 @@ python -m training.refine.export --ckpt runs/refine/ink.pt --out models/refine.o
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import onnx
 import onnxruntime as ort
 import torch
 
+from training.common.manifest import sha256_of, update_manifest
 from training.refine.model import SIZE_MULTIPLE, RefineNet, count_macs
 
 OPSET = 17
@@ -78,15 +78,6 @@ def effective_radius(model: torch.nn.Module, images: np.ndarray, trials: int = 4
     return radius
 
 
-def update_manifest(path: Path, key: str, entry: dict) -> None:
-    """Rewrite only models[key]; re-read right before writing (the file is shared)."""
-    manifest = json.loads(path.read_text()) if path.is_file() else {"models": {}}
-    manifest.setdefault("models", {})[key] = entry
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(manifest, indent=2) + "\n")
-    tmp.replace(path)
-
-
 def summarise_metrics(report: dict) -> dict:
     """Manifest metrics from evaluate --json (a method table) or benchmarks.refine --json."""
     quality = report.get("quality", report)
@@ -108,10 +99,6 @@ def load_checkpoint(path: Path) -> tuple[RefineNet, dict]:
     return model, ckpt
 
 
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--ckpt", type=Path, default=Path("runs/refine/ink.pt"))
@@ -129,7 +116,7 @@ def main(argv: list[str] | None = None) -> None:
         path = args.out.parent / "manifest.json"
         entry = json.loads(path.read_text())["models"][args.key]
         entry["metrics"] = summarise_metrics(json.loads(args.set_metrics.read_text()))
-        update_manifest(path, args.key, entry)
+        update_manifest(path.parent, args.key, entry)
         print(json.dumps(entry["metrics"], indent=1))
         return
     model, ckpt = load_checkpoint(args.ckpt)
@@ -138,7 +125,7 @@ def main(argv: list[str] | None = None) -> None:
     if diff > TOLERANCE:
         raise SystemExit(f"onnxruntime differs from torch by {diff:.2e} > {TOLERANCE}")
     info = {
-        "file": str(args.out), "sha256": sha256(args.out), "bytes": args.out.stat().st_size,
+        "file": str(args.out), "sha256": sha256_of(args.out), "bytes": args.out.stat().st_size,
         "gmac_per_mp": count_macs(model, 1000, 1000) / 1e9, "size_multiple": SIZE_MULTIPLE,
         "max_abs_diff_vs_torch": diff, "steps": ckpt.get("step"), "style": ckpt.get("style"),
     }
@@ -174,7 +161,7 @@ def main(argv: list[str] | None = None) -> None:
             },
             "metrics": metrics,
         }
-        update_manifest(args.out.parent / "manifest.json", args.key, entry)
+        update_manifest(args.out.parent, args.key, entry)
         print(f"updated {args.out.parent / 'manifest.json'} [{args.key}]")
 
 
