@@ -373,16 +373,16 @@ def far_pieces(analysis: GapAnalysis, rows: np.ndarray) -> np.ndarray:
 
 def _third_piece(analysis: GapAnalysis, accepted: list[int], order: np.ndarray) -> list[int]:
     """Bridges of `order` (above the threshold, most probable first) from an end already
-    joined, to the side of a line at most JUNCTION_REUSE px away, whose piece of line
-    (MIN_JOINED_PIECE px or more) is neither the end's own nor one a bridge at that end already
-    reaches: where a cut takes out a junction, the stroke end that comes into it is bridged to
-    one of the lines that met there, and the other is still cut off, so colour leaks past it.
-    Each end gains each piece once, and so do two ends bridged to each other together."""
+    joined, at most JUNCTION_REUSE px long, to a piece of line (MIN_JOINED_PIECE px or more;
+    to its side, or to one of its ends, taken or not) that is neither the end's own nor one a
+    bridge at that end already reaches: where a cut takes out a junction, the stroke end that
+    comes into it is bridged to one of the lines that met there, and the other is still cut
+    off (it passes by, or its end went to another bridge), so colour leaks past it. Each end
+    gains each piece once, and so do two ends bridged to each other together."""
     cands = analysis.candidates
     taken = np.zeros(len(cands), bool)
     taken[accepted] = True
-    pool = order[~taken[order] & (cands.end_b[order] < 0)
-                 & (cands.length[order] <= JUNCTION_REUSE)]
+    pool = order[~taken[order] & (cands.length[order] <= JUNCTION_REUSE)]
     if not len(pool):
         return []
     done = np.asarray(accepted, np.int64)
@@ -415,10 +415,15 @@ def _third_piece(analysis: GapAnalysis, accepted: list[int], order: np.ndarray) 
     far = far_pieces(analysis, pool)
     out: list[int] = []
     for k, piece in zip(pool.tolist(), far.tolist(), strict=True):
-        pieces = reached[root(int(cands.end_a[k]))]
+        a, b = root(int(cands.end_a[k])), int(cands.end_b[k])
+        pieces = reached[a]
         if piece <= 0 or piece in pieces or analysis.lines.areas[piece] < MIN_JOINED_PIECE:
             continue
         pieces.add(piece)
+        if b >= 0 and root(b) != a:  # the end reached is one with them now
+            b = root(b)
+            pieces |= reached.pop(b, {int(own[b])})
+            group[b] = a
         out.append(k)
     return out
 

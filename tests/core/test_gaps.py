@@ -343,6 +343,38 @@ def test_a_line_a_junction_cut_leaves_without_a_free_end_is_joined_too(below: in
     assert to_line.sum() == 1
 
 
+def test_a_stroke_whose_end_went_elsewhere_is_joined_to_a_junction_cut_out() -> None:
+    from krita_linerefiner.core.candidates import LineMap, find_ends, propose
+    from krita_linerefiner.core.closures import GapAnalysis, select
+
+    # The same junction cut out, with a stroke coming up from below whose end was joined to
+    # another stroke's end first (the shortest bridges are the surest here, and the verifier
+    # says no to every bridge to a line's side): every end near the junction is taken, and
+    # only a bridge between two taken ends can join the stroke from below.
+    ink = np.zeros((64, 64), np.float32)
+    ink[4:28, 32] = 1.0
+    ink[31, 4:28] = 1.0
+    ink[36:62, 33] = 1.0
+    ink[36, 37:62] = 1.0
+    lines = LineMap.from_ink(ink)
+    ends = find_ends(lines)
+    cands = propose(lines, ends, 24)
+    probability = np.where((cands.end_b >= 0) & (cands.length <= 12), 0.99 - 0.01 * cands.length,
+                           0.0)
+    accepted = select(GapAnalysis(lines, ends, cands, probability.astype(np.float32)), 0.5, 24)
+    pieces = [int(lines.pieces[y, x]) for y, x in ((10, 32), (31, 20), (50, 33), (36, 50))]
+    assert len(set(pieces)) == 4
+    links = list(zip(ends.piece[cands.end_a[accepted]].tolist(),
+                     ends.piece[cands.end_b[accepted]].tolist(), strict=True))
+    joined = {pieces[0]}
+    for _ in links:
+        for a, b in links:
+            if a in joined or b in joined:
+                joined |= {a, b}
+    assert set(pieces) <= joined
+    assert len(accepted) == 3  # one bridge each: vertical-horizontal, the pair below, and one more
+
+
 def oblique_stroke_cut_square(thickness: int, cut: float
                               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(intact uint8, ink with the cut, the cut's band): an oblique stroke `thickness` px wide
