@@ -371,6 +371,15 @@ def far_pieces(analysis: GapAnalysis, rows: np.ndarray) -> np.ndarray:
                     lines.pieces[y, x])
 
 
+def union_root(parent: np.ndarray, i: int) -> int:
+    """The root of `i` in a union-find forest (`parent`: each item's parent, a root its own),
+    halving the path on the way."""
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]
+        i = int(parent[i])
+    return i
+
+
 def _third_piece(analysis: GapAnalysis, accepted: list[int], order: np.ndarray) -> list[int]:
     """Bridges of `order` (above the threshold, most probable first) from an end already
     joined, at most JUNCTION_REUSE px long, to a piece of line (MIN_JOINED_PIECE px or more;
@@ -392,10 +401,7 @@ def _third_piece(analysis: GapAnalysis, accepted: list[int], order: np.ndarray) 
     group = np.arange(len(own))
 
     def root(end: int) -> int:
-        while group[end] != end:
-            group[end] = group[group[end]]
-            end = int(group[end])
-        return end
+        return union_root(group, end)
 
     reached: dict[int, set[int]] = {}
     for k, far in zip(done.tolist(), far_pieces(analysis, done).tolist(), strict=True):

@@ -69,6 +69,7 @@ from .closures import (
     selectable,
     shaded_bridges,
     threshold,
+    union_root,
 )
 from .errors import LineRefinerError, check_cancel
 from .ink import as_ink
@@ -812,10 +813,7 @@ def _stroke_labels(strokes: np.ndarray, boxes: list[tuple[int, int, int, int]] |
     parent = np.arange(len(rects))
 
     def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = int(parent[i])
-        return i
+        return union_root(parent, i)
 
     # Sorted by left edge, the boxes that can reach box i start between it and its right edge.
     rects = rects[np.argsort(rects[:, 0], kind="stable")]
