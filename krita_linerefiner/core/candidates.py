@@ -1211,6 +1211,25 @@ def area_feature(area: np.ndarray | float) -> np.ndarray:
     return np.log1p(area) / 8.0
 
 
+def _stop_pixels(lines: LineMap, stop: np.ndarray) -> np.ndarray:
+    """(N, 2) int row, col of the pixel under each of the points `stop` (clipped to the map)."""
+    stop_px = np.rint(stop).astype(int)
+    stop_px[:, 0] = stop_px[:, 0].clip(0, lines.line.shape[0] - 1)
+    stop_px[:, 1] = stop_px[:, 1].clip(0, lines.line.shape[1] - 1)
+    return stop_px
+
+
+def reached_pieces(lines: LineMap, ends: StrokeEnds, end_b: np.ndarray, stop: np.ndarray
+                   ) -> np.ndarray:
+    """(N,) label of the piece of line each bridge reaches: its end b's piece, or for a bridge
+    to the side of a line (end_b -1) the piece under its stop (0 where that is paper)."""
+    stop_px = _stop_pixels(lines, stop)
+    # The tip of an end lies on its stroke's edge; the piece it reaches is read there or, for a
+    # tip that ended on paper, at its skeleton end point.
+    return np.where(end_b >= 0, ends.piece[np.maximum(end_b, 0)],
+                    lines.pieces[stop_px[:, 0], stop_px[:, 1]])
+
+
 def _features(lines: LineMap, ends: StrokeEnds, end_a: np.ndarray, end_b: np.ndarray,
               start: np.ndarray, stop: np.ndarray, kind: np.ndarray,
               crowding: np.ndarray) -> np.ndarray:
@@ -1221,12 +1240,8 @@ def _features(lines: LineMap, ends: StrokeEnds, end_a: np.ndarray, end_b: np.nda
     to_end = end_b >= 0
     safe_b = np.where(to_end, end_b, 0)
     cos_b = np.where(to_end, -(ends.direction[safe_b] * unit).sum(axis=1), 0.0)
-    stop_px = np.rint(stop).astype(int)
-    stop_px[:, 0] = stop_px[:, 0].clip(0, lines.line.shape[0] - 1)
-    stop_px[:, 1] = stop_px[:, 1].clip(0, lines.line.shape[1] - 1)
-    # The tip of an end lies on its stroke's edge; the piece it reaches is read there or, for a
-    # tip that ended on paper, at its skeleton end point.
-    piece_b = np.where(to_end, ends.piece[safe_b], lines.pieces[stop_px[:, 0], stop_px[:, 1]])
+    stop_px = _stop_pixels(lines, stop)
+    piece_b = reached_pieces(lines, ends, end_b, stop)
     width_b = np.where(to_end, ends.width[safe_b],
                        2.0 * lines.to_paper[stop_px[:, 0], stop_px[:, 1]] - 1.0).clip(min=1.0)
     # Rank of each candidate among those of its end, shortest first (so the same whatever the

@@ -34,6 +34,7 @@ from .candidates import (
     no_necks,
     pairs_within,
     ray_samples,
+    reached_pieces,
     seals,
     thin,
 )
@@ -360,15 +361,10 @@ def select(analysis: GapAnalysis, sensitivity: float, max_gap: int) -> np.ndarra
 
 
 def far_pieces(analysis: GapAnalysis, rows: np.ndarray) -> np.ndarray:
-    """(K,) label of the piece of line each of the candidates `rows` reaches (its end b's, or
-    the one under its stop; 0 where that is paper)."""
-    cands, lines = analysis.candidates, analysis.lines
-    h, w = lines.pieces.shape
-    y = np.rint(cands.stop[rows, 0]).astype(np.int64).clip(0, h - 1)
-    x = np.rint(cands.stop[rows, 1]).astype(np.int64).clip(0, w - 1)
-    to_end = cands.end_b[rows]
-    return np.where(to_end >= 0, analysis.ends.piece[np.maximum(to_end, 0)],
-                    lines.pieces[y, x])
+    """(K,) label of the piece of line each of the candidates `rows` reaches
+    (candidates.reached_pieces, as their area_b feature reads it)."""
+    cands = analysis.candidates
+    return reached_pieces(analysis.lines, analysis.ends, cands.end_b[rows], cands.stop[rows])
 
 
 def union_root(parent: np.ndarray, i: int) -> int:
