@@ -400,14 +400,18 @@ def _third_piece(analysis: GapAnalysis, accepted: list[int], order: np.ndarray) 
         return union_root(group, end)
 
     reached: dict[int, set[int]] = {}
-    for k, far in zip(done.tolist(), far_pieces(analysis, done).tolist(), strict=True):
-        a, b = root(int(cands.end_a[k])), int(cands.end_b[k])
-        pieces = reached.setdefault(a, {int(own[a])})
-        pieces.update((int(own[int(cands.end_a[k])]), int(far)))
-        if b >= 0 and root(b) != a:
-            b = root(b)
-            pieces |= reached.pop(b, {int(own[b])})
+
+    def merge(a: int, end_b: int) -> None:
+        """End b (if any) and its group join the group whose root is a."""
+        if end_b >= 0 and root(end_b) != a:
+            b = root(end_b)
+            reached[a] |= reached.pop(b, {int(own[b])})
             group[b] = a
+
+    for k, far in zip(done.tolist(), far_pieces(analysis, done).tolist(), strict=True):
+        a = root(int(cands.end_a[k]))
+        reached.setdefault(a, {int(own[a])}).update((int(own[int(cands.end_a[k])]), int(far)))
+        merge(a, int(cands.end_b[k]))
     joined = np.zeros(len(own), bool)
     joined[cands.end_a[done]] = True
     joined[cands.end_b[done][cands.end_b[done] >= 0]] = True
@@ -417,15 +421,11 @@ def _third_piece(analysis: GapAnalysis, accepted: list[int], order: np.ndarray) 
     far = far_pieces(analysis, pool)
     out: list[int] = []
     for k, piece in zip(pool.tolist(), far.tolist(), strict=True):
-        a, b = root(int(cands.end_a[k])), int(cands.end_b[k])
-        pieces = reached[a]
-        if piece <= 0 or piece in pieces or analysis.lines.areas[piece] < MIN_JOINED_PIECE:
+        a = root(int(cands.end_a[k]))
+        if piece <= 0 or piece in reached[a] or analysis.lines.areas[piece] < MIN_JOINED_PIECE:
             continue
-        pieces.add(piece)
-        if b >= 0 and root(b) != a:  # the end reached is one with them now
-            b = root(b)
-            pieces |= reached.pop(b, {int(own[b])})
-            group[b] = a
+        reached[a].add(piece)
+        merge(a, int(cands.end_b[k]))  # the end reached is one with them now
         out.append(k)
     return out
 
