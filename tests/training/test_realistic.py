@@ -89,7 +89,7 @@ def test_every_label_is_an_open_break_on_target_ink(
             gap_ink = ink[window][cut[window]] - paper
             # Below half the line's darkness (JPEG ringing may lift a pixel or two); a dotted
             # line's dots may be darker, but each is a few px, apart from the next.
-            if category == "dotted":
+            if category in ("dotted", "sparse"):
                 dark = np.zeros(ink[window].shape, np.uint8)
                 dark[cut[window]] = gap_ink >= 0.5 * darkness
                 _, dots, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
@@ -318,3 +318,51 @@ def test_hairline_breaks_are_faint_lines_the_line_map_reads_as_breaks() -> None:
              for i in range(2) for k in range(1, int(plain["gap_labels"][i].max()) + 1)
              if (plain["gap_labels"][i] == k).any()]
     assert np.median(blank) < 0.2
+
+
+@pytest.mark.parametrize("category", ["sparse", "fading"])
+def test_sparse_and_fading_breaks_carry_dashes_or_an_almost_invisible_line(category: str) -> None:
+    # The two failures of the uncut art4apps drawings (stop 43): a contour stretch drawn as
+    # dashes with wide blanks between them ("sparse"), or thinned to a hairline of 6-20%
+    # ("fading"). The benchmark's line map reads each as open either way.
+    d = make_category(category, 4, seed=7, size=256)
+    dashes, faint, measured = [], [], 0
+    for i in range(4):
+        labels = d["gap_labels"][i]
+        ink = d["ink"][i].astype(np.float32) / 255
+        lines = line_map(ink)
+        target = (d["target"][i] >= 128).astype(np.float32)
+        for k in range(1, int(labels.max()) + 1):
+            cut = labels == k
+            if not cut.any():
+                continue
+            measured += 1
+            one = gap_closure(lines, target * ~((labels > 0) & ~cut), cut.astype(np.uint8),
+                              np.array([d["gap_lengths"][i][k - 1]], np.float32))
+            assert one and not one[0][1]
+            assert d["gap_lengths"][i][k - 1] >= 12
+            dashes.append(_dashes_in(ink, cut))
+            faint.append(float(np.median(ink[cut])))
+    assert measured >= 8
+    if category == "sparse":
+        assert np.median(dashes) >= 2  # dashes on the way, not one faint line
+    else:
+        assert 0.02 <= np.median(faint) <= 0.25  # a line there, and far below half ink
+    plain = make_category("black", 2, seed=7, size=256)
+    blank = [(_dashes_in(plain["ink"][i].astype(np.float32) / 255, plain["gap_labels"][i] == k),
+              float(np.median(plain["ink"][i][plain["gap_labels"][i] == k])) / 255)
+             for i in range(2) for k in range(1, int(plain["gap_labels"][i].max()) + 1)
+             if (plain["gap_labels"][i] == k).any()]
+    assert np.median([b[0] for b in blank]) == 0 and np.median([b[1] for b in blank]) < 0.02
+
+
+def _dashes_in(ink: np.ndarray, cut: np.ndarray) -> int:
+    """The pieces of at least 0.3 ink within a cut's box (2 px round it) that do not reach the
+    box's edge: the dashes on the way, not the stroke going on at either side."""
+    ys, xs = np.nonzero(cut)
+    box = ink[max(ys.min() - 2, 0):ys.max() + 3, max(xs.min() - 2, 0):xs.max() + 3]
+    n, _, stats, _ = cv2.connectedComponentsWithStats((box >= 0.3).astype(np.uint8),
+                                                      connectivity=8)
+    x, y, w, h = (stats[1:, i] for i in range(4))
+    inner = (x > 0) & (y > 0) & (x + w < box.shape[1]) & (y + h < box.shape[0])
+    return int(inner.sum())

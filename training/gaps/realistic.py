@@ -12,7 +12,11 @@ frames), and hairlines (stretches of 6-40 px of a contour drawn as a faint line 
 20-40% dark: a fine pen, or a drawing scaled down; a person follows the contour, the line map
 reads a break; measured, not in the verifier's training rows), and dotted lines (the same
 stretches drawn as a run of 1-4 px dots 1-4 px apart, 30-80% dark, as a hand-inked outline
-where the pen skipped, seen on the hand-drawn set's drawings; measured, not trained on).
+where the pen skipped, seen on the hand-drawn set's drawings; measured, not trained on), and two
+more seen on the uncut art4apps drawings of the hand-drawn set, whose whole bodies leak into the
+paper (stop 43), both on stretches of 12-48 px, measured, not trained on: sparse lines (dashes
+2-6 px long, 3-8 px apart, 40-100% dark: the rhinoceros's shoulder) and fading lines (a 1-px
+hairline only 6-20% dark: the cat's back, where a tapered stroke thins to almost nothing).
 Numpy and OpenCV only, so the benchmark and the data writers can use it without torch.
 The same (category, seed, size) always gives the same arrays; drawing i depends only on (seed,
 category, i), not on n.
@@ -62,10 +66,10 @@ from krita_linerefiner.core.ink import ink_from_image
 
 CATEGORIES = ("faint20", "faint40", "faint60", "black", "binary1px", "junction", "dashed",
               "long", "specks", "colour", "jpeg", "gapfree", "shading", "sketchy", "hairline",
-              "dotted")
+              "dotted", "sparse", "fading")
 # Measured by the benchmark, not (yet) in the verifier's training data: the shipped verifier's
 # chain (training.gaps.pipeline) makes the rows it was trained on (stop 33).
-BENCHMARK_ONLY = ("hairline", "dotted")
+BENCHMARK_ONLY = ("hairline", "dotted", "sparse", "fading")
 # "black" is faint20's twin: the same drawings and cuts (same random stream) in clean black
 # anti-aliased lines, so faint20's closure can be compared with black lines' on equal terms.
 TWIN = {"black": "faint20"}
@@ -123,8 +127,11 @@ class Style:
     # The cut stretches drawn on as a 1-px hairline this dark (a contour inked partly with a
     # fine pen, or scaled down): a person follows it, the line map reads paper.
     hairline: tuple[float, float] | None = None
-    # The hairline drawn as dots of DOT_LENGTH px, DOT_SPACE px apart (a pen that skipped).
+    # The hairline drawn as dots (dot_length px long, dot_space px apart): a pen that skipped.
     dotted: bool = False
+    # With dotted: dots (or dashes) this many px long and this many px apart, at random.
+    dot_length: tuple[float, float] = (1.0, 4.0)
+    dot_space: tuple[float, float] = (1.0, 4.0)
 
 
 @dataclass
@@ -738,19 +745,18 @@ def compose(sheet: Sheet, rng: np.random.Generator, style: Style) -> np.ndarray:
         np.minimum(shade[win], 1 - alpha[..., None] * (1 - tone), out=shade[win])
     if style.hairline is not None:
         _hairlines(sheet, shade, float(rng.uniform(*style.hairline)),
-                   rng if style.dotted else None)
+                   rng if style.dotted else None, style.dot_length, style.dot_space)
     return img * shade
 
 
-DOT_LENGTH = (1.0, 4.0)
-DOT_SPACE = (1.0, 4.0)
-
-
 def _hairlines(sheet: Sheet, shade: np.ndarray, darkness: float,
-               dots: np.random.Generator | None = None) -> None:
+               dots: np.random.Generator | None = None,
+               dot_length: tuple[float, float] = (1.0, 4.0),
+               dot_space: tuple[float, float] = (1.0, 4.0)) -> None:
     """Draw every cut stretch of the sheet's strokes onto `shade` (in place) as an anti-aliased
     hairline about 1 px wide and `darkness` dark, along the stroke's own path; with `dots`
-    (a random stream), as dots DOT_LENGTH px long, DOT_SPACE px apart."""
+    (a random stream), as dots `dot_length` px long, `dot_space` px apart (each at random in
+    its range)."""
     s = SUPERSAMPLE
     size = sheet.size
     hair = np.zeros((size * s, size * s), np.uint8)
@@ -768,7 +774,7 @@ def _hairlines(sheet: Sheet, shade: np.ndarray, darkness: float,
             # The points are about 1 px apart: a dot is a few of them, then a space.
             at, on = 0, True
             while at < len(run) - 1:
-                span = int(round(dots.uniform(*(DOT_LENGTH if on else DOT_SPACE))))
+                span = int(round(dots.uniform(*(dot_length if on else dot_space))))
                 if on:
                     cv2.polylines(hair, [run[at : at + max(span, 1) + 1]], False, 255, s,
                                   cv2.LINE_8)
@@ -947,6 +953,11 @@ def _style(category: str, rng: np.random.Generator) -> Style:
         return Style(widths=(1.2, 3.0), hairline=(0.2, 0.4))
     if category == "dotted":  # contours partly drawn as dotted lines, the pen skipping (stop 41)
         return Style(widths=(1.2, 3.0), hairline=(0.3, 0.8), dotted=True)
+    if category == "sparse":  # contours partly drawn as sparse dashes (art4apps, stop 43)
+        return Style(widths=(1.2, 3.0), hairline=(0.4, 1.0), dotted=True,
+                     dot_length=(2.0, 6.0), dot_space=(3.0, 8.0))
+    if category == "fading":  # contours partly thinned to an almost invisible hairline (stop 43)
+        return Style(widths=(1.2, 3.0), hairline=(0.06, 0.2))
     if category == "sketchy":  # pencil sketches and rough key frames: strokes cross at junctions
         return Style(widths=(1.2, 3.0), pencil=bool(rng.random() < 0.5), overshoot=0.8,
                      retrace=0.5)
@@ -982,6 +993,8 @@ def _cuts(category: str, cutter: Cutter, rng: np.random.Generator) -> None:
         cut_dashes(cutter, rng, int(rng.integers(1, 4)))
     elif category in ("hairline", "dotted"):
         cut_along(cutter, rng, int(rng.integers(3, 8)), lambda: _gap_length(rng, 6, 40))
+    elif category in ("sparse", "fading"):
+        cut_along(cutter, rng, int(rng.integers(3, 8)), lambda: _gap_length(rng, 12, 48))
     elif category == "long":
         cut_along(cutter, rng, int(rng.integers(2, 5)),
                   lambda: float(rng.integers(17, 49)) if rng.random() < 0.8
