@@ -87,6 +87,12 @@ TRACE_SIDE = 2.5
 TRACE_TIP_LINE = TRACE_TIP + TRACE_SIDE
 TRACE_LEVEL = 0.2
 TRACE_CONTRAST = 0.15
+# Fainter still, a line traces where the paper beside it is quiet (the ink TRACE_SIDE px to
+# either side at most TRACE_QUIET of the line's): a stroke thinned to an almost invisible
+# hairline on clean paper (the art4apps drawings' "fading" stretches, stop 43). JPEG ringing
+# and paper grain are about as dark beside the way as on it, and stay no trace.
+TRACE_FAINTEST = 0.05
+TRACE_QUIET = 0.1
 TRACE_STEP = 0.5
 # A faint line may be dotted (a pen that skipped, a pencil line under the grain): blanks of up
 # to DOT_GAP px along it, with the faint line along at least DOT_SHARE of the way, still trace
@@ -1328,13 +1334,17 @@ def faint_along(ink: np.ndarray, curves: np.ndarray, across: np.ndarray
     """(on, good), (K, T) each, for curves (K, T, 2 row, col) with their normals `across`: the
     darkest ink within TRACE_SPREAD px across each curve at each point, and whether a faint line
     runs there (on at least TRACE_LEVEL and TRACE_CONTRAST above the ink TRACE_SIDE px to either
-    side, so not beside a line, across a dark fill or through JPEG noise)."""
+    side, so not beside a line, across a dark fill or through JPEG noise; or, fainter, on at
+    least TRACE_FAINTEST with the ink to either side at most TRACE_QUIET of it: a hairline on
+    clean paper)."""
     on = np.maximum(np.maximum(ink_beside(ink, curves, across, -TRACE_SPREAD),
                                ink_beside(ink, curves, across, 0.0)),
                     ink_beside(ink, curves, across, TRACE_SPREAD))
     side = np.maximum(ink_beside(ink, curves, across, -TRACE_SIDE),
                       ink_beside(ink, curves, across, TRACE_SIDE))
-    return on, (on >= TRACE_LEVEL) & (on - side >= TRACE_CONTRAST)
+    good = (on >= TRACE_LEVEL) & (on - side >= TRACE_CONTRAST)
+    good |= (on >= TRACE_FAINTEST) & (side <= np.float32(TRACE_QUIET) * on)
+    return on, good
 
 
 def dotted_trace(curves: np.ndarray, good: np.ndarray, inside: np.ndarray

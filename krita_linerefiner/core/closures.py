@@ -15,7 +15,9 @@ import numpy as np
 from .candidates import (
     FEATURES,
     TRACE_CONTRAST,
+    TRACE_FAINTEST,
     TRACE_LEVEL,
+    TRACE_QUIET,
     TRACE_TIP_LINE,
     Candidates,
     LineMap,
@@ -707,10 +709,13 @@ def find_faint_joins(lines: LineMap, reach: int) -> Necks:
         rows = ink[lo:hi]
         stands = (window - cv2.morphologyEx(window, cv2.MORPH_OPEN, opening))[lo - top : hi - top]
         near_line = cv2.dilate(big[top:bottom].view(np.uint8), beside)[lo - top : hi - top]
-        edge = near_line.view(bool) & (
-            rows < 0.5 * cv2.dilate(window, beside)[lo - top : hi - top])
-        faint[lo:hi] = ((rows >= TRACE_LEVEL) & (stands >= TRACE_CONTRAST) & ~big[lo:hi]
-                        & ~edge)
+        soft = rows < 0.5 * cv2.dilate(window, beside)[lo - top : hi - top]
+        edge = near_line.view(bool) & soft
+        clear = (rows >= TRACE_LEVEL) & (stands >= TRACE_CONTRAST)
+        # A fainter line on quiet paper, not the soft edge of a darker faint line.
+        clear |= ((rows >= TRACE_FAINTEST) & (stands >= np.float32(1.0 - TRACE_QUIET) * rows)
+                  & ~soft)
+        faint[lo:hi] = clear & ~big[lo:hi] & ~edge
     faint |= specks
     n, found_labels, stats, _ = cv2.connectedComponentsWithStats(
         faint.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
