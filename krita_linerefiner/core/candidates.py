@@ -96,8 +96,9 @@ TRACE_QUIET = 0.1
 TRACE_STEP = 0.5
 # A faint line may be dotted (a pen that skipped, a pencil line under the grain): blanks of up
 # to DOT_GAP px along it, with the faint line along at least DOT_SHARE of the way, still trace
-# it (traced, dotted_trace; core.gaps asks the verifier about a dotted one).
-DOT_GAP = 4.0
+# it (traced, dotted_trace; core.gaps asks the verifier about a dotted one). 8 px: a dashed
+# stroke's blanks (the sparse category: 3-8 px; 4 px before stop 43).
+DOT_GAP = 8.0
 DOT_SHARE = 0.5
 FAN_DEGREES = 80.0  # rays from a tip cover this far either side of its direction
 FAN_RAYS = 13

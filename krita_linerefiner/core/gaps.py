@@ -26,6 +26,7 @@ from .candidates import (
     FEATURES,
     LINE_LEVEL,
     SAMPLING_POINT,
+    TRACE_TIP_LINE,
     Candidates,
     LineMap,
     StrokeEnds,
@@ -96,11 +97,17 @@ PLAIN_CROWDING = 2
 # shading drawings they were 45% of the candidates scored, and every category's closures stay
 # the same (models/README.md, stop 39).
 SHADED_NEAREST = 4
-# A bridge along a dotted faint line (candidates.dotted_trace: blanks of up to 4 px) is sure
+# A bridge along a dotted faint line (candidates.dotted_trace: blanks of up to 8 px) is sure
 # only where the verifier gives it at least this: texture and JPEG noise dot a bridge too
 # (without it, JPEG strays 10.2 -> 17.3 px/MP and shading's 4.6 -> 7.1; models/README.md,
 # stop 41).
 DOTTED_SURE_FROM = 0.1
+# ... or where its dots are dashes of line (pieces under MIN_JOINED_PIECE px, at least
+# DASHED_MIN of them) over at least DASHED_SHARE of the way: a dashed or dotted line the pen
+# drew, whose dark dashes JPEG noise and paper grain do not make, and which the verifier, never
+# shown one, scores near 0 (the sparse and dotted categories; models/README.md, stop 43).
+DASHED_SHARE = 0.3
+DASHED_MIN = 2
 # px: a dotted trace shorter than this (a line's soft edge runs so far) also yields to a bridge
 # from the same stroke end that the verifier prefers (_traced_breaks).
 DOTTED_SHORT = 8.0
@@ -294,7 +301,7 @@ def _traced_breaks(lines: LineMap, ends: StrokeEnds, cands: Candidates, ask: np.
         return cands, np.zeros((0, 2), np.int64), trace
     found, trace_width, whole = traced(lines, cands.take(ask), ends)
     if (found & ~whole).any():
-        found &= whole | _dotted_sure(cands, ends, ask, probability)
+        found &= whole | _dotted_sure(lines, cands, ends, ask, probability, found & ~whole)
     hit = ask[found]
     if not len(hit):
         return cands, np.zeros((0, 2), np.int64), trace
@@ -306,12 +313,13 @@ def _traced_breaks(lines: LineMap, ends: StrokeEnds, cands: Candidates, ask: np.
     return cands, _specks_along(lines, cands.take(hit), ends), trace
 
 
-def _dotted_sure(cands: Candidates, ends: StrokeEnds, ask: np.ndarray,
-                 probability: np.ndarray) -> np.ndarray:
+def _dotted_sure(lines: LineMap, cands: Candidates, ends: StrokeEnds, ask: np.ndarray,
+                 probability: np.ndarray, dotted: np.ndarray) -> np.ndarray:
     """(len(ask),) bool: which of the candidates `ask` may be sure along a dotted faint line
-    (_traced_breaks): the verifier gives at least DOTTED_SURE_FROM, and, over a break under
-    DOTTED_SHORT px, no less than to a bridge to a line from the same stroke end that the
-    sealing tier would take at the default sensitivity."""
+    (_traced_breaks; `dotted`, (len(ask),) bool: those a dotted one runs along): the verifier
+    gives at least DOTTED_SURE_FROM, or the dots are dashes of line (_dashed); and, over a
+    break under DOTTED_SHORT px, no less than to a bridge to a line from the same stroke end
+    that the sealing tier would take at the default sensitivity."""
     # Texture and JPEG noise in a row dot a bridge too, and so does a line's soft edge along a
     # short one: the verifier has a say there.
     to_line = (cands.features[:, FEATURES.index("area_b")]
@@ -326,7 +334,27 @@ def _dotted_sure(cands: Candidates, ends: StrokeEnds, ask: np.ndarray,
     first = (cands.length[ask] >= DOTTED_SHORT) | (
         (p >= best[cands.end_a[ask]])
         & ((cands.end_b[ask] < 0) | (p >= best[np.maximum(cands.end_b[ask], 0)])))
-    return (p >= DOTTED_SURE_FROM) & first
+    sure = p >= DOTTED_SURE_FROM
+    asked = np.nonzero(dotted & ~sure & first)[0]
+    if len(asked):
+        sure[asked] = _dashed(lines, cands.take(ask[asked]), ends)
+    return sure & first
+
+
+def _dashed(lines: LineMap, cands: Candidates, ends: StrokeEnds) -> np.ndarray:
+    """(N,) bool: whether each bridge's curve, off its tips (TRACE_TIP_LINE px), runs over
+    pieces of line under MIN_JOINED_PIECE px (dashes, dots) for at least DASHED_SHARE of its
+    points, and over at least DASHED_MIN of them."""
+    curves = candidate_curves(cands, ends)
+    inside = ((np.linalg.norm(curves - curves[:, :1], axis=2) > TRACE_TIP_LINE)
+              & (np.linalg.norm(curves - curves[:, -1:], axis=2) > TRACE_TIP_LINE))
+    h, w = lines.pieces.shape
+    on = lines.pieces[np.rint(curves[..., 0]).astype(np.int64).clip(0, h - 1),
+                      np.rint(curves[..., 1]).astype(np.int64).clip(0, w - 1)]
+    dash = inside & (on > 0) & (lines.areas[on] < MIN_JOINED_PIECE)
+    share = dash.sum(axis=1) / np.maximum(inside.sum(axis=1), 1)
+    count = np.array([len(np.unique(on[k][dash[k]])) for k in range(len(cands))], np.int64)
+    return (share >= DASHED_SHARE) & (count >= DASHED_MIN)
 
 
 def _specks_along(lines: LineMap, cands: Candidates, ends: StrokeEnds) -> np.ndarray:
