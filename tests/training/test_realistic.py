@@ -295,23 +295,9 @@ def test_hairline_breaks_are_faint_lines_the_line_map_reads_as_breaks() -> None:
     # The "hairline" category draws each cut stretch on as a faint line about 1 px wide: a
     # person follows the contour through it; the benchmark's line map reads a break there (at
     # most dotted), which the cut category "black" leaves as blank paper.
-    d = make_category("hairline", 4, seed=5, size=256)
-    faint_share, measured = [], 0
-    for i in range(4):
-        labels = d["gap_labels"][i]
-        ink = d["ink"][i].astype(np.float32) / 255
-        lines = line_map(ink)
-        target = (d["target"][i] >= 128).astype(np.float32)
-        for k in range(1, int(labels.max()) + 1):
-            cut = labels == k
-            if not cut.any():
-                continue
-            measured += 1
-            one = gap_closure(lines, target * ~((labels > 0) & ~cut), cut.astype(np.uint8),
-                              np.array([d["gap_lengths"][i][k - 1]], np.float32))
-            assert one and not one[0][1]  # open, as the line map reads it
-            faint_share.append(float(((ink[cut] >= 0.1) & (ink[cut] < 0.5)).mean()))
-    assert measured >= 8
+    cuts = _open_cuts(make_category("hairline", 4, seed=5, size=256))
+    assert len(cuts) >= 8
+    faint_share = [float(((ink[cut] >= 0.1) & (ink[cut] < 0.5)).mean()) for ink, cut, _ in cuts]
     assert np.median(faint_share) >= 0.4  # mostly faint ink, not blank paper
     plain = make_category("black", 2, seed=5, size=256)
     blank = [float((plain["ink"][i][plain["gap_labels"][i] == k] >= 0.1 * 255).mean())
@@ -325,25 +311,11 @@ def test_sparse_and_fading_breaks_carry_dashes_or_an_almost_invisible_line(categ
     # The two failures of the uncut art4apps drawings (stop 43): a contour stretch drawn as
     # dashes with wide blanks between them ("sparse"), or thinned to a hairline of 6-20%
     # ("fading"). The benchmark's line map reads each as open either way.
-    d = make_category(category, 4, seed=7, size=256)
-    dashes, faint, measured = [], [], 0
-    for i in range(4):
-        labels = d["gap_labels"][i]
-        ink = d["ink"][i].astype(np.float32) / 255
-        lines = line_map(ink)
-        target = (d["target"][i] >= 128).astype(np.float32)
-        for k in range(1, int(labels.max()) + 1):
-            cut = labels == k
-            if not cut.any():
-                continue
-            measured += 1
-            one = gap_closure(lines, target * ~((labels > 0) & ~cut), cut.astype(np.uint8),
-                              np.array([d["gap_lengths"][i][k - 1]], np.float32))
-            assert one and not one[0][1]
-            assert d["gap_lengths"][i][k - 1] >= 12
-            dashes.append(_dashes_in(ink, cut))
-            faint.append(float(np.median(ink[cut])))
-    assert measured >= 8
+    cuts = _open_cuts(make_category(category, 4, seed=7, size=256))
+    assert len(cuts) >= 8
+    assert min(length for _, _, length in cuts) >= 12
+    dashes = [_dashes_in(ink, cut) for ink, cut, _ in cuts]
+    faint = [float(np.median(ink[cut])) for ink, cut, _ in cuts]
     if category == "sparse":
         assert np.median(dashes) >= 2  # dashes on the way, not one faint line
     else:
@@ -354,6 +326,27 @@ def test_sparse_and_fading_breaks_carry_dashes_or_an_almost_invisible_line(categ
              for i in range(2) for k in range(1, int(plain["gap_labels"][i].max()) + 1)
              if (plain["gap_labels"][i] == k).any()]
     assert np.median([b[0] for b in blank]) == 0 and np.median([b[1] for b in blank]) < 0.02
+
+
+def _open_cuts(d: dict[str, np.ndarray]) -> list[tuple[np.ndarray, np.ndarray, float]]:
+    """(ink 0..1, cut mask, length) of every cut of a category's drawings, each asserted open
+    as the benchmark's line map reads the drawing."""
+    out = []
+    for i in range(len(d["ink"])):
+        labels = d["gap_labels"][i]
+        ink = d["ink"][i].astype(np.float32) / 255
+        lines = line_map(ink)
+        target = (d["target"][i] >= 128).astype(np.float32)
+        for k in range(1, int(labels.max()) + 1):
+            cut = labels == k
+            if not cut.any():
+                continue
+            length = float(d["gap_lengths"][i][k - 1])
+            one = gap_closure(lines, target * ~((labels > 0) & ~cut), cut.astype(np.uint8),
+                              np.array([length], np.float32))
+            assert one and not one[0][1]  # open, as the line map reads it
+            out.append((ink, cut, length))
+    return out
 
 
 def _dashes_in(ink: np.ndarray, cut: np.ndarray) -> int:
