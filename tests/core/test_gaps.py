@@ -330,17 +330,22 @@ def test_a_line_a_junction_cut_leaves_without_a_free_end_is_joined_too(below: in
     pieces = {int(lines.pieces[y, x]) for y, x in ((10, 32), (31, 20), (below, 31))}
     assert len(pieces) == 3
     # Which pieces the accepted bridges join, as a graph: one component holds all three.
-    joined = {int(lines.pieces[10, 32])}
     links = list(zip(ends.piece[cands.end_a[accepted]].tolist(),
                      far_pieces(analysis, accepted).tolist(), strict=True))
+    assert pieces <= _linked(int(lines.pieces[10, 32]), links)
+    # One bridge to the passing line is enough: no end gains a piece it already reaches.
+    to_line = far_pieces(analysis, accepted) == int(lines.pieces[below, 31])
+    assert to_line.sum() == 1
+
+
+def _linked(start: int, links: list[tuple[int, int]]) -> set[int]:
+    """The pieces joined to `start` through the (piece, piece) links, `start` among them."""
+    joined = {start}
     for _ in links:
         for a, b in links:
             if a in joined or b in joined:
                 joined |= {a, b}
-    assert pieces <= joined
-    # One bridge to the passing line is enough: no end gains a piece it already reaches.
-    to_line = far_pieces(analysis, accepted) == int(lines.pieces[below, 31])
-    assert to_line.sum() == 1
+    return joined
 
 
 def test_a_stroke_whose_end_went_elsewhere_is_joined_to_a_junction_cut_out() -> None:
@@ -366,12 +371,7 @@ def test_a_stroke_whose_end_went_elsewhere_is_joined_to_a_junction_cut_out() -> 
     assert len(set(pieces)) == 4
     links = list(zip(ends.piece[cands.end_a[accepted]].tolist(),
                      ends.piece[cands.end_b[accepted]].tolist(), strict=True))
-    joined = {pieces[0]}
-    for _ in links:
-        for a, b in links:
-            if a in joined or b in joined:
-                joined |= {a, b}
-    assert set(pieces) <= joined
+    assert set(pieces) <= _linked(pieces[0], links)
     assert len(accepted) == 3  # one bridge each: vertical-horizontal, the pair below, and one more
 
 
