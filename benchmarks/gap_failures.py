@@ -232,8 +232,8 @@ def _picture(out: Path, name: str, rgb: np.ndarray, an, cut: np.ndarray, target:
     line = an.lines.line[y0:y1, x0:x1]
     mid = np.where(line[..., None], 80, 255).astype(np.uint8).repeat(3, axis=2)
     mid[an.lines.skeleton[y0:y1, x0:x1]] = (0, 0, 0)
-    mid[(gaps[y0:y1, x0:x1] >= INK) & ~line] = (255, 0, 0)
     mid[cut[y0:y1, x0:x1] & ~line] = (120, 220, 120)
+    mid[(gaps[y0:y1, x0:x1] >= INK) & ~line] = (255, 0, 0)  # closures over the cut's green
     tgt = np.where(target[y0:y1, x0:x1, None], 0, 255).astype(np.uint8).repeat(3, axis=2)
     panels = [_enlarge(p, scale) for p in (panel_in, mid, tgt)]
     mid_big = panels[1]

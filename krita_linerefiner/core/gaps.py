@@ -42,6 +42,7 @@ from .candidates import (
     paper_regions,
     patches,
     propose,
+    reached_pieces,
     ring_of,
     tip_crowding,
     traced,
@@ -108,6 +109,29 @@ DOTTED_SURE_FROM = 0.1
 # shown one, scores near 0 (the sparse and dotted categories; models/README.md, stop 43).
 DASHED_SHARE = 0.3
 DASHED_MIN = 2
+# A stroke drawn as dashes that the line map keeps (pieces under MIN_JOINED_PIECE px with two
+# stroke ends pointing apart): bridges between the dashes, and from them to the lines they
+# continue, are links of a chain (_dash_chains), sure whatever the verifier says where the chain
+# reaches lines at two places at least DASH_SPAN px apart. The verifier, never shown dashes,
+# scores each link alone near 0 (the sparse category; models/README.md, stop 44). A link is an
+# end's shortest of its bridges of at most DASH_LINK px that stay within DASH_COS of the ends
+# they leave and reach.
+DASH_LINK = 10.0
+DASH_COS = 0.8  # 37 degrees
+DASH_APART = -0.5  # cos: a dash's two ends point at least 120 degrees apart
+DASH_SPAN = 6.0
+DASH_LONG = 2.0  # a dash is this many times as long (tip to tip) as it is wide: no round speck
+# A dash with a piece of line of MIN_JOINED_PIECE px or more beside it (within DASH_BESIDE px
+# of its axis, along its length) is that line's JPEG fringe or a mark along it; one with more
+# than DASH_CLUTTER other small pieces beside it within DASH_CLUTTER_RADIUS px lies in stipple
+# or noise. A chain of one dash (a speck between two lines, say) must continue a stroke end
+# that faces it. Without these, JPEG's false additions 0.4 -> 0.9% and strays 10.4 -> 14.2
+# px/MP, shading's false additions 15.8 -> 16.4% (models/README.md, stop 44).
+DASH_BESIDE = 4.0
+DASH_CLUTTER = 1
+DASH_CLUTTER_RADIUS = 6.0
+DASH_SIDE_LATERAL = 1.5  # px off a dash's axis that counts as beside it
+DASH_FACE = 4.0  # px: a stroke end this near where a link reaches a line's side continues it
 # px: a dotted trace shorter than this (a line's soft edge runs so far) also yields to a bridge
 # from the same stroke end that the verifier prefers (_traced_breaks).
 DOTTED_SHORT = 8.0
@@ -283,6 +307,8 @@ def analyse_gaps(
     calm &= (cands.end_b < 0) | (crowding[np.maximum(cands.end_b, 0)] < CROWDED_TIPS)
     ask = wanted[calm[wanted]]
     cands, passable, trace = _traced_breaks(lines, ends, cands, ask, probability)
+    chained = _dash_chains(lines, ends, cands, ask)
+    probability[chained] = np.maximum(probability[chained], np.float32(SURE))
     check_cancel(cancel)
     necks = join_necks(join_necks(find_necks(lines), find_bold(lines)),
                        find_faint_joins(lines, search))
@@ -355,6 +381,116 @@ def _dashed(lines: LineMap, cands: Candidates, ends: StrokeEnds) -> np.ndarray:
     share = dash.sum(axis=1) / np.maximum(inside.sum(axis=1), 1)
     count = np.array([len(np.unique(on[k][dash[k]])) for k in range(len(cands))], np.int64)
     return (share >= DASHED_SHARE) & (count >= DASHED_MIN)
+
+
+def _dash_chains(lines: LineMap, ends: StrokeEnds, cands: Candidates, ask: np.ndarray
+                 ) -> np.ndarray:
+    """Rows of the candidates `ask` that link a chain of dashes to the lines it continues
+    (DASH_LINK and the constants after it)."""
+    none = np.zeros(0, np.int64)
+    if not len(ask) or not len(ends):
+        return none
+    small = lines.areas < MIN_JOINED_PIECE
+    small[0] = False
+    # The dashes: small pieces with exactly two ends, pointing apart.
+    order = np.argsort(ends.piece, kind="stable")
+    first = np.searchsorted(ends.piece[order], np.arange(len(lines.areas)))
+    pair = np.full((len(lines.areas), 2), -1, np.int64)
+    dash = small & (np.bincount(ends.piece, minlength=len(lines.areas)) == 2)
+    two = np.nonzero(dash)[0]
+    pair[two, 0], pair[two, 1] = order[first[two]], order[first[two] + 1]
+    dash[two] = ((ends.direction[pair[two, 0]] * ends.direction[pair[two, 1]]).sum(axis=1)
+                 <= DASH_APART) & (
+        np.hypot(*(ends.tip[pair[two, 0]] - ends.tip[pair[two, 1]]).T)
+        >= DASH_LONG * np.maximum(ends.width[pair[two, 0]], ends.width[pair[two, 1]]))
+    a, b = cands.end_a[ask], cands.end_b[ask]
+    to_end = b >= 0
+    pa = ends.piece[a]
+    pb = reached_pieces(lines, ends, b, cands.stop[ask])
+    length = cands.length[ask]
+    u = (cands.stop[ask] - cands.start[ask]) / np.maximum(length, 1e-6)[:, None]
+    cos_b = np.where(to_end, -(ends.direction[np.maximum(b, 0)] * u).sum(axis=1), 1.0)
+    link = ((length <= DASH_LINK) & ((ends.direction[a] * u).sum(axis=1) >= DASH_COS)
+            & (cos_b >= DASH_COS) & (pb > 0) & (pa != pb) & (dash[pa] | dash[pb])
+            # a small piece that is no dash is no part of one; a dash reaches a line's side only
+            & ~(small[pa] & ~dash[pa]) & ~(small[pb] & ~dash[pb]) & (to_end | ~small[pb]))
+    rows = np.nonzero(link)[0]
+    if not len(rows):
+        return none
+    # Each end keeps its shortest link.
+    shortest = np.full(len(ends), np.inf)
+    np.minimum.at(shortest, a[rows], length[rows])
+    np.minimum.at(shortest, b[rows][to_end[rows]], length[rows][to_end[rows]])
+    rows = rows[(length[rows] <= shortest[a[rows]])
+                & (~to_end[rows] | (length[rows] <= shortest[np.maximum(b[rows], 0)]))]
+    for d in np.unique(np.concatenate([pa[rows], pb[rows]])):
+        if dash[d] and not _clear_dash(lines, ends, pair[d], small):
+            dash[d] = False
+    rows = rows[(dash[pa[rows]] | dash[pb[rows]]) & ~(small[pa[rows]] & ~dash[pa[rows]])
+                & ~(small[pb[rows]] & ~dash[pb[rows]])]
+    # Chains: dashes linked to dashes; each reaches lines where a link leaves them.
+    parent = np.arange(len(lines.areas))
+    for x, y in zip(pa[rows].tolist(), pb[rows].tolist(), strict=True):
+        if dash[x] and dash[y]:
+            rx, ry = union_root(parent, x), union_root(parent, y)
+            parent[rx] = ry
+    chain = np.array([union_root(parent, int(d if dash[d] else e))
+                      for d, e in zip(pa[rows], pb[rows], strict=True)])
+    ends_line = ~(dash[pa[rows]] & dash[pb[rows]])  # the links that reach a line
+    place = np.where(dash[pa[rows]][:, None], cands.stop[ask[rows]], cands.start[ask[rows]])
+    facing = to_end[rows] | _faces_an_end(ends, pa[rows], pb[rows], dash, cands.take(ask[rows]))
+    linked = np.unique(np.concatenate([pa[rows], pb[rows]]))
+    members = np.bincount([union_root(parent, int(d)) for d in linked[dash[linked]]],
+                          minlength=len(lines.areas))  # dashes in each chain
+    good = np.zeros(len(rows), bool)
+    for c in np.unique(chain[ends_line]):
+        at = ends_line & (chain == c)
+        pts = place[at]
+        span = np.hypot(*(pts[:, None] - pts[None]).transpose(2, 0, 1)).max()
+        if span >= DASH_SPAN and (members[c] >= 2 or facing[at].any()):
+            good |= chain == c
+    return ask[rows[good]]
+
+
+def _clear_dash(lines: LineMap, ends: StrokeEnds, pair: np.ndarray, small: np.ndarray) -> bool:
+    """Whether the dash with the ends `pair` (2,) has no piece of line beside it (DASH_BESIDE)
+    and no more than DASH_CLUTTER small pieces (DASH_CLUTTER_RADIUS)."""
+    tip = ends.tip[pair]
+    axis = tip[1] - tip[0]
+    size = float(np.hypot(*axis))
+    u = axis / size if size > 0.5 else -ends.direction[pair[0]]
+    across = np.array([-u[1], u[0]])
+    centre = tip.mean(axis=0)
+    r = int(math.ceil(max(DASH_BESIDE, DASH_CLUTTER_RADIUS) + size / 2 + 2))
+    y0, x0 = max(int(centre[0]) - r, 0), max(int(centre[1]) - r, 0)
+    window = lines.pieces[y0 : int(centre[0]) + r + 1, x0 : int(centre[1]) + r + 1]
+    label = lines.pieces[ends.point[pair[0], 0], ends.point[pair[0], 1]]
+    yy, xx = np.nonzero(window)
+    labels = window[yy, xx]
+    offset = np.stack([yy + y0, xx + x0], axis=1) - centre
+    along, side = offset @ u, offset @ across
+    mine = labels == label
+    lo, hi = along[mine].min() - 0.5, along[mine].max() + 0.5
+    big = ~small[labels]
+    if (big & (along >= lo) & (along <= hi) & (np.abs(side) <= DASH_BESIDE)).any():
+        return False
+    beside = (~big & ~mine & (np.abs(side) > DASH_SIDE_LATERAL)
+              & (np.hypot(along, side) <= DASH_CLUTTER_RADIUS))
+    return len(np.unique(labels[beside])) <= DASH_CLUTTER
+
+
+def _faces_an_end(ends: StrokeEnds, pa: np.ndarray, pb: np.ndarray, dash: np.ndarray,
+                  links: Candidates) -> np.ndarray:
+    """(N,) bool: for each link from a dash to a line's side, whether an end of that line lies
+    within DASH_FACE px of where it arrives and faces the link (DASH_COS)."""
+    out = np.zeros(len(links), bool)
+    for k in np.nonzero((links.end_b < 0) & dash[pa] & ~dash[pb])[0]:
+        u = links.stop[k] - links.start[k]
+        u = u / max(float(np.hypot(*u)), 1e-6)
+        near = np.nonzero((ends.piece == pb[k])
+                          & (np.hypot(*(ends.tip - links.stop[k]).T) <= DASH_FACE))[0]
+        out[k] = bool(len(near)) and bool(((ends.direction[near] @ -u) >= DASH_COS).any())
+    return out
 
 
 def _specks_along(lines: LineMap, cands: Candidates, ends: StrokeEnds) -> np.ndarray:

@@ -1760,3 +1760,109 @@ def test_a_dotted_trace_over_dashes_of_line_is_sure_whatever_the_verifier_says(d
     read = (ink >= 0.5) | (result.gaps >= 0.5)
     joined = cv2.connectedComponents(read.view(np.uint8))[1]
     assert (joined[31, 20] == joined[31, 80]) == (dots == "dashes")
+
+
+def _dashed_arc(dashes: int, dash: int = 5, blank: int = 7) -> np.ndarray:
+    """A 2 px stroke along a gentle arc, 130 px long, whose stretch from x = 35 is drawn as
+    `dashes` dashes of `dash` px with blanks of `blank` px before, between and after them."""
+    ink = np.zeros((80, 140), np.float32)
+    stop = 35 + dashes * (dash + blank) + blank
+    for x in range(5, 135):
+        drawn = not 35 <= x < stop or (x - 35) % (dash + blank) >= blank
+        if drawn:
+            y = round(30 + 12 * ((x - 70) / 65.0) ** 2)
+            ink[y : y + 2, x] = 1.0
+    return ink
+
+
+def _joined_ends(ink: np.ndarray, gaps: np.ndarray) -> bool:
+    """Whether the line's first and last columns (x = 10 and 130) are one piece with the gaps."""
+    read = (ink >= 0.5) | (gaps >= 0.5)
+    joined = cv2.connectedComponents(read.view(np.uint8))[1]
+    first, last = np.nonzero(ink[:, 10])[0][0], np.nonzero(ink[:, 130])[0][0]
+    return bool(joined[first, 10] == joined[last, 130])
+
+
+@pytest.mark.parametrize("dashes", [1, 4])
+def test_a_stroke_drawn_as_dashes_is_chained_whatever_the_verifier_says(
+        dashes: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Dashes the line map keeps (pieces too small to join, 7 px apart: too far for a dotted
+    # trace's blanks between line) along a bending stroke. The verifier, never shown dashes,
+    # scores each link near 0; the chain of links from one stroke end through the dashes to
+    # the other is sure (gaps._dash_chains). Without it the stroke stays open.
+    from krita_linerefiner.core import gaps
+
+    def unsure(block: np.ndarray, features: np.ndarray) -> np.ndarray:
+        return np.full(len(block), 0.05, np.float32)
+
+    ink = _dashed_arc(dashes)
+    result = close_gaps(ink, GapParams(line_darkness=1.0), scorer=unsure)
+    assert _joined_ends(ink, result.gaps)
+    monkeypatch.setattr(gaps, "DASH_LINK", 0.0)
+    result = close_gaps(ink, GapParams(line_darkness=1.0), scorer=unsure)
+    assert not _joined_ends(ink, result.gaps)
+
+
+def test_a_speck_between_two_lines_is_no_chain() -> None:
+    # A dash across the paper between two parallel lines, its ends pointing at them: no
+    # stroke end faces it, so the links from it to the lines' sides are not sure (a speck,
+    # JPEG's or dust's, that happens to lie across). The same dash in line with two stroke
+    # ends that face it is a one-dash chain.
+    def unsure(block: np.ndarray, features: np.ndarray) -> np.ndarray:
+        return np.full(len(block), 0.05, np.float32)
+
+    ink = np.zeros((64, 120), np.float32)
+    ink[25:30, 60:62] = 1.0  # the dash: 5 x 2 px
+    lines = ink.copy()
+    lines[20:22, 10:110] = lines[33:35, 10:110] = 1.0  # 3 px of paper above and below it
+    result = close_gaps(lines, GapParams(line_darkness=1.0), scorer=unsure)
+    assert not (result.gaps >= 0.5).any()
+    strokes = ink.copy()
+    strokes[8:21, 60:62] = strokes[34:47, 60:62] = 1.0
+    result = close_gaps(strokes, GapParams(line_darkness=1.0), scorer=unsure)
+    read = (strokes >= 0.5) | (result.gaps >= 0.5)
+    joined = cv2.connectedComponents(read.view(np.uint8))[1]
+    assert joined[10, 60] == joined[45, 60]
+
+
+def test_dashes_among_stipple_are_no_chain(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The dashed stroke of the test above with dots of stipple scattered beside its dashes:
+    # a row of marks in shading, not a stroke (gaps.DASH_CLUTTER). Without the clutter rule
+    # the same marks chain.
+    from krita_linerefiner.core import gaps
+
+    def unsure(block: np.ndarray, features: np.ndarray) -> np.ndarray:
+        return np.full(len(block), 0.05, np.float32)
+
+    ink = _dashed_arc(4)
+    rng = np.random.default_rng(3)
+    for x in range(38, 90, 4):  # 2x2 dots 3-5 px above and below the stroke's way
+        y = round(30 + 12 * ((x - 70) / 65.0) ** 2)
+        dy = int(rng.integers(3, 6)) * (1 if x % 8 else -1)
+        ink[y + dy : y + dy + 2, x : x + 2] = 1.0
+    result = close_gaps(ink, GapParams(line_darkness=1.0), scorer=unsure)
+    assert not _joined_ends(ink, result.gaps)
+    monkeypatch.setattr(gaps, "DASH_CLUTTER", 99)
+    result = close_gaps(ink, GapParams(line_darkness=1.0), scorer=unsure)
+    assert _joined_ends(ink, result.gaps)
+
+
+def test_dashes_along_the_side_of_a_line_are_no_chain(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A row of dashes 3 px of paper beside a line, running along it between two stroke ends:
+    # how JPEG rings along a line's edge, not a stroke (gaps.DASH_BESIDE). Without the rule
+    # the dashes chain.
+    from krita_linerefiner.core import gaps
+
+    def unsure(block: np.ndarray, features: np.ndarray) -> np.ndarray:
+        return np.full(len(block), 0.05, np.float32)
+
+    ink = np.zeros((64, 140), np.float32)
+    ink[31:33, 5:135] = 1.0
+    for x in range(5, 135):  # 36-37: 5 px dashes with 7 px blanks from x = 35 to 83
+        if not 35 <= x < 83 or (x - 35) % 12 >= 7:
+            ink[36:38, x] = 1.0
+    result = close_gaps(ink, GapParams(line_darkness=1.0), scorer=unsure)
+    assert not (result.gaps[36:38, 35:83] >= 0.5).any()
+    monkeypatch.setattr(gaps, "DASH_BESIDE", 0.0)
+    result = close_gaps(ink, GapParams(line_darkness=1.0), scorer=unsure)
+    assert (result.gaps[36:38, 35:83] >= 0.5).sum() >= 20
