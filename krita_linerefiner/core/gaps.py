@@ -306,7 +306,11 @@ def analyse_gaps(
     calm = crowding[cands.end_a] < CROWDED_TIPS
     calm &= (cands.end_b < 0) | (crowding[np.maximum(cands.end_b, 0)] < CROWDED_TIPS)
     ask = wanted[calm[wanted]]
-    cands, passable, trace = _traced_breaks(lines, ends, cands, ask, probability)
+    # Beyond the max gap, up to the long reach of a break along a stroke, a bridge that a whole
+    # faint line runs along is one too, whichever way its ends head (the verifier is not asked).
+    longer = np.nonzero(calm & ~selectable(cands, reach) & ~far
+                        & (cands.length <= long_reach(reach) + 0.5))[0]
+    cands, passable, trace = _traced_breaks(lines, ends, cands, ask, probability, longer)
     chained = _dash_chains(lines, ends, cands, ask)
     probability[chained] = np.maximum(probability[chained], np.float32(SURE))
     check_cancel(cancel)
@@ -317,15 +321,21 @@ def analyse_gaps(
 
 
 def _traced_breaks(lines: LineMap, ends: StrokeEnds, cands: Candidates, ask: np.ndarray,
-                   probability: np.ndarray) -> tuple[Candidates, np.ndarray, np.ndarray]:
+                   probability: np.ndarray, longer: np.ndarray | None = None
+                   ) -> tuple[Candidates, np.ndarray, np.ndarray]:
     """Of the candidates `ask`, those a faint line runs through (candidates.traced) get
     probability SURE (in place) and the faint line's width, not the ends' (which at a junction
-    would draw a blob), a dotted one only where _dotted_sure allows; returned with the specks
-    they run over (_specks_along) and which they are ((N,) bool)."""
+    would draw a blob), a dotted one only where _dotted_sure allows, and of the candidates
+    `longer` those it runs along without a blank; returned with the specks they run over
+    (_specks_along) and which they are ((N,) bool)."""
     trace = np.zeros(len(cands), bool)
+    if longer is not None and len(longer):
+        ask = np.concatenate([ask, longer])
     if not len(ask):
         return cands, np.zeros((0, 2), np.int64), trace
     found, trace_width, whole = traced(lines, cands.take(ask), ends)
+    if longer is not None and len(longer):
+        found[len(ask) - len(longer) :] &= whole[len(ask) - len(longer) :]
     if (found & ~whole).any():
         found &= whole | _dotted_sure(lines, cands, ends, ask, probability, found & ~whole)
     hit = ask[found]

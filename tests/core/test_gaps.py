@@ -1866,3 +1866,28 @@ def test_dashes_along_the_side_of_a_line_are_no_chain(monkeypatch: pytest.Monkey
     monkeypatch.setattr(gaps, "DASH_BESIDE", 0.0)
     result = close_gaps(ink, GapParams(line_darkness=1.0), scorer=unsure)
     assert (result.gaps[36:38, 35:83] >= 0.5).sum() >= 20
+
+
+def test_a_faint_line_to_a_lines_side_is_closed_up_to_the_long_reach(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # A stroke end 30 px above a line, a 15% hairline running from it down to the line: a
+    # bridge to a line's side beyond the max gap (24 px), but a whole faint line runs along
+    # it, so it reaches as far as a break along a stroke (closures.long_reach, 32 px at 24).
+    # Faint joins, which would also close it, are left out to see the bridge alone.
+    from krita_linerefiner.core import gaps
+    from krita_linerefiner.core.candidates import no_necks
+
+    monkeypatch.setattr(gaps, "find_faint_joins", lambda lines, reach: no_necks())
+
+    def unsure(block: np.ndarray, features: np.ndarray) -> np.ndarray:
+        return np.full(len(block), 0.05, np.float32)
+
+    ink = np.zeros((80, 100), np.float32)
+    ink[5:20, 40:42] = 1.0
+    ink[50:52, 5:95] = 1.0
+    ink[20:50, 41] = 0.15
+    for max_gap, closed in ((24, True), (20, False)):  # long reach 32 and 26.7 px
+        result = close_gaps(ink, GapParams(line_darkness=1.0, max_gap=max_gap), scorer=unsure)
+        read = (ink >= 0.5) | (result.gaps >= 0.5)
+        joined = cv2.connectedComponents(read.view(np.uint8))[1]
+        assert (joined[6, 40] == joined[51, 10]) == closed, max_gap
