@@ -68,6 +68,7 @@ BACKWARD = -0.3  # cos of the angle between an end's direction and its bridge, a
 MAX_CROSSING = 0.3  # share of a bridge's inside that may already be line
 FRAGMENT_AREA = 16  # px: pieces this small a bridge may run over (remnants inside a break)
 PLAUSIBLE_BLOCK = 100_000  # candidate rows _plausible samples at a time
+REMAP_ROWS = 16384  # curves ink_beside samples with one cv2.remap (its maps: under 32767 rows)
 # The "rank" feature: a bridge's place among its end's bridges, shortest first, up to RANK_TOP;
 # "crowding": the other tips within CROWD_RADIUS of its end's tip, up to CROWD_TOP. Both are
 # held as a share of their top (rank_feature, crowding_feature) and read back as counts
@@ -1324,10 +1325,16 @@ def curve_normals(pts: np.ndarray) -> np.ndarray:
 def ink_beside(ink: np.ndarray, pts: np.ndarray, normals: np.ndarray, shift: float
                ) -> np.ndarray:
     """(K, T) the ink `shift` px across each curve from each of its points (bilinear, paper
-    outside the drawing)."""
-    p = pts + shift * normals
-    return cv2.remap(ink, p[..., 1].astype(np.float32), p[..., 0].astype(np.float32),
-                     cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    outside the drawing), REMAP_ROWS curves at a time (cv2.remap takes maps of fewer than
+    32767 rows: a shaded B4 page traces more curves than that)."""
+    p = (pts + shift * normals).astype(np.float32)
+    out = np.empty(p.shape[:2], np.float32)
+    for lo in range(0, len(p), REMAP_ROWS):
+        part = p[lo : lo + REMAP_ROWS]
+        out[lo : lo + len(part)] = cv2.remap(
+            ink, np.ascontiguousarray(part[..., 1]), np.ascontiguousarray(part[..., 0]),
+            cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    return out
 
 
 def faint_along(ink: np.ndarray, curves: np.ndarray, across: np.ndarray

@@ -387,3 +387,28 @@ def test_dilate_near_gives_the_pixels_of_one_whole_dilation(tile: int) -> None:
         assert got.dtype == bool
         np.testing.assert_array_equal(got, want)
     assert not dilate_near(np.zeros((40, 40), bool), kernel, tile).any()
+
+
+def test_ink_beside_samples_more_curves_than_one_remap_takes() -> None:
+    # cv2.remap takes maps of fewer than 32767 rows; a shaded B4 page traces more curves than
+    # that at once (gaps.analyse_gaps). Each curve reads the same ink in a block as alone.
+    from krita_linerefiner.core.candidates import REMAP_ROWS, ink_beside
+
+    rng = np.random.default_rng(0)
+    ink = rng.random((64, 96)).astype(np.float32)
+    n = 2 * REMAP_ROWS + 5
+    assert n > 32767
+    pts = np.stack([rng.uniform(0, 63, (n, 7)), rng.uniform(0, 95, (n, 7))], axis=-1)
+    normals = np.zeros_like(pts)
+    normals[..., 0] = 1.0
+    got = ink_beside(ink, pts, normals, 0.5)
+    assert got.shape == (n, 7)
+    for k in (0, REMAP_ROWS - 1, REMAP_ROWS, n - 1):
+        alone = ink_beside(ink, pts[k : k + 1], normals[k : k + 1], 0.5)
+        assert np.array_equal(got[k], alone[0])
+    y, x = pts[3, 2, 0] + 0.5, pts[3, 2, 1]  # bilinear at that point
+    y0, x0 = int(y), int(x)
+    fy, fx = y - y0, x - x0
+    want = ((1 - fy) * (1 - fx) * ink[y0, x0] + (1 - fy) * fx * ink[y0, x0 + 1]
+            + fy * (1 - fx) * ink[y0 + 1, x0] + fy * fx * ink[y0 + 1, x0 + 1])
+    assert abs(got[3, 2] - want) < 0.01
