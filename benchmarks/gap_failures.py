@@ -132,7 +132,7 @@ def diagnose(category: str, data, scorer, params, pictures: Path | None,
                                            tips[:, 1].clip(0, size_x - 1)].any()
             # Candidates too long for the max gap are not scored (core.gaps.analyse_gaps).
             cross = crossing(an.candidates, reach) & selectable(an.candidates, params.max_gap,
-                                                                an.traced)
+                                                                an.whole)
             if not near_end:
                 reason = "no end"
             elif not cross.any():
@@ -239,7 +239,7 @@ def _picture(out: Path, name: str, rgb: np.ndarray, an, cut: np.ndarray, target:
     panels = [_enlarge(p, scale) for p in (panel_in, mid, tgt)]
     mid_big = panels[1]
     off = np.array([y0, x0], float)
-    for k in np.nonzero(selectable(an.candidates, max_gap, an.traced))[0]:  # the selectable ones
+    for k in np.nonzero(selectable(an.candidates, max_gap, an.whole))[0]:  # the selectable ones
         a = (an.candidates.start[k] - off) * scale + scale / 2
         b = (an.candidates.stop[k] - off) * scale + scale / 2
         if not (0 <= a[0] < mid_big.shape[0] and 0 <= a[1] < mid_big.shape[1]):

@@ -173,6 +173,9 @@ class GapAnalysis:
                                  repr=False)
     # (N,) bool, or empty: the candidates a faint line runs through (candidates.traced).
     traced: np.ndarray = field(default_factory=lambda: np.zeros(0, bool), repr=False)
+    # (N,) bool, or empty: those it runs through without a blank, which reach as far as a
+    # break along a stroke (reach_of), whichever way their ends head.
+    whole: np.ndarray = field(default_factory=lambda: np.zeros(0, bool), repr=False)
 
 
 def seal_sensitivity(sensitivity: float) -> float:
@@ -258,21 +261,22 @@ def long_reach(max_gap: int) -> float:
     return LONG_REACH * max_gap
 
 
-def reach_of(cands: Candidates, max_gap: int, traced: np.ndarray | None = None) -> np.ndarray:
+def reach_of(cands: Candidates, max_gap: int, whole: np.ndarray | None = None) -> np.ndarray:
     """(N,) px: the longest each candidate may be at this max gap; long_reach for a break
     along a stroke (end to end, both ends heading along the bridge, or any bridge a faint line
-    runs along, `traced`: GapAnalysis.traced, (N,) bool or empty), max_gap for the rest."""
+    runs along without a blank, `whole`: GapAnalysis.whole, (N,) bool or empty), max_gap for
+    the rest."""
     cos_a = cands.features[:, FEATURES.index("cos_a")]
     cos_b = cands.features[:, FEATURES.index("cos_b")]
     along = (cands.end_b >= 0) & (cos_a >= ALIGNED_COS) & (cos_b >= ALIGNED_COS)
-    if traced is not None and len(traced):
-        along = along | traced
+    if whole is not None and len(whole):
+        along = along | whole
     return np.where(along, long_reach(max_gap), float(max_gap))
 
 
-def selectable(cands: Candidates, max_gap: int, traced: np.ndarray | None = None) -> np.ndarray:
+def selectable(cands: Candidates, max_gap: int, whole: np.ndarray | None = None) -> np.ndarray:
     """(N,) bool: the candidates short enough to be selected at this max gap (reach_of)."""
-    return cands.length <= reach_of(cands, max_gap, traced) + 0.5
+    return cands.length <= reach_of(cands, max_gap, whole) + 0.5
 
 
 def selection_probability(analysis: GapAnalysis) -> tuple[np.ndarray, np.ndarray]:
@@ -314,10 +318,10 @@ def select(analysis: GapAnalysis, sensitivity: float, max_gap: int) -> np.ndarra
     cands = analysis.candidates
     if not len(cands):
         return np.zeros(0, np.int64)
-    reachable = selectable(cands, max_gap, analysis.traced)
+    reachable = selectable(cands, max_gap, analysis.whole)
     scaled = candidate_gap(analysis, max_gap)
     if scaled > max_gap:  # not for bridges far wider than the lines: edges of solid fills
-        reachable |= (selectable(cands, scaled, analysis.traced)
+        reachable |= (selectable(cands, scaled, analysis.whole)
                       & (cands.width <= SCALED_WIDTH * analysis.line_width))
         max_gap = scaled
     sure, prob = selection_probability(analysis)

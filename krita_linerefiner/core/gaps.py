@@ -310,29 +310,30 @@ def analyse_gaps(
     # faint line runs along is one too, whichever way its ends head (the verifier is not asked).
     longer = np.nonzero(calm & ~selectable(cands, reach) & ~far
                         & (cands.length <= long_reach(reach) + 0.5))[0]
-    cands, passable, trace = _traced_breaks(lines, ends, cands, ask, probability, longer)
+    cands, passable, trace, whole = _traced_breaks(lines, ends, cands, ask, probability, longer)
     chained = _dash_chains(lines, ends, cands, ask)
     probability[chained] = np.maximum(probability[chained], np.float32(SURE))
     check_cancel(cancel)
     necks = join_necks(join_necks(find_necks(lines), find_bold(lines)),
                        find_faint_joins(lines, search))
     return GapAnalysis(lines, ends, cands, probability, necks, line_width=width, gap_scale=scale,
-                       passable=passable, traced=trace)
+                       passable=passable, traced=trace, whole=whole)
 
 
 def _traced_breaks(lines: LineMap, ends: StrokeEnds, cands: Candidates, ask: np.ndarray,
                    probability: np.ndarray, longer: np.ndarray | None = None
-                   ) -> tuple[Candidates, np.ndarray, np.ndarray]:
+                   ) -> tuple[Candidates, np.ndarray, np.ndarray, np.ndarray]:
     """Of the candidates `ask`, those a faint line runs through (candidates.traced) get
     probability SURE (in place) and the faint line's width, not the ends' (which at a junction
     would draw a blob), a dotted one only where _dotted_sure allows, and of the candidates
     `longer` those it runs along without a blank; returned with the specks they run over
-    (_specks_along) and which they are ((N,) bool)."""
+    (_specks_along), which they are and which of them it runs along without a blank ((N,) bool
+    each)."""
     trace = np.zeros(len(cands), bool)
     if longer is not None and len(longer):
         ask = np.concatenate([ask, longer])
     if not len(ask):
-        return cands, np.zeros((0, 2), np.int64), trace
+        return cands, np.zeros((0, 2), np.int64), trace, trace.copy()
     found, trace_width, whole = traced(lines, cands.take(ask), ends)
     if longer is not None and len(longer):
         found[len(ask) - len(longer) :] &= whole[len(ask) - len(longer) :]
@@ -340,13 +341,15 @@ def _traced_breaks(lines: LineMap, ends: StrokeEnds, cands: Candidates, ask: np.
         found &= whole | _dotted_sure(lines, cands, ends, ask, probability, found & ~whole)
     hit = ask[found]
     if not len(hit):
-        return cands, np.zeros((0, 2), np.int64), trace
+        return cands, np.zeros((0, 2), np.int64), trace, trace.copy()
     trace[hit] = True
+    unbroken = np.zeros(len(cands), bool)
+    unbroken[ask[found & whole]] = True
     probability[hit] = np.maximum(probability[hit], np.float32(SURE))
     width = cands.width.copy()
     width[hit] = np.minimum(width[hit], np.maximum(trace_width[found], 1.0))
     cands = dataclasses.replace(cands, width=width)
-    return cands, _specks_along(lines, cands.take(hit), ends), trace
+    return cands, _specks_along(lines, cands.take(hit), ends), trace, unbroken
 
 
 def _dotted_sure(lines: LineMap, cands: Candidates, ends: StrokeEnds, ask: np.ndarray,

@@ -209,3 +209,34 @@ def test_the_pipeline_keeps_an_analysis_a_preview_can_widen() -> None:
     run_ = cache.get(key)
     assert run_ is not None
     assert preview(run_, GapParams(max_gap=40)).count == 2
+
+
+@pytest.mark.parametrize("line", ["whole", "dotted"])
+def test_a_preview_reaches_a_faint_line_as_far_as_the_run(line: str, monkeypatch) -> None:
+    # A stroke end 30 px above a line, a faint line between: beyond the max gap (24 px) for a
+    # bridge to a line's side, within the long reach (32 px) where the faint line runs the
+    # whole way (closures.reach_of). An analysis searched to PREVIEW_REACH traces the dotted
+    # one too (the verifier gives it 0.2); a preview at the run's params still selects what
+    # the run did: the whole line closed, the dotted one not. Faint joins are left out to
+    # see the bridge alone.
+    from krita_linerefiner.core import gaps
+    from krita_linerefiner.core.candidates import no_necks
+
+    monkeypatch.setattr(gaps, "find_faint_joins", lambda lines, reach: no_necks())
+
+    def little(patches: np.ndarray, features: np.ndarray) -> np.ndarray:
+        return np.full(len(patches), 0.2, np.float32)
+
+    ink = np.zeros((80, 100), np.float32)
+    ink[5:20, 40:42] = 1.0
+    ink[50:52, 5:95] = 1.0
+    ink[20:50, 41] = 0.15
+    if line == "dotted":
+        ink[20:50, 41][np.arange(30) % 6 >= 3] = 0.0
+    params = GapParams(line_darkness=1.0)
+    small = close_gaps(ink, params, scorer=little)
+    wide = close_gaps(ink, params, scorer=little, reach=PREVIEW_REACH)
+    np.testing.assert_array_equal(wide.gaps, small.gaps)
+    view = preview(must(wide.analysis), params)
+    np.testing.assert_array_equal(view.gaps, small.gaps)
+    assert (small.gaps[20:50, 40:43] >= 0.5).any() == (line == "whole")
