@@ -9,6 +9,7 @@ import pytest
 from krita_linerefiner.core.errors import LineRefinerError
 from krita_linerefiner.core.gaps import GapParams, close_gaps, select_gap_strokes
 from krita_linerefiner.core.tiling import TileSpec
+from tests.core.scenes import barely, faint_line_to_a_side
 
 
 class ClosingModel:
@@ -1292,10 +1293,8 @@ def test_a_traced_break_is_sure_whatever_the_verifier_says(crowded: bool) -> Non
             ink[24, x : x + 7] = 1.0
             ink[40, x : x + 7] = 1.0
 
-    def unsure(block: np.ndarray, features: np.ndarray) -> np.ndarray:
-        return np.full(len(block), 0.05, np.float32)
 
-    analysis = analyse_gaps(ink, GapParams(), unsure)
+    analysis = analyse_gaps(ink, GapParams(), barely)
     cands, tips = analysis.candidates, analysis.ends.tip
     k = [i for i in range(len(cands)) if cands.end_b[i] >= 0
          and abs(tips[cands.end_a[i]][0] - 31.5) < 2 and abs(tips[cands.end_b[i]][0] - 31.5) < 2
@@ -1306,7 +1305,7 @@ def test_a_traced_break_is_sure_whatever_the_verifier_says(crowded: bool) -> Non
     assert isinstance(analysis.line_width, float)  # the drawing's, untouched by the widths
     if not crowded:
         # Lines read as black, so the stretch stays faint (the estimate would make it a line).
-        result = close_gaps(ink, GapParams(line_darkness=1.0), scorer=unsure)
+        result = close_gaps(ink, GapParams(line_darkness=1.0), scorer=barely)
         assert result.normalised is not None
         read = np.maximum(result.normalised, result.gaps) >= 0.5
         assert cv2.connectedComponents((ink >= 0.5).view(np.uint8))[0] == 3
@@ -1362,10 +1361,8 @@ def test_a_traced_closure_re_inks_the_faint_lines_own_pixels(y_end: int) -> None
     ink = full.astype(np.float32) / 255
     ink[:, 44:60] *= 0.35
 
-    def unsure(block: np.ndarray, features: np.ndarray) -> np.ndarray:
-        return np.full(len(block), 0.05, np.float32)
 
-    result = close_gaps(ink, GapParams(line_darkness=1.0), scorer=unsure)
+    result = close_gaps(ink, GapParams(line_darkness=1.0), scorer=barely)
     assert result.normalised is not None
     read = np.maximum(result.normalised, result.gaps) >= 0.5
     assert cv2.connectedComponents((ink >= 0.5).view(np.uint8))[0] == 3
@@ -1405,10 +1402,8 @@ def test_a_faint_line_that_barely_shows_beside_a_bold_end_is_still_traced(bold: 
     assert bool(found[0])
     assert bool(whole[0]) == bold
     if bold:
-        def unsure(block: np.ndarray, features: np.ndarray) -> np.ndarray:
-            return np.full(len(block), 0.05, np.float32)
 
-        result = close_gaps(ink, GapParams(line_darkness=1.0), scorer=unsure)
+        result = close_gaps(ink, GapParams(line_darkness=1.0), scorer=barely)
         added = (result.gaps >= 0.5) & (ink < 0.5)
         assert width[0] == pytest.approx(1.5)
         assert result.count == 1
@@ -1533,10 +1528,8 @@ def test_a_faint_line_from_one_line_to_another_is_joined(between: str) -> None:
     # On the faint line, not beside it.
     assert ink[pix[:, 0], pix[:, 1]].min() >= (0.03 if between == "faintest" else 0.1)
 
-    def unsure(block: np.ndarray, features: np.ndarray) -> np.ndarray:
-        return np.full(len(block), 0.05, np.float32)
 
-    result = close_gaps(ink, GapParams(line_darkness=1.0), scorer=unsure)
+    result = close_gaps(ink, GapParams(line_darkness=1.0), scorer=barely)
     closed = (ink >= 0.5) | (result.gaps >= 0.5)
     paper = (~closed[:, 32:62]).astype(np.uint8)
     regions = cv2.connectedComponents(paper, connectivity=4)[0] - 1
@@ -1753,10 +1746,8 @@ def test_a_dotted_trace_over_dashes_of_line_is_sure_whatever_the_verifier_says(d
     for x in (43, 50, 57):  # 3 px dashes, 4 px blanks
         ink[31:33, x : x + 3] = 1.0 if dots == "dashes" else 0.35
 
-    def unsure(block: np.ndarray, features: np.ndarray) -> np.ndarray:
-        return np.full(len(block), 0.05, np.float32)
 
-    result = close_gaps(ink, GapParams(line_darkness=1.0), scorer=unsure)
+    result = close_gaps(ink, GapParams(line_darkness=1.0), scorer=barely)
     read = (ink >= 0.5) | (result.gaps >= 0.5)
     joined = cv2.connectedComponents(read.view(np.uint8))[1]
     assert (joined[31, 20] == joined[31, 80]) == (dots == "dashes")
@@ -1792,14 +1783,12 @@ def test_a_stroke_drawn_as_dashes_is_chained_whatever_the_verifier_says(
     # the other is sure (gaps._dash_chains). Without it the stroke stays open.
     from krita_linerefiner.core import gaps
 
-    def unsure(block: np.ndarray, features: np.ndarray) -> np.ndarray:
-        return np.full(len(block), 0.05, np.float32)
 
     ink = _dashed_arc(dashes)
-    result = close_gaps(ink, GapParams(line_darkness=1.0), scorer=unsure)
+    result = close_gaps(ink, GapParams(line_darkness=1.0), scorer=barely)
     assert _joined_ends(ink, result.gaps)
     monkeypatch.setattr(gaps, "DASH_LINK", 0.0)
-    result = close_gaps(ink, GapParams(line_darkness=1.0), scorer=unsure)
+    result = close_gaps(ink, GapParams(line_darkness=1.0), scorer=barely)
     assert not _joined_ends(ink, result.gaps)
 
 
@@ -1808,18 +1797,16 @@ def test_a_speck_between_two_lines_is_no_chain() -> None:
     # stroke end faces it, so the links from it to the lines' sides are not sure (a speck,
     # JPEG's or dust's, that happens to lie across). The same dash in line with two stroke
     # ends that face it is a one-dash chain.
-    def unsure(block: np.ndarray, features: np.ndarray) -> np.ndarray:
-        return np.full(len(block), 0.05, np.float32)
 
     ink = np.zeros((64, 120), np.float32)
     ink[25:30, 60:62] = 1.0  # the dash: 5 x 2 px
     lines = ink.copy()
     lines[20:22, 10:110] = lines[33:35, 10:110] = 1.0  # 3 px of paper above and below it
-    result = close_gaps(lines, GapParams(line_darkness=1.0), scorer=unsure)
+    result = close_gaps(lines, GapParams(line_darkness=1.0), scorer=barely)
     assert not (result.gaps >= 0.5).any()
     strokes = ink.copy()
     strokes[8:21, 60:62] = strokes[34:47, 60:62] = 1.0
-    result = close_gaps(strokes, GapParams(line_darkness=1.0), scorer=unsure)
+    result = close_gaps(strokes, GapParams(line_darkness=1.0), scorer=barely)
     read = (strokes >= 0.5) | (result.gaps >= 0.5)
     joined = cv2.connectedComponents(read.view(np.uint8))[1]
     assert joined[10, 60] == joined[45, 60]
@@ -1831,8 +1818,6 @@ def test_dashes_among_stipple_are_no_chain(monkeypatch: pytest.MonkeyPatch) -> N
     # the same marks chain.
     from krita_linerefiner.core import gaps
 
-    def unsure(block: np.ndarray, features: np.ndarray) -> np.ndarray:
-        return np.full(len(block), 0.05, np.float32)
 
     ink = _dashed_arc(4)
     rng = np.random.default_rng(3)
@@ -1840,10 +1825,10 @@ def test_dashes_among_stipple_are_no_chain(monkeypatch: pytest.MonkeyPatch) -> N
         y = round(30 + 12 * ((x - 70) / 65.0) ** 2)
         dy = int(rng.integers(3, 6)) * (1 if x % 8 else -1)
         ink[y + dy : y + dy + 2, x : x + 2] = 1.0
-    result = close_gaps(ink, GapParams(line_darkness=1.0), scorer=unsure)
+    result = close_gaps(ink, GapParams(line_darkness=1.0), scorer=barely)
     assert not _joined_ends(ink, result.gaps)
     monkeypatch.setattr(gaps, "DASH_CLUTTER", 99)
-    result = close_gaps(ink, GapParams(line_darkness=1.0), scorer=unsure)
+    result = close_gaps(ink, GapParams(line_darkness=1.0), scorer=barely)
     assert _joined_ends(ink, result.gaps)
 
 
@@ -1853,18 +1838,16 @@ def test_dashes_along_the_side_of_a_line_are_no_chain(monkeypatch: pytest.Monkey
     # the dashes chain.
     from krita_linerefiner.core import gaps
 
-    def unsure(block: np.ndarray, features: np.ndarray) -> np.ndarray:
-        return np.full(len(block), 0.05, np.float32)
 
     ink = np.zeros((64, 140), np.float32)
     ink[31:33, 5:135] = 1.0
     for x in range(5, 135):  # 36-37: 5 px dashes with 7 px blanks from x = 35 to 83
         if not 35 <= x < 83 or (x - 35) % 12 >= 7:
             ink[36:38, x] = 1.0
-    result = close_gaps(ink, GapParams(line_darkness=1.0), scorer=unsure)
+    result = close_gaps(ink, GapParams(line_darkness=1.0), scorer=barely)
     assert not (result.gaps[36:38, 35:83] >= 0.5).any()
     monkeypatch.setattr(gaps, "DASH_BESIDE", 0.0)
-    result = close_gaps(ink, GapParams(line_darkness=1.0), scorer=unsure)
+    result = close_gaps(ink, GapParams(line_darkness=1.0), scorer=barely)
     assert (result.gaps[36:38, 35:83] >= 0.5).sum() >= 20
 
 
@@ -1879,15 +1862,10 @@ def test_a_faint_line_to_a_lines_side_is_closed_up_to_the_long_reach(
 
     monkeypatch.setattr(gaps, "find_faint_joins", lambda lines, reach: no_necks())
 
-    def unsure(block: np.ndarray, features: np.ndarray) -> np.ndarray:
-        return np.full(len(block), 0.05, np.float32)
 
-    ink = np.zeros((80, 100), np.float32)
-    ink[5:20, 40:42] = 1.0
-    ink[50:52, 5:95] = 1.0
-    ink[20:50, 41] = 0.15
+    ink = faint_line_to_a_side()
     for max_gap, closed in ((24, True), (20, False)):  # long reach 32 and 26.7 px
-        result = close_gaps(ink, GapParams(line_darkness=1.0, max_gap=max_gap), scorer=unsure)
+        result = close_gaps(ink, GapParams(line_darkness=1.0, max_gap=max_gap), scorer=barely)
         read = (ink >= 0.5) | (result.gaps >= 0.5)
         joined = cv2.connectedComponents(read.view(np.uint8))[1]
         assert (joined[6, 40] == joined[51, 10]) == closed, max_gap

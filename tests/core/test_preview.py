@@ -16,6 +16,7 @@ from krita_linerefiner.core.preview import (
     ink_digest,
     preview,
 )
+from tests.core.scenes import faint_line_to_a_side
 
 
 class CountingScorer:
@@ -227,12 +228,7 @@ def test_a_preview_reaches_a_faint_line_as_far_as_the_run(line: str, monkeypatch
     def little(patches: np.ndarray, features: np.ndarray) -> np.ndarray:
         return np.full(len(patches), 0.2, np.float32)
 
-    ink = np.zeros((80, 100), np.float32)
-    ink[5:20, 40:42] = 1.0
-    ink[50:52, 5:95] = 1.0
-    ink[20:50, 41] = 0.15
-    if line == "dotted":
-        ink[20:50, 41][np.arange(30) % 6 >= 3] = 0.0
+    ink = faint_line_to_a_side(dotted=line == "dotted")
     params = GapParams(line_darkness=1.0)
     small = close_gaps(ink, params, scorer=little)
     wide = close_gaps(ink, params, scorer=little, reach=PREVIEW_REACH)
