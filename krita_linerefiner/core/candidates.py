@@ -144,6 +144,13 @@ BOLD_TIP_RATIO = 0.3  # a bold end's width near its tip (6 px of skeleton), of t
 # fills them; at most this many px across, running this share of the stroke's width along.
 SLIT_KERNEL = 9
 SLIT_MAX_WIDTH = 8.0
+# Wider cuts across bold strokes that the bold ends miss (a square end's skeleton may fork to
+# one corner of its face only, or a slanted cut leaves corners that face no way across): the
+# same closing with these larger kernels, each slit at most its kernel less one px across,
+# kept like the slits where no kept break or slit fills it yet and it parts the paper (bold
+# rings cut 12-24 px across at 0-60 degrees: 2 of 6 sealed before, 6 of 6 with them;
+# models/README.md, stop 44).
+WIDE_SLIT_KERNELS = (17, 25, 33)
 BOLD_SLIT_SPAN = (0.6, 1.5)
 SLIT_FACE_DEPTH = 0.4  # of the width: how deep the line on each side of a slit must run
 # A slit fills at least this share of its smallest enclosing rectangle: cuts across strokes
@@ -660,9 +667,13 @@ def find_bold_slits(lines: LineMap, taken: Necks) -> Necks:
 def find_bold(lines: LineMap) -> Necks:
     """The bold breaks and the slits across bold strokes (find_bold_breaks, find_bold_slits),
     each kept where it parts the paper with all the others filled: a stroke broken twice near
-    one place, by a break and a slit, is closed at both."""
+    one place, by a break and a slit, is closed at both. Then the wider slits
+    (WIDE_SLIT_KERNELS) where none of those fills yet."""
     breaks = _bold_break_fills(lines)
-    slits = _slit_fills(lines, np.zeros((0, 2), np.int64))
+    bold = _bold_strokes(lines)
+    if bold is None:
+        return no_necks()
+    slits = _slit_fills(lines, np.zeros((0, 2), np.int64), bold=bold)
     closed = lines.line.copy()
     for pix, _, _, _ in breaks + slits:
         closed[pix[:, 0], pix[:, 1]] = True
@@ -674,7 +685,45 @@ def find_bold(lines: LineMap) -> Necks:
         done[pix[:, 0], pix[:, 1]] = True
     kept += [(pix, soft, gap) for pix, soft, gap, width in slits
              if not done[pix[:, 0], pix[:, 1]].any() and _parts_paper(closed, pix, width)]
+    # The wider slits, where nothing kept fills yet, each with the others filled.
+    taken = np.concatenate([pix for pix, _, _ in kept] + [np.zeros((0, 2), np.int64)])
+    wide: list[BoldFill] = []
+    for size in WIDE_SLIT_KERNELS:
+        wide += _slit_fills(lines, np.concatenate([taken] + [f[0] for f in wide]), size, bold)
+    if wide:  # between strokes (up to 2 * BOLD_PASSES px wide), not solid fills
+        depth = _piece_depths(lines)
+        wide = [f for f in wide if _between_strokes(lines, f[0], depth)]
+    if wide:
+        closed = lines.line.copy()
+        for pix in [taken] + [f[0] for f in wide]:
+            closed[pix[:, 0], pix[:, 1]] = True
+        kept += [(pix, soft, gap) for pix, soft, gap, width in wide
+                 if _parts_paper(closed, pix, width)]
     return as_necks(kept, whole=True)
+
+
+def _between_strokes(lines: LineMap, pixels: np.ndarray, depth: np.ndarray) -> bool:
+    """Whether the line round the fill `pixels` ((N, 2) row, col) is of pieces no deeper than
+    BOLD_PASSES px anywhere (`depth`: _piece_depths): strokes, not solid fills (two black
+    shapes a slit's width apart)."""
+    h, w = lines.line.shape
+    y0, x0 = np.maximum(pixels.min(axis=0) - 1, 0)
+    y1, x1 = np.minimum(pixels.max(axis=0) + 2, (h, w))
+    fill = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    fill[pixels[:, 0] - y0, pixels[:, 1] - x0] = 1
+    around = np.unique(lines.pieces[y0:y1, x0:x1][ring_of(fill)])
+    around = around[around > 0]
+    if not len(around):
+        return False
+    return bool((depth[around] <= BOLD_PASSES + 0.5).all())
+
+
+def _piece_depths(lines: LineMap) -> np.ndarray:
+    """(labels,) float32: how far each piece of line reaches from paper at most (px)."""
+    depth = np.zeros(len(lines.areas), np.float32)
+    on = lines.pieces > 0
+    np.maximum.at(depth, lines.pieces[on], lines.to_paper[on])
+    return depth
 
 
 def _parting(line: np.ndarray, fills: list[BoldFill]
@@ -713,18 +762,29 @@ def dilate_near(mask: np.ndarray, kernel: np.ndarray, tile: int = 512) -> np.nda
     return out
 
 
-def _slit_fills(lines: LineMap, taken: np.ndarray) -> list[BoldFill]:
-    """find_bold_slits' fills before the paper test; none overlapping the pixels `taken`
-    ((N, 2) row, col)."""
+def _bold_strokes(lines: LineMap) -> np.ndarray | None:
+    """The bold strokes: every line pixel within the bold core's reach of it (None where no
+    stroke is wider than 2 * THIN_PASSES px)."""
     deep = lines.to_paper > THIN_PASSES + 0.5
     if not deep.any():
+        return None
+    reach = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (4 * BOLD_PASSES + 1,) * 2)
+    return dilate_near(deep, reach) & big_lines(lines)
+
+
+def _slit_fills(lines: LineMap, taken: np.ndarray, size: int = SLIT_KERNEL,
+                bold: np.ndarray | None = None) -> list[BoldFill]:
+    """find_bold_slits' fills before the paper test; none overlapping the pixels `taken`
+    ((N, 2) row, col). `size`: the closing's kernel (px); a slit is at most one px less
+    across (SLIT_MAX_WIDTH at SLIT_KERNEL). `bold`: _bold_strokes, if made already."""
+    max_width = SLIT_MAX_WIDTH + (size - SLIT_KERNEL)
+    if bold is None:
+        bold = _bold_strokes(lines)
+    if bold is None:
         return []
     line = lines.line
     h, w = line.shape
-    # The bold strokes: every line pixel within the bold core's reach of it.
-    reach = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (4 * BOLD_PASSES + 1,) * 2)
-    bold = dilate_near(deep, reach) & big_lines(lines)
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (SLIT_KERNEL, SLIT_KERNEL))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
     fill = cv2.morphologyEx(bold.view(np.uint8), cv2.MORPH_CLOSE, kernel).view(bool) & ~line
     count, labels, stats, _ = cv2.connectedComponentsWithStats(
         fill.view(np.uint8), connectivity=8, ltype=cv2.CV_32S)
@@ -752,9 +812,9 @@ def _slit_fills(lines: LineMap, taken: np.ndarray) -> list[BoldFill]:
         solid = line[y0:y1, x0:x1] | (labels[y0:y1, x0:x1] == c)
         depth = cv2.distanceTransform(solid.view(np.uint8), cv2.DIST_L2, 3)
         width = 2.0 * float(depth[pix[:, 0] - y0, pix[:, 1] - x0].max()) - 1.0
-        if (across > SLIT_MAX_WIDTH or width <= 2 * THIN_PASSES
+        if (across > max_width or width <= 2 * THIN_PASSES
                 or not BOLD_SLIT_SPAN[0] * width <= along <= BOLD_SLIT_SPAN[1] * width
-                or not _faces_are_bold(line, pix, SLIT_FACE_DEPTH * width)):
+                or not _faces_are_bold(line, pix, SLIT_FACE_DEPTH * width, max_width)):
             continue
         # Its soft edge: the paper 8-adjacent to it (the fill does not touch the image edge).
         ring = ring_of((labels[y - 1 : y + bh + 1, x - 1 : x + bw + 1] == c).view(np.uint8))
@@ -763,7 +823,8 @@ def _slit_fills(lines: LineMap, taken: np.ndarray) -> list[BoldFill]:
     return found
 
 
-def _faces_are_bold(line: np.ndarray, pixels: np.ndarray, depth: float) -> bool:
+def _faces_are_bold(line: np.ndarray, pixels: np.ndarray, depth: float,
+                    max_width: float = SLIT_MAX_WIDTH) -> bool:
     """Whether the line on both long sides of a slit's fill `pixels` ((N, 2) row, col) runs at
     least `depth` px deep, straight away from it, through its middle half: the two faces of a
     stroke cut across. Paper between a thick line and a thin one running beside it (a tyre and
@@ -778,7 +839,7 @@ def _faces_are_bold(line: np.ndarray, pixels: np.ndarray, depth: float) -> bool:
     fill = np.zeros((h, w), bool)
     fill[pixels[:, 0], pixels[:, 1]] = True
     reach = int(math.ceil(depth))
-    steps = np.arange(1, 2 * SLIT_MAX_WIDTH + reach + 2, 0.5)
+    steps = np.arange(1, 2 * max_width + reach + 2, 0.5)
     deep_sides = 0
     picks = middle[np.linspace(0, len(middle) - 1, min(len(middle), 7)).astype(int)]
     for point in picks:

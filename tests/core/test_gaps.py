@@ -1035,6 +1035,70 @@ def test_bold_strokes_that_do_not_break_are_left_alone(layout: str) -> None:
     assert len(find_bold_breaks(LineMap.from_ink(ink))) == 0
 
 
+def bold_ring_cut(width: int, cut: int, degrees: float) -> tuple[np.ndarray, np.ndarray]:
+    """A ring of bold stroke (radius 100) cut across by `cut` px, `degrees` round from the
+    top: the ink and the ring's px the cut took."""
+    ink = np.zeros((300, 300), np.float32)
+    cv2.circle(ink, (150, 150), 100, 1.0, width)
+    ring = ink >= 0.5
+    t = np.deg2rad(degrees)
+    centre = np.array([150 - 100 * np.cos(t), 150 + 100 * np.sin(t)])
+    radial = np.array([np.cos(t), -np.sin(t)])
+    offset = np.stack(np.mgrid[0:300, 0:300], axis=-1) - centre
+    taken = (np.abs(offset @ np.array([radial[1], -radial[0]])) <= cut / 2) & (
+        np.abs(offset @ radial) <= width)
+    ink[taken] = 0.0
+    return ink, ring & taken
+
+
+@pytest.mark.parametrize(("width", "cut", "degrees"), [(30, 12, 30), (34, 24, 45), (24, 14, 20)])
+def test_a_bold_ring_cut_at_a_slant_is_sealed(width: int, cut: int, degrees: float,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    # A cut across a bending bold stroke: the skeleton of each face forks to one corner, or
+    # the corners face no way across, so no two bold ends pair. A closing with a kernel
+    # about as wide as the cut fills it (candidates.WIDE_SLIT_KERNELS); without those the
+    # ring stays open.
+    from krita_linerefiner.core import candidates
+
+    ink, taken = bold_ring_cut(width, cut, degrees)
+    result = close_gaps(ink, GapParams(), scorer=sure_of_nothing)
+    added = (result.gaps >= 0.5) & (ink < 0.5)
+    assert paper_regions((ink >= 0.5) | added) == 2
+    assert added[taken].mean() >= 0.75
+    assert (added & ~taken).sum() <= 0.1 * taken.sum()  # little beyond the stroke
+    monkeypatch.setattr(candidates, "WIDE_SLIT_KERNELS", ())
+    result = close_gaps(ink, GapParams(), scorer=sure_of_nothing)
+    assert paper_regions((ink >= 0.5) | (result.gaps >= 0.5)) == 1
+
+
+@pytest.mark.parametrize("layout", ["discs", "L corner", "channel", "U"])
+def test_wide_slits_are_not_filled_where_no_stroke_is_cut(
+        layout: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The wide closings fill a concave corner, the channel between two bold outlines and the
+    # paper between two solid shapes too; none of them is a cut straight across a stroke
+    # with bold faces on both sides that parts the paper. Two solid discs 20 px apart pass
+    # every slit test but are shapes, not strokes (candidates._between_strokes).
+    from krita_linerefiner.core import candidates
+    from krita_linerefiner.core.candidates import LineMap, find_bold
+
+    ink = np.zeros((300, 300), np.float32)
+    if layout == "discs":
+        cv2.circle(ink, (80, 150), 50, 1.0, -1)
+        cv2.circle(ink, (200, 150), 50, 1.0, -1)
+    elif layout == "L corner":
+        cv2.line(ink, (50, 50), (50, 250), 1.0, 30)
+        cv2.line(ink, (50, 250), (250, 250), 1.0, 30)
+    elif layout == "channel":  # two square outlines, 25 px of paper between
+        cv2.rectangle(ink, (40, 40), (260, 260), 1.0, 30)
+        cv2.rectangle(ink, (95, 95), (205, 205), 1.0, 30)
+    else:
+        cv2.ellipse(ink, (150, 150), (80, 80), 0, 0, 180, 1.0, 30)
+    assert len(find_bold(LineMap.from_ink(ink))) == 0
+    if layout == "discs":
+        monkeypatch.setattr(candidates, "_between_strokes", lambda *args: True)
+        assert len(find_bold(LineMap.from_ink(ink))) == 1
+
+
 def test_a_bold_break_is_filled_between_its_faces_only() -> None:
     from krita_linerefiner.core.candidates import FACE_SLACK, _between_faces
 
