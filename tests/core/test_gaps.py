@@ -1044,7 +1044,7 @@ def bold_ring_cut(width: int, cut: int, degrees: float) -> tuple[np.ndarray, np.
     t = np.deg2rad(degrees)
     centre = np.array([150 - 100 * np.cos(t), 150 + 100 * np.sin(t)])
     radial = np.array([np.cos(t), -np.sin(t)])
-    offset = np.stack(np.mgrid[0:300, 0:300], axis=-1) - centre
+    offset = np.stack(list(np.mgrid[0:300, 0:300]), axis=-1) - centre
     taken = (np.abs(offset @ np.array([radial[1], -radial[0]])) <= cut / 2) & (
         np.abs(offset @ radial) <= width)
     ink[taken] = 0.0
