@@ -369,24 +369,31 @@ def test_candidates_are_the_same_whatever_block_plausible_checks_them_in(monkeyp
         np.testing.assert_array_equal(getattr(blocks, name), getattr(whole, name))
 
 
+@pytest.mark.parametrize("op", ["dilate", "close"])
 @pytest.mark.parametrize("tile", [16, 50, 512])
-def test_dilate_near_gives_the_pixels_of_one_whole_dilation(tile: int) -> None:
-    # Worked out only in tiles with a mask pixel within reach, it must still equal one
-    # cv2.dilate of the whole: pixels by the image edges, in tiles cut short by the edge, and
-    # reaching across several tiles.
-    from krita_linerefiner.core.candidates import dilate_near
+def test_dilate_near_and_close_near_give_the_pixels_of_one_whole_operation(
+        tile: int, op: str) -> None:
+    # Worked out only in tiles with a mask pixel within reach, each must still equal one
+    # cv2.dilate (cv2.morphologyEx close) of the whole: pixels by the image edges, in tiles cut
+    # short by the edge, and reaching across several tiles.
+    from krita_linerefiner.core.candidates import close_near, dilate_near
 
     rng = np.random.default_rng(tile)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (33, 33))
-    for shape, density in [((130, 257), 0.002), ((64, 40), 0.05), ((300, 300), 0.0)]:
+    near = dilate_near if op == "dilate" else close_near
+    for shape, density in [((130, 257), 0.002), ((64, 40), 0.05), ((300, 300), 0.0),
+                           ((200, 260), 0.01)]:
         mask = rng.random(shape) < density
         if density:
             mask[0, 0] = mask[-1, -1] = mask[0, -1] = True
-        want = cv2.dilate(mask.view(np.uint8), kernel).view(bool)
-        got = dilate_near(mask, kernel, tile)
+        if op == "dilate":
+            want = cv2.dilate(mask.view(np.uint8), kernel).view(bool)
+        else:
+            want = cv2.morphologyEx(mask.view(np.uint8), cv2.MORPH_CLOSE, kernel).view(bool)
+        got = near(mask, kernel, tile)
         assert got.dtype == bool
         np.testing.assert_array_equal(got, want)
-    assert not dilate_near(np.zeros((40, 40), bool), kernel, tile).any()
+    assert not near(np.zeros((40, 40), bool), kernel, tile).any()
 
 
 def test_ink_beside_samples_more_curves_than_one_remap_takes() -> None:
