@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -742,9 +743,26 @@ def dilate_near(mask: np.ndarray, kernel: np.ndarray, tile: int = 512) -> np.nda
     middle), worked out only in the tiles that have a mask pixel within the kernel's reach: a
     large kernel over a page costs seconds however few pixels it has to grow (4 s for 97 px on
     a B4 page at 600 dpi). The same pixels as one dilation of the whole."""
+    return _in_tiles_near(mask, kernel, tile, 1, lambda crop: cv2.dilate(crop, kernel),
+                          np.zeros(mask.shape, bool))
+
+
+def close_near(mask: np.ndarray, kernel: np.ndarray, tile: int = 512) -> np.ndarray:
+    """cv2.morphologyEx(mask, MORPH_CLOSE, kernel) (bool in, bool out; an odd kernel anchored
+    at its middle), worked out only in the tiles that have a mask pixel within twice the
+    kernel's reach, as dilate_near: the same pixels as one closing of the whole."""
+    return _in_tiles_near(mask, kernel, tile, 2,
+                          lambda crop: cv2.morphologyEx(crop, cv2.MORPH_CLOSE, kernel),
+                          mask.copy())
+
+
+def _in_tiles_near(mask: np.ndarray, kernel: np.ndarray, tile: int, reaches: int,
+                   op: Callable[[np.ndarray], np.ndarray], out: np.ndarray) -> np.ndarray:
+    """`out` (bool, in place) with `op` (a uint8 crop of the mask -> the operation's result)
+    worked out in each `tile`-px tile that has a mask pixel within `reaches` times the
+    kernel's reach, on the tile and that much of the mask round it."""
     h, w = mask.shape
-    ry, rx = kernel.shape[0] // 2, kernel.shape[1] // 2
-    out = np.zeros((h, w), bool)
+    ry, rx = reaches * (kernel.shape[0] // 2), reaches * (kernel.shape[1] // 2)
     rows, cols = -(-h // tile), -(-w // tile)
     has = np.zeros((rows, cols * tile), bool)
     for r in range(rows):  # a band of rows at a time: no page-size copy
@@ -757,32 +775,7 @@ def dilate_near(mask: np.ndarray, kernel: np.ndarray, tile: int = 512) -> np.nda
         y0, x0 = ty * tile, tx * tile
         y1, x1 = min(h, y0 + tile), min(w, x0 + tile)
         top, left = max(0, y0 - ry), max(0, x0 - rx)
-        crop = cv2.dilate(m[top : min(h, y1 + ry), left : min(w, x1 + rx)], kernel)
-        out[y0:y1, x0:x1] = crop[y0 - top : y1 - top, x0 - left : x1 - left].view(bool)
-    return out
-
-
-def close_near(mask: np.ndarray, kernel: np.ndarray, tile: int = 512) -> np.ndarray:
-    """cv2.morphologyEx(mask, MORPH_CLOSE, kernel) (bool in, bool out; an odd kernel anchored
-    at its middle), worked out only in the tiles that have a mask pixel within twice the
-    kernel's reach, as dilate_near: the same pixels as one closing of the whole."""
-    h, w = mask.shape
-    ry, rx = 2 * (kernel.shape[0] // 2), 2 * (kernel.shape[1] // 2)
-    out = mask.copy()
-    rows, cols = -(-h // tile), -(-w // tile)
-    has = np.zeros((rows, cols * tile), bool)
-    for r in range(rows):
-        has[r, :w] = mask[r * tile : (r + 1) * tile].any(axis=0)
-    tiles = np.asarray(has.reshape(rows, cols, tile).any(axis=2), np.uint8)
-    grow = (2 * -(-ry // tile) + 1, 2 * -(-rx // tile) + 1)
-    near = cv2.dilate(tiles, np.ones(grow, np.uint8)).view(bool)
-    m: np.ndarray = mask.view(np.uint8)
-    for ty, tx in zip(*np.nonzero(near), strict=True):
-        y0, x0 = ty * tile, tx * tile
-        y1, x1 = min(h, y0 + tile), min(w, x0 + tile)
-        top, left = max(0, y0 - ry), max(0, x0 - rx)
-        crop = cv2.morphologyEx(m[top : min(h, y1 + ry), left : min(w, x1 + rx)],
-                                cv2.MORPH_CLOSE, kernel)
+        crop = op(m[top : min(h, y1 + ry), left : min(w, x1 + rx)])
         out[y0:y1, x0:x1] = crop[y0 - top : y1 - top, x0 - left : x1 - left].view(bool)
     return out
 
