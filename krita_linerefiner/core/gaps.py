@@ -39,6 +39,7 @@ from .candidates import (
     from_other_end,
     join_necks,
     joins_pieces,
+    pairs_within,
     paper_regions,
     patches,
     propose,
@@ -281,7 +282,8 @@ def analyse_gaps(
     # search goes a third further for breaks along a stroke, and finds the others out there
     # too (a quarter of a shaded page's candidates at the default max gap).
     far = shaded_bridges(cands.features) & (feature_rank(cands.features) >= SHADED_NEAREST)
-    wanted = np.nonzero(selectable(cands, reach) & ~far)[0]
+    in_reach = selectable(cands, reach)
+    wanted = np.nonzero(in_reach & ~far)[0]
     if sampling != SAMPLING_POINT:  # shortest first: each prefilter level is made once
         wanted = wanted[np.argsort(cands.length[wanted], kind="stable")]
     # Patches are cut and scored a block at a time: a page with 50k candidates would need
@@ -308,7 +310,7 @@ def analyse_gaps(
     ask = wanted[calm[wanted]]
     # Beyond the max gap, up to the long reach of a break along a stroke, a bridge that a whole
     # faint line runs along is one too, whichever way its ends head (the verifier is not asked).
-    longer = np.nonzero(calm & ~selectable(cands, reach) & ~far
+    longer = np.nonzero(calm & ~in_reach & ~far
                         & (cands.length <= long_reach(reach) + 0.5))[0]
     cands, passable, trace, whole = _traced_breaks(lines, ends, cands, ask, probability, longer)
     chained = _dash_chains(lines, ends, cands, ask)
@@ -330,13 +332,13 @@ def _traced_breaks(lines: LineMap, ends: StrokeEnds, cands: Candidates, ask: np.
     (_specks_along), which they are and which of them it runs along without a blank ((N,) bool
     each)."""
     trace = np.zeros(len(cands), bool)
+    asked = len(ask)  # the rows after these are `longer`'s
     if longer is not None and len(longer):
         ask = np.concatenate([ask, longer])
     if not len(ask):
         return cands, np.zeros((0, 2), np.int64), trace, trace.copy()
     found, trace_width, whole = traced(lines, cands.take(ask), ends)
-    if longer is not None and len(longer):
-        found[len(ask) - len(longer) :] &= whole[len(ask) - len(longer) :]
+    found[asked:] &= whole[asked:]
     if (found & ~whole).any():
         found &= whole | _dotted_sure(lines, cands, ends, ask, probability, found & ~whole)
     hit = ask[found]
@@ -423,10 +425,15 @@ def _dash_chains(lines: LineMap, ends: StrokeEnds, cands: Candidates, ask: np.nd
     length = cands.length[ask]
     u = (cands.stop[ask] - cands.start[ask]) / np.maximum(length, 1e-6)[:, None]
     cos_b = np.where(to_end, -(ends.direction[np.maximum(b, 0)] * u).sum(axis=1), 1.0)
+    def of_chains(rows: np.ndarray | slice) -> np.ndarray:
+        """Which links join a dash to a dash or a line: a small piece that is no dash (as
+        `dash` reads now) is no part of one."""
+        x, y = pa[rows], pb[rows]
+        return (dash[x] | dash[y]) & (~small[x] | dash[x]) & (~small[y] | dash[y])
+
     link = ((length <= DASH_LINK) & ((ends.direction[a] * u).sum(axis=1) >= DASH_COS)
-            & (cos_b >= DASH_COS) & (pb > 0) & (pa != pb) & (dash[pa] | dash[pb])
-            # a small piece that is no dash is no part of one; a dash reaches a line's side only
-            & ~(small[pa] & ~dash[pa]) & ~(small[pb] & ~dash[pb]) & (to_end | ~small[pb]))
+            & (cos_b >= DASH_COS) & (pb > 0) & (pa != pb) & of_chains(slice(None))
+            & (to_end | ~small[pb]))  # a dash reaches a line's side only
     rows = np.nonzero(link)[0]
     if not len(rows):
         return none
@@ -439,8 +446,7 @@ def _dash_chains(lines: LineMap, ends: StrokeEnds, cands: Candidates, ask: np.nd
     for d in np.unique(np.concatenate([pa[rows], pb[rows]])):
         if dash[d] and not _clear_dash(lines, ends, pair[d], small):
             dash[d] = False
-    rows = rows[(dash[pa[rows]] | dash[pb[rows]]) & ~(small[pa[rows]] & ~dash[pa[rows]])
-                & ~(small[pb[rows]] & ~dash[pb[rows]])]
+    rows = rows[of_chains(rows)]
     # Chains: dashes linked to dashes; each reaches lines where a link leaves them.
     parent = np.arange(len(lines.areas))
     for x, y in zip(pa[rows].tolist(), pb[rows].tolist(), strict=True):
@@ -497,12 +503,12 @@ def _faces_an_end(ends: StrokeEnds, pa: np.ndarray, pb: np.ndarray, dash: np.nda
     """(N,) bool: for each link from a dash to a line's side, whether an end of that line lies
     within DASH_FACE px of where it arrives and faces the link (DASH_COS)."""
     out = np.zeros(len(links), bool)
-    for k in np.nonzero((links.end_b < 0) & dash[pa] & ~dash[pb])[0]:
-        u = links.stop[k] - links.start[k]
-        u = u / max(float(np.hypot(*u)), 1e-6)
-        near = np.nonzero((ends.piece == pb[k])
-                          & (np.hypot(*(ends.tip - links.stop[k]).T) <= DASH_FACE))[0]
-        out[k] = bool(len(near)) and bool(((ends.direction[near] @ -u) >= DASH_COS).any())
+    side = np.nonzero((links.end_b < 0) & dash[pa] & ~dash[pb])[0]
+    i, j, _ = pairs_within(links.stop[side], ends.tip, DASH_FACE)
+    k = side[i]
+    u = (links.stop[k] - links.start[k]) / np.maximum(links.length[k], 1e-6)[:, None]
+    facing = (ends.piece[j] == pb[k]) & ((ends.direction[j] * -u).sum(axis=1) >= DASH_COS)
+    out[k[facing]] = True
     return out
 
 
