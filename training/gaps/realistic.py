@@ -750,9 +750,8 @@ def compose(sheet: Sheet, rng: np.random.Generator, style: Style) -> np.ndarray:
 
 
 def _hairlines(sheet: Sheet, shade: np.ndarray, darkness: float,
-               dots: np.random.Generator | None = None,
-               dot_length: tuple[float, float] = (1.0, 4.0),
-               dot_space: tuple[float, float] = (1.0, 4.0)) -> None:
+               dots: np.random.Generator | None, dot_length: tuple[float, float],
+               dot_space: tuple[float, float]) -> None:
     """Draw every cut stretch of the sheet's strokes onto `shade` (in place) as an anti-aliased
     hairline about 1 px wide and `darkness` dark, along the stroke's own path; with `dots`
     (a random stream), as dots `dot_length` px long, `dot_space` px apart (each at random in
