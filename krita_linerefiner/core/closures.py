@@ -93,7 +93,6 @@ STRAIGHTEST_FIRST = 0.001
 # one joining two real lines over the faint line's specks counts, and, per px, a longer one.
 TRACED_FIRST = 0.1
 TRACED_LONGER = 1e-4
-RIDGE_WIDTH = 1.5  # px: a traced closure up to this wide is drawn on its line's pixels
 RIDGE_REACH = 1.0  # px: how far across a traced closure moves onto its faint line
 # Faint lines from one line to another (find_faint_joins): what an opening this wide leaves
 # round a faint line is the paper it stands out from (lines up to about 5 px wide, not fills),
@@ -590,6 +589,17 @@ def ridge_path(ink: np.ndarray, pts: np.ndarray) -> np.ndarray:
         out.append(pick[k])
     if len(pick) > 1:
         out.append(pick[-1])
+    # Where the line's darker pixel is a neighbour of the one picked and touches the same two
+    # neighbours along the path (a stair of the line the samples across the curve missed),
+    # the path takes it: the picked one would add a pixel beside the line.
+    for k in range(1, len(out) - 1):
+        before, after = out[k - 1], out[k + 1]
+        best = float(ink[tuple(out[k])])
+        for dy, dx in ((-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1)):
+            q = out[k] + (dy, dx)
+            if (0 <= q[0] < h and 0 <= q[1] < w and np.abs(q - before).max() == 1
+                    and np.abs(q - after).max() == 1 and float(ink[q[0], q[1]]) > best + 1e-6):
+                out[k], best = q, float(ink[q[0], q[1]])
     return np.ascontiguousarray(np.array(out)[:, ::-1], dtype=np.int32).reshape(-1, 1, 2)
 
 
@@ -628,12 +638,12 @@ def render(analysis: GapAnalysis, accepted: np.ndarray) -> tuple[np.ndarray, lis
     # polylines call per pen draws them all.
     core = np.zeros((h, w), np.uint8)
     fringe = np.zeros((h, w), np.uint8)
-    # A traced closure along a hairline (up to RIDGE_WIDTH px) re-inks the line's own pixels
-    # (ridge_path), where a line rasterised from the curve steps a pixel beside it at every
-    # stair of the line, and a 2 px one doubles it.
-    on_line = (cands.width[accepted] <= RIDGE_WIDTH) & analysis.traced[accepted] \
-        if len(analysis.traced) else np.zeros(len(accepted), bool)
     core_pen, fringe_pen = pens(cands.width[accepted])
+    # A traced closure whose core is one px (a faint line under 1.75 px) re-inks the line's own
+    # pixels (ridge_path), where a line rasterised from the curve steps a pixel beside it at
+    # every stair of the line.
+    on_line = (core_pen == 1) & analysis.traced[accepted] \
+        if len(analysis.traced) else np.zeros(len(accepted), bool)
     for pen in np.unique(core_pen).tolist():
         group = list(fixed[(core_pen == pen) & ~on_line])
         if group:

@@ -1416,6 +1416,27 @@ def test_a_traced_closure_is_moved_onto_its_faint_line() -> None:
     np.testing.assert_allclose(paper, curve)  # no ink across: left where it was
 
 
+@pytest.mark.parametrize("y_end", [8, 14, 20, 23, 29])
+@pytest.mark.parametrize("offset", [-0.3, 0.0, 0.3])
+def test_a_ridge_path_takes_the_darkest_pixel_of_every_column_of_a_shallow_faint_line(
+        y_end: int, offset: float) -> None:
+    # A faint anti-aliased line under 45 degrees has one darkest pixel per column; a path along
+    # a curve a little off it takes that pixel in each, not the paler one beside it at a stair
+    # (which would add a pixel beside the line and leave its own unused).
+    from krita_linerefiner.core.closures import ridge_path
+
+    full = np.zeros((40, 60), np.uint8)
+    cv2.line(full, (5 * 16, 5 * 16), (50 * 16, y_end * 16), 255, 1, cv2.LINE_AA, 4)
+    ink = full.astype(np.float32) / 255 * 0.35
+    x = np.linspace(5.0, 50.0, 80)
+    y = 5.0 + (y_end - 5.0) * (x - 5.0) / 45.0 + offset
+    path = ridge_path(ink, np.stack([x, y], axis=1)).reshape(-1, 2)
+    cols, rows = path[:, 0], path[:, 1]
+    assert np.bincount(cols).max() == 1  # one px a column: 8-connected
+    darkest = ink[:, cols].max(axis=0)
+    np.testing.assert_allclose(ink[rows, cols], darkest)
+
+
 @pytest.mark.parametrize("y_end", [41, 45, 50])
 def test_a_traced_closure_re_inks_the_faint_lines_own_pixels(y_end: int) -> None:
     # A shallow 1-px anti-aliased line whose middle 16 px are drawn at a third of its darkness:
@@ -1435,6 +1456,39 @@ def test_a_traced_closure_re_inks_the_faint_lines_own_pixels(y_end: int) -> None
     assert added.sum(axis=0).max() == 1  # one pixel per column: 8-connected, not stair-stepped
     assert (ink[added] >= 0.15).all()  # each on the faint line
     assert added[:, 44:60].sum() >= 15
+
+
+@pytest.mark.parametrize("y_end", [41, 45, 50])
+def test_a_traced_closure_drawn_one_px_wide_re_inks_the_faint_line_whatever_it_measures(
+        y_end: int) -> None:
+    # A faint line measured 1.7 px across (a soft edge on one side) still gets a one-px core
+    # (closures.pens): that core goes on the line's own pixels, not along the smoothed curve,
+    # which steps a pixel beside the line at every stair. At 1.8 px the core is 3 px (a band).
+    import dataclasses
+
+    from krita_linerefiner.core.closures import render
+
+    full = np.zeros((64, 110), np.uint8)
+    cv2.line(full, (10, 27), (100, y_end), 255, 1, cv2.LINE_AA)
+    ink = full.astype(np.float32) / 255
+    ink[:, 44:60] *= 0.35
+    analysis = close_gaps(ink, GapParams(line_darkness=1.0), scorer=barely).analysis
+    assert analysis is not None
+    traced = np.nonzero(analysis.traced)[0]
+    assert len(traced) == 1
+    for width, band in ((1.7, False), (1.8, True)):
+        measured = analysis.candidates.width.copy()
+        measured[traced] = width
+        wider = dataclasses.replace(analysis, candidates=dataclasses.replace(
+            analysis.candidates, width=measured))
+        coverage, _ = render(wider, traced)
+        added = (coverage >= 0.5) & (ink < 0.5)
+        per_column = added[:, 46:58].sum(axis=0)
+        if band:
+            assert per_column.min() >= 3
+        else:
+            assert per_column.max() == 1
+            assert (ink[added] >= 0.15).all()
 
 
 @pytest.mark.parametrize("bold", [False, True])
