@@ -576,32 +576,46 @@ def ridge_path(ink: np.ndarray, pts: np.ndarray) -> np.ndarray:
         better = value > best + 1e-6
         pick[better] = at[better]
         best[better] = value[better]
-    keep = np.ones(len(pick), bool)
-    keep[1:] = (pick[1:] != pick[:-1]).any(axis=1)
-    pick = pick[keep]
+    return darkest_path(ink, pick)
+
+
+def darkest_path(ink: np.ndarray, pick: np.ndarray) -> np.ndarray:
+    """(M, 1, 2) int32 x, y for cv2.polylines: the pixels `pick` ((T, 2) row, col, each within
+    a px of the next) as an 8-connected path with its L-step corners left out where no darker
+    than their two neighbours, and each pixel moved to a darker neighbour that touches the same
+    two neighbours along the path (a stair of a line beside the path): the path seals as well
+    and puts its pixels on the ink that is there. Plain Python on ints: a page draws thousands."""
+    h, w = ink.shape
+    rows: list[list[int]] = pick.tolist()
+    pts = [rows[0]] if rows else []
+    for p in rows[1:]:
+        if p != pts[-1]:
+            pts.append(p)
     # An 8-connected path is enough to seal: a corner pixel between two diagonal neighbours
     # (an L step) would only thicken the line.
-    out = [pick[0]] if len(pick) else []
-    for k in range(1, len(pick) - 1):
-        if np.abs(pick[k + 1] - out[-1]).max() <= 1 and ink[tuple(pick[k])] <= \
-                max(ink[tuple(out[-1])], ink[tuple(pick[k + 1])]):
+    out = pts[:1]
+    for k in range(1, len(pts) - 1):
+        (y0, x0), (y1, x1), (y2, x2) = out[-1], pts[k], pts[k + 1]
+        if max(abs(y2 - y0), abs(x2 - x0)) <= 1 and ink[y1, x1] <= max(ink[y0, x0], ink[y2, x2]):
             continue
-        out.append(pick[k])
-    if len(pick) > 1:
-        out.append(pick[-1])
+        out.append(pts[k])
+    if len(pts) > 1:
+        out.append(pts[-1])
     # Where the line's darker pixel is a neighbour of the one picked and touches the same two
-    # neighbours along the path (a stair of the line the samples across the curve missed),
-    # the path takes it: the picked one would add a pixel beside the line.
+    # neighbours along the path (a stair of the line beside the path), the path takes it: the
+    # picked one would add a pixel beside the line.
     for k in range(1, len(out) - 1):
-        before, after = out[k - 1], out[k + 1]
-        best = float(ink[tuple(out[k])])
-        for dy, dx in ((-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1)):
-            q = out[k] + (dy, dx)
-            if (0 <= q[0] < h and 0 <= q[1] < w and np.abs(q - before).max() == 1
-                    and np.abs(q - after).max() == 1 and float(ink[q[0], q[1]]) > best + 1e-6):
-                out[k], best = q, float(ink[q[0], q[1]])
-    return np.ascontiguousarray(np.array(out)[:, ::-1], dtype=np.int32).reshape(-1, 1, 2)
+        (ya, xa), (y, x), (yb, xb) = out[k - 1], out[k], out[k + 1]
+        best = float(ink[y, x])
+        for dy, dx in _NEIGHBOURS:
+            qy, qx = y + dy, x + dx
+            if (0 <= qy < h and 0 <= qx < w and max(abs(qy - ya), abs(qx - xa)) == 1
+                    and max(abs(qy - yb), abs(qx - xb)) == 1 and float(ink[qy, qx]) > best + 1e-6):
+                out[k], best = [qy, qx], float(ink[qy, qx])
+    return np.ascontiguousarray(np.array(out, np.int32).reshape(-1, 2)[:, ::-1]).reshape(-1, 1, 2)
 
+
+_NEIGHBOURS = ((-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1))
 
 def pens(width: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(N,) int each: the cv2 line thickness of each closure's solid core and of its soft
@@ -645,7 +659,7 @@ def render(analysis: GapAnalysis, accepted: np.ndarray) -> tuple[np.ndarray, lis
     on_line = (core_pen == 1) & analysis.traced[accepted] \
         if len(analysis.traced) else np.zeros(len(accepted), bool)
     for pen in np.unique(core_pen).tolist():
-        group = list(fixed[(core_pen == pen) & ~on_line])
+        group = list(fixed[(core_pen == pen) & (core_pen > 1)])
         if group:
             cv2.polylines(core, group, False, 255, pen, cv2.LINE_8, SUBPIXEL_BITS)
     for pen in np.unique(fringe_pen).tolist():
@@ -653,6 +667,12 @@ def render(analysis: GapAnalysis, accepted: np.ndarray) -> tuple[np.ndarray, lis
                       SUBPIXEL_BITS)
     if on_line.any():
         paths = [ridge_path(analysis.lines.ink, pts[row]) for row in np.nonzero(on_line)[0]]
+        cv2.polylines(core, paths, False, 255, 1, cv2.LINE_8)
+    plain = (core_pen == 1) & ~on_line
+    if plain.any():
+        ink = analysis.lines.ink
+        paths = [darkest_path(ink, np.clip(np.rint(pts[row][:, ::-1]).astype(np.int64), 0,
+                                           (h - 1, w - 1))) for row in np.nonzero(plain)[0]]
         cv2.polylines(core, paths, False, 255, 1, cv2.LINE_8)
     np.multiply(fringe, np.float32(FRINGE / 255.0), out=out, casting="unsafe")
     del fringe

@@ -1416,6 +1416,25 @@ def test_a_traced_closure_is_moved_onto_its_faint_line() -> None:
     np.testing.assert_allclose(paper, curve)  # no ink across: left where it was
 
 
+def test_a_one_px_closure_steps_onto_the_ink_beside_its_course_where_it_stays_connected() -> None:
+    # A straight 11-px break in a 1-px line, with one px of ink (0.3, under the line map's half)
+    # just above the middle of its course: the closure's one-px core takes that px instead of
+    # the paper below it (it touches the same two neighbours), as a line stepping there would,
+    # and stays one px a column and joined.
+    def sure(patches: np.ndarray, features: np.ndarray) -> np.ndarray:
+        return np.full(len(features), 0.9, np.float32)
+
+    ink = np.zeros((40, 60), np.float32)
+    ink[20, 5:25] = 1.0
+    ink[20, 36:56] = 1.0
+    ink[19, 30] = 0.3
+    result = close_gaps(ink, GapParams(line_darkness=1.0), scorer=sure)
+    core = result.gaps >= 0.5
+    assert [np.nonzero(core[:, x])[0].tolist() for x in range(25, 36)] == [
+        [20]] * 5 + [[19]] + [[20]] * 5
+    assert cv2.connectedComponents((core | (ink >= 0.5)).view(np.uint8))[0] == 2
+
+
 @pytest.mark.parametrize("y_end", [8, 14, 20, 23, 29])
 @pytest.mark.parametrize("offset", [-0.3, 0.0, 0.3])
 def test_a_ridge_path_takes_the_darkest_pixel_of_every_column_of_a_shallow_faint_line(
