@@ -579,6 +579,9 @@ def ridge_path(ink: np.ndarray, pts: np.ndarray) -> np.ndarray:
     return darkest_path(ink, pick)
 
 
+_NEIGHBOURS = ((-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1))
+
+
 def darkest_path(ink: np.ndarray, pick: np.ndarray) -> np.ndarray:
     """(M, 1, 2) int32 x, y for cv2.polylines: the pixels `pick` ((T, 2) row, col, each within
     a px of the next) as an 8-connected path with its L-step corners left out where no darker
@@ -615,8 +618,6 @@ def darkest_path(ink: np.ndarray, pick: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.array(out, np.int32).reshape(-1, 2)[:, ::-1]).reshape(-1, 1, 2)
 
 
-_NEIGHBOURS = ((-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1))
-
 def pens(width: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(N,) int each: the cv2 line thickness of each closure's solid core and of its soft
     fringe, for strokes measured `width` px across (StrokeEnds.width, float).
@@ -649,30 +650,26 @@ def render(analysis: GapAnalysis, accepted: np.ndarray) -> tuple[np.ndarray, lis
     fixed = np.rint(pts * (1 << SUBPIXEL_BITS)).astype(np.int32)
     # An 8-connected solid core as wide as the thinner stroke (pens) seals against 4-connected
     # flood fills; an anti-aliased fringe, as wide or two px wider, softens its edges. One
-    # polylines call per pen draws them all.
+    # polylines call per pen draws them all; a one-px core is a pixel path (below).
     core = np.zeros((h, w), np.uint8)
     fringe = np.zeros((h, w), np.uint8)
     core_pen, fringe_pen = pens(cands.width[accepted])
-    # A traced closure whose core is one px (a faint line under 1.75 px) re-inks the line's own
-    # pixels (ridge_path), where a line rasterised from the curve steps a pixel beside it at
-    # every stair of the line.
-    on_line = (core_pen == 1) & analysis.traced[accepted] \
-        if len(analysis.traced) else np.zeros(len(accepted), bool)
-    for pen in np.unique(core_pen).tolist():
-        group = list(fixed[(core_pen == pen) & (core_pen > 1)])
-        if group:
-            cv2.polylines(core, group, False, 255, pen, cv2.LINE_8, SUBPIXEL_BITS)
+    for pen in np.unique(core_pen[core_pen > 1]).tolist():
+        cv2.polylines(core, list(fixed[core_pen == pen]), False, 255, pen, cv2.LINE_8,
+                      SUBPIXEL_BITS)
     for pen in np.unique(fringe_pen).tolist():
         cv2.polylines(fringe, list(fixed[fringe_pen == pen]), False, 255, pen, cv2.LINE_AA,
                       SUBPIXEL_BITS)
-    if on_line.any():
-        paths = [ridge_path(analysis.lines.ink, pts[row]) for row in np.nonzero(on_line)[0]]
-        cv2.polylines(core, paths, False, 255, 1, cv2.LINE_8)
-    plain = (core_pen == 1) & ~on_line
-    if plain.any():
-        ink = analysis.lines.ink
-        paths = [darkest_path(ink, np.clip(np.rint(pts[row][:, ::-1]).astype(np.int64), 0,
-                                           (h - 1, w - 1))) for row in np.nonzero(plain)[0]]
+    # A one-px core, where a line rasterised from the curve steps a pixel beside the ink at
+    # every stair: a traced closure re-inks its faint line's own pixels (ridge_path); any other
+    # steps onto the darker neighbour that keeps its path connected (darkest_path).
+    traced = analysis.traced[accepted] if len(analysis.traced) else np.zeros(len(accepted), bool)
+    ink = analysis.lines.ink
+    paths = [ridge_path(ink, pts[row]) if traced[row] else
+             darkest_path(ink, np.clip(np.rint(pts[row][:, ::-1]).astype(np.int64), 0,
+                                       (h - 1, w - 1)))
+             for row in np.nonzero(core_pen == 1)[0]]
+    if paths:
         cv2.polylines(core, paths, False, 255, 1, cv2.LINE_8)
     np.multiply(fringe, np.float32(FRINGE / 255.0), out=out, casting="unsafe")
     del fringe
