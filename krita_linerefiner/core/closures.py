@@ -589,19 +589,19 @@ def darkest_path(ink: np.ndarray, pick: np.ndarray) -> np.ndarray:
     two neighbours along the path (a stair of a line beside the path): the path seals as well
     and puts its pixels on the ink that is there. Plain Python on ints: a page draws thousands."""
     h, w = ink.shape
-    rows: list[list[int]] = pick.tolist()
-    pts = [rows[0]] if rows else []
-    for p in rows[1:]:
-        if p != pts[-1]:
-            pts.append(p)
+    if len(pick) > 1:
+        pick = pick[np.concatenate([[True], (pick[1:] != pick[:-1]).any(axis=1)])]
+    pts: list[list[int]] = pick.tolist()
+    vals: list[float] = ink[pick[:, 0], pick[:, 1]].tolist()
     # An 8-connected path is enough to seal: a corner pixel between two diagonal neighbours
     # (an L step) would only thicken the line.
-    out = pts[:1]
+    out, last = pts[:1], vals[:1]
     for k in range(1, len(pts) - 1):
-        (y0, x0), (y1, x1), (y2, x2) = out[-1], pts[k], pts[k + 1]
-        if max(abs(y2 - y0), abs(x2 - x0)) <= 1 and ink[y1, x1] <= max(ink[y0, x0], ink[y2, x2]):
+        (y0, x0), (y2, x2) = out[-1], pts[k + 1]
+        if max(abs(y2 - y0), abs(x2 - x0)) <= 1 and vals[k] <= max(last[-1], vals[k + 1]):
             continue
         out.append(pts[k])
+        last.append(vals[k])
     if len(pts) > 1:
         out.append(pts[-1])
     # Where the line's darker pixel is a neighbour of the one picked and touches the same two
@@ -665,10 +665,10 @@ def render(analysis: GapAnalysis, accepted: np.ndarray) -> tuple[np.ndarray, lis
     # steps onto the darker neighbour that keeps its path connected (darkest_path).
     traced = analysis.traced[accepted] if len(analysis.traced) else np.zeros(len(accepted), bool)
     ink = analysis.lines.ink
-    paths = [ridge_path(ink, pts[row]) if traced[row] else
-             darkest_path(ink, np.clip(np.rint(pts[row][:, ::-1]).astype(np.int64), 0,
-                                       (h - 1, w - 1)))
-             for row in np.nonzero(core_pen == 1)[0]]
+    thin = np.nonzero(core_pen == 1)[0]
+    picks = np.clip(np.rint(pts[thin][..., ::-1]), 0, (h - 1, w - 1)).astype(np.int64)
+    paths = [ridge_path(ink, pts[row]) if traced[row] else darkest_path(ink, pick)
+             for row, pick in zip(thin.tolist(), picks, strict=True)]
     if paths:
         cv2.polylines(core, paths, False, 255, 1, cv2.LINE_8)
     np.multiply(fringe, np.float32(FRINGE / 255.0), out=out, casting="unsafe")
