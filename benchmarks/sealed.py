@@ -30,11 +30,10 @@ import cv2
 import numpy as np
 
 from benchmarks.baselines import endpoint_linking, morphological_closing
-from benchmarks.metrics import line_map
+from benchmarks.metrics import INK, line_map
 from benchmarks.real import fill_picture, load_drawings
 
 POINTS = Path(__file__).resolve().parent / "handdrawn" / "regions.json"
-INK = 0.5
 
 Method = Callable[[np.ndarray], np.ndarray]
 

@@ -696,10 +696,8 @@ def find_bold(lines: LineMap) -> Necks:
         wide = [f for f in wide if _between_strokes(lines, f[0], depth)]
     if wide:
         closed = lines.line.copy()
-        for pix in [taken] + [f[0] for f in wide]:
-            closed[pix[:, 0], pix[:, 1]] = True
-        kept += [(pix, soft, gap) for pix, soft, gap, width in wide
-                 if _parts_paper(closed, pix, width)]
+        closed[taken[:, 0], taken[:, 1]] = True
+        kept += _parting(closed, wide)
     return as_necks(kept, whole=True)
 
 
