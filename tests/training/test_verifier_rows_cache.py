@@ -167,3 +167,35 @@ def test_also_trains_on_benchmark_only_categories_leaving_the_others_as_they_wer
     assert pipeline.rows_key(args(tmp_path, also=["dotted"])) != pipeline.rows_key(args(tmp_path))
     with pytest.raises(SystemExit):
         pipeline.main(["--also", "black", "--out", str(tmp_path / "run")])
+
+
+def test_hand_drawn_crops_are_cut_in_chunks_of_their_own_leaving_the_other_sets_as_they_were(
+        tmp_path: Path, pipeline) -> None:
+    plain = pipeline.set_parts(1, 64, 0, fake_sources())
+    crops = np.zeros((pipeline.CHUNK + 10, 64, 64), np.uint8)
+    more = pipeline.set_parts(1, 64, 0, fake_sources(), handdrawn=crops, handdrawn_copies=3)
+    hand = [part for part in more if part.name == "sources/handdrawn"]
+    assert not any(part.name == "sources/handdrawn" for part in plain)
+    assert [(part.kind, part.first, part.count) for part in hand] == [
+        ("realcuts", 0, 3), ("realcuts", pipeline.CHUNK, 3)]
+    assert sum(len(part.data["target"]) for part in hand) == len(crops)
+    assert [(p.name, p.seed, p.first) for p in more if p.name != "sources/handdrawn"] == [
+        (p.name, p.seed, p.first) for p in plain]
+    # Their rows are kept under a name that changes with the crops and the copies.
+    first = pipeline.set_file(tmp_path, "k", "sources/handdrawn", 0, "3-aaaa")
+    assert first != pipeline.set_file(tmp_path, "k", "sources/handdrawn", 0, "4-aaaa")
+    assert pipeline.set_file(tmp_path, "k", "black", 0, "3-aaaa") == pipeline.set_file(
+        tmp_path, "k", "black", 0)
+
+
+def test_without_the_hand_drawn_drawings_the_chain_says_so_and_trains_on_the_rest(
+        tmp_path: Path, pipeline, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr(pipeline, "part_rows", counting_part_rows(calls))
+    assert pipeline.main(["--handdrawn-crops", "600", "--handdrawn-dir", str(tmp_path / "none"),
+                          "--source-crops", "0",
+                          "--out", str(tmp_path / "out"), "--per-category", "4",
+                          "--data-only"]) == 0
+    assert "hand-drawn crops skipped" in capsys.readouterr().out
+    assert calls and "sources/handdrawn" not in calls

@@ -126,9 +126,11 @@ class Part:
 
 def set_parts(per_category: int, size: int, seed: int, sources: dict | None = None,
               realcuts_copies: int = 4, scaled_copies: int = 0,
-              also: tuple[str, ...] = ()) -> list[Part]:
+              also: tuple[str, ...] = (), handdrawn: np.ndarray | None = None,
+              handdrawn_copies: int = 4) -> list[Part]:
     """The parts of the verifier's training set; `also`: benchmark-only categories
-    (realistic.BENCHMARK_ONLY) to train on too."""
+    (realistic.BENCHMARK_ONLY) to train on too; `handdrawn`: intact hand-drawn crops
+    (training.gaps.handdrawn), cut `handdrawn_copies` times each as benchmarks.real cuts."""
     from training.gaps import realistic
 
     parts: list[Part] = []
@@ -148,6 +150,11 @@ def set_parts(per_category: int, size: int, seed: int, sources: dict | None = No
             for lo in range(0, len(drawn), CHUNK):
                 parts.append(Part(name, "realcuts", seed=SEED_OFFSET + seed, count=copies,
                                   first=lo, scale=scale, data={"target": drawn[lo:lo + CHUNK]}))
+    if handdrawn is not None and len(handdrawn) and handdrawn_copies:
+        for lo in range(0, len(handdrawn), CHUNK):
+            parts.append(Part("sources/handdrawn", "realcuts", seed=SEED_OFFSET + seed + 7,
+                              count=handdrawn_copies, first=lo,
+                              data={"target": handdrawn[lo:lo + CHUNK]}))
     for i, category in enumerate(realistic.CATEGORIES):
         if category in realistic.BENCHMARK_ONLY and category not in also:
             continue
@@ -185,30 +192,42 @@ def part_rows(job: tuple[Part, str, str]) -> tuple[Rows, int]:
             len(data["ink"]))
 
 
-def set_file(cache: Path, key: str, name: str, scaled_copies: int) -> Path:
+def set_file(cache: Path, key: str, name: str, scaled_copies: int, handdrawn_tag: str = ""
+             ) -> Path:
     """Where the rows of set `name` are kept (--rows-cache): `key` (rows_key) names the code,
-    source crops and options they come from; the enlarged set also its number of copies."""
+    source crops and options they come from; the enlarged set also its number of copies, the
+    hand-drawn set its crops (`handdrawn_tag`)."""
     safe = name.replace("/", "-")
     if name.startswith("sources/realcuts_x"):
         safe += f"-{scaled_copies}"
+    if name == "sources/handdrawn":
+        safe += f"-{handdrawn_tag}"
     return cache / f"rows-{key}-{safe}.npz"
 
 
 def build_rows(per_category: int, size: int, seed: int, log, sources: dict | None = None,
                realcuts_copies: int = 4, bridge: str = BRIDGE_CURVE,
                sampling: str = SAMPLING_POINT, jobs: int = 1, scaled_copies: int = 0,
-               cache: tuple[Path, str] | None = None, also: tuple[str, ...] = ()
+               cache: tuple[Path, str] | None = None, also: tuple[str, ...] = (),
+               handdrawn: np.ndarray | None = None, handdrawn_copies: int = 4
                ) -> tuple[Rows, dict[str, int]]:
     """Every set's labelled candidates, joined in training order (drawing ids running on
     across sets). `jobs` > 1 makes the parts in that many processes (the same rows). With
     `cache` (folder, rows_key), each set's rows are kept there and a set found there is not
     made again, so a run that adds a set makes only that one."""
-    parts = set_parts(per_category, size, seed, sources, realcuts_copies, scaled_copies, also)
+    parts = set_parts(per_category, size, seed, sources, realcuts_copies, scaled_copies, also,
+                      handdrawn, handdrawn_copies)
+    handdrawn_tag = ""
+    if handdrawn is not None:
+        import hashlib
+
+        digest = hashlib.sha256(handdrawn.tobytes()).hexdigest()[:12]
+        handdrawn_tag = f"{handdrawn_copies}-{digest}"
     names = list(dict.fromkeys(part.name for part in parts))
     kept: dict[str, tuple[Rows, int]] = {}
     if cache is not None:
         for name in names:
-            path = set_file(cache[0], cache[1], name, scaled_copies)
+            path = set_file(cache[0], cache[1], name, scaled_copies, handdrawn_tag)
             if path.exists():
                 kept[name] = load_rows(path)[0], load_drawings(path)
                 log(f"  {name}: rows from {path}")
@@ -240,7 +259,7 @@ def build_rows(per_category: int, size: int, seed: int, log, sources: dict | Non
             rows = cap_negatives(rows, NEGATIVES_PER_DRAWING[name], SEED_OFFSET + seed)
         kept[name] = rows, drawings
         if cache is not None:
-            save_rows(set_file(cache[0], cache[1], name, scaled_copies), rows,
+            save_rows(set_file(cache[0], cache[1], name, scaled_copies, handdrawn_tag), rows,
                       {name: int(len(rows.labels))}, drawings)
     out, counts, first = [], {}, 0
     for name in names:
@@ -432,6 +451,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--source-crops", type=int, default=900,
                         help="crops of openclipart/Hershey/procedural sources (0: none)")
     parser.add_argument("--source-data", type=Path, default=Path("data/gaps_verifier"))
+    parser.add_argument("--handdrawn-crops", type=int, default=0,
+                        help="crops of Open Peeps and Doodle Icons drawings to cut and train on "
+                        "too (training.gaps.handdrawn; measured at 600 in stop 46, not shipped)")
+    parser.add_argument("--handdrawn-copies", type=int, default=4,
+                        help="cut versions of each hand-drawn crop")
+    parser.add_argument("--handdrawn-dir", type=Path, default=None,
+                        help="the src folder of benchmarks/handdrawn/make_set.sh (default: "
+                        "$LINEREFINER_HANDDRAWN_DIR or data/handdrawn/src)")
     parser.add_argument("--source-seed", type=int, default=None,
                         help="seed of the source crops (default: 5 + --seed). Runs with other "
                         "--seed values and one --source-seed train on the same openclipart "
@@ -496,13 +523,26 @@ def main(argv: list[str] | None = None) -> int:
     # key taken before a first run made them would never match again.
     source_seed = 5 + args.seed if args.source_seed is None else args.source_seed
     sources = source_crops(args.source_data, args.source_crops, source_seed, log)
+    handdrawn = None
+    if args.handdrawn_crops > 0:
+        from training.gaps import handdrawn as hand
+
+        folder = args.handdrawn_dir or hand.HANDDRAWN_DIR
+        missing = hand.available(folder)
+        if missing:
+            log(f"  hand-drawn crops skipped: {missing}")
+        else:
+            handdrawn = hand.crops(folder, args.handdrawn_crops, SEED_OFFSET + args.seed)
+            log(f"  hand-drawn crops: {len(handdrawn)} from {len(hand.training_svgs(folder))} "
+                f"drawings in {folder}")
     cache = None
     if args.rows_cache is not None:
         cache = (args.rows_cache, rows_key(args))
     rows, counts = build_rows(args.per_category, args.size, args.seed, log, sources,
                               args.realcuts_copies, args.bridge, args.sampling,
                               jobs=args.jobs, scaled_copies=args.scaled_copies, cache=cache,
-                              also=tuple(args.also))
+                              also=tuple(args.also), handdrawn=handdrawn,
+                              handdrawn_copies=args.handdrawn_copies)
     data_seconds = time.perf_counter() - t0
     log(f"data: {len(rows.labels)} candidates, {rows.labels.mean():.3f} positive, "
         f"{data_seconds:.0f} s")
@@ -566,7 +606,10 @@ def main(argv: list[str] | None = None) -> int:
                 "data": "generated here: training.gaps.realistic categories (seeds from "
                 f"{SEED_OFFSET}), benchmarks.gaps.synthetic_set, and train-split crops of "
                 "openclipart (public domain) and Hershey fonts (training.gaps.make_data), "
-                "as they are and cut as benchmarks.real cuts drawings (training.gaps.realcuts)",
+                "as they are and cut as benchmarks.real cuts drawings (training.gaps.realcuts)"
+                + (f", and {len(handdrawn)} crops of Open Peeps and Doodle Icons drawings "
+                   "(npm, MIT; training.gaps.handdrawn; not those benchmarks.handdrawn "
+                   "measures on) cut the same way" if handdrawn is not None else ""),
                 "candidates": counts,
                 "training_seconds": round(data_seconds + train_seconds),
                 "hardware": hardware(args.device, args.threads, args.jobs),
