@@ -451,9 +451,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--source-crops", type=int, default=900,
                         help="crops of openclipart/Hershey/procedural sources (0: none)")
     parser.add_argument("--source-data", type=Path, default=Path("data/gaps_verifier"))
-    parser.add_argument("--handdrawn-crops", type=int, default=0,
+    parser.add_argument("--handdrawn-crops", type=int, default=600,
                         help="crops of Open Peeps and Doodle Icons drawings to cut and train on "
-                        "too (training.gaps.handdrawn; measured at 600 in stop 46, not shipped)")
+                        "too (training.gaps.handdrawn; 0: none)")
     parser.add_argument("--handdrawn-copies", type=int, default=4,
                         help="cut versions of each hand-drawn crop")
     parser.add_argument("--handdrawn-dir", type=Path, default=None,
