@@ -613,7 +613,9 @@ def main(argv: list[str] | None = None) -> int:
                 "candidates": counts,
                 "training_seconds": round(data_seconds + train_seconds),
                 "hardware": hardware(args.device, args.threads, args.jobs),
-                "licence": "trained here from generated data; GPL-3.0-or-later",
+                "licence": "trained here from generated data"
+                + (" and from Open Peeps and Doodle Icons drawings (npm, MIT)"
+                   if handdrawn is not None else "") + "; GPL-3.0-or-later",
             },
             "metrics": {"val_auc": last["val_auc"], "val_accuracy": last["val_accuracy"],
                         "val_candidates": int(len(val_idx))},
