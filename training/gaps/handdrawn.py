@@ -61,23 +61,22 @@ def crops(src: Path, count: int, seed: int, size: int = CROP,
     and windowed where its ink share lies in INK_SHARE (the window with the share nearest its
     middle after TRIES). `render`: (svg, longest side px) -> BGR uint8 on white."""
     svgs = training_svgs(src)
-    packages = [[p for p in svgs if p.parent.name == name] for name in ("open-peeps",
-                                                                         "doodle-icons")]
-    packages = [group for group in packages if group]
+    packages = [([p for p in svgs if p.parent.name == name], sizes)
+                for name, sizes in (("open-peeps", PEEP_SIZES), ("doodle-icons", DOODLE_SIZES))]
+    packages = [(group, sizes) for group, sizes in packages if group]
     rng = np.random.default_rng([seed, 4242])
-    orders = [rng.permutation(len(group)) for group in packages]
+    orders = [rng.permutation(len(group)) for group, _ in packages]
+    middle = 0.5 * (INK_SHARE[0] + INK_SHARE[1])
     out = np.zeros((count, size, size), np.uint8)
     for i in range(count):
-        group, order = packages[i % len(packages)], orders[i % len(packages)]
+        (group, (lo, hi)), order = packages[i % len(packages)], orders[i % len(packages)]
         svg = group[int(order[(i // len(packages)) % len(group)])]
-        lo, hi = PEEP_SIZES if svg.parent.name == "open-peeps" else DOODLE_SIZES
         longest = int(rng.integers(lo, hi + 1))
         ink = ink_from_image(render(svg, longest))
         h, w = ink.shape
         sheet = np.zeros((max(h, size), max(w, size)), np.float32)
         sheet[:h, :w] = ink
         best, best_score = sheet[:size, :size], np.inf
-        middle = 0.5 * (INK_SHARE[0] + INK_SHARE[1])
         for _ in range(TRIES):
             y = int(rng.integers(0, sheet.shape[0] - size + 1))
             x = int(rng.integers(0, sheet.shape[1] - size + 1))
