@@ -149,3 +149,27 @@ def test_a_run_at_scale_2_enlarges_the_drawings_and_cuts_and_bins_with_them(tmp_
     score = scores["black"]["morph closing k5"]["box"]
     assert score.closures and max(length for length, _ in score.closures) <= 48
     assert main(["--folder", str(folder), "--scale", "3"]) == 2  # past 64 px breaks
+
+
+def test_the_dust_variant_only_darkens_specks_the_same_for_cut_and_uncut() -> None:
+    from benchmarks.real import DUST_PER_MP, EXTRA_VARIANTS, VARIANTS, degrade
+
+    assert "dust" in EXTRA_VARIANTS and "dust" not in VARIANTS  # never cut for training
+    rgb = np.full((500, 400, 3), 255, np.uint8)
+    rgb[100:103, 50:350] = 0
+    nothing = np.zeros(rgb.shape[:2], bool)
+    dusty = degrade(rgb, nothing, "dust", np.random.default_rng(3))
+    assert (dusty <= rgb).all()  # specks darken, nothing is lightened
+    assert (dusty[..., 0] == dusty[..., 2]).all()  # grey, like the lines
+    specks = (dusty[..., 0] < 255) & (rgb[..., 0] == 255)
+    count, _ = cv2.connectedComponents(specks.astype(np.uint8), connectivity=8)
+    expected = DUST_PER_MP * 500 * 400 / 1e6  # 80
+    assert 0.7 * expected <= count - 1 <= expected
+    assert specks.sum() <= 3 * expected  # 1-3 px across
+    again = degrade(rgb, nothing, "dust", np.random.default_rng(3))
+    assert (again == dusty).all()
+    cut = np.zeros_like(nothing)
+    cut[98:105, 200:206] = True
+    with_cut = degrade(rgb, cut, "dust", np.random.default_rng(3))
+    assert (with_cut[~cut] == dusty[~cut]).all()  # the same dust on the cut drawing
+    assert (with_cut[100, 200:206] > 0).all()  # the line is cut there

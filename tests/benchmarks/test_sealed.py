@@ -67,3 +67,51 @@ def test_the_benchmark_seals_a_drawn_box_its_break_left_open(tmp_path: Path, cap
             if line.startswith("| ")}
     assert "| 0 of 1 |" in rows["input (nothing added)"]
     assert "| 1 of 1 |" in rows["ours @0.5"]
+
+
+def test_escape_passages_are_the_breaks_a_fill_leaks_through_widest_first() -> None:
+    from benchmarks.sealed import escape_passages
+
+    lines = np.zeros((60, 60), bool)
+    lines[10, 10:50] = lines[49, 10:50] = True
+    lines[10:50, 10] = lines[10:50, 49] = True
+    inside = (30, 30)
+    assert escape_passages(lines, inside, []) == []  # sealed: no way out
+    assert escape_passages(lines, (10, 20), []) == []  # on a line
+    lines[10, 20:26] = False  # a 6 px break in the top
+    lines[30:33, 49] = False  # a 3 px break in the right side
+    passages = escape_passages(lines, inside, [])
+    assert len(passages) == 2  # both breaks walled off, the third search finds none
+    (y0, x0, w0), (y1, x1, w1) = passages
+    assert abs(y0 - 10) <= 1 and 20 <= x0 <= 25 and 5 <= w0 <= 8
+    assert 30 <= y1 <= 32 and abs(x1 - 49) <= 1 and 2 <= w1 <= 4
+    # Another named point in the same region is a way out too, not only the edge.
+    lines[10, 20:26] = lines[30:33, 49] = True
+    lines[10:50, 30] = True
+    lines[20:22, 30] = False  # the wall between two named points, broken by 2 px
+    passages = escape_passages(lines, (30, 20), [(30, 40)])
+    assert len(passages) == 1 and abs(passages[0][1] - 30) <= 1 and passages[0][2] <= 3
+
+
+def test_the_benchmark_shows_where_an_open_region_leaks(tmp_path: Path, capsys) -> None:
+    import cv2
+
+    from benchmarks.sealed import main
+
+    image = np.full((64, 64, 3), 255, np.uint8)
+    cv2.rectangle(image, (10, 10), (53, 53), (0, 0, 0), 2)
+    image[9:13, 26:40] = 255  # a 14 px opening in the top: left open
+    folder = tmp_path / "set"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "box.png"), image)
+    points = tmp_path / "points.json"
+    points.write_text(json.dumps({"box": {"inside": [32, 32]}}))
+    leaks = tmp_path / "leaks"
+    assert main(["--folder", str(folder), "--points", str(points), "--only", "input",
+                 "--leaks", str(leaks)]) == 0
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines() if line.startswith("| box | inside |"))
+    width = float(row.split("|")[4].split(",")[0])
+    assert 12 <= width <= 16
+    pictures = list(leaks.iterdir())
+    assert len(pictures) == 1 and cv2.imread(str(pictures[0])).shape[:2] == (128, 128)
