@@ -24,6 +24,16 @@ ENV_MODELS_DIR = "LINEREFINER_MODELS"
 GPU_PROVIDERS = ("CUDAExecutionProvider", "DmlExecutionProvider", "CoreMLExecutionProvider")
 CPU_PROVIDER = "CPUExecutionProvider"
 REINSTALL_HINT = "reinstall with python3 install.py"
+# onnxruntime 1.23 on CPUs with AVX-512 VNNI / AMX computes the fused 8-bit convolutions
+# (QLinearConv) of a QDQ model wrongly (microsoft/onnxruntime#26324): the shipped verifier's
+# answers moved by up to 0.87 there, 2.6% of them across 0.5 (models/README.md, stop 47). So a
+# scorer is checked once, when its session opens: CHECK_ROWS made-up rows through it and
+# through a session of the same file whose QDQ nodes are left unfused (ORT_ENABLE_BASIC: the
+# same 8-bit weights, float arithmetic). Where the two differ by more than CHECK_TOLERANCE the
+# unfused session scores (about twice as slow; still faster than the float model). Elsewhere
+# (1.19, 1.32, CPUs without VNNI) they agree to the last bit.
+CHECK_ROWS = 64
+CHECK_TOLERANCE = 0.02
 
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
@@ -268,6 +278,8 @@ class ScorerSession:
         self.info = info
         self.session = session
         self.providers: list[str] = list(session.get_providers())
+        # Why the session runs unfused (use_unfused_if_wrong), or "" when it runs as opened.
+        self.unfused_reason = ""
         names = sorted(i.name for i in session.get_inputs())
         expected = sorted((info.input_name, info.features_name))
         outputs = [o.name for o in session.get_outputs()]
@@ -307,21 +319,60 @@ class ScorerSession:
         return out
 
 
+    def check_rows(self, count: int = CHECK_ROWS, seed: int = 0
+                   ) -> tuple[np.ndarray, np.ndarray]:
+        """(patches, features) of `count` made-up candidates shaped as this model takes them:
+        a few anti-aliased strokes of 1-3 px in the first channel, the first of them in the
+        second, a bridge across the middle in the third; features uniform in [0, 1)."""
+        import cv2
+
+        channels, size = int(self.patch_shape[0]), int(self.patch_shape[-1])
+        rng = np.random.default_rng(seed)
+        patches = np.zeros((count, channels, size, size), np.float32)
+        for row in patches:
+            for k in range(int(rng.integers(2, 5))):
+                a, b = rng.integers(0, size, 2), rng.integers(0, size, 2)
+                stroke = np.zeros((size, size), np.float32)
+                cv2.line(stroke, (int(a[0]), int(a[1])), (int(b[0]), int(b[1])), 1.0,
+                         int(rng.integers(1, 4)), cv2.LINE_AA)
+                np.maximum(row[0], stroke, out=row[0])
+                if k == 0 and channels > 1:
+                    row[1] = stroke >= 0.5
+            if channels > 2:
+                row[2, size // 2 - 1 : size // 2 + 2, size // 4 : 3 * size // 4] = 1.0
+        return patches, rng.random((count, self.features)).astype(np.float32)
+
+    def use_unfused_if_wrong(self, unfused: ScorerSession) -> bool:
+        """Score check_rows with this session and with `unfused` (the same model opened
+        without QDQ fusion); where they differ by more than CHECK_TOLERANCE, score with
+        `unfused` from now on (see CHECK_TOLERANCE). True when it switched."""
+        if not all(isinstance(d, int) for d in (*self.patch_shape, self.features)):
+            return False  # a model with free patch sizes: no rows to make up
+        patches, features = self.check_rows()
+        mine, theirs = self(patches, features), unfused(patches, features)
+        worst = float(np.max(np.abs(mine - theirs))) if len(mine) else 0.0
+        if not worst > CHECK_TOLERANCE:
+            return False
+        self.session = unfused.session
+        self.providers = unfused.providers
+        self.unfused_reason = (
+            f"onnxruntime {ort.__version__} computes this model's fused 8-bit layers wrongly "
+            f"on this CPU (answers off by up to {worst:.2f}; microsoft/onnxruntime#26324): "
+            "scoring unfused, about twice as slow; another onnxruntime version avoids it")
+        return True
+
+
 SESSION_KINDS = {"dense": ModelSession, "scorer": ScorerSession}
 
 
-@functools.cache
-def _open_session(
-    path: str, sha256: str, threads: int, providers: tuple[str, ...], info: ModelInfo
-) -> ModelSession | ScorerSession:
-    # sha256 is part of the key so a replaced model file gets a fresh session.
-    del sha256
+def _inference_session(path: str, threads: int, providers: tuple[str, ...], info: ModelInfo,
+                       level: ort.GraphOptimizationLevel) -> ort.InferenceSession:
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.graph_optimization_level = level
     options.log_severity_level = 3  # warnings about provider fallback are not actionable here
     try:
-        session = ort.InferenceSession(path, sess_options=options, providers=list(providers))
+        return ort.InferenceSession(path, sess_options=options, providers=list(providers))
     except Exception as error:
         if _is_out_of_memory(error):
             raise LineRefinerError(
@@ -331,7 +382,22 @@ def _open_session(
             f"onnxruntime {ort.__version__} cannot load model {info.name!r} from {path}: {error}",
             hint=f"the file may be damaged or need a newer onnxruntime; {REINSTALL_HINT}",
         ) from error
-    return SESSION_KINDS[info.kind](info, session)
+
+
+@functools.cache
+def _open_session(
+    path: str, sha256: str, threads: int, providers: tuple[str, ...], info: ModelInfo
+) -> ModelSession | ScorerSession:
+    # sha256 is part of the key so a replaced model file gets a fresh session.
+    del sha256
+    session = _inference_session(path, threads, providers, info,
+                                 ort.GraphOptimizationLevel.ORT_ENABLE_ALL)
+    opened = SESSION_KINDS[info.kind](info, session)
+    if isinstance(opened, ScorerSession):
+        unfused = _inference_session(path, threads, providers, info,
+                                     ort.GraphOptimizationLevel.ORT_ENABLE_BASIC)
+        opened.use_unfused_if_wrong(ScorerSession(info, unfused))
+    return opened
 
 
 def create_session(

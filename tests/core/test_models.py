@@ -4,7 +4,7 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import cv2
 import numpy as np
@@ -411,3 +411,73 @@ def test_a_scorer_says_how_its_patches_read_the_drawing_and_gap_analysis_cuts_th
     np.testing.assert_array_equal(seen[0], want)
 
     refused(folder, "sampling", "box")
+
+
+class _Skewed:
+    """An onnxruntime session stand-in that answers as `session` does, plus `shift`."""
+
+    def __init__(self, session, shift: float) -> None:
+        self.inner, self.shift = session, shift
+
+    def run(self, outputs, feed):
+        return [np.clip(np.asarray(r) + self.shift, 0, 1) for r in self.inner.run(outputs, feed)]
+
+    def get_providers(self):
+        return self.inner.get_providers()
+
+    def get_inputs(self):
+        return self.inner.get_inputs()
+
+    def get_outputs(self):
+        return self.inner.get_outputs()
+
+
+def test_a_scorer_whose_fused_layers_answer_wrongly_scores_unfused(tmp_path: Path) -> None:
+    from krita_linerefiner.core.candidates import PATCH
+    from krita_linerefiner.core.models import CHECK_TOLERANCE, ScorerSession, create_scorer
+    from tests.model_fixtures import add_verifier
+
+    scorer = create_scorer("verifier", models_dir=add_verifier(tmp_path / "m"))
+    assert scorer.unfused_reason == ""  # a float model agrees with itself unfused
+    patches, features = scorer.check_rows()
+    assert patches.shape == (64, 3, PATCH, PATCH) and features.shape[0] == 64
+    assert patches[:, 0].max() == 1.0 and (patches[:, 1] <= patches[:, 0] + 1e-6).all()
+    again, _ = scorer.check_rows()
+    assert (again == patches).all()  # the same rows every time
+    good = scorer.session
+    # Off by less than the tolerance: kept as it is.
+    near = ScorerSession(scorer.info, cast(Any, _Skewed(good, CHECK_TOLERANCE / 2)))
+    assert not near.use_unfused_if_wrong(scorer)
+    assert near.unfused_reason == "" and isinstance(near.session, _Skewed)
+    # Off by more (onnxruntime 1.23's fused 8-bit convolutions on AVX-512 VNNI CPUs):
+    # it scores with the unfused session from then on, and says why.
+    wrong = ScorerSession(scorer.info, cast(Any, _Skewed(good, 0.3)))
+    assert wrong.use_unfused_if_wrong(scorer)
+    assert wrong.session is good and "onnxruntime" in wrong.unfused_reason
+    assert np.allclose(wrong(patches, features), scorer(patches, features))
+
+
+def test_the_shipped_verifier_answers_as_it_does_unfused() -> None:
+    """On any onnxruntime and CPU: what the shipped 8-bit verifier scores equals what its
+    unfused graph scores (the check that guards against onnxruntime 1.23's fused layers on
+    AVX-512 VNNI CPUs, where the fused answers were off by up to 0.87)."""
+    import onnxruntime as ort
+
+    from krita_linerefiner.core.models import (
+        ScorerSession,
+        clear_session_cache,
+        create_scorer,
+        default_models_dir,
+        load_manifest,
+    )
+
+    folder = default_models_dir()
+    clear_session_cache()
+    scorer = create_scorer("verifier", threads=1, use_gpu=False)
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
+    info = load_manifest(folder)["verifier"]
+    unfused = ScorerSession(info, ort.InferenceSession(
+        str(folder / info.file), options, providers=["CPUExecutionProvider"]))
+    patches, features = scorer.check_rows(256, seed=1)  # other rows than the check's
+    assert np.max(np.abs(scorer(patches, features) - unfused(patches, features))) <= 0.02
