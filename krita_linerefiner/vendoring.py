@@ -54,19 +54,19 @@ NOT_LOCKED = {
 # rerun it after recording a newer index, and keep what tests/test_vendoring.py accepts.
 LOCK: dict[tuple[str, str], dict[str, str]] = {
     ("3.10", "linux-aarch64"): {
-        "numpy": "2.2.6", "onnxruntime": "1.23.2", "opencv-python-headless": "5.0.0.93"},
+        "numpy": "2.2.6", "onnxruntime": "1.20.1", "opencv-python-headless": "5.0.0.93"},
     ("3.10", "linux-x86_64"): {
-        "numpy": "2.2.6", "onnxruntime": "1.23.2", "opencv-python-headless": "5.0.0.93"},
+        "numpy": "2.2.6", "onnxruntime": "1.20.1", "opencv-python-headless": "5.0.0.93"},
     ("3.10", "macos-arm64"): {
         "numpy": "2.2.6", "onnxruntime": "1.19.2", "opencv-python-headless": "4.10.0.84"},
     ("3.10", "macos-x86_64"): {
         "numpy": "2.2.6", "onnxruntime": "1.19.2", "opencv-python-headless": "4.10.0.84"},
     ("3.10", "macos13-arm64"): {
-        "numpy": "2.2.6", "onnxruntime": "1.23.2", "opencv-python-headless": "5.0.0.93"},
+        "numpy": "2.2.6", "onnxruntime": "1.20.1", "opencv-python-headless": "5.0.0.93"},
     ("3.10", "macos13-x86_64"): {
-        "numpy": "2.2.6", "onnxruntime": "1.23.2", "opencv-python-headless": "4.12.0.88"},
+        "numpy": "2.2.6", "onnxruntime": "1.20.1", "opencv-python-headless": "4.12.0.88"},
     ("3.10", "windows-x86_64"): {
-        "numpy": "2.2.6", "onnxruntime": "1.23.2", "opencv-python-headless": "5.0.0.93"},
+        "numpy": "2.2.6", "onnxruntime": "1.20.1", "opencv-python-headless": "5.0.0.93"},
     ("3.11", "linux-aarch64"): {
         "numpy": "2.4.6", "onnxruntime": "1.32.0", "opencv-python-headless": "5.0.0.93"},
     ("3.11", "linux-x86_64"): {
@@ -76,9 +76,9 @@ LOCK: dict[tuple[str, str], dict[str, str]] = {
     ("3.11", "macos-x86_64"): {
         "numpy": "2.4.6", "onnxruntime": "1.19.2", "opencv-python-headless": "4.10.0.84"},
     ("3.11", "macos13-arm64"): {
-        "numpy": "2.4.6", "onnxruntime": "1.23.2", "opencv-python-headless": "5.0.0.93"},
+        "numpy": "2.4.6", "onnxruntime": "1.20.1", "opencv-python-headless": "5.0.0.93"},
     ("3.11", "macos13-x86_64"): {
-        "numpy": "2.4.6", "onnxruntime": "1.23.2", "opencv-python-headless": "4.12.0.88"},
+        "numpy": "2.4.6", "onnxruntime": "1.20.1", "opencv-python-headless": "4.12.0.88"},
     ("3.11", "windows-x86_64"): {
         "numpy": "2.4.6", "onnxruntime": "1.32.0", "opencv-python-headless": "5.0.0.93"},
     ("3.12", "linux-aarch64"): {
@@ -90,9 +90,9 @@ LOCK: dict[tuple[str, str], dict[str, str]] = {
     ("3.12", "macos-x86_64"): {
         "numpy": "2.5.5", "onnxruntime": "1.19.2", "opencv-python-headless": "4.10.0.84"},
     ("3.12", "macos13-arm64"): {
-        "numpy": "2.5.5", "onnxruntime": "1.23.2", "opencv-python-headless": "5.0.0.93"},
+        "numpy": "2.5.5", "onnxruntime": "1.20.1", "opencv-python-headless": "5.0.0.93"},
     ("3.12", "macos13-x86_64"): {
-        "numpy": "2.5.5", "onnxruntime": "1.23.2", "opencv-python-headless": "4.12.0.88"},
+        "numpy": "2.5.5", "onnxruntime": "1.20.1", "opencv-python-headless": "4.12.0.88"},
     ("3.12", "windows-x86_64"): {
         "numpy": "2.5.5", "onnxruntime": "1.32.0", "opencv-python-headless": "5.0.0.93"},
     ("3.13", "linux-aarch64"): {
@@ -100,9 +100,9 @@ LOCK: dict[tuple[str, str], dict[str, str]] = {
     ("3.13", "linux-x86_64"): {
         "numpy": "2.5.5", "onnxruntime": "1.32.0", "opencv-python-headless": "5.0.0.93"},
     ("3.13", "macos13-arm64"): {
-        "numpy": "2.5.5", "onnxruntime": "1.23.2", "opencv-python-headless": "5.0.0.93"},
+        "numpy": "2.5.5", "onnxruntime": "1.20.1", "opencv-python-headless": "5.0.0.93"},
     ("3.13", "macos13-x86_64"): {
-        "numpy": "2.5.5", "onnxruntime": "1.23.2", "opencv-python-headless": "4.12.0.88"},
+        "numpy": "2.5.5", "onnxruntime": "1.20.1", "opencv-python-headless": "4.12.0.88"},
     ("3.13", "windows-x86_64"): {
         "numpy": "2.5.5", "onnxruntime": "1.32.0", "opencv-python-headless": "5.0.0.93"},
 }
@@ -124,6 +124,13 @@ def compatible_set(pins: dict[str, str]) -> str | None:
         return f"onnxruntime {pins['onnxruntime']} needs numpy 1.x"
     if numpy_2 and _version(pins["opencv-python-headless"]) < (4, 10, 0, 84):
         return f"opencv-python-headless {pins['opencv-python-headless']} needs numpy 1.x"
+    if (1, 21) <= _version(pins["onnxruntime"])[:2] <= (1, 24):
+        # Their fused 8-bit convolutions are wrong on CPUs with AVX-512 VNNI / AMX
+        # (microsoft/onnxruntime#26324; 1.21.1-1.24.4 measured wrong, 1.20.1 and 1.25.1 on
+        # right, models/README.md stop 47): the verifier would score unfused there
+        # (core.models), right but twice as slow.
+        return (f"onnxruntime {pins['onnxruntime']} computes 8-bit convolutions wrongly on "
+                "CPUs with AVX-512 VNNI")
     return None
 
 
@@ -431,39 +438,27 @@ WHEELS: dict[str, tuple[int, str, str]] = {
     "onnxruntime-1.19.2-cp312-cp312-macosx_11_0_universal2.whl":
         (16790434, "68e7051bef9cfefcbb858d2d2646536829894d72a4130c24019219442b1dd2ed",
          "f2a52a02687a88fc8a2507bef65876c90e96b9f8de5ba1f810acbf67c140fc67"),
-    "onnxruntime-1.23.2-cp310-cp310-macosx_13_0_arm64.whl":
-        (17195934, "a7730122afe186a784660f6ec5807138bf9d792fa1df76556b27307ea9ebcbe3",
-         "35d6311b1afea060015b56c742f3531168c1644650767f27ef40062569960587"),
-    "onnxruntime-1.23.2-cp310-cp310-macosx_13_0_x86_64.whl":
-        (19153079, "b28740f4ecef1738ea8f807461dd541b8287d5650b5be33bca7b474e3cbd1f36",
-         "dbdb81bf3d7cecfbfed9092b6b4052e857a769d62ed90561b410014e0aae18db"),
-    "onnxruntime-1.23.2-cp310-cp310-manylinux_2_27_aarch64.manylinux_2_28_aarch64.whl":
-        (15219883, "8f7d1fe034090a1e371b7f3ca9d3ccae2fabae8c1d8844fb7371d1ea38e8e8d2",
-         "2e4da382452b17cf70a2313153c520ea4c96ab670c996cb3a95cc5d5ac7bfdac"),
-    "onnxruntime-1.23.2-cp310-cp310-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl":
-        (17370357, "4ca88747e708e5c67337b0f65eed4b7d0dd70d22ac332038c9fc4635760018f7",
-         "fb56179bf90679984c85b417664c26aae4f427cba7514bd2d65c43b181b7b08b"),
-    "onnxruntime-1.23.2-cp310-cp310-win_amd64.whl":
-        (13467651, "0be6a37a45e6719db5120e9986fcd30ea205ac8103fd1fb74b6c33348327a0cc",
-         "cd6d738e50c47c2fd285b1e6c8083f15dac1a5f6199213378a5f14092497296d"),
-    "onnxruntime-1.23.2-cp311-cp311-macosx_13_0_arm64.whl":
-        (17196113, "6f91d2c9b0965e86827a5ba01531d5b669770b01775b23199565d6c1f136616c",
-         "44be467b00f09061572f022ffd17e49e49e5a7a789056bad95b54dfd3bee73ff"),
-    "onnxruntime-1.23.2-cp311-cp311-macosx_13_0_x86_64.whl":
-        (19153857, "87d8b6eaf0fbeb6835a60a4265fde7a3b60157cf1b2764773ac47237b4d48612",
-         "9fa83c23a8f75f93122d2b3410bfb74d06d0f8da4ac663185f91866b03f7da1b"),
-    "onnxruntime-1.23.2-cp312-cp312-macosx_13_0_arm64.whl":
-        (17195929, "b8f029a6b98d3cf5be564d52802bb50a8489ab73409fa9db0bf583eabb7c2321",
-         "1b9ef748cd64161213adeef83d0cb16cb8ace1e62fa501033acdd9f9341fff57"),
-    "onnxruntime-1.23.2-cp312-cp312-macosx_13_0_x86_64.whl":
-        (19157705, "218295a8acae83905f6f1aed8cacb8e3eb3bd7513a13fe4ba3b2664a19fc4a6b",
-         "919da81aafd899b900101988ead7fb14974c8a58695338ab6a0f3d6b0100f30b"),
-    "onnxruntime-1.23.2-cp313-cp313-macosx_13_0_arm64.whl":
-        (17196337, "2ff531ad8496281b4297f32b83b01cdd719617e2351ffe0dba5684fb283afa1f",
-         "3d41fba0cabccecefe4a1b5fc8020c44febb334637f133acefc7ec492029dd2c"),
-    "onnxruntime-1.23.2-cp313-cp313-macosx_13_0_x86_64.whl":
-        (19157691, "162f4ca894ec3de1a6fd53589e511e06ecdc3ff646849b62a9da7489dee9ce95",
-         "fef92d49ca491c6a986acce9f1d1d5fc2099108958cc1710c28e89a032c9cfe9"),
+    "onnxruntime-1.20.1-cp310-cp310-macosx_13_0_universal2.whl":
+        (30996314, "e50ba5ff7fed4f7d9253a6baf801ca2883cc08491f9d32d78a80da57256a5439",
+         "4e2899f903b0eb1cd6f3faa0e343217d9fb9f47b84bca98bd9859884631336ee"),
+    "onnxruntime-1.20.1-cp310-cp310-manylinux_2_27_aarch64.manylinux_2_28_aarch64.whl":
+        (11954010, "7b2908b50101a19e99c4d4e97ebb9905561daf61829403061c1adc1b588bc0de",
+         "6dc6c4c0860bee2fde6037bdd9dcd12d323f6e38cf00fcc9a5065b394337fc55"),
+    "onnxruntime-1.20.1-cp310-cp310-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl":
+        (13330452, "d82daaec24045a2e87598b8ac2b417b1cce623244e80e663882e9fe1aae86410",
+         "63473dc0b075ab539f16b3d8b09df6b504f51836086ee709690a6278d791737d"),
+    "onnxruntime-1.20.1-cp310-cp310-win_amd64.whl":
+        (11329702, "d3b616bb53a77a9463707bb313637223380fc327f5064c9a782e8ec69c22e6a2",
+         "a9e633ab10066c9875a29d55e66ae97c3bf91b9b9b987179455d67c32261a49c"),
+    "onnxruntime-1.20.1-cp311-cp311-macosx_13_0_universal2.whl":
+        (30998725, "06bfbf02ca9ab5f28946e0f912a562a5f005301d0c419283dc57b3ed7969bb7b",
+         "958d2634e2959b34aa8a0037989f4229e9abcfa484e9c228f99633b3241768a6"),
+    "onnxruntime-1.20.1-cp312-cp312-macosx_13_0_universal2.whl":
+        (31007580, "22b0655e2bf4f2161d52706e31f517a0e54939dc393e92577df51808a7edc8c9",
+         "e5399335e0874f68f7d27103cbffc0e235e32e26759202df6085716375c078bb"),
+    "onnxruntime-1.20.1-cp313-cp313-macosx_13_0_universal2.whl":
+        (31007574, "cc01437a32d0042b606f462245c8bbae269e5442797f6213e36ce61d5abdd8cc",
+         "f771c5d980ac4189589267a06f758bd6c5667d07e55656bed6c6c0580733ad07"),
     "onnxruntime-1.32.0-cp311-cp311-manylinux_2_28_aarch64.whl":
         (23195070, "2303372a85299b6757b0e11e1cbf13e410ddf7e10c37f4b37e99d1c90e7daf7c",
          "b730103820b32e9dc1d1fcfc5b519fd2de5bd699d25a25895caf5d726350d1b5"),

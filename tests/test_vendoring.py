@@ -70,6 +70,19 @@ def test_numpy_2_only_with_an_onnxruntime_and_opencv_built_for_it(
     assert vendoring.compatible_set(pins) == problem
 
 
+@pytest.mark.parametrize(("onnxruntime", "refused"), [
+    ("1.20.1", False), ("1.21.0", True), ("1.23.2", True), ("1.24.4", True), ("1.25.1", False),
+    ("1.32.0", False)])
+def test_no_onnxruntime_whose_8_bit_convolutions_are_wrong_on_vnni_cpus(
+        onnxruntime: str, refused: bool) -> None:
+    pins = {"numpy": "2.2.6", "onnxruntime": onnxruntime, "opencv-python-headless": "5.0.0.93"}
+    problem = vendoring.compatible_set(pins)
+    assert (problem is not None) == refused
+    if refused:
+        assert problem is not None and "AVX-512 VNNI" in problem
+    assert not any(refused and p["onnxruntime"] == onnxruntime for p in vendoring.LOCK.values())
+
+
 @pytest.mark.parametrize(("filename", "python", "platform", "fits"), [
     ("opencv_python_headless-4.12.0.88-cp37-abi3-win_amd64.whl", "3.13", "win_amd64", True),
     ("opencv_python_headless-4.12.0.88-cp37-abi3-win_amd64.whl", "3.13", "win_arm64", False),
