@@ -24,14 +24,14 @@ ENV_MODELS_DIR = "LINEREFINER_MODELS"
 GPU_PROVIDERS = ("CUDAExecutionProvider", "DmlExecutionProvider", "CoreMLExecutionProvider")
 CPU_PROVIDER = "CPUExecutionProvider"
 REINSTALL_HINT = "reinstall with python3 install.py"
-# onnxruntime 1.23 on CPUs with AVX-512 VNNI / AMX computes the fused 8-bit convolutions
+# onnxruntime 1.21-1.24 on CPUs with AVX-512 VNNI / AMX compute the fused 8-bit convolutions
 # (QLinearConv) of a QDQ model wrongly (microsoft/onnxruntime#26324): the shipped verifier's
-# answers moved by up to 0.87 there, 2.6% of them across 0.5 (models/README.md, stop 47). So a
+# answers moved by up to 0.88 there, 2.6% of them across 0.5 (models/README.md, stop 47). So a
 # scorer is checked once, when its session opens: CHECK_ROWS made-up rows through it and
 # through a session of the same file whose QDQ nodes are left unfused (ORT_ENABLE_BASIC: the
 # same 8-bit weights, float arithmetic). Where the two differ by more than CHECK_TOLERANCE the
 # unfused session scores (about twice as slow; still faster than the float model). Elsewhere
-# (1.19, 1.32, CPUs without VNNI) they agree to the last bit.
+# (1.19, 1.20, 1.25 and newer) they agree to the last bit.
 CHECK_ROWS = 64
 CHECK_TOLERANCE = 0.02
 
@@ -318,7 +318,6 @@ class ScorerSession:
             out[lo : lo + self.BATCH] = np.asarray(result, np.float32).reshape(-1)
         return out
 
-
     def check_rows(self, count: int = CHECK_ROWS, seed: int = 0
                    ) -> tuple[np.ndarray, np.ndarray]:
         """(patches, features) of `count` made-up candidates shaped as this model takes them:
@@ -358,7 +357,7 @@ class ScorerSession:
         self.unfused_reason = (
             f"onnxruntime {ort.__version__} computes this model's fused 8-bit layers wrongly "
             f"on this CPU (answers off by up to {worst:.2f}; microsoft/onnxruntime#26324): "
-            "scoring unfused, about twice as slow; another onnxruntime version avoids it")
+            "scoring unfused, about twice as slow; onnxruntime 1.20 or 1.25 and newer avoid it")
         return True
 
 
