@@ -114,4 +114,6 @@ def test_the_benchmark_shows_where_an_open_region_leaks(tmp_path: Path, capsys) 
     width = float(row.split("|")[4].split(",")[0])
     assert 12 <= width <= 16
     pictures = list(leaks.iterdir())
-    assert len(pictures) == 1 and cv2.imread(str(pictures[0])).shape[:2] == (128, 128)
+    assert len(pictures) == 1
+    picture = cv2.imread(str(pictures[0]))
+    assert picture is not None and picture.shape[:2] == (128, 128)  # twice the drawing
