@@ -124,11 +124,17 @@ def compatible_set(pins: dict[str, str]) -> str | None:
         return f"onnxruntime {pins['onnxruntime']} needs numpy 1.x"
     if numpy_2 and _version(pins["opencv-python-headless"]) < (4, 10, 0, 84):
         return f"opencv-python-headless {pins['opencv-python-headless']} needs numpy 1.x"
+    return None
+
+
+def avoided(pins: dict[str, str]) -> str | None:
+    """Why the lock should not pick these versions although they work together; None when it
+    may. Unlike compatible_set, not a reason to refuse an install that has them."""
     if (1, 21) <= _version(pins["onnxruntime"])[:2] <= (1, 24):
         # Their fused 8-bit convolutions are wrong on CPUs with AVX-512 VNNI / AMX
         # (microsoft/onnxruntime#26324; 1.21.1-1.24.4 measured wrong, 1.20.1 and 1.25.1 on
-        # right, models/README.md stop 47): the verifier would score unfused there
-        # (core.models), right but twice as slow.
+        # right, models/README.md stop 47): the verifier scores unfused there (core.models),
+        # right but twice as slow.
         return (f"onnxruntime {pins['onnxruntime']} computes 8-bit convolutions wrongly on "
                 "CPUs with AVX-512 VNNI")
     return None
@@ -259,7 +265,7 @@ def _newest_compatible(options: dict[str, list[str]]) -> dict[str, str] | None:
             for numpy in options["numpy"]:
                 pins = {"numpy": numpy, "onnxruntime": onnxruntime,
                         "opencv-python-headless": opencv}
-                if compatible_set(pins) is None:
+                if compatible_set(pins) is None and avoided(pins) is None:
                     return pins
     return None
 
