@@ -583,13 +583,17 @@ def fill_regions(closed: np.ndarray, seed: int = 0) -> np.ndarray:
     return out
 
 
-def picture_panels(rgb: np.ndarray, ink: np.ndarray, added: np.ndarray) -> list[np.ndarray]:
-    """Input | result with additions in red | fill regions, each (H, W, 3) uint8 RGB."""
+def with_additions(rgb: np.ndarray, added: np.ndarray) -> np.ndarray:
+    """`rgb` (H, W, 3) uint8 with `added` (coverage 0..1) painted over it in red."""
     a = np.clip(added, 0.0, 1.0)[..., None]
     red = np.array([230, 0, 0], np.float32)
-    result = (rgb.astype(np.float32) * (1 - a) + red * a).round().astype(np.uint8)
+    return (rgb.astype(np.float32) * (1 - a) + red * a).round().astype(np.uint8)
+
+
+def picture_panels(rgb: np.ndarray, ink: np.ndarray, added: np.ndarray) -> list[np.ndarray]:
+    """Input | result with additions in red | fill regions, each (H, W, 3) uint8 RGB."""
     closed = line_map(ink) | (added >= 0.5)
-    return [rgb, result, fill_regions(closed)]
+    return [rgb, with_additions(rgb, added), fill_regions(closed)]
 
 
 def side_by_side(panels: list[np.ndarray], gap: int = 4) -> np.ndarray:

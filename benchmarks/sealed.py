@@ -39,6 +39,7 @@ import cv2
 import numpy as np
 
 from benchmarks.baselines import endpoint_linking, morphological_closing
+from benchmarks.gaps import with_additions
 from benchmarks.metrics import INK, line_map
 from benchmarks.real import fill_picture, load_drawings
 
@@ -70,7 +71,6 @@ def escape_passages(wall: np.ndarray, point: tuple[int, int], others: list[tuple
     as the passage, a px more round it) before the next is looked for. Width is twice the
     distance to the nearest wall px there. Empty when the point is on a wall or sealed."""
     wall = wall.copy()
-    height, width = wall.shape
     out: list[tuple[int, int, float]] = []
     for _ in range(count):
         found = _widest_escape(wall, point, others)
@@ -126,10 +126,8 @@ def leak_picture(rgb: np.ndarray, added: np.ndarray, point: tuple[int, int],
                  passages: list[tuple[int, int, float]]) -> np.ndarray:
     """RGB, twice as large: the drawing, `added` in red, `point` a blue star, each passage a
     green circle numbered from 0."""
-    a = np.clip(added, 0.0, 1.0)[..., None]
-    red = np.array([255, 0, 0], np.float32)
-    out = (rgb.astype(np.float32) * (1 - a) + red * a).round().astype(np.uint8)
-    out = cv2.resize(out, None, fx=2, fy=2, interpolation=cv2.INTER_NEAREST)
+    out = cv2.resize(with_additions(rgb, added), None, fx=2, fy=2,
+                     interpolation=cv2.INTER_NEAREST)
     cv2.drawMarker(out, (2 * point[1], 2 * point[0]), (0, 0, 255), cv2.MARKER_STAR, 16, 2)
     for k, (y, x, w) in enumerate(passages):
         radius = int(w) + 6
