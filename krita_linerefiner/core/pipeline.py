@@ -68,6 +68,12 @@ class Sessions:
     gaps: TileModel | None = None  # the dense gap model
     scorer: Scorer | None = None  # the gap verifier
 
+    def note(self) -> str:
+        """What a user should know about how the models run, in one line; "" when nothing.
+        Today: the verifier scores unfused because this onnxruntime computes its fused 8-bit
+        layers wrongly on this CPU (right answers, slower; core.models.ScorerSession)."""
+        return str(getattr(self.scorer, "unfused_reason", "") or "")
+
 
 @dataclass(frozen=True)
 class Stages:

@@ -516,6 +516,8 @@ class Controller(QObject):
             hint = ("the line layer has opaque paper, which hides the flats below it: set its "
                     "blending mode to Multiply")
             more = f"{more}; {hint}" if more else hint
+        if self.outcome.note:  # right but slower closing: the user is told why and what helps
+            more = f"{more}; note: {self.outcome.note}" if more else f"note: {self.outcome.note}"
         counts = self.outcome.counts
         if counts is not None:
             gaps += f"; {counts.text()}"

@@ -77,6 +77,8 @@ class Computed:
     counts: RegionCounts | None = None
     # What a live preview re-selects closures from; None when no gap was analysed.
     seed: Seed | None = field(default=None, repr=False)
+    # How the models ran, for the done message (core.pipeline.Sessions.note); "" when normal.
+    note: str = ""
 
 
 def compute(job: Job, progress: Callable[[float], None], cancel: Callable[[], bool]) -> Computed:
@@ -116,7 +118,8 @@ def compute(job: Job, progress: Callable[[float], None], cancel: Callable[[], bo
     )
     # For the live preview the analysis is kept, searched to the docker's largest max gap.
     keep = gaps and previewable(source.rect)
-    stages = run_pipeline(ink, steps, sessions=open_sessions(steps), progress=progress,
+    sessions = open_sessions(steps)
+    stages = run_pipeline(ink, steps, sessions=sessions, progress=progress,
                           cancel=cancel, origin=(source.rect.x, source.rect.y),
                           previous_flats=job.previous_flats, keep_analysis=keep,
                           gap_reach=RUN_REACH if keep else None)
@@ -166,7 +169,8 @@ def compute(job: Job, progress: Callable[[float], None], cancel: Callable[[], bo
         nothing = (nothing if nothing.startswith("Nothing added:") else
                    "Nothing to fill: no region is enclosed by the lines and the closures.")
     opaque = job.task in FLATS_TASKS and opaque_layer(source)
-    return Computed(layers, count, curve, nothing, digests, regions, opaque, counts, seed)
+    return Computed(layers, count, curve, nothing, digests, regions, opaque, counts, seed,
+                    sessions.note())
 
 
 class FrameResult(Protocol):

@@ -37,6 +37,7 @@ class Outcome:
     opaque_source: bool = False
     counts: Any = None  # core.flats.RegionCounts
     seed: Any = field(default=None, repr=False)  # preview.Seed
+    note: str = ""  # plugin.pipeline.Computed.note
 
 
 class Runner(QObject):
@@ -129,4 +130,4 @@ class Runner(QObject):
         computed = future.result()
         return Outcome("done", "", seconds, computed.gap_count, computed.layers,
                        computed.curve, computed.nothing, computed.digests, computed.regions,
-                       computed.opaque_source, computed.counts, computed.seed)
+                       computed.opaque_source, computed.counts, computed.seed, computed.note)
