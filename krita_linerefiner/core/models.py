@@ -357,7 +357,8 @@ class ScorerSession:
         self.unfused_reason = (
             f"onnxruntime {ort.__version__} computes this model's fused 8-bit layers wrongly "
             f"on this CPU (answers off by up to {worst:.2f}; microsoft/onnxruntime#26324): "
-            "scoring unfused, about twice as slow; onnxruntime 1.20 or 1.25 and newer avoid it")
+            "scoring unfused, about twice as slow; onnxruntime 1.20 or 1.25 and newer avoid it "
+            "(the plugin's install.py installs 1.20.1 or newer)")
         return True
 
 
