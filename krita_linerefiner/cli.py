@@ -149,8 +149,9 @@ class Plan:
 def run_command(plan: Plan, args: argparse.Namespace) -> int:
     steps = plan.steps
     sessions = open_sessions(steps, threads=args.threads, use_gpu=not args.cpu)
-    if sessions.note():  # right answers, slower: worth a line, not a failure
-        print(f"note: {sessions.note()}", file=sys.stderr)
+    note = sessions.note()
+    if note:  # right answers, slower: worth a line, not a failure
+        print(f"note: {note}", file=sys.stderr)
     jobs = list(find_jobs(args.inputs, args.output))
     protected = {job.source.resolve() for job in jobs}
 
