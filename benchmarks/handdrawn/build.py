@@ -1,6 +1,7 @@
 """Render the hand-drawn set from what make_set.sh fetched: one PNG per drawing, on white.
 
     python -m benchmarks.handdrawn.build SRC OUT
+    python -m benchmarks.handdrawn.build --lorelei SRC OUT
 
 Three sources, none of them openclipart (the verifier's training source):
 - Art4Apps (CC BY-SA 3.0; the copies in Debian's gcompris-qt-data and pysiogame): ink drawn
@@ -10,6 +11,12 @@ Three sources, none of them openclipart (the verifier's training source):
   of varying width, every fill painted white.
 - Doodle Icons (npm doodle-icons, MIT): hand-drawn-style icons, thick wobbly strokes.
 Used to measure only: never trained on, never shipped.
+
+`--lorelei` renders a set of its own: the LORELEI_COUNT DiceBear Lorelei heads that make_set.sh
+made (npm @dicebear/lorelei; the design CC0 1.0): clean vector outlines of faces and hair, drawn
+by hand, with solid black hair and pupils, the line art closest to a character sheet here.
+Never trained on: the verifier's DiceBear drawings are another designer's style (Notionists,
+training.gaps.handdrawn).
 """
 
 from __future__ import annotations
@@ -43,6 +50,7 @@ PYSIO = ("animals/goat", "animals/hyena", "animals/opossum", "construction/bank"
 # fur) about 110-135.
 WASH_VALUE, INK_RAMP = 110.0, 60.0
 ICON_MARGIN = 40  # px of paper round a Doodle Icon, drawn edge to edge
+LORELEI_COUNT = 24  # heads in the Lorelei set (make_set.sh makes as many)
 
 
 def ink_only(bgr: np.ndarray) -> np.ndarray:
@@ -108,12 +116,30 @@ def build(src: Path, out: Path) -> list[Path]:
     return made
 
 
+def build_lorelei(src: Path, out: Path) -> list[Path]:
+    """The Lorelei set: each head of src/lorelei rendered larger than LONGEST (benchmarks.real
+    scales it down with area averaging, as the Open Peeps figures)."""
+    svgs = sorted((src / "lorelei").glob("lorelei-*.svg"))[:LORELEI_COUNT]
+    if len(svgs) < LORELEI_COUNT:
+        raise SystemExit(f"{src / 'lorelei'} holds {len(svgs)} Lorelei drawings, not "
+                         f"{LORELEI_COUNT}: make them with benchmarks/handdrawn/make_set.sh")
+    out.mkdir(parents=True, exist_ok=True)
+    made = []
+    for svg in svgs:
+        path = out / f"{svg.stem}.png"
+        cv2.imwrite(str(path), render_svg(svg, PEEPS_LONGEST))
+        made.append(path)
+    return made
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    lorelei = args[:1] == ["--lorelei"]
+    args = args[1:] if lorelei else args
     if len(args) != 2:
         print(__doc__, file=sys.stderr)
         return 2
-    made = build(Path(args[0]), Path(args[1]))
+    made = (build_lorelei if lorelei else build)(Path(args[0]), Path(args[1]))
     print(f"{len(made)} drawings -> {args[1]}")
     return 0
 

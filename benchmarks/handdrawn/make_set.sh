@@ -1,6 +1,7 @@
 #!/bin/bash
 # Fetch and render the hand-drawn set (benchmarks/handdrawn/build.py says what is in it):
-#   bash benchmarks/handdrawn/make_set.sh OUT     (then: python -m benchmarks.real --folder OUT/set)
+#   bash benchmarks/handdrawn/make_set.sh OUT     (then: python -m benchmarks.real --folder OUT/set,
+#   or OUT/set_lorelei)
 # Needs apt-get (download only, no root), npm and node >= 18, rsvg-convert (librsvg2-bin) and
 # a Python with numpy and opencv (PYTHON, default .venv/bin/python). Run from the repository.
 set -euo pipefail
@@ -17,4 +18,10 @@ dpkg -x "$OUT"/debs/pysiogame_*.deb "$OUT/src/pysiogame"
     && for t in *.tgz; do mkdir -p "${t%.tgz}" && tar xzf "$t" -C "${t%.tgz}"; done)
 node "$HERE/peeps.js" "$OUT/npm/opeepsfun-open-peeps-1.0.6/package/build" "$OUT/src/open-peeps"
 node "$HERE/doodle.js" "$OUT/npm/doodle-icons-1.1.0/package/build/index.es.js" "$OUT/src/doodle-icons"
+# DiceBear avatars (CC0 designs): Notionists to train the verifier on, Lorelei to measure on.
+npm install --silent --no-save --no-package-lock --prefix "$OUT/npm/dicebear" \
+    @dicebear/core@9.4.3 @dicebear/notionists@9.4.3 @dicebear/lorelei@9.4.3
+node "$HERE/dicebear.mjs" "$OUT/npm/dicebear" notionists 400 "$OUT/src/notionists"
+node "$HERE/dicebear.mjs" "$OUT/npm/dicebear" lorelei 24 "$OUT/src/lorelei"
 "$PYTHON" -m benchmarks.handdrawn.build "$OUT/src" "$OUT/set"
+"$PYTHON" -m benchmarks.handdrawn.build --lorelei "$OUT/src" "$OUT/set_lorelei"

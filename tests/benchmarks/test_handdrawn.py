@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 import pytest
 
+from benchmarks.handdrawn import build
 from benchmarks.handdrawn.build import ink_only
 from benchmarks.handdrawn.rcc import read_rcc
 
@@ -52,3 +53,28 @@ def test_read_rcc_unpacks_plain_and_compressed_files(version: int) -> None:
     assert out == {"pics/a.webp": b"RIFF plain bytes", "pics/b.svg": b"<svg/>" * 50}
     with pytest.raises(ValueError, match="qres"):
         read_rcc(b"RIFF" + bundle(version, files)[4:])
+
+
+def test_the_lorelei_set_is_its_first_heads_rendered_or_a_message_where_too_few(
+        tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    src, out = tmp_path / "src", tmp_path / "set_lorelei"
+    (src / "lorelei").mkdir(parents=True)
+    for i in (2, 0, 1):
+        (src / "lorelei" / f"lorelei-{i:04d}.svg").write_text("<svg/>")
+    rendered: list[tuple[str, int]] = []
+
+    def render(path, longest: int) -> np.ndarray:
+        rendered.append((path.name, longest))
+        return np.full((longest, longest, 3), 255, np.uint8)
+
+    monkeypatch.setattr(build, "render_svg", render)
+    monkeypatch.setattr(build, "LORELEI_COUNT", 4)
+    with pytest.raises(SystemExit, match="make_set.sh"):
+        build.build_lorelei(src, out)
+    assert not rendered and not out.exists()
+    monkeypatch.setattr(build, "LORELEI_COUNT", 2)
+    made = build.build_lorelei(src, out)
+    assert [p.name for p in made] == ["lorelei-0000.png", "lorelei-0001.png"]
+    assert all(p.is_file() for p in made)
+    assert rendered == [("lorelei-0000.svg", build.PEEPS_LONGEST),
+                        ("lorelei-0001.svg", build.PEEPS_LONGEST)]

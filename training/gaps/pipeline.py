@@ -455,10 +455,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="crops of openclipart/Hershey/procedural sources (0: none)")
     parser.add_argument("--source-data", type=Path, default=Path("data/gaps_verifier"))
     parser.add_argument("--handdrawn-crops", type=int, default=1000,
-                        help="crops of Open Peeps and Doodle Icons drawings to cut and train on "
-                        "too (training.gaps.handdrawn; 0: none)")
+                        help="crops of hand-drawn drawings (--handdrawn-packages) to cut and "
+                        "train on too (training.gaps.handdrawn; 0: none)")
     parser.add_argument("--handdrawn-copies", type=int, default=4,
                         help="cut versions of each hand-drawn crop")
+    parser.add_argument("--handdrawn-packages",
+                        type=lambda text: tuple(c for c in text.split(",") if c),
+                        default=None,
+                        help="comma-separated folders of the hand-drawn src to crop, in turn "
+                        "(default: open-peeps,doodle-icons; also: notionists)")
     parser.add_argument("--handdrawn-dir", type=Path, default=None,
                         help="the src folder of benchmarks/handdrawn/make_set.sh (default: "
                         "$LINEREFINER_HANDDRAWN_DIR or data/handdrawn/src)")
@@ -527,17 +532,22 @@ def main(argv: list[str] | None = None) -> int:
     source_seed = 5 + args.seed if args.source_seed is None else args.source_seed
     sources = source_crops(args.source_data, args.source_crops, source_seed, log)
     handdrawn = None
+    hand_credit = ""
     if args.handdrawn_crops > 0:
         from training.gaps import handdrawn as hand
 
         folder = args.handdrawn_dir or hand.HANDDRAWN_DIR
-        missing = hand.available(folder)
+        packages = args.handdrawn_packages or hand.DEFAULT_PACKAGES
+        hand_credit = hand.credit(packages)
+        missing = hand.available(folder, packages)
         if missing:
             log(f"  hand-drawn crops skipped: {missing}")
         else:
-            handdrawn = hand.crops(folder, args.handdrawn_crops, SEED_OFFSET + args.seed)
-            log(f"  hand-drawn crops: {len(handdrawn)} from {len(hand.training_svgs(folder))} "
-                f"drawings in {folder}")
+            handdrawn = hand.crops(folder, args.handdrawn_crops, SEED_OFFSET + args.seed,
+                                   packages=packages)
+            log(f"  hand-drawn crops: {len(handdrawn)} from "
+                f"{len(hand.training_svgs(folder, packages))} drawings of "
+                f"{', '.join(packages)} in {folder}")
     cache = None
     if args.rows_cache is not None:
         cache = (args.rows_cache, rows_key(args))
@@ -610,15 +620,15 @@ def main(argv: list[str] | None = None) -> int:
                 f"{SEED_OFFSET}), benchmarks.gaps.synthetic_set, and train-split crops of "
                 "openclipart (public domain) and Hershey fonts (training.gaps.make_data), "
                 "as they are and cut as benchmarks.real cuts drawings (training.gaps.realcuts)"
-                + (f", and {len(handdrawn)} crops of Open Peeps and Doodle Icons drawings "
-                   "(npm, MIT; training.gaps.handdrawn; not those benchmarks.handdrawn "
+                + (f", and {len(handdrawn)} crops of {hand_credit} drawings "
+                   "(training.gaps.handdrawn; not those benchmarks.handdrawn "
                    "measures on) cut the same way" if handdrawn is not None else ""),
                 "candidates": counts,
                 "training_seconds": round(data_seconds + train_seconds),
                 "hardware": hardware(args.device, args.threads, args.jobs),
                 "licence": "trained here from generated data"
-                + (" and from Open Peeps and Doodle Icons drawings (npm, MIT)"
-                   if handdrawn is not None else "") + "; GPL-3.0-or-later",
+                + (f" and from {hand_credit} drawings" if handdrawn is not None else "")
+                + "; GPL-3.0-or-later",
             },
             "metrics": {"val_auc": last["val_auc"], "val_accuracy": last["val_accuracy"],
                         "val_candidates": int(len(val_idx))},
