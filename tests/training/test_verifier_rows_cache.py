@@ -199,3 +199,14 @@ def test_without_the_hand_drawn_drawings_the_chain_says_so_and_trains_on_the_res
                           "--data-only"]) == 0
     assert "hand-drawn crops skipped" in capsys.readouterr().out
     assert calls and "sources/handdrawn" not in calls
+
+
+def test_an_unknown_hand_drawn_package_is_refused_before_any_work(
+        tmp_path: Path, pipeline, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr(pipeline, "part_rows", counting_part_rows(calls))
+    with pytest.raises(SystemExit):
+        pipeline.main(["--handdrawn-packages", "open-peeps,lorelei",
+                       "--out", str(tmp_path / "out"), "--data-only"])
+    assert "--handdrawn-packages takes" in capsys.readouterr().err and not calls

@@ -513,6 +513,12 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"--also takes benchmark-only categories "
                      f"({', '.join(realistic.BENCHMARK_ONLY)}), not {', '.join(unknown)}")
+    from training.gaps.handdrawn import SIZES as HANDDRAWN_PACKAGES
+
+    unknown = sorted(set(args.handdrawn_packages or ()) - set(HANDDRAWN_PACKAGES))
+    if unknown:
+        parser.error(f"--handdrawn-packages takes {', '.join(HANDDRAWN_PACKAGES)}, "
+                     f"not {', '.join(unknown)}")
     if args.members < 1:
         parser.error("--members must be at least 1")
     torch.set_num_threads(args.threads)
