@@ -1,0 +1,85 @@
+"""`training.gaps.pipeline --precision bfloat16`: the training steps under bfloat16 autocast,
+the weights float32, the default float32 path unchanged."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from krita_linerefiner.core.candidates import FEATURES, PATCH
+
+
+@pytest.fixture()
+def torch():
+    return pytest.importorskip("torch", reason="the verifier's training needs torch "
+                               "(pip install torch)")
+
+
+def _rows(n: int = 96):
+    from training.gaps.verifier_data import Rows
+
+    rng = np.random.default_rng(3)
+    return Rows(patches=rng.random((n, 3, PATCH, PATCH)).astype(np.float16),
+                features=rng.random((n, len(FEATURES)), dtype=np.float32),
+                labels=(np.arange(n) % 3 == 0).astype(np.uint8),
+                lengths=rng.random(n, dtype=np.float32) * 20,
+                drawing=(np.arange(n) // 8).astype(np.int32))
+
+
+def _weights(net) -> np.ndarray:
+    return np.concatenate([p.detach().numpy().ravel() for p in net.parameters()])
+
+
+def test_bfloat16_steps_run_under_autocast_and_keep_float32_weights(torch, monkeypatch) -> None:
+    from training.gaps import pipeline
+    from training.gaps.verifier import Verifier
+
+    seen: list = []
+
+    class Recording(Verifier):  # the dtype of each training step's logits
+        def logits(self, patches, features):
+            out = super().logits(patches, features)
+            if self.training:
+                seen.append(out.dtype)
+            return out
+
+    monkeypatch.setattr(pipeline, "Verifier", Recording)
+    rows = _rows()
+    train_idx, val_idx = pipeline.split(rows, 0.25, 0)
+    torch.set_num_threads(1)
+
+    def run(precision: str):
+        seen.clear()
+        net, history = pipeline.train(rows, train_idx, val_idx, 2, 7, lambda _: None,
+                                      widths=(4, 8, 8), hidden=8, precision=precision)
+        return net, history, set(seen)
+
+    a, _, dtypes_a = run("float32")
+    b, _, _ = run("float32")
+    c, history, dtypes_c = run("bfloat16")
+    assert dtypes_a == {torch.float32}
+    assert dtypes_c == {torch.bfloat16}
+    # float32 twice from one seed: the same weights (the default path is deterministic).
+    np.testing.assert_array_equal(_weights(a), _weights(b))
+    assert all(p.dtype == torch.float32 for p in c.parameters())
+    assert np.isfinite(_weights(c)).all() and np.isfinite(history[-1]["loss"])
+    # ... and bfloat16 trains the same model, to rounding.
+    assert np.abs(_weights(c) - _weights(a)).max() < 0.05
+
+
+def test_an_unknown_precision_is_refused(torch) -> None:
+    from training.gaps import pipeline
+
+    rows = _rows(16)
+    with pytest.raises(ValueError, match="bfloat16"):
+        pipeline.train(rows, np.arange(12), np.arange(12, 16), 1, 0, lambda _: None,
+                       widths=(4, 8, 8), hidden=8, precision="float16")
+    with pytest.raises(SystemExit):
+        pipeline.main(["--precision", "float16"])
+
+
+def test_the_manifest_names_the_precision(torch) -> None:
+    from training.gaps import pipeline
+
+    assert "bfloat16" not in pipeline.hardware("cpu", 2, 2)
+    assert "bfloat16 (autocast)" in pipeline.hardware("cpu", 2, 2, "bfloat16")
