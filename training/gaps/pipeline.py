@@ -279,8 +279,8 @@ def build_rows(per_category: int, size: int, seed: int, log, sources: dict | Non
 # the same texture.
 NEGATIVES_PER_DRAWING = {"shading": 150}
 
-# What the rows depend on: a change to any of these files makes new rows.
 PRECISIONS = ("float32", "bfloat16")  # --precision: the training steps' arithmetic
+# What the rows depend on: a change to any of these files makes new rows.
 ROWS_CODE = ("krita_linerefiner/core/candidates.py", "krita_linerefiner/core/lines.py",
              "krita_linerefiner/core/ink.py", "training/gaps/realistic.py",
              "training/gaps/verifier_data.py", "training/gaps/pipeline.py", "benchmarks/gaps.py",
