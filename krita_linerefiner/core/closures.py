@@ -6,6 +6,7 @@ Selection is cheap and needs no model run, so a live preview can re-select from 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -130,6 +131,28 @@ THROUGH_COS = 0.85
 THROUGH_OFFSET = 2.0
 THROUGH_SLANT = 0.25
 THROUGH_STOPS = 8.0
+# A dash (dash_pieces): a piece of line under MIN_JOINED_PIECE px with exactly two stroke ends
+# pointing at least 120 degrees apart (DASH_APART), tip to tip at least DASH_LONG times its
+# width (no round speck). One with a piece of line of MIN_JOINED_PIECE px or more beside it
+# (within DASH_BESIDE px of its axis, along its length) is that line's JPEG fringe or a mark
+# along it; one with more than DASH_CLUTTER other small pieces beside it within
+# DASH_CLUTTER_RADIUS px lies in stipple or noise (clear_dash). Without these, JPEG's false
+# additions 0.4 -> 0.9% and strays 10.4 -> 14.2 px/MP, shading's false additions 15.8 -> 16.4%
+# (core.gaps._dash_chains; models/README.md, stop 44).
+DASH_APART = -0.5
+DASH_LONG = 2.0
+DASH_BESIDE = 4.0
+DASH_CLUTTER = 1
+DASH_CLUTTER_RADIUS = 6.0
+DASH_SIDE_LATERAL = 1.5  # px off a dash's axis that counts as beside it
+# A long break holding a remnant of its stroke (a dash): once a bridge into the dash is
+# accepted, the leg from its other end on to the line the stroke continues to (both within
+# LEG_COS, 37 degrees, of the way the accepted bridge came in and of the dash's end) is taken
+# where the verifier gives it at least LEG_SHARE of the threshold asked for (0.05 at 0.5).
+# The verifier, seeing a speck beside a line, scores that leg 0.00-0.2 alone, and the chain
+# stays one link short (_dash_legs; the sparse category, models/README.md, stop 52).
+LEG_COS = 0.8
+LEG_SHARE = 0.1
 
 
 @dataclass(frozen=True)
@@ -365,7 +388,140 @@ def select(analysis: GapAnalysis, sensitivity: float, max_gap: int) -> np.ndarra
     accepted += _through(analysis, np.asarray(accepted, np.int64), used, prob,
                          threshold(min(1.0, sensitivity + THROUGH_BOOST)), max_gap)
     accepted += _across(analysis, np.asarray(accepted, np.int64), used, order)
+    accepted += _dash_legs(analysis, np.asarray(accepted, np.int64), used, prob,
+                           LEG_SHARE * threshold(sensitivity), max_gap)
     return np.asarray(accepted, np.int64)
+
+
+def dash_pieces(lines: LineMap, ends: StrokeEnds) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per piece of line: (small, dash, pair): under MIN_JOINED_PIECE px (not the paper), a
+    dash (DASH_APART, DASH_LONG; before clear_dash), and a dash's two stroke ends (-1 else)."""
+    small = lines.areas < MIN_JOINED_PIECE
+    small[0] = False
+    order = np.argsort(ends.piece, kind="stable")
+    first = np.searchsorted(ends.piece[order], np.arange(len(lines.areas)))
+    pair = np.full((len(lines.areas), 2), -1, np.int64)
+    dash = small & (np.bincount(ends.piece, minlength=len(lines.areas)) == 2)
+    two = np.nonzero(dash)[0]
+    pair[two, 0], pair[two, 1] = order[first[two]], order[first[two] + 1]
+    dash[two] = ((ends.direction[pair[two, 0]] * ends.direction[pair[two, 1]]).sum(axis=1)
+                 <= DASH_APART) & (
+        np.hypot(*(ends.tip[pair[two, 0]] - ends.tip[pair[two, 1]]).T)
+        >= DASH_LONG * np.maximum(ends.width[pair[two, 0]], ends.width[pair[two, 1]]))
+    pair[~dash] = -1
+    return small, dash, pair
+
+
+def clear_dash(lines: LineMap, ends: StrokeEnds, pair: np.ndarray, small: np.ndarray) -> bool:
+    """Whether the dash with the ends `pair` (2,) has no piece of line beside it (DASH_BESIDE)
+    and no more than DASH_CLUTTER small pieces (DASH_CLUTTER_RADIUS)."""
+    tip = ends.tip[pair]
+    axis = tip[1] - tip[0]
+    size = float(np.hypot(*axis))
+    u = axis / size if size > 0.5 else -ends.direction[pair[0]]
+    across = np.array([-u[1], u[0]])
+    centre = tip.mean(axis=0)
+    r = int(math.ceil(max(DASH_BESIDE, DASH_CLUTTER_RADIUS) + size / 2 + 2))
+    y0, x0 = max(int(centre[0]) - r, 0), max(int(centre[1]) - r, 0)
+    window = lines.pieces[y0 : int(centre[0]) + r + 1, x0 : int(centre[1]) + r + 1]
+    label = lines.pieces[ends.point[pair[0], 0], ends.point[pair[0], 1]]
+    yy, xx = np.nonzero(window)
+    labels = window[yy, xx]
+    offset = np.stack([yy + y0, xx + x0], axis=1) - centre
+    along, side = offset @ u, offset @ across
+    mine = labels == label
+    lo, hi = along[mine].min() - 0.5, along[mine].max() + 0.5
+    big = ~small[labels]
+    if (big & (along >= lo) & (along <= hi) & (np.abs(side) <= DASH_BESIDE)).any():
+        return False
+    beside = (~big & ~mine & (np.abs(side) > DASH_SIDE_LATERAL)
+              & (np.hypot(along, side) <= DASH_CLUTTER_RADIUS))
+    return len(np.unique(labels[beside])) <= DASH_CLUTTER
+
+
+def _dash_legs(analysis: GapAnalysis, accepted: np.ndarray, used: np.ndarray,
+               prob: np.ndarray, floor: float, max_gap: int) -> list[int]:
+    """Bridges that carry an accepted one on through a dash it reaches (LEG_COS, LEG_SHARE):
+    from the dash's other end, if free, the likeliest bridge of at least `floor` that keeps
+    within LEG_COS of the way in and of that end's heading, to a stroke end facing it, a line's
+    side or another dash (and on from there). `used` (the ends taken) is updated."""
+    cands, ends, lines = analysis.candidates, analysis.ends, analysis.lines
+    if not len(accepted):
+        return []
+    small, dash, pair = dash_pieces(lines, ends)
+    touched = np.concatenate([cands.end_a[accepted], cands.end_b[accepted]])
+    if not dash[ends.piece[touched[touched >= 0]]].any():
+        return []
+    pool = np.nonzero(selectable(cands, max_gap, analysis.whole) & (prob >= floor))[0]
+    from_end: dict[int, list[int]] = {}
+    for k in pool.tolist():
+        from_end.setdefault(int(cands.end_a[k]), []).append(k)
+        if cands.end_b[k] >= 0:
+            from_end.setdefault(int(cands.end_b[k]), []).append(k)
+    clear: dict[int, bool] = {}
+    out: list[int] = []
+    queue = accepted.tolist()
+    while queue:
+        k = queue.pop()
+        way = cands.stop[k] - cands.start[k]
+        size = float(np.hypot(*way))
+        if size < 1e-6:
+            continue
+        way = way / size
+        for end, inward in ((int(cands.end_a[k]), -way), (int(cands.end_b[k]), way)):
+            if end < 0 or not dash[ends.piece[end]]:
+                continue
+            d = int(ends.piece[end])
+            e = int(pair[d, 1] if pair[d, 0] == end else pair[d, 0])
+            if used[e]:
+                continue
+            if d not in clear:
+                clear[d] = clear_dash(lines, ends, pair[d], small)
+            if not clear[d]:
+                continue
+            leg = _leg_from(analysis, from_end.get(e, []), e, d, inward, used, prob,
+                            small, dash)
+            if leg < 0:
+                continue
+            used[cands.end_a[leg]] = True
+            if cands.end_b[leg] >= 0:
+                used[cands.end_b[leg]] = True
+            out.append(leg)
+            queue.append(leg)
+    return out
+
+
+def _leg_from(analysis: GapAnalysis, rows: list[int], e: int, d: int, inward: np.ndarray,
+              used: np.ndarray, prob: np.ndarray, small: np.ndarray, dash: np.ndarray) -> int:
+    """The likeliest of the bridges `rows` at stroke end `e` (of dash `d`) that heads on
+    within LEG_COS of `inward` and of the end's direction, to a free stroke end facing back, a
+    line's side or another dash; -1 if none."""
+    cands, ends = analysis.candidates, analysis.ends
+    best, best_p = -1, -1.0
+    for m in rows:
+        way = cands.stop[m] - cands.start[m]
+        size = float(np.hypot(*way))
+        if size < 1e-6:
+            continue
+        way = way / size
+        other = int(cands.end_b[m])
+        if int(cands.end_a[m]) != e:  # e is its end b: the bridge read from e's side
+            way, other = -way, int(cands.end_a[m])
+        if float(ends.direction[e] @ way) < LEG_COS or float(inward @ way) < LEG_COS:
+            continue
+        if other >= 0:
+            if used[other] or float(ends.direction[other] @ -way) < LEG_COS:
+                continue
+            piece = int(ends.piece[other])
+        else:
+            piece = int(far_pieces(analysis, np.array([m]))[0])
+            if small[piece]:  # a line's side, not a speck's
+                continue
+        if piece <= 0 or piece == d or (small[piece] and not dash[piece]):
+            continue
+        if float(prob[m]) > best_p:
+            best, best_p = m, float(prob[m])
+    return best
 
 
 def far_pieces(analysis: GapAnalysis, rows: np.ndarray) -> np.ndarray:

@@ -58,7 +58,9 @@ from .closures import (
     Closure,
     GapAnalysis,
     Scorer,
+    clear_dash,
     curves,
+    dash_pieces,
     draw_necks,
     drawn_tips,
     find_faint_joins,
@@ -119,19 +121,10 @@ DASHED_MIN = 2
 # they leave and reach.
 DASH_LINK = 10.0
 DASH_COS = 0.8  # 37 degrees
-DASH_APART = -0.5  # cos: a dash's two ends point at least 120 degrees apart
 DASH_SPAN = 6.0
-DASH_LONG = 2.0  # a dash is this many times as long (tip to tip) as it is wide: no round speck
-# A dash with a piece of line of MIN_JOINED_PIECE px or more beside it (within DASH_BESIDE px
-# of its axis, along its length) is that line's JPEG fringe or a mark along it; one with more
-# than DASH_CLUTTER other small pieces beside it within DASH_CLUTTER_RADIUS px lies in stipple
-# or noise. A chain of one dash (a speck between two lines, say) must continue a stroke end
-# that faces it. Without these, JPEG's false additions 0.4 -> 0.9% and strays 10.4 -> 14.2
-# px/MP, shading's false additions 15.8 -> 16.4% (models/README.md, stop 44).
-DASH_BESIDE = 4.0
-DASH_CLUTTER = 1
-DASH_CLUTTER_RADIUS = 6.0
-DASH_SIDE_LATERAL = 1.5  # px off a dash's axis that counts as beside it
+# Which small pieces are dashes, and which of them are no stroke's (JPEG's fringe beside a
+# line, stipple): closures.dash_pieces and closures.clear_dash. A chain of one dash (a speck
+# between two lines, say) must continue a stroke end that faces it.
 DASH_FACE = 4.0  # px: a stroke end this near where a link reaches a line's side continues it
 # px: a dotted trace shorter than this (a line's soft edge runs so far) also yields to a bridge
 # from the same stroke end that the verifier prefers (_traced_breaks).
@@ -405,19 +398,7 @@ def _dash_chains(lines: LineMap, ends: StrokeEnds, cands: Candidates, ask: np.nd
     none = np.zeros(0, np.int64)
     if not len(ask) or not len(ends):
         return none
-    small = lines.areas < MIN_JOINED_PIECE
-    small[0] = False
-    # The dashes: small pieces with exactly two ends, pointing apart.
-    order = np.argsort(ends.piece, kind="stable")
-    first = np.searchsorted(ends.piece[order], np.arange(len(lines.areas)))
-    pair = np.full((len(lines.areas), 2), -1, np.int64)
-    dash = small & (np.bincount(ends.piece, minlength=len(lines.areas)) == 2)
-    two = np.nonzero(dash)[0]
-    pair[two, 0], pair[two, 1] = order[first[two]], order[first[two] + 1]
-    dash[two] = ((ends.direction[pair[two, 0]] * ends.direction[pair[two, 1]]).sum(axis=1)
-                 <= DASH_APART) & (
-        np.hypot(*(ends.tip[pair[two, 0]] - ends.tip[pair[two, 1]]).T)
-        >= DASH_LONG * np.maximum(ends.width[pair[two, 0]], ends.width[pair[two, 1]]))
+    small, dash, pair = dash_pieces(lines, ends)  # small pieces with two ends pointing apart
     a, b = cands.end_a[ask], cands.end_b[ask]
     to_end = b >= 0
     pa = ends.piece[a]
@@ -444,7 +425,7 @@ def _dash_chains(lines: LineMap, ends: StrokeEnds, cands: Candidates, ask: np.nd
     rows = rows[(length[rows] <= shortest[a[rows]])
                 & (~to_end[rows] | (length[rows] <= shortest[np.maximum(b[rows], 0)]))]
     for d in np.unique(np.concatenate([pa[rows], pb[rows]])):
-        if dash[d] and not _clear_dash(lines, ends, pair[d], small):
+        if dash[d] and not clear_dash(lines, ends, pair[d], small):
             dash[d] = False
     rows = rows[of_chains(rows)]
     # Chains: dashes linked to dashes; each reaches lines where a link leaves them.
@@ -469,33 +450,6 @@ def _dash_chains(lines: LineMap, ends: StrokeEnds, cands: Candidates, ask: np.nd
         if span >= DASH_SPAN and (members[c] >= 2 or facing[at].any()):
             good |= chain == c
     return ask[rows[good]]
-
-
-def _clear_dash(lines: LineMap, ends: StrokeEnds, pair: np.ndarray, small: np.ndarray) -> bool:
-    """Whether the dash with the ends `pair` (2,) has no piece of line beside it (DASH_BESIDE)
-    and no more than DASH_CLUTTER small pieces (DASH_CLUTTER_RADIUS)."""
-    tip = ends.tip[pair]
-    axis = tip[1] - tip[0]
-    size = float(np.hypot(*axis))
-    u = axis / size if size > 0.5 else -ends.direction[pair[0]]
-    across = np.array([-u[1], u[0]])
-    centre = tip.mean(axis=0)
-    r = int(math.ceil(max(DASH_BESIDE, DASH_CLUTTER_RADIUS) + size / 2 + 2))
-    y0, x0 = max(int(centre[0]) - r, 0), max(int(centre[1]) - r, 0)
-    window = lines.pieces[y0 : int(centre[0]) + r + 1, x0 : int(centre[1]) + r + 1]
-    label = lines.pieces[ends.point[pair[0], 0], ends.point[pair[0], 1]]
-    yy, xx = np.nonzero(window)
-    labels = window[yy, xx]
-    offset = np.stack([yy + y0, xx + x0], axis=1) - centre
-    along, side = offset @ u, offset @ across
-    mine = labels == label
-    lo, hi = along[mine].min() - 0.5, along[mine].max() + 0.5
-    big = ~small[labels]
-    if (big & (along >= lo) & (along <= hi) & (np.abs(side) <= DASH_BESIDE)).any():
-        return False
-    beside = (~big & ~mine & (np.abs(side) > DASH_SIDE_LATERAL)
-              & (np.hypot(along, side) <= DASH_CLUTTER_RADIUS))
-    return len(np.unique(labels[beside])) <= DASH_CLUTTER
 
 
 def _faces_an_end(ends: StrokeEnds, pa: np.ndarray, pb: np.ndarray, dash: np.ndarray,

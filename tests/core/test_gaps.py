@@ -1951,9 +1951,9 @@ def test_a_speck_between_two_lines_is_no_chain() -> None:
 
 def test_dashes_among_stipple_are_no_chain(monkeypatch: pytest.MonkeyPatch) -> None:
     # The dashed stroke of the test above with dots of stipple scattered beside its dashes:
-    # a row of marks in shading, not a stroke (gaps.DASH_CLUTTER). Without the clutter rule
-    # the same marks chain.
-    from krita_linerefiner.core import gaps
+    # a row of marks in shading, not a stroke (closures.DASH_CLUTTER). Without the clutter
+    # rule the same marks chain.
+    from krita_linerefiner.core import closures
 
 
     ink = _dashed_arc(4)
@@ -1964,16 +1964,16 @@ def test_dashes_among_stipple_are_no_chain(monkeypatch: pytest.MonkeyPatch) -> N
         ink[y + dy : y + dy + 2, x : x + 2] = 1.0
     result = close_gaps(ink, GapParams(line_darkness=1.0), scorer=barely)
     assert not _joined_ends(ink, result.gaps)
-    monkeypatch.setattr(gaps, "DASH_CLUTTER", 99)
+    monkeypatch.setattr(closures, "DASH_CLUTTER", 99)
     result = close_gaps(ink, GapParams(line_darkness=1.0), scorer=barely)
     assert _joined_ends(ink, result.gaps)
 
 
 def test_dashes_along_the_side_of_a_line_are_no_chain(monkeypatch: pytest.MonkeyPatch) -> None:
     # A row of dashes 3 px of paper beside a line, running along it between two stroke ends:
-    # how JPEG rings along a line's edge, not a stroke (gaps.DASH_BESIDE). Without the rule
-    # the dashes chain.
-    from krita_linerefiner.core import gaps
+    # how JPEG rings along a line's edge, not a stroke (closures.DASH_BESIDE). Without the
+    # rule the dashes chain.
+    from krita_linerefiner.core import closures
 
 
     ink = np.zeros((64, 140), np.float32)
@@ -1983,7 +1983,7 @@ def test_dashes_along_the_side_of_a_line_are_no_chain(monkeypatch: pytest.Monkey
             ink[36:38, x] = 1.0
     result = close_gaps(ink, GapParams(line_darkness=1.0), scorer=barely)
     assert not (result.gaps[36:38, 35:83] >= 0.5).any()
-    monkeypatch.setattr(gaps, "DASH_BESIDE", 0.0)
+    monkeypatch.setattr(closures, "DASH_BESIDE", 0.0)
     result = close_gaps(ink, GapParams(line_darkness=1.0), scorer=barely)
     assert (result.gaps[36:38, 35:83] >= 0.5).sum() >= 20
 
@@ -2006,3 +2006,74 @@ def test_a_faint_line_to_a_lines_side_is_closed_up_to_the_long_reach(
         read = (ink >= 0.5) | (result.gaps >= 0.5)
         joined = cv2.connectedComponents(read.view(np.uint8))[1]
         assert (joined[6, 40] == joined[51, 10]) == closed, max_gap
+
+
+def _remnant_stroke(drop: int = 0) -> np.ndarray:
+    """A 2-px stroke along y = 30 from x = 5 to 40, a 12 px break holding a 5x2 px remnant of
+    it (x = 53-57), 14 px more of paper, and the stroke again from x = 72 to 134, `drop` px
+    lower."""
+    ink = np.zeros((64, 140), np.float32)
+    ink[30:32, 5:41] = 1.0
+    ink[30:32, 53:58] = 1.0
+    ink[30 + drop : 32 + drop, 72:135] = 1.0
+    return ink
+
+
+def _near_sure(patches: np.ndarray, features: np.ndarray, leg: float = 0.06) -> np.ndarray:
+    """A stand-in verifier sure of bridges up to 13 px (the way into the remnant) and giving
+    `leg` to longer ones (the leg on from the remnant, as the shipped one scores a bridge from
+    what looks like a speck beside a line)."""
+    from krita_linerefiner.core.candidates import FEATURES
+
+    short = features[:, FEATURES.index("length")] * 16.0 <= 13.0
+    return np.where(short, np.float32(0.9), np.float32(leg)).astype(np.float32)
+
+
+def _stroke_joined(ink: np.ndarray, gaps: np.ndarray) -> bool:
+    read = (ink >= 0.5) | (gaps >= 0.5)
+    joined = cv2.connectedComponents(read.view(np.uint8))[1]
+    right = np.nonzero(ink[:, 130])[0][0]
+    return bool(joined[30, 10] == joined[right, 130])
+
+
+def test_the_leg_from_a_remnant_on_to_the_line_is_taken_once_the_way_in_is(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # A long break holding a remnant of its stroke: the bridge into the remnant is accepted,
+    # the leg on from it to the line (scored 0.06 alone) is taken because it carries the
+    # accepted one on (closures._dash_legs). Without the rule (LEG_COS above 1) the chain
+    # stays one link short and the stroke open.
+    from krita_linerefiner.core import closures
+
+    ink = _remnant_stroke()
+    result = close_gaps(ink, GapParams(line_darkness=1.0), scorer=_near_sure)
+    assert _stroke_joined(ink, result.gaps)
+    monkeypatch.setattr(closures, "LEG_COS", 2.0)
+    result = close_gaps(ink, GapParams(line_darkness=1.0), scorer=_near_sure)
+    assert not _stroke_joined(ink, result.gaps)
+
+
+def test_the_legs_floor_follows_the_sensitivity() -> None:
+    # A leg scored 0.03 is below LEG_SHARE of the threshold at sensitivity 0.5 (0.05) and
+    # above it at 0.9 (0.018).
+    def leg_003(patches: np.ndarray, features: np.ndarray) -> np.ndarray:
+        return _near_sure(patches, features, leg=0.03)
+
+    ink = _remnant_stroke()
+    result = close_gaps(ink, GapParams(line_darkness=1.0, sensitivity=0.5), scorer=leg_003)
+    assert not _stroke_joined(ink, result.gaps)
+    result = close_gaps(ink, GapParams(line_darkness=1.0, sensitivity=0.9), scorer=leg_003)
+    assert _stroke_joined(ink, result.gaps)
+
+
+def test_a_leg_that_turns_off_the_way_in_is_not_taken(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The line beyond the remnant runs 18 px lower: every leg to it within the max gap turns
+    # more than 40 degrees off the way the accepted bridge came in (LEG_COS, 37), and the
+    # stroke stays open; with LEG_COS at 0.5 (60 degrees) it is joined.
+    from krita_linerefiner.core import closures
+
+    ink = _remnant_stroke(drop=18)
+    result = close_gaps(ink, GapParams(line_darkness=1.0), scorer=_near_sure)
+    assert not _stroke_joined(ink, result.gaps)
+    monkeypatch.setattr(closures, "LEG_COS", 0.5)
+    result = close_gaps(ink, GapParams(line_darkness=1.0), scorer=_near_sure)
+    assert _stroke_joined(ink, result.gaps)
