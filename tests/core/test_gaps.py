@@ -1911,6 +1911,13 @@ def _joined_ends(ink: np.ndarray, gaps: np.ndarray) -> bool:
     return bool(joined[first, 10] == joined[last, 130])
 
 
+def _joins(ink: np.ndarray, scorer: Any, **params: Any) -> bool:
+    """Whether closing gaps in `ink` (line darkness 1, `params`) joins its first and last
+    columns (_joined_ends)."""
+    result = close_gaps(ink, GapParams(line_darkness=1.0, **params), scorer=scorer)
+    return _joined_ends(ink, result.gaps)
+
+
 @pytest.mark.parametrize("dashes", [1, 4])
 def test_a_stroke_drawn_as_dashes_is_chained_whatever_the_verifier_says(
         dashes: int, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -1922,11 +1929,9 @@ def test_a_stroke_drawn_as_dashes_is_chained_whatever_the_verifier_says(
 
 
     ink = _dashed_arc(dashes)
-    result = close_gaps(ink, GapParams(line_darkness=1.0), scorer=barely)
-    assert _joined_ends(ink, result.gaps)
+    assert _joins(ink, barely)
     monkeypatch.setattr(gaps, "DASH_LINK", 0.0)
-    result = close_gaps(ink, GapParams(line_darkness=1.0), scorer=barely)
-    assert not _joined_ends(ink, result.gaps)
+    assert not _joins(ink, barely)
 
 
 def test_a_speck_between_two_lines_is_no_chain() -> None:
@@ -2029,13 +2034,6 @@ def _near_sure(patches: np.ndarray, features: np.ndarray, leg: float = 0.06) -> 
     return np.where(short, np.float32(0.9), np.float32(leg)).astype(np.float32)
 
 
-def _stroke_joined(ink: np.ndarray, gaps: np.ndarray) -> bool:
-    read = (ink >= 0.5) | (gaps >= 0.5)
-    joined = cv2.connectedComponents(read.view(np.uint8))[1]
-    right = np.nonzero(ink[:, 130])[0][0]
-    return bool(joined[30, 10] == joined[right, 130])
-
-
 def test_the_leg_from_a_remnant_on_to_the_line_is_taken_once_the_way_in_is(
         monkeypatch: pytest.MonkeyPatch) -> None:
     # A long break holding a remnant of its stroke: the bridge into the remnant is accepted,
@@ -2045,11 +2043,9 @@ def test_the_leg_from_a_remnant_on_to_the_line_is_taken_once_the_way_in_is(
     from krita_linerefiner.core import closures
 
     ink = _remnant_stroke()
-    result = close_gaps(ink, GapParams(line_darkness=1.0), scorer=_near_sure)
-    assert _stroke_joined(ink, result.gaps)
+    assert _joins(ink, _near_sure)
     monkeypatch.setattr(closures, "LEG_COS", 2.0)
-    result = close_gaps(ink, GapParams(line_darkness=1.0), scorer=_near_sure)
-    assert not _stroke_joined(ink, result.gaps)
+    assert not _joins(ink, _near_sure)
 
 
 def test_the_legs_floor_follows_the_sensitivity() -> None:
@@ -2059,10 +2055,8 @@ def test_the_legs_floor_follows_the_sensitivity() -> None:
         return _near_sure(patches, features, leg=0.03)
 
     ink = _remnant_stroke()
-    result = close_gaps(ink, GapParams(line_darkness=1.0, sensitivity=0.5), scorer=leg_003)
-    assert not _stroke_joined(ink, result.gaps)
-    result = close_gaps(ink, GapParams(line_darkness=1.0, sensitivity=0.9), scorer=leg_003)
-    assert _stroke_joined(ink, result.gaps)
+    assert not _joins(ink, leg_003, sensitivity=0.5)
+    assert _joins(ink, leg_003, sensitivity=0.9)
 
 
 def test_a_leg_that_turns_off_the_way_in_is_not_taken(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -2072,8 +2066,6 @@ def test_a_leg_that_turns_off_the_way_in_is_not_taken(monkeypatch: pytest.Monkey
     from krita_linerefiner.core import closures
 
     ink = _remnant_stroke(drop=18)
-    result = close_gaps(ink, GapParams(line_darkness=1.0), scorer=_near_sure)
-    assert not _stroke_joined(ink, result.gaps)
+    assert not _joins(ink, _near_sure)
     monkeypatch.setattr(closures, "LEG_COS", 0.5)
-    result = close_gaps(ink, GapParams(line_darkness=1.0), scorer=_near_sure)
-    assert _stroke_joined(ink, result.gaps)
+    assert _joins(ink, _near_sure)
