@@ -481,3 +481,19 @@ def test_the_shipped_verifier_answers_as_it_does_unfused() -> None:
         str(folder / info.file), options, providers=["CPUExecutionProvider"]))
     patches, features = scorer.check_rows(256, seed=1)  # other rows than the check's
     assert np.max(np.abs(scorer(patches, features) - unfused(patches, features))) <= 0.02
+
+
+def test_the_shipped_verifier_names_the_bridge_it_was_trained_with() -> None:
+    """The shipped verifier's manifest entry says how its patches draw the bridge and read
+    the drawing, and the scorer made from it draws them so. A missing key reads as the chord,
+    and verifiers trained since stop 46 (`training.gaps.pipeline --bridge curve`, the
+    default) were shipped without it until stop 52: the plugin drew chords for a verifier
+    trained on curves."""
+    from krita_linerefiner.core.candidates import BRIDGE_KINDS, SAMPLING_KINDS
+    from krita_linerefiner.core.models import clear_session_cache, create_scorer, default_models_dir
+
+    raw = json.loads((default_models_dir() / "manifest.json").read_text())["models"]["verifier"]
+    assert raw.get("bridge") in BRIDGE_KINDS and raw.get("sampling") in SAMPLING_KINDS
+    clear_session_cache()
+    scorer = create_scorer("verifier", threads=1, use_gpu=False)
+    assert (scorer.bridge, scorer.sampling) == (raw["bridge"], raw["sampling"])
