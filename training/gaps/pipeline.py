@@ -28,7 +28,8 @@ Reproducible: the same command gives the same data and, on the same machine, the
 On a machine with more cores and a GPU: `--jobs 16` makes the rows in 16 processes (the same
 rows as one), `--device cuda` trains there (the same seeds, not the same bytes as on a CPU),
 and with `--rows-cache DIR --data-only` once, several runs that differ only by `--train-seed`
-train at once on the same rows. `--scaled-copies N` adds N cut versions of each source crop
+train at once on the same rows (the cache keeps the rows of the last 3 keys it was given,
+`--rows-cache-keep`: each takes 3-7 GB). `--scaled-copies N` adds N cut versions of each source crop
 enlarged twice (lines 2-8 px, breaks up to 64 px), as scans at a higher resolution show them.
 """
 
@@ -203,6 +204,25 @@ def set_file(cache: Path, key: str, name: str, scaled_copies: int, handdrawn_tag
     if name == "sources/handdrawn":
         safe += f"-{handdrawn_tag}"
     return cache / f"rows-{key}-{safe}.npz"
+
+
+def prune_rows_cache(cache: Path, key: str, keep: int) -> list[Path]:
+    """Remove from the rows cache the files of all keys but `key` and the keep - 1 others most
+    recently written (each key's rows take 3-7 GB: a run whose code changed writes a new key,
+    and the old ones only fill the disk). `keep` 0 keeps everything. The files removed."""
+    if keep <= 0 or not cache.is_dir():
+        return []
+    newest: dict[str, float] = {}
+    files: dict[str, list[Path]] = {}
+    for path in cache.glob("rows-*-*.npz"):
+        other = path.name.split("-")[1]
+        files.setdefault(other, []).append(path)
+        newest[other] = max(newest.get(other, 0.0), path.stat().st_mtime)
+    others = sorted((k for k in newest if k != key), key=lambda k: newest[k], reverse=True)
+    removed = [path for k in others[keep - 1:] for path in sorted(files[k])]
+    for path in removed:
+        path.unlink()
+    return removed
 
 
 def build_rows(per_category: int, size: int, seed: int, log, sources: dict | None = None,
@@ -521,6 +541,10 @@ def main(argv: list[str] | None = None) -> int:
                         "code that makes them, the source crops and the data options are the "
                         "same (a run that only trains differently, or adds a set, makes no "
                         "rows or that set's alone)")
+    parser.add_argument("--rows-cache-keep", type=int, default=3, metavar="N",
+                        help="after making the rows, keep in --rows-cache the rows of this run's "
+                        "key and of the N - 1 other keys written last, and remove the rest "
+                        "(0: keep all)")
     args = parser.parse_args(argv)
     from training.gaps import realistic
 
@@ -577,6 +601,11 @@ def main(argv: list[str] | None = None) -> int:
                               jobs=args.jobs, scaled_copies=args.scaled_copies, cache=cache,
                               also=tuple(args.also), handdrawn=handdrawn,
                               handdrawn_copies=args.handdrawn_copies)
+    if cache is not None:
+        removed = prune_rows_cache(cache[0], cache[1], args.rows_cache_keep)
+        if removed:
+            log(f"  rows cache: removed {len(removed)} files of "
+                f"{len({path.name.split('-')[1] for path in removed})} older keys")
     data_seconds = time.perf_counter() - t0
     log(f"data: {len(rows.labels)} candidates, {rows.labels.mean():.3f} positive, "
         f"{data_seconds:.0f} s")
