@@ -452,12 +452,7 @@ def _dash_legs(analysis: GapAnalysis, accepted: np.ndarray, used: np.ndarray,
     touched = np.concatenate([cands.end_a[accepted], cands.end_b[accepted]])
     if not dash[ends.piece[touched[touched >= 0]]].any():
         return []
-    pool = np.nonzero(selectable(cands, max_gap, analysis.whole) & (prob >= floor))[0]
-    from_end: dict[int, list[int]] = {}
-    for k in pool.tolist():
-        from_end.setdefault(int(cands.end_a[k]), []).append(k)
-        if cands.end_b[k] >= 0:
-            from_end.setdefault(int(cands.end_b[k]), []).append(k)
+    pool = selectable(cands, max_gap, analysis.whole) & (prob >= floor)
     clear: dict[int, bool] = {}
     out: list[int] = []
     queue = accepted.tolist()
@@ -479,8 +474,8 @@ def _dash_legs(analysis: GapAnalysis, accepted: np.ndarray, used: np.ndarray,
                 clear[d] = clear_dash(lines, ends, pair[d], small)
             if not clear[d]:
                 continue
-            leg = _leg_from(analysis, from_end.get(e, []), e, d, inward, used, prob,
-                            small, dash)
+            rows = np.nonzero(pool & ((cands.end_a == e) | (cands.end_b == e)))[0]
+            leg = _leg_from(analysis, rows.tolist(), e, d, inward, used, prob, small, dash)
             if leg < 0:
                 continue
             used[cands.end_a[leg]] = True
