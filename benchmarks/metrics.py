@@ -311,6 +311,11 @@ class GapScore:
     gap_free_new: int = 0
     gap_free_joining: int = 0  # of gap_free_new: pixels of strokes bridging a break already there
     gap_free_area: int = 0
+    # Of the intact drawing's paper regions (region_recovery), those a fill of the gap-free
+    # (uncut but degraded) drawing keeps with the additions: the breaks a degradation makes by
+    # itself (a thin line binarised into fragments, pencil grain, JPEG) leak as cuts do.
+    gap_free_regions_recovered: int = 0
+    gap_free_regions_total: int = 0
     stray_pixels: int = 0  # new pixels of added strokes that join no two lines (stray_pixels)
     gapped_area: int = 0
     regions_recovered: int = 0
@@ -358,10 +363,16 @@ class GapScore:
         self.images += 1
 
     def add_gap_free(self, target: np.ndarray, added: np.ndarray,
-                     lines: np.ndarray | None = None) -> None:
-        """What a method added to a drawing with no gaps (`target`: the drawing it ran on)."""
+                     lines: np.ndarray | None = None, intact: np.ndarray | None = None) -> None:
+        """What a method added to a drawing with no gaps (`target`: the drawing it ran on);
+        `intact` (bool): the lines of the drawing before it was degraded, whose paper regions
+        the lines with the additions should keep (gap_free_region_rate)."""
         if lines is None:
             lines = target >= INK
+        if intact is not None:
+            rec, tot = region_recovery(lines | (added >= INK), intact.astype(np.float32))
+            self.gap_free_regions_recovered += rec
+            self.gap_free_regions_total += tot
         new = (added >= INK) & ~lines
         self.gap_free_new += int(np.count_nonzero(new))
         self.gap_free_joining += (int(np.count_nonzero(joining_strokes(lines, new, WINDOW_MARGIN)))
@@ -407,6 +418,11 @@ class GapScore:
     @property
     def stray_per_mp(self) -> float:
         return self.stray_pixels / self.gapped_area * 1e6 if self.gapped_area else float("nan")
+
+    @property
+    def gap_free_region_rate(self) -> float:
+        return (self.gap_free_regions_recovered / self.gap_free_regions_total
+                if self.gap_free_regions_total else float("nan"))
 
     @property
     def region_rate(self) -> float:

@@ -52,7 +52,7 @@ import cv2
 import numpy as np
 
 from benchmarks.baselines import endpoint_linking, morphological_closing
-from benchmarks.metrics import FALSE_ADD_DISTANCE, GapScore, line_map
+from benchmarks.metrics import FALSE_ADD_DISTANCE, GapScore, line_map, region_recovery
 from krita_linerefiner.core.gaps import MAX_GAP_LIMIT
 from krita_linerefiner.core.ink import ink_from_image
 
@@ -404,6 +404,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{f' enlarged {args.scale:g} times' if args.scale != 1 else ''}; {args.gaps} cuts "
           f"each of 1-{max_length} px; variants {', '.join(variants)}; max gap {args.max_gap}")
     seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else [args.seed]
+    # Per variant: the intact drawings' regions that the uncut degraded ones keep unaided.
+    kept = {variant: [0, 0] for variant in variants}
     for index, (name, rgb) in enumerate(drawings.items()):
         truth = line_map(ink_from_image(rgb[..., ::-1]))
         target = truth.astype(np.float32)
@@ -414,6 +416,9 @@ def main(argv: list[str] | None = None) -> int:
                               np.random.default_rng(index))
             uncut_ink = ink_from_image(picture[..., ::-1])
             uncut[variant] = (uncut_ink, line_map(uncut_ink))
+            rec, tot = region_recovery(uncut[variant][1], target)
+            kept[variant][0] += rec
+            kept[variant][1] += tot
         for seed in seeds:
             labels, lengths = cut_gaps(truth, args.gaps, np.random.default_rng(seed * 1000 + index),
                                        max_length)
@@ -431,7 +436,7 @@ def main(argv: list[str] | None = None) -> int:
                     if seed == seeds[0]:
                         uncut_ink, uncut_lines = uncut[variant]
                         one.add_gap_free(uncut_lines.astype(np.float32), method(uncut_ink),
-                                         lines=uncut_lines)
+                                         lines=uncut_lines, intact=truth)
                     scores[(variant, method_name)].merge(one)
                     per_drawing[(variant, method_name)].setdefault(name, GapScore()).merge(one)
                     if args.pictures and method_name == "ours" and seed == seeds[0]:
@@ -439,14 +444,20 @@ def main(argv: list[str] | None = None) -> int:
                         cv2.imwrite(str(args.pictures / f"{name}_{variant}.png"), row)
             print(f"  {name}, seed {seed}: {len(lengths)} cuts", flush=True)
     heads = " | ".join(f"{lo}-{hi}" if lo > 1 else f"<={hi}" for lo, hi in bins)
-    print(f"\n| variant | method | {heads} | false-add % | stray px/MP | uncut added px/MP |")
-    print("|---|---|---|---|---|---|---|---|")
+    print(f"\n| variant | method | {heads} | false-add % | stray px/MP | uncut added px/MP "
+          "| uncut regions % |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for (variant, method_name), score in scores.items():
         r = score.summary()
         closure = " | ".join(f"{100 * score.closure_rate(lo, hi):.1f}" for lo, hi in bins)
         print(f"| {variant} | {method_name} | {closure} | "
               f"{100 * score.false_addition_rate:.1f} | {score.stray_per_mp:.1f} | "
-              f"{float(r['added_px_per_mp_gap_free']):.1f} |")
+              f"{float(r['added_px_per_mp_gap_free']):.1f} | "
+              f"{100 * score.gap_free_region_rate:.1f} |")
+    print("\nuncut regions %: of the intact drawings' paper regions, those a fill of the uncut "
+          "degraded drawing keeps (benchmarks.metrics.region_recovery); unaided: "
+          + ", ".join(f"{variant} {100 * rec / tot if tot else float('nan'):.1f}% of {tot}"
+                      for variant, (rec, tot) in kept.items()))
     print("\nthe breaks a fill leaks through (benchmarks.metrics.gap_leaks), closure and count "
           "per bin\n")
     print(f"| variant | method | {heads} | breaks that leak, of all |")

@@ -197,6 +197,22 @@ def test_region_recovery_tolerates_small_changes_but_not_a_split() -> None:
     assert region_recovery(split >= 0.5, target) == (1, 2)
 
 
+def test_a_gap_free_drawing_counts_the_intact_regions_its_additions_keep() -> None:
+    ink, target, labels = square_with_cut()
+    ink = np.where(labels > 0, 0.0, target).astype(np.float32)  # degraded: the break leaks
+    lines = ink >= 0.5
+    score = GapScore()
+    score.add_gap_free(ink, np.zeros_like(ink), lines=lines, intact=target >= 0.5)
+    score.add_gap_free(ink, np.where(labels > 0, 1.0, 0.0).astype(np.float32), lines=lines,
+                       intact=target >= 0.5)
+    assert (score.gap_free_regions_recovered, score.gap_free_regions_total) == (2, 4)
+    assert score.gap_free_region_rate == 0.5
+    assert math.isnan(GapScore().gap_free_region_rate)
+    unmeasured = GapScore()
+    unmeasured.add_gap_free(ink, np.zeros_like(ink), lines=lines)  # no intact drawing given
+    assert unmeasured.gap_free_regions_total == 0
+
+
 def test_closure_rates_pool_by_length_bin() -> None:
     score = GapScore(closures=[(3.0, True), (4.0, False), (6.0, True), (10.0, True), (16.0, False)])
     assert score.closure_rate(1, 4) == 0.5

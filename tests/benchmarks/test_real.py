@@ -142,12 +142,15 @@ def test_a_run_at_scale_2_enlarges_the_drawings_and_cuts_and_bins_with_them(tmp_
     printed = capsys.readouterr().out
     assert "enlarged 2 times" in printed and "1-48 px" in printed and "max gap 48" in printed
     assert "| <=16 | 17-32 | 33-48 |" in printed
+    # The uncut drawing keeps its own regions unaided: the closing's are measured against them.
+    assert "| uncut regions % |" in printed and "unaided: black 100.0% of 3" in printed
     from benchmarks.real import read_scores
 
     run, scores = read_scores(out)
     assert run["scale"] == 2.0 and run["max_gap"] == 48
     score = scores["black"]["morph closing k5"]["box"]
     assert score.closures and max(length for length, _ in score.closures) <= 48
+    assert score.gap_free_regions_total == 3
     assert main(["--folder", str(folder), "--scale", "3"]) == 2  # past 64 px breaks
 
 
