@@ -452,6 +452,154 @@ def find_necks(lines: LineMap) -> Necks:
     return as_necks(found)
 
 
+# Stair breaks (find_stair_breaks): a thin line binarised (a 1-px anti-aliased line
+# thresholded, a scan cleaned with a threshold) breaks into fragments a px apart wherever it
+# passes between pixel centres. The line pixels of the two pieces within STAIR_RADIUS px of the
+# paper pixel between them must lie along one straight line (spread across it at most
+# STAIR_SPREAD px, root mean square), at most 2 px wide (STAIR_DEPTH), on either side of it.
+STAIR_RADIUS = 4
+STAIR_SPREAD = 0.6
+STAIR_DEPTH = 1.0
+# Binarised lines only: the two pieces solid (normalised ink at least STAIR_SOLID near the
+# gap) and the gap blank paper (at most STAIR_PAPER). Anti-aliased, faint and dotted lines have
+# their own ways across (the verifier, traced and faint joins).
+STAIR_SOLID = 0.95
+STAIR_PAPER = 0.05
+STAIR_BLOCK = 8192  # gaps looked at a block at a time (81 window pixels each)
+STAIR_SIDE = 3  # line pixels each piece must have in the window, at least
+STAIR_LONG = 1.5  # px each piece reaches along the line there, at least: runs, not dots
+# ... and no other piece of line may have a pixel in it: among stipple, dithering, hatching and
+# at junctions the fragments are the verifier's to judge.
+
+
+def find_stair_breaks(lines: LineMap) -> np.ndarray:
+    """(K, 2, 2) row, col of the paper pixels, first and last (the same pixel for one), that
+    join two pieces of a thin binarised line broken by one or two px of paper between fragments
+    that continue each other (STAIR_*): per pair of pieces, the one pixel between them, or else
+    the two (the darkest of the ink). Never where a third piece is near (a junction, stipple,
+    hatching), nor between pieces side by side or meeting at an angle (a corner, a V)."""
+    line, pieces = lines.line, lines.pieces
+    h, w = line.shape
+    none = np.zeros((0, 2, 2), np.int64)
+    if h < 5 or w < 5 or not line.any():
+        return none
+    # Blank paper with line round it, off the image's edge.
+    near = cv2.dilate(line.view(np.uint8), np.ones((3, 3), np.uint8))
+    near[:2] = 0
+    near[-2:] = 0
+    near[:, :2] = 0
+    near[:, -2:] = 0
+    ys, xs = np.nonzero(near.view(bool) & (lines.ink <= np.float32(STAIR_PAPER)))
+    if not len(ys):
+        return none
+    # The lowest and highest piece round each.
+    round_labels = np.stack([pieces[ys + dy, xs + dx] for dy in (-1, 0, 1) for dx in (-1, 0, 1)])
+    top = round_labels.max(axis=0).astype(np.int64)
+    bottom = np.where(round_labels > 0, round_labels, np.iinfo(np.int32).max).min(axis=0)
+    bottom = bottom.astype(np.int64)
+    # One px of paper: a pixel with line of exactly two pieces round it.
+    two = top != bottom
+    y1, x1, a, b = ys[two], xs[two], bottom[two], top[two]
+    third = np.zeros(len(y1), bool)
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            lab = pieces[y1 + dy, x1 + dx]
+            third |= (lab > 0) & (lab != a) & (lab != b)
+    p1 = np.stack([y1, x1], axis=1)[~third]
+    p2, a, b = p1, a[~third], b[~third]
+    # Two px: two neighbouring pixels of paper, each with line of one piece round it, not the
+    # same piece.
+    sy, sx, slab = ys[~two], xs[~two], top[~two]
+    single = np.zeros((h, w), np.int32)
+    single[sy, sx] = slab
+    for dy, dx in ((0, 1), (1, -1), (1, 0), (1, 1)):
+        other = single[sy + dy, sx + dx]
+        hit = (other > 0) & (other != slab)
+        if hit.any():
+            first = np.stack([sy[hit], sx[hit]], axis=1)
+            p1 = np.concatenate([p1, first])
+            p2 = np.concatenate([p2, first + [dy, dx]])
+            a = np.concatenate([a, slab[hit]])
+            b = np.concatenate([b, other[hit].astype(np.int64)])
+    if not len(p1):
+        return none
+    # No other piece within STAIR_RADIUS (the lowest and highest labels there are a and b; a
+    # label between them is caught below): among stipple and dithering most go here, cheaply.
+    span = np.ones((2 * STAIR_RADIUS + 1, 2 * STAIR_RADIUS + 1), np.uint8)
+    labels = pieces.astype(np.float32)  # exact below 2**24 pieces
+    near_top = cv2.dilate(labels, span)[p1[:, 0], p1[:, 1]]
+    lined = np.where(line, labels, np.float32(2**24))
+    near_low = cv2.erode(lined, span)[p1[:, 0], p1[:, 1]]
+    ok = (near_low == np.minimum(a, b)) & (near_top == np.maximum(a, b))
+    p1, p2, a, b = p1[ok], p2[ok], a[ok], b[ok]
+    ok = np.concatenate([np.zeros(0, bool)] + [
+        _continues_across(lines, p1[i : i + STAIR_BLOCK], p2[i : i + STAIR_BLOCK],
+                          a[i : i + STAIR_BLOCK], b[i : i + STAIR_BLOCK])
+        for i in range(0, len(p1), STAIR_BLOCK)])
+    p1, p2, a, b = p1[ok], p2[ok], a[ok], b[ok]
+    if not len(p1):
+        return none
+    # One way across per pair of pieces: one px before two, then the darkest.
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    wide = np.any(p1 != p2, axis=1)
+    dark = lines.ink[p1[:, 0], p1[:, 1]] + lines.ink[p2[:, 0], p2[:, 1]] * wide
+    order = np.lexsort((-dark, wide, hi, lo))
+    pair = lo[order] * (int(pieces.max()) + 1) + hi[order]
+    first = np.ones(len(order), bool)
+    first[1:] = pair[1:] != pair[:-1]
+    pick = order[first]
+    return np.stack([p1[pick], p2[pick]], axis=1).astype(np.int64)
+
+
+def _continues_across(lines: LineMap, p1: np.ndarray, p2: np.ndarray, a: np.ndarray,
+                      b: np.ndarray) -> np.ndarray:
+    """(K,) bool: whether the pieces `a` and `b` continue each other across the paper from
+    `p1` to `p2` ((K, 2) row, col, the same pixel for one px): within STAIR_RADIUS px, their
+    pixels lie along one straight line through the gap (STAIR_SPREAD), on either side of it, at
+    most 2 px wide (STAIR_DEPTH), at least STAIR_SIDE of each reaching STAIR_LONG along it
+    (runs, not dots), solid ink across blank paper
+    (STAIR_SOLID, STAIR_PAPER), and no other piece is there."""
+    h, w = lines.line.shape
+    r = STAIR_RADIUS
+    oy, ox = np.mgrid[-r : r + 1, -r : r + 1]
+    oy, ox = oy.ravel(), ox.ravel()
+    yy = np.clip(p1[:, :1] + oy[None], 0, h - 1)
+    xx = np.clip(p1[:, 1:] + ox[None], 0, w - 1)
+    lab = lines.pieces[yy, xx]
+    in_a, in_b = lab == a[:, None], lab == b[:, None]
+    mine = in_a | in_b
+    n_a, n_b = in_a.sum(axis=1), in_b.sum(axis=1)
+    thin = ~(mine & (lines.to_paper[yy, xx] > STAIR_DEPTH + 0.01)).any(axis=1)
+    alone = ~((lab > 0) & ~mine).any(axis=1)
+    solid = ~(mine & (lines.ink[yy, xx] < STAIR_SOLID)).any(axis=1)
+    solid &= (lines.ink[p1[:, 0], p1[:, 1]] <= STAIR_PAPER)
+    solid &= (lines.ink[p2[:, 0], p2[:, 1]] <= STAIR_PAPER)
+    # Positions from the middle of the gap; the principal axis of the two pieces' pixels.
+    centre = 0.5 * (p2 - p1).astype(np.float64)
+    fy, fx = oy[None] - centre[:, :1], ox[None] - centre[:, 1:]
+    n = np.maximum(mine.sum(axis=1), 1).astype(np.float64)
+    my, mx = (mine * fy).sum(axis=1) / n, (mine * fx).sum(axis=1) / n
+    dy, dx = fy - my[:, None], fx - mx[:, None]
+    syy, sxx = (mine * dy * dy).sum(axis=1) / n, (mine * dx * dx).sum(axis=1) / n
+    sxy = (mine * dy * dx).sum(axis=1) / n
+    half = 0.5 * (syy + sxx)
+    root = np.sqrt(np.maximum(0.25 * (syy - sxx) ** 2 + sxy**2, 0.0))
+    across = np.sqrt(np.maximum(half - root, 0.0))
+    angle = 0.5 * np.arctan2(2 * sxy, syy - sxx)  # the axis of the larger eigenvalue
+    uy, ux = np.cos(angle), np.sin(angle)
+    along = fy * uy[:, None] + fx * ux[:, None]
+    side_a = np.where(in_a, along, 0).sum(axis=1) / np.maximum(n_a, 1)
+    side_b = np.where(in_b, along, 0).sum(axis=1) / np.maximum(n_b, 1)
+    reach_a = (np.where(in_a, along, -np.inf).max(axis=1)
+               - np.where(in_a, along, np.inf).min(axis=1))
+    reach_b = (np.where(in_b, along, -np.inf).max(axis=1)
+               - np.where(in_b, along, np.inf).min(axis=1))
+    off_axis = np.abs(-my * ux + mx * uy)  # the gap's middle lies on the axis
+    return (thin & alone & solid & (n_a >= STAIR_SIDE) & (n_b >= STAIR_SIDE)
+            & (reach_a >= STAIR_LONG) & (reach_b >= STAIR_LONG)
+            & (across <= STAIR_SPREAD) & (side_a * side_b < 0) & (off_axis <= 1.0))
+
+
 def find_bold_breaks(lines: LineMap) -> Necks:
     """Breaks across strokes wider than 2 * THIN_PASSES px (up to 2 * BOLD_PASSES), as necks
     drawn whole: the paper between two bold stroke ends that face each other across less than

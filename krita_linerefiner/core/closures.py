@@ -198,6 +198,18 @@ class GapAnalysis:
     # (N,) bool, or empty: those it runs through without a blank, which reach as far as a
     # break along a stroke (reach_of), whichever way their ends head.
     whole: np.ndarray = field(default_factory=lambda: np.zeros(0, bool), repr=False)
+    # (K, 2, 2) row, col: the first and last paper pixel of the input (the same for one) of
+    # each join between fragments of a thin line binarised (candidates.find_stair_breaks). The
+    # analysis reads them as line (`lines` holds them); the closures drawn from it hold them
+    # where they join two lines (core.gaps.closures_of).
+    healed: np.ndarray = field(default_factory=lambda: np.zeros((0, 2, 2), np.int64),
+                               repr=False)
+    # The line map of the input, where pixels were healed (None: `lines` is it).
+    input_lines: LineMap | None = field(default=None, repr=False)
+
+    def input_line(self) -> np.ndarray:
+        """The input's line map: `lines.line` without the healed pixels."""
+        return (self.lines if self.input_lines is None else self.input_lines).line
 
 
 def seal_sensitivity(sensitivity: float) -> float:

@@ -1,10 +1,12 @@
 """Close breaks in line art.
 
 The pipeline: normalise the line darkness (core.lines: faint, pencil and coloured lines become
-full ink), find stroke ends and every plausible bridge from them (core.candidates), score each
-bridge with the learned verifier (a batched ONNX scorer), accept the probable ones and draw
-each as a stroke that continues the lines it joins (core.closures). Optionally the dense model
-(a per-pixel network run over tiles) adds the strokes it is confident of.
+full ink), join the fragments a thin line binarised breaks into a px apart (the analysis reads
+them as one line, candidates.find_stair_breaks), find stroke ends and every plausible bridge
+from them (core.candidates), score each bridge with the learned verifier (a batched ONNX
+scorer), accept the probable ones and draw each as a stroke that continues the lines it joins
+(core.closures). Optionally the dense model (a per-pixel network run over tiles) adds the
+strokes it is confident of.
 
 The added pixels are returned separately from the ink and never cover existing ink, so the
 caller can show them on their own layer and the user's lines are never changed.
@@ -36,6 +38,7 @@ from .candidates import (
     find_bold,
     find_ends,
     find_necks,
+    find_stair_breaks,
     from_other_end,
     join_necks,
     joins_pieces,
@@ -257,6 +260,12 @@ def analyse_gaps(
     if reach is not None and reach > MAX_GAP_LIMIT:
         raise LineRefinerError(f"Gap search reach must be at most {MAX_GAP_LIMIT} px, not {reach}.")
     lines = LineMap.from_ink(norm)
+    healed = find_stair_breaks(lines)
+    input_lines = None
+    if len(healed):  # the analysis reads a binarised thin line's fragments as one line
+        joined = norm.copy()
+        joined[healed[..., 0], healed[..., 1]] = np.float32(1.0)
+        input_lines, lines = lines, LineMap.from_ink(joined)
     width = line_width(lines)
     scale = gap_scale(params, width)
     max_gap = scaled_gap(params.max_gap, scale)  # as select scales it (candidate_gap)
@@ -312,7 +321,8 @@ def analyse_gaps(
     necks = join_necks(join_necks(find_necks(lines), find_bold(lines)),
                        find_faint_joins(lines, search))
     return GapAnalysis(lines, ends, cands, probability, necks, line_width=width, gap_scale=scale,
-                       passable=passable, traced=trace, whole=whole)
+                       passable=passable, traced=trace, whole=whole, healed=healed,
+                       input_lines=input_lines)
 
 
 def _traced_breaks(lines: LineMap, ends: StrokeEnds, cands: Candidates, ask: np.ndarray,
@@ -528,16 +538,35 @@ def closures_of(analysis: GapAnalysis, params: GapParams) -> tuple[np.ndarray, l
     accepted = _outside_bold(analysis, select(analysis, params.sensitivity, params.max_gap),
                              params.max_gap)
     coverage, closures = render(analysis, accepted)
-    coverage, closures = _joining_only(analysis, coverage, closures)
+    coverage, closures = _joining_only(analysis, coverage,
+                                       closures + _draw_healed(analysis, coverage))
     necks = necks_to_draw(analysis, coverage, params.max_gap)
     drawn = draw_necks(analysis, coverage, necks)
     sealing = _sealing(analysis, params, accepted, coverage)
     if len(sealing):  # drawn again with them, rather than a second page-sized coverage
         del coverage
         coverage, closures = render(analysis, np.concatenate([accepted, sealing]))
-        coverage, closures = _joining_only(analysis, coverage, closures)
+        coverage, closures = _joining_only(analysis, coverage,
+                                           closures + _draw_healed(analysis, coverage))
         drawn = draw_necks(analysis, coverage, necks)
     return coverage, closures + drawn
+
+
+def _draw_healed(analysis: GapAnalysis, coverage: np.ndarray) -> list[Closure]:
+    """Draw the analysis's healed pixels (find_stair_breaks) into `coverage` (in place); a
+    closure for each. Like the closures, they stay only where they join two lines
+    (_joining_only), with the closures and the fragments they run through."""
+    healed = analysis.healed
+    if not len(healed):
+        return []
+    coverage[healed[..., 0], healed[..., 1]] = 1.0
+    closures = []
+    for (y0, x0), (y1, x1) in healed.tolist():
+        closures.append(Closure(start=(float(y0), float(x0)), stop=(float(y1), float(x1)),
+                                probability=1.0, length=float(max(abs(y1 - y0), abs(x1 - x0)) + 1),
+                                width=1, bbox=(min(x0, x1), min(y0, y1), abs(x1 - x0) + 1,
+                                               abs(y1 - y0) + 1)))
+    return closures
 
 
 def _sealing(analysis: GapAnalysis, params: GapParams, accepted: np.ndarray,
@@ -629,7 +658,9 @@ def _joining(analysis: GapAnalysis, strokes: np.ndarray, boxes: list[tuple[int, 
     """The pixels of `strokes` (bool; `boxes`: rectangles holding them, x, y, w, h) in strokes
     that join two real lines (joining_strokes), whole and in their part off line, counting the
     specks they run over or touch as part of them."""
-    lines = analysis.lines
+    # The input's lines: a thin line's fragments healed for the analysis (find_stair_breaks)
+    # are drawn with the closures, and join what those fragments join.
+    lines = analysis.lines if analysis.input_lines is None else analysis.input_lines
     real = (lines.pieces, lines.areas >= MIN_JOINED_PIECE)
     # The specks along a traced bridge (the darker bits of its faint line, `passable`) are
     # part of a stroke that runs over them, not the ends of two parts, each joining a line to

@@ -148,7 +148,7 @@ def preview(run: CachedRun | GapAnalysis, params: GapParams, *, regions: bool = 
     start = time.perf_counter()
     gaps, closures = closures_of(run.analysis, replace(params, dense=False))
     seconds["select and draw"] = time.perf_counter() - start
-    line = run.analysis.lines.line
+    line = run.analysis.input_line()
     if params.seal_only and closures:
         start = time.perf_counter()
         gaps = seal_closures(line, gaps)

@@ -140,7 +140,7 @@ def compute(job: Job, progress: Callable[[float], None], cancel: Callable[[], bo
         shown = result.gaps if selected is None else result.gaps * selected
         flats_params = FlatsParams(min_region=settings.flats_min_region,
                                    fill_border=settings.flats_fill_border)
-        line = (result.analysis.lines.line if result.analysis is not None
+        line = (result.analysis.input_line() if result.analysis is not None
                 else np.greater_equal(normalised, np.float32(LINE_LEVEL)))
         counts = region_counts(line, shown, flats_params)
         del line

@@ -234,7 +234,7 @@ def reselect(live: Live, run: CachedRun, params: GapParams, flats: FlatsParams
 
     def count() -> None:
         began = time.perf_counter()
-        counted.append(region_counts(run.analysis.lines.line, gaps, flats, live.before.get(key)))
+        counted.append(region_counts(run.analysis.input_line(), gaps, flats, live.before.get(key)))
         stages["count"] = time.perf_counter() - began
 
     counting = threading.Thread(target=count)
