@@ -492,14 +492,18 @@ def find_stair_breaks(lines: LineMap) -> np.ndarray:
     ys, xs = np.nonzero(near.view(bool) & (lines.ink <= np.float32(STAIR_PAPER)))
     if not len(ys):
         return none
-    # The lowest and highest piece round each.
-    round_labels = np.stack([pieces[ys + dy, xs + dx] for dy in (-1, 0, 1) for dx in (-1, 0, 1)])
-    top = round_labels.max(axis=0).astype(np.int64)
-    bottom = np.where(round_labels > 0, round_labels, np.iinfo(np.int32).max).min(axis=0)
-    bottom = bottom.astype(np.int64)
+    # The lowest and highest piece round each (a page may have millions: one gather at a time).
+    top = np.zeros(len(ys), np.int32)
+    bottom = np.full(len(ys), np.iinfo(np.int32).max, np.int32)
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            lab = pieces[ys + dy, xs + dx]
+            np.maximum(top, lab, out=top)
+            np.minimum(bottom, np.where(lab > 0, lab, bottom), out=bottom)
     # One px of paper: a pixel with line of exactly two pieces round it.
     two = top != bottom
-    y1, x1, a, b = ys[two], xs[two], bottom[two], top[two]
+    y1, x1 = ys[two], xs[two]
+    a, b = bottom[two].astype(np.int64), top[two].astype(np.int64)
     third = np.zeros(len(y1), bool)
     for dy in (-1, 0, 1):
         for dx in (-1, 0, 1):
@@ -510,27 +514,26 @@ def find_stair_breaks(lines: LineMap) -> np.ndarray:
     # Two px: two neighbouring pixels of paper, each with line of one piece round it, not the
     # same piece.
     sy, sx, slab = ys[~two], xs[~two], top[~two]
-    single = np.zeros((h, w), np.int32)
-    single[sy, sx] = slab
+    del ys, xs, top, bottom
+    # Looked up by flat index among themselves (sorted, as np.nonzero gives them), not in a
+    # page-sized map.
+    flat = sy.astype(np.int64) * w + sx
     for dy, dx in ((0, 1), (1, -1), (1, 0), (1, 1)):
-        other = single[sy + dy, sx + dx]
+        at = np.minimum(np.searchsorted(flat, flat + dy * w + dx), len(flat) - 1)
+        found = flat[at] == flat + dy * w + dx
+        other = np.where(found, slab[at], 0)
         hit = (other > 0) & (other != slab)
         if hit.any():
             first = np.stack([sy[hit], sx[hit]], axis=1)
             p1 = np.concatenate([p1, first])
             p2 = np.concatenate([p2, first + [dy, dx]])
-            a = np.concatenate([a, slab[hit]])
+            a = np.concatenate([a, slab[hit].astype(np.int64)])
             b = np.concatenate([b, other[hit].astype(np.int64)])
     if not len(p1):
         return none
     # No other piece within STAIR_RADIUS (the lowest and highest labels there are a and b; a
     # label between them is caught below): among stipple and dithering most go here, cheaply.
-    span = np.ones((2 * STAIR_RADIUS + 1, 2 * STAIR_RADIUS + 1), np.uint8)
-    labels = pieces.astype(np.float32)  # exact below 2**24 pieces
-    near_top = cv2.dilate(labels, span)[p1[:, 0], p1[:, 1]]
-    lined = np.where(line, labels, np.float32(2**24))
-    near_low = cv2.erode(lined, span)[p1[:, 0], p1[:, 1]]
-    ok = (near_low == np.minimum(a, b)) & (near_top == np.maximum(a, b))
+    ok = _alone_cheaply(pieces, line, p1, np.minimum(a, b), np.maximum(a, b))
     p1, p2, a, b = p1[ok], p2[ok], a[ok], b[ok]
     ok = np.concatenate([np.zeros(0, bool)] + [
         _continues_across(lines, p1[i : i + STAIR_BLOCK], p2[i : i + STAIR_BLOCK],
@@ -549,6 +552,33 @@ def find_stair_breaks(lines: LineMap) -> np.ndarray:
     first[1:] = pair[1:] != pair[:-1]
     pick = order[first]
     return np.stack([p1[pick], p2[pick]], axis=1).astype(np.int64)
+
+
+def _alone_cheaply(pieces: np.ndarray, line: np.ndarray, at: np.ndarray, lo: np.ndarray,
+                   hi: np.ndarray, tile: int = 1024) -> np.ndarray:
+    """(K,) bool: whether the lowest and highest piece labels within STAIR_RADIUS px of each
+    point `at` ((K, 2) row, col) are `lo` and `hi`, worked out a tile at a time (no page-sized
+    float maps on a large page)."""
+    h, w = line.shape
+    r = STAIR_RADIUS
+    span = np.ones((2 * r + 1, 2 * r + 1), np.uint8)
+    ok = np.zeros(len(at), bool)
+    ty, tx = at[:, 0] // tile, at[:, 1] // tile
+    key = ty * ((w + tile - 1) // tile) + tx
+    order = np.argsort(key, kind="stable")
+    bounds = np.flatnonzero(np.diff(key[order])) + 1
+    for rows in np.split(order, bounds):
+        if not len(rows):
+            continue
+        y0, x0 = int(ty[rows[0]]) * tile, int(tx[rows[0]]) * tile
+        wy0, wx0 = max(y0 - r, 0), max(x0 - r, 0)
+        wy1, wx1 = min(y0 + tile + r, h), min(x0 + tile + r, w)
+        labels = pieces[wy0:wy1, wx0:wx1].astype(np.float32)  # exact below 2**24 pieces
+        top = cv2.dilate(labels, span)
+        low = cv2.erode(np.where(line[wy0:wy1, wx0:wx1], labels, np.float32(2**24)), span)
+        py, px = at[rows, 0] - wy0, at[rows, 1] - wx0
+        ok[rows] = (low[py, px] == lo[rows]) & (top[py, px] == hi[rows])
+    return ok
 
 
 def _continues_across(lines: LineMap, p1: np.ndarray, p2: np.ndarray, a: np.ndarray,

@@ -136,3 +136,19 @@ def test_only_a_binarised_line_is_healed_not_a_grey_or_dotted_one() -> None:
     hazy = ink.copy()
     hazy[hazy == 0] = 0.1  # paper that is not blank
     assert len(find_stair_breaks(LineMap.from_ink(hazy))) == 0
+
+
+def test_the_neighbourhood_test_reads_the_same_a_tile_at_a_time() -> None:
+    from krita_linerefiner.core.candidates import _alone_cheaply
+
+    ink, _ = box_with_a_fragmented_side()
+    ink[60:64, 60:64] = 1.0  # a speck beside nothing
+    lines = LineMap.from_ink(ink)
+    rng = np.random.default_rng(0)
+    at = np.stack([rng.integers(4, 136, 400), rng.integers(4, 196, 400)], axis=1)
+    labels = lines.pieces[at[:, 0], at[:, 1]]
+    lo, hi = np.minimum(labels, 1), np.maximum(labels, 1)
+    whole = _alone_cheaply(lines.pieces, lines.line, at, lo, hi, tile=4096)
+    tiled = _alone_cheaply(lines.pieces, lines.line, at, lo, hi, tile=16)
+    np.testing.assert_array_equal(whole, tiled)
+    assert whole.any() and not whole.all()
