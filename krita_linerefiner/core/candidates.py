@@ -453,23 +453,24 @@ def find_necks(lines: LineMap) -> Necks:
 
 
 # Stair breaks (find_stair_breaks): a thin line binarised (a 1-px anti-aliased line
-# thresholded, a scan cleaned with a threshold) breaks into fragments a px apart wherever it
-# passes between pixel centres. The line pixels of the two pieces within STAIR_RADIUS px of the
-# paper pixel between them must lie along one straight line (spread across it at most
-# STAIR_SPREAD px, root mean square), at most 2 px wide (STAIR_DEPTH), on either side of it.
+# thresholded, a scan cleaned with a threshold) breaks into fragments a px or two apart wherever
+# it passes between pixel centres. Within STAIR_RADIUS px of the gap, the two pieces' pixels
+# must lie along one straight line (spread across it at most STAIR_SPREAD px, root mean square),
+# at most 2 px wide (STAIR_DEPTH), on either side of the gap, at least STAIR_SIDE px of each
+# reaching STAIR_LONG px or more along the line (runs, not dots), and no other piece of line may
+# have a pixel there: among stipple, dithering, hatching and at junctions the fragments are the
+# verifier's to judge.
 STAIR_RADIUS = 4
 STAIR_SPREAD = 0.6
 STAIR_DEPTH = 1.0
+STAIR_SIDE = 3
+STAIR_LONG = 1.5
 # Binarised lines only: the two pieces solid (normalised ink at least STAIR_SOLID near the
 # gap) and the gap blank paper (at most STAIR_PAPER). Anti-aliased, faint and dotted lines have
 # their own ways across (the verifier, traced and faint joins).
 STAIR_SOLID = 0.95
 STAIR_PAPER = 0.05
 STAIR_BLOCK = 8192  # gaps looked at a block at a time (81 window pixels each)
-STAIR_SIDE = 3  # line pixels each piece must have in the window, at least
-STAIR_LONG = 1.5  # px each piece reaches along the line there, at least: runs, not dots
-# ... and no other piece of line may have a pixel in it: among stipple, dithering, hatching and
-# at junctions the fragments are the verifier's to judge.
 
 
 def find_stair_breaks(lines: LineMap) -> np.ndarray:
@@ -548,9 +549,9 @@ def find_stair_breaks(lines: LineMap) -> np.ndarray:
     dark = lines.ink[p1[:, 0], p1[:, 1]] + lines.ink[p2[:, 0], p2[:, 1]] * wide
     order = np.lexsort((-dark, wide, hi, lo))
     pair = lo[order] * (int(pieces.max()) + 1) + hi[order]
-    first = np.ones(len(order), bool)
-    first[1:] = pair[1:] != pair[:-1]
-    pick = order[first]
+    lead = np.ones(len(order), bool)
+    lead[1:] = pair[1:] != pair[:-1]
+    pick = order[lead]
     return np.stack([p1[pick], p2[pick]], axis=1).astype(np.int64)
 
 
@@ -587,8 +588,8 @@ def _continues_across(lines: LineMap, p1: np.ndarray, p2: np.ndarray, a: np.ndar
     `p1` to `p2` ((K, 2) row, col, the same pixel for one px): within STAIR_RADIUS px, their
     pixels lie along one straight line through the gap (STAIR_SPREAD), on either side of it, at
     most 2 px wide (STAIR_DEPTH), at least STAIR_SIDE of each reaching STAIR_LONG along it
-    (runs, not dots), solid ink across blank paper
-    (STAIR_SOLID, STAIR_PAPER), and no other piece is there."""
+    (runs, not dots), solid ink across blank paper (STAIR_SOLID, STAIR_PAPER), and no other
+    piece is there."""
     h, w = lines.line.shape
     r = STAIR_RADIUS
     oy, ox = np.mgrid[-r : r + 1, -r : r + 1]
