@@ -28,6 +28,9 @@ in a free mark (hatching, a hair strand, an arc on its own) changes no fill.
 `--far-per-mp` compares at equal false px per MP of drawing (`--at-false` in px/MP) instead of
 their share of the added px: a closure drawn thinner adds fewer true px, which raises the share
 though not one more px is false.
+
+After the table, per variant and sensitivity, the uncut drawings' regions each run's closing
+keeps (benchmarks.real's "uncut regions %"), where both runs measured it.
 """
 
 from __future__ import annotations
@@ -151,6 +154,25 @@ def format_rows(variant: str, result: dict[str, np.ndarray],
     return rows
 
 
+def uncut_rows(variant: str, a: dict[str, dict[str, GapScore]],
+               b: dict[str, dict[str, GapScore]]) -> list[str]:
+    """Per sweep setting both runs have: the uncut drawings' regions each run's closing keeps
+    (GapScore.gap_free_region_rate, pooled over the drawings); none for runs written before
+    benchmarks.real measured it."""
+    rows = []
+    for method in sorted((m for m in a if m.startswith(SWEEP_PREFIX) and m in b),
+                         key=lambda m: float(m[len(SWEEP_PREFIX):])):
+        rates = []
+        for run in (a, b):
+            kept = sum(s.gap_free_regions_recovered for s in run[method].values())
+            total = sum(s.gap_free_regions_total for s in run[method].values())
+            rates.append(100 * kept / total if total else float("nan"))
+        if all(np.isfinite(rates)):
+            rows.append(f"| {variant} | {method[len(SWEEP_PREFIX):]} | {rates[0]:.1f} | "
+                        f"{rates[1]:.1f} | {rates[1] - rates[0]:+.1f} |")
+    return rows
+
+
 Scores = dict[str, dict[str, dict[str, GapScore]]]
 CUT = ("folder", "seeds", "gaps", "max_gap", "scale")
 
@@ -222,6 +244,13 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {error}", file=sys.stderr)
             return 2
         print("\n".join(format_rows(variant, result, bins)))
+    uncut = [row for variant in variants for row in uncut_rows(variant, a[variant], b[variant])]
+    if uncut:
+        print("\nuncut regions kept (%): of the intact drawings' paper regions, those a fill of "
+              "the uncut drawing keeps with each run's closing (benchmarks.real)\n")
+        print("| variant | sensitivity | A | B | B - A |")
+        print("|---|---|---|---|---|")
+        print("\n".join(uncut))
     return 0
 
 

@@ -86,9 +86,23 @@ def test_scores_round_trip_through_json_and_the_comparison_runs_from_files(tmp_p
     assert main([str(a), str(b), "--resamples", "50"]) == 0
     table = capsys.readouterr().out
     assert "| black | 1-8 |" in table and "| 100% |" in table
+    assert "uncut regions kept" not in table  # runs written without it
     # Runs that cut other breaks are not compared.
     write_scores(b, {("black", m): r for m, r in sweep().items()}, tmp_path, [0], 30, 24)
     assert main([str(a), str(b)]) == 2
+
+
+def test_the_uncut_regions_each_run_keeps_are_compared_per_setting(tmp_path, capsys) -> None:
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    for path, kept in ((a, 3), (b, 4)):
+        rows = sweep()
+        for setting in rows.values():
+            for score in setting.values():
+                score.gap_free_regions_recovered, score.gap_free_regions_total = kept, 5
+        write_scores(path, {("black", m): r for m, r in rows.items()}, tmp_path, [0], 30, 24)
+    assert main([str(a), str(b), "--resamples", "20"]) == 0
+    table = capsys.readouterr().out
+    assert "| black | 0.5 | 60.0 | 80.0 | +20.0 |" in table
 
 
 def test_a_second_set_of_drawings_is_pooled_with_the_first(tmp_path, capsys) -> None:
