@@ -207,9 +207,14 @@ class GapAnalysis:
     # The line map of the input, where pixels were healed (None: `lines` is it).
     input_lines: LineMap | None = field(default=None, repr=False)
 
+    @property
+    def input_map(self) -> LineMap:
+        """The input's line map: `lines` before the healed pixels joined its fragments."""
+        return self.lines if self.input_lines is None else self.input_lines
+
     def input_line(self) -> np.ndarray:
-        """The input's line map: `lines.line` without the healed pixels."""
-        return (self.lines if self.input_lines is None else self.input_lines).line
+        """The input's line pixels: `lines.line` without the healed pixels."""
+        return self.input_map.line
 
 
 def seal_sensitivity(sensitivity: float) -> float:

@@ -660,7 +660,7 @@ def _joining(analysis: GapAnalysis, strokes: np.ndarray, boxes: list[tuple[int, 
     specks they run over or touch as part of them."""
     # The input's lines: a thin line's fragments healed for the analysis (find_stair_breaks)
     # are drawn with the closures, and join what those fragments join.
-    lines = analysis.lines if analysis.input_lines is None else analysis.input_lines
+    lines = analysis.input_map
     real = (lines.pieces, lines.areas >= MIN_JOINED_PIECE)
     # The specks along a traced bridge (the darker bits of its faint line, `passable`) are
     # part of a stroke that runs over them, not the ends of two parts, each joining a line to
@@ -717,7 +717,7 @@ def _joining_only(analysis: GapAnalysis, coverage: np.ndarray, closures: list[Cl
     strokes = coverage >= LINE_LEVEL
     if not strokes.any():
         return coverage, closures
-    lines = analysis.lines
+    lines = analysis.input_map  # as _joining reads them: healed pixels are drawn, not line
     keep = _joining(analysis, strokes, [c.bbox for c in closures])
     if np.array_equal(keep, strokes):  # every closure wholly on paper, and joining
         return coverage, closures
