@@ -206,6 +206,11 @@ def set_file(cache: Path, key: str, name: str, scaled_copies: int, handdrawn_tag
     return cache / f"rows-{key}-{safe}.npz"
 
 
+def set_file_key(path: Path) -> str:
+    """The key a set_file name holds (rows-KEY-SET.npz; a key has no dash)."""
+    return path.name.split("-")[1]
+
+
 def prune_rows_cache(cache: Path, key: str, keep: int) -> list[Path]:
     """Remove from the rows cache the files of all keys but `key` and the keep - 1 others most
     recently written (each key's rows take 3-7 GB: a run whose code changed writes a new key,
@@ -215,7 +220,7 @@ def prune_rows_cache(cache: Path, key: str, keep: int) -> list[Path]:
     newest: dict[str, float] = {}
     files: dict[str, list[Path]] = {}
     for path in cache.glob("rows-*-*.npz"):
-        other = path.name.split("-")[1]
+        other = set_file_key(path)
         files.setdefault(other, []).append(path)
         newest[other] = max(newest.get(other, 0.0), path.stat().st_mtime)
     others = sorted((k for k in newest if k != key), key=lambda k: newest[k], reverse=True)
@@ -605,7 +610,7 @@ def main(argv: list[str] | None = None) -> int:
         removed = prune_rows_cache(cache[0], cache[1], args.rows_cache_keep)
         if removed:
             log(f"  rows cache: removed {len(removed)} files of "
-                f"{len({path.name.split('-')[1] for path in removed})} older keys")
+                f"{len({set_file_key(path) for path in removed})} older keys")
     data_seconds = time.perf_counter() - t0
     log(f"data: {len(rows.labels)} candidates, {rows.labels.mean():.3f} positive, "
         f"{data_seconds:.0f} s")
