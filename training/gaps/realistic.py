@@ -16,7 +16,11 @@ where the pen skipped, seen on the hand-drawn set's drawings; measured, not trai
 more seen on the uncut art4apps drawings of the hand-drawn set, whose whole bodies leak into the
 paper (stop 43), both on stretches of 12-48 px, measured, not trained on: sparse lines (dashes
 2-6 px long, 3-8 px apart, 40-100% dark: the rhinoceros's shoulder) and fading lines (a 1-px
-hairline only 6-20% dark: the cat's back, where a tapered stroke thins to almost nothing).
+hairline only 6-20% dark: the cat's back, where a tapered stroke thins to almost nothing), and
+binarised lines (stop 54, measured, not trained on: the same stretches as hairlines thinned to
+half a px and the whole picture thresholded at half ink, as a drawing saved as 1-bit line art
+or a binarised scan has them: the runs of px a thin line breaks into, Tux Paint's aliased
+variant).
 Numpy and OpenCV only, so the benchmark and the data writers can use it without torch.
 The same (category, seed, size) always gives the same arrays; drawing i depends only on (seed,
 category, i), not on n.
@@ -66,10 +70,10 @@ from krita_linerefiner.core.ink import ink_from_image
 
 CATEGORIES = ("faint20", "faint40", "faint60", "black", "binary1px", "junction", "dashed",
               "long", "specks", "colour", "jpeg", "gapfree", "shading", "sketchy", "hairline",
-              "dotted", "sparse", "fading")
+              "dotted", "sparse", "fading", "binarised")
 # Measured by the benchmark, not (yet) in the verifier's training data: the shipped verifier's
 # chain (training.gaps.pipeline) makes the rows it was trained on (stop 33).
-BENCHMARK_ONLY = ("hairline", "dotted", "sparse", "fading")
+BENCHMARK_ONLY = ("hairline", "dotted", "sparse", "fading", "binarised")
 # "black" is faint20's twin: the same drawings and cuts (same random stream) in clean black
 # anti-aliased lines, so faint20's closure can be compared with black lines' on equal terms.
 TWIN = {"black": "faint20"}
@@ -132,6 +136,11 @@ class Style:
     # With dotted: dots (or dashes) this many px long and this many px apart, at random.
     dot_length: tuple[float, float] = (1.0, 4.0)
     dot_space: tuple[float, float] = (1.0, 4.0)
+    # The hairline's width in px at SUPERSAMPLE (SUPERSAMPLE: 1 px).
+    hair_width: int = SUPERSAMPLE
+    # The finished picture thresholded at half ink, black on white (a drawing saved as 1-bit
+    # line art, or a scan binarised): a line thinner than a px breaks into runs of px.
+    binarise: bool = False
 
 
 @dataclass
@@ -745,17 +754,22 @@ def compose(sheet: Sheet, rng: np.random.Generator, style: Style) -> np.ndarray:
         np.minimum(shade[win], 1 - alpha[..., None] * (1 - tone), out=shade[win])
     if style.hairline is not None:
         _hairlines(sheet, shade, float(rng.uniform(*style.hairline)),
-                   rng if style.dotted else None, style.dot_length, style.dot_space)
-    return img * shade
+                   rng if style.dotted else None, style.dot_length, style.dot_space,
+                   style.hair_width)
+    out = img * shade
+    if style.binarise:
+        out = np.where(out.mean(axis=2, keepdims=True) <= 0.5, 0.0, 1.0).astype(np.float32)
+        out = np.repeat(out, 3, axis=2)
+    return out
 
 
 def _hairlines(sheet: Sheet, shade: np.ndarray, darkness: float,
                dots: np.random.Generator | None, dot_length: tuple[float, float],
-               dot_space: tuple[float, float]) -> None:
+               dot_space: tuple[float, float], width: int = SUPERSAMPLE) -> None:
     """Draw every cut stretch of the sheet's strokes onto `shade` (in place) as an anti-aliased
-    hairline about 1 px wide and `darkness` dark, along the stroke's own path; with `dots`
-    (a random stream), as dots `dot_length` px long, `dot_space` px apart (each at random in
-    its range)."""
+    hairline `width` / SUPERSAMPLE px wide and `darkness` dark, along the stroke's own path;
+    with `dots` (a random stream), as dots `dot_length` px long, `dot_space` px apart (each at
+    random in its range)."""
     s = SUPERSAMPLE
     size = sheet.size
     hair = np.zeros((size * s, size * s), np.uint8)
@@ -768,14 +782,14 @@ def _hairlines(sheet: Sheet, shade: np.ndarray, darkness: float,
                 continue
             run = np.round((stroke.pts[idx] + 0.5) * s - 0.5).astype(np.int32).reshape(-1, 1, 2)
             if dots is None:
-                cv2.polylines(hair, [run], False, 255, s, cv2.LINE_8)
+                cv2.polylines(hair, [run], False, 255, width, cv2.LINE_8)
                 continue
             # The points are about 1 px apart: a dot is a few of them, then a space.
             at, on = 0, True
             while at < len(run) - 1:
                 span = int(round(dots.uniform(*(dot_length if on else dot_space))))
                 if on:
-                    cv2.polylines(hair, [run[at : at + max(span, 1) + 1]], False, 255, s,
+                    cv2.polylines(hair, [run[at : at + max(span, 1) + 1]], False, 255, width,
                                   cv2.LINE_8)
                 at += max(span, 1)
                 on = not on
@@ -957,6 +971,9 @@ def _style(category: str, rng: np.random.Generator) -> Style:
                      dot_length=(2.0, 6.0), dot_space=(3.0, 8.0))
     if category == "fading":  # contours partly thinned to an almost invisible hairline (stop 43)
         return Style(widths=(1.2, 3.0), hairline=(0.06, 0.2))
+    if category == "binarised":  # contours partly thinned to half a px, then 1-bit (stop 54)
+        return Style(widths=(1.2, 3.0), hairline=(1.0, 1.0), hair_width=SUPERSAMPLE // 2,
+                     binarise=True)
     if category == "sketchy":  # pencil sketches and rough key frames: strokes cross at junctions
         return Style(widths=(1.2, 3.0), pencil=bool(rng.random() < 0.5), overshoot=0.8,
                      retrace=0.5)
@@ -990,7 +1007,7 @@ def _cuts(category: str, cutter: Cutter, rng: np.random.Generator) -> None:
         cut_junctions(cutter, rng, int(rng.integers(3, 9)))
     elif category == "dashed":
         cut_dashes(cutter, rng, int(rng.integers(1, 4)))
-    elif category in ("hairline", "dotted"):
+    elif category in ("hairline", "dotted", "binarised"):
         cut_along(cutter, rng, int(rng.integers(3, 8)), lambda: _gap_length(rng, 6, 40))
     elif category in ("sparse", "fading"):
         cut_along(cutter, rng, int(rng.integers(3, 8)), lambda: _gap_length(rng, 12, 48))
