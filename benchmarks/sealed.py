@@ -67,9 +67,10 @@ def escape_passages(wall: np.ndarray, point: tuple[int, int], others: list[tuple
                     count: int = LEAKS_SHOWN) -> list[tuple[int, int, float]]:
     """(row, col, width px) of up to `count` places a fill from `point` leaks through, widest
     first: the narrowest place on the widest 4-connected way through paper (~`wall`) from the
-    point to the map's edge or to one of `others`. Each place found is walled off (a disc as wide
-    as the passage, a px more round it) before the next is looked for. Width is twice the
-    distance to the nearest wall px there. Empty when the point is on a wall or sealed."""
+    point (from the widest place near it: _widest_near) to the map's edge or to one of
+    `others`. Each place found is walled off (a disc as wide as the passage, a px more round
+    it) before the next is looked for. Width is twice the distance to the nearest wall px
+    there. Empty when the point is on a wall or sealed."""
     wall = wall.copy()
     out: list[tuple[int, int, float]] = []
     for _ in range(count):
@@ -91,6 +92,10 @@ def _widest_escape(wall: np.ndarray, point: tuple[int, int], others: list[tuple[
     if wall[y0, x0]:
         return None
     dist = cv2.distanceTransform((~wall).view(np.uint8), cv2.DIST_L2, 3)
+    # From the widest place near the point: a point a few px from a wall would otherwise be
+    # every way's narrowest place (the passage reported at the point itself, as wide as twice
+    # its distance to that wall), however wide the break the region leaks through.
+    y0, x0 = _widest_near(dist, y0, x0)
     goal = np.zeros_like(wall)
     goal[0] = goal[-1] = goal[:, 0] = goal[:, -1] = True
     for y, x in others:
@@ -120,6 +125,18 @@ def _widest_escape(wall: np.ndarray, point: tuple[int, int], others: list[tuple[
                     parent[ny * width + nx] = index
                     heapq.heappush(heap, (-value, ny * width + nx))
     return None
+
+
+def _widest_near(dist: np.ndarray, y: int, x: int) -> tuple[int, int]:
+    """The place the steepest climb of `dist` (8 neighbours) from (y, x) stops at."""
+    height, width = dist.shape
+    while True:
+        y_lo, x_lo = max(y - 1, 0), max(x - 1, 0)
+        around = dist[y_lo : min(y + 2, height), x_lo : min(x + 2, width)]
+        dy, dx = np.unravel_index(int(np.argmax(around)), around.shape)
+        if around[dy, dx] <= dist[y, x]:
+            return y, x
+        y, x = y_lo + int(dy), x_lo + int(dx)
 
 
 def leak_picture(rgb: np.ndarray, added: np.ndarray, point: tuple[int, int],

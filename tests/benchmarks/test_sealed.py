@@ -93,6 +93,21 @@ def test_escape_passages_are_the_breaks_a_fill_leaks_through_widest_first() -> N
     assert len(passages) == 1 and abs(passages[0][1] - 30) <= 1 and passages[0][2] <= 3
 
 
+def test_a_point_near_a_wall_is_not_its_own_passage() -> None:
+    # A named point 2 px from a wall of a box with a 12 px break: the passage found is the
+    # break, not the point (every way out starts there, 4 px wide, before stop 54's fix).
+    from benchmarks.sealed import escape_passages
+
+    lines = np.zeros((80, 80), bool)
+    lines[10, 10:70] = lines[69, 10:70] = True
+    lines[10:70, 10] = lines[10:70, 69] = True
+    lines[10, 40:52] = False
+    passages = escape_passages(lines, (66, 40), [], count=1)
+    assert len(passages) == 1
+    y, x, w = passages[0]
+    assert abs(y - 10) <= 1 and 40 <= x <= 51 and 11 <= w <= 14
+
+
 def test_the_benchmark_shows_where_an_open_region_leaks(tmp_path: Path, capsys) -> None:
     import cv2
 
