@@ -106,6 +106,10 @@ FAN_DEGREES = 80.0  # rays from a tip cover this far either side of its directio
 FAN_RAYS = 13
 HIT_APART = 1  # px (either axis): ray hits farther apart than this are on other line
 CROWD_RADIUS = 16.0
+# px: a tip this near the line through another along its direction lies along it, not beside it
+# (side_crowding: a dashed stroke's next dash, where a curve of 50 px radius is 2.6 px off
+# that line 16 px on).
+CROWD_ALONG = 3.0
 # Necks (find_necks): a closing with a NECK_KERNEL px ellipse fills paper up to 6 px wide between
 # lines (a 5 px one does not span 3 px between a thin line and the point of a corner). Of what
 # it adds, a piece of at most NECK_FILL_AREA px and NECK_FILL_SIDE px across that touches two
@@ -1332,6 +1336,19 @@ def tip_crowding(ends: StrokeEnds) -> np.ndarray:
     the feature means the same whatever max gap the candidates were searched with."""
     ci, cj, _ = pairs_within(ends.tip, ends.tip, CROWD_RADIUS)
     return np.bincount(ci[ci != cj], minlength=len(ends)).astype(np.float64)
+
+
+def side_crowding(ends: StrokeEnds) -> np.ndarray:
+    """(E,) how many other tips lie within CROWD_RADIUS of each end's tip and more than
+    CROWD_ALONG px to either side of the line through it along its direction: the marks of
+    shading lie side by side, a dashed stroke's own dashes one after another along it (stop 54:
+    the art4apps goat's nose line counted as crowded as hatching)."""
+    ci, cj, _ = pairs_within(ends.tip, ends.tip, CROWD_RADIUS)
+    other = ci != cj
+    ci, cj = ci[other], cj[other]
+    offset = ends.tip[cj] - ends.tip[ci]
+    side = np.abs(offset[:, 0] * ends.direction[ci, 1] - offset[:, 1] * ends.direction[ci, 0])
+    return np.bincount(ci[side > CROWD_ALONG], minlength=len(ends)).astype(np.float64)
 
 
 def from_other_end(cands: Candidates, rows: np.ndarray, crowding: np.ndarray) -> Candidates:

@@ -48,6 +48,7 @@ from .candidates import (
     propose,
     reached_pieces,
     ring_of,
+    side_crowding,
     tip_crowding,
     traced,
 )
@@ -125,6 +126,10 @@ DASHED_MIN = 2
 DASH_LINK = 10.0
 DASH_COS = 0.8  # 37 degrees
 DASH_SPAN = 6.0
+# A link may be longer where dots too small to have stroke ends lie on its way: up to DASH_OVER
+# px, with at most DASH_LINK px of it paper (a dashed line whose pen left a dot of 1-4 px
+# between two dashes: the art4apps goat's nose, stop 54).
+DASH_OVER = 2 * DASH_LINK
 # Which small pieces are dashes, and which of them are no stroke's (JPEG's fringe beside a
 # line, stipple): closures.dash_pieces and closures.clear_dash. A chain of one dash (a speck
 # between two lines, say) must continue a stroke end that faces it.
@@ -306,9 +311,11 @@ def analyse_gaps(
                                                       sampling=sampling, maps=maps),
                                       other.features)
             probability[both] = np.float32(0.5) * (probability[both] + answer)
-    # A break a faint line runs through is sure, outside shading, whatever the verifier says.
-    calm = crowding[cands.end_a] < CROWDED_TIPS
-    calm &= (cands.end_b < 0) | (crowding[np.maximum(cands.end_b, 0)] < CROWDED_TIPS)
+    # A break a faint line runs through is sure, outside shading, whatever the verifier says;
+    # shading's marks lie side by side, a dashed stroke's dashes along it (side_crowding).
+    beside = side_crowding(ends)
+    calm = beside[cands.end_a] < CROWDED_TIPS
+    calm &= (cands.end_b < 0) | (beside[np.maximum(cands.end_b, 0)] < CROWDED_TIPS)
     ask = wanted[calm[wanted]]
     # Beyond the max gap, up to the long reach of a break along a stroke, a bridge that a whole
     # faint line runs along is one too, whichever way its ends head (the verifier is not asked).
@@ -422,7 +429,8 @@ def _dash_chains(lines: LineMap, ends: StrokeEnds, cands: Candidates, ask: np.nd
         x, y = pa[rows], pb[rows]
         return (dash[x] | dash[y]) & (~small[x] | dash[x]) & (~small[y] | dash[y])
 
-    link = ((length <= DASH_LINK) & ((ends.direction[a] * u).sum(axis=1) >= DASH_COS)
+    link = ((_blank_along(lines, ends, small, cands.take(ask), pa, pb) <= DASH_LINK)
+            & ((ends.direction[a] * u).sum(axis=1) >= DASH_COS)
             & (cos_b >= DASH_COS) & (pb > 0) & (pa != pb) & of_chains(slice(None))
             & (to_end | ~small[pb]))  # a dash reaches a line's side only
     rows = np.nonzero(link)[0]
@@ -460,6 +468,37 @@ def _dash_chains(lines: LineMap, ends: StrokeEnds, cands: Candidates, ask: np.nd
         if span >= DASH_SPAN and (members[c] >= 2 or facing[at].any()):
             good |= chain == c
     return ask[rows[good]]
+
+
+def _blank_along(lines: LineMap, ends: StrokeEnds, small: np.ndarray, links: Candidates,
+                 pa: np.ndarray, pb: np.ndarray) -> np.ndarray:
+    """(N,) px: each link's length less the px of its straight way (sampled a px apart) on dots,
+    or a px across from one: small pieces with no stroke ends, other than the two it joins.
+    inf past DASH_OVER."""
+    out = np.where(links.length <= DASH_OVER, links.length.astype(np.float64), np.inf)
+    endless = small.copy()
+    endless[ends.piece] = False
+    endless[0] = False
+    rows = np.nonzero((links.length > DASH_LINK) & (links.length <= DASH_OVER))[0]
+    if not len(rows) or not endless.any():
+        return out
+    steps = int(np.ceil(DASH_OVER)) + 1
+    t = np.linspace(0.0, 1.0, steps)
+    pts = (links.start[rows, None, :] * (1 - t)[None, :, None]
+           + links.stop[rows, None, :] * t[None, :, None])
+    h, w = lines.pieces.shape
+    way = links.stop[rows] - links.start[rows]
+    across = np.stack([-way[:, 1], way[:, 0]], axis=1) / links.length[rows, None]
+    on_dot = np.zeros(pts.shape[:2], bool)
+    for side in (-1.0, 0.0, 1.0):  # a straight way passes a dot of a curved dashed line a px off
+        at = pts + side * across[:, None, :]
+        yy = np.clip(np.rint(at[..., 0]).astype(np.intp), 0, h - 1)
+        xx = np.clip(np.rint(at[..., 1]).astype(np.intp), 0, w - 1)
+        piece = lines.pieces[yy, xx]
+        on_dot |= endless[piece] & (piece != pa[rows, None]) & (piece != pb[rows, None])
+    # Each sample stands for length / (steps - 1) px of the way.
+    out[rows] -= on_dot.sum(axis=1) * links.length[rows] / (steps - 1)
+    return out
 
 
 def _faces_an_end(ends: StrokeEnds, pa: np.ndarray, pb: np.ndarray, dash: np.ndarray,

@@ -419,3 +419,24 @@ def test_ink_beside_samples_more_curves_than_one_remap_takes() -> None:
     want = ((1 - fy) * (1 - fx) * ink[y0, x0] + (1 - fy) * fx * ink[y0, x0 + 1]
             + fy * (1 - fx) * ink[y0 + 1, x0] + fy * fx * ink[y0 + 1, x0 + 1])
     assert abs(got[3, 2] - want) < 0.01
+
+
+def test_side_crowding_counts_the_tips_beside_a_stroke_not_along_it() -> None:
+    # A dashed stroke (5 px dashes, 3 px blanks) has many tips within 16 px of each, all along
+    # its way; a patch of hatching (parallel strokes 4 px apart) has as many, side by side.
+    # Tip crowding counts both; side crowding only the hatching's (stop 54).
+    from krita_linerefiner.core.candidates import side_crowding, tip_crowding
+
+    ink = np.zeros((60, 200), np.float32)
+    for x0 in range(20, 90, 8):
+        ink[30:32, x0 : x0 + 5] = 1.0
+    for x in range(120, 180, 4):
+        ink[20:40, x : x + 2] = 1.0
+    lines = LineMap.from_ink(ink)
+    ends = find_ends(lines)
+    dashed = ends.tip[:, 1] < 100
+    assert dashed.sum() >= 10 and (~dashed).sum() >= 10
+    crowd, beside = tip_crowding(ends), side_crowding(ends)
+    assert np.median(crowd[dashed]) >= 6 and np.median(crowd[~dashed]) >= 6
+    assert beside[dashed].max() == 0
+    assert np.median(beside[~dashed]) >= 6

@@ -1934,6 +1934,39 @@ def test_a_stroke_drawn_as_dashes_is_chained_whatever_the_verifier_says(
     assert not _joins(ink, barely)
 
 
+def test_a_dashed_stroke_is_chained_over_a_dot_between_two_dashes(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The dashed arc of the test above (5 px dashes, 7 px blanks) where one blank is 10 px
+    # with a dot of 2 x 2 px in its middle, too small to have stroke ends: the pen left a dot
+    # between two dashes (the art4apps goat's nose line, stop 54). The link over the dot is
+    # past DASH_LINK, but under it in paper: a link (gaps._blank_along). Without the dot
+    # counting as ink the stroke stays open.
+    from krita_linerefiner.core import gaps
+
+    ink = np.zeros((80, 140), np.float32)
+    drawn = [(5, 35), (42, 47), (54, 59), (63, 65), (69, 74), (81, 86), (93, 135)]
+    for a, b in drawn:
+        for x in range(a, b):
+            y = round(30 + 12 * ((x - 70) / 65.0) ** 2)
+            ink[y : y + 2, x] = 1.0
+    assert _joins(ink, barely)
+    monkeypatch.setattr(gaps, "DASH_OVER", gaps.DASH_LINK)
+    assert not _joins(ink, barely)
+
+
+def test_a_stroke_of_close_dashes_is_not_shading(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Dashes of 4 px 3 px apart: each tip has 8 or more others within 16 px, as many as
+    # hatching has, but all along the stroke's way (candidates.side_crowding), so the chain
+    # through them is sure as for dashes farther apart (the art4apps goat's nose line, stop 54).
+    # Counting every tip round it, the stroke stays open.
+    from krita_linerefiner.core import candidates, gaps
+
+    ink = _dashed_arc(8, dash=4, blank=3)
+    assert _joins(ink, barely)
+    monkeypatch.setattr(gaps, "side_crowding", candidates.tip_crowding)
+    assert not _joins(ink, barely)
+
+
 def test_a_speck_between_two_lines_is_no_chain() -> None:
     # A dash across the paper between two parallel lines, its ends pointing at them: no
     # stroke end faces it, so the links from it to the lines' sides are not sure (a speck,
