@@ -206,6 +206,9 @@ class GapAnalysis:
                                repr=False)
     # The line map of the input, where pixels were healed (None: `lines` is it).
     input_lines: LineMap | None = field(default=None, repr=False)
+    # (E,), or empty: the other tips beside each end's line (candidates.side_crowding), which
+    # tell shading from a dashed stroke (shaded_bridges); empty: the crowding feature.
+    beside: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
 
     @property
     def input_map(self) -> LineMap:
@@ -324,16 +327,21 @@ def selection_probability(analysis: GapAnalysis) -> tuple[np.ndarray, np.ndarray
     shading's small marks, SHADED_MARGIN less than the verifier's)."""
     cands = analysis.candidates
     sure = short_break(cands, analysis.lines, analysis.ends)
-    shaded = shaded_bridges(cands.features) & ~sure
+    crowding = analysis.beside[cands.end_a] if len(analysis.beside) else None
+    shaded = shaded_bridges(cands.features, crowding) & ~sure
     prob = analysis.probability - np.float32(SHADED_MARGIN) * shaded
     return sure, np.where(sure, np.maximum(analysis.probability, SURE), prob)
 
 
-def shaded_bridges(f: np.ndarray) -> np.ndarray:
+def shaded_bridges(f: np.ndarray, crowding: np.ndarray | None = None) -> np.ndarray:
     """(N,) bool, of candidates' features (N, len(FEATURES)): bridges from a tip with at least
     SHADED_TIPS others round it that join a piece of line under SHADED_PIECE px, between the
-    marks of hatching, stipple or screentone."""
-    crowded = feature_crowding(f) >= SHADED_TIPS - 0.5
+    marks of hatching, stipple or screentone. `crowding` (N,): the tips to count round each
+    (the ones beside its line, GapAnalysis.beside: a dashed stroke's own dashes lie along it,
+    shading's marks side by side; stop 54); None: every tip (the crowding feature)."""
+    if crowding is None:
+        crowding = feature_crowding(f)
+    crowded = crowding >= SHADED_TIPS - 0.5
     return crowded & (np.minimum(f[:, FEATURES.index("area_a")], f[:, FEATURES.index("area_b")])
                       < np.float32(area_feature(SHADED_PIECE)))
 

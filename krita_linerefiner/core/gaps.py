@@ -329,7 +329,7 @@ def analyse_gaps(
                        find_faint_joins(lines, search))
     return GapAnalysis(lines, ends, cands, probability, necks, line_width=width, gap_scale=scale,
                        passable=passable, traced=trace, whole=whole, healed=healed,
-                       input_lines=input_lines)
+                       input_lines=input_lines, beside=beside)
 
 
 def _traced_breaks(lines: LineMap, ends: StrokeEnds, cands: Candidates, ask: np.ndarray,
