@@ -110,6 +110,9 @@ CROWD_RADIUS = 16.0
 # (side_crowding: a dashed stroke's next dash, where a curve of 50 px radius is 2.6 px off
 # that line 16 px on).
 CROWD_ALONG = 3.0
+CROWD_SLANT = 0.27  # ... more by this share of the way along it (15 degrees: a dash's axis
+# on a px grid, a 2 px stroke stepping a row within 4 px, is that far off the stroke's)
+CROWD_DASH = 8.0  # px between a piece's two tips: a dash, whose axis is its direction there
 # Necks (find_necks): a closing with a NECK_KERNEL px ellipse fills paper up to 6 px wide between
 # lines (a 5 px one does not span 3 px between a thin line and the point of a corner). Of what
 # it adds, a piece of at most NECK_FILL_AREA px and NECK_FILL_SIDE px across that touches two
@@ -1340,15 +1343,38 @@ def tip_crowding(ends: StrokeEnds) -> np.ndarray:
 
 def side_crowding(ends: StrokeEnds) -> np.ndarray:
     """(E,) how many other tips lie within CROWD_RADIUS of each end's tip and more than
-    CROWD_ALONG px to either side of the line through it along its direction: the marks of
-    shading lie side by side, a dashed stroke's own dashes one after another along it (stop 54:
-    the art4apps goat's nose line counted as crowded as hatching)."""
+    CROWD_ALONG px (and CROWD_SLANT of the way along) to either side of the line through it
+    along its direction (a short dash's axis, _dash_axes): the marks of shading lie side by
+    side, a dashed stroke's own dashes one after another along it (stop 54: the art4apps
+    goat's nose line counted as crowded as hatching)."""
     ci, cj, _ = pairs_within(ends.tip, ends.tip, CROWD_RADIUS)
     other = ci != cj
     ci, cj = ci[other], cj[other]
+    direction = _dash_axes(ends)
     offset = ends.tip[cj] - ends.tip[ci]
-    side = np.abs(offset[:, 0] * ends.direction[ci, 1] - offset[:, 1] * ends.direction[ci, 0])
-    return np.bincount(ci[side > CROWD_ALONG], minlength=len(ends)).astype(np.float64)
+    side = np.abs(offset[:, 0] * direction[ci, 1] - offset[:, 1] * direction[ci, 0])
+    along = np.abs((offset * direction[ci]).sum(axis=1))
+    beside = side > CROWD_ALONG + CROWD_SLANT * along
+    return np.bincount(ci[beside], minlength=len(ends)).astype(np.float64)
+
+
+def _dash_axes(ends: StrokeEnds) -> np.ndarray:
+    """(E, 2) each end's direction, but for a short dash's two ends (a piece with two, within
+    CROWD_DASH px of each other) the way from the other end to it: the skeleton of a dash of
+    2 x 4 px gives its ends directions 40 degrees off its axis."""
+    direction = ends.direction.copy()
+    if not len(ends):
+        return direction
+    count = np.bincount(ends.piece)
+    two = np.nonzero(count[ends.piece] == 2)[0]
+    two = two[np.argsort(ends.piece[two], kind="stable")]
+    a, b = two[0::2], two[1::2]
+    axis = ends.tip[a] - ends.tip[b]
+    size = np.hypot(axis[:, 0], axis[:, 1])
+    short = (size >= 1.0) & (size <= CROWD_DASH)
+    a, b, axis = a[short], b[short], axis[short] / size[short, None]
+    direction[a], direction[b] = axis, -axis
+    return direction
 
 
 def from_other_end(cands: Candidates, rows: np.ndarray, crowding: np.ndarray) -> Candidates:
