@@ -53,9 +53,9 @@ from .candidates import (
     traced,
 )
 from .closures import (
-    CROWDED_TIPS,
     MAX_REACH,
     MIN_JOINED_PIECE,
+    SHADED_BESIDE,
     SOLID,
     SUBPIXEL_BITS,
     SURE,
@@ -314,8 +314,8 @@ def analyse_gaps(
     # A break a faint line runs through is sure, outside shading, whatever the verifier says;
     # shading's marks lie side by side, a dashed stroke's dashes along it (side_crowding).
     beside = side_crowding(ends)
-    calm = beside[cands.end_a] < CROWDED_TIPS
-    calm &= (cands.end_b < 0) | (beside[np.maximum(cands.end_b, 0)] < CROWDED_TIPS)
+    calm = beside[cands.end_a] < SHADED_BESIDE
+    calm &= (cands.end_b < 0) | (beside[np.maximum(cands.end_b, 0)] < SHADED_BESIDE)
     ask = wanted[calm[wanted]]
     # Beyond the max gap, up to the long reach of a break along a stroke, a bridge that a whole
     # faint line runs along is one too, whichever way its ends head (the verifier is not asked).
