@@ -80,13 +80,6 @@ SURE = 0.95  # the probability such a short break is selected with, whatever the
 # fragments have fewer tips round them (6-7) and keep the verifier's answer (models/README.md,
 # stop 39).
 SHADED_TIPS = 8
-# ... and at least this many of them beside its line (candidates.side_crowding): a dashed
-# stroke's tips, 8 or more within 16 px where its dashes are short, lie along it (the art4apps
-# goat's nose line: 0-2 beside; a field of dashes' corner: 6; stop 54). A break from a tip
-# with fewer beside it is out of shading where a faint line or a chain of dashes makes it sure
-# (core.gaps: with 6 as the gate, as CROWDED_TIPS counts every tip, the shading category's
-# false additions rose 10.4 -> 10.9%; with 4, 10.3%).
-SHADED_BESIDE = 4
 SHADED_PIECE = 30
 SHADED_MARGIN = 0.4
 # px: a closure at least this wide joins bold strokes, whose blunt ends a round pen overshoots
@@ -213,9 +206,6 @@ class GapAnalysis:
                                repr=False)
     # The line map of the input, where pixels were healed (None: `lines` is it).
     input_lines: LineMap | None = field(default=None, repr=False)
-    # (E,), or empty: the other tips beside each end's line (candidates.side_crowding), which
-    # tell shading from a dashed stroke (shaded_bridges); empty: the crowding feature.
-    beside: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
 
     @property
     def input_map(self) -> LineMap:
@@ -334,21 +324,16 @@ def selection_probability(analysis: GapAnalysis) -> tuple[np.ndarray, np.ndarray
     shading's small marks, SHADED_MARGIN less than the verifier's)."""
     cands = analysis.candidates
     sure = short_break(cands, analysis.lines, analysis.ends)
-    beside = analysis.beside[cands.end_a] if len(analysis.beside) else None
-    shaded = shaded_bridges(cands.features, beside) & ~sure
+    shaded = shaded_bridges(cands.features) & ~sure
     prob = analysis.probability - np.float32(SHADED_MARGIN) * shaded
     return sure, np.where(sure, np.maximum(analysis.probability, SURE), prob)
 
 
-def shaded_bridges(f: np.ndarray, beside: np.ndarray | None = None) -> np.ndarray:
+def shaded_bridges(f: np.ndarray) -> np.ndarray:
     """(N,) bool, of candidates' features (N, len(FEATURES)): bridges from a tip with at least
     SHADED_TIPS others round it that join a piece of line under SHADED_PIECE px, between the
-    marks of hatching, stipple or screentone; with `beside` (N,), the tips beside each one's
-    line (GapAnalysis.beside), only where SHADED_BESIDE of them are: a dashed stroke's own
-    dashes lie along it, shading's marks side by side too (stop 54)."""
+    marks of hatching, stipple or screentone."""
     crowded = feature_crowding(f) >= SHADED_TIPS - 0.5
-    if beside is not None:
-        crowded &= beside >= SHADED_BESIDE - 0.5
     return crowded & (np.minimum(f[:, FEATURES.index("area_a")], f[:, FEATURES.index("area_b")])
                       < np.float32(area_feature(SHADED_PIECE)))
 

@@ -55,7 +55,6 @@ from .candidates import (
 from .closures import (
     MAX_REACH,
     MIN_JOINED_PIECE,
-    SHADED_BESIDE,
     SOLID,
     SUBPIXEL_BITS,
     SURE,
@@ -130,6 +129,12 @@ DASH_SPAN = 6.0
 # px, with at most DASH_LINK px of it paper (a dashed line whose pen left a dot of 1-4 px
 # between two dashes: the art4apps goat's nose, stop 54).
 DASH_OVER = 2 * DASH_LINK
+# A traced or dashed break is sure only where its ends are out of shading: fewer than this many
+# other tips within candidates.CROWD_RADIUS lie beside each end's line (candidates.side_crowding).
+# A dashed stroke's own tips, 8 or more within 16 px where its dashes are short, lie along it (the
+# art4apps goat's nose line: 0-2 beside; a field of dashes' corner: 6). With 6 the shading
+# category's false additions rose 10.4 -> 10.9%; with 4, 10.3% (models/README.md, stop 54).
+SHADED_BESIDE = 4
 # Which small pieces are dashes, and which of them are no stroke's (JPEG's fringe beside a
 # line, stipple): closures.dash_pieces and closures.clear_dash. A chain of one dash (a speck
 # between two lines, say) must continue a stroke end that faces it.
@@ -329,7 +334,7 @@ def analyse_gaps(
                        find_faint_joins(lines, search))
     return GapAnalysis(lines, ends, cands, probability, necks, line_width=width, gap_scale=scale,
                        passable=passable, traced=trace, whole=whole, healed=healed,
-                       input_lines=input_lines, beside=beside)
+                       input_lines=input_lines)
 
 
 def _traced_breaks(lines: LineMap, ends: StrokeEnds, cands: Candidates, ask: np.ndarray,

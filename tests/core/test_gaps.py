@@ -1757,31 +1757,6 @@ def test_bridges_between_small_marks_among_many_tips_need_a_surer_verifier(
             assert between_dashes > 20
 
 
-def test_the_shading_margin_counts_the_tips_beside_a_dash_not_along_it() -> None:
-    # A stroke of close dashes (4 px dashes 3 px apart): each tip has 8 or more others within
-    # 16 px, as the field of dashes under the broken line has, but all along the stroke. The
-    # shading margin (closures.SHADED_MARGIN) is for the field's bridges, not the stroke's
-    # (closures.SHADED_BESIDE, stop 54): every tip of the field's that the crowding feature
-    # reads as shading still does, no tip of the stroke's does.
-    from krita_linerefiner.core.closures import shaded_bridges
-    from krita_linerefiner.core.gaps import analyse_gaps
-    from krita_linerefiner.core.lines import normalise_lines
-
-    for ink, field in ((stippled_line(True), True), (_dashed_arc(8, dash=4, blank=3), False)):
-        norm, _ = normalise_lines(ink)
-        analysis = analyse_gaps(norm, GapParams(), barely)
-        cands = analysis.candidates
-        plain = shaded_bridges(cands.features)
-        beside = shaded_bridges(cands.features, analysis.beside[cands.end_a])
-        assert plain.sum() >= 10
-        assert not (beside & ~plain).any()
-        if field:
-            np.testing.assert_array_equal(beside[cands.start[:, 0] >= 20],
-                                          plain[cands.start[:, 0] >= 20])
-        else:
-            assert not beside.any()
-
-
 def test_a_tip_among_shading_marks_is_asked_only_about_its_nearest_marks() -> None:
     # Each dash of the stipple field has candidates to a dozen dashes round it. Those beyond a
     # tip's SHADED_NEAREST nearest that join a small mark are never scored (they would need the
