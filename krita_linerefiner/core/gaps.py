@@ -434,11 +434,13 @@ def _dash_chains(lines: LineMap, ends: StrokeEnds, cands: Candidates, ask: np.nd
         x, y = pa[rows], pb[rows]
         return (dash[x] | dash[y]) & (~small[x] | dash[x]) & (~small[y] | dash[y])
 
-    link = ((_blank_along(lines, ends, small, cands.take(ask), pa, pb) <= DASH_LINK)
-            & ((ends.direction[a] * u).sum(axis=1) >= DASH_COS)
+    link = (((ends.direction[a] * u).sum(axis=1) >= DASH_COS)
             & (cos_b >= DASH_COS) & (pb > 0) & (pa != pb) & of_chains(slice(None))
             & (to_end | ~small[pb]))  # a dash reaches a line's side only
     rows = np.nonzero(link)[0]
+    # The paper along each way, sampled, only for the links the tests above keep.
+    rows = rows[_blank_along(lines, ends, small, cands.take(ask[rows]), pa[rows], pb[rows])
+                <= DASH_LINK]
     if not len(rows):
         return none
     # Each end keeps its shortest link.
