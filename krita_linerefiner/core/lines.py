@@ -22,6 +22,16 @@ PAPER_SCALE = 4
 PAPER_KERNEL = 9
 # A local paper level above this is a solid fill (hair, shadows), not paper: it stays ink.
 MAX_PAPER = 0.4
+# A fainter solid fill (hair or a shadow shaded in pencil, a grey-marker area drawn with the
+# lines) is ink too where it is at least FILL_SHARE of the lines' darkness above the paper and
+# stands against clean paper (at most half that) within FILL_EDGE_PX px of the downscaled map
+# along at least FILL_EDGE of its rim. Taken for paper, its grain read as a field of specks that
+# gap closing bridged across the paper beside it. Grey paper, an uneven scan's shading and light
+# flat colours under dark lines rise slowly or stay below the share, and stay paper.
+FILL_SHARE = 0.5
+FILL_EDGE = 0.5
+FILL_EDGE_PX = 2
+FILL_LINES = 0.05
 # Lines are at least this dark once the paper is removed, whatever the noise.
 MIN_LINE_LEVEL = 0.04
 NOISE_SIGMAS = 4.0
@@ -73,12 +83,26 @@ class LineLevels:
         return round(100 * self.darkness)
 
 
-def _paper_level(ink: np.ndarray) -> np.ndarray:
+def _downscaled(ink: np.ndarray) -> np.ndarray:
     h, w = ink.shape
     small_w, small_h = max(1, w // PAPER_SCALE), max(1, h // PAPER_SCALE)
-    small = cv2.resize(ink, (small_w, small_h), interpolation=cv2.INTER_AREA)
+    return cv2.resize(ink, (small_w, small_h), interpolation=cv2.INTER_AREA)
+
+
+def _opened(small: np.ndarray) -> np.ndarray:
+    """The downscaled ink (`_downscaled`) with every line opened away: paper and fills."""
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (PAPER_KERNEL, PAPER_KERNEL))
-    paper = cv2.morphologyEx(small, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_REPLICATE)
+    return cv2.morphologyEx(small, cv2.MORPH_OPEN, kernel, borderType=cv2.BORDER_REPLICATE)
+
+
+def _paper_level(ink: np.ndarray, opened: np.ndarray | None = None,
+                 fills: np.ndarray | None = None) -> np.ndarray:
+    """The paper's ink level at full size; `fills` (on the opened map) are ink, not paper."""
+    h, w = ink.shape
+    paper = _opened(_downscaled(ink)) if opened is None else opened
+    if fills is not None and fills.any():  # before the blur, so no fill's level spreads out
+        paper = paper.copy()
+        paper[fills] = float(np.median(paper[~fills])) if (~fills).any() else 0.0
     paper = cv2.GaussianBlur(paper, (0, 0), PAPER_KERNEL / 2)
     # Solid fills are ink, not paper: where the opening found something darker than any paper,
     # fall back to the paper level of the whole drawing.
@@ -86,6 +110,45 @@ def _paper_level(ink: np.ndarray) -> np.ndarray:
     if fill.any():
         paper[fill] = float(np.median(paper[~fill])) if (~fill).any() else 0.0
     return cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def faint_fills(small: np.ndarray, opened: np.ndarray, line_level: float) -> np.ndarray:
+    """Where the opened map (`_opened` of the downscaled ink `small`) holds a solid fill fainter
+    than MAX_PAPER but at least FILL_SHARE of `line_level` above the paper, with a sharp edge
+    (FILL_EDGE of its rim next to clean paper) and no lines drawn over it (at most FILL_LINES
+    of its inside darker than its mean by half the share: a shadow over a drawing has the lines
+    in it): a bool map of the opened map's shape, each fill with the rim around it that is more
+    than half as high (where the opening's kernel did not fit: the fill's edge, holes and
+    narrow parts)."""
+    paper = float(np.median(opened))
+    rise = FILL_SHARE * line_level
+    high = (opened >= paper + rise) & (opened <= MAX_PAPER)
+    if not high.any() or rise <= 0.0:
+        return np.zeros(opened.shape, bool)
+    clean = (opened <= paper + 0.5 * rise).view(np.uint8)
+    reach = 2 * FILL_EDGE_PX + 1
+    near_clean = cv2.dilate(clean, np.ones((reach, reach), np.uint8)).astype(bool)
+    count, labels = cv2.connectedComponents(high.view(np.uint8), connectivity=8)
+    inner = cv2.erode(high.view(np.uint8), np.ones((3, 3), np.uint8),
+                      borderType=cv2.BORDER_CONSTANT, borderValue=1).astype(bool)
+    rim = high & ~inner
+    rims = np.bincount(labels[rim], minlength=count)
+    sharp = np.bincount(labels[rim & near_clean], minlength=count)
+    keep = sharp >= FILL_EDGE * np.maximum(rims, 1)
+    keep[0] = False
+    inside = cv2.erode(high.view(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    cells = labels[inside]
+    sizes = np.bincount(cells, minlength=count)
+    level = np.bincount(cells, weights=small[inside], minlength=count) / np.maximum(sizes, 1)
+    drawn = np.bincount(cells[small[inside] >= level[cells] + 0.5 * rise], minlength=count)
+    keep &= drawn <= FILL_LINES * sizes
+    if not keep.any():
+        return np.zeros(opened.shape, bool)
+    count, grown = cv2.connectedComponents(1 - clean, connectivity=8)
+    held = np.zeros(count, bool)
+    held[grown[keep[labels]]] = True
+    held[0] = False
+    return held[grown]
 
 
 def row_strips(height: int, halo: int, rows: int | None = None
@@ -145,13 +208,20 @@ def normalise_lines(
     if not (float(ink.min()) >= 0.0 and float(ink.max()) <= 1.0):
         ink = np.clip(ink, 0.0, 1.0)
     # The paper estimate's buffer becomes the ink above paper, and then the output.
-    above = _paper_level(ink)
+    small = _downscaled(ink)
+    opened = _opened(small)
+    above = _paper_level(ink, opened)
     np.subtract(ink, above, out=above)
     np.maximum(above, 0.0, out=above)
     levels = measure_lines(ink, above)
     line_level = darkness if darkness is not None else levels.darkness
     if line_level <= 0.0:
         return np.zeros_like(ink), levels
+    fills = faint_fills(small, opened, line_level)
+    if fills.any():  # the lines' levels stay those measured without the fills
+        above = _paper_level(ink, opened, fills)
+        np.subtract(ink, above, out=above)
+        np.maximum(above, 0.0, out=above)
     floor = min(levels.noise * FLOOR_SIGMAS, 0.5 * line_level)
     out = above
     dark = DARK_LINES

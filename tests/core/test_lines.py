@@ -140,3 +140,57 @@ def test_textured_mid_dark_lines_keep_the_pencil_margin() -> None:
     assert levels.evenness < 0.97
     line = truth >= 0.5
     assert (norm[line] >= 0.5).mean() >= 0.95
+
+
+def pencil_fill(seed: int = 4) -> tuple[np.ndarray, np.ndarray]:
+    """Circles and a 90 px solid fill (hair, a shadow) with a notch of paper in it, all in
+    pencil at 20% darkness with grain (each pixel 70-100% of it); and the fill's mask."""
+    truth = circles()
+    fill = np.zeros(truth.shape, bool)
+    fill[120:210, 30:120] = True
+    fill[150:160, 60:90] = False  # a highlight inside the fill
+    truth[fill] = 1.0
+    truth[150:160, 60:90] = 0.0
+    grain = 0.7 + 0.3 * np.random.default_rng(seed).random(truth.shape).astype(np.float32)
+    return on_paper(truth * grain, 0.2), fill
+
+
+def test_a_faint_solid_fill_is_ink_not_a_field_of_specks() -> None:
+    # Taken for paper (the paper estimate's opening keeps a fill wider than its kernel), the
+    # fill's grain read as specks, which gap closing bridged across the paper beside it.
+    ink, fill = pencil_fill()
+    norm, levels = normalise_lines(ink)
+    inside = cv2.erode(fill.view(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    assert levels.darkness == pytest.approx(0.2, abs=0.05)
+    assert (norm[inside] >= 0.5).mean() > 0.99
+    # The highlight and the paper around the fill stay paper.
+    assert (norm[152:158, 64:86] < 0.5).all()
+    blank = line_and_paper(np.where(fill, 1.0, circles()))[1]
+    assert (norm[blank] >= 0.5).mean() < 1e-3
+
+
+def test_a_smooth_shadow_of_the_lines_darkness_stays_paper() -> None:
+    # An uneven scan's shadow as dark as the fill above but rising over tens of px: paper.
+    truth = circles()
+    yy, xx = np.mgrid[0:256, 0:256].astype(np.float32)
+    shadow = 0.15 * np.exp(-((yy - 128) ** 2 + (xx - 128) ** 2) / (2 * 40.0 ** 2))
+    ink = 1.0 - (1.0 - on_paper(truth, 0.2)) * (1.0 - shadow)
+    norm, _ = normalise_lines(ink.astype(np.float32))
+    _, blank = line_and_paper(truth)
+    assert (norm[blank] >= 0.5).mean() < 1e-3
+
+
+def test_a_sharp_shadow_over_the_lines_stays_paper() -> None:
+    # A hard-edged shadow (a phone's, over a photographed sketch) as dark as the fill above:
+    # the lines drawn through it tell it from a fill, and the paper under it stays paper (its
+    # edge, a step in the picture, may read as a line).
+    truth = circles()
+    shadow = np.zeros(truth.shape, np.float32)
+    shadow[60:200, 80:220] = 0.15
+    ink = 1.0 - (1.0 - on_paper(truth, 0.2)) * (1.0 - shadow)
+    norm, _ = normalise_lines(ink.astype(np.float32))
+    line, blank = line_and_paper(truth)
+    under = np.zeros(truth.shape, bool)
+    under[72:188, 92:208] = True
+    assert (norm[blank & under] >= 0.5).mean() < 1e-3
+    assert (norm[line & under] >= 0.5).mean() > 0.97
