@@ -65,8 +65,13 @@ VARIANTS = ("black", "pencil20", "aliased", "jpeg40", "colour")
 # Measured on request (--variants), not by default, and never cut for training
 # (training.gaps.realcuts draws from VARIANTS): "dust", the black lines with specks of scanner
 # dust scattered over the page (DUST_PER_MP of 1-3 px, grey to black), as scans bring them.
-EXTRA_VARIANTS = ("dust",)
+# "scan": a pencil drawing photographed or scanned: lines at SCAN_PENCIL darkness with pencil
+# grain, on grey paper with tooth (fine texture) and light falling off across the page, saved as
+# JPEG at quality SCAN_JPEG.
+EXTRA_VARIANTS = ("dust", "scan")
 DUST_PER_MP = 400
+SCAN_PENCIL = 0.35
+SCAN_JPEG = 70
 MAX_LENGTH = 24
 # The length bins both tables report closure in (px).
 BINS = ((1, 8), (9, 16), (17, 24))
@@ -217,7 +222,28 @@ def degrade(rgb: np.ndarray, cut: np.ndarray, variant: str, rng: np.random.Gener
         return np.clip(mixed, 0, 255).astype(np.uint8)
     if variant == "dust":
         return _dusted(out, rng)
+    if variant == "scan":
+        return _scanned(ink, rng)
     raise ValueError(f"unknown variant {variant!r}")
+
+
+def _scanned(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """`ink` as a scanned pencil drawing (the "scan" variant), RGB uint8: SCAN_PENCIL dark with
+    grain (each px 60-100% of it), over paper 12-27% grey (lighter at the top left) with tooth
+    (smoothed noise, 3% sigma), as JPEG at SCAN_JPEG. The same rng gives the same paper, so a
+    drawing's cut and uncut pictures lie on the same sheet."""
+    height, width = ink.shape
+    grain = 1.0 - 0.4 * rng.random((height, width)).astype(np.float32)
+    tooth = cv2.GaussianBlur(rng.normal(0.0, 1.0, (height, width)).astype(np.float32), (0, 0),
+                             1.2)
+    tooth *= 0.03 / (float(tooth.std()) + 1e-6)
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    paper = np.clip(0.12 + 0.10 * xx / width + 0.05 * yy / height + tooth, 0.0, 1.0)
+    total = 1.0 - (1.0 - paper) * (1.0 - SCAN_PENCIL * ink * grain)
+    grey = np.repeat(np.rint((1.0 - total) * 255).astype(np.uint8)[..., None], 3, axis=2)
+    ok, data = cv2.imencode(".jpg", grey, [cv2.IMWRITE_JPEG_QUALITY, SCAN_JPEG])
+    decoded = cv2.imdecode(data, cv2.IMREAD_COLOR) if ok else None
+    return np.asarray(decoded)[..., ::-1] if decoded is not None else grey
 
 
 def _dusted(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:

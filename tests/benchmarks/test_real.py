@@ -176,3 +176,24 @@ def test_the_dust_variant_only_darkens_specks_the_same_for_cut_and_uncut() -> No
     with_cut = degrade(rgb, cut, "dust", np.random.default_rng(3))
     assert (with_cut[~cut] == dusty[~cut]).all()  # the same dust on the cut drawing
     assert (with_cut[100, 200:206] > 0).all()  # the line is cut there
+
+
+def test_the_scan_variant_is_a_faint_grainy_line_on_grey_uneven_paper() -> None:
+    from benchmarks.real import EXTRA_VARIANTS, SCAN_PENCIL, VARIANTS, degrade
+
+    assert "scan" in EXTRA_VARIANTS and "scan" not in VARIANTS  # never cut for training
+    rgb = np.full((200, 300, 3), 255, np.uint8)
+    rgb[100:104, 20:280] = 0
+    nothing = np.zeros(rgb.shape[:2], bool)
+    scan = degrade(rgb, nothing, "scan", np.random.default_rng(5))
+    assert scan.shape == rgb.shape and scan.dtype == np.uint8
+    assert (scan[..., 0] == scan[..., 2]).all()  # grey
+    ink = 1.0 - scan[..., 0].astype(np.float32) / 255
+    left, right = ink[20:80, 10:60], ink[20:80, 240:290]
+    assert 0.08 < float(np.median(left)) < float(np.median(right)) < 0.35  # grey, darker right
+    assert float(left.std()) > 0.01  # the paper's tooth
+    line = float(np.median(ink[101:103, 40:260]))
+    paper = float(np.median(ink[60:90, 40:260]))
+    assert 0.5 * SCAN_PENCIL < line - paper < SCAN_PENCIL  # pencil dark, with grain
+    again = degrade(rgb, nothing, "scan", np.random.default_rng(5))
+    assert (again == scan).all()  # the same sheet for the cut and the uncut drawing
