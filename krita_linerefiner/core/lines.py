@@ -32,6 +32,10 @@ FILL_SHARE = 0.5
 FILL_EDGE = 0.5
 FILL_EDGE_PX = 2
 FILL_LINES = 0.05
+# Paper noise above this share of the lines' darkness: the ink is also read smoothed
+# (NOISY_SIGMA px), and a pixel is ink in either reading.
+NOISY = 0.06
+NOISY_SIGMA = 0.5
 # Lines are at least this dark once the paper is removed, whatever the noise.
 MIN_LINE_LEVEL = 0.04
 NOISE_SIGMAS = 4.0
@@ -207,6 +211,19 @@ def normalise_lines(
     ink = ink.astype(np.float32, copy=False)
     if not (float(ink.min()) >= 0.0 and float(ink.max()) <= 1.0):
         ink = np.clip(ink, 0.0, 1.0)
+    out, levels = _normalised(ink, darkness)
+    if levels.darkness > 0.0 and levels.noise > NOISY * levels.darkness:
+        # A grainy scan or photo (paper tooth, pencil grain, JPEG): the grain leaves holes in
+        # bold strokes and fills and frays their edges. Read a little smoothed too, and keep
+        # either reading's ink: the smoothed one's solid strokes, the raw one's thinnest lines
+        # (smoothing lowers a 1-px line more than the paper's noise).
+        smooth, _ = _normalised(cv2.GaussianBlur(ink, (0, 0), NOISY_SIGMA), darkness)
+        np.maximum(out, smooth, out=out)
+    return out, levels
+
+
+def _normalised(ink: np.ndarray, darkness: float | None) -> tuple[np.ndarray, LineLevels]:
+    """normalise_lines of float32 ink in 0..1, read once."""
     # The paper estimate's buffer becomes the ink above paper, and then the output.
     small = _downscaled(ink)
     opened = _opened(small)
