@@ -154,13 +154,21 @@ def test_a_run_at_scale_2_enlarges_the_drawings_and_cuts_and_bins_with_them(tmp_
     assert main(["--folder", str(folder), "--scale", "3"]) == 2  # past 64 px breaks
 
 
-def test_the_dust_variant_only_darkens_specks_the_same_for_cut_and_uncut() -> None:
-    from benchmarks.real import DUST_PER_MP, EXTRA_VARIANTS, VARIANTS, degrade
+def extra_variant_page(variant: str, shape: tuple[int, int], line: tuple[slice, slice]
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """A white page with one black line, and no cut; `variant` is measured on request only."""
+    from benchmarks.real import EXTRA_VARIANTS, VARIANTS
 
-    assert "dust" in EXTRA_VARIANTS and "dust" not in VARIANTS  # never cut for training
-    rgb = np.full((500, 400, 3), 255, np.uint8)
-    rgb[100:103, 50:350] = 0
-    nothing = np.zeros(rgb.shape[:2], bool)
+    assert variant in EXTRA_VARIANTS and variant not in VARIANTS  # never cut for training
+    rgb = np.full((*shape, 3), 255, np.uint8)
+    rgb[line] = 0
+    return rgb, np.zeros(shape, bool)
+
+
+def test_the_dust_variant_only_darkens_specks_the_same_for_cut_and_uncut() -> None:
+    from benchmarks.real import DUST_PER_MP, degrade
+
+    rgb, nothing = extra_variant_page("dust", (500, 400), (slice(100, 103), slice(50, 350)))
     dusty = degrade(rgb, nothing, "dust", np.random.default_rng(3))
     assert (dusty <= rgb).all()  # specks darken, nothing is lightened
     assert (dusty[..., 0] == dusty[..., 2]).all()  # grey, like the lines
@@ -179,12 +187,9 @@ def test_the_dust_variant_only_darkens_specks_the_same_for_cut_and_uncut() -> No
 
 
 def test_the_scan_variant_is_a_faint_grainy_line_on_grey_uneven_paper() -> None:
-    from benchmarks.real import EXTRA_VARIANTS, SCAN_PENCIL, VARIANTS, degrade
+    from benchmarks.real import SCAN_PENCIL, degrade
 
-    assert "scan" in EXTRA_VARIANTS and "scan" not in VARIANTS  # never cut for training
-    rgb = np.full((200, 300, 3), 255, np.uint8)
-    rgb[100:104, 20:280] = 0
-    nothing = np.zeros(rgb.shape[:2], bool)
+    rgb, nothing = extra_variant_page("scan", (200, 300), (slice(100, 104), slice(20, 280)))
     scan = degrade(rgb, nothing, "scan", np.random.default_rng(5))
     assert scan.shape == rgb.shape and scan.dtype == np.uint8
     assert (scan[..., 0] == scan[..., 2]).all()  # grey
