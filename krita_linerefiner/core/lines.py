@@ -132,7 +132,8 @@ def faint_fills(small: np.ndarray, opened: np.ndarray, line_level: float) -> np.
     clean = (opened <= paper + 0.5 * rise).view(np.uint8)
     reach = 2 * FILL_EDGE_PX + 1
     near_clean = cv2.dilate(clean, np.ones((reach, reach), np.uint8)).astype(bool)
-    count, labels = cv2.connectedComponents(high.view(np.uint8), connectivity=8)
+    count, found = cv2.connectedComponents(high.view(np.uint8), connectivity=8)
+    labels = np.asarray(found, np.int32)
     inner = cv2.erode(high.view(np.uint8), np.ones((3, 3), np.uint8),
                       borderType=cv2.BORDER_CONSTANT, borderValue=1).astype(bool)
     rim = high & ~inner
@@ -148,9 +149,10 @@ def faint_fills(small: np.ndarray, opened: np.ndarray, line_level: float) -> np.
     keep &= drawn <= FILL_LINES * sizes
     if not keep.any():
         return np.zeros(opened.shape, bool)
-    count, grown = cv2.connectedComponents(1 - clean, connectivity=8)
+    count, joined = cv2.connectedComponents(1 - clean, connectivity=8)
+    grown = np.asarray(joined, np.int32)
     held = np.zeros(count, bool)
-    held[grown[keep[labels]]] = True
+    held[grown[np.asarray(keep)[labels]]] = True
     held[0] = False
     return held[grown]
 
