@@ -225,3 +225,20 @@ def test_a_grainy_scan_reads_bold_strokes_whole_and_keeps_thin_lines(width: int)
     assert (norm[blank] >= 0.5).mean() < 1e-3
     ink_pieces = cv2.connectedComponents((norm >= 0.5).view(np.uint8), connectivity=8)[0] - 1
     assert ink_pieces <= 8  # no circle broken (some cross)
+
+
+def test_a_one_px_break_in_a_grainy_stroke_stays_a_break() -> None:
+    # The smoothed reading must not close a break the picture has: the closer would never see
+    # it, and a fill on the drawing itself leaks through it (a 1 px smoothing reads it 0.42).
+    rng = np.random.default_rng(2)
+    truth = np.zeros((128, 256), np.float32)
+    truth[63:66, 10:121] = 1.0
+    truth[63:66, 122:246] = 1.0  # broken at column 121
+    grain = 1.0 - 0.4 * rng.random(truth.shape).astype(np.float32)
+    tooth = cv2.GaussianBlur(rng.normal(0.0, 1.0, truth.shape).astype(np.float32), (0, 0), 1.2)
+    tooth *= 0.03 / float(tooth.std())
+    ink = 1.0 - (1.0 - np.clip(0.15 + tooth, 0.0, 1.0)) * (1.0 - 0.35 * truth * grain)
+    norm, levels = normalise_lines(ink.astype(np.float32))
+    assert levels.noise > 0.06 * levels.darkness
+    assert (norm[63:66, 20:110] >= 0.5).mean() > 0.95
+    assert norm[62:67, 121].max() < 0.25
