@@ -140,6 +140,9 @@ def faint_fills(small: np.ndarray, opened: np.ndarray, line_level: float) -> np.
     rims = np.bincount(labels[rim], minlength=count)
     sharp = np.bincount(labels[rim & near_clean], minlength=count)
     keep = sharp >= FILL_EDGE * np.maximum(rims, 1)
+    # The rim of a fill darker than MAX_PAPER is that fill's, which _paper_level keeps as ink.
+    strong = cv2.dilate((opened > MAX_PAPER).view(np.uint8), np.ones((3, 3), np.uint8))
+    keep[np.unique(labels[strong.astype(bool) & high])] = False
     keep[0] = False
     inside = cv2.erode(high.view(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
     cells = labels[inside]

@@ -242,3 +242,18 @@ def test_a_one_px_break_in_a_grainy_stroke_stays_a_break() -> None:
     assert levels.noise > 0.06 * levels.darkness
     assert (norm[63:66, 20:110] >= 0.5).mean() > 0.95
     assert norm[62:67, 121].max() < 0.25
+
+
+def test_the_rim_of_a_fill_darker_than_paper_can_be_is_left_to_that_fill() -> None:
+    # A coloured fill at 0.6 beside lines at 0.75: its soft rim on the downscaled map lies
+    # between half the lines' darkness and MAX_PAPER, but the fill is kept as ink as before
+    # (the paper level of the whole drawing where the blurred estimate passes MAX_PAPER), not
+    # read a second way.
+    from krita_linerefiner.core.lines import _downscaled, _opened, faint_fills
+
+    ink = circles() * 0.75
+    ink[100:180, 100:180] = 0.6
+    small = _downscaled(cv2.GaussianBlur(ink, (0, 0), 4.0))  # a soft edge
+    opened = _opened(small)
+    assert ((opened >= 0.375) & (opened <= 0.4)).any()  # a rim in the faint fills' range
+    assert not faint_fills(small, opened, 0.75).any()
