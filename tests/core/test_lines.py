@@ -196,19 +196,24 @@ def test_a_sharp_shadow_over_the_lines_stays_paper() -> None:
     assert (norm[line & under] >= 0.5).mean() > 0.97
 
 
+def pencil_scan(truth: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """`truth` in pencil (35% dark, each px 60-100% of it) on grey paper with tooth (smoothed
+    noise, 3% sigma), as a scan or a photo of a pencil drawing has it."""
+    grain = 1.0 - 0.4 * rng.random(truth.shape).astype(np.float32)
+    tooth = cv2.GaussianBlur(rng.normal(0.0, 1.0, truth.shape).astype(np.float32), (0, 0), 1.2)
+    tooth *= 0.03 / float(tooth.std())
+    ink = 1.0 - (1.0 - np.clip(0.15 + tooth, 0.0, 1.0)) * (1.0 - 0.35 * truth * grain)
+    return ink.astype(np.float32)
+
+
 def scanned(width: int, seed: int = 6) -> tuple[np.ndarray, np.ndarray]:
-    """Circles `width` px wide in pencil (35% dark, each px 60-100% of it) on grey paper with
-    tooth (smoothed noise, 3% sigma), as a scan or a photo of a pencil drawing has them."""
+    """Circles `width` px wide, and the same as a pencil scan (`pencil_scan`)."""
     rng = np.random.default_rng(seed)
     truth = np.zeros((256, 256), np.float32)
     for _ in range(8):
         centre = tuple(int(v) for v in rng.integers(40, 216, 2))
         cv2.circle(truth, centre, int(rng.integers(15, 60)), 1.0, width, cv2.LINE_AA)
-    grain = 1.0 - 0.4 * rng.random(truth.shape).astype(np.float32)
-    tooth = cv2.GaussianBlur(rng.normal(0.0, 1.0, truth.shape).astype(np.float32), (0, 0), 1.2)
-    tooth *= 0.03 / float(tooth.std())
-    ink = 1.0 - (1.0 - np.clip(0.15 + tooth, 0.0, 1.0)) * (1.0 - 0.35 * truth * grain)
-    return truth, ink.astype(np.float32)
+    return truth, pencil_scan(truth, rng)
 
 
 @pytest.mark.parametrize("width", [1, 5])
@@ -234,11 +239,7 @@ def test_a_one_px_break_in_a_grainy_stroke_stays_a_break() -> None:
     truth = np.zeros((128, 256), np.float32)
     truth[63:66, 10:121] = 1.0
     truth[63:66, 122:246] = 1.0  # broken at column 121
-    grain = 1.0 - 0.4 * rng.random(truth.shape).astype(np.float32)
-    tooth = cv2.GaussianBlur(rng.normal(0.0, 1.0, truth.shape).astype(np.float32), (0, 0), 1.2)
-    tooth *= 0.03 / float(tooth.std())
-    ink = 1.0 - (1.0 - np.clip(0.15 + tooth, 0.0, 1.0)) * (1.0 - 0.35 * truth * grain)
-    norm, levels = normalise_lines(ink.astype(np.float32))
+    norm, levels = normalise_lines(pencil_scan(truth, rng))
     assert levels.noise > 0.06 * levels.darkness
     assert (norm[63:66, 20:110] >= 0.5).mean() > 0.95
     assert norm[62:67, 121].max() < 0.25
