@@ -47,6 +47,7 @@ SYSTEM_PYTHON = Path("/usr/bin/python3")
 BLOCK, PAUSE_S = 1 << 18, 0.008
 
 
+@functools.cache  # asked by both module fixtures; the probes start three interpreters
 def system_packages(python: Path = SYSTEM_PYTHON) -> list[str]:
     """The required packages that Krita's Python finds without the plugin: Debian's Krita runs
     the system Python, whose dist-packages come before the plugin's folder (deps.add_vendor_dir
