@@ -78,8 +78,8 @@ def real_data(folder: Path, variant: str, gaps: int, seed: int, scale: float = 1
 
 def diagnose(category: str, data, scorer, params, pictures: Path | None,
              leaking_only: bool = False) -> tuple[Counter, Counter, Counter, int, list[int]]:
-    from krita_linerefiner.core.closures import select, selectable, selection_probability
-    from krita_linerefiner.core.gaps import close_gaps
+    from krita_linerefiner.core.closures import selectable, selection_probability
+    from krita_linerefiner.core.gaps import close_gaps, first_tier
     from training.gaps.verifier_data import label_candidates
 
     reasons: Counter = Counter()
@@ -102,8 +102,8 @@ def diagnose(category: str, data, scorer, params, pictures: Path | None,
             leaks = gap_leaks(target.astype(np.float32), labels)
             ids = [k for k in ids if leaks.get(k, False)]
         drawing_labels = None
-        accepted = (select(an, params.sensitivity, params.max_gap) if an is not None
-                    else np.zeros(0, np.int64))
+        # As closures_of selects them: bridges drawn to nothing give their ends back.
+        accepted = (first_tier(an, params)[0] if an is not None else np.zeros(0, np.int64))
         acc_mask = np.zeros(len(an.candidates) if an is not None else 0, bool)
         acc_mask[accepted] = True
         # The probability select goes by: short breaks count as sure whatever the verifier says.

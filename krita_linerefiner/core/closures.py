@@ -349,11 +349,14 @@ def candidate_gap(analysis: GapAnalysis, max_gap: int) -> int:
     return scaled_gap(max_gap, analysis.gap_scale)
 
 
-def select(analysis: GapAnalysis, sensitivity: float, max_gap: int) -> np.ndarray:
+def select(analysis: GapAnalysis, sensitivity: float, max_gap: int,
+           excluded: np.ndarray | None = None) -> np.ndarray:
     """Indices of accepted candidates: most probable first (short breaks as if certain), each
     stroke end used once (but a broken junction's third end, and a joined end's short bridge to
     a line nothing joins it to yet: _third_piece), then the bridges that continue a stroke
-    broken across another line on its far side (_through, _across)."""
+    broken across another line on its far side (_through, _across). `excluded`: candidates
+    never accepted, whose ends are free for others (core.gaps.closures_of: bridges whose
+    drawn stroke joins nothing)."""
     cands = analysis.candidates
     if not len(cands):
         return np.zeros(0, np.int64)
@@ -364,6 +367,9 @@ def select(analysis: GapAnalysis, sensitivity: float, max_gap: int) -> np.ndarra
                       & (cands.width <= SCALED_WIDTH * analysis.line_width))
         max_gap = scaled
     sure, prob = selection_probability(analysis)
+    if excluded is not None and len(excluded):
+        sure[excluded] = False
+        prob[excluded] = -1.0
     ok = (prob >= threshold(sensitivity)) & reachable
     order = np.nonzero(ok)[0]
     # Among bridges about equally sure, end to end first: on a bold stroke cut square, each

@@ -579,16 +579,13 @@ def closures_of(analysis: GapAnalysis, params: GapParams) -> tuple[np.ndarray, l
     with no stroke end, found once by the analysis) are added where no closure closes them;
     breaks across bold strokes are filled whole, in place of the verifier's bridges there.
     Then the closures the verifier is less sure of that seal off a region (_sealing) are
-    drawn with the others, and the same necks again.
+    drawn with the others, and the same necks again. A bridge drawn to nothing gives its ends
+    back to the others (first_tier).
     """
-    accepted = _outside_bold(analysis, select(analysis, params.sensitivity, params.max_gap),
-                             params.max_gap)
-    coverage, closures = render(analysis, accepted)
-    coverage, closures = _joining_only(analysis, coverage,
-                                       closures + _draw_healed(analysis, coverage))
+    accepted, idle, coverage, closures = first_tier(analysis, params)
     necks = necks_to_draw(analysis, coverage, params.max_gap)
     drawn = draw_necks(analysis, coverage, necks)
-    sealing = _sealing(analysis, params, accepted, coverage)
+    sealing = _sealing(analysis, params, accepted, coverage, idle)
     if len(sealing):  # drawn again with them, rather than a second page-sized coverage
         del coverage
         coverage, closures = render(analysis, np.concatenate([accepted, sealing]))
@@ -596,6 +593,33 @@ def closures_of(analysis: GapAnalysis, params: GapParams) -> tuple[np.ndarray, l
                                            closures + _draw_healed(analysis, coverage))
         drawn = draw_necks(analysis, coverage, necks)
     return coverage, closures + drawn
+
+
+def first_tier(analysis: GapAnalysis, params: GapParams
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[Closure]]:
+    """(accepted, idle, coverage, closures): the bridges accepted at params.sensitivity (those
+    in a break across a bold stroke left to its fill, _outside_bold), drawn where they join
+    two lines (_joining_only) with the healed pixels.
+
+    A bridge whose stroke joins nothing would keep its ends from the bridges that would: from
+    a one-px sliver a cut left under a bold stroke to the stroke's other corner, both ends of
+    one piece, it runs along the stroke's own edge, surer than either bridge across the cut.
+    Such bridges (`idle`) are left out and the selection made once more, their ends free."""
+    accepted = _outside_bold(analysis, select(analysis, params.sensitivity, params.max_gap),
+                             params.max_gap)
+    coverage, closures = render(analysis, accepted)
+    coverage, closures = _joining_only(analysis, coverage,
+                                       closures + _draw_healed(analysis, coverage))
+    idle = _idle(analysis, accepted, closures)
+    if not len(idle):
+        return accepted, idle, coverage, closures
+    del coverage
+    accepted = _outside_bold(analysis, select(analysis, params.sensitivity, params.max_gap,
+                                              excluded=idle), params.max_gap)
+    coverage, closures = render(analysis, accepted)
+    coverage, closures = _joining_only(analysis, coverage,
+                                       closures + _draw_healed(analysis, coverage))
+    return accepted, idle, coverage, closures
 
 
 def _draw_healed(analysis: GapAnalysis, coverage: np.ndarray) -> list[Closure]:
@@ -615,16 +639,34 @@ def _draw_healed(analysis: GapAnalysis, coverage: np.ndarray) -> list[Closure]:
     return closures
 
 
+def _idle(analysis: GapAnalysis, accepted: np.ndarray, closures: list[Closure]) -> np.ndarray:
+    """The accepted candidates none of `closures` (drawn and kept by _joining_only) came from
+    (matched by where they start and stop: render copies both from the candidate)."""
+    cands = analysis.candidates
+    drawn = {(c.start, c.stop) for c in closures}
+    idle = [k for k in accepted.tolist()
+            if ((float(cands.start[k, 0]), float(cands.start[k, 1])),
+                (float(cands.stop[k, 0]), float(cands.stop[k, 1]))) not in drawn]
+    return np.asarray(idle, np.int64)
+
+
 def _sealing(analysis: GapAnalysis, params: GapParams, accepted: np.ndarray,
-             coverage: np.ndarray) -> np.ndarray:
+             coverage: np.ndarray, idle: np.ndarray) -> np.ndarray:
     """The candidates accepted at the sealing sensitivity (closures.seal_sensitivity) but not
     at params.sensitivity whose bridge seals off a region of paper (on pages over
     SEAL_WHOLE_PX, within SEAL_WINDOW px of it), with the lines, the closures drawn so far
     (`coverage`) and all such bridges drawn (as the seal-only setting tests): a bridge a fill
     would otherwise leak through is more likely wanted than one that closes nothing (a free
-    stroke's tip to another)."""
+    stroke's tip to another). The ends of the `idle` bridges (closures_of) are given back to
+    the surer bridges only: a less sure one from such an end was a wide false blob across a
+    face's shadow."""
     wider = _outside_bold(analysis, select(analysis, seal_sensitivity(params.sensitivity),
-                                           params.max_gap), params.max_gap)
+                                           params.max_gap, excluded=idle), params.max_gap)
+    if len(idle):
+        cands = analysis.candidates
+        freed = np.concatenate([cands.end_a[idle], cands.end_b[idle]])
+        wider = wider[~(np.isin(cands.end_a[wider], freed[freed >= 0])
+                        | np.isin(cands.end_b[wider], freed[freed >= 0]))]
     extra = np.setdiff1d(wider, accepted)
     if not len(extra):
         return extra

@@ -1222,6 +1222,36 @@ def test_a_stroke_broken_across_a_line_is_joined_on_both_sides() -> None:
     assert not joined(skewed, result.gaps, (130, 180), (100, 100))
 
 
+def bold_stroke_cut_below_a_sliver() -> np.ndarray:
+    """A bold stroke hanging from a band, cut 14 px across: above the cut a one-px sliver the
+    cut left on one side and a narrower prong on the other, each with its own end."""
+    ink = np.zeros((120, 120), np.float32)
+    ink[20:40, 10:100] = 1.0  # the band
+    ink[40:44, 50] = 1.0  # the sliver
+    ink[40:46, 59:64] = 1.0  # the prong
+    ink[60:110, 50:64] = 1.0  # the stroke's piece past the cut
+    return ink
+
+
+def same_piece_first(patches: np.ndarray, features: np.ndarray) -> np.ndarray:
+    """A stand-in verifier surest of bridges between two ends of one piece."""
+    from krita_linerefiner.core.candidates import FEATURES
+
+    same = features[:, FEATURES.index("same_piece")] > 0.5
+    return np.where(same, 1.0, 0.95).astype(np.float32)
+
+
+def test_a_bridge_that_joins_nothing_gives_its_ends_back() -> None:
+    # The surest bridge runs from the sliver's tip to the prong's, under the band: drawn, it
+    # joins the piece to itself and is dropped. It must not keep both ends from the bridges
+    # across the cut: the cut is sealed.
+    ink = bold_stroke_cut_below_a_sliver()
+    result = close_gaps(ink, scorer=same_piece_first)
+    paper = ((ink < 0.5) & (result.gaps < 0.5)).astype(np.uint8)
+    _, regions = cv2.connectedComponents(paper[40:62], connectivity=4)
+    assert regions[13, 5] != regions[13, 115]
+
+
 def test_an_end_to_end_bridge_through_a_crossing_line_is_kept() -> None:
     # The left end goes to the crossing line (surer than the end-to-end bridge), which leaves
     # the right end free: the end-to-end bridge through the line is drawn as well.
