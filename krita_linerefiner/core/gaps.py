@@ -604,7 +604,9 @@ def first_tier(analysis: GapAnalysis, params: GapParams
     A bridge whose stroke joins nothing would keep its ends from the bridges that would: from
     a one-px sliver a cut left under a bold stroke to the stroke's other corner, both ends of
     one piece, it runs along the stroke's own edge, surer than either bridge across the cut.
-    Such bridges (`idle`) are left out and the selection made once more, their ends free."""
+    Such bridges (`idle`) are left out and the selection made once more, their ends free;
+    drawn again only if that selection takes a bridge the first did not (the first drawing,
+    less its idle bridges, is the same to a px at half coverage: the hand-drawn set)."""
     accepted = _outside_bold(analysis, select(analysis, params.sensitivity, params.max_gap),
                              params.max_gap)
     coverage, closures = render(analysis, accepted)
@@ -613,9 +615,12 @@ def first_tier(analysis: GapAnalysis, params: GapParams
     idle = _idle(analysis, accepted, closures)
     if not len(idle):
         return accepted, idle, coverage, closures
+    again = _outside_bold(analysis, select(analysis, params.sensitivity, params.max_gap,
+                                           excluded=idle), params.max_gap)
+    if np.isin(again, accepted).all():  # nothing new
+        return again, idle, coverage, closures
     del coverage
-    accepted = _outside_bold(analysis, select(analysis, params.sensitivity, params.max_gap,
-                                              excluded=idle), params.max_gap)
+    accepted = again
     coverage, closures = render(analysis, accepted)
     coverage, closures = _joining_only(analysis, coverage,
                                        closures + _draw_healed(analysis, coverage))
