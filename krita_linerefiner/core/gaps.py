@@ -670,8 +670,8 @@ def _sealing(analysis: GapAnalysis, params: GapParams, accepted: np.ndarray,
     if len(idle):
         cands = analysis.candidates
         freed = np.concatenate([cands.end_a[idle], cands.end_b[idle]])
-        wider = wider[~(np.isin(cands.end_a[wider], freed[freed >= 0])
-                        | np.isin(cands.end_b[wider], freed[freed >= 0]))]
+        freed = freed[freed >= 0]
+        wider = wider[~(np.isin(cands.end_a[wider], freed) | np.isin(cands.end_b[wider], freed))]
     extra = np.setdiff1d(wider, accepted)
     if not len(extra):
         return extra
