@@ -213,9 +213,7 @@ def degrade(rgb: np.ndarray, cut: np.ndarray, variant: str, rng: np.random.Gener
         binary = np.where(ink >= 0.5, 0, 255).astype(np.uint8)
         return np.repeat(binary[..., None], 3, axis=2)
     if variant == "jpeg40":
-        ok, data = cv2.imencode(".jpg", out[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, 40])
-        decoded = cv2.imdecode(data, cv2.IMREAD_COLOR) if ok else None
-        return np.asarray(decoded)[..., ::-1] if decoded is not None else out
+        return _as_jpeg(out, 40)
     if variant == "colour":
         colour = np.array([220, 30, 30] if rng.random() < 0.5 else [40, 70, 230], np.float32)
         mixed = 255 - ink[..., None] * (255 - colour)
@@ -241,9 +239,14 @@ def _scanned(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     paper = np.clip(0.12 + 0.10 * xx / width + 0.05 * yy / height + tooth, 0.0, 1.0)
     total = 1.0 - (1.0 - paper) * (1.0 - SCAN_PENCIL * ink * grain)
     grey = np.repeat(np.rint((1.0 - total) * 255).astype(np.uint8)[..., None], 3, axis=2)
-    ok, data = cv2.imencode(".jpg", grey, [cv2.IMWRITE_JPEG_QUALITY, SCAN_JPEG])
+    return _as_jpeg(grey, SCAN_JPEG)
+
+
+def _as_jpeg(rgb: np.ndarray, quality: int) -> np.ndarray:
+    """`rgb` (uint8) saved as JPEG at `quality` and read back, RGB; as it is if that fails."""
+    ok, data = cv2.imencode(".jpg", rgb[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, quality])
     decoded = cv2.imdecode(data, cv2.IMREAD_COLOR) if ok else None
-    return np.asarray(decoded)[..., ::-1] if decoded is not None else grey
+    return np.asarray(decoded)[..., ::-1] if decoded is not None else rgb
 
 
 def _dusted(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -588,9 +588,7 @@ def closures_of(analysis: GapAnalysis, params: GapParams) -> tuple[np.ndarray, l
     sealing = _sealing(analysis, params, accepted, coverage, idle)
     if len(sealing):  # drawn again with them, rather than a second page-sized coverage
         del coverage
-        coverage, closures = render(analysis, np.concatenate([accepted, sealing]))
-        coverage, closures = _joining_only(analysis, coverage,
-                                           closures + _draw_healed(analysis, coverage))
+        coverage, closures = _drawn(analysis, np.concatenate([accepted, sealing]))
         drawn = draw_necks(analysis, coverage, necks)
     return coverage, closures + drawn
 
@@ -609,9 +607,7 @@ def first_tier(analysis: GapAnalysis, params: GapParams
     less its idle bridges, is the same to a px at half coverage: the hand-drawn set)."""
     accepted = _outside_bold(analysis, select(analysis, params.sensitivity, params.max_gap),
                              params.max_gap)
-    coverage, closures = render(analysis, accepted)
-    coverage, closures = _joining_only(analysis, coverage,
-                                       closures + _draw_healed(analysis, coverage))
+    coverage, closures = _drawn(analysis, accepted)
     idle = _idle(analysis, accepted, closures)
     if not len(idle):
         return accepted, idle, coverage, closures
@@ -621,10 +617,15 @@ def first_tier(analysis: GapAnalysis, params: GapParams
         return again, idle, coverage, closures
     del coverage
     accepted = again
-    coverage, closures = render(analysis, accepted)
-    coverage, closures = _joining_only(analysis, coverage,
-                                       closures + _draw_healed(analysis, coverage))
+    coverage, closures = _drawn(analysis, accepted)
     return accepted, idle, coverage, closures
+
+
+def _drawn(analysis: GapAnalysis, accepted: np.ndarray) -> tuple[np.ndarray, list[Closure]]:
+    """The `accepted` bridges rendered with the healed pixels, where they join two lines
+    (_joining_only): coverage and closures."""
+    coverage, closures = render(analysis, accepted)
+    return _joining_only(analysis, coverage, closures + _draw_healed(analysis, coverage))
 
 
 def _draw_healed(analysis: GapAnalysis, coverage: np.ndarray) -> list[Closure]:

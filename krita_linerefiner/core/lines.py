@@ -116,6 +116,15 @@ def _paper_level(ink: np.ndarray, opened: np.ndarray | None = None,
     return cv2.resize(paper, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
+def _above_paper(ink: np.ndarray, opened: np.ndarray | None = None,
+                 fills: np.ndarray | None = None) -> np.ndarray:
+    """The ink above the paper level (`_paper_level`), at least 0, in the estimate's buffer."""
+    above = _paper_level(ink, opened, fills)
+    np.subtract(ink, above, out=above)
+    np.maximum(above, 0.0, out=above)
+    return above
+
+
 def faint_fills(small: np.ndarray, opened: np.ndarray, line_level: float) -> np.ndarray:
     """Where the opened map (`_opened` of the downscaled ink `small`) holds a solid fill fainter
     than MAX_PAPER but at least FILL_SHARE of `line_level` above the paper, with a sharp edge
@@ -180,7 +189,7 @@ def _sample(values: np.ndarray) -> np.ndarray:
 def measure_lines(ink: np.ndarray, above_paper: np.ndarray | None = None) -> LineLevels:
     """Paper level, noise and line darkness of an ink map (float32, 0 paper .. 1 ink)."""
     if above_paper is None:
-        above_paper = np.maximum(ink - _paper_level(ink), 0.0)
+        above_paper = _above_paper(ink)
     sample = _sample(above_paper)
     # Most pixels are paper, so the median and its spread describe the paper's noise.
     centre = float(np.median(sample))
@@ -232,18 +241,14 @@ def _normalised(ink: np.ndarray, darkness: float | None) -> tuple[np.ndarray, Li
     # The paper estimate's buffer becomes the ink above paper, and then the output.
     small = _downscaled(ink)
     opened = _opened(small)
-    above = _paper_level(ink, opened)
-    np.subtract(ink, above, out=above)
-    np.maximum(above, 0.0, out=above)
+    above = _above_paper(ink, opened)
     levels = measure_lines(ink, above)
     line_level = darkness if darkness is not None else levels.darkness
     if line_level <= 0.0:
         return np.zeros_like(ink), levels
     fills = faint_fills(small, opened, line_level)
     if fills.any():  # the lines' levels stay those measured without the fills
-        above = _paper_level(ink, opened, fills)
-        np.subtract(ink, above, out=above)
-        np.maximum(above, 0.0, out=above)
+        above = _above_paper(ink, opened, fills)
     floor = min(levels.noise * FLOOR_SIGMAS, 0.5 * line_level)
     out = above
     dark = DARK_LINES
