@@ -664,9 +664,10 @@ def _bold_break_fills(lines: LineMap) -> list[BoldFill]:
     whole = 2.0 * lines.to_paper[path[..., 0], path[..., 1]].max(axis=1) - 1.0
     bold = np.nonzero((whole > 2 * THIN_PASSES) & (ends.width >= BOLD_TIP_RATIO * whole)
                       & (lines.areas[ends.piece] >= NECK_MIN_PIECE))[0]
-    if len(bold) < 2:
+    if not len(bold):
         return []
     tip, direction, width = ends.tip[bold], ends.direction[bold], whole[bold]
+    piece = ends.piece[bold]
     span = tip[None, :, :] - tip[:, None, :]  # (i, j): from tip i to tip j
     gap = np.hypot(span[..., 0], span[..., 1])
     unit = span / np.maximum(gap, 1e-6)[..., None]
@@ -677,10 +678,26 @@ def _bold_break_fills(lines: LineMap) -> list[BoldFill]:
     pairs = [(i, j) for i, j in np.argwhere(np.triu(facing & alike & (gap >= 1.0)
                                                     & (gap <= narrow), 1)).tolist()
              if _paper_between(lines, tip[i], tip[j])]
+    # A bold end with no end facing it that runs into the side of a bold line within its width
+    # (a stroke cut where it met another, at a corner or a T): that side is the break's other
+    # face, a tip of its own at the place the end's way meets it (_bold_side).
+    lone = sorted(set(range(len(bold))) - {k for pair in pairs for k in pair})
+    sides = [(k, hit) for k in lone
+             if (hit := _bold_side(lines, tip[k], direction[k], width[k])) is not None]
+    if sides:
+        at = np.array([hit for _, hit in sides], np.float64)
+        tip = np.concatenate([tip, at])
+        direction = np.concatenate([direction, -direction[[k for k, _ in sides]]])
+        width = np.concatenate([width, width[[k for k, _ in sides]]])
+        piece = np.concatenate([piece, lines.pieces[np.rint(at[:, 0]).astype(int),
+                                                    np.rint(at[:, 1]).astype(int)]])
+        pairs += [(k, len(bold) + n) for n, (k, _) in enumerate(sides)]
+        span = tip[None, :, :] - tip[:, None, :]
+        gap = np.hypot(span[..., 0], span[..., 1])
     if not pairs:
         return []
     # Ends paired with each other, directly or through a fork's other corner: one break.
-    group = list(range(len(bold)))
+    group = list(range(len(tip)))
 
     def root(k: int) -> int:
         while group[k] != k:
@@ -700,8 +717,8 @@ def _bold_break_fills(lines: LineMap) -> list[BoldFill]:
         links.setdefault(i, []).append((j, True))
         links.setdefault(j, []).append((i, True))
     for i in sorted(links):
-        for j in range(len(bold)):
-            if (j != i and (i, j) not in opposite and ends.piece[bold[i]] == ends.piece[bold[j]]
+        for j in range(len(tip)):
+            if (j != i and (i, j) not in opposite and piece[i] == piece[j]
                     and gap[i, j] <= BOLD_FACE * min(width[i], width[j])):
                 group[root(i)] = root(j)
                 links[i].append((j, False))
@@ -737,7 +754,7 @@ def _bold_break_fills(lines: LineMap) -> list[BoldFill]:
         pieces = lines.pieces[y0:y1, x0:x1]
         near = np.zeros(line.shape, bool)
         for (ty, tx), r, k in zip(at.tolist(), reach.tolist(), ks, strict=True):
-            near |= (pieces == ends.piece[bold[k]]) & ((yy - ty) ** 2 + (xx - tx) ** 2 <= r * r)
+            near |= (pieces == piece[k]) & ((yy - ty) ** 2 + (xx - tx) ** 2 <= r * r)
         sides = np.array([side[k] for k in ks])
         if sides.min() == sides.max():  # ends that all pair across one face: no break
             continue
@@ -756,7 +773,7 @@ def _bold_break_fills(lines: LineMap) -> list[BoldFill]:
         solid = hull.view(bool) & ~line & (beside <= float(width[ks].max()) / 2 + 1.0)
         solid &= _between_faces(yy - y0, xx - x0, [at[sides == s] - (y0, x0) for s in (0, 1)])
         solid &= _flanked(lines.pieces, yy, xx, solid,
-                          [{int(ends.piece[bold[k]]) for k, s in zip(ks, sides, strict=True)
+                          [{int(piece[k]) for k, s in zip(ks, sides, strict=True)
                             if s == side}
                            for side in (0, 1)], faces[1] - faces[0],
                           float(widest[key]) + float(width[ks].max()) / 2 + 2.0)
@@ -772,6 +789,36 @@ def _bold_break_fills(lines: LineMap) -> list[BoldFill]:
         found.append((np.argwhere(solid) + offset, np.argwhere(soft) + offset,
                       max(1, round(widest[key])), float(width[ks].max())))
     return found
+
+
+def _bold_side(lines: LineMap, tip: np.ndarray, direction: np.ndarray, width: float
+               ) -> tuple[float, float] | None:
+    """Where the way straight on from a bold end's tip first meets line, if it leaves over
+    paper (a px at least), meets it within the end's `width` and runs on in line for
+    BOLD_TIP_RATIO of that width (a bold face, not a thin line), on a piece that is not dust:
+    (row, col), else None."""
+    h, w = lines.line.shape
+    steps = np.arange(0.5, width + BOLD_TIP_RATIO * width + 0.5, 0.5)
+    ry = np.rint(tip[0] + steps * direction[0]).astype(np.int64)
+    rx = np.rint(tip[1] + steps * direction[1]).astype(np.int64)
+    inside = (ry >= 0) & (ry < h) & (rx >= 0) & (rx < w)
+    on = lines.line[ry.clip(0, h - 1), rx.clip(0, w - 1)] & inside
+    paper = np.nonzero(~on & inside)[0]
+    if not len(paper) or steps[paper[0]] > 1.0:
+        return None
+    hits = np.nonzero(on[paper[0]:])[0]
+    if not len(hits):
+        return None
+    first = paper[0] + int(hits[0])
+    if steps[first] < 1.0 or steps[first] > width:
+        return None
+    depth = steps <= steps[first] + BOLD_TIP_RATIO * width
+    if not on[first:][depth[first:]].all() or not inside[first:][depth[first:]].all():
+        return None
+    y, x = int(ry[first]), int(rx[first])
+    if lines.areas[lines.pieces[y, x]] < NECK_MIN_PIECE:
+        return None
+    return float(y), float(x)
 
 
 def _between_faces(yy: np.ndarray, xx: np.ndarray, faces: list[np.ndarray]) -> np.ndarray:
@@ -856,22 +903,37 @@ def find_bold(lines: LineMap) -> Necks:
     each kept where it parts the paper with all the others filled: a stroke broken twice near
     one place, by a break and a slit, is closed at both. Then the wider slits
     (WIDE_SLIT_KERNELS) where none of those fills yet."""
+    return bold_necks(lines)[0]
+
+
+def bold_necks(lines: LineMap) -> tuple[Necks, Necks]:
+    """(kept, pending): find_bold's fills, and those of its fills that part no paper with the
+    lines and the others filled. A bold stroke cut twice, the second cut closed by a bridge
+    (or left open), is one way round for the paper either side of the first cut: the first
+    parts the paper once the bridge is drawn (core.gaps.closures_of draws a pending fill
+    then, `pending_to_draw`)."""
     breaks = _bold_break_fills(lines)
     bold = _bold_strokes(lines)
     if bold is None:
-        return no_necks()
+        return no_necks(), no_necks()
     slits = _slit_fills(lines, np.zeros((0, 2), np.int64), bold=bold)
     closed = lines.line.copy()
     for pix, _, _, _ in breaks + slits:
         closed[pix[:, 0], pix[:, 1]] = True
-    kept = [(pix, soft, gap) for pix, soft, gap, width in breaks
-            if _parts_paper(closed, pix, width)]
+    kept: list[tuple[np.ndarray, np.ndarray, int]] = []
+    pending: list[BoldFill] = []
+    for fill in breaks:
+        (kept.append(fill[:3]) if _parts_paper(closed, fill[0], fill[3])
+         else pending.append(fill))
     # A slit where a kept break fills the paper already is that break.
     done = np.zeros(closed.shape, bool)
     for pix, _, _ in kept:
         done[pix[:, 0], pix[:, 1]] = True
-    kept += [(pix, soft, gap) for pix, soft, gap, width in slits
-             if not done[pix[:, 0], pix[:, 1]].any() and _parts_paper(closed, pix, width)]
+    for fill in slits:
+        if done[fill[0][:, 0], fill[0][:, 1]].any():
+            continue
+        (kept.append(fill[:3]) if _parts_paper(closed, fill[0], fill[3])
+         else pending.append(fill))
     # The wider slits, where nothing kept fills yet, each with the others filled.
     taken = np.concatenate([pix for pix, _, _ in kept] + [np.zeros((0, 2), np.int64)])
     wide: list[BoldFill] = []
@@ -883,8 +945,36 @@ def find_bold(lines: LineMap) -> Necks:
     if wide:
         closed = lines.line.copy()
         closed[taken[:, 0], taken[:, 1]] = True
-        kept += _parting(closed, wide)
-    return as_necks(kept, whole=True)
+        parting = _parting(closed, wide)
+        kept += parting
+        shown = {id(f[0]) for f in parting}
+        pending += [f for f in wide if id(f[0]) not in shown]
+    # A pending fill where a kept one, or an earlier pending one (a break before a slit), fills
+    # already is that one.
+    done = np.zeros(closed.shape, bool)
+    for pix, _, _ in kept:
+        done[pix[:, 0], pix[:, 1]] = True
+    waiting = []
+    for fill in pending:
+        pix = fill[0]
+        if not done[pix[:, 0], pix[:, 1]].any():
+            waiting.append(fill[:3])
+            done[pix[:, 0], pix[:, 1]] = True
+    return as_necks(kept, whole=True), as_necks(waiting, whole=True)
+
+
+def parts_paper_with(line: np.ndarray, necks: Necks, chosen: np.ndarray) -> list[int]:
+    """Of the bold fills `chosen` (indices into `necks`), those that part the paper around
+    them (_parts_paper) in `line` (bool: the lines and what is drawn) with all of them filled;
+    each looked at within BOLD_SEAL_WIDTHS of its longer side (a bold fill spans its stroke's
+    width)."""
+    closed = line.copy()
+    for k in chosen.tolist():
+        pix = necks.pixels[necks.offsets[k] : necks.offsets[k + 1]]
+        closed[pix[:, 0], pix[:, 1]] = True
+    return [k for k in chosen.tolist()
+            if _parts_paper(closed, necks.pixels[necks.offsets[k] : necks.offsets[k + 1]],
+                            float(necks.bbox[k, 2:].max()))]
 
 
 def _between_strokes(lines: LineMap, pixels: np.ndarray, depth: np.ndarray) -> bool:

@@ -36,6 +36,7 @@ from .candidates import (
     neck_window,
     no_necks,
     pairs_within,
+    parts_paper_with,
     ray_samples,
     reached_pieces,
     seals,
@@ -176,6 +177,9 @@ class GapAnalysis:
     candidates: Candidates
     probability: np.ndarray  # (N,) one per candidate
     necks: Necks = field(default_factory=no_necks)  # breaks with no stroke end (find_necks)
+    # Fills across bold strokes that part no paper with the lines alone
+    # (candidates.bold_necks): drawn where they do with the closures (pending_to_draw).
+    pending: Necks = field(default_factory=no_necks)
     # Whether each closure stroke seen so far joins two pieces of line, by its window and
     # pixels (core.gaps.joining_strokes): it depends on nothing else of a preview's, so moving a
     # slider back to closures already drawn does not work them out again.
@@ -1112,10 +1116,24 @@ def necks_to_draw(analysis: GapAnalysis, coverage: np.ndarray, max_gap: int) -> 
     return chosen
 
 
-def draw_necks(analysis: GapAnalysis, coverage: np.ndarray, chosen: list[int]
-               ) -> list[Closure]:
-    """Draw the necks `chosen` into `coverage` (in place); a closure for each."""
-    necks = analysis.necks
+def pending_to_draw(analysis: GapAnalysis, coverage: np.ndarray, max_gap: int) -> list[int]:
+    """The pending bold fills (GapAnalysis.pending) up to the max gap that part the paper
+    around them with the lines, what `coverage` holds at half and more, and all of them drawn:
+    a bold stroke cut twice is closed at both cuts once a bridge closes one."""
+    pending = analysis.pending
+    if not len(pending):
+        return []
+    within = np.nonzero(pending.gap <= max_gap)[0]
+    if not len(within):
+        return []
+    return parts_paper_with(analysis.lines.line | (coverage >= 0.5), pending, within)
+
+
+def draw_necks(analysis: GapAnalysis, coverage: np.ndarray, chosen: list[int],
+               necks: Necks | None = None) -> list[Closure]:
+    """Draw the necks `chosen` (of analysis.necks, or of `necks`) into `coverage` (in place);
+    a closure for each."""
+    necks = analysis.necks if necks is None else necks
     closures: list[Closure] = []
     for k in chosen:
         size = int(necks.gap[k])

@@ -33,9 +33,9 @@ from .candidates import (
     LineMap,
     StrokeEnds,
     area_feature,
+    bold_necks,
     candidate_curves,
     feature_rank,
-    find_bold,
     find_ends,
     find_necks,
     find_stair_breaks,
@@ -69,6 +69,7 @@ from .closures import (
     find_faint_joins,
     long_reach,
     necks_to_draw,
+    pending_to_draw,
     pens,
     render,
     scaled_gap,
@@ -330,9 +331,10 @@ def analyse_gaps(
     chained = _dash_chains(lines, ends, cands, ask)
     probability[chained] = np.maximum(probability[chained], np.float32(SURE))
     check_cancel(cancel)
-    necks = join_necks(join_necks(find_necks(lines), find_bold(lines)),
-                       find_faint_joins(lines, search))
-    return GapAnalysis(lines, ends, cands, probability, necks, line_width=width, gap_scale=scale,
+    bold, pending = bold_necks(lines)
+    necks = join_necks(join_necks(find_necks(lines), bold), find_faint_joins(lines, search))
+    return GapAnalysis(lines, ends, cands, probability, necks, pending, line_width=width,
+                       gap_scale=scale,
                        passable=passable, traced=trace, whole=whole, healed=healed,
                        input_lines=input_lines)
 
@@ -580,7 +582,8 @@ def closures_of(analysis: GapAnalysis, params: GapParams) -> tuple[np.ndarray, l
     breaks across bold strokes are filled whole, in place of the verifier's bridges there.
     Then the closures the verifier is less sure of that seal off a region (_sealing) are
     drawn with the others, and the same necks again. A bridge drawn to nothing gives its ends
-    back to the others (first_tier).
+    back to the others (first_tier). Last, the fills across bold strokes that parted no paper
+    with the lines alone, where they do with all that is drawn (closures.pending_to_draw).
     """
     accepted, idle, coverage, closures = first_tier(analysis, params)
     necks = necks_to_draw(analysis, coverage, params.max_gap)
@@ -590,6 +593,8 @@ def closures_of(analysis: GapAnalysis, params: GapParams) -> tuple[np.ndarray, l
         del coverage
         coverage, closures = _drawn(analysis, np.concatenate([accepted, sealing]))
         drawn = draw_necks(analysis, coverage, necks)
+    drawn += draw_necks(analysis, coverage, pending_to_draw(analysis, coverage, params.max_gap),
+                        analysis.pending)
     return coverage, closures + drawn
 
 

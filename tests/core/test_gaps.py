@@ -1166,6 +1166,67 @@ def test_slits_that_are_no_break_are_left_alone(layout: str) -> None:
         assert len(find_bold(lines)) == 0
 
 
+def bold_side_cut_and_thin_side_broken() -> np.ndarray:
+    """A box, its left side a bold stroke cut 12 px across, its other sides thin lines, the
+    right one broken 3 px beside the cut."""
+    ink = np.zeros((200, 200), np.float32)
+    ink[60:140, 40:64] = 1.0
+    ink[60:62, 40:90] = 1.0
+    ink[138:140, 40:90] = 1.0
+    ink[60:140, 88:90] = 1.0
+    ink[94:106, 40:64] = 0.0
+    ink[97:100, 88:90] = 0.0
+    return ink
+
+
+def test_a_bold_cut_is_filled_once_a_break_beside_it_is_closed() -> None:
+    from krita_linerefiner.core.candidates import LineMap, bold_necks
+
+    # With the thin side's break open, the paper either side of the bold cut is one region
+    # round the box: the fill parts nothing and waits. The break is closed (a short break,
+    # whatever the verifier says); then the fill parts the box from the page and is drawn.
+    ink = bold_side_cut_and_thin_side_broken()
+    kept, pending = bold_necks(LineMap.from_ink(ink))
+    assert len(kept) == 0 and len(pending) == 1  # one fill for the cut (not a slit as well)
+    result = close_gaps(ink, scorer=sure_of_nothing)
+    closed = (ink >= 0.5) | (result.gaps >= 0.5)
+    assert closed[94:106, 40:64].all()
+    _, regions = cv2.connectedComponents((~closed).view(np.uint8), connectivity=4)
+    assert regions[100, 75] != regions[100, 10]
+    # In open paper the same fill stays pending: nothing it could part.
+    alone = ink.copy()
+    alone[:, 64:] = 0.0
+    assert (close_gaps(alone, scorer=sure_of_nothing).gaps[94:106, 40:64] < 0.5).all()
+
+
+def bold_box_with_a_stem_cut_beside(start: int, cut: int) -> np.ndarray:
+    """A box of 24 px bold strokes with a bold stem down its middle (columns 100-123), its top
+    cut from column `start`, `cut` px: next to where the stem meets it, no end faces the
+    cut's right face, only the side of the stem and the top's stub."""
+    ink = np.zeros((220, 240), np.float32)
+    ink[40:64, 20:220] = 1.0
+    ink[156:180, 20:220] = 1.0
+    ink[40:180, 20:44] = 1.0
+    ink[40:180, 196:220] = 1.0
+    ink[64:156, 100:124] = 1.0
+    ink[40:64, start : start + cut] = 0.0
+    return ink
+
+
+@pytest.mark.parametrize(("start", "cut"), [(112, 20), (116, 22)])
+def test_a_bold_cut_beside_a_junction_is_filled_to_the_side_it_faces(start: int, cut: int
+                                                                     ) -> None:
+    # The right face's end runs into the junction's side within its width: the side is the
+    # break's other face, and the cut is filled whole, nothing past it.
+    ink = bold_box_with_a_stem_cut_beside(start, cut)
+    result = close_gaps(ink, scorer=sure_of_nothing)
+    closed = (ink >= 0.5) | (result.gaps >= 0.5)
+    assert closed[40:64, start : start + cut].all()
+    assert ((result.gaps >= 0.5) & (ink < 0.5)).sum() == 24 * cut
+    _, regions = cv2.connectedComponents((~closed).view(np.uint8), connectivity=4)
+    assert regions[110, 150] != regions[5, 5]
+
+
 def test_drawings_with_no_bold_stroke_have_no_bold_breaks(monkeypatch) -> None:
     import krita_linerefiner.core.candidates as candidates
 
