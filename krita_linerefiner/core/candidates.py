@@ -148,6 +148,11 @@ BOLD_FACE = 1.2  # ends of one piece this many widths apart, or less, are corner
 FACE_SLACK = 1.5
 BOLD_SEAL_WIDTHS = 3.0  # how far round a break across a bold stroke its paper is looked at
 BOLD_TIP_RATIO = 0.3  # a bold end's width near its tip (6 px of skeleton), of the whole width
+# A bold end that runs into the side of a bold line (_bold_side) is a break when it is cut
+# square: its line this many px in from the tip spans at least SQUARE_FACE of its width. A
+# rounded end (a marker stroke that stops: a beard's tuft under a moustache) spans about half.
+SQUARE_DEPTH = 2.0
+SQUARE_FACE = 0.8
 # Slits across bold strokes (find_bold_slits): a closing of the bold strokes with this ellipse
 # fills them; at most this many px across, running this share of the stroke's width along.
 SLIT_KERNEL = 9
@@ -683,7 +688,8 @@ def _bold_break_fills(lines: LineMap) -> list[BoldFill]:
     # face, a tip of its own at the place the end's way meets it (_bold_side).
     lone = sorted(set(range(len(bold))) - {k for pair in pairs for k in pair})
     sides = [(k, hit) for k in lone
-             if (hit := _bold_side(lines, tip[k], direction[k], width[k])) is not None]
+             if (hit := _bold_side(lines, tip[k], direction[k], width[k],
+                                     float(ends.width[bold[k]]))) is not None]
     if sides:
         at = np.array([hit for _, hit in sides], np.float64)
         tip = np.concatenate([tip, at])
@@ -791,12 +797,14 @@ def _bold_break_fills(lines: LineMap) -> list[BoldFill]:
     return found
 
 
-def _bold_side(lines: LineMap, tip: np.ndarray, direction: np.ndarray, width: float
-               ) -> tuple[float, float] | None:
+def _bold_side(lines: LineMap, tip: np.ndarray, direction: np.ndarray, width: float,
+               near: float) -> tuple[float, float] | None:
     """Where the way straight on from a bold end's tip first meets line, if it leaves over
     paper (a px at least), meets it within the end's `width` and runs on in line for
-    BOLD_TIP_RATIO of that width (a bold face, not a thin line), on a piece that is not dust:
-    (row, col), else None."""
+    BOLD_TIP_RATIO of that width (a bold face, not a thin line), on a piece that is not dust,
+    and the end is bold up to its tip and cut square there (its width `near` the tip over
+    2 * THIN_PASSES px, and SQUARE_FACE of that across the tip: not a tapered or rounded end,
+    which a stroke drawn to stop there has): (row, col), else None."""
     h, w = lines.line.shape
     steps = np.arange(0.5, width + BOLD_TIP_RATIO * width + 0.5, 0.5)
     ry = np.rint(tip[0] + steps * direction[0]).astype(np.int64)
@@ -816,7 +824,22 @@ def _bold_side(lines: LineMap, tip: np.ndarray, direction: np.ndarray, width: fl
     if not on[first:][depth[first:]].all() or not inside[first:][depth[first:]].all():
         return None
     y, x = int(ry[first]), int(rx[first])
-    if lines.areas[lines.pieces[y, x]] < NECK_MIN_PIECE:
+    if lines.areas[lines.pieces[y, x]] < NECK_MIN_PIECE or near <= 2 * THIN_PASSES:
+        return None
+    # Square: the line across the stroke SQUARE_DEPTH px in from the tip, through the middle.
+    across = np.arange(-width, width + 0.5, 0.5)
+    normal = np.array([-direction[1], direction[0]])
+    cy = np.rint(tip[0] - SQUARE_DEPTH * direction[0] + across * normal[0]).astype(np.int64)
+    cx = np.rint(tip[1] - SQUARE_DEPTH * direction[1] + across * normal[1]).astype(np.int64)
+    chord = lines.line[cy.clip(0, h - 1), cx.clip(0, w - 1)] & (cy >= 0) & (cy < h)
+    chord &= (cx >= 0) & (cx < w)
+    middle = len(across) // 2
+    if not chord[middle]:
+        return None
+    gaps = np.nonzero(~chord)[0]
+    left = gaps[gaps < middle].max() + 1 if (gaps < middle).any() else 0
+    right = gaps[gaps > middle].min() if (gaps > middle).any() else len(chord)
+    if 0.5 * (right - left) < SQUARE_FACE * near:
         return None
     return float(y), float(x)
 
