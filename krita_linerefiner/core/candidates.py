@@ -986,18 +986,25 @@ def bold_necks(lines: LineMap) -> tuple[Necks, Necks]:
     return as_necks(kept, whole=True), as_necks(waiting, whole=True)
 
 
-def parts_paper_with(line: np.ndarray, necks: Necks, chosen: np.ndarray) -> list[int]:
+def parts_paper_with(line: np.ndarray, drawn: np.ndarray, necks: Necks, chosen: np.ndarray
+                     ) -> list[int]:
     """Of the bold fills `chosen` (indices into `necks`), those that part the paper around
-    them (_parts_paper) in `line` (bool: the lines and what is drawn) with all of them filled;
-    each looked at within BOLD_SEAL_WIDTHS of its longer side (a bold fill spans its stroke's
-    width)."""
-    closed = line.copy()
-    for k in chosen.tolist():
-        pix = necks.pixels[necks.offsets[k] : necks.offsets[k + 1]]
-        closed[pix[:, 0], pix[:, 1]] = True
-    return [k for k in chosen.tolist()
-            if _parts_paper(closed, necks.pixels[necks.offsets[k] : necks.offsets[k + 1]],
-                            float(necks.bbox[k, 2:].max()))]
+    them (_parts_paper) with the lines (`line`, bool), what `drawn` (float coverage) holds at
+    half and more and all of them filled; each looked at within BOLD_SEAL_WIDTHS of its longer
+    side (a bold fill spans its stroke's width), and only there read (a preview asks at every
+    change of its sliders)."""
+    fills = [necks.pixels[necks.offsets[k] : necks.offsets[k + 1]] for k in chosen.tolist()]
+    kept = []
+    for k, pix in zip(chosen.tolist(), fills, strict=True):
+        y0, y1, x0, x1 = _seal_box(line.shape, pix, float(necks.bbox[k, 2:].max()))
+        closed = line[y0:y1, x0:x1] | (drawn[y0:y1, x0:x1] >= np.float32(0.5))
+        for other in fills:
+            inside = ((other[:, 0] >= y0) & (other[:, 0] < y1) & (other[:, 1] >= x0)
+                      & (other[:, 1] < x1))
+            closed[other[inside, 0] - y0, other[inside, 1] - x0] = True
+        if _opens_two(closed, pix - (y0, x0)):
+            kept.append(k)
+    return kept
 
 
 def _between_strokes(lines: LineMap, pixels: np.ndarray, depth: np.ndarray) -> bool:
@@ -1178,13 +1185,25 @@ def _parts_paper(closed: np.ndarray, pixels: np.ndarray, width: float) -> bool:
     paper (NECK_OPEN_PAPER px from any line) of two regions touches it. Two bold dashes that
     face each other on purpose (a dashed line, motion lines) have the same paper all round
     them once joined."""
-    h, w = closed.shape
+    y0, y1, x0, x1 = _seal_box(closed.shape, pixels, width)
+    return _opens_two(closed[y0:y1, x0:x1], pixels - (y0, x0))
+
+
+def _seal_box(shape: tuple[int, ...], pixels: np.ndarray, width: float
+              ) -> tuple[int, int, int, int]:
+    """Rows y0:y1, columns x0:x1: the fill `pixels` ((N, 2) row, col) and BOLD_SEAL_WIDTHS
+    times `width` round them, within the page `shape`."""
     m = int(math.ceil(BOLD_SEAL_WIDTHS * width))
-    y0, x0 = np.maximum(0, pixels.min(axis=0) - m)
-    y1, x1 = np.minimum((h, w), pixels.max(axis=0) + m + 1)
-    fill = np.zeros((y1 - y0, x1 - x0), np.uint8)
-    fill[pixels[:, 0] - y0, pixels[:, 1] - x0] = 1
-    return open_on_two_sides(closed[y0:y1, x0:x1], fill.view(bool), ring_of(fill))
+    y0, x0 = (int(v) for v in np.maximum(0, pixels.min(axis=0) - m))
+    y1, x1 = (int(v) for v in np.minimum(shape[:2], pixels.max(axis=0) + m + 1))
+    return y0, y1, x0, x1
+
+
+def _opens_two(window: np.ndarray, pixels: np.ndarray) -> bool:
+    """open_on_two_sides of the fill `pixels` ((N, 2) row, col in the window) in `window`."""
+    fill = np.zeros(window.shape, np.uint8)
+    fill[pixels[:, 0], pixels[:, 1]] = 1
+    return open_on_two_sides(window, fill.view(bool), ring_of(fill))
 
 
 def _paper_between(lines: LineMap, a: np.ndarray, b: np.ndarray) -> bool:

@@ -1126,7 +1126,7 @@ def pending_to_draw(analysis: GapAnalysis, coverage: np.ndarray, max_gap: int) -
     within = np.nonzero(pending.gap <= max_gap)[0]
     if not len(within):
         return []
-    return parts_paper_with(analysis.lines.line | (coverage >= 0.5), pending, within)
+    return parts_paper_with(analysis.lines.line, coverage, pending, within)
 
 
 def draw_necks(analysis: GapAnalysis, coverage: np.ndarray, chosen: list[int],
