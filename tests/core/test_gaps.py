@@ -1166,14 +1166,23 @@ def test_slits_that_are_no_break_are_left_alone(layout: str) -> None:
         assert len(find_bold(lines)) == 0
 
 
+def box_outline(shape: tuple[int, int], rows: tuple[int, int], cols: tuple[int, int],
+                sides: tuple[int, int, int, int]) -> np.ndarray:
+    """Ink of a box over `rows` x `cols` (ends excluded), its top, bottom, left and right sides
+    `sides` px thick, inside it."""
+    ink = np.zeros(shape, np.float32)
+    (y0, y1), (x0, x1), (top, bottom, left, right) = rows, cols, sides
+    ink[y0 : y0 + top, x0:x1] = 1.0
+    ink[y1 - bottom : y1, x0:x1] = 1.0
+    ink[y0:y1, x0 : x0 + left] = 1.0
+    ink[y0:y1, x1 - right : x1] = 1.0
+    return ink
+
+
 def bold_side_cut_and_thin_side_broken() -> np.ndarray:
     """A box, its left side a bold stroke cut 12 px across, its other sides thin lines, the
     right one broken 3 px beside the cut."""
-    ink = np.zeros((200, 200), np.float32)
-    ink[60:140, 40:64] = 1.0
-    ink[60:62, 40:90] = 1.0
-    ink[138:140, 40:90] = 1.0
-    ink[60:140, 88:90] = 1.0
+    ink = box_outline((200, 200), (60, 140), (40, 90), (2, 2, 24, 2))
     ink[94:106, 40:64] = 0.0
     ink[97:100, 88:90] = 0.0
     return ink
@@ -1203,11 +1212,7 @@ def bold_box_with_a_stem_cut_beside(start: int, cut: int) -> np.ndarray:
     """A box of 24 px bold strokes with a bold stem down its middle (columns 100-123), its top
     cut from column `start`, `cut` px: next to where the stem meets it, no end faces the
     cut's right face, only the side of the stem and the top's stub."""
-    ink = np.zeros((220, 240), np.float32)
-    ink[40:64, 20:220] = 1.0
-    ink[156:180, 20:220] = 1.0
-    ink[40:180, 20:44] = 1.0
-    ink[40:180, 196:220] = 1.0
+    ink = box_outline((220, 240), (40, 180), (20, 220), (24, 24, 24, 24))
     ink[64:156, 100:124] = 1.0
     ink[40:64, start : start + cut] = 0.0
     return ink
