@@ -695,11 +695,13 @@ def _through(analysis: GapAnalysis, accepted: np.ndarray, used: np.ndarray, prob
 
 def choice(analysis: GapAnalysis, sensitivity: float, max_gap: int) -> bytes:
     """What the closures drawn at these settings depend on: the accepted candidates, those
-    accepted if they seal (seal_sensitivity) and the necks within the max gap. Equal choices
-    draw the same closures (a preview redraws nothing)."""
+    accepted if they seal (seal_sensitivity), the necks and the pending bold fills within the
+    max gap. Equal choices draw the same closures (a preview redraws nothing)."""
     necks = necks_within(analysis.necks, max_gap).tobytes()
+    pending = (analysis.pending.gap <= max_gap).tobytes()
     return (select(analysis, sensitivity, max_gap).tobytes() + b"|"
-            + select(analysis, seal_sensitivity(sensitivity), max_gap).tobytes() + b"|" + necks)
+            + select(analysis, seal_sensitivity(sensitivity), max_gap).tobytes() + b"|" + necks
+            + b"|" + pending)
 
 
 def curves(analysis: GapAnalysis, accepted: np.ndarray,

@@ -1208,6 +1208,22 @@ def test_a_bold_cut_is_filled_once_a_break_beside_it_is_closed() -> None:
     assert (close_gaps(alone, scorer=sure_of_nothing).gaps[94:106, 40:64] < 0.5).all()
 
 
+def test_a_preview_sees_a_pending_bold_fill_come_and_go_with_the_max_gap() -> None:
+    from krita_linerefiner.core.closures import choice, select
+    from krita_linerefiner.core.gaps import analyse_gaps, closures_of
+
+    # The 3-px break is closed at max gap 10 and 14 alike; only 14 reaches the 12-px bold cut
+    # that waits for it: a preview that compared the rest alone would keep the old picture.
+    analysis = analyse_gaps(bold_side_cut_and_thin_side_broken(), GapParams(), sure_of_nothing,
+                            reach=24)
+    assert np.array_equal(select(analysis, 0.5, 10), select(analysis, 0.5, 14))
+    assert choice(analysis, 0.5, 10) != choice(analysis, 0.5, 14)
+    assert choice(analysis, 0.5, 14) == choice(analysis, 0.5, 20)
+    near = closures_of(analysis, GapParams(max_gap=10))[0][94:106, 40:64]
+    far = closures_of(analysis, GapParams(max_gap=14))[0][94:106, 40:64]
+    assert (near < 0.5).all() and (far >= 0.5).all()
+
+
 def bold_box_with_a_stem_cut_beside(start: int, cut: int) -> np.ndarray:
     """A box of 24 px bold strokes with a bold stem down its middle (columns 100-123), its top
     cut from column `start`, `cut` px: next to where the stem meets it, no end faces the
