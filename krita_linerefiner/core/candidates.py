@@ -940,23 +940,16 @@ def bold_necks(lines: LineMap) -> tuple[Necks, Necks]:
     if bold is None:
         return no_necks(), no_necks()
     slits = _slit_fills(lines, np.zeros((0, 2), np.int64), bold=bold)
-    closed = lines.line.copy()
-    for pix, _, _, _ in breaks + slits:
-        closed[pix[:, 0], pix[:, 1]] = True
-    kept: list[tuple[np.ndarray, np.ndarray, int]] = []
-    pending: list[BoldFill] = []
-    for fill in breaks:
-        (kept.append(fill[:3]) if _parts_paper(closed, fill[0], fill[3])
-         else pending.append(fill))
+    closed = _filled(lines.line, breaks + slits)
+    kept, pending = _split_parting(closed, breaks)
     # A slit where a kept break fills the paper already is that break.
     done = np.zeros(closed.shape, bool)
     for pix, _, _ in kept:
         done[pix[:, 0], pix[:, 1]] = True
-    for fill in slits:
-        if done[fill[0][:, 0], fill[0][:, 1]].any():
-            continue
-        (kept.append(fill[:3]) if _parts_paper(closed, fill[0], fill[3])
-         else pending.append(fill))
+    parting, waiting = _split_parting(
+        closed, [f for f in slits if not done[f[0][:, 0], f[0][:, 1]].any()])
+    kept += parting
+    pending += waiting
     # The wider slits, where nothing kept fills yet, each with the others filled.
     taken = np.concatenate([pix for pix, _, _ in kept] + [np.zeros((0, 2), np.int64)])
     wide: list[BoldFill] = []
@@ -968,22 +961,21 @@ def bold_necks(lines: LineMap) -> tuple[Necks, Necks]:
     if wide:
         closed = lines.line.copy()
         closed[taken[:, 0], taken[:, 1]] = True
-        parting = _parting(closed, wide)
+        parting, waiting = _split_parting(_filled(closed, wide), wide)
         kept += parting
-        shown = {id(f[0]) for f in parting}
-        pending += [f for f in wide if id(f[0]) not in shown]
+        pending += waiting
     # A pending fill where a kept one, or an earlier pending one (a break before a slit), fills
     # already is that one.
     done = np.zeros(closed.shape, bool)
     for pix, _, _ in kept:
         done[pix[:, 0], pix[:, 1]] = True
-    waiting = []
+    waits = []
     for fill in pending:
         pix = fill[0]
         if not done[pix[:, 0], pix[:, 1]].any():
-            waiting.append(fill[:3])
+            waits.append(fill[:3])
             done[pix[:, 0], pix[:, 1]] = True
-    return as_necks(kept, whole=True), as_necks(waiting, whole=True)
+    return as_necks(kept, whole=True), as_necks(waits, whole=True)
 
 
 def parts_paper_with(line: np.ndarray, drawn: np.ndarray, necks: Necks, chosen: np.ndarray
@@ -1035,11 +1027,29 @@ def _parting(line: np.ndarray, fills: list[BoldFill]
              ) -> list[tuple[np.ndarray, np.ndarray, int]]:
     """The fills that part the paper around them with all of them filled in `line`
     (_parts_paper), as (pixels, soft edge, gap)."""
+    return _split_parting(_filled(line, fills), fills)[0]
+
+
+def _filled(line: np.ndarray, fills: list[BoldFill]) -> np.ndarray:
+    """A copy of `line` with the fills' pixels set."""
     closed = line.copy()
     for pix, _, _, _ in fills:
         closed[pix[:, 0], pix[:, 1]] = True
-    return [(pix, soft, gap) for pix, soft, gap, width in fills
-            if _parts_paper(closed, pix, width)]
+    return closed
+
+
+def _split_parting(closed: np.ndarray, fills: list[BoldFill]
+                   ) -> tuple[list[tuple[np.ndarray, np.ndarray, int]], list[BoldFill]]:
+    """(parting, waiting): the fills that part the paper around them in `closed` (the line
+    map with the fills in), as (pixels, soft edge, gap), and the others as they are."""
+    parting: list[tuple[np.ndarray, np.ndarray, int]] = []
+    waiting: list[BoldFill] = []
+    for fill in fills:
+        if _parts_paper(closed, fill[0], fill[3]):
+            parting.append(fill[:3])
+        else:
+            waiting.append(fill)
+    return parting, waiting
 
 
 def dilate_near(mask: np.ndarray, kernel: np.ndarray, tile: int = 512) -> np.ndarray:
