@@ -88,6 +88,10 @@ SHADED_MARGIN = 0.4
 # It is shaped to the strokes instead: kept inside the convex hull of the two strokes' pixels
 # near its ends, and that hull's paper filled, so it continues both strokes' edges.
 WIDE = 5
+# The bold strokes a wide closure is shaped to (_shape_wide): their pixels within this many
+# times its width of its ends, the whole cross-section of a stroke whose end the bridge leaves
+# from a corner.
+WIDE_HULL = 1.5
 # How much surer a bridge to the side of a line must be to go before an end-to-end one.
 END_TO_END_FIRST = 0.01
 STRAIGHTEST_FIRST = 0.001
@@ -834,12 +838,16 @@ def render(analysis: GapAnalysis, accepted: np.ndarray) -> tuple[np.ndarray, lis
     core = np.zeros((h, w), np.uint8)
     fringe = np.zeros((h, w), np.uint8)
     core_pen, fringe_pen = pens(cands.width[accepted])
-    for pen in np.unique(core_pen[core_pen > 1]).tolist():
-        cv2.polylines(core, list(fixed[core_pen == pen]), False, 255, pen, cv2.LINE_8,
-                      SUBPIXEL_BITS)
-    for pen in np.unique(fringe_pen).tolist():
-        cv2.polylines(fringe, list(fixed[fringe_pen == pen]), False, 255, pen, cv2.LINE_AA,
-                      SUBPIXEL_BITS)
+    # A wide closure is shaped to the bold strokes it joins (_shape_wide), which clears paper
+    # round its bridge: each is drawn and shaped on its own (_draw_wide), or it would clear the
+    # other closures drawn there (a hairline beside a bold corner it seals).
+    wide = widths >= WIDE
+    for pen in np.unique(core_pen[(core_pen > 1) & ~wide]).tolist():
+        cv2.polylines(core, list(fixed[(core_pen == pen) & ~wide]), False, 255, pen,
+                      cv2.LINE_8, SUBPIXEL_BITS)
+    for pen in np.unique(fringe_pen[~wide]).tolist():
+        cv2.polylines(fringe, list(fixed[(fringe_pen == pen) & ~wide]), False, 255, pen,
+                      cv2.LINE_AA, SUBPIXEL_BITS)
     # A one-px core, where a line rasterised from the curve steps a pixel beside the ink at
     # every stair: a traced closure re-inks its faint line's own pixels (ridge_path); any other
     # steps onto the darker neighbour that keeps its path connected (darkest_path).
@@ -854,8 +862,10 @@ def render(analysis: GapAnalysis, accepted: np.ndarray) -> tuple[np.ndarray, lis
     np.multiply(fringe, np.float32(FRINGE / 255.0), out=out, casting="unsafe")
     del fringe
     out[core > 0] = 1.0
-    for row in np.nonzero(widths >= WIDE)[0].tolist():
-        _shape_wide(analysis, int(widths[row]), out, (tips[0][row], tips[1][row]))
+    del core
+    for row in np.nonzero(wide)[0].tolist():
+        _draw_wide(analysis, fixed[row], (int(core_pen[row]), int(fringe_pen[row])),
+                   int(widths[row]), (tips[0][row], tips[1][row]), out)
     out[line] = 0.0
     closures: list[Closure] = []
     for row, k in enumerate(accepted.tolist()):
@@ -1153,22 +1163,60 @@ def draw_necks(analysis: GapAnalysis, coverage: np.ndarray, chosen: list[int],
     return closures
 
 
-def _shape_wide(analysis: GapAnalysis, width: int, out: np.ndarray,
-                points: tuple[np.ndarray, np.ndarray]) -> None:
-    """Shape a wide closure drawn between `points` (row, col) in `out` (in place) to the bold
-    strokes it joins: inside the convex hull of their pixels within 1.5 x `width` of its two
-    ends, that hull's paper filled. The pixels of other closures outside the hull are left as
-    they are."""
-    lines = analysis.lines
+def _draw_wide(analysis: GapAnalysis, curve: np.ndarray, pen: tuple[int, int], width: int,
+               points: tuple[np.ndarray, np.ndarray], out: np.ndarray) -> None:
+    """Draw one wide closure (`curve`: (T, 2) x, y in 1/2**SUBPIXEL_BITS px; `pen`: core and
+    fringe thickness, pens) into `out` (in place, the larger coverage kept), shaped to the
+    bold strokes it joins (_shape_wide) on a layer of its own: the paper its shaping clears
+    round the bridge is cleared of this closure only."""
     h, w = out.shape
     ends = np.stack(points)
-    r = 1.5 * width  # the whole cross-section of a stroke whose end the bridge leaves from a corner
-    y0 = max(0, int(np.floor(ends[:, 0].min() - r)) - 1)
-    x0 = max(0, int(np.floor(ends[:, 1].min() - r)) - 1)
-    y1 = min(h, int(np.ceil(ends[:, 0].max() + r)) + 2)
-    x1 = min(w, int(np.ceil(ends[:, 1].max() + r)) + 2)
+    reach = max(pen) + 2.0
+    xs, ys = curve[:, 0] / float(1 << SUBPIXEL_BITS), curve[:, 1] / float(1 << SUBPIXEL_BITS)
+    y0, x0, y1, x1 = _wide_box(ends, width, (h, w))  # and the whole curve with its pen
+    y0 = max(0, min(y0, int(np.floor(ys.min() - reach))))
+    x0 = max(0, min(x0, int(np.floor(xs.min() - reach))))
+    y1 = min(h, max(y1, int(np.ceil(ys.max() + reach)) + 1))
+    x1 = min(w, max(x1, int(np.ceil(xs.max() + reach)) + 1))
+    if y1 <= y0 or x1 <= x0:
+        return
+    local = np.ascontiguousarray(curve - np.array([x0, y0], np.int32) * (1 << SUBPIXEL_BITS))
+    core = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    fringe = np.zeros_like(core)
+    cv2.polylines(core, [local], False, 255, pen[0], cv2.LINE_8, SUBPIXEL_BITS)
+    cv2.polylines(fringe, [local], False, 255, pen[1], cv2.LINE_AA, SUBPIXEL_BITS)
+    layer = fringe.astype(np.float32) * np.float32(FRINGE / 255.0)
+    layer[core > 0] = 1.0
+    _shape_wide(analysis, width, layer, points, (y0, x0))
+    np.maximum(out[y0:y1, x0:x1], layer, out=out[y0:y1, x0:x1])
+
+
+def _wide_box(ends: np.ndarray, width: int, shape: tuple[int, int]
+              ) -> tuple[int, int, int, int]:
+    """(y0, x0, y1, x1): the window _shape_wide reads round a wide closure's two `ends`
+    (row, col), within WIDE_HULL x `width` of them, clipped to `shape`."""
+    r = WIDE_HULL * width
+    return (max(0, int(np.floor(ends[:, 0].min() - r)) - 1),
+            max(0, int(np.floor(ends[:, 1].min() - r)) - 1),
+            min(shape[0], int(np.ceil(ends[:, 0].max() + r)) + 2),
+            min(shape[1], int(np.ceil(ends[:, 1].max() + r)) + 2))
+
+
+def _shape_wide(analysis: GapAnalysis, width: int, out: np.ndarray,
+                points: tuple[np.ndarray, np.ndarray], origin: tuple[int, int] = (0, 0)
+                ) -> None:
+    """Shape a wide closure drawn between `points` (row, col) in `out` (in place; its pixel
+    [0, 0] at `origin` of the page) to the bold strokes it joins: inside the convex hull of
+    their pixels within WIDE_HULL x `width` of its two ends, that hull's paper filled. `out` holds
+    this closure alone (_draw_wide): its pixels round the bridge outside the hull are cleared,
+    and `out` must take in the window those are read from (_wide_box)."""
+    lines = analysis.lines
+    h, w = lines.pieces.shape
+    ends = np.stack(points)
+    y0, x0, y1, x1 = _wide_box(ends, width, (h, w))
     if y1 - y0 < 2 or x1 - x0 < 2:
         return
+    r = WIDE_HULL * width
     pieces = lines.pieces[y0:y1, x0:x1]
     yy, xx = np.mgrid[y0:y1, x0:x1]
     near = np.zeros(pieces.shape, bool)
@@ -1189,7 +1237,7 @@ def _shape_wide(analysis: GapAnalysis, width: int, out: np.ndarray,
     a = (int(round(ends[0, 1])) - x0, int(round(ends[0, 0])) - y0)
     b = (int(round(ends[1, 1])) - x0, int(round(ends[1, 0])) - y0)
     cv2.line(seg, a, b, 1, 2 * width + 3)
-    window = out[y0:y1, x0:x1]
+    window = out[y0 - origin[0]:y1 - origin[0], x0 - origin[1]:x1 - origin[1]]
     window[(seg > 0) & ~inside] = 0.0
     # The fill stays as near the bridge as the strokes' own half width (their pixels near the
     # ends, across the bridge) reaches: where a stroke curves, its hull takes in paper on the
