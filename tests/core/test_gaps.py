@@ -448,6 +448,30 @@ def test_a_wide_closure_is_not_drawn_past_its_ends() -> None:
     assert not filled[:, 60 + int(OVERLAP_PX) + 1 :].any()
 
 
+def test_a_wide_closure_leaves_the_closures_beside_it_whole() -> None:
+    from krita_linerefiner.core.closures import WIDE, render
+    from krita_linerefiner.core.gaps import analyse_gaps
+
+    # A 10 px bar cut by 12 px, and a 1 px line ending 8 px above the bar's left end: the
+    # wide closure across the cut is shaped to the bar, clearing paper round its bridge; the
+    # hairline bridge from the line down to the bar lies there and must be drawn whole,
+    # whether drawn alone or with the wide one (a closure a fill would otherwise leak past).
+    ink = np.zeros((72, 80), np.float32)
+    ink[30:40, 4:30] = 1.0
+    ink[30:40, 42:76] = 1.0
+    ink[4:22, 27] = 1.0
+    analysis = analyse_gaps(ink, GapParams(), sure)
+    cands = analysis.candidates
+    wide = np.nonzero((cands.width >= WIDE) & (cands.end_b >= 0))[0]
+    down = np.nonzero((cands.end_b < 0) & (cands.start[:, 0] < 25) & (cands.stop[:, 0] >= 29))[0]
+    assert len(wide) == 1 and len(down) == 1
+    alone = render(analysis, down)[0] >= 0.5
+    together = render(analysis, np.concatenate([wide, down]))[0] >= 0.5
+    assert alone[22:30, 27].all()  # the hairline, line to bar
+    assert together[alone].all()
+    assert together[30:40, 30:42].all()  # and the cut, edge to edge
+
+
 def test_a_bold_stroke_is_closed_within_its_edges() -> None:
     # An 11-px oblique stroke cut by 7 px: the skeletons of its blunt ends fork to their
     # corners, so the bridges run corner to corner along its two edges, and round pens as wide
