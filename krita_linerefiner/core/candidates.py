@@ -1718,12 +1718,13 @@ def _features(lines: LineMap, ends: StrokeEnds, end_a: np.ndarray, end_b: np.nda
 
 
 def bridge_curves(start: np.ndarray, stop: np.ndarray, dir_a: np.ndarray, dir_b: np.ndarray,
-                  steps: int, overlap: float = 0.0) -> np.ndarray:
+                  steps: int | np.ndarray, overlap: float = 0.0) -> np.ndarray:
     """(N, steps, 2) points (row, col) of one cubic per bridge from `start` to `stop`: it leaves
     the start along `dir_a` (the stroke's direction) and meets the stop along `-dir_b` (`dir_b`:
     the other stroke's direction, pointing out of its tip). Each handle shrinks to nothing as
     its direction turns away from the bridge, so a noisy direction never makes the curve bulge;
-    `overlap` px extend the curve back into both strokes."""
+    `overlap` px extend the curve back into both strokes. `steps` (N,): each curve's own number
+    of points, the last repeated up to the largest (a curve drawn with others is drawn as alone)."""
     length = np.hypot(*(stop - start).T)
     unit = (stop - start) / np.maximum(length, 1e-6)[:, None]
     handle_a = length / 3.0 * np.clip(((dir_a * unit).sum(1) - 0.5) / 0.4, 0.0, 1.0)
@@ -1732,7 +1733,12 @@ def bridge_curves(start: np.ndarray, stop: np.ndarray, dir_a: np.ndarray, dir_b:
     p1 = start + dir_a * handle_a[:, None]
     p2 = stop + dir_b * handle_b[:, None]
     p3 = stop - dir_b * overlap
-    t = np.linspace(0.0, 1.0, steps)[None, :, None]
+    if np.ndim(steps):
+        own = np.maximum(np.asarray(steps, np.int64), 2)
+        t = np.minimum(np.arange(int(own.max(initial=2)))[None, :] / (own[:, None] - 1.0),
+                       1.0)[..., None]
+    else:
+        t = np.linspace(0.0, 1.0, int(steps))[None, :, None]
     return ((1 - t) ** 3 * p0[:, None] + 3 * (1 - t) ** 2 * t * p1[:, None]
             + 3 * (1 - t) * t**2 * p2[:, None] + t**3 * p3[:, None])
 

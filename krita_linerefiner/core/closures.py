@@ -92,6 +92,9 @@ WIDE = 5
 # times its width of its ends, the whole cross-section of a stroke whose end the bridge leaves
 # from a corner.
 WIDE_HULL = 1.5
+# Points per px of its chord each closure's curve is drawn through (curves): as dense as one
+# sampled among a page's longest closures used to be, and the same alone or among others.
+CURVE_DENSITY = 4.0
 # How much surer a bridge to the side of a line must be to go before an end-to-end one.
 END_TO_END_FIRST = 0.01
 STRAIGHTEST_FIRST = 0.001
@@ -716,8 +719,10 @@ def curves(analysis: GapAnalysis, accepted: np.ndarray,
     candidates' start and stop."""
     cands, ends = analysis.candidates, analysis.ends
     a_pt, b_pt = (cands.start[accepted], cands.stop[accepted]) if tips is None else tips
-    length = np.hypot(*(b_pt - a_pt).T)
-    steps = max(2, int(np.ceil(float(length.max(initial=1.0)) * 1.5)) + 1)
+    # Each curve sampled by its own length, whatever is drawn with it: the one-px paths round
+    # those points (darkest_path) step the same way alone and on a page.
+    chord = np.hypot(*(b_pt - a_pt).T)
+    steps = np.maximum(2, np.ceil(chord * CURVE_DENSITY).astype(np.int64) + 1)
     dir_a, dir_b = bridge_directions(ends, cands.end_a[accepted], cands.end_b[accepted], a_pt,
                                      b_pt)
     pts = bridge_curves(a_pt, b_pt, dir_a, dir_b, steps, OVERLAP_PX)
@@ -843,10 +848,10 @@ def render(analysis: GapAnalysis, accepted: np.ndarray) -> tuple[np.ndarray, lis
     # other closures drawn there (a hairline beside a bold corner it seals).
     wide = widths >= WIDE
     for pen in np.unique(core_pen[(core_pen > 1) & ~wide]).tolist():
-        cv2.polylines(core, list(fixed[(core_pen == pen) & ~wide]), False, 255, pen,
+        cv2.polylines(core, _own_points(fixed[(core_pen == pen) & ~wide]), False, 255, pen,
                       cv2.LINE_8, SUBPIXEL_BITS)
     for pen in np.unique(fringe_pen[~wide]).tolist():
-        cv2.polylines(fringe, list(fixed[(fringe_pen == pen) & ~wide]), False, 255, pen,
+        cv2.polylines(fringe, _own_points(fixed[(fringe_pen == pen) & ~wide]), False, 255, pen,
                       cv2.LINE_AA, SUBPIXEL_BITS)
     # A one-px core, where a line rasterised from the curve steps a pixel beside the ink at
     # every stair: a traced closure re-inks its faint line's own pixels (ridge_path); any other
@@ -864,8 +869,9 @@ def render(analysis: GapAnalysis, accepted: np.ndarray) -> tuple[np.ndarray, lis
     out[core > 0] = 1.0
     del core
     for row in np.nonzero(wide)[0].tolist():
-        _draw_wide(analysis, fixed[row], (int(core_pen[row]), int(fringe_pen[row])),
-                   int(widths[row]), (tips[0][row], tips[1][row]), out)
+        pen = (int(core_pen[row]), int(fringe_pen[row]))
+        _draw_wide(analysis, _own_points(fixed[row:row + 1])[0], pen, int(widths[row]),
+                   (tips[0][row], tips[1][row]), out)
     out[line] = 0.0
     closures: list[Closure] = []
     for row, k in enumerate(accepted.tolist()):
@@ -1161,6 +1167,15 @@ def draw_necks(analysis: GapAnalysis, coverage: np.ndarray, chosen: list[int],
             start=(float(first[0]), float(first[1])), stop=(float(last[0]), float(last[1])),
             probability=SURE, length=float(size), width=width, bbox=(x, y, bw, bh)))
     return closures
+
+
+def _own_points(curves: np.ndarray) -> list[np.ndarray]:
+    """Each curve of `curves` ((K, T, 2) int32, as curves samples them) without the repeats of
+    its last point that pad it to T: an anti-aliased pen drawn again on its cap darkens it."""
+    same = (curves[:, 1:] == curves[:, -1:]).all(axis=2)  # (K, T - 1): point j + 1 is the last
+    run = np.where(same.all(axis=1), same.shape[1], np.argmin(same[:, ::-1], axis=1))
+    return [np.ascontiguousarray(curve[:n]) for curve, n in
+            zip(curves, (curves.shape[1] - run + 1).tolist(), strict=True)]
 
 
 def _draw_wide(analysis: GapAnalysis, curve: np.ndarray, pen: tuple[int, int], width: int,

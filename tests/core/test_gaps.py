@@ -472,6 +472,31 @@ def test_a_wide_closure_leaves_the_closures_beside_it_whole() -> None:
     assert together[30:40, 30:42].all()  # and the cut, edge to edge
 
 
+def test_a_closure_is_drawn_the_same_alone_and_among_others() -> None:
+    from krita_linerefiner.core.closures import render
+    from krita_linerefiner.core.gaps import analyse_gaps
+
+    # A shallow diagonal hairline broken by 8 px, and far below it a level one broken by 30:
+    # the diagonal closure's one-px path is the same px drawn alone and drawn with the long one
+    # (a preview that adds or drops a closure elsewhere, or a closure removed on its own, does
+    # not move the others).
+    canvas = np.zeros((120, 160), np.uint8)
+    cv2.line(canvas, (10, 10), (40, 27), 255, 1)
+    cv2.line(canvas, (48, 32), (80, 50), 255, 1)
+    cv2.line(canvas, (10, 100), (60, 100), 255, 1)
+    cv2.line(canvas, (91, 100), (150, 100), 255, 1)
+    analysis = analyse_gaps(canvas.astype(np.float32) / 255, GapParams(max_gap=32), sure)
+    cands = analysis.candidates
+    joins = cands.end_b >= 0
+    diagonal = np.nonzero(joins & (cands.start[:, 0] < 60))[0]
+    level = np.nonzero(joins & (cands.start[:, 0] > 60))[0]
+    assert len(diagonal) == 1 and len(level) == 1 and cands.length[level[0]] > 25
+    alone = render(analysis, diagonal)[0]
+    together = render(analysis, np.concatenate([diagonal, level]))[0]
+    assert (alone >= 0.5).sum() >= 6
+    np.testing.assert_array_equal(together[:60], alone[:60])
+
+
 def test_a_bold_stroke_is_closed_within_its_edges() -> None:
     # An 11-px oblique stroke cut by 7 px: the skeletons of its blunt ends fork to their
     # corners, so the bridges run corner to corner along its two edges, and round pens as wide
