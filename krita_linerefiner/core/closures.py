@@ -848,10 +848,10 @@ def render(analysis: GapAnalysis, accepted: np.ndarray) -> tuple[np.ndarray, lis
     # other closures drawn there (a hairline beside a bold corner it seals).
     wide = widths >= WIDE
     for pen in np.unique(core_pen[(core_pen > 1) & ~wide]).tolist():
-        cv2.polylines(core, _own_points(fixed[(core_pen == pen) & ~wide]), False, 255, pen,
+        cv2.polylines(core, own_points(fixed[(core_pen == pen) & ~wide]), False, 255, pen,
                       cv2.LINE_8, SUBPIXEL_BITS)
     for pen in np.unique(fringe_pen[~wide]).tolist():
-        cv2.polylines(fringe, _own_points(fixed[(fringe_pen == pen) & ~wide]), False, 255, pen,
+        cv2.polylines(fringe, own_points(fixed[(fringe_pen == pen) & ~wide]), False, 255, pen,
                       cv2.LINE_AA, SUBPIXEL_BITS)
     # A one-px core, where a line rasterised from the curve steps a pixel beside the ink at
     # every stair: a traced closure re-inks its faint line's own pixels (ridge_path); any other
@@ -870,7 +870,7 @@ def render(analysis: GapAnalysis, accepted: np.ndarray) -> tuple[np.ndarray, lis
     del core
     for row in np.nonzero(wide)[0].tolist():
         pen = (int(core_pen[row]), int(fringe_pen[row]))
-        _draw_wide(analysis, _own_points(fixed[row:row + 1])[0], pen, int(widths[row]),
+        _draw_wide(analysis, own_points(fixed[row:row + 1])[0], pen, int(widths[row]),
                    (tips[0][row], tips[1][row]), out)
     out[line] = 0.0
     closures: list[Closure] = []
@@ -1169,7 +1169,7 @@ def draw_necks(analysis: GapAnalysis, coverage: np.ndarray, chosen: list[int],
     return closures
 
 
-def _own_points(curves: np.ndarray) -> list[np.ndarray]:
+def own_points(curves: np.ndarray) -> list[np.ndarray]:
     """Each curve of `curves` ((K, T, 2) int32, as curves samples them) without the repeats of
     its last point that pad it to T: an anti-aliased pen drawn again on its cap darkens it."""
     same = (curves[:, 1:] == curves[:, -1:]).all(axis=2)  # (K, T - 1): point j + 1 is the last

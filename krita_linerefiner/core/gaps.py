@@ -69,6 +69,7 @@ from .closures import (
     find_faint_joins,
     long_reach,
     necks_to_draw,
+    own_points,
     pending_to_draw,
     pens,
     render,
@@ -690,9 +691,10 @@ def _sealing(analysis: GapAnalysis, params: GapParams, accepted: np.ndarray,
     widths = np.maximum(1, np.rint(analysis.candidates.width[extra])).astype(int)
     paths = np.zeros((h, w), np.uint8)
     core_pen = pens(analysis.candidates.width[extra])[0]
+    drawn = own_points(fixed)  # without the repeats that pad each curve: a pen on each is a disc
     for pen in np.unique(core_pen).tolist():
-        cv2.polylines(paths, list(fixed[core_pen == pen]), False, 1, pen, cv2.LINE_8,
-                      SUBPIXEL_BITS)
+        cv2.polylines(paths, [drawn[i] for i in np.nonzero(core_pen == pen)[0].tolist()], False,
+                      1, pen, cv2.LINE_8, SUBPIXEL_BITS)
     # Only paths that join two lines, whole and off line (as _joining_only keeps strokes).
     points = fixed >> SUBPIXEL_BITS  # (K, T, 2) x, y px
     lo = points.min(axis=1) - widths[:, None] - 2
@@ -714,7 +716,7 @@ def _sealing(analysis: GapAnalysis, params: GapParams, accepted: np.ndarray,
         barrier = line[y0:y1, x0:x1] | (coverage[y0:y1, x0:x1] >= LINE_LEVEL)
         others = paths[y0:y1, x0:x1].view(bool) & ~barrier
         own = np.zeros(barrier.shape, np.uint8)
-        cv2.polylines(own, [fixed[row] - np.array([x0, y0], np.int32) * (1 << SUBPIXEL_BITS)],
+        cv2.polylines(own, [drawn[row] - np.array([x0, y0], np.int32) * (1 << SUBPIXEL_BITS)],
                       False, 1, int(core_pen[row]), cv2.LINE_8, SUBPIXEL_BITS)
         if not (own.view(bool) & others).any():
             continue
