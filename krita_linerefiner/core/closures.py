@@ -729,24 +729,30 @@ def curves(analysis: GapAnalysis, accepted: np.ndarray,
     if len(analysis.traced):  # a traced bridge is drawn on the faint line it follows
         rows = np.nonzero(analysis.traced[accepted])[0]
         if len(rows):
-            pts[rows] = on_ridge(analysis.lines.ink, pts[rows])
+            pts[rows] = on_ridge(analysis.lines.ink, pts[rows], steps[rows])
     return pts[..., ::-1]
 
 
-def on_ridge(ink: np.ndarray, pts: np.ndarray) -> np.ndarray:
+def on_ridge(ink: np.ndarray, pts: np.ndarray, steps: np.ndarray | None = None) -> np.ndarray:
     """(K, T, 2) row, col: each curve's points moved across it (up to RIDGE_REACH px) to the
     middle of the ink there (the centroid of the ink across, squared so the darkest counts
     most), the shifts smoothed along the curve: a closure drawn along a faint line covers
-    it rather than running a pixel beside it."""
+    it rather than running a pixel beside it. `steps` (K,): each curve's own number of points
+    (bridge_curves), the rest repeats of its last, which stay on its moved last point."""
     across = curve_normals(pts)
     shifts = np.arange(-RIDGE_REACH, RIDGE_REACH + 1e-6, 0.5)
     w = np.stack([ink_beside(ink, pts, across, t) ** 2 for t in shifts.tolist()], axis=-1)
     total = w.sum(axis=-1)
     shift = np.where(total > 1e-6, (w * shifts).sum(axis=-1) / np.maximum(total, 1e-6), 0.0)
+    own = None
+    if steps is not None:  # the repeats take their last point's shift, as if not there
+        own = np.minimum(np.arange(pts.shape[1])[None, :], np.asarray(steps)[:, None] - 1)
+        shift = np.take_along_axis(shift, own, axis=1)
     # A 3-point mean along each curve, its ends repeated.
     padded = np.pad(shift, ((0, 0), (1, 1)), mode="edge")
     smooth = (padded[:, :-2] + padded[:, 1:-1] + padded[:, 2:]) / 3.0
-    return pts + smooth[..., None] * across
+    moved = pts + smooth[..., None] * across
+    return moved if own is None else np.take_along_axis(moved, own[..., None], axis=1)
 
 
 def ridge_path(ink: np.ndarray, pts: np.ndarray) -> np.ndarray:

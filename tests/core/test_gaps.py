@@ -472,25 +472,33 @@ def test_a_wide_closure_leaves_the_closures_beside_it_whole() -> None:
     assert together[30:40, 30:42].all()  # and the cut, edge to edge
 
 
-def test_a_closure_is_drawn_the_same_alone_and_among_others() -> None:
+@pytest.mark.parametrize("faint", [0.0, 0.22])
+def test_a_closure_is_drawn_the_same_alone_and_among_others(faint: float) -> None:
     from krita_linerefiner.core.closures import render
     from krita_linerefiner.core.gaps import analyse_gaps
 
-    # A shallow diagonal hairline broken by 8 px, and far below it a level one broken by 30:
-    # the diagonal closure's one-px path is the same px drawn alone and drawn with the long one
-    # (a preview that adds or drops a closure elsewhere, or a closure removed on its own, does
-    # not move the others).
+    # A shallow diagonal hairline broken (with a faint line through the break: traced, drawn
+    # on that line, closures.on_ridge), and far below it a level one broken by 30 px: the
+    # diagonal closure is the same px drawn alone and drawn with the long one (a preview that
+    # adds or drops a closure elsewhere, or a closure removed on its own, moves no other).
     canvas = np.zeros((120, 160), np.uint8)
+    dark = (58, 38) if faint else (48, 32)
     cv2.line(canvas, (10, 10), (40, 27), 255, 1)
-    cv2.line(canvas, (48, 32), (80, 50), 255, 1)
+    cv2.line(canvas, dark, (90, 56), 255, 1)
     cv2.line(canvas, (10, 100), (60, 100), 255, 1)
     cv2.line(canvas, (91, 100), (150, 100), 255, 1)
-    analysis = analyse_gaps(canvas.astype(np.float32) / 255, GapParams(max_gap=32), sure)
+    ink = canvas.astype(np.float32) / 255
+    if faint:
+        pencil = np.zeros_like(canvas)
+        cv2.line(pencil, (40, 27), dark, 255, 1)
+        ink = np.maximum(ink, faint * pencil.astype(np.float32) / 255)
+    analysis = analyse_gaps(ink, GapParams(max_gap=32), sure)
     cands = analysis.candidates
     joins = cands.end_b >= 0
     diagonal = np.nonzero(joins & (cands.start[:, 0] < 60))[0]
     level = np.nonzero(joins & (cands.start[:, 0] > 60))[0]
     assert len(diagonal) == 1 and len(level) == 1 and cands.length[level[0]] > 25
+    assert bool(faint) == bool(len(analysis.traced) and analysis.traced[diagonal[0]])
     alone = render(analysis, diagonal)[0]
     together = render(analysis, np.concatenate([diagonal, level]))[0]
     assert (alone >= 0.5).sum() >= 6
