@@ -853,12 +853,15 @@ def render(analysis: GapAnalysis, accepted: np.ndarray) -> tuple[np.ndarray, lis
     # round its bridge: each is drawn and shaped on its own (_draw_wide), or it would clear the
     # other closures drawn there (a hairline beside a bold corner it seals).
     wide = widths >= WIDE
+    drawn = own_points(fixed)  # each curve once, without the repeats that pad it
     for pen in np.unique(core_pen[(core_pen > 1) & ~wide]).tolist():
-        cv2.polylines(core, own_points(fixed[(core_pen == pen) & ~wide]), False, 255, pen,
-                      cv2.LINE_8, SUBPIXEL_BITS)
+        rows = np.nonzero((core_pen == pen) & ~wide)[0].tolist()
+        cv2.polylines(core, [drawn[i] for i in rows], False, 255, pen, cv2.LINE_8,
+                      SUBPIXEL_BITS)
     for pen in np.unique(fringe_pen[~wide]).tolist():
-        cv2.polylines(fringe, own_points(fixed[(fringe_pen == pen) & ~wide]), False, 255, pen,
-                      cv2.LINE_AA, SUBPIXEL_BITS)
+        rows = np.nonzero((fringe_pen == pen) & ~wide)[0].tolist()
+        cv2.polylines(fringe, [drawn[i] for i in rows], False, 255, pen, cv2.LINE_AA,
+                      SUBPIXEL_BITS)
     # A one-px core, where a line rasterised from the curve steps a pixel beside the ink at
     # every stair: a traced closure re-inks its faint line's own pixels (ridge_path); any other
     # steps onto the darker neighbour that keeps its path connected (darkest_path).
@@ -876,8 +879,8 @@ def render(analysis: GapAnalysis, accepted: np.ndarray) -> tuple[np.ndarray, lis
     del core
     for row in np.nonzero(wide)[0].tolist():
         pen = (int(core_pen[row]), int(fringe_pen[row]))
-        _draw_wide(analysis, own_points(fixed[row:row + 1])[0], pen, int(widths[row]),
-                   (tips[0][row], tips[1][row]), out)
+        _draw_wide(analysis, drawn[row], pen, int(widths[row]), (tips[0][row], tips[1][row]),
+                   out)
     out[line] = 0.0
     closures: list[Closure] = []
     for row, k in enumerate(accepted.tolist()):
