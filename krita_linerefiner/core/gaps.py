@@ -61,6 +61,7 @@ from .closures import (
     Closure,
     GapAnalysis,
     Scorer,
+    candidate_gap,
     clear_dash,
     curves,
     dash_pieces,
@@ -149,6 +150,16 @@ DOTTED_SHORT = 8.0
 # counts as sealed there (two page-sized label maps cost 0.8 GB at 52 MP).
 SEAL_WHOLE_PX = 16_000_000
 SEAL_WINDOW = 256
+# A bridge the verifier is less sure of still (down to LARGE_BOOST more than the sensitivity
+# asked for, not only the sealing tier's closures.SEAL_BOOST) is drawn where, alone, it parts
+# two large regions of paper (_parting): at least (LARGE_SPAN x the max gap)^2 px each within
+# LARGE_WINDOW x LARGE_SPAN x the max gap round it (the benchmark's 640 px drawings: 96 px
+# squares, 2.2% of the page). A fill leaks through such a break into the background or the next
+# body, where a notch or the tip of a hair strand parts a sliver at most (models/README.md,
+# stop 59).
+LARGE_BOOST = 0.3
+LARGE_SPAN = 4.0
+LARGE_WINDOW = 1.0
 # The max gap is meant for lines of up to this width (the median skeleton width, line_width):
 # a drawing whose lines are wider, as a scan at 300 dpi or more draws a pen, has its breaks as
 # many times longer, and with GapParams.scale_max_gap the max gap its candidate bridges are
@@ -581,8 +592,9 @@ def closures_of(analysis: GapAnalysis, params: GapParams) -> tuple[np.ndarray, l
     beside the stroke past the tip, joins nothing either. The necks (breaks of up to 3 px
     with no stroke end, found once by the analysis) are added where no closure closes them;
     breaks across bold strokes are filled whole, in place of the verifier's bridges there.
-    Then the closures the verifier is less sure of that seal off a region (_sealing) are
-    drawn with the others, and the same necks again. A bridge drawn to nothing gives its ends
+    Then the closures the verifier is less sure of that seal off a region (_sealing), and
+    those it is less sure of still that part two large regions (_parting), are drawn with the
+    others, and the same necks again. A bridge drawn to nothing gives its ends
     back to the others (first_tier). Last, the fills across bold strokes that parted no paper
     with the lines alone, where they do with all that is drawn (closures.pending_to_draw).
     """
@@ -590,6 +602,8 @@ def closures_of(analysis: GapAnalysis, params: GapParams) -> tuple[np.ndarray, l
     necks = necks_to_draw(analysis, coverage, params.max_gap)
     drawn = draw_necks(analysis, coverage, necks)
     sealing = _sealing(analysis, params, accepted, coverage, idle)
+    sealing = np.concatenate([sealing, _parting(analysis, params, np.concatenate(
+        [accepted, sealing]), coverage, idle)])
     if len(sealing):  # drawn again with them, rather than a second page-sized coverage
         del coverage
         coverage, closures = _drawn(analysis, np.concatenate([accepted, sealing]))
@@ -730,6 +744,71 @@ def _sealing(analysis: GapAnalysis, params: GapParams, accepted: np.ndarray,
         if separates(before, after):
             kept.append(k)
     return np.asarray(kept, np.int64)
+
+
+def _parting(analysis: GapAnalysis, params: GapParams, taken: np.ndarray, coverage: np.ndarray,
+             idle: np.ndarray) -> np.ndarray:
+    """The candidates accepted at LARGE_BOOST more than params.sensitivity but not at the
+    sealing sensitivity (nor `taken`, nor from an end a taken one or an `idle` one has) whose
+    bridge, drawn alone on the lines and the closures so far (`coverage`), parts a region of
+    paper into two of at least (LARGE_SPAN x the max gap)^2 px each, counted within
+    LARGE_WINDOW x LARGE_SPAN x the max gap px of it (a region that goes on beyond counts what
+    lies within)."""
+    sensitivity = min(1.0, params.sensitivity + LARGE_BOOST)
+    if sensitivity <= seal_sensitivity(params.sensitivity):
+        return np.zeros(0, np.int64)
+    cands = analysis.candidates
+    broad = _outside_bold(analysis, select(analysis, sensitivity, params.max_gap,
+                                           excluded=idle), params.max_gap)
+    surer = _outside_bold(analysis, select(analysis, seal_sensitivity(params.sensitivity),
+                                           params.max_gap, excluded=idle), params.max_gap)
+    extra = np.setdiff1d(np.setdiff1d(broad, taken), surer)
+    used = np.zeros(len(analysis.ends), bool)
+    for rows in (taken, idle):
+        used[cands.end_a[rows]] = True
+        used[cands.end_b[rows][cands.end_b[rows] >= 0]] = True
+    extra = extra[~used[cands.end_a[extra]] & ~(
+        (cands.end_b[extra] >= 0) & used[np.maximum(cands.end_b[extra], 0)])]
+    if not len(extra):
+        return extra
+    side = LARGE_SPAN * candidate_gap(analysis, params.max_gap)
+    large = side * side
+    pad = math.ceil(LARGE_WINDOW * side)
+    line = analysis.lines.line
+    h, w = line.shape
+    fixed = np.rint(curves(analysis, extra, drawn_tips(analysis, extra))
+                    * (1 << SUBPIXEL_BITS)).astype(np.int32)
+    core_pen = pens(cands.width[extra])[0]
+    drawn = own_points(fixed)  # as _sealing draws them
+    points = fixed >> SUBPIXEL_BITS
+    kept = []
+    for row, k in enumerate(extra.tolist()):
+        xs, ys = points[row, :, 0], points[row, :, 1]
+        y0, y1 = max(0, int(ys.min()) - pad), min(h, int(ys.max()) + pad + 1)
+        x0, x1 = max(0, int(xs.min()) - pad), min(w, int(xs.max()) + pad + 1)
+        barrier = line[y0:y1, x0:x1] | (coverage[y0:y1, x0:x1] >= LINE_LEVEL)
+        own = np.zeros(barrier.shape, np.uint8)
+        cv2.polylines(own, [drawn[row] - np.array([x0, y0], np.int32) * (1 << SUBPIXEL_BITS)],
+                      False, 1, int(core_pen[row]), cv2.LINE_8, SUBPIXEL_BITS)
+        after_wall = barrier | own.view(bool)
+        ring = cv2.dilate(own, np.ones((3, 3), np.uint8)).view(bool) & ~after_wall
+        _, after, stats, _ = cv2.connectedComponentsWithStats(
+            (~after_wall).view(np.uint8), connectivity=4, ltype=cv2.CV_32S)
+        if len(np.unique(after[ring])) >= 2 and _parts_large(
+                paper_regions(~barrier)[ring], after[ring], stats[:, cv2.CC_STAT_AREA], large):
+            kept.append(k)
+    return np.asarray(kept, np.int64)
+
+
+def _parts_large(before: np.ndarray, after: np.ndarray, areas: np.ndarray, large: float) -> bool:
+    """Whether a region of `before` (labels of the px round a stroke) is two or more of
+    `after` of which the two largest have at least `large` px each (`areas`, by after label)."""
+    pairs = np.unique(np.stack([before, after], axis=1), axis=0)
+    for region in np.unique(pairs[:, 0]).tolist():
+        parts = pairs[pairs[:, 0] == region, 1]
+        if len(parts) >= 2 and np.sort(areas[parts])[-2] >= large:
+            return True
+    return False
 
 
 def _outside_bold(analysis: GapAnalysis, accepted: np.ndarray, max_gap: int) -> np.ndarray:

@@ -259,6 +259,29 @@ def test_a_less_sure_closure_is_drawn_where_it_seals_a_region(monkeypatch) -> No
     assert loose[:, :96].any() and loose[:, 100:].any()
 
 
+def test_an_unsure_closure_is_drawn_where_it_parts_two_large_regions(monkeypatch) -> None:
+    from krita_linerefiner.core import gaps as gaps_module
+
+    # A 148 px square and a 40 px one, each with a 10 px break in its top side, every
+    # candidate scored 0.3: under what the sealing tier asks at sensitivity 0.5 (0.34), over
+    # what a bridge that parts two large regions needs (0.26). Only the large square, whose
+    # inside (146 px a side) is over the (4 x 24 px)^2 a large region needs, is closed.
+    ink = np.zeros((300, 420), np.float32)
+    ink[100:280, 100:280] = cut(square_outline(180), 10)
+    ink[100:172, 320:392] = cut(square_outline(72), 10)
+
+    def unsure(patches: np.ndarray, features: np.ndarray) -> np.ndarray:
+        return np.full(len(patches), 0.3, np.float32)
+
+    drawn = close_gaps(ink, GapParams(sensitivity=0.5), scorer=unsure).gaps >= 0.5
+    assert drawn[:, :300].any() and not drawn[:, 300:].any()
+    # The large square's inside sealed off; the small one's still open to the page.
+    assert paper_regions(ink >= 0.5) == 1 and paper_regions((ink >= 0.5) | drawn) == 2
+    # Without the tier neither is closed.
+    monkeypatch.setattr(gaps_module, "LARGE_BOOST", 0.0)
+    assert not close_gaps(ink, GapParams(sensitivity=0.5), scorer=unsure).gaps.any()
+
+
 def test_line_darkness_override_is_validated() -> None:
     with pytest.raises(LineRefinerError, match="darkness"):
         GapParams(line_darkness=0.0)
