@@ -153,13 +153,13 @@ SEAL_WINDOW = 256
 # A bridge the verifier is less sure of still (down to LARGE_BOOST more than the sensitivity
 # asked for, not only the sealing tier's closures.SEAL_BOOST) is drawn where, alone, it parts
 # two large regions of paper (_parting): at least (LARGE_SPAN x the max gap)^2 px each within
-# LARGE_WINDOW x LARGE_SPAN x the max gap round it (the benchmark's 640 px drawings: 96 px
-# squares, 2.2% of the page). A fill leaks through such a break into the background or the next
+# LARGE_WINDOW x LARGE_SPAN x the max gap round it, at most SEAL_WINDOW (the benchmark's 640 px
+# drawings at the default max gap: 96 px squares, 2.2% of the page, within 192 px). A fill leaks through such a break into the background or the next
 # body, where a notch or the tip of a hair strand parts a sliver at most (models/README.md,
 # stop 59).
 LARGE_BOOST = 0.3
 LARGE_SPAN = 4.0
-LARGE_WINDOW = 1.0
+LARGE_WINDOW = 2.0
 # The max gap is meant for lines of up to this width (the median skeleton width, line_width):
 # a drawing whose lines are wider, as a scan at 300 dpi or more draws a pen, has its breaks as
 # many times longer, and with GapParams.scale_max_gap the max gap its candidate bridges are
@@ -601,9 +601,11 @@ def closures_of(analysis: GapAnalysis, params: GapParams) -> tuple[np.ndarray, l
     accepted, idle, coverage, closures = first_tier(analysis, params)
     necks = necks_to_draw(analysis, coverage, params.max_gap)
     drawn = draw_necks(analysis, coverage, necks)
-    sealing = _sealing(analysis, params, accepted, coverage, idle)
+    paper = PagePaper(analysis.lines.line, coverage)
+    sealing = _sealing(analysis, params, accepted, coverage, idle, paper)
     sealing = np.concatenate([sealing, _parting(analysis, params, np.concatenate(
-        [accepted, sealing]), coverage, idle)])
+        [accepted, sealing]), coverage, idle, paper)])
+    del paper
     if len(sealing):  # drawn again with them, rather than a second page-sized coverage
         del coverage
         coverage, closures = _drawn(analysis, np.concatenate([accepted, sealing]))
@@ -676,8 +678,29 @@ def _idle(analysis: GapAnalysis, accepted: np.ndarray, closures: list[Closure]) 
     return np.asarray(idle, np.int64)
 
 
+class PagePaper:
+    """The page's paper regions (4-connected) with the lines and the closures drawn so far
+    (`coverage` at LINE_LEVEL), labelled once on the first ask, for pages up to SEAL_WHOLE_PX:
+    the sealing tier and _parting ask for the same."""
+
+    def __init__(self, line: np.ndarray, coverage: np.ndarray) -> None:
+        self.line, self.coverage = line, coverage
+        self.whole = line.size <= SEAL_WHOLE_PX
+        self._found: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def regions(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(barrier, labels, area of each label): the page's walls and its paper regions."""
+        if self._found is None:
+            barrier = self.line | (self.coverage >= LINE_LEVEL)
+            _, labels, stats, _ = cv2.connectedComponentsWithStats(
+                (~barrier).view(np.uint8), connectivity=4, ltype=cv2.CV_32S)
+            self._found = (barrier, labels, stats[:, cv2.CC_STAT_AREA])
+        return self._found
+
+
 def _sealing(analysis: GapAnalysis, params: GapParams, accepted: np.ndarray,
-             coverage: np.ndarray, idle: np.ndarray) -> np.ndarray:
+             coverage: np.ndarray, idle: np.ndarray, paper: PagePaper | None = None
+             ) -> np.ndarray:
     """The candidates accepted at the sealing sensitivity (closures.seal_sensitivity) but not
     at params.sensitivity whose bridge seals off a region of paper (on pages over
     SEAL_WHOLE_PX, within SEAL_WINDOW px of it), with the lines, the closures drawn so far
@@ -716,10 +739,10 @@ def _sealing(analysis: GapAnalysis, params: GapParams, accepted: np.ndarray,
     boxes = [(max(0, int(a[0])), max(0, int(a[1])), int(min(w, b[0]) - max(0, a[0])),
               int(min(h, b[1]) - max(0, a[1]))) for a, b in zip(lo, hi, strict=True)]
     paths = _joining(analysis, paths.view(bool), boxes).view(np.uint8)
-    whole = h * w <= SEAL_WHOLE_PX  # the page's paper regions, once
+    paper = PagePaper(line, coverage) if paper is None else paper
+    whole = paper.whole  # the page's paper regions, once
     if whole:
-        barrier_all = line | (coverage >= LINE_LEVEL)
-        before_all = paper_regions(~barrier_all)
+        barrier_all, before_all, _ = paper.regions()
         after_all = paper_regions(~(barrier_all | paths.view(bool)))
     kept = []
     for row, k in enumerate(extra.tolist()):
@@ -747,13 +770,14 @@ def _sealing(analysis: GapAnalysis, params: GapParams, accepted: np.ndarray,
 
 
 def _parting(analysis: GapAnalysis, params: GapParams, taken: np.ndarray, coverage: np.ndarray,
-             idle: np.ndarray) -> np.ndarray:
+             idle: np.ndarray, paper: PagePaper | None = None) -> np.ndarray:
     """The candidates accepted at LARGE_BOOST more than params.sensitivity but not at the
     sealing sensitivity (nor `taken`, nor from an end a taken one or an `idle` one has) whose
     bridge, drawn alone on the lines and the closures so far (`coverage`), parts a region of
     paper into two of at least (LARGE_SPAN x the max gap)^2 px each, counted within
-    LARGE_WINDOW x LARGE_SPAN x the max gap px of it (a region that goes on beyond counts what
-    lies within)."""
+    LARGE_WINDOW x LARGE_SPAN x the max gap px of it, at most SEAL_WINDOW (a region that goes
+    on beyond counts what lies within); on a page up to SEAL_WHOLE_PX, only where a region
+    round it has room for two such parts (_room_for_two)."""
     sensitivity = min(1.0, params.sensitivity + LARGE_BOOST)
     if sensitivity <= seal_sensitivity(params.sensitivity):
         return np.zeros(0, np.int64)
@@ -773,7 +797,7 @@ def _parting(analysis: GapAnalysis, params: GapParams, taken: np.ndarray, covera
         return extra
     side = LARGE_SPAN * candidate_gap(analysis, params.max_gap)
     large = side * side
-    pad = math.ceil(LARGE_WINDOW * side)
+    pad = min(SEAL_WINDOW, math.ceil(LARGE_WINDOW * side))
     line = analysis.lines.line
     h, w = line.shape
     fixed = np.rint(curves(analysis, extra, drawn_tips(analysis, extra))
@@ -781,9 +805,12 @@ def _parting(analysis: GapAnalysis, params: GapParams, taken: np.ndarray, covera
     core_pen = pens(cands.width[extra])[0]
     drawn = own_points(fixed)  # as _sealing draws them
     points = fixed >> SUBPIXEL_BITS
+    paper = PagePaper(line, coverage) if paper is None else paper
     kept = []
     for row, k in enumerate(extra.tolist()):
         xs, ys = points[row, :, 0], points[row, :, 1]
+        if paper.whole and not _room_for_two(paper, drawn[row], int(core_pen[row]), large):
+            continue
         y0, y1 = max(0, int(ys.min()) - pad), min(h, int(ys.max()) + pad + 1)
         x0, x1 = max(0, int(xs.min()) - pad), min(w, int(xs.max()) + pad + 1)
         barrier = line[y0:y1, x0:x1] | (coverage[y0:y1, x0:x1] >= LINE_LEVEL)
@@ -798,6 +825,24 @@ def _parting(analysis: GapAnalysis, params: GapParams, taken: np.ndarray, covera
                 paper_regions(~barrier)[ring], after[ring], stats[:, cv2.CC_STAT_AREA], large):
             kept.append(k)
     return np.asarray(kept, np.int64)
+
+
+def _room_for_two(paper: PagePaper, path: np.ndarray, pen: int, large: float) -> bool:
+    """Whether a page-wide paper region round a bridge's path (fixed-point x, y points drawn
+    with a pen `pen` px wide) has room for two parts of `large` px: no region under twice that
+    can be parted into two, in any window (_parting)."""
+    _, labels, areas = paper.regions()
+    h, w = labels.shape
+    pts = path >> SUBPIXEL_BITS
+    x0, y0 = max(0, int(pts[:, 0].min()) - pen - 2), max(0, int(pts[:, 1].min()) - pen - 2)
+    x1, y1 = min(w, int(pts[:, 0].max()) + pen + 3), min(h, int(pts[:, 1].max()) + pen + 3)
+    own = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    cv2.polylines(own, [path - np.array([x0, y0], np.int32) * (1 << SUBPIXEL_BITS)], False, 1,
+                  pen, cv2.LINE_8, SUBPIXEL_BITS)
+    round_it = cv2.dilate(own, np.ones((3, 3), np.uint8)).view(bool)
+    found = labels[y0:y1, x0:x1][round_it]
+    found = found[found > 0]
+    return bool(len(found)) and float(areas[found].max()) >= 2.0 * large
 
 
 def _parts_large(before: np.ndarray, after: np.ndarray, areas: np.ndarray, large: float) -> bool:
