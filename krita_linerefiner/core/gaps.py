@@ -153,10 +153,10 @@ SEAL_WINDOW = 256
 # A bridge the verifier is less sure of still (down to LARGE_BOOST more than the sensitivity
 # asked for, not only the sealing tier's closures.SEAL_BOOST) is drawn where, alone, it parts
 # two large regions of paper (_parting): at least (LARGE_SPAN x the max gap)^2 px each within
-# LARGE_WINDOW x LARGE_SPAN x the max gap round it, at most SEAL_WINDOW (the benchmark's 640 px
-# drawings at the default max gap: 96 px squares, 2.2% of the page, within 192 px). A fill leaks through such a break into the background or the next
-# body, where a notch or the tip of a hair strand parts a sliver at most (models/README.md,
-# stop 59).
+# LARGE_WINDOW x LARGE_SPAN x the max gap round it, at most SEAL_WINDOW (the benchmark's 640
+# px drawings at the default max gap: 96 px squares, 2.2% of the page, within 192 px). A fill
+# leaks through such a break into the background or the next body, where a notch or the tip
+# of a hair strand parts a sliver at most (models/README.md, stop 59).
 LARGE_BOOST = 0.3
 LARGE_SPAN = 4.0
 LARGE_WINDOW = 2.0
