@@ -821,8 +821,11 @@ def _parting(analysis: GapAnalysis, params: GapParams, taken: np.ndarray, covera
         ring = cv2.dilate(own, np.ones((3, 3), np.uint8)).view(bool) & ~after_wall
         _, after, stats, _ = cv2.connectedComponentsWithStats(
             (~after_wall).view(np.uint8), connectivity=4, ltype=cv2.CV_32S)
-        if len(np.unique(after[ring])) >= 2 and _parts_large(
-                paper_regions(~barrier)[ring], after[ring], stats[:, cv2.CC_STAT_AREA], large):
+        areas = stats[:, cv2.CC_STAT_AREA]
+        round_it = np.unique(after[ring])
+        # Two large parts round it at least, or no region of before is two of them.
+        if (np.count_nonzero(areas[round_it] >= large) >= 2
+                and _parts_large(paper_regions(~barrier)[ring], after[ring], areas, large)):
             kept.append(k)
     return np.asarray(kept, np.int64)
 
