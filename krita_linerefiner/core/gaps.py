@@ -602,9 +602,10 @@ def closures_of(analysis: GapAnalysis, params: GapParams) -> tuple[np.ndarray, l
     necks = necks_to_draw(analysis, coverage, params.max_gap)
     drawn = draw_necks(analysis, coverage, necks)
     paper = PagePaper(analysis.lines.line, coverage)
-    sealing = _sealing(analysis, params, accepted, coverage, idle, paper)
+    wider = _selected(analysis, seal_sensitivity(params.sensitivity), params.max_gap, idle)
+    sealing = _sealing(analysis, accepted, coverage, idle, wider, paper)
     sealing = np.concatenate([sealing, _parting(analysis, params, np.concatenate(
-        [accepted, sealing]), coverage, idle, paper)])
+        [accepted, sealing]), coverage, idle, wider, paper)])
     del paper
     if len(sealing):  # drawn again with them, rather than a second page-sized coverage
         del coverage
@@ -627,14 +628,12 @@ def first_tier(analysis: GapAnalysis, params: GapParams
     Such bridges (`idle`) are left out and the selection made once more, their ends free;
     drawn again only if that selection takes a bridge the first did not (the first drawing,
     less its idle bridges, is the same to a px at half coverage: the hand-drawn set)."""
-    accepted = _outside_bold(analysis, select(analysis, params.sensitivity, params.max_gap),
-                             params.max_gap)
+    accepted = _selected(analysis, params.sensitivity, params.max_gap)
     coverage, closures = _drawn(analysis, accepted)
     idle = _idle(analysis, accepted, closures)
     if not len(idle):
         return accepted, idle, coverage, closures
-    again = _outside_bold(analysis, select(analysis, params.sensitivity, params.max_gap,
-                                           excluded=idle), params.max_gap)
+    again = _selected(analysis, params.sensitivity, params.max_gap, idle)
     if np.isin(again, accepted).all():  # nothing new
         return again, idle, coverage, closures
     del coverage
@@ -678,6 +677,24 @@ def _idle(analysis: GapAnalysis, accepted: np.ndarray, closures: list[Closure]) 
     return np.asarray(idle, np.int64)
 
 
+def _selected(analysis: GapAnalysis, sensitivity: float, max_gap: int,
+              excluded: np.ndarray | None = None) -> np.ndarray:
+    """The bridges select accepts at `sensitivity` (never the `excluded`), but those across a
+    break of a bold stroke that its fill closes (_outside_bold)."""
+    return _outside_bold(analysis, select(analysis, sensitivity, max_gap, excluded=excluded),
+                         max_gap)
+
+
+def _path_in(shape: tuple[int, int], x0: int, y0: int, path: np.ndarray, pen: int
+             ) -> np.ndarray:
+    """(shape) uint8: a closure's solid core (`path`, fixed-point x, y points; a pen `pen` px
+    wide) drawn 1 in a window whose corner is page px (x0, y0)."""
+    out = np.zeros(shape, np.uint8)
+    cv2.polylines(out, [path - np.array([x0, y0], np.int32) * (1 << SUBPIXEL_BITS)], False, 1,
+                  pen, cv2.LINE_8, SUBPIXEL_BITS)
+    return out
+
+
 class PagePaper:
     """The page's paper regions (4-connected) with the lines and the closures drawn so far
     (`coverage` at LINE_LEVEL), labelled once on the first ask, for pages up to SEAL_WHOLE_PX:
@@ -698,19 +715,17 @@ class PagePaper:
         return self._found
 
 
-def _sealing(analysis: GapAnalysis, params: GapParams, accepted: np.ndarray,
-             coverage: np.ndarray, idle: np.ndarray, paper: PagePaper | None = None
-             ) -> np.ndarray:
-    """The candidates accepted at the sealing sensitivity (closures.seal_sensitivity) but not
-    at params.sensitivity whose bridge seals off a region of paper (on pages over
+def _sealing(analysis: GapAnalysis, accepted: np.ndarray, coverage: np.ndarray,
+             idle: np.ndarray, wider: np.ndarray, paper: PagePaper) -> np.ndarray:
+    """The candidates `wider` (accepted at the sealing sensitivity, closures.seal_sensitivity,
+    with the `idle` ones excluded: closures_of) but not `accepted` whose bridge seals off a
+    region of paper (on pages over
     SEAL_WHOLE_PX, within SEAL_WINDOW px of it), with the lines, the closures drawn so far
     (`coverage`) and all such bridges drawn (as the seal-only setting tests): a bridge a fill
     would otherwise leak through is more likely wanted than one that closes nothing (a free
     stroke's tip to another). The ends of the `idle` bridges (closures_of) are given back to
     the surer bridges only: a less sure one from such an end was a wide false blob across a
     face's shadow."""
-    wider = _outside_bold(analysis, select(analysis, seal_sensitivity(params.sensitivity),
-                                           params.max_gap, excluded=idle), params.max_gap)
     if len(idle):
         cands = analysis.candidates
         freed = np.concatenate([cands.end_a[idle], cands.end_b[idle]])
@@ -739,7 +754,6 @@ def _sealing(analysis: GapAnalysis, params: GapParams, accepted: np.ndarray,
     boxes = [(max(0, int(a[0])), max(0, int(a[1])), int(min(w, b[0]) - max(0, a[0])),
               int(min(h, b[1]) - max(0, a[1]))) for a, b in zip(lo, hi, strict=True)]
     paths = _joining(analysis, paths.view(bool), boxes).view(np.uint8)
-    paper = PagePaper(line, coverage) if paper is None else paper
     whole = paper.whole  # the page's paper regions, once
     if whole:
         barrier_all, before_all, _ = paper.regions()
@@ -752,9 +766,7 @@ def _sealing(analysis: GapAnalysis, params: GapParams, accepted: np.ndarray,
         x0, x1 = max(0, int(xs.min()) - pad), min(w, int(xs.max()) + pad + 1)
         barrier = line[y0:y1, x0:x1] | (coverage[y0:y1, x0:x1] >= LINE_LEVEL)
         others = paths[y0:y1, x0:x1].view(bool) & ~barrier
-        own = np.zeros(barrier.shape, np.uint8)
-        cv2.polylines(own, [drawn[row] - np.array([x0, y0], np.int32) * (1 << SUBPIXEL_BITS)],
-                      False, 1, int(core_pen[row]), cv2.LINE_8, SUBPIXEL_BITS)
+        own = _path_in(barrier.shape, x0, y0, drawn[row], int(core_pen[row]))
         if not (own.view(bool) & others).any():
             continue
         ring = cv2.dilate(own, np.ones((3, 3), np.uint8)).view(bool) & ~(barrier | others)
@@ -770,11 +782,11 @@ def _sealing(analysis: GapAnalysis, params: GapParams, accepted: np.ndarray,
 
 
 def _parting(analysis: GapAnalysis, params: GapParams, taken: np.ndarray, coverage: np.ndarray,
-             idle: np.ndarray, paper: PagePaper | None = None) -> np.ndarray:
+             idle: np.ndarray, wider: np.ndarray, paper: PagePaper) -> np.ndarray:
     """The candidates accepted at LARGE_BOOST more than params.sensitivity but not at the
-    sealing sensitivity (nor `taken`, nor from an end a taken one or an `idle` one has) whose
-    bridge, drawn alone on the lines and the closures so far (`coverage`), parts a region of
-    paper into two of at least (LARGE_SPAN x the max gap)^2 px each, counted within
+    sealing sensitivity (`wider`), nor `taken`, nor from an end a taken one or an `idle` one
+    has, whose bridge, drawn alone on the lines and the closures so far (`coverage`), parts a
+    region of paper into two of at least (LARGE_SPAN x the max gap)^2 px each, counted within
     LARGE_WINDOW x LARGE_SPAN x the max gap px of it, at most SEAL_WINDOW (a region that goes
     on beyond counts what lies within); on a page up to SEAL_WHOLE_PX, only where a region
     round it has room for two such parts (_room_for_two)."""
@@ -782,11 +794,8 @@ def _parting(analysis: GapAnalysis, params: GapParams, taken: np.ndarray, covera
     if sensitivity <= seal_sensitivity(params.sensitivity):
         return np.zeros(0, np.int64)
     cands = analysis.candidates
-    broad = _outside_bold(analysis, select(analysis, sensitivity, params.max_gap,
-                                           excluded=idle), params.max_gap)
-    surer = _outside_bold(analysis, select(analysis, seal_sensitivity(params.sensitivity),
-                                           params.max_gap, excluded=idle), params.max_gap)
-    extra = np.setdiff1d(np.setdiff1d(broad, taken), surer)
+    broad = _selected(analysis, sensitivity, params.max_gap, idle)
+    extra = np.setdiff1d(np.setdiff1d(broad, taken), wider)
     used = np.zeros(len(analysis.ends), bool)
     for rows in (taken, idle):
         used[cands.end_a[rows]] = True
@@ -805,7 +814,6 @@ def _parting(analysis: GapAnalysis, params: GapParams, taken: np.ndarray, covera
     core_pen = pens(cands.width[extra])[0]
     drawn = own_points(fixed)  # as _sealing draws them
     points = fixed >> SUBPIXEL_BITS
-    paper = PagePaper(line, coverage) if paper is None else paper
     kept = []
     for row, k in enumerate(extra.tolist()):
         xs, ys = points[row, :, 0], points[row, :, 1]
@@ -814,9 +822,7 @@ def _parting(analysis: GapAnalysis, params: GapParams, taken: np.ndarray, covera
         y0, y1 = max(0, int(ys.min()) - pad), min(h, int(ys.max()) + pad + 1)
         x0, x1 = max(0, int(xs.min()) - pad), min(w, int(xs.max()) + pad + 1)
         barrier = line[y0:y1, x0:x1] | (coverage[y0:y1, x0:x1] >= LINE_LEVEL)
-        own = np.zeros(barrier.shape, np.uint8)
-        cv2.polylines(own, [drawn[row] - np.array([x0, y0], np.int32) * (1 << SUBPIXEL_BITS)],
-                      False, 1, int(core_pen[row]), cv2.LINE_8, SUBPIXEL_BITS)
+        own = _path_in(barrier.shape, x0, y0, drawn[row], int(core_pen[row]))
         after_wall = barrier | own.view(bool)
         ring = cv2.dilate(own, np.ones((3, 3), np.uint8)).view(bool) & ~after_wall
         _, after, stats, _ = cv2.connectedComponentsWithStats(
@@ -839,9 +845,7 @@ def _room_for_two(paper: PagePaper, path: np.ndarray, pen: int, large: float) ->
     pts = path >> SUBPIXEL_BITS
     x0, y0 = max(0, int(pts[:, 0].min()) - pen - 2), max(0, int(pts[:, 1].min()) - pen - 2)
     x1, y1 = min(w, int(pts[:, 0].max()) + pen + 3), min(h, int(pts[:, 1].max()) + pen + 3)
-    own = np.zeros((y1 - y0, x1 - x0), np.uint8)
-    cv2.polylines(own, [path - np.array([x0, y0], np.int32) * (1 << SUBPIXEL_BITS)], False, 1,
-                  pen, cv2.LINE_8, SUBPIXEL_BITS)
+    own = _path_in((y1 - y0, x1 - x0), x0, y0, path, pen)
     round_it = cv2.dilate(own, np.ones((3, 3), np.uint8)).view(bool)
     found = labels[y0:y1, x0:x1][round_it]
     found = found[found > 0]
