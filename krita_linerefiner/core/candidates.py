@@ -1905,9 +1905,12 @@ def area_maps(lines: LineMap, level: int) -> tuple[np.ndarray, np.ndarray]:
 def patches(lines: LineMap, cands: Candidates, ends: StrokeEnds, size: int = PATCH,
             block: int = 1000, bridge: str = BRIDGE_CHORD,
             sampling: str = SAMPLING_POINT,
-            maps: dict[int, tuple[np.ndarray, np.ndarray]] | None = None) -> np.ndarray:
+            maps: dict[int, tuple[np.ndarray, np.ndarray]] | None = None,
+            zoom: float = 1.0) -> np.ndarray:
     """(N, 3, size, size) float32: the ink, the end's own piece and the bridge, rotated so the
-    bridge runs left to right through the middle and scaled so it spans half the patch at most.
+    bridge runs left to right through the middle and scaled so it spans half the patch at most
+    (`zoom` times the drawing px the patch covers: the same candidate seen from nearer or
+    farther, core.gaps.VIEW_ZOOMS).
     The bridge channel is 3 px wide along the straight chord (BRIDGE_CHORD) or along the curve
     a closure would be drawn on (BRIDGE_CURVE, candidate_curves).
 
@@ -1926,7 +1929,7 @@ def patches(lines: LineMap, cands: Candidates, ends: StrokeEnds, size: int = PAT
     if n == 0:
         return out
     length = cands.length
-    span = np.maximum(24.0, 2.0 * length + 12.0)  # px of the drawing the patch covers
+    span = np.maximum(24.0, 2.0 * length + 12.0) * zoom  # px of the drawing the patch covers
     step = span / size  # drawing px per patch px
     centre = (cands.start + cands.stop) / 2.0
     unit = (cands.stop - cands.start) / length.clip(min=1e-6)[:, None]

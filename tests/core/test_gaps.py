@@ -841,7 +841,7 @@ def test_close_gaps_scores_each_candidate_on_both_sides() -> None:
         propose,
         tip_crowding,
     )
-    from krita_linerefiner.core.gaps import analyse_gaps
+    from krita_linerefiner.core.gaps import VIEW_ZOOMS, analyse_gaps
 
     ink = cut(square_outline(), 6)
     calls: list[np.ndarray] = []
@@ -852,21 +852,70 @@ def test_close_gaps_scores_each_candidate_on_both_sides() -> None:
         return np.float32(0.2) + np.float32(0.6) * above  # never under the mirror floor
 
     analysis = analyse_gaps(ink, GapParams(), ink_above)
+    asked = list(calls)
     lines = LineMap.from_ink(ink)
     ends = find_ends(lines)
     cands = propose(lines, ends, 24)
-    block = patches(lines, cands, ends)
-    # The bridge between the cut's two ends (plain strokes) is asked from its other end too,
-    # on both sides, and the two answers averaged (test_a_bridge_between_plain_strokes_...).
+
+    def both(block: np.ndarray) -> np.ndarray:
+        return (ink_above(block, None) + ink_above(block[:, :, ::-1], None)) / 2  # type: ignore[arg-type]
+
+    # Each candidate is asked at each of the views (the patch's span times each zoom), each on
+    # both sides, and the answers averaged; the bridge between the cut's two ends (plain
+    # strokes) is asked from its other end too, the same way, and the two averaged
+    # (test_a_bridge_between_plain_strokes_...).
+    views = len(VIEW_ZOOMS)
+    assert views >= 2 and VIEW_ZOOMS[0] == 1.0
     pair = np.nonzero(cands.end_b >= 0)[0]
-    assert len(pair) == 1 and len(calls) == 4
-    np.testing.assert_array_equal(calls[1], block[:, :, ::-1])
-    expected = (ink_above(block, None) + ink_above(block[:, :, ::-1], None)) / 2  # type: ignore[arg-type]
-    other = patches(lines, from_other_end(cands, pair, tip_crowding(ends)), ends)
-    np.testing.assert_array_equal(calls[2], other)
-    back = (ink_above(other, None) + ink_above(other[:, :, ::-1], None)) / 2  # type: ignore[arg-type]
+    assert len(pair) == 1 and len(asked) == 4 * views
+    blocks = [patches(lines, cands, ends, zoom=z) for z in VIEW_ZOOMS]
+    np.testing.assert_array_equal(asked[0], blocks[0])
+    np.testing.assert_array_equal(asked[1], blocks[0][:, :, ::-1])
+    np.testing.assert_array_equal(asked[2], blocks[1])
+    assert not np.array_equal(blocks[1], blocks[0])  # another view of the same candidates
+    expected = np.mean([both(b) for b in blocks], axis=0)
+    other = from_other_end(cands, pair, tip_crowding(ends))
+    others = [patches(lines, other, ends, zoom=z) for z in VIEW_ZOOMS]
+    np.testing.assert_array_equal(asked[2 * views], others[0])
+    back = np.mean([both(b) for b in others], axis=0)
     expected[pair] = 0.5 * (expected[pair] + back)
-    np.testing.assert_allclose(analysis.probability, expected)
+    np.testing.assert_allclose(analysis.probability, expected, rtol=1e-6)
+
+
+def test_a_candidate_sure_to_be_rejected_at_the_first_view_is_not_asked_at_the_others() -> None:
+    from krita_linerefiner.core.candidates import LineMap, find_ends, patches, propose
+    from krita_linerefiner.core.gaps import MIRROR_FLOOR, VIEW_ZOOMS, score_views
+
+    ink = np.zeros((130, 170), np.float32)
+    cv2.line(ink, (10, 40), (58, 40), 1.0, 2)  # a break of 12 px ...
+    cv2.line(ink, (70, 40), (160, 40), 1.0, 2)
+    cv2.line(ink, (58, 70), (58, 120), 1.0, 2)  # ... and one of 10 px side by side
+    cv2.line(ink, (68, 70), (68, 120), 1.0, 2)
+    lines = LineMap.from_ink(ink)
+    ends = find_ends(lines)
+    cands = propose(lines, ends, 24)
+    assert len(cands) >= 2
+    first = patches(lines, cands, ends)
+    sizes: list[int] = []
+
+    at_first = {row.tobytes(): k for k, row in enumerate(first)}
+    at_first.update({row[:, ::-1].tobytes(): k for k, row in enumerate(first)})
+
+    def sure_at_first_view(p: np.ndarray, feats: np.ndarray) -> np.ndarray:
+        # At the first view (or its mirror) the first candidate is hopeless, the rest 0.6;
+        # every other view answers 0.9.
+        sizes.append(len(p))
+        seen = [at_first.get(row.tobytes()) for row in p]
+        return np.array([0.9 if k is None else MIRROR_FLOOR / 2 if k == 0 else 0.6
+                         for k in seen], np.float32)
+
+    probability = score_views(sure_at_first_view, lines, cands, ends, "chord", "point")
+    assert probability[0] == np.float32(MIRROR_FLOOR / 2)
+    views = len(VIEW_ZOOMS)
+    np.testing.assert_allclose(probability[1:], (0.6 + 0.9 * (views - 1)) / views, rtol=1e-6)
+    # The first view and its mirror for all, but its mirror not for the hopeless one; then each
+    # other view, both sides, for the rest only.
+    assert sizes[0] == len(cands) and sizes[2:] == [len(cands) - 1] * (2 * (views - 1))
 
 
 def test_a_bold_stroke_cut_square_is_bridged_end_to_end() -> None:
@@ -1003,7 +1052,7 @@ def test_a_neck_that_a_closure_turns_into_a_channel_is_not_drawn() -> None:
 def test_only_candidates_a_max_gap_up_to_the_reach_could_select_are_scored() -> None:
     from krita_linerefiner.core.candidates import FEATURES
     from krita_linerefiner.core.closures import selectable
-    from krita_linerefiner.core.gaps import analyse_gaps
+    from krita_linerefiner.core.gaps import VIEW_ZOOMS, analyse_gaps
 
     ink = np.zeros((130, 170), np.float32)
     cv2.line(ink, (10, 40), (58, 40), 1.0, 2)  # a straight break of about 30 px ...
@@ -1024,9 +1073,11 @@ def test_only_candidates_a_max_gap_up_to_the_reach_could_select_are_scored() -> 
     straight = cands.features[:, FEATURES.index("cos_a")] > 0.9
     assert (far & straight & wanted).any()  # along a stroke: searched and scored a third further
     assert (far & ~straight & ~wanted).any()  # side by side: out of reach at max gap 24
-    # Each side of each wanted candidate once (and the end-to-end ones from their other end).
-    assert len(scored) in (2, 4) and len(scored[0]) == wanted.sum()
-    assert len(scored) == 2 or len(scored[2]) <= (wanted & end_to_end).sum()
+    # Each side of each wanted candidate once at each view (gaps.VIEW_ZOOMS; and the
+    # end-to-end ones from their other end).
+    views = len(VIEW_ZOOMS)
+    assert len(scored) in (2 * views, 4 * views) and len(scored[0]) == wanted.sum()
+    assert len(scored) == 2 * views or len(scored[2 * views]) <= (wanted & end_to_end).sum()
     np.testing.assert_array_equal(analysis.probability, np.where(wanted, 0.5, 0.0))
     # A run meant for a preview up to 32 px scores them all: any of them may be selected there.
     scored.clear()

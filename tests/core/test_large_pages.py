@@ -89,8 +89,10 @@ def test_candidates_are_scored_in_blocks_with_the_same_probabilities(monkeypatch
     monkeypatch.setattr(gaps_module, "SCORE_BLOCK", 3)
     blocks = analyse_gaps(norm, params, counting)
     # Each block is scored, then the mirrors of those not sure to be rejected
-    # (gaps.score_both_sides): at most two calls per block of at most 3.
-    assert max(sizes) == 3 and -(-n // 3) <= len(sizes) <= 2 * -(-n // 3)
+    # (gaps.score_both_sides), at each view (gaps.VIEW_ZOOMS): at most two calls per view and
+    # block of at most 3.
+    views = len(gaps_module.VIEW_ZOOMS)
+    assert max(sizes) == 3 and -(-n // 3) <= len(sizes) <= 2 * views * -(-n // 3)
     np.testing.assert_array_equal(blocks.probability, whole.probability)
 
 

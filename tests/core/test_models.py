@@ -401,11 +401,14 @@ def test_a_scorer_says_how_its_patches_read_the_drawing_and_gap_analysis_cuts_th
     cands = cands.take(np.flatnonzero(gaps.selectable(cands, 24)))
     # Scored shortest first, so that each prefilter level is made once; and once more for the
     # bridges between plain strokes asked from their other end after them (gaps.PLAIN_CROWDING).
+    # At each view (gaps.VIEW_ZOOMS) the same, the patch's span times its zoom.
     cands = cands.take(np.argsort(cands.length, kind="stable"))
     levels = area_level((2 * cands.length + 12) / PATCH)
     assert len(set(levels.tolist())) >= 2
-    assert set(filtered) == set(levels.tolist())
-    assert all(filtered.count(level) <= 2 for level in set(filtered))
+    span = np.maximum(24.0, 2 * cands.length + 12)
+    viewed = {int(k) for zoom in gaps.VIEW_ZOOMS for k in area_level(span * zoom / PATCH)}
+    assert set(levels.tolist()) <= viewed and set(filtered) == viewed
+    assert all(filtered.count(level) <= 2 * len(gaps.VIEW_ZOOMS) for level in set(filtered))
     want = patches(lines, cands, ends, sampling="area")
     assert not np.array_equal(want, patches(lines, cands, ends))  # a long break is here
     np.testing.assert_array_equal(seen[0], want)
