@@ -751,24 +751,14 @@ def _sealing(analysis: GapAnalysis, accepted: np.ndarray, coverage: np.ndarray,
     stroke's tip to another). The ends of the `idle` bridges (closures_of) are given back to
     the surer bridges only: a less sure one from such an end was a wide false blob across a
     face's shadow."""
-    if len(idle):
-        cands = analysis.candidates
-        freed = np.concatenate([cands.end_a[idle], cands.end_b[idle]])
-        freed = freed[freed >= 0]
-        wider = wider[~(np.isin(cands.end_a[wider], freed) | np.isin(cands.end_b[wider], freed))]
-    extra = np.setdiff1d(wider, accepted)
+    extra = np.setdiff1d(_off_ends(analysis, wider, idle), accepted)
     if not len(extra):
         return extra
     line = analysis.lines.line
     h, w = line.shape
-    # Each bridge's path as render draws its solid core (a traced one along a hairline render
-    # draws on the hairline's own pixels, closures.ridge_path: within a px of this one).
-    fixed = np.rint(curves(analysis, extra, drawn_tips(analysis, extra))
-                    * (1 << SUBPIXEL_BITS)).astype(np.int32)
+    fixed, drawn, core_pen = _core_paths(analysis, extra)
     widths = np.maximum(1, np.rint(analysis.candidates.width[extra])).astype(int)
     paths = np.zeros((h, w), np.uint8)
-    core_pen = pens(analysis.candidates.width[extra])[0]
-    drawn = own_points(fixed)  # without the repeats that pad each curve: a pen on each is a disc
     for pen in np.unique(core_pen).tolist():
         cv2.polylines(paths, [drawn[i] for i in np.nonzero(core_pen == pen)[0].tolist()], False,
                       1, pen, cv2.LINE_8, SUBPIXEL_BITS)
@@ -818,15 +808,9 @@ def _parting(analysis: GapAnalysis, params: GapParams, taken: np.ndarray, covera
     sensitivity = min(1.0, params.sensitivity + LARGE_BOOST)
     if sensitivity <= seal_sensitivity(params.sensitivity):
         return np.zeros(0, np.int64)
-    cands = analysis.candidates
     broad = _selected(analysis, sensitivity, params.max_gap, idle)
-    extra = np.setdiff1d(np.setdiff1d(broad, taken), wider)
-    used = np.zeros(len(analysis.ends), bool)
-    for rows in (taken, idle):
-        used[cands.end_a[rows]] = True
-        used[cands.end_b[rows][cands.end_b[rows] >= 0]] = True
-    extra = extra[~used[cands.end_a[extra]] & ~(
-        (cands.end_b[extra] >= 0) & used[np.maximum(cands.end_b[extra], 0)])]
+    extra = _off_ends(analysis, np.setdiff1d(np.setdiff1d(broad, taken), wider),
+                      np.concatenate([taken, idle]))
     if not len(extra):
         return extra
     side = LARGE_SPAN * candidate_gap(analysis, params.max_gap)
@@ -834,10 +818,7 @@ def _parting(analysis: GapAnalysis, params: GapParams, taken: np.ndarray, covera
     pad = min(SEAL_WINDOW, math.ceil(LARGE_WINDOW * side))
     line = analysis.lines.line
     h, w = line.shape
-    fixed = np.rint(curves(analysis, extra, drawn_tips(analysis, extra))
-                    * (1 << SUBPIXEL_BITS)).astype(np.int32)
-    core_pen = pens(cands.width[extra])[0]
-    drawn = own_points(fixed)  # as _sealing draws them
+    fixed, drawn, core_pen = _core_paths(analysis, extra)
     points = fixed >> SUBPIXEL_BITS
     kept = []
     for row, k in enumerate(extra.tolist()):
@@ -859,6 +840,29 @@ def _parting(analysis: GapAnalysis, params: GapParams, taken: np.ndarray, covera
                 and _parts_large(paper_regions(~barrier)[ring], after[ring], areas, large)):
             kept.append(k)
     return np.asarray(kept, np.int64)
+
+
+def _off_ends(analysis: GapAnalysis, rows: np.ndarray, taken: np.ndarray) -> np.ndarray:
+    """The candidates `rows` from no stroke end that a candidate of `taken` has."""
+    cands = analysis.candidates
+    if not len(taken) or not len(rows):
+        return rows
+    used = np.zeros(len(analysis.ends), bool)
+    used[cands.end_a[taken]] = True
+    used[cands.end_b[taken][cands.end_b[taken] >= 0]] = True
+    return rows[~used[cands.end_a[rows]]
+                & ~((cands.end_b[rows] >= 0) & used[np.maximum(cands.end_b[rows], 0)])]
+
+
+def _core_paths(analysis: GapAnalysis, rows: np.ndarray
+                ) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
+    """(fixed, drawn, core pen) of the candidates `rows`: each bridge's curve as render draws
+    its solid core, in fixed-point x, y (a traced one along a hairline render draws on the
+    hairline's own pixels, closures.ridge_path: within a px of this one), those points without
+    the repeats that pad each curve (a pen on each is a disc), and the core pen's width."""
+    fixed = np.rint(curves(analysis, rows, drawn_tips(analysis, rows))
+                    * (1 << SUBPIXEL_BITS)).astype(np.int32)
+    return fixed, own_points(fixed), pens(analysis.candidates.width[rows])[0]
 
 
 def _room_for_two(paper: PagePaper, path: np.ndarray, pen: int, large: float) -> bool:
