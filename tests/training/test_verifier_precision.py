@@ -1,5 +1,6 @@
 """`training.gaps.pipeline --precision bfloat16`: the training steps under bfloat16 autocast,
-the weights float32, the float32 path (`--precision float32`) unchanged; bfloat16 is the default since stop 61."""
+the weights float32, the float32 path (`--precision float32`) unchanged; bfloat16 is the
+default since stop 61."""
 
 from __future__ import annotations
 
