@@ -139,10 +139,10 @@ def write_model_dir(
     directory: Path, name: str = "gaps", model: onnx.ModelProto | None = None
 ) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
-    model = model or closing_gap_model()
+    chosen: onnx.ModelProto = model if model is not None else closing_gap_model()
     path = directory / f"{name}.onnx"
-    onnx.save(model, str(path))
-    output = {"name": model.graph.output[0].name, "shape": [1, 1, "H", "W"], "dtype": "float32"}
+    onnx.save(chosen, str(path))
+    output = {"name": chosen.graph.output[0].name, "shape": [1, 1, "H", "W"], "dtype": "float32"}
     if name == "gaps":
         # Gap closing scores its candidates with the verifier; the dense model is optional.
         add_verifier(directory)

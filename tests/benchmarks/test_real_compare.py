@@ -8,7 +8,7 @@ from benchmarks.real import BINS, closure_at_false, read_scores, write_scores
 from benchmarks.real_compare import common_rate, compare, curves, main, read_off, sweep_arrays
 
 SETTINGS = (0.2, 0.5, 0.8)
-DRAWINGS = ("frog", "hat", "pansy", "rocket", "street")
+DRAWINGS: tuple[str, ...] = ("frog", "hat", "pansy", "rocket", "street")
 
 
 def sweep(extra_closed: int = 0) -> dict[str, dict[str, GapScore]]:
