@@ -388,6 +388,12 @@ def auc(labels: np.ndarray, scores: np.ndarray) -> float:
     return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
 
 
+def _in_layout(net: Verifier, layout: torch.memory_format) -> Verifier:
+    """`net` with its conv weights in `layout` (Module.to takes memory_format, as its docs say;
+    torch's type stubs leave it out of the overloads)."""
+    return net.to(memory_format=layout)  # pyright: ignore[reportCallIssue]
+
+
 def train(rows: Rows, train_idx: np.ndarray, val_idx: np.ndarray, epochs: int, seed: int,
           log, widths: tuple[int, int, int] = WIDTHS, hidden: int = HIDDEN,
           device: str = "cpu", precision: str = "float32") -> tuple[Verifier, list[dict]]:
@@ -400,7 +406,7 @@ def train(rows: Rows, train_idx: np.ndarray, val_idx: np.ndarray, epochs: int, s
         raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    net = Verifier(widths=widths, hidden=hidden).to(device, memory_format=MEMORY_FORMAT)
+    net = _in_layout(Verifier(widths=widths, hidden=hidden).to(device), MEMORY_FORMAT)
     patches = torch.from_numpy(rows.patches).to(device)
     features = torch.from_numpy(rows.features).to(device)
     labels = torch.from_numpy(rows.labels).to(device)
@@ -445,7 +451,7 @@ def train(rows: Rows, train_idx: np.ndarray, val_idx: np.ndarray, epochs: int, s
         history.append(entry)
         log(f"  epoch {entry['epoch']}: loss {entry['loss']} val AUC {entry['val_auc']} "
             f"acc {entry['val_accuracy']} ({entry['seconds']} s)")
-    return net.cpu().to(memory_format=torch.contiguous_format), history
+    return _in_layout(net.cpu(), torch.contiguous_format), history
 
 
 def export(net: torch.nn.Module, rows: Rows, path: Path) -> float:
