@@ -834,10 +834,11 @@ def _parting(analysis: GapAnalysis, params: GapParams, taken: np.ndarray, covera
         _, after, stats, _ = cv2.connectedComponentsWithStats(
             (~after_wall).view(np.uint8), connectivity=4, ltype=cv2.CV_32S)
         areas = stats[:, cv2.CC_STAT_AREA]
-        round_it = np.unique(np.asarray(after, np.int32)[ring])
+        after_ring = np.asarray(after, np.int32)[ring]
+        round_it = np.unique(after_ring)
         # Two large parts round it at least, or no region of before is two of them.
         if (np.count_nonzero(areas[round_it] >= large) >= 2
-                and _parts_large(paper_regions(~barrier)[ring], after[ring], areas, large)):
+                and _parts_large(paper_regions(~barrier)[ring], after_ring, areas, large)):
             kept.append(k)
     return np.asarray(kept, np.int64)
 
