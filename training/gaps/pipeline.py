@@ -307,8 +307,9 @@ NEGATIVES_PER_DRAWING = {"shading": 150}
 
 PRECISIONS = ("float32", "bfloat16")  # --precision: the training steps' arithmetic
 # The layout of the patches and the conv weights while training: channels last lets oneDNN's
-# CPU convolutions run without reordering each batch, about 1.3 times the steps a second here
-# (models/README.md, stop 63). The same arithmetic; the exported net is contiguous again.
+# CPU convolutions run without reordering each batch, about 1.45 times the steps a second on the
+# real rows here (models/README.md, stop 63). The same arithmetic; the exported net is contiguous
+# again.
 MEMORY_FORMAT = torch.channels_last
 # What the rows depend on: a change to any of these files makes new rows.
 ROWS_CODE = ("krita_linerefiner/core/candidates.py", "krita_linerefiner/core/lines.py",
