@@ -71,6 +71,18 @@ MIN_JOINED_PIECE = 12
 # short breaks closed at cuts have at most 5 tips around them bar a few in shading; those
 # taken in shading where no break was, 8 or more in 579 of 703.
 CROWDED_TIPS = 6
+# Bold strokes (at least BOLD_BREAK px wide: brush and marker inks, colouring pages): a break
+# between two ends that head at each other, at most BOLD_BREAK_WIDTHS times the thinner
+# stroke's width from tip to tip, or from an end heading at a line's side at most
+# BOLD_SIDE_WIDTHS of the end's width, is as sure as a short break where it seals off a region
+# (bold_break; the sealing tier, core.gaps.closures_of). The verifier, trained on lines of
+# 1-4 px, sees ink everywhere round such a break and says no (the bold category: at most 8 px
+# closed 52.6%, 9-32 px 29.8%, before this rule; stop 64). Not outside the sealing tier:
+# the serifs of two letters side by side face each other as closely (the test split's
+# Hershey letters).
+BOLD_BREAK = 4.5
+BOLD_BREAK_WIDTHS = 2.0
+BOLD_SIDE_WIDTHS = 1.0
 SURE = 0.95  # the probability such a short break is selected with, whatever the verifier says
 # A bridge from a tip with at least SHADED_TIPS others round it (within CROWD_RADIUS, 16 px;
 # the crowding feature's top value) that joins a piece of line under SHADED_PIECE px
@@ -241,7 +253,7 @@ def threshold(sensitivity: float) -> float:
 
 
 def short_break(cands: Candidates, lines: LineMap | None = None,
-                ends: StrokeEnds | None = None) -> np.ndarray:
+                ends: StrokeEnds | None = None, bold: bool = False) -> np.ndarray:
     """(N,) bool: bridges over a break of at most 4 px that head at the other side (within 60
     degrees of each end's direction), with fewer than CROWDED_TIPS other stroke tips around
     (not in shading): closed whatever the verifier says, as users want them
@@ -252,6 +264,8 @@ def short_break(cands: Candidates, lines: LineMap | None = None,
     also heads at it when the end's own direction meets that line within SHORT_BREAK px
     (`runs_into`): a stroke running into a line at a slant, 2-3 px short, whose nearest pixel
     of that line lies to its side. A stroke beside a line, heading along it, never meets it.
+    With `bold`, a break between bold strokes may be as long as bold_break allows: the
+    sealing tier's selection (select), so such a break is drawn where it seals off a region.
     """
     f = cands.features
     heads = f[:, FEATURES.index("cos_a")] >= 0.5
@@ -267,7 +281,24 @@ def short_break(cands: Candidates, lines: LineMap | None = None,
            & (f[:, FEATURES.index("area_b")] >= line_area))
     # Among shading's many tips, the verifier's call too.
     calm = feature_crowding(f) < CROWDED_TIPS - 0.5
-    return (cands.length <= SHORT_BREAK) & heads & big & calm
+    short = cands.length <= SHORT_BREAK
+    if bold:
+        short = short | bold_break(cands, ends)
+    return short & heads & big & calm
+
+
+def bold_break(cands: Candidates, ends: StrokeEnds | None = None) -> np.ndarray:
+    """(N,) bool: bridges across a break in bold strokes (at least BOLD_BREAK px wide) short
+    for their width: end to end at most BOLD_BREAK_WIDTHS times the thinner stroke's width (the
+    width a closure gets), and, given the ends, from an end to a line's side at most
+    BOLD_SIDE_WIDTHS times the end's own width (short_break adds that they head at the other
+    side, join two lines and lie outside shading)."""
+    to_end = cands.end_b >= 0
+    out = to_end & (cands.width >= BOLD_BREAK) & (cands.length <= BOLD_BREAK_WIDTHS * cands.width)
+    if ends is not None:
+        own = ends.width[cands.end_a]
+        out |= ~to_end & (own >= BOLD_BREAK) & (cands.length <= BOLD_SIDE_WIDTHS * own)
+    return out
 
 
 def runs_into(lines: LineMap, ends: StrokeEnds, cands: Candidates, reach: float) -> np.ndarray:
@@ -329,12 +360,14 @@ def selectable(cands: Candidates, max_gap: int, whole: np.ndarray | None = None)
     return cands.length <= reach_of(cands, max_gap, whole) + 0.5
 
 
-def selection_probability(analysis: GapAnalysis) -> tuple[np.ndarray, np.ndarray]:
-    """(sure, probability), (N,) each: which candidates are short breaks, and the probability
-    `select` goes by (a short break's at least SURE, whatever the verifier says; a bridge among
-    shading's small marks, SHADED_MARGIN less than the verifier's)."""
+def selection_probability(analysis: GapAnalysis, bold: bool = False
+                          ) -> tuple[np.ndarray, np.ndarray]:
+    """(sure, probability), (N,) each: which candidates are short breaks (with `bold`, the
+    bold breaks too: short_break), and the probability `select` goes by (a short break's at
+    least SURE, whatever the verifier says; a bridge among shading's small marks,
+    SHADED_MARGIN less than the verifier's)."""
     cands = analysis.candidates
-    sure = short_break(cands, analysis.lines, analysis.ends)
+    sure = short_break(cands, analysis.lines, analysis.ends, bold)
     shaded = shaded_bridges(cands.features) & ~sure
     prob = analysis.probability - np.float32(SHADED_MARGIN) * shaded
     return sure, np.where(sure, np.maximum(analysis.probability, SURE), prob)
@@ -361,13 +394,14 @@ def candidate_gap(analysis: GapAnalysis, max_gap: int) -> int:
 
 
 def select(analysis: GapAnalysis, sensitivity: float, max_gap: int,
-           excluded: np.ndarray | None = None) -> np.ndarray:
+           excluded: np.ndarray | None = None, bold: bool = False) -> np.ndarray:
     """Indices of accepted candidates: most probable first (short breaks as if certain), each
     stroke end used once (but a broken junction's third end, and a joined end's short bridge to
     a line nothing joins it to yet: _third_piece), then the bridges that continue a stroke
     broken across another line on its far side (_through, _across). `excluded`: candidates
     never accepted, whose ends are free for others (core.gaps.closures_of: bridges whose
-    drawn stroke joins nothing)."""
+    drawn stroke joins nothing). `bold`: the bold breaks as sure as the short ones
+    (selection_probability; the sealing tier's selection)."""
     cands = analysis.candidates
     if not len(cands):
         return np.zeros(0, np.int64)
@@ -377,7 +411,7 @@ def select(analysis: GapAnalysis, sensitivity: float, max_gap: int,
         reachable |= (selectable(cands, scaled, analysis.whole)
                       & (cands.width <= SCALED_WIDTH * analysis.line_width))
         max_gap = scaled
-    sure, prob = selection_probability(analysis)
+    sure, prob = selection_probability(analysis, bold)
     if excluded is not None and len(excluded):
         sure[excluded] = False
         prob[excluded] = -1.0

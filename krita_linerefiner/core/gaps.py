@@ -627,7 +627,8 @@ def closures_of(analysis: GapAnalysis, params: GapParams) -> tuple[np.ndarray, l
     necks = necks_to_draw(analysis, coverage, params.max_gap)
     drawn = draw_necks(analysis, coverage, necks)
     paper = PagePaper(analysis.lines.line, coverage)
-    wider = _selected(analysis, seal_sensitivity(params.sensitivity), params.max_gap, idle)
+    wider = _selected(analysis, seal_sensitivity(params.sensitivity), params.max_gap, idle,
+                      bold=True)
     sealing = _sealing(analysis, accepted, coverage, idle, wider, paper)
     sealing = np.concatenate([sealing, _parting(analysis, params, np.concatenate(
         [accepted, sealing]), coverage, idle, wider, paper)])
@@ -703,11 +704,12 @@ def _idle(analysis: GapAnalysis, accepted: np.ndarray, closures: list[Closure]) 
 
 
 def _selected(analysis: GapAnalysis, sensitivity: float, max_gap: int,
-              excluded: np.ndarray | None = None) -> np.ndarray:
-    """The bridges select accepts at `sensitivity` (never the `excluded`), but those across a
-    break of a bold stroke that its fill closes (_outside_bold)."""
-    return _outside_bold(analysis, select(analysis, sensitivity, max_gap, excluded=excluded),
-                         max_gap)
+              excluded: np.ndarray | None = None, bold: bool = False) -> np.ndarray:
+    """The bridges select accepts at `sensitivity` (never the `excluded`; with `bold`, the
+    breaks between bold strokes as sure), but those across a break of a bold stroke that its
+    fill closes (_outside_bold)."""
+    return _outside_bold(analysis, select(analysis, sensitivity, max_gap, excluded=excluded,
+                                          bold=bold), max_gap)
 
 
 def _path_in(shape: tuple[int, int], x0: int, y0: int, path: np.ndarray, pen: int

@@ -1187,9 +1187,9 @@ def test_a_bold_ring_cut_at_a_slant_is_sealed(width: int, cut: int, degrees: flo
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     # A cut across a bending bold stroke: the skeleton of each face forks to one corner, or
     # the corners face no way across, so no two bold ends pair. A closing with a kernel
-    # about as wide as the cut fills it (candidates.WIDE_SLIT_KERNELS); without those the
-    # ring stays open.
-    from krita_linerefiner.core import candidates
+    # about as wide as the cut fills it (candidates.WIDE_SLIT_KERNELS); without those (and
+    # the bold breaks of the sealing tier, closures.bold_break) the ring stays open.
+    from krita_linerefiner.core import candidates, closures
 
     ink, taken = bold_ring_cut(width, cut, degrees)
     result = close_gaps(ink, GapParams(), scorer=sure_of_nothing)
@@ -1198,8 +1198,55 @@ def test_a_bold_ring_cut_at_a_slant_is_sealed(width: int, cut: int, degrees: flo
     assert added[taken].mean() >= 0.75
     assert (added & ~taken).sum() <= 0.1 * taken.sum()  # little beyond the stroke
     monkeypatch.setattr(candidates, "WIDE_SLIT_KERNELS", ())
+    monkeypatch.setattr(closures, "BOLD_BREAK", float("inf"))
     result = close_gaps(ink, GapParams(), scorer=sure_of_nothing)
     assert paper_regions((ink >= 0.5) | (result.gaps >= 0.5)) == 1
+
+
+def bold_arc(width: int, gap: int, closed: bool) -> np.ndarray:
+    """Ink of an arc of a ring (radius 60) drawn `width` px wide with round ends, broken by
+    `gap` px of paper at the top; with `closed` False, a quarter of the ring more is left out
+    at the bottom too, so the break parts no paper."""
+    big = np.zeros((720, 720), np.uint8)  # 4x, then area-averaged: anti-aliased round ends
+    spread = np.degrees(gap / 60.0 + width / 60.0)  # the round caps reach half a width in
+    hole = [] if closed else [(45.0, 135.0)]
+    start, stop = -90.0 + spread / 2, 270.0 - spread / 2
+    cuts = sorted([(start, stop)] + hole)
+    pieces = [(start, 45.0), (135.0, stop)] if hole else cuts
+    for a, b in pieces:
+        cv2.ellipse(big, (360, 360), (240, 240), 0, a, b, 255, 4 * width)
+    return cv2.resize(big.astype(np.float32) / 255, (180, 180), interpolation=cv2.INTER_AREA)
+
+
+@pytest.mark.parametrize(("width", "gap"), [(6, 10), (8, 12), (10, 8)])
+def test_a_break_in_a_bold_ring_is_sealed_by_the_sealing_tier(
+        width: int, gap: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The verifier, trained on 1-4 px lines, says no to a break between two bold round ends
+    # (the bold category); the sealing tier takes a bold break as sure (closures.bold_break)
+    # where it seals a region. Without the rule the ring stays open.
+    from krita_linerefiner.core import closures
+
+    ink = bold_arc(width, gap, closed=True)
+    assert paper_regions(ink >= 0.5) == 1
+    result = close_gaps(ink, GapParams(), scorer=sure_of_nothing)
+    added = (result.gaps >= 0.5) & (ink < 0.5)
+    assert paper_regions((ink >= 0.5) | added) == 2
+    ring = np.zeros(ink.shape, np.uint8)
+    cv2.circle(ring, (90, 90), 60, 1, width + 2)
+    assert (added & (ring == 0)).sum() <= 0.1 * added.sum()  # along the ring, as wide
+    monkeypatch.setattr(closures, "BOLD_BREAK", float("inf"))
+    result = close_gaps(ink, GapParams(), scorer=sure_of_nothing)
+    assert paper_regions((ink >= 0.5) | (result.gaps >= 0.5)) == 1
+
+
+@pytest.mark.parametrize(("width", "gap", "closed"), [(8, 12, False), (3, 6, True)])
+def test_bold_breaks_are_left_to_the_verifier_where_they_seal_nothing_or_lines_are_thin(
+        width: int, gap: int, closed: bool) -> None:
+    # Two bold arcs facing each other that close no region (letters' serifs side by side, a
+    # dashed bold line), and a thin ring's break longer than a short break: not sure.
+    ink = bold_arc(width, gap, closed)
+    result = close_gaps(ink, GapParams(), scorer=sure_of_nothing)
+    assert not ((result.gaps >= 0.5) & (ink < 0.5)).any()
 
 
 @pytest.mark.parametrize("layout", ["discs", "L corner", "channel", "U"])

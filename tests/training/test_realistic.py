@@ -381,3 +381,22 @@ def test_binarised_breaks_are_a_thin_line_thresholded_into_runs_of_px() -> None:
              for i in range(2) for k in range(1, int(plain["gap_labels"][i].max()) + 1)
              if (plain["gap_labels"][i] == k).any()]
     assert max(blank) == 0.0
+
+
+def test_bold_lines_are_bold_and_measured_only(sets: dict[str, dict[str, np.ndarray]]) -> None:
+    # Brush and marker line art (stop 64): every bold drawing's lines are wider than every
+    # black drawing's (1.2-3 px), about as wide as the closures' bold breaks begin
+    # (core.closures.BOLD_BREAK, 4.5 px) or wider; the verifier is not trained on them.
+    from krita_linerefiner.core.closures import BOLD_BREAK
+    from training.gaps.realistic import BENCHMARK_ONLY
+
+    def width(target: np.ndarray) -> float:
+        line = (target >= 128).astype(np.uint8)
+        depth = cv2.distanceTransform(line, cv2.DIST_L2, 5)
+        middle = (depth >= cv2.dilate(depth, np.ones((3, 3), np.uint8)) - 1e-3) & (line > 0)
+        return float(np.median(2.0 * depth[middle]))  # across each line, at its middle
+
+    assert "bold" in BENCHMARK_ONLY
+    bold = [width(t) for t in sets["bold"]["target"]]
+    black = [width(t) for t in sets["black"]["target"]]
+    assert min(bold) > max(black) and min(bold) >= BOLD_BREAK - 1.0, (bold, black)

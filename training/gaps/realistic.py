@@ -70,10 +70,10 @@ from krita_linerefiner.core.ink import ink_from_image
 
 CATEGORIES = ("faint20", "faint40", "faint60", "black", "binary1px", "junction", "dashed",
               "long", "specks", "colour", "jpeg", "gapfree", "shading", "sketchy", "hairline",
-              "dotted", "sparse", "fading", "binarised")
+              "dotted", "sparse", "fading", "binarised", "bold")
 # Measured by the benchmark, not (yet) in the verifier's training data: the shipped verifier's
 # chain (training.gaps.pipeline) makes the rows it was trained on (stop 33).
-BENCHMARK_ONLY = ("hairline", "dotted", "sparse", "fading", "binarised")
+BENCHMARK_ONLY = ("hairline", "dotted", "sparse", "fading", "binarised", "bold")
 # "black" is faint20's twin: the same drawings and cuts (same random stream) in clean black
 # anti-aliased lines, so faint20's closure can be compared with black lines' on equal terms.
 TWIN = {"black": "faint20"}
@@ -323,7 +323,8 @@ def drawing(rng: np.random.Generator, size: int, style: Style) -> list[Stroke]:
         ang = rng.uniform(0, np.pi)
         d = np.array([np.cos(ang), np.sin(ang)])
         nrm2 = np.array([-d[1], d[0]])
-        gap = rng.uniform(max(6.0, 2.5 * width), 10.0)
+        low = max(6.0, 2.5 * width)
+        gap = rng.uniform(low, 10.0 if low < 10.0 else low + 4.0)  # bold pens: room between
         for k in range(int(rng.integers(3, 8))):
             half = rng.uniform(6, 16) * scale
             q = c + nrm2 * gap * k + d * rng.uniform(-3, 3)
@@ -974,6 +975,8 @@ def _style(category: str, rng: np.random.Generator) -> Style:
     if category == "binarised":  # contours partly thinned to half a px, then 1-bit (stop 54)
         return Style(widths=(1.2, 3.0), hairline=(1.0, 1.0), hair_width=SUPERSAMPLE // 2,
                      binarise=True)
+    if category == "bold":  # brush and marker inks, children's colouring pages (stop 64)
+        return Style(widths=(4.5, 10.0))
     if category == "sketchy":  # pencil sketches and rough key frames: strokes cross at junctions
         return Style(widths=(1.2, 3.0), pencil=bool(rng.random() < 0.5), overshoot=0.8,
                      retrace=0.5)
@@ -1011,6 +1014,8 @@ def _cuts(category: str, cutter: Cutter, rng: np.random.Generator) -> None:
         cut_along(cutter, rng, int(rng.integers(3, 8)), lambda: _gap_length(rng, 6, 40))
     elif category in ("sparse", "fading"):
         cut_along(cutter, rng, int(rng.integers(3, 8)), lambda: _gap_length(rng, 12, 48))
+    elif category == "bold":  # breaks up to about the strokes' width, and a little beyond
+        cut_along(cutter, rng, int(rng.integers(3, 7)), lambda: _gap_length(rng, 2, 20))
     elif category == "long":
         cut_along(cutter, rng, int(rng.integers(2, 5)),
                   lambda: float(rng.integers(17, 49)) if rng.random() < 0.8
