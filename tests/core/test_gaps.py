@@ -1249,6 +1249,26 @@ def test_bold_breaks_are_left_to_the_verifier_where_they_seal_nothing_or_lines_a
     assert not ((result.gaps >= 0.5) & (ink < 0.5)).any()
 
 
+@pytest.mark.parametrize(("length", "bold"), [(80, True), (6, False)])
+def test_bold_breaks_join_strokes_not_dabs(length: int, bold: bool) -> None:
+    # Two bold pieces facing each other 12 px apart: long strokes are a bold break, short
+    # dabs (an eye, a dab of shadow: a piece under closures.BOLD_PIECE widths long) are not.
+    from krita_linerefiner.core.closures import bold_break
+
+    ink = np.zeros((60, 240), np.float32)
+    cv2.line(ink, (114 - length, 30), (114, 30), 1.0, 8)
+    cv2.line(ink, (126, 30), (126 + length, 30), 1.0, 8)
+    result = close_gaps(ink, GapParams(), scorer=sure_of_nothing)
+    analysis = result.analysis
+    assert analysis is not None
+    cands = analysis.candidates
+    across = (cands.end_b >= 0) & (np.abs(cands.start[:, 0] - 30) <= 3)
+    across &= np.abs((cands.start[:, 1] + cands.stop[:, 1]) / 2 - 120) <= 3
+    assert across.any()
+    assert bold_break(cands, analysis.ends)[across].all()  # as wide, as near, either way
+    assert bool(bold_break(cands, analysis.ends, analysis.lines)[across].all()) is bold
+
+
 @pytest.mark.parametrize("layout", ["discs", "L corner", "channel", "U"])
 def test_wide_slits_are_not_filled_where_no_stroke_is_cut(
         layout: str, monkeypatch: pytest.MonkeyPatch) -> None:
