@@ -72,19 +72,19 @@ MIN_JOINED_PIECE = 12
 # taken in shading where no break was, 8 or more in 579 of 703.
 CROWDED_TIPS = 6
 # Bold strokes (at least BOLD_BREAK px wide: brush and marker inks, colouring pages): a break
-# between two ends that head at each other, at most BOLD_BREAK_WIDTHS times the thinner
-# stroke's width from tip to tip, or from an end heading at a line's side at most
-# BOLD_SIDE_WIDTHS of the end's width, each end's piece of line at least BOLD_PIECE widths
-# long (a stroke, not an eye or a dab of shadow), is as sure as a short break where it seals
-# off a region (bold_break; the sealing tier, core.gaps.closures_of). The verifier, trained
-# on lines of 1-4 px, sees ink everywhere round such a break and says no (the bold category:
-# at most 8 px closed 52.6%, 9-32 px 29.8% before this rule, 81.9% and 45.7% with it; stop
-# 64). Not outside the sealing tier: the serifs of two letters side by side face each other
-# as closely (the test split's Hershey letters). 4.4, not 4.5: a 4.5 px line reads 4.49.
+# between two stroke ends that head at each other, at most BOLD_BREAK_WIDTHS times the thinner
+# stroke's width from tip to tip, each end's piece of line a stroke (at least BOLD_PIECE
+# widths long, and as wide as its end on the whole: BOLD_FILL), is as sure as a short break
+# where it seals off a region (bold_break; the sealing tier, core.gaps.closures_of). The
+# verifier, trained on lines of 1-4 px, says no to such breaks between round ends (the bold
+# category: at most 8 px closed 52.6%, 9-32 px 29.8% before this rule, 78.4% and 37.7% with
+# it; stop 64). Not outside the sealing tier: the serifs of two letters side by side face
+# each other as closely (the test split's Hershey letters). 4.4, not 4.5: a 4.5 px line
+# reads 4.49.
 BOLD_BREAK = 4.4
 BOLD_BREAK_WIDTHS = 2.0
-BOLD_SIDE_WIDTHS = 1.0
 BOLD_PIECE = 6.0
+BOLD_FILL = 0.6
 SURE = 0.95  # the probability such a short break is selected with, whatever the verifier says
 # A bridge from a tip with at least SHADED_TIPS others round it (within CROWD_RADIUS, 16 px;
 # the crowding feature's top value) that joins a piece of line under SHADED_PIECE px
@@ -291,24 +291,24 @@ def short_break(cands: Candidates, lines: LineMap | None = None,
 
 def bold_break(cands: Candidates, ends: StrokeEnds | None = None,
                lines: LineMap | None = None) -> np.ndarray:
-    """(N,) bool: bridges across a break in bold strokes (at least BOLD_BREAK px wide) short
-    for their width: end to end at most BOLD_BREAK_WIDTHS times the thinner stroke's width (the
-    width a closure gets), and, given the ends, from an end to a line's side at most
-    BOLD_SIDE_WIDTHS times the end's own width; given the line map too, from pieces of line at
-    least BOLD_PIECE widths long (short_break adds that they head at the other side, join two
-    lines and lie outside shading)."""
-    to_end = cands.end_b >= 0
-    out = to_end & (cands.width >= BOLD_BREAK) & (cands.length <= BOLD_BREAK_WIDTHS * cands.width)
-    if ends is not None:
-        own = ends.width[cands.end_a]
-        out |= ~to_end & (own >= BOLD_BREAK) & (cands.length <= BOLD_SIDE_WIDTHS * own)
-        if lines is not None:
-            # Strokes, not blobs: a piece of line at least BOLD_PIECE widths long (its area
-            # over its width squared). An eye or a dab of shadow has a skeleton end as wide,
-            # and its own shape (the chicken's eye, Tux Paint).
-            stroke = lines.areas[ends.piece] >= BOLD_PIECE * ends.width ** 2
-            b = np.maximum(cands.end_b, 0)
-            out &= stroke[cands.end_a] & (~to_end | stroke[b])
+    """(N,) bool: bridges end to end across a break between bold strokes (at least BOLD_BREAK
+    px wide, the thinner one's width: the width a closure gets) at most BOLD_BREAK_WIDTHS
+    times that width long; given the ends and the line map, from pieces of line that are
+    strokes (short_break adds that they head at each other, join two lines and lie outside
+    shading)."""
+    out = ((cands.end_b >= 0) & (cands.width >= BOLD_BREAK)
+           & (cands.length <= BOLD_BREAK_WIDTHS * cands.width))
+    if ends is not None and lines is not None and out.any():
+        # Strokes, not blobs: a piece of line at least BOLD_PIECE widths long (its area over
+        # its width squared; an eye or a dab of shadow has a skeleton end as wide: the
+        # chicken of Tux Paint) and at least BOLD_FILL of its end's width wide on the whole
+        # (its area over its skeleton's length; thinning leaves the core of a fill wider than
+        # 16 px standing: a lobe of a mass of hair, Open Peeps).
+        areas = lines.areas[ends.piece]
+        skeleton = np.bincount(lines.pieces[lines.skeleton], minlength=len(lines.areas))
+        stroke = areas >= BOLD_PIECE * ends.width ** 2
+        stroke &= areas >= BOLD_FILL * ends.width * skeleton[ends.piece]
+        out &= stroke[cands.end_a] & stroke[np.maximum(cands.end_b, 0)]
     return out
 
 
