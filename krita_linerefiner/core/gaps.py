@@ -617,7 +617,8 @@ def closures_of(analysis: GapAnalysis, params: GapParams) -> tuple[np.ndarray, l
     beside the stroke past the tip, joins nothing either. The necks (breaks of up to 3 px
     with no stroke end, found once by the analysis) are added where no closure closes them;
     breaks across bold strokes are filled whole, in place of the verifier's bridges there.
-    Then the closures the verifier is less sure of that seal off a region (_sealing), and
+    Then the closures the verifier is less sure of that seal off a region (_sealing; there the
+    breaks between bold strokes count as sure, closures.bold_break), and
     those it is less sure of still that part two large regions (_parting), are drawn with the
     others, and the same necks again. A bridge drawn to nothing gives its ends
     back to the others (first_tier). Last, the fills across bold strokes that parted no paper
