@@ -1209,10 +1209,8 @@ def bold_arc(width: int, gap: int, closed: bool) -> np.ndarray:
     at the bottom too, so the break parts no paper."""
     big = np.zeros((720, 720), np.uint8)  # 4x, then area-averaged: anti-aliased round ends
     spread = np.degrees(gap / 60.0 + width / 60.0)  # the round caps reach half a width in
-    hole = [] if closed else [(45.0, 135.0)]
     start, stop = -90.0 + spread / 2, 270.0 - spread / 2
-    cuts = sorted([(start, stop)] + hole)
-    pieces = [(start, 45.0), (135.0, stop)] if hole else cuts
+    pieces = [(start, stop)] if closed else [(start, 45.0), (135.0, stop)]
     for a, b in pieces:
         cv2.ellipse(big, (360, 360), (240, 240), 0, a, b, 255, 4 * width)
     return cv2.resize(big.astype(np.float32) / 255, (180, 180), interpolation=cv2.INTER_AREA)

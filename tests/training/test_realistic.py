@@ -386,7 +386,7 @@ def test_binarised_breaks_are_a_thin_line_thresholded_into_runs_of_px() -> None:
 def test_bold_lines_are_bold_and_measured_only(sets: dict[str, dict[str, np.ndarray]]) -> None:
     # Brush and marker line art (stop 64): every bold drawing's lines are wider than every
     # black drawing's (1.2-3 px), about as wide as the closures' bold breaks begin
-    # (core.closures.BOLD_BREAK, 4.5 px) or wider; the verifier is not trained on them.
+    # (core.closures.BOLD_BREAK, 4.4 px) or wider; the verifier is not trained on them.
     from krita_linerefiner.core.closures import BOLD_BREAK
     from training.gaps.realistic import BENCHMARK_ONLY
 
