@@ -77,6 +77,18 @@ REMAP_ROWS = 16384  # curves ink_beside samples with one cv2.remap (its maps: un
 RANK_TOP = 4.0
 CROWD_TOP = 8.0
 NEAR_TIP = 2.0
+# A stroke, not a blob (stroke_ends): a piece of line at least BOLD_PIECE times its end's width
+# long and BOLD_FILL times as wide on the whole.
+BOLD_PIECE = 6.0
+BOLD_FILL = 0.6
+# A bridge to the side of a line is followed this far into it, in steps of LANDING_STEP px, to
+# find how wide the line is where it lands (landing): half the widest stroke it may meet.
+LANDING_REACH = 8.0
+LANDING_STEP = 0.5
+LANDING_SLANT = 2.0  # ... and no farther than this many times the depth it needs (30 degrees)
+# px behind a stroke end's tip where tip_widths measures the stroke across a bridge.
+TIP_BACK = 1.0
+WIDTH_REACH = 8.0  # px either side of the tip that tip_widths looks across
 # A faint line along a bridge (traced): see `traced`.
 TRACE_TIP = 1.5
 TRACE_TIP_PAD = 0.5  # px: ... or, off a bold end, half its width and this
@@ -1559,9 +1571,16 @@ def propose(lines: LineMap, ends: StrokeEnds, max_gap: int,
                           np.minimum(ends.width[i], ends.width[j])])
     # End to line: the nearest line a fan of rays meets, and the first line straight ahead.
     a, hy, hx, kind = _ray_hits(lines, ends, max_gap)
-    target_width = (2.0 * lines.to_paper[hy, hx] - 1.0).clip(min=1.0)
+    hit = np.column_stack([hy, hx]).astype(np.float64)
+    # As wide as the thinner line: the end's stroke at its tip, or the line where it lands.
+    way = hit - ends.tip[a]
+    way /= np.hypot(way[:, 0], way[:, 1]).clip(min=1e-6)[:, None]
+    end_width = np.minimum(ends.width[a], tip_widths(lines, ends.tip[a], way))
+    # A blob's edge (a checkerboard's square, a dab of shadow) is no stroke to carry on.
+    end_width = np.where(stroke_ends(lines, ends, ends.width)[a], end_width, 1.0)
+    _, target_width = landing(lines, ends.tip[a], hit, end_width)
     el = np.column_stack([a, np.full(len(a), -1), ends.tip[a], hy, hx, kind,
-                          np.minimum(ends.width[a], target_width)])
+                          np.minimum(end_width, target_width)])
     table = np.concatenate([ee.astype(np.float64), el.astype(np.float64)])
     if not len(table):
         return _empty_candidates()
@@ -1575,6 +1594,81 @@ def propose(lines: LineMap, ends: StrokeEnds, max_gap: int,
     return Candidates(end_a, end_b, start, stop, kind,
                       _features(lines, ends, end_a, end_b, start, stop, kind, crowding),
                       width)
+
+
+def stroke_ends(lines: LineMap, ends: StrokeEnds, width: np.ndarray) -> np.ndarray:
+    """(N,) bool: which ends, `width` px wide, end a stroke, not a blob: their piece of line is
+    at least BOLD_PIECE widths long (its area over the width squared; an eye or a dab of
+    shadow has a skeleton end as wide: the chicken of Tux Paint, a square of a checkerboard)
+    and at least BOLD_FILL of that width wide on the whole (its area over its skeleton's
+    length; thinning leaves the core of a fill wider than 16 px standing: a lobe of a mass of
+    hair, Open Peeps)."""
+    if not len(ends):
+        return np.zeros(0, bool)
+    areas = lines.areas[ends.piece]
+    skeleton = np.bincount(lines.pieces[lines.skeleton], minlength=len(lines.areas))
+    width = np.asarray(width, np.float64)
+    return (areas >= BOLD_PIECE * width**2) & (areas >= BOLD_FILL * width * skeleton[ends.piece])
+
+
+def tip_widths(lines: LineMap, tip: np.ndarray, way: np.ndarray) -> np.ndarray:
+    """(N,) px: how wide strokes are across bridges leaving their tips `tip` ((N, 2) row, col)
+    along the unit vectors `way`, TIP_BACK px behind the tips (at least 1). StrokeEnds.width is
+    the widest of an end's last px of skeleton: a stroke that tapers to its tip reads as wide
+    as it is there, not at its tip. Across the bridge, not the end's direction: the skeleton of
+    a bold end cut square forks to its corners, whose directions run off the stroke's axis."""
+    if not len(tip):
+        return np.zeros(0)
+    centre = tip - TIP_BACK * way
+    across = np.stack([-way[:, 1], way[:, 0]], axis=1)
+    steps = np.arange(-WIDTH_REACH, WIDTH_REACH + 1e-6, LANDING_STEP)
+    points = centre[:, None, :] + steps[None, :, None] * across[:, None, :]
+    h, w = lines.line.shape
+    iy, ix = np.rint(points[..., 0]).astype(np.int64), np.rint(points[..., 1]).astype(np.int64)
+    on = (iy >= 0) & (iy < h) & (ix >= 0) & (ix < w)
+    on &= lines.line[iy.clip(0, h - 1), ix.clip(0, w - 1)]
+    middle = len(steps) // 2
+    right = np.logical_and.accumulate(on[:, middle:], axis=1).sum(axis=1)
+    left = np.logical_and.accumulate(on[:, middle::-1], axis=1).sum(axis=1)
+    # The samples on line span the stroke's width less about a px (each samples a px's middle).
+    span = (np.maximum(right - 1, 0) + np.maximum(left - 1, 0)) * LANDING_STEP
+    return np.where(on[:, middle], span + 1.0, 1.0)
+
+
+def landing(lines: LineMap, start: np.ndarray, stop: np.ndarray, width: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """Where bridges from `start` to the side of a line at `stop` (row, col; the first px of
+    line on their way) land, and how wide that line is there: (N, 2) row, col and (N,) px.
+
+    The first px of line is its edge, where the distance to paper reads 1 whatever the line
+    (a bridge given that width was drawn 1 px wide onto a bold stroke). Each bridge's way is
+    followed on into the line, LANDING_STEP px at a time, until the line is as wide as the
+    bridge's `width` (a stroke end's: a closure is as wide as the thinner line), the distance
+    to paper falls (past the line's middle), the line ends, or the way has gone LANDING_SLANT
+    times as far as that depth (a way running into a tapering tip lengthwise goes deeper
+    slowly: the line is as thin as the tip where it lands); the landing is the deepest point
+    met first, the width there 2 x distance to paper - 1 (at least 1)."""
+    n = len(start)
+    if not n:
+        return np.zeros((0, 2)), np.zeros(0)
+    vector = stop - start
+    unit = vector / np.hypot(vector[:, 0], vector[:, 1]).clip(min=1e-6)[:, None]
+    steps = np.arange(0.0, LANDING_REACH + 1e-6, LANDING_STEP)
+    points = stop[:, None, :] + steps[None, :, None] * unit[:, None, :]
+    h, w = lines.line.shape
+    iy = np.rint(points[..., 0]).astype(np.int64).clip(0, h - 1)
+    ix = np.rint(points[..., 1]).astype(np.int64).clip(0, w - 1)
+    depth = np.where(lines.line[iy, ix], lines.to_paper[iy, ix], 0.0)
+    # Followed while on line, not past a fall, and no deeper than the bridge needs.
+    going = np.ones((n, 1), bool)
+    going = np.concatenate([going, (depth[:, 1:] >= depth[:, :-1]) & (depth[:, 1:] > 0)], axis=1)
+    need = (np.maximum(np.asarray(width, np.float64), 1.0) + 1.0) / 2.0
+    going[:, 1:] &= ~(depth >= need[:, None])[:, :-1]
+    going &= steps[None, :] <= LANDING_SLANT * need[:, None]
+    depth = np.where(np.logical_and.accumulate(going, axis=1), depth, -1.0)
+    k = depth.argmax(axis=1)
+    rows = np.arange(n)
+    return points[rows, k], (2.0 * depth[rows, k] - 1.0).clip(min=1.0)
 
 
 def _plausible(lines: LineMap, ends: StrokeEnds, table: np.ndarray) -> np.ndarray:

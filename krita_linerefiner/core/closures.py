@@ -33,6 +33,7 @@ from .candidates import (
     faint_along,
     feature_crowding,
     ink_beside,
+    landing,
     neck_window,
     no_necks,
     pairs_within,
@@ -40,6 +41,7 @@ from .candidates import (
     ray_samples,
     reached_pieces,
     seals,
+    stroke_ends,
     thin,
 )
 from .lines import row_strips
@@ -73,18 +75,15 @@ MIN_JOINED_PIECE = 12
 CROWDED_TIPS = 6
 # Bold strokes (at least BOLD_BREAK px wide: brush and marker inks, colouring pages): a break
 # between two stroke ends that head at each other, at most BOLD_BREAK_WIDTHS times the thinner
-# stroke's width from tip to tip, each end's piece of line a stroke (at least BOLD_PIECE
-# widths long, and as wide as its end on the whole: BOLD_FILL), is as sure as a short break
-# where it seals off a region (bold_break; the sealing tier, core.gaps.closures_of). The
-# verifier, trained on lines of 1-4 px, says no to such breaks between round ends (the bold
-# category: at most 8 px closed 52.6%, 9-32 px 29.8% before this rule, 78.4% and 37.7% with
-# it; stop 64). Not outside the sealing tier: the serifs of two letters side by side face
-# each other as closely (the test split's Hershey letters). 4.4, not 4.5: a 4.5 px line
-# reads 4.49.
+# stroke's width from tip to tip, each end's piece of line a stroke (candidates.stroke_ends),
+# is as sure as a short break where it seals off a region (bold_break; the sealing tier,
+# core.gaps.closures_of). The verifier, trained on lines of 1-4 px, says no to such breaks
+# between round ends (the bold category: at most 8 px closed 52.6%, 9-32 px 29.8% before this
+# rule, 78.4% and 37.7% with it; stop 64). Not outside the sealing tier: the serifs of two
+# letters side by side face each other as closely (the test split's Hershey letters). 4.4, not
+# 4.5: a 4.5 px line reads 4.49.
 BOLD_BREAK = 4.4
 BOLD_BREAK_WIDTHS = 2.0
-BOLD_PIECE = 6.0
-BOLD_FILL = 0.6
 SURE = 0.95  # the probability such a short break is selected with, whatever the verifier says
 # A bridge from a tip with at least SHADED_TIPS others round it (within CROWD_RADIUS, 16 px;
 # the crowding feature's top value) that joins a piece of line under SHADED_PIECE px
@@ -299,15 +298,7 @@ def bold_break(cands: Candidates, ends: StrokeEnds | None = None,
     out = ((cands.end_b >= 0) & (cands.width >= BOLD_BREAK)
            & (cands.length <= BOLD_BREAK_WIDTHS * cands.width))
     if ends is not None and lines is not None and out.any():
-        # Strokes, not blobs: a piece of line at least BOLD_PIECE widths long (its area over
-        # its width squared; an eye or a dab of shadow has a skeleton end as wide: the
-        # chicken of Tux Paint) and at least BOLD_FILL of its end's width wide on the whole
-        # (its area over its skeleton's length; thinning leaves the core of a fill wider than
-        # 16 px standing: a lobe of a mass of hair, Open Peeps).
-        areas = lines.areas[ends.piece]
-        skeleton = np.bincount(lines.pieces[lines.skeleton], minlength=len(lines.areas))
-        stroke = areas >= BOLD_PIECE * ends.width ** 2
-        stroke &= areas >= BOLD_FILL * ends.width * skeleton[ends.piece]
+        stroke = stroke_ends(lines, ends, ends.width)
         out &= stroke[cands.end_a] & stroke[np.maximum(cands.end_b, 0)]
     return out
 
@@ -896,8 +887,11 @@ def render(analysis: GapAnalysis, accepted: np.ndarray) -> tuple[np.ndarray, lis
     core_pen, fringe_pen = pens(cands.width[accepted])
     # A wide closure is shaped to the bold strokes it joins (_shape_wide), which clears paper
     # round its bridge: each is drawn and shaped on its own (_draw_wide), or it would clear the
-    # other closures drawn there (a hairline beside a bold corner it seals).
-    wide = widths >= WIDE
+    # other closures drawn there (a hairline beside a bold corner it seals). A bridge to the
+    # side of a line is drawn on into the line (drawn_tips) with its pen alone: the stroke
+    # carried on till it meets the line, as a person draws a junction (shaped, the hull of
+    # the stroke and the line it meets filled the corners either side of it).
+    wide = (widths >= WIDE) & (cands.end_b[accepted] >= 0)
     drawn = own_points(fixed)  # each curve once, without the repeats that pad it
     for pen in np.unique(core_pen[(core_pen > 1) & ~wide]).tolist():
         rows = np.nonzero((core_pen == pen) & ~wide)[0].tolist()
@@ -1342,10 +1336,21 @@ def _shape_wide(analysis: GapAnalysis, width: int, out: np.ndarray,
 
 def drawn_tips(analysis: GapAnalysis, accepted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(K, 2) row, col the closures of `accepted` are drawn from and to: each stroke end of a
-    stroke at least CENTRED_WIDTH wide moved to the middle of its end (end_tip)."""
+    stroke at least CENTRED_WIDTH wide moved to the middle of its end (end_tip), and a bridge
+    to the side of a line drawn on into it as far as it is wide there (candidates.landing):
+    from the line's edge, a bold closure's round end would bulge out round the line's edge."""
     cands, ends, lines = analysis.candidates, analysis.ends, analysis.lines
     a_pt = cands.start[accepted].astype(np.float64)
     b_pt = cands.stop[accepted].astype(np.float64)
+    side = np.nonzero(cands.end_b[accepted] < 0)[0]
+    if len(side):
+        rows = accepted[side]
+        # Less the overlap the curve is drawn past its ends with (not through a thin line).
+        land = landing(lines, cands.start[rows], cands.stop[rows], cands.width[rows])[0]
+        way = land - cands.stop[rows]
+        deep = np.hypot(way[:, 0], way[:, 1])
+        back = np.minimum(deep, OVERLAP_PX) / np.maximum(deep, 1e-6)
+        b_pt[side] = land - way * back[:, None]
     tips = analysis.tips
     for pts, column in ((a_pt, cands.end_a[accepted]), (b_pt, cands.end_b[accepted])):
         for row, e in enumerate(column.tolist()):

@@ -440,3 +440,71 @@ def test_side_crowding_counts_the_tips_beside_a_stroke_not_along_it() -> None:
     assert np.median(crowd[dashed]) >= 6 and np.median(crowd[~dashed]) >= 6
     assert beside[dashed].max() == 0
     assert np.median(beside[~dashed]) >= 6
+
+
+def stroke_short_of_a_line(stroke: int, line: int) -> np.ndarray:
+    """A horizontal line `line` px thick (rows 20..), and a vertical stroke `stroke` px thick
+    coming up to it from below, stopping 6 px short."""
+    ink = np.zeros((120, 120), np.float32)
+    ink[20 : 20 + line, 5:115] = 1.0
+    ink[20 + line + 6 : 110, 60 - stroke // 2 : 60 - stroke // 2 + stroke] = 1.0
+    return ink
+
+
+def candidates_to_the_line(ink: np.ndarray):
+    lines, ends, cands = analyse(ink)
+    tip = ends.tip[cands.end_a]
+    rows = np.nonzero((cands.end_b < 0) & (tip[:, 0] < 60) & (np.abs(tip[:, 1] - 60) < 8))[0]
+    assert len(rows)
+    return lines, ends, cands.take(rows)
+
+
+@pytest.mark.parametrize(("stroke", "line"), [(3, 3), (5, 9), (9, 5), (7, 7), (2, 11)])
+def test_a_bridge_to_a_line_is_as_wide_as_the_thinner_of_the_two(stroke: int, line: int):
+    # The first px of line a bridge meets is the line's edge, 1 px from paper whatever the
+    # line: a bridge given the width read there was drawn 1 px wide onto a bold line.
+    _, _, mine = candidates_to_the_line(stroke_short_of_a_line(stroke, line))
+    straight = mine.take(np.array([int(np.argmin(mine.length))]))
+    assert straight.width[0] >= min(stroke, line) - 1.5, straight.width
+    assert straight.width[0] <= min(stroke, line) + 0.5, straight.width
+
+
+def test_a_bridge_from_a_stroke_tapering_to_its_tip_is_as_thin_as_the_tip() -> None:
+    # A 7 px stroke ending in a wedge that narrows to 1-2 px at its tip, 6 px short of a
+    # 7 px line: the end's width (the widest of its last px of skeleton) reads it wider.
+    ink = np.zeros((120, 120), np.float32)
+    ink[20:27, 5:115] = 1.0
+    cv2.fillConvexPoly(ink, np.array([[53, 60], [67, 60], [60, 33]], np.int32), 1.0)
+    ink[60:110, 57:64] = 1.0
+    lines, ends, mine = candidates_to_the_line(ink)
+    assert ends.width[mine.end_a].min() >= 3.0  # what the end's width reads
+    assert mine.width.max() <= 2.5, mine.width
+
+
+def test_a_bridge_running_into_a_lines_tip_lengthwise_lands_as_thin_as_that_tip() -> None:
+    from krita_linerefiner.core.candidates import landing
+
+    # A 7 px stroke heading at the point of a long wedge that tapers towards it: followed on
+    # into the wedge the line only gets wider, but where the bridge lands it is a tip.
+    ink = np.zeros((60, 140), np.float32)
+    cv2.fillConvexPoly(ink, np.array([[70, 30], [135, 20], [135, 40]], np.int32), 1.0)
+    lines = LineMap.from_ink(ink)
+    start = np.array([[30.0, 60.0]])
+    stop = np.array([[30.0, 70.0]])
+    assert lines.line[30, 70]
+    point, width = landing(lines, start, stop, np.array([7.0]))
+    assert width[0] <= 3.0, width
+    assert point[0, 1] <= 76.0, point
+
+
+def test_a_bridge_from_a_blob_to_a_line_stays_thin() -> None:
+    # A square dab (a checkerboard's square, an eye) 5 px under a 9 px line: the skeleton
+    # ends at its corners read it as bold, but a blob is no stroke to carry on to the line.
+    ink = np.zeros((120, 120), np.float32)
+    ink[20:29, 5:115] = 1.0
+    ink[34:52, 55:65] = 1.0  # 10 x 18 px
+    lines, ends, cands = analyse(ink)
+    mine = np.nonzero((cands.end_b < 0) & (ends.tip[cands.end_a, 0] > 30))[0]
+    assert len(mine)
+    assert ends.width[cands.end_a[mine]].max() >= 5.0  # what the corners' ends read
+    assert cands.width[mine].max() <= 1.0, cands.width[mine]

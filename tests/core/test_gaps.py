@@ -1250,7 +1250,7 @@ def test_bold_breaks_are_left_to_the_verifier_where_they_seal_nothing_or_lines_a
 @pytest.mark.parametrize(("length", "bold"), [(80, True), (6, False)])
 def test_bold_breaks_join_strokes_not_dabs(length: int, bold: bool) -> None:
     # Two bold pieces facing each other 12 px apart: long strokes are a bold break, short
-    # dabs (an eye, a dab of shadow: a piece under closures.BOLD_PIECE widths long) are not.
+    # dabs (an eye, a dab of shadow: a piece under candidates.BOLD_PIECE widths long) are not.
     from krita_linerefiner.core.closures import bold_break
 
     ink = np.zeros((60, 240), np.float32)
@@ -2410,3 +2410,26 @@ def test_a_leg_that_turns_off_the_way_in_is_not_taken(monkeypatch: pytest.Monkey
     assert not _joins(ink, _near_sure)
     monkeypatch.setattr(closures, "LEG_COS", 0.5)
     assert _joins(ink, _near_sure)
+
+
+@pytest.mark.parametrize(("stroke", "line"), [(7, 9), (5, 5), (9, 3)])
+def test_a_bold_stroke_short_of_a_line_is_carried_on_to_it_as_wide_as_the_thinner(
+        stroke: int, line: int) -> None:
+    # A vertical stroke stopping 6 px short of a level line: the closure is the stroke carried
+    # on till it meets the line, as wide as the thinner of the two (drawn from the line's edge
+    # with the width read there, it was a hairline), with no blob round the junction's
+    # corners, and nothing past the line's far side.
+    ink = np.zeros((120, 120), np.float32)
+    ink[20 : 20 + line, 5:115] = 1.0
+    left = 60 - stroke // 2
+    ink[20 + line + 6 : 110, left : left + stroke] = 1.0
+    gaps = close_gaps(ink, GapParams(), scorer=sure).gaps
+    core = gaps >= 0.5
+    gap_rows = slice(20 + line, 20 + line + 6)
+    width = min(stroke, line)
+    columns = np.nonzero(core[gap_rows].all(axis=0))[0]
+    assert len(columns) >= width - 1, columns
+    assert np.abs(columns - 60).max() <= width // 2 + 1, columns
+    assert not (gaps[gap_rows] > 0)[:, : 60 - stroke // 2 - 2].any()  # no blob in the corners
+    assert not (gaps[gap_rows] > 0)[:, 60 + stroke // 2 + 3 :].any()
+    assert not gaps[:20].any()  # nor past the line
