@@ -81,10 +81,9 @@ NEAR_TIP = 2.0
 # long and BOLD_FILL times as wide on the whole.
 BOLD_PIECE = 6.0
 BOLD_FILL = 0.6
-# A bridge to the side of a line is followed this far into it, in steps of LANDING_STEP px, to
+# A bridge to the side of a line is followed this far into it, every half px (ray_samples), to
 # find how wide the line is where it lands (landing): half the widest stroke it may meet.
 LANDING_REACH = 8.0
-LANDING_STEP = 0.5
 LANDING_SLANT = 2.0  # ... and no farther than this many times the depth it needs (30 degrees)
 # px behind a stroke end's tip where tip_widths measures the stroke across a bridge.
 TIP_BACK = 1.0
@@ -885,17 +884,25 @@ def _between_faces(yy: np.ndarray, xx: np.ndarray, faces: list[np.ndarray]) -> n
     return keep
 
 
+def ray_steps(reach: float) -> np.ndarray:
+    """The distances, px, at which ray_samples reads a ray up to `reach` px: every half px."""
+    return np.arange(0.0, reach + 0.5, 0.5)
+
+
 def ray_samples(grid: np.ndarray, ys: np.ndarray, xs: np.ndarray, unit: np.ndarray,
                 reach: float) -> list[tuple[np.ndarray, np.ndarray]]:
     """`grid`'s values every half px from each point (rows `ys`, columns `xs`) up to `reach` px
-    straight back along `unit` (row, col) and straight on: [(back, inside), (on, inside)],
-    each (N, T), `inside` False where a sample falls off the grid (its value is the edge's)."""
+    straight back along `unit` (row, col; one for all, or (N, 2): each point's own) and straight
+    on: [(back, inside), (on, inside)], each (N, T), `inside` False where a sample falls off the
+    grid (its value is the edge's). The samples lie at `ray_steps(reach)` px from the point."""
     h, w = grid.shape
-    steps = np.arange(0.0, reach + 0.5, 0.5)
+    steps = ray_steps(reach)
+    unit = np.asarray(unit, np.float64)
+    uy, ux = (unit[:, 0, None], unit[:, 1, None]) if unit.ndim == 2 else (unit[0], unit[1])
     out = []
     for sign in (-1.0, 1.0):
-        ry = np.rint(ys[:, None] + sign * steps[None, :] * unit[0]).astype(np.int64)
-        rx = np.rint(xs[:, None] + sign * steps[None, :] * unit[1]).astype(np.int64)
+        ry = np.rint(ys[:, None] + sign * steps[None, :] * uy).astype(np.int64)
+        rx = np.rint(xs[:, None] + sign * steps[None, :] * ux).astype(np.int64)
         inside = (ry >= 0) & (ry < h) & (rx >= 0) & (rx < w)
         out.append((grid[ry.clip(0, h - 1), rx.clip(0, w - 1)], inside))
     return out
@@ -1624,18 +1631,14 @@ def tip_widths(lines: LineMap, tip: np.ndarray, way: np.ndarray) -> np.ndarray:
         return np.zeros(0)
     centre = tip - TIP_BACK * way
     across = np.stack([-way[:, 1], way[:, 0]], axis=1)
-    steps = np.arange(-WIDTH_REACH, WIDTH_REACH + 1e-6, LANDING_STEP)
-    points = centre[:, None, :] + steps[None, :, None] * across[:, None, :]
-    h, w = lines.line.shape
-    iy, ix = np.rint(points[..., 0]).astype(np.int64), np.rint(points[..., 1]).astype(np.int64)
-    on = (iy >= 0) & (iy < h) & (ix >= 0) & (ix < w)
-    on &= lines.line[iy.clip(0, h - 1), ix.clip(0, w - 1)]
-    middle = len(steps) // 2
-    right = np.logical_and.accumulate(on[:, middle:], axis=1).sum(axis=1)
-    left = np.logical_and.accumulate(on[:, middle::-1], axis=1).sum(axis=1)
+    (left, in_left), (right, in_right) = ray_samples(lines.line, centre[:, 0], centre[:, 1],
+                                                     across, WIDTH_REACH)
+    # Samples on line in a row from the middle, either way (the middle is the first of both).
+    left = np.logical_and.accumulate(left & in_left, axis=1).sum(axis=1)
+    right = np.logical_and.accumulate(right & in_right, axis=1).sum(axis=1)
     # The samples on line span the stroke's width less about a px (each samples a px's middle).
-    span = (np.maximum(right - 1, 0) + np.maximum(left - 1, 0)) * LANDING_STEP
-    return np.where(on[:, middle], span + 1.0, 1.0)
+    span = (np.maximum(right - 1, 0) + np.maximum(left - 1, 0)) * 0.5
+    return np.where(right > 0, span + 1.0, 1.0)
 
 
 def landing(lines: LineMap, start: np.ndarray, stop: np.ndarray, width: np.ndarray
@@ -1645,7 +1648,7 @@ def landing(lines: LineMap, start: np.ndarray, stop: np.ndarray, width: np.ndarr
 
     The first px of line is its edge, where the distance to paper reads 1 whatever the line
     (a bridge given that width was drawn 1 px wide onto a bold stroke). Each bridge's way is
-    followed on into the line, LANDING_STEP px at a time, until the line is as wide as the
+    followed on into the line, half a px at a time, until the line is as wide as the
     bridge's `width` (a stroke end's: a closure is as wide as the thinner line), the distance
     to paper falls (past the line's middle), the line ends, or the way has gone LANDING_SLANT
     times as far as that depth (a way running into a tapering tip lengthwise goes deeper
@@ -1656,12 +1659,9 @@ def landing(lines: LineMap, start: np.ndarray, stop: np.ndarray, width: np.ndarr
         return np.zeros((0, 2)), np.zeros(0)
     vector = stop - start
     unit = vector / np.hypot(vector[:, 0], vector[:, 1]).clip(min=1e-6)[:, None]
-    steps = np.arange(0.0, LANDING_REACH + 1e-6, LANDING_STEP)
-    points = stop[:, None, :] + steps[None, :, None] * unit[:, None, :]
-    h, w = lines.line.shape
-    iy = np.rint(points[..., 0]).astype(np.int64).clip(0, h - 1)
-    ix = np.rint(points[..., 1]).astype(np.int64).clip(0, w - 1)
-    depth = np.where(lines.line[iy, ix], lines.to_paper[iy, ix], 0.0)
+    steps = ray_steps(LANDING_REACH)
+    # The distance to paper is 0 off line (off the page: the edge's).
+    depth = ray_samples(lines.to_paper, stop[:, 0], stop[:, 1], unit, LANDING_REACH)[1][0]
     # Followed while on line, not past a fall, and no deeper than the bridge needs.
     going = np.ones((n, 1), bool)
     going = np.concatenate([going, (depth[:, 1:] >= depth[:, :-1]) & (depth[:, 1:] > 0)], axis=1)
@@ -1671,7 +1671,7 @@ def landing(lines: LineMap, start: np.ndarray, stop: np.ndarray, width: np.ndarr
     depth = np.where(np.logical_and.accumulate(going, axis=1), depth, -1.0)
     k = depth.argmax(axis=1)
     rows = np.arange(n)
-    return points[rows, k], (2.0 * depth[rows, k] - 1.0).clip(min=1.0)
+    return stop + steps[k, None] * unit, (2.0 * depth[rows, k] - 1.0).clip(min=1.0)
 
 
 def _plausible(lines: LineMap, ends: StrokeEnds, table: np.ndarray) -> np.ndarray:
