@@ -61,6 +61,7 @@ SOLID = 0.75
 # px: the longest bridge that may join an end already joined (a junction's third end; 12, not
 # 8: a junction cut out whole leaves its third end 9-12 px from the others).
 JUNCTION_REUSE = 12.0
+THIRD_WINDOW = 16  # px round a junction's end within which _third_piece tells lines apart
 # px from tip to tip: a break of at most 4 px of paper between two tips (or a tip and a line):
 # the issue's 3 px and one more, as tips on anti-aliased and faint lines sit up to a pixel
 # inside the ink a person sees (60 drawings per category: colour <= 8 px 94.2 -> 95.1%).
@@ -612,7 +613,13 @@ def _third_piece(analysis: GapAnalysis, accepted: list[int], order: np.ndarray) 
     bridge at that end already reaches: where a cut takes out a junction, the stroke end that
     comes into it is bridged to one of the lines that met there, and the other is still cut
     off (it passes by, or its end went to another bridge), so colour leaks past it. Each end
-    gains each piece once, and so do two ends bridged to each other together."""
+    gains each piece once, and so do two ends bridged to each other together.
+
+    Pieces are told apart near the end too (_local_piece_new, within THIRD_WINDOW px of its
+    tip, the bridges accepted so far drawn in): line art is often one piece of line all round,
+    so the line a junction's third end must reach is the end's own piece far off, yet a
+    separate line there, and colour leaks past it (Tux Paint's nagasaki, a dome's side cut
+    from the roof it stood on)."""
     cands = analysis.candidates
     taken = np.zeros(len(cands), bool)
     taken[accepted] = True
@@ -621,25 +628,30 @@ def _third_piece(analysis: GapAnalysis, accepted: list[int], order: np.ndarray) 
         return []
     done = np.asarray(accepted, np.int64)
     own = analysis.ends.piece
+    tips = analysis.ends.tip
     # The pieces each stroke end is joined to, shared by the two ends of a bridge between ends
-    # (a piece joined to either is joined to both): one set per group of ends (union-find).
+    # (a piece joined to either is joined to both): one set per group of ends (union-find),
+    # and the points where the group's ends and bridges meet line (for the local test).
     group = np.arange(len(own))
 
     def root(end: int) -> int:
         return union_root(group, end)
 
     reached: dict[int, set[int]] = {}
+    points: dict[int, list[np.ndarray]] = {}
 
     def merge(a: int, end_b: int) -> None:
         """End b (if any) and its group join the group whose root is a."""
         if end_b >= 0 and root(end_b) != a:
             b = root(end_b)
             reached[a] |= reached.pop(b, {int(own[b])})
+            points[a] += points.pop(b, [tips[b]])
             group[b] = a
 
     for k, far in zip(done.tolist(), far_pieces(analysis, done).tolist(), strict=True):
         a = root(int(cands.end_a[k]))
         reached.setdefault(a, {int(own[a])}).update((int(own[int(cands.end_a[k])]), int(far)))
+        points.setdefault(a, [tips[a]]).extend((tips[int(cands.end_a[k])], cands.stop[k]))
         merge(a, int(cands.end_b[k]))
     joined = np.zeros(len(own), bool)
     joined[cands.end_a[done]] = True
@@ -649,14 +661,49 @@ def _third_piece(analysis: GapAnalysis, accepted: list[int], order: np.ndarray) 
         return []
     far = far_pieces(analysis, pool)
     out: list[int] = []
+    chords = done  # the bridges accepted so far, drawn in as joins by _local_piece_new
     for k, piece in zip(pool.tolist(), far.tolist(), strict=True):
         a = root(int(cands.end_a[k]))
-        if piece <= 0 or piece in reached[a] or analysis.lines.areas[piece] < MIN_JOINED_PIECE:
+        if piece <= 0 or analysis.lines.areas[piece] < MIN_JOINED_PIECE:
+            continue
+        if piece in reached[a] and not _local_piece_new(
+                analysis.lines.line, tips[int(cands.end_a[k])], cands.stop[k], points[a],
+                cands.start[chords], cands.stop[chords]):
             continue
         reached[a].add(piece)
+        points[a].append(cands.stop[k])
+        chords = np.append(chords, k)
         merge(a, int(cands.end_b[k]))  # the end reached is one with them now
         out.append(k)
     return out
+
+
+def _local_piece_new(line: np.ndarray, tip: np.ndarray, stop: np.ndarray,
+                     reached: list[np.ndarray], starts: np.ndarray, stops: np.ndarray) -> bool:
+    """Whether `stop` lies on a piece of line (8-connected within THIRD_WINDOW px of `tip`,
+    the accepted bridges' chords (`starts`, `stops`: (M, 2) row, col) drawn in as joins) that
+    none of the `reached` points (row, col) lies on there."""
+    h, w = line.shape
+    cy, cx = (int(round(v)) for v in tip)
+    y0, x0 = max(0, cy - THIRD_WINDOW), max(0, cx - THIRD_WINDOW)
+    y1, x1 = min(h, cy + THIRD_WINDOW + 1), min(w, cx + THIRD_WINDOW + 1)
+    window = line[y0:y1, x0:x1].astype(np.uint8)
+    low, high = np.minimum(starts, stops), np.maximum(starts, stops)
+    near = ((high[:, 0] >= y0 - 1) & (low[:, 0] <= y1) & (high[:, 1] >= x0 - 1)
+            & (low[:, 1] <= x1))
+    for start, end in zip(starts[near], stops[near], strict=True):
+        cv2.line(window, (int(round(float(start[1]))) - x0, int(round(float(start[0]))) - y0),
+                 (int(round(float(end[1]))) - x0, int(round(float(end[0]))) - y0), 1, 1)
+    _, labels = cv2.connectedComponents(window, connectivity=8)
+
+    def label_at(p: np.ndarray) -> int:
+        py, px = int(round(float(p[0]))) - y0, int(round(float(p[1]))) - x0
+        win = labels[max(0, py - 1) : py + 2, max(0, px - 1) : px + 2]
+        found = win[win > 0]
+        return int(np.bincount(found).argmax()) if len(found) else 0
+
+    target = label_at(stop)
+    return target > 0 and all(label_at(p) != target for p in reached)
 
 
 def _across(analysis: GapAnalysis, accepted: np.ndarray, used: np.ndarray, order: np.ndarray

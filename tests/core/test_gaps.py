@@ -362,6 +362,38 @@ def test_a_line_a_junction_cut_leaves_without_a_free_end_is_joined_too(below: in
     assert to_line.sum() == 1
 
 
+@pytest.mark.parametrize("below", [34, 37])
+def test_a_junction_cut_out_of_line_art_all_one_piece_is_joined_to_the_passing_line(
+        below: int) -> None:
+    from krita_linerefiner.core.candidates import LineMap, find_ends, propose
+    from krita_linerefiner.core.closures import GapAnalysis, select
+
+    # The junction above, in line art that is one piece of line all round (a frame joins the
+    # three lines far off, as most drawings are joined): the passing line is the strokes' own
+    # piece, yet a separate line at the junction, and colour leaks past it unless a bridge
+    # from one of the used ends joins it (closures._third_piece tells lines apart near the end).
+    ink = np.zeros((64, 64), np.float32)
+    ink[4:28, 32] = 1.0
+    ink[31, 4:28] = 1.0
+    passing = np.zeros((64, 64), np.uint8)
+    cv2.line(passing, (4, 62), (31, below), 1, 1)
+    cv2.line(passing, (31, below), (60, 62), 1, 1)
+    ink[passing > 0] = 1.0
+    ink[4, 4:33] = 1.0  # the frame: top and left, joining all three
+    ink[4:63, 4] = 1.0
+    lines = LineMap.from_ink(ink)
+    assert len({int(lines.pieces[y, x]) for y, x in ((10, 32), (31, 20), (below, 31))}) == 1
+    ends = find_ends(lines)
+    cands = propose(lines, ends, 24)
+    to_end = cands.end_b >= 0
+    probability = np.where(cands.length <= 12, np.where(to_end, 0.95, 0.9), 0.0)
+    accepted = select(GapAnalysis(lines, ends, cands, probability.astype(np.float32)), 0.5, 24)
+    near = cv2.dilate(passing, np.ones((3, 3), np.uint8)) > 0
+    stops = np.rint(cands.stop[accepted]).astype(int)
+    landed = (cands.end_b[accepted] < 0) & near[stops[:, 0], stops[:, 1]]
+    assert landed.sum() == 1  # joined once, not from both used ends
+
+
 def _linked(start: int, links: list[tuple[int, int]]) -> set[int]:
     """The pieces joined to `start` through the (piece, piece) links, `start` among them."""
     joined = {start}
