@@ -661,37 +661,69 @@ def _third_piece(analysis: GapAnalysis, accepted: list[int], order: np.ndarray) 
         return []
     far = far_pieces(analysis, pool)
     out: list[int] = []
-    chords = done  # the bridges accepted so far, drawn in as joins by _local_piece_new
+    chords = _Chords(cands.start[done], cands.stop[done])  # drawn in as joins
     for k, piece in zip(pool.tolist(), far.tolist(), strict=True):
         a = root(int(cands.end_a[k]))
         if piece <= 0 or analysis.lines.areas[piece] < MIN_JOINED_PIECE:
             continue
         if piece in reached[a] and not _local_piece_new(
                 analysis.lines.line, tips[int(cands.end_a[k])], cands.stop[k], points[a],
-                cands.start[chords], cands.stop[chords]):
+                chords):
             continue
         reached[a].add(piece)
         points[a].append(cands.stop[k])
-        chords = np.append(chords, k)
+        chords.add(cands.start[k], cands.stop[k])
         merge(a, int(cands.end_b[k]))  # the end reached is one with them now
         out.append(k)
     return out
 
 
+class _Chords:
+    """Straight chords (row, col points), found by the grid cells (THIRD_WINDOW px) they
+    cross: _local_piece_new draws those near an end without going through all of them."""
+
+    def __init__(self, starts: np.ndarray, stops: np.ndarray) -> None:
+        self.ends: list[tuple[np.ndarray, np.ndarray]] = []
+        self.cells: dict[tuple[int, int], list[int]] = {}
+        for start, stop in zip(starts, stops, strict=True):
+            self.add(start, stop)
+
+    def add(self, start: np.ndarray, stop: np.ndarray) -> None:
+        index = len(self.ends)
+        self.ends.append((start, stop))
+        (r0, c0), (r1, c1) = self._span(np.minimum(start, stop), np.maximum(start, stop))
+        for row in range(r0, r1 + 1):
+            for col in range(c0, c1 + 1):
+                self.cells.setdefault((row, col), []).append(index)
+
+    def near(self, low: tuple[int, int], high: tuple[int, int]
+             ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The chords in the cells a box (row, col corners) touches."""
+        (r0, c0), (r1, c1) = self._span(np.asarray(low, float), np.asarray(high, float))
+        found: set[int] = set()
+        for row in range(r0, r1 + 1):
+            for col in range(c0, c1 + 1):
+                found.update(self.cells.get((row, col), ()))
+        return [self.ends[i] for i in sorted(found)]
+
+    @staticmethod
+    def _span(low: np.ndarray, high: np.ndarray) -> tuple[tuple[int, int], tuple[int, int]]:
+        lo = np.floor(low / THIRD_WINDOW).astype(int)
+        hi = np.floor(high / THIRD_WINDOW).astype(int)
+        return (int(lo[0]), int(lo[1])), (int(hi[0]), int(hi[1]))
+
+
 def _local_piece_new(line: np.ndarray, tip: np.ndarray, stop: np.ndarray,
-                     reached: list[np.ndarray], starts: np.ndarray, stops: np.ndarray) -> bool:
+                     reached: list[np.ndarray], chords: _Chords) -> bool:
     """Whether `stop` lies on a piece of line (8-connected within THIRD_WINDOW px of `tip`,
-    the accepted bridges' chords (`starts`, `stops`: (M, 2) row, col) drawn in as joins) that
-    none of the `reached` points (row, col) lies on there."""
+    the accepted bridges' `chords` drawn in as joins) that none of the `reached` points (row,
+    col) lies on there."""
     h, w = line.shape
     cy, cx = (int(round(v)) for v in tip)
     y0, x0 = max(0, cy - THIRD_WINDOW), max(0, cx - THIRD_WINDOW)
     y1, x1 = min(h, cy + THIRD_WINDOW + 1), min(w, cx + THIRD_WINDOW + 1)
     window = line[y0:y1, x0:x1].astype(np.uint8)
-    low, high = np.minimum(starts, stops), np.maximum(starts, stops)
-    near = ((high[:, 0] >= y0 - 1) & (low[:, 0] <= y1) & (high[:, 1] >= x0 - 1)
-            & (low[:, 1] <= x1))
-    for start, end in zip(starts[near], stops[near], strict=True):
+    for start, end in chords.near((y0 - 1, x0 - 1), (y1, x1)):
         cv2.line(window, (int(round(float(start[1]))) - x0, int(round(float(start[0]))) - y0),
                  (int(round(float(end[1]))) - x0, int(round(float(end[0]))) - y0), 1, 1)
     _, labels = cv2.connectedComponents(window, connectivity=8)
