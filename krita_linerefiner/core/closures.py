@@ -683,14 +683,14 @@ class _Chords:
     cross: _local_piece_new draws those near an end without going through all of them."""
 
     def __init__(self, starts: np.ndarray, stops: np.ndarray) -> None:
-        self.ends: list[tuple[np.ndarray, np.ndarray]] = []
+        self.segments: list[tuple[np.ndarray, np.ndarray]] = []
         self.cells: dict[tuple[int, int], list[int]] = {}
         for start, stop in zip(starts, stops, strict=True):
             self.add(start, stop)
 
     def add(self, start: np.ndarray, stop: np.ndarray) -> None:
-        index = len(self.ends)
-        self.ends.append((start, stop))
+        index = len(self.segments)
+        self.segments.append((start, stop))
         (r0, c0), (r1, c1) = self._span(np.minimum(start, stop), np.maximum(start, stop))
         for row in range(r0, r1 + 1):
             for col in range(c0, c1 + 1):
@@ -704,7 +704,7 @@ class _Chords:
         for row in range(r0, r1 + 1):
             for col in range(c0, c1 + 1):
                 found.update(self.cells.get((row, col), ()))
-        return [self.ends[i] for i in sorted(found)]
+        return [self.segments[i] for i in sorted(found)]
 
     @staticmethod
     def _span(low: np.ndarray, high: np.ndarray) -> tuple[tuple[int, int], tuple[int, int]]:
@@ -728,8 +728,10 @@ def _local_piece_new(line: np.ndarray, tip: np.ndarray, stop: np.ndarray,
                  (int(round(float(end[1]))) - x0, int(round(float(end[0]))) - y0), 1, 1)
     _, labels = cv2.connectedComponents(window, connectivity=8)
 
-    def label_at(p: np.ndarray) -> int:
+    def label_at(p: np.ndarray) -> int:  # 0 for a point outside the window
         py, px = int(round(float(p[0]))) - y0, int(round(float(p[1]))) - x0
+        if not (0 <= py < labels.shape[0] and 0 <= px < labels.shape[1]):
+            return 0
         win = labels[max(0, py - 1) : py + 2, max(0, px - 1) : px + 2]
         found = win[win > 0]
         return int(np.bincount(found).argmax()) if len(found) else 0

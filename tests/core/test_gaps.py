@@ -2471,3 +2471,19 @@ def test_a_bold_stroke_short_of_a_line_is_carried_on_to_it_as_wide_as_the_thinne
     assert not (gaps[gap_rows] > 0)[:, : 60 - stroke // 2 - 2].any()  # no blob in the corners
     assert not (gaps[gap_rows] > 0)[:, 60 + stroke // 2 + 3 :].any()
     assert not gaps[:20].any()  # nor past the line
+
+
+def test_a_point_outside_the_window_is_on_no_piece_of_it() -> None:
+    # _local_piece_new reads the piece under each point the group reached within THIRD_WINDOW
+    # px of the end; a point farther off (up and left) is on none of them, not on whatever the
+    # window's top-left corner holds: the landing on the line through the window is new.
+    from krita_linerefiner.core.closures import THIRD_WINDOW, _Chords, _local_piece_new
+
+    line = np.zeros((80, 80), bool)
+    line[40, :] = True
+    none = np.zeros((0, 2))
+    tip = np.array([36.0, 40.0])
+    far = np.array([36.0 - THIRD_WINDOW - 10, 40.0 - THIRD_WINDOW - 10])
+    assert _local_piece_new(line, tip, np.array([40.0, 44.0]), [far], _Chords(none, none))
+    on_it = np.array([40.0, 30.0])
+    assert not _local_piece_new(line, tip, np.array([40.0, 44.0]), [on_it], _Chords(none, none))
